@@ -1,0 +1,20 @@
+/*
+ * builtin: the subcommands. Each takes the words after its name and returns
+ * the process exit code: 0 ok, 1 the run or operation failed, 128 fatal,
+ * 129 usage; `local` returns the training script's own exit code.
+ */
+#ifndef BUILTIN_H
+#define BUILTIN_H
+
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,
+	EXIT_FATAL = 128,
+	EXIT_USAGE = 129,
+};
+
+int cmd_local(int argc, const char **argv);
+int cmd_archive(int argc, const char **argv);
+int cmd_log(int argc, const char **argv);
+
+#endif

@@ -1,0 +1,138 @@
+/*
+ * git-train: main(). Global init, the subcommand table, the exit code.
+ *
+ *   git train <instance-type> [<options>] [-- <script-args>...]
+ *   git train <subcommand> [<options>] [-- <script-args>...]
+ */
+#include <git2.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "util.h"
+
+struct subcommand {
+	const char *name;
+	int (*fn)(int argc, const char **argv);
+	const char *help;
+};
+
+static const struct subcommand subcommands[] = {
+	{ "local", cmd_local, "run the training on this machine" },
+	{ "archive", cmd_archive, "write the code archive a run would use" },
+	{ "log", cmd_log, "show the run history recorded in the notes" },
+};
+
+static const char usage_text[] =
+	"usage: git train <instance-type> [<options>] [-- <script-args>...]\n"
+	"   or: git train <command> [<options>] [-- <script-args>...]\n"
+	"\n"
+	"Run a training script on exactly the code of a commit and record the run\n"
+	"as a git note (see 'git log --notes=train').\n"
+	"\n"
+	"commands:\n";
+
+static void print_usage(FILE *fp)
+{
+	size_t i;
+
+	fputs(usage_text, fp);
+	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
+		fprintf(fp, "   %-10s %s\n", subcommands[i].name, subcommands[i].help);
+	fputs("\n'git train --help' opens the manual.\n", fp);
+}
+
+/* An EC2 instance type: family, a dot, a size ("t3.micro", "p4d.24xlarge"). */
+static int looks_like_instance_type(const char *s)
+{
+	const char *dot = strchr(s, '.');
+	const char *p;
+
+	if (!dot || dot == s || !dot[1] || strchr(dot + 1, '.'))
+		return 0;
+	if (!(*s >= 'a' && *s <= 'z'))
+		return 0;
+	for (p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+			return 0;
+	return 1;
+}
+
+static const char *closest_subcommand(const char *word)
+{
+	const char *best = NULL;
+	size_t best_d = 3, i;
+
+	for (i = 0; i < ARRAY_SIZE(subcommands); i++) {
+		size_t d = levenshtein(word, subcommands[i].name);
+
+		if (d < best_d) {
+			best_d = d;
+			best = subcommands[i].name;
+		}
+	}
+	return best;
+}
+
+static int open_manual(void)
+{
+	fflush(stdout);
+	execlp("git", "git", "help", "train", (char *)NULL);
+	msg_error("cannot run 'git help train': %s", strerror(errno));
+	return EXIT_FATAL;
+}
+
+int main(int argc, const char **argv)
+{
+	const char *word;
+	size_t i;
+	int ret;
+
+	signal(SIGPIPE, SIG_DFL);
+	if (argc < 2) {
+		print_usage(stderr);
+		return EXIT_USAGE;
+	}
+	word = argv[1];
+	if (!strcmp(word, "-h")) {
+		print_usage(stdout);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(word, "--help") || !strcmp(word, "help"))
+		return open_manual();
+	if (!strcmp(word, "--version") || !strcmp(word, "version")) {
+		printf("git-train version %s\n", PACKAGE_VERSION);
+		return EXIT_OK;
+	}
+	if (word[0] == '-') {
+		msg_error("unknown option '%s'", word);
+		msg_hint("options come after the instance type or command: git train local %s", word);
+		print_usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	for (i = 0; i < ARRAY_SIZE(subcommands); i++) {
+		if (strcmp(word, subcommands[i].name))
+			continue;
+		git_libgit2_init();
+		ret = subcommands[i].fn(argc - 2, argv + 2);
+		git_libgit2_shutdown();
+		return ret;
+	}
+
+	if (looks_like_instance_type(word)) {
+		msg_error("cannot train on '%s': the EC2 backend is not part of this build yet", word);
+		msg_hint("run on this machine instead: git train local -- <script-args>");
+		return EXIT_FATAL;
+	}
+
+	msg_error("'%s' is not a git-train command or an instance type", word);
+	if (closest_subcommand(word))
+		msg_hint("did you mean '%s'?", closest_subcommand(word));
+	else
+		msg_hint("an instance type looks like t3.micro or g5.xlarge; 'git train -h' lists the commands");
+	return EXIT_USAGE;
+}

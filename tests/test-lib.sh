@@ -1,0 +1,198 @@
+# test-lib.sh: git-style shell tests with TAP output.
+#
+# A test script sources this file, then calls
+#     test_expect_success 'what the user sees' '
+#         commands chained with &&
+#     '
+# and ends with test_done. Each script runs in its own fresh trash directory
+# (a new git repository), with HOME pointing into it so no user or system git
+# config leaks in. GIT_TRAIN_BUILD_DIR names the build directory holding the
+# git-train binary (set by `make check`; defaults to the source tree).
+
+TEST_NAME=$(basename "$0" .sh)
+TEST_DIRECTORY=$(cd "$(dirname "$0")" && pwd)
+SRCDIR=${SRCDIR:-$(cd "$TEST_DIRECTORY/.." && pwd)}
+GIT_TRAIN_BUILD_DIR=${GIT_TRAIN_BUILD_DIR:-$SRCDIR}
+export SRCDIR GIT_TRAIN_BUILD_DIR TEST_DIRECTORY
+
+if ! test -x "$GIT_TRAIN_BUILD_DIR/git-train"; then
+	echo "Bail out! git-train is not built in $GIT_TRAIN_BUILD_DIR (run make first)"
+	exit 1
+fi
+
+TRASH_DIRECTORY="$GIT_TRAIN_BUILD_DIR/tests/trash.$TEST_NAME"
+rm -rf "$TRASH_DIRECTORY"
+mkdir -p "$TRASH_DIRECTORY" || exit 1
+TRASH_DIRECTORY=$(cd "$TRASH_DIRECTORY" && pwd)
+export TRASH_DIRECTORY
+
+# A clean, predictable environment: like git's own test suite.
+PATH="$GIT_TRAIN_BUILD_DIR:$PATH"
+HOME="$TRASH_DIRECTORY"
+XDG_CONFIG_HOME="$TRASH_DIRECTORY/.config"
+GIT_CONFIG_NOSYSTEM=1
+GIT_CEILING_DIRECTORIES=$(dirname "$TRASH_DIRECTORY")
+GIT_AUTHOR_NAME='A U Thor'
+GIT_AUTHOR_EMAIL='author@example.com'
+GIT_COMMITTER_NAME='C O Mitter'
+GIT_COMMITTER_EMAIL='committer@example.com'
+GIT_MERGE_AUTOEDIT=no
+LANG=C.UTF-8
+LC_ALL=C.UTF-8
+TZ=UTC
+export PATH HOME XDG_CONFIG_HOME GIT_CONFIG_NOSYSTEM GIT_CEILING_DIRECTORIES \
+	GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL \
+	GIT_MERGE_AUTOEDIT LANG LC_ALL TZ
+unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_OBJECT_DIRECTORY GIT_CONFIG_PARAMETERS \
+	GIT_CONFIG_COUNT GIT_NAMESPACE GIT_TRAIN_TRACE VISUAL EDITOR PAGER GIT_PAGER \
+	AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+GIT_PAGER=cat
+export GIT_PAGER
+
+git config --global init.defaultBranch main
+git config --global advice.detachedHead false
+git config --global protocol.file.allow always
+
+cd "$TRASH_DIRECTORY" || exit 1
+git init -q . || exit 1
+
+test_count=0
+test_failures=0
+test_skipped=0
+test_prereqs=" "
+
+say() { printf '# %s\n' "$*"; }
+
+test_set_prereq() { test_prereqs="$test_prereqs$1 "; }
+test_have_prereq() {
+	case "$test_prereqs" in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+# test_expect_success [PREREQ] 'title' 'body'
+test_expect_success() {
+	prereq=
+	if test $# = 3; then prereq=$1; shift; fi
+	test_count=$((test_count + 1))
+	if test -n "$prereq" && ! test_have_prereq "$prereq"; then
+		test_skipped=$((test_skipped + 1))
+		echo "ok $test_count # skip $1 (missing $prereq)"
+		return 0
+	fi
+	test_out="$TRASH_DIRECTORY/.test-output"
+	(cd "$TRASH_DIRECTORY" && eval "$2") >"$test_out" 2>&1 </dev/null
+	test_rc=$?
+	if test $test_rc = 0; then
+		echo "ok $test_count - $1"
+	else
+		test_failures=$((test_failures + 1))
+		echo "not ok $test_count - $1"
+		sed -e 's/^/#	/' "$test_out"
+		echo "#	(exit $test_rc)"
+		printf '%s\n' "$2" | sed -e 's/^/#	| /'
+	fi
+}
+
+test_done() {
+	echo "1..$test_count"
+	say "$TEST_NAME: $test_count tests, $test_failures failed, $test_skipped skipped"
+	if test $test_failures = 0; then
+		test -n "$KEEP_TRASH" || rm -rf "$TRASH_DIRECTORY"
+		exit 0
+	fi
+	exit 1
+}
+
+# Helpers, as in git's test-lib-functions.sh.
+test_cmp() { diff -u "$@"; }
+
+# test_must_fail cmd...: the command exits non-zero without dying of a signal.
+test_must_fail() {
+	"$@"
+	rc=$?
+	if test $rc = 0; then
+		echo >&2 "test_must_fail: command succeeded: $*"
+		return 1
+	elif test $rc -gt 129 && test $rc -le 192; then
+		echo >&2 "test_must_fail: died by signal $((rc - 128)): $*"
+		return 1
+	elif test $rc = 127; then
+		echo >&2 "test_must_fail: command not found: $*"
+		return 1
+	fi
+	return 0
+}
+
+# test_expect_code N cmd...
+test_expect_code() {
+	want=$1
+	shift
+	"$@"
+	rc=$?
+	if test $rc != "$want"; then
+		echo >&2 "test_expect_code: expected exit $want, got $rc: $*"
+		return 1
+	fi
+	return 0
+}
+
+# test_commit message [file [contents]]
+test_commit() {
+	file=${2:-$1.t}
+	mkdir -p "$(dirname "$file")" &&
+	printf '%s\n' "${3:-$1}" >"$file" &&
+	git add -- "$file" &&
+	test_tick &&
+	git commit -q -m "$1"
+}
+
+test_tick_time=1700000000
+test_tick() {
+	test_tick_time=$((test_tick_time + 60))
+	GIT_COMMITTER_DATE="@$test_tick_time +0000"
+	GIT_AUTHOR_DATE="@$test_tick_time +0000"
+	export GIT_COMMITTER_DATE GIT_AUTHOR_DATE
+}
+
+test_path_is_file() { test -f "$1" || { echo >&2 "not a file: $1"; return 1; }; }
+test_path_is_dir() { test -d "$1" || { echo >&2 "not a directory: $1"; return 1; }; }
+test_path_is_missing() { ! test -e "$1" || { echo >&2 "exists: $1"; return 1; }; }
+test_line_count() {
+	n=$(wc -l <"$3")
+	test "$n" "$1" "$2" || { echo >&2 "line count of $3: $n, expected $1 $2"; cat >&2 "$3"; return 1; }
+}
+test_grep() {
+	if test "$1" = "!"; then
+		shift
+		if grep "$@"; then echo >&2 "unexpected match: $*"; return 1; fi
+		return 0
+	fi
+	grep "$@" || { echo >&2 "no match: $*"; return 1; }
+}
+
+# A training repository like the README's demo: train.py prints one line per
+# epoch and writes metrics.json.
+test_make_train_repo() {
+	cat >train.py <<-\PY &&
+	import argparse, json, os
+	p = argparse.ArgumentParser()
+	p.add_argument("--epochs", type=int, default=1)
+	p.add_argument("--fail", type=int, default=0)
+	a = p.parse_args()
+	loss = 1.0
+	for e in range(1, a.epochs + 1):
+	    loss = loss / 2
+	    print(f"epoch {e}/{a.epochs} loss={loss:.4f}", flush=True)
+	os.makedirs("outputs", exist_ok=True)
+	with open("outputs/model.txt", "w") as f:
+	    f.write(f"weights after {a.epochs} epochs\n")
+	with open("metrics.json", "w") as f:
+	    json.dump({"loss": loss, "epochs": a.epochs}, f)
+	raise SystemExit(a.fail)
+	PY
+	git add train.py &&
+	test_tick &&
+	git commit -q -m "training script"
+}
+
+if command -v python3 >/dev/null 2>&1; then test_set_prereq PYTHON; fi
