@@ -196,3 +196,11 @@ test_make_train_repo() {
 }
 
 if command -v python3 >/dev/null 2>&1; then test_set_prereq PYTHON; fi
+# Memory measurements mean nothing under AddressSanitizer (its shadow memory
+# counts as ours): such checks require UNSANITIZED.
+if grep -q __asan_init "$GIT_TRAIN_BUILD_DIR/git-train" 2>/dev/null; then
+	test_set_prereq SANITIZED
+else
+	test_set_prereq UNSANITIZED
+fi
+if command -v man >/dev/null 2>&1; then test_set_prereq MAN; fi

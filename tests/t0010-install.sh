@@ -1,0 +1,51 @@
+#!/bin/sh
+test_description='make install puts the binary, the manual and the hooks in place'
+. "$(dirname "$0")/test-lib.sh"
+
+dest="$TRASH_DIRECTORY/dest"
+prefix="$TRASH_DIRECTORY/prefix"
+
+test_expect_success 'make install into a prefix' '
+	make -C "$GIT_TRAIN_BUILD_DIR" install prefix="$prefix" >install.out 2>&1 ||
+		{ cat install.out; false; } &&
+	test -x "$prefix/bin/git-train" &&
+	test_path_is_file "$prefix/share/man/man1/git-train.1" &&
+	test_path_is_file "$prefix/share/git-train/hooks/README"
+'
+
+test_expect_success 'the installed git-train is a git subcommand' '
+	PATH="$prefix/bin:$PATH" git train --version >out &&
+	grep "^git-train version" out
+'
+
+test_expect_success MAN 'git help train and git train --help open the manual' '
+	MANPATH="$prefix/share/man" MANPAGER=cat PAGER=cat MANWIDTH=80 \
+		PATH="$prefix/bin:$PATH" git help train >help.out 2>&1 &&
+	grep "git-train *- run a training script on exactly the code" help.out &&
+	grep "CONFIGURATION" help.out &&
+	grep "train.outputsDir" help.out &&
+	MANPATH="$prefix/share/man" MANPAGER=cat PAGER=cat MANWIDTH=80 \
+		PATH="$prefix/bin:$PATH" git train --help >help2.out 2>&1 &&
+	test_cmp help.out help2.out &&
+	MANPATH="$prefix/share/man" MANPAGER=cat PAGER=cat MANWIDTH=80 \
+		"$prefix/bin/git-train" --help >help3.out 2>&1 &&
+	test_cmp help.out help3.out
+'
+
+test_expect_success 'the manual documents every train.* key the code reads' '
+	grep -ho "cfg, \"train\.[A-Za-z.]*\"" "$SRCDIR"/src/*.c |
+		sed -e "s/^cfg, //" | tr -d "\"" | sort -u >keys &&
+	test -s keys &&
+	while read key; do
+		grep -q "^\\\\fB$key\\\\fR" "$SRCDIR/man/git-train.1" ||
+			{ echo "undocumented: $key"; exit 1; }
+	done <keys
+'
+
+test_expect_success 'make uninstall removes it all' '
+	make -C "$GIT_TRAIN_BUILD_DIR" uninstall prefix="$prefix" >/dev/null 2>&1 &&
+	! test -e "$prefix/bin/git-train" &&
+	! test -e "$prefix/share/man/man1/git-train.1"
+'
+
+test_done
