@@ -86,8 +86,12 @@ int config_parse_parameters(struct config *cfg, const char *text)
 				}
 				buf_grow(&val, 0);
 				add_param(cfg, key.ptr, key.len, val.ptr);
+			} else if (!*s || isspace((unsigned char)*s)) {
+				/* 'key'= is how git passes `-c key`: an implicit true */
+				add_param(cfg, key.ptr, key.len, NULL);
 			} else {
-				add_param(cfg, key.ptr, key.len, "");
+				ret = err_set("bogus format in GIT_CONFIG_PARAMETERS");
+				break;
 			}
 		} else {
 			/* old format: 'key=value' or 'key' */

@@ -18,4 +18,25 @@ int notes_append(git_repository *repo, const git_oid *commit, const char *line);
 /* The whole note on commit: 0 with *out (caller frees), 1 when there is none, -1 on error. */
 int notes_read(char **out, git_repository *repo, const git_oid *commit);
 
+/*
+ * Every note at once, for reading the notes of many commits (git train log):
+ * one walk of the notes tree instead of a lookup per commit.
+ */
+struct notes_entry {
+	git_oid commit;
+	git_oid blob;
+};
+
+struct notes_index {
+	struct notes_entry *entries; /* sorted by commit */
+	size_t nr;
+};
+
+/* 0 (an empty index when there are no notes yet), or -1 with err_set. */
+int notes_index_load(struct notes_index *out, git_repository *repo);
+/* Like notes_read(), looking the commit up in the index. */
+int notes_index_read(char **out, git_repository *repo, const struct notes_index *idx,
+		     const git_oid *commit);
+void notes_index_release(struct notes_index *idx);
+
 #endif

@@ -51,6 +51,9 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	va_list cp;
 	int n;
 
+	/* gcc 12 with -fsanitize=undefined sees a NULL-format path without this */
+	if (!fmt)
+		abort();
 	va_copy(cp, ap);
 	n = vsnprintf(NULL, 0, fmt, cp);
 	va_end(cp);
