@@ -1,8 +1,192 @@
+/*
+ * git train archive: writes exactly the code archive a run would use, for
+ * inspection and scripting.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive.h"
 #include "builtin.h"
+#include "parse-options.h"
+#include "repo.h"
+#include "snapshot.h"
 #include "util.h"
+
+static const char *const archive_usage[] = {
+	"git train archive [--rev <commit-ish> | --stash [--include-untracked]] [-o <file>]",
+	"git train archive [<options>] <commit-ish>",
+	NULL,
+};
+
+/* The temporary file being written, removed if a signal ends us. */
+static char *volatile tmp_path;
+
+static void remove_tmp_on_signal(int sig)
+{
+	if (tmp_path)
+		unlink(tmp_path);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void guard_tmp(char *path)
+{
+	tmp_path = path;
+	signal(SIGINT, remove_tmp_on_signal);
+	signal(SIGTERM, remove_tmp_on_signal);
+	signal(SIGHUP, remove_tmp_on_signal);
+}
+
+static void unguard_tmp(void)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	tmp_path = NULL;
+}
+
+/* Written next to the target and renamed: a failure never leaves a partial file. */
+static int archive_to_file(git_repository *repo, git_commit *commit, const char *file)
+{
+	char *tmp = xstrfmt("%s.tmpXXXXXX", file);
+	mode_t mask = umask(0);
+	int fd, ret = -1;
+
+	umask(mask);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		err_set("cannot create '%s': %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	guard_tmp(tmp);
+	fchmod(fd, 0666 & ~mask);
+	if (archive_commit_to_fd(repo, commit, fd)) {
+		close(fd);
+		goto out;
+	}
+	if (close(fd)) {
+		err_set("cannot write '%s': %s", file, strerror(errno));
+		goto out;
+	}
+	if (rename(tmp, file)) {
+		err_set("cannot rename '%s' to '%s': %s", tmp, file, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret)
+		unlink(tmp);
+	unguard_tmp();
+	free(tmp);
+	return ret;
+}
+
+static int resolve_snapshot(git_commit **out, git_repository *repo, int untracked)
+{
+	git_oid id;
+	char *s;
+	int r = snapshot_create(&id, repo, untracked);
+
+	if (r < 0)
+		return -1;
+	if (git_commit_lookup(out, repo, &id) < 0)
+		return err_git("cannot read the snapshot commit");
+	s = repo_short_id(repo, &id);
+	if (r == 1)
+		fprintf(stderr, "no local changes to snapshot: archiving HEAD (%s)\n", s);
+	else
+		fprintf(stderr, "archiving snapshot %s of the working tree\n", s);
+	free(s);
+	return 0;
+}
+
+struct archive_opts {
+	const char *rev;
+	const char *output;
+	int stash;
+	int untracked;
+};
+
+static int check_opts(struct archive_opts *o, const struct parsed_args *pa,
+		      const struct option *options)
+{
+	const char *msg = NULL;
+
+	if (pa->nr_args > 1 || pa->dashdash)
+		msg = "too many arguments: name one commit";
+	else if (pa->nr_args == 1 && o->rev)
+		msg = "name the commit either with --rev or as an argument, not both";
+	else if (pa->nr_args == 1)
+		o->rev = pa->args[0];
+	if (!msg && o->stash && o->rev)
+		msg = "--stash and a revision cannot be used together";
+	else if (!msg && o->untracked && !o->stash)
+		msg = "--include-untracked only makes sense with --stash";
+	if (!msg)
+		return 0;
+	msg_error("%s", msg);
+	usage_with_options(stderr, archive_usage, options);
+	return -1;
+}
+
+static int write_archive(struct archive_opts *o)
+{
+	git_repository *repo = NULL;
+	git_commit *commit = NULL;
+	int r = -1;
+
+	if (repo_open(&repo))
+		goto out;
+	if (o->stash ? resolve_snapshot(&commit, repo, o->untracked)
+		     : repo_resolve_commit(&commit, repo, o->rev))
+		goto out;
+	if (o->output)
+		r = archive_to_file(repo, commit, o->output);
+	else
+		r = archive_commit_to_fd(repo, commit, STDOUT_FILENO);
+out:
+	git_commit_free(commit);
+	git_repository_free(repo);
+	return r;
+}
 
 int cmd_archive(int argc, const char **argv)
 {
-	msg_error("'git train archive' is not implemented yet");
-	return EXIT_FATAL;
+	struct archive_opts o = { 0 };
+	struct option options[] = {
+		OPT_STRING(0, "rev", &o.rev, "commit-ish", "archive this commit (default: HEAD)"),
+		OPT_BOOL(0, "stash", &o.stash, "archive a snapshot of the working tree"),
+		OPT_BOOL('u', "include-untracked", &o.untracked,
+			 "with --stash: include untracked, non-ignored files"),
+		OPT_STRING('o', "output", &o.output, "file", "write the archive to <file>"),
+		OPT_END(),
+	};
+	struct parsed_args pa = { 0 };
+	int ret = EXIT_USAGE;
+
+	if (parse_options(&pa, argc, argv, options, archive_usage) != PARSE_OPT_OK)
+		goto out;
+	if (check_opts(&o, &pa, options))
+		goto out;
+	if (!o.output && isatty(STDOUT_FILENO)) {
+		msg_error("refusing to write compressed data to a terminal");
+		msg_hint("name a file with -o <file>, or redirect the output: git train archive >code.tar.gz");
+		ret = EXIT_FATAL;
+		goto out;
+	}
+	ret = EXIT_OK;
+	if (write_archive(&o)) {
+		err_report();
+		ret = EXIT_FATAL;
+	}
+out:
+	parsed_args_release(&pa);
+	return ret;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "builtin.h"
 #include "util.h"
 
@@ -118,6 +119,7 @@ int main(int argc, const char **argv)
 		if (strcmp(word, subcommands[i].name))
 			continue;
 		git_libgit2_init();
+		archive_limit_mmap();
 		ret = subcommands[i].fn(argc - 2, argv + 2);
 		git_libgit2_shutdown();
 		return ret;

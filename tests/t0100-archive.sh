@@ -1,0 +1,264 @@
+#!/bin/sh
+test_description='git train archive: the same entries as git archive, streamed'
+. "$(dirname "$0")/test-lib.sh"
+
+# Our tar.gz must hold byte for byte the tar git archive writes; and, to
+# show a difference readably, the listings in both owner spellings and the
+# extracted trees (symlinks not followed) must be identical.
+compare_with_git() {
+	rev=$1
+	shift
+	rm -rf cmp && mkdir -p cmp/git cmp/ours &&
+	git archive --format=tar "$rev" >cmp/git.tar &&
+	git train archive "$@" >cmp/ours.tgz &&
+	gzip -t cmp/ours.tgz &&
+	gunzip <cmp/ours.tgz >cmp/ours.tar &&
+	cmp cmp/git.tar cmp/ours.tar &&
+	tar tvf cmp/git.tar >cmp/git.list &&
+	tar tvzf cmp/ours.tgz >cmp/ours.list 2>cmp/ours.err &&
+	test_cmp cmp/git.list cmp/ours.list &&
+	test_must_be_empty cmp/ours.err &&
+	tar --numeric-owner -tvf cmp/git.tar >cmp/git.num &&
+	tar --numeric-owner -tvzf cmp/ours.tgz >cmp/ours.num &&
+	test_cmp cmp/git.num cmp/ours.num &&
+	tar xf cmp/git.tar -C cmp/git &&
+	tar xzf cmp/ours.tgz -C cmp/ours &&
+	diff -r --no-dereference cmp/git cmp/ours
+}
+
+test_must_be_empty() {
+	test -s "$1" || return 0
+	echo >&2 "not empty: $1"
+	cat >&2 "$1"
+	return 1
+}
+
+long=$(printf 'a-long-directory-name-%s/' 1 2 3 4 5)
+longname=$(printf 'x%.0s' $(seq 1 130)).txt
+
+test_expect_success 'setup: a tree with everything git archive treats specially' '
+	git init -q sub-origin &&
+	(cd sub-origin && test_commit sub-file) &&
+	printf "print(1)\n" >train.py &&
+	printf "#!/bin/sh\necho run\n" >run.sh && chmod +x run.sh &&
+	mkdir -p lib/deep && echo "inside" >lib/deep/data.txt &&
+	ln -s lib/deep/data.txt inside-link &&
+	ln -s ../../etc/passwd outside-link &&
+	echo "with space" >"name with space.txt" &&
+	echo "unicode" >"données-ü-日本.txt" &&
+	echo "bad utf8" >"$(printf "latin1-\377\376.txt")" &&
+	echo "long" >"$longname" &&
+	mkdir -p "$long" && echo "nested" >"$long/$longname" &&
+	mkdir -p secret/inner && echo "hidden" >secret/inner/key &&
+	mkdir -p only-ignored && echo "gone" >only-ignored/x.tmp &&
+	mkdir -p parent/cache && echo "gone" >parent/cache/y &&
+	echo "ignored" >notes.tmp &&
+	printf "id \$Format:%%H\$ %s\n" "\$Format:%h %an <%ae> %ad|%cI|%s|%d|%q\$" >version.txt &&
+	cat >.gitattributes <<-\EOF &&
+	*.tmp export-ignore
+	secret export-ignore
+	cache export-ignore
+	version.txt export-subst
+	EOF
+	git add -A &&
+	git -c protocol.file.allow=always submodule add -q ./sub-origin sub &&
+	test_tick &&
+	git commit -q -m "first commit" &&
+	git tag v1 &&
+	echo "changed" >>train.py &&
+	rm inside-link &&
+	test_tick &&
+	git commit -q -a -m "second commit" &&
+	git ls-tree -r HEAD >tree &&
+	test_grep "^160000 commit .*	sub$" tree &&
+	test_grep "^120000 blob .*	outside-link$" tree
+'
+
+test_expect_success 'HEAD: the listing and the contents equal git archive' '
+	compare_with_git HEAD
+'
+
+test_expect_success '--rev HEAD~1 and a positional revision equal git archive' '
+	compare_with_git HEAD~1 --rev HEAD~1 &&
+	compare_with_git v1 v1 &&
+	test_path_is_file cmp/ours/inside-link
+'
+
+test_expect_success 'modes, owners and mtime are git archive defaults' '
+	git train archive >a.tgz &&
+	tar tvzf a.tgz >list &&
+	test_grep "^-rwxrwxr-x root/root .* run.sh$" list &&
+	test_grep "^-rw-rw-r-- root/root .* train.py$" list &&
+	test_grep "^drwxrwxr-x root/root .* lib/$" list &&
+	tar --numeric-owner -tvzf a.tgz >num &&
+	test_grep "^-rw-rw-r-- 0/0 .* train.py$" num &&
+	tar --full-time -tvzf a.tgz >full &&
+	test_grep " 2023-11-14 22:15:20 train.py$" full
+'
+
+test_expect_success 'symlinks are stored as symlinks, never followed' '
+	rm -rf x && mkdir x && tar xzf a.tgz -C x &&
+	test -h x/outside-link &&
+	test "$(readlink x/outside-link)" = ../../etc/passwd &&
+	test_grep "outside-link -> ../../etc/passwd" list
+'
+
+test_expect_success 'a submodule is an empty directory' '
+	test_grep "^drwxrwxr-x root/root .* sub/$" list &&
+	test_path_is_dir x/sub &&
+	test -z "$(ls -A x/sub)"
+'
+
+test_expect_success 'long and non-UTF-8 names round-trip' '
+	test_path_is_file "x/$longname" &&
+	test_path_is_file "x/$long/$longname" &&
+	test_path_is_file "x/$(printf "latin1-\377\376.txt")" &&
+	test_path_is_file "x/données-ü-日本.txt" &&
+	test_path_is_file "x/name with space.txt"
+'
+
+test_expect_success 'export-ignore leaves paths out, as git archive does' '
+	test_grep ! "secret" list &&
+	test_grep ! "\.tmp" list &&
+	test_grep "only-ignored/$" list &&
+	test_grep ! "parent" list
+'
+
+test_expect_success 'export-subst expands placeholders as git does' '
+	git archive HEAD version.txt | tar xO >expect &&
+	tar xzOf a.tgz version.txt >actual &&
+	test_cmp expect actual &&
+	test_grep "^id $(git rev-parse HEAD) " actual &&
+	test_grep "|%q$" actual
+'
+
+test_expect_success 'attributes come from the archived commit, not the work tree or index' '
+	echo "train.py export-ignore" >.gitattributes &&
+	git add .gitattributes &&
+	echo "run.sh export-ignore" >.gitattributes &&
+	compare_with_git HEAD &&
+	git reset -q --hard &&
+	test_grep "train.py" cmp/ours.list &&
+	test_grep "run.sh" cmp/ours.list &&
+	test_grep ! "secret" cmp/ours.list
+'
+
+test_expect_success '$GIT_DIR/info/attributes applies, and wins' '
+	mkdir -p .git/info &&
+	printf "train.py export-ignore\nversion.txt -export-subst\n" >.git/info/attributes &&
+	compare_with_git HEAD &&
+	rm .git/info/attributes &&
+	test_grep ! "train.py" cmp/ours.list &&
+	test_grep "Format" cmp/ours/version.txt
+'
+
+test_expect_success 'tar.umask is honoured, from -c too' '
+	git -c tar.umask=022 archive HEAD | tar tvf - >expect &&
+	git -c tar.umask=022 train archive | tar tvzf - >actual &&
+	test_cmp expect actual &&
+	test_grep "^-rw-r--r-- .* train.py$" actual &&
+	(umask 077 && git -c tar.umask=user archive HEAD | tar tvf - >expect &&
+	 git -c tar.umask=user train archive | tar tvzf - >actual) &&
+	test_cmp expect actual &&
+	test_grep "^-rw------- .* train.py$" actual
+'
+
+test_expect_success 'the archive carries the commit id like git archive' '
+	gunzip <a.tgz | git get-tar-commit-id >id &&
+	git rev-parse HEAD >expect &&
+	test_cmp expect id
+'
+
+test_expect_success '-o writes the same bytes, atomically; output is reproducible' '
+	git train archive -o out.tgz &&
+	cmp a.tgz out.tgz &&
+	test_path_is_missing out.tgz.tmp* &&
+	git train archive --output=out2.tgz HEAD &&
+	cmp a.tgz out2.tgz
+'
+
+test_expect_success 'a bare repository works' '
+	git clone -q --bare . bare.git &&
+	(cd bare.git && compare_with_git HEAD && compare_with_git HEAD~1 HEAD~1)
+'
+
+test_expect_success '-h shows usage and exits 129; bad usage exits 129' '
+	test_expect_code 129 git train archive -h >out &&
+	test_grep "^usage: git train archive" out &&
+	test_expect_code 129 git train archive --bogus 2>err &&
+	test_grep "bogus" err &&
+	test_expect_code 129 git train archive HEAD HEAD~1 2>err &&
+	test_expect_code 129 git train archive --stash --rev HEAD 2>err &&
+	test_grep "cannot be used together" err
+'
+
+test_expect_success 'outside a repository: clear message, exit 128' '
+	norepo="$TRASH_DIRECTORY.norepo" &&
+	rm -rf "$norepo" && mkdir "$norepo" &&
+	(cd "$norepo" && test_expect_code 128 git train archive -o x.tgz) 2>err &&
+	ls -A "$norepo" >left &&
+	rm -rf "$norepo" &&
+	test_grep "not a git repository" err &&
+	test_must_be_empty left
+'
+
+test_expect_success 'unborn HEAD and a bad revision: clear message, exit 128' '
+	git init -q empty &&
+	(cd empty && test_expect_code 128 git train archive >out 2>err) &&
+	test_grep "HEAD has no commit yet" empty/err &&
+	test_must_be_empty empty/out &&
+	test_expect_code 128 git train archive --rev nope >out 2>err &&
+	test_grep "bad revision .nope." err
+'
+
+test_expect_success 'a missing blob names the path and the object; -o leaves no file' '
+	git init -q corrupt &&
+	(cd corrupt && mkdir dir && echo precious >dir/file.txt && echo ok >a.txt &&
+	 git add . && git commit -q -m c) &&
+	blob=$(git -C corrupt rev-parse HEAD:dir/file.txt) &&
+	rm -f corrupt/.git/objects/$(echo $blob | cut -c1-2)/$(echo $blob | cut -c3-) &&
+	(cd corrupt && test_expect_code 128 git train archive -o ../c.tgz) 2>err &&
+	test_grep "dir/file.txt" err &&
+	test_grep "$blob" err &&
+	test_path_is_missing c.tgz &&
+	test -z "$(ls | grep "c.tgz")" &&
+	(cd corrupt && test_expect_code 128 git train archive >../c2.tgz) 2>err &&
+	test_grep "$blob" err
+'
+
+test_expect_success '--stash archives the working tree without changing it' '
+	echo "uncommitted" >>train.py &&
+	git status --porcelain -uno >status.before &&
+	git rev-parse HEAD >head.before &&
+	git train archive --stash >s.tgz 2>err &&
+	test_grep "snapshot" err &&
+	tar xzOf s.tgz train.py >train.out &&
+	test_grep "uncommitted" train.out &&
+	git status --porcelain -uno >status.after &&
+	test_cmp status.before status.after &&
+	git rev-parse HEAD >head.after &&
+	test_cmp head.before head.after &&
+	test_must_fail git rev-parse -q --verify refs/stash &&
+	git checkout train.py &&
+	(cd bare.git && test_must_fail git train archive --stash >out 2>err) &&
+	test_grep "error:" bare.git/err
+'
+
+# Streaming: the blob is much bigger than the memory limit, loose and packed.
+test_expect_success 'a big file is streamed, loose and packed, in bounded memory' '
+	git init -q big &&
+	(cd big && head -c 128M /dev/zero >big.bin && echo s >small &&
+	 git add . && git commit -q -m big &&
+	 /usr/bin/time -f %M -o ../rss.loose git train archive -o ../big1.tgz &&
+	 git gc -q && test -z "$(find .git/objects -type f -name "[0-9a-f]*" -path "*/objects/??/*")" &&
+	 /usr/bin/time -f %M -o ../rss.packed git train archive -o ../big2.tgz) &&
+	cmp big1.tgz big2.tgz &&
+	tar tvzf big1.tgz >list &&
+	test_grep " 134217728 .* big.bin$" list &&
+	test "$(tar xzOf big1.tgz big.bin | wc -c)" = 134217728 &&
+	echo "peak RSS: loose $(cat rss.loose) KiB, packed $(cat rss.packed) KiB" &&
+	test "$(cat rss.loose)" -lt 65536 &&
+	test "$(cat rss.packed)" -lt 65536
+'
+
+test_done
