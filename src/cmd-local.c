@@ -1,8 +1,465 @@
+/*
+ * git train local: run the training on this machine, on exactly the code of a
+ * commit, and record the run in its note. The exit code is the script's
+ * (130 when interrupted, 128+N when it was killed by signal N).
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend-local.h"
 #include "builtin.h"
+#include "config.h"
+#include "notes.h"
+#include "parse-options.h"
+#include "repo.h"
+#include "run-record.h"
+#include "snapshot.h"
 #include "util.h"
+
+/* How many root entries the "script not found" error lists. */
+#define MAX_LISTED 20
+
+static const char *const local_usage[] = {
+	"git train local [--rev <commit-ish> | --stash [--include-untracked]] [--script <path>]\n"
+	"                [--setup <cmd>] [--keep-workdir] [-- <script-args>...]",
+	NULL,
+};
+
+struct local_opts {
+	const char *rev;
+	int stash;
+	int include_untracked;
+	const char *script;
+	const char *setup;
+	int keep_workdir;
+};
+
+static int check_usage(const struct parsed_args *pa, const struct local_opts *o)
+{
+	if (pa->nr_args) {
+		struct buf words = BUF_INIT;
+		int i;
+
+		for (i = 0; i < pa->nr_args; i++)
+			buf_printf(&words, " %s", pa->args[i]);
+		msg_error("unexpected argument '%s' before '--'", pa->args[0]);
+		msg_hint("arguments for the training script go after '--': git train local --%s",
+			 buf_cstr(&words));
+		buf_release(&words);
+		return -1;
+	}
+	if (o->rev && o->stash) {
+		msg_error("--rev and --stash cannot be used together");
+		return -1;
+	}
+	if (o->include_untracked && !o->stash) {
+		msg_error("--include-untracked needs --stash");
+		msg_hint("git train local --stash --include-untracked");
+		return -1;
+	}
+	return 0;
+}
+
+/* A tree path: "./train.py" and "train.py" name the same entry. */
+static const char *tree_path(const char *path)
+{
+	while (path[0] == '.' && path[1] == '/')
+		path += 2 + strspn(path + 2, "/");
+	return path;
+}
+
+static void replace_setting(char **setting, const char *value)
+{
+	if (!value)
+		return;
+	free(*setting);
+	*setting = xstrdup(value);
+}
+
+/*
+ * Resolves what runs. For --stash, *out is the snapshot and *parent (set
+ * when a snapshot was made) the commit it was made on.
+ */
+static int resolve_commit(git_commit **out, char **parent, git_repository *repo,
+			  const struct local_opts *o)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	git_oid id;
+	int r;
+
+	*parent = NULL;
+	if (!o->stash)
+		return repo_resolve_commit(out, repo, o->rev);
+	r = snapshot_create(&id, repo, o->include_untracked);
+	if (r < 0)
+		return -1;
+	if (git_commit_lookup(out, repo, &id))
+		return err_git("cannot read the snapshot commit");
+	if (r == 0 && git_commit_parentcount(*out) > 0) {
+		git_oid_tostr(hex, sizeof(hex), git_commit_parent_id(*out, 0));
+		*parent = xstrdup(hex);
+	} else {
+		fprintf(stderr,
+			"nothing to snapshot: the working tree matches HEAD, running HEAD\n");
+	}
+	return 0;
+}
+
+static void warn_uncommitted(git_repository *repo, git_commit *commit)
+{
+	size_t tracked = 0, untracked = 0;
+	char *short_id;
+
+	if (snapshot_count_changes(&tracked, &untracked, repo)) {
+		msg_warning("cannot check for uncommitted changes: %s", err_msg());
+		err_clear();
+		return;
+	}
+	if (!tracked)
+		return;
+	short_id = repo_short_id(repo, git_commit_id(commit));
+	msg_warning("%zu changed file%s not part of this run (it uses commit %s)", tracked,
+		    tracked == 1 ? " is" : "s are", short_id);
+	msg_hint("commit them, or run the working tree with --stash "
+		 "(add --include-untracked for new files)");
+	free(short_id);
+}
+
+/* Fails, before anything runs, when the script is not a file of the commit. */
+static int check_script(git_commit *commit, const char *script)
+{
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	char *short_id = NULL;
+	struct buf list = BUF_INIT;
+	size_t i, n;
+	int ret = 0;
+
+	if (git_commit_tree(&tree, commit))
+		return err_git("cannot read the tree of the commit");
+	if (!git_tree_entry_bypath(&entry, tree, script) &&
+	    git_tree_entry_type(entry) == GIT_OBJECT_BLOB)
+		goto out;
+	short_id = repo_short_id(git_commit_owner(commit), git_commit_id(commit));
+	ret = err_set("the training script '%s' is not in commit %s (%s)", script, short_id,
+		      git_commit_summary(commit) ? git_commit_summary(commit) : "");
+	n = git_tree_entrycount(tree);
+	for (i = 0; i < n && i < MAX_LISTED; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+
+		buf_printf(&list, "%s%s%s", i ? ", " : "", git_tree_entry_name(e),
+			   git_tree_entry_type(e) == GIT_OBJECT_TREE ? "/" : "");
+	}
+	if (n > MAX_LISTED)
+		buf_printf(&list, ", ... (%zu more)", n - MAX_LISTED);
+	if (n)
+		err_hint("the commit's top directory has: %s", buf_cstr(&list));
+	else
+		err_hint("the commit's tree is empty");
+	err_hint("name the script to run: git config train.script <path> (or --script <path>)");
+out:
+	buf_release(&list);
+	free(short_id);
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	return ret;
+}
+
+/* mkdir, not mkdir -p: two runs must never share a directory. */
+static int make_run_dir(char **out_dir, char **out_id, git_repository *repo, git_commit *commit)
+{
+	char *runs = NULL, *short_id = repo_short_id(repo, git_commit_id(commit));
+	int tries, ret = -1;
+
+	*out_dir = *out_id = NULL;
+	if (repo_train_dir(&runs, repo, "runs", 1))
+		goto out;
+	for (tries = 0; tries < 100; tries++) {
+		*out_id = run_id_new(short_id, time(NULL));
+		*out_dir = xstrfmt("%s/%s", runs, *out_id);
+		if (!mkdir(*out_dir, 0777)) {
+			ret = 0;
+			goto out;
+		}
+		if (errno != EEXIST) {
+			err_set("cannot create the run directory '%s': %s", *out_dir,
+				strerror(errno));
+			break;
+		}
+		free(*out_dir);
+		free(*out_id);
+		*out_dir = *out_id = NULL;
+	}
+	if (tries == 100)
+		err_set("cannot find a free run id in '%s'", runs);
+	free(*out_dir);
+	free(*out_id);
+	*out_dir = *out_id = NULL;
+out:
+	free(runs);
+	free(short_id);
+	return ret;
+}
+
+static void iso_time(char *out, size_t size, time_t t)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static cJSON *result_json(const struct run_record *rec, git_commit *commit,
+			  const struct parsed_args *pa)
+{
+	cJSON *root = cJSON_CreateObject(), *metrics, *args;
+	char hex[GIT_OID_HEXSZ + 1], when[32];
+	size_t i;
+	int k;
+
+	git_oid_tostr(hex, sizeof(hex), git_commit_id(commit));
+	cJSON_AddStringToObject(root, "id", rec->id);
+	cJSON_AddStringToObject(root, "commit", hex);
+	if (rec->parent)
+		cJSON_AddStringToObject(root, "parent", rec->parent);
+	else
+		cJSON_AddNullToObject(root, "parent");
+	cJSON_AddStringToObject(root, "backend", rec->backend);
+	cJSON_AddStringToObject(root, "status", rec->status);
+	cJSON_AddNumberToObject(root, "exit_code", rec->exit_code);
+	iso_time(when, sizeof(when), rec->start);
+	cJSON_AddStringToObject(root, "start", when);
+	iso_time(when, sizeof(when), rec->start + (time_t)(rec->duration + 0.5));
+	cJSON_AddStringToObject(root, "end", when);
+	cJSON_AddNumberToObject(root, "duration_seconds", rec->duration);
+	metrics = cJSON_AddObjectToObject(root, "metrics");
+	for (i = 0; i < rec->nr_metrics; i++)
+		cJSON_AddNumberToObject(metrics, rec->metrics[i].name, rec->metrics[i].value);
+	args = cJSON_AddArrayToObject(root, "args");
+	for (k = 0; k < pa->nr_rest; k++)
+		cJSON_AddItemToArray(args, cJSON_CreateString(pa->rest[k]));
+	return root;
+}
+
+/* Written to a temporary file and renamed: a reader never sees half of it. */
+static int write_result(const char *run_dir, cJSON *json)
+{
+	char *path = xstrfmt("%s/result.json", run_dir);
+	char *tmp = xstrfmt("%s/result.json.tmp", run_dir);
+	char *text = cJSON_Print(json);
+	int fd, ret = -1;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0 || write_all(fd, text, strlen(text)) || write_all(fd, "\n", 1) || close(fd)) {
+		err_set("cannot write '%s': %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, path)) {
+		err_set("cannot write '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	free(text);
+	free(path);
+	free(tmp);
+	return ret;
+}
+
+static void print_warnings(const struct buf *warnings)
+{
+	const char *p = warnings->ptr;
+
+	while (p && *p) {
+		size_t n = strcspn(p, "\n");
+
+		if (n)
+			msg_warning("%.*s", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
+static int failed_in_setup(const struct run_record *rec)
+{
+	size_t i;
+
+	for (i = 0; i < rec->nr_extra; i++)
+		if (!strcmp(rec->extra[i].key, "stage") && !strcmp(rec->extra[i].value, "setup"))
+			return 1;
+	return 0;
+}
+
+static void print_summary(const struct run_record *rec)
+{
+	struct buf b = BUF_INIT, d = BUF_INIT;
+	size_t i;
+
+	format_duration(&d, rec->duration);
+	buf_printf(&b, "run %s ", rec->id);
+	if (!strcmp(rec->status, "succeeded"))
+		buf_printf(&b, "succeeded in %s", buf_cstr(&d));
+	else if (!strcmp(rec->status, "interrupted"))
+		buf_printf(&b, "interrupted after %s; log kept in %s", buf_cstr(&d), rec->log);
+	else
+		buf_printf(&b, "%s (%sexit %d) in %s; log: %s", rec->status,
+			   failed_in_setup(rec) ? "setup " : "", rec->exit_code, buf_cstr(&d),
+			   rec->log);
+	for (i = 0; i < rec->nr_metrics; i++)
+		buf_printf(&b, "%s%s=%g", i ? " " : ": ", rec->metrics[i].name,
+			   rec->metrics[i].value);
+	buf_putc(&b, '\n');
+	fflush(stdout);
+	write_all(2, b.ptr, b.len);
+	buf_release(&b);
+	buf_release(&d);
+}
+
+static int exit_code_of(const struct run_record *rec)
+{
+	if (!strcmp(rec->status, "interrupted"))
+		return 130;
+	if (rec->exit_code < 0 || rec->exit_code > 255)
+		return EXIT_FAILED;
+	return rec->exit_code;
+}
+
+/* Runs it, keeps result.json and the note; returns the exit code. */
+static int run_and_record(struct local_run *run, struct run_record *rec,
+			  const struct parsed_args *pa)
+{
+	struct buf warnings = BUF_INIT, line = BUF_INIT;
+	cJSON *json = NULL;
+	int code;
+
+	if (backend_local_run(rec, &warnings, run)) {
+		err_report();
+		remove_tree(run->run_dir);
+		err_clear();
+		code = EXIT_FATAL;
+		goto out;
+	}
+	print_warnings(&warnings);
+	code = exit_code_of(rec);
+	json = result_json(rec, run->commit, pa);
+	if (write_result(run->run_dir, json))
+		err_report();
+	run_record_format(&line, rec);
+	if (notes_append(run->repo, git_commit_id(run->commit), buf_cstr(&line))) {
+		err_report();
+		msg_hint("the run is kept in %s", run->run_dir);
+		if (!code)
+			code = EXIT_FAILED;
+	}
+	print_summary(rec);
+out:
+	cJSON_Delete(json);
+	buf_release(&warnings);
+	buf_release(&line);
+	return code;
+}
+
+static int run_local(const struct local_opts *o, const struct parsed_args *pa)
+{
+	git_repository *repo = NULL;
+	git_commit *commit = NULL;
+	struct config cfg;
+	struct train_settings settings;
+	struct run_record rec;
+	struct local_run run;
+	char *parent = NULL, *run_dir = NULL, *id = NULL, *short_id = NULL;
+	int loaded = 0, ran = 0, code = EXIT_FATAL;
+
+	memset(&cfg, 0, sizeof(cfg));
+	run_record_init(&rec);
+	if (repo_open(&repo) || config_load(&cfg, repo))
+		goto out;
+	if (settings_load(&settings, &cfg))
+		goto out;
+	loaded = 1;
+	replace_setting(&settings.script, o->script);
+	replace_setting(&settings.setup, o->setup);
+	if (settings.script != tree_path(settings.script)) {
+		char *path = xstrdup(tree_path(settings.script));
+
+		free(settings.script);
+		settings.script = path;
+	}
+	if (resolve_commit(&commit, &parent, repo, o))
+		goto out;
+	if (!o->stash && !o->rev)
+		warn_uncommitted(repo, commit);
+	if (check_script(commit, settings.script) || make_run_dir(&run_dir, &id, repo, commit))
+		goto out;
+
+	short_id = repo_short_id(repo, git_commit_id(commit));
+	fprintf(stderr, "run %s: %s %s (local)\n", id, short_id,
+		git_commit_summary(commit) ? git_commit_summary(commit) : "");
+	rec.id = id;
+	id = NULL;
+	rec.backend = xstrdup("local");
+	rec.parent = parent;
+	parent = NULL;
+
+	memset(&run, 0, sizeof(run));
+	run.repo = repo;
+	run.commit = commit;
+	run.settings = &settings;
+	run.args = pa->rest;
+	run.nr_args = pa->nr_rest;
+	run.run_dir = run_dir;
+	run.keep_workdir = o->keep_workdir;
+	code = run_and_record(&run, &rec, pa);
+	ran = 1;
+out:
+	if (!ran)
+		err_report();
+	run_record_release(&rec);
+	if (loaded)
+		settings_release(&settings);
+	config_release(&cfg);
+	git_commit_free(commit);
+	git_repository_free(repo);
+	free(parent);
+	free(run_dir);
+	free(id);
+	free(short_id);
+	return code;
+}
 
 int cmd_local(int argc, const char **argv)
 {
-	msg_error("'git train local' is not implemented yet");
-	return EXIT_FATAL;
+	struct local_opts o;
+	struct parsed_args pa;
+	int r;
+	const struct option options[] = {
+		OPT_STRING(0, "rev", &o.rev, "commit-ish", "run this commit instead of HEAD"),
+		OPT_BOOL(0, "stash", &o.stash, "run a snapshot of the working tree"),
+		OPT_BOOL(0, "include-untracked", &o.include_untracked,
+			 "with --stash, also take untracked files"),
+		OPT_STRING(0, "script", &o.script, "path", "the training script (train.script)"),
+		OPT_STRING(0, "setup", &o.setup, "cmd", "shell command run first (train.setup)"),
+		OPT_BOOL(0, "keep-workdir", &o.keep_workdir, "keep the extracted code"),
+		OPT_END(),
+	};
+
+	memset(&o, 0, sizeof(o));
+	r = parse_options(&pa, argc, argv, options, local_usage);
+	if (r == PARSE_OPT_OK && check_usage(&pa, &o))
+		r = PARSE_OPT_ERROR;
+	if (r != PARSE_OPT_OK) {
+		parsed_args_release(&pa);
+		return EXIT_USAGE;
+	}
+	r = run_local(&o, &pa);
+	parsed_args_release(&pa);
+	return r;
 }
