@@ -359,6 +359,11 @@ static int run_and_record(struct local_run *run, struct run_record *rec,
 		if (!code)
 			code = EXIT_FAILED;
 	}
+	if (rec->parent && snapshot_keep(run->repo, git_commit_id(run->commit))) {
+		err_report();
+		if (!code)
+			code = EXIT_FAILED;
+	}
 	print_summary(rec);
 out:
 	cJSON_Delete(json);

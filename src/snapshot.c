@@ -287,3 +287,16 @@ int snapshot_count_changes(size_t *out_tracked, size_t *out_untracked, git_repos
 	git_status_list_free(list);
 	return 0;
 }
+
+int snapshot_keep(git_repository *repo, const git_oid *snapshot)
+{
+	char hex[GIT_OID_HEXSZ + 1], name[64 + GIT_OID_HEXSZ];
+	git_reference *ref = NULL;
+
+	git_oid_tostr(hex, sizeof(hex), snapshot);
+	snprintf(name, sizeof(name), "refs/train/snapshots/%s", hex);
+	if (git_reference_create(&ref, repo, name, snapshot, 1, "git-train: keep a snapshot that ran") < 0)
+		return err_git("cannot keep the snapshot %s as %s", hex, name);
+	git_reference_free(ref);
+	return 0;
+}

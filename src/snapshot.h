@@ -19,6 +19,14 @@
 int snapshot_create(git_oid *out, git_repository *repo, int include_untracked);
 
 /*
+ * Keeps a snapshot that was run reachable, as refs/train/snapshots/<sha>:
+ * its note would otherwise sit on an unreachable commit that `git gc` prunes
+ * and `git notes prune` drops, and `git log --notes=train --all` could not
+ * show it. Leaves HEAD, branches and refs/stash alone. 0, or -1 with err_set.
+ */
+int snapshot_keep(git_repository *repo, const git_oid *snapshot);
+
+/*
  * Counts tracked files whose working tree or index state differs from HEAD
  * (and untracked files, separately), for the "not part of this run" warning.
  * Bare repositories have none. 0, or -1 with err_set.

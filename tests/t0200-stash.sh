@@ -16,9 +16,11 @@ status() {
 	git --no-optional-locks status --porcelain
 }
 
+# git-train's own refs (the notes, and refs/train/snapshots/ keeping the
+# snapshots that ran) are expected to change; nothing else may.
 list_refs() {
 	git for-each-ref --format="%(refname) %(objectname)" >"$1.all" &&
-	{ grep -v "^refs/notes/" "$1.all" >"$1"; true; }
+	{ grep -v -e "^refs/notes/" -e "^refs/train/" "$1.all" >"$1"; true; }
 }
 
 save_state() {
@@ -339,6 +341,11 @@ test_expect_success PYTHON 'local --stash runs the edited script and notes the s
 		test_cmp train.py ../actual &&
 		git notes --ref=train show "$snap" >../note &&
 		test_grep "succeeded" ../note &&
+		echo "$snap" >../expect &&
+		git rev-parse "refs/train/snapshots/$snap" >../actual &&
+		test_cmp ../expect ../actual &&
+		git log --notes=train --all --format="%H %N" >../log &&
+		test_grep "^$snap .*succeeded" ../log &&
 		check_state
 	)
 '
