@@ -10,6 +10,16 @@ cd "$root"
 
 passed=0 failed=0 skipped=0
 
+# The official SigV4 suites live beside the checkout (never copied into it);
+# name them explicitly so that the distcheck build, which runs from an
+# unpacked tarball elsewhere, finds them too.
+if [ -d "$root/../shared/sigv4-vectors" ]; then
+	GIT_TRAIN_SIGV4_VECTORS=$(cd "$root/../shared/sigv4-vectors" && pwd)
+	export GIT_TRAIN_SIGV4_VECTORS
+else
+	echo "note: ../shared/sigv4-vectors is absent: the SigV4 suite checks will be skipped" >&2
+fi
+
 # count <name> <test-suite.log>: adds the TAP results of one `make check`.
 count() {
 	local log=$2 p f e s
