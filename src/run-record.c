@@ -113,17 +113,6 @@ static void put_encoded(struct buf *out, const char *s)
 	}
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes s[0..len) into a new string; NULL on a bad or NUL-producing escape. */
 static char *decode(const char *s, size_t len)
 {
@@ -138,8 +127,8 @@ static char *decode(const char *s, size_t len)
 			buf_putc(&b, s[i]);
 			continue;
 		}
-		hi = i + 1 < len ? hexval((unsigned char)s[i + 1]) : -1;
-		lo = i + 2 < len ? hexval((unsigned char)s[i + 2]) : -1;
+		hi = i + 1 < len ? hex_value((unsigned char)s[i + 1]) : -1;
+		lo = i + 2 < len ? hex_value((unsigned char)s[i + 2]) : -1;
 		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 			buf_release(&b);
 			return NULL;

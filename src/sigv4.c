@@ -55,17 +55,6 @@ static void hex_encode(char *out, const unsigned char *in, size_t len)
 	out[2 * len] = '\0';
 }
 
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int sha256_hex(char out[SIGV4_HEX_LEN + 1], const void *data, size_t len)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];

@@ -229,17 +229,6 @@ static void put_decorations(struct buf *out, git_repository *repo, const git_oid
 	git_object_free(head);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Expands the placeholder after a '%'; returns how many bytes it used, 0 if unknown. */
 static size_t put_placeholder(struct buf *out, git_repository *repo, git_commit *c, const char *p)
 {
@@ -253,9 +242,9 @@ static size_t put_placeholder(struct buf *out, git_repository *repo, git_commit 
 		buf_putc(out, '%');
 		return 1;
 	case 'x':
-		if (hexval(p[1]) < 0 || hexval(p[2]) < 0)
+		if (hex_value(p[1]) < 0 || hex_value(p[2]) < 0)
 			return 0;
-		buf_putc(out, (char)(hexval(p[1]) << 4 | hexval(p[2])));
+		buf_putc(out, (char)(hex_value(p[1]) << 4 | hex_value(p[2])));
 		return 3;
 	case 'H':
 	case 'h':

@@ -81,6 +81,9 @@ int mkdir_p(const char *path, int mode);
 /* rm -rf. 0, or -1 with err_set. Never follows symlinks. */
 int remove_tree(const char *path);
 
+/* The value of a hex digit, -1 for anything else. */
+int hex_value(int c);
+
 /* Edit distance, for "did you mean" suggestions. */
 size_t levenshtein(const char *a, const char *b);
 
