@@ -94,6 +94,7 @@ test_expect_success() {
 }
 
 test_done() {
+	test_stop_moto
 	echo "1..$test_count"
 	say "$TEST_NAME: $test_count tests, $test_failures failed, $test_skipped skipped"
 	if test $test_failures = 0; then
@@ -204,3 +205,67 @@ else
 	test_set_prereq UNSANITIZED
 fi
 if command -v man >/dev/null 2>&1; then test_set_prereq MAN; fi
+
+# --- AWS: moto's emulator on a free loopback port -------------------------
+#
+# test_start_moto [VAR=value...] starts `moto_server` for this script (the
+# variables go to moto, e.g. INITIAL_NO_AUTH_ACTION_COUNT=5) and points
+# git-train and the aws CLI at it through the standard settings:
+# AWS_ENDPOINT_URL, test credentials, AWS_REGION=us-east-1. Nothing is ever
+# sent beyond 127.0.0.1: the instance metadata service is switched off.
+# test_reset_moto drops all of moto's state; test_done stops it.
+if command -v moto_server >/dev/null 2>&1; then test_set_prereq MOTO; fi
+MOTO_PID=
+trap 'test_stop_moto' EXIT
+
+TEST_AWS_ACCESS_KEY_ID=AKIAGITTRAINTEST0001
+TEST_AWS_SECRET_ACCESS_KEY=gItTrAiNtEsTsEcReT/DoNotLeak+0123456789xyz
+
+test_free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+test_start_moto() {
+	MOTO_PORT=$(test_free_port) || return 1
+	env "$@" moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$TRASH_DIRECTORY/.moto.log" 2>&1 &
+	MOTO_PID=$!
+	MOTO_URL="http://127.0.0.1:$MOTO_PORT"
+	i=0
+	until curl -sf -o /dev/null "$MOTO_URL/moto-api/"; do
+		i=$((i + 1))
+		if test $i -gt 300 || ! kill -0 $MOTO_PID 2>/dev/null; then
+			echo >&2 "moto_server did not start:"
+			cat >&2 "$TRASH_DIRECTORY/.moto.log"
+			return 1
+		fi
+		sleep 0.1
+	done
+	AWS_ENDPOINT_URL=$MOTO_URL
+	AWS_ACCESS_KEY_ID=$TEST_AWS_ACCESS_KEY_ID
+	AWS_SECRET_ACCESS_KEY=$TEST_AWS_SECRET_ACCESS_KEY
+	AWS_REGION=us-east-1
+	AWS_DEFAULT_REGION=us-east-1
+	AWS_EC2_METADATA_DISABLED=true
+	AWS_CONFIG_FILE="$TRASH_DIRECTORY/.aws/config"
+	AWS_SHARED_CREDENTIALS_FILE="$TRASH_DIRECTORY/.aws/credentials"
+	export MOTO_URL MOTO_PID AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY \
+		AWS_REGION AWS_DEFAULT_REGION AWS_EC2_METADATA_DISABLED AWS_CONFIG_FILE \
+		AWS_SHARED_CREDENTIALS_FILE
+}
+
+test_reset_moto() {
+	curl -sf -o /dev/null -X POST "$MOTO_URL/moto-api/reset"
+}
+
+test_stop_moto() {
+	if test -n "$MOTO_PID"; then
+		kill "$MOTO_PID" 2>/dev/null
+		wait "$MOTO_PID" 2>/dev/null
+		MOTO_PID=
+	fi
+}
+
+# aws CLI against moto (Debian's awscli 2.9 predates AWS_ENDPOINT_URL).
+test_aws() {
+	aws --endpoint-url "$MOTO_URL" "$@"
+}
