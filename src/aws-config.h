@@ -5,21 +5,28 @@
  * Settings: profile (train.profile, else AWS_PROFILE, else "default"), region
  * (train.region, AWS_REGION, AWS_DEFAULT_REGION, then the profile's `region`),
  * endpoints (AWS_ENDPOINT_URL_<SERVICE>, then train.endpointUrl, then
- * AWS_ENDPOINT_URL, else the public https://<service>.<region>.amazonaws.com;
- * pricing always signs for us-east-1), shared files (AWS_CONFIG_FILE,
- * AWS_SHARED_CREDENTIALS_FILE, defaults under ~/.aws/).
+ * AWS_ENDPOINT_URL, then the profile's `endpoint_url`, else the public
+ * https://<service>.<region>.amazonaws.com; AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
+ * or the profile's ignore_configured_endpoint_urls drop all but
+ * train.endpointUrl; pricing always signs for us-east-1), shared files
+ * (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, defaults under ~/.aws/; see
+ * aws-profile.h for how they are read).
  *
- * Credentials, in the CLI's order: environment (AWS_ACCESS_KEY_ID,
- * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN); the profile from the
- * credentials and config files (aws_access_key_id, ...), its
- * credential_process, or role_arn + source_profile (STS AssumeRole, cached
- * under .git/train/ or ~/.cache until shortly before they expire); the EC2
- * instance role through IMDSv2 (AWS_EC2_METADATA_SERVICE_ENDPOINT, default
- * http://169.254.169.254; AWS_EC2_METADATA_DISABLED=true turns it off).
- * When nothing is found the error names every source tried and the fix
- * ("aws configure", "AWS_PROFILE=...").
+ * Credentials, in botocore's order: environment (AWS_ACCESS_KEY_ID,
+ * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN; skipped when train.profile is set,
+ * as the CLI skips them for --profile); then the profile: its role_arn with
+ * source_profile or credential_source (STS AssumeRole, cached in
+ * $XDG_CACHE_HOME/git-train/ or ~/.cache/git-train/ until 5 minutes before
+ * they expire), its keys in the credentials file, its credential_process,
+ * its keys in the config file; then the EC2 instance role through IMDSv2
+ * (AWS_EC2_METADATA_SERVICE_ENDPOINT, default http://169.254.169.254;
+ * AWS_EC2_METADATA_DISABLED=true turns it off). A profile named by
+ * train.profile or AWS_PROFILE that does not exist is an error of its own.
+ * When nothing is found the error's hints name every source tried and the
+ * fix ("aws configure", "AWS_PROFILE=...").
  *
- * Secrets are never printed; aws_credentials_release() wipes them.
+ * Secrets are never printed nor put in messages; aws_credentials_release()
+ * wipes them.
  */
 #ifndef AWS_CONFIG_H
 #define AWS_CONFIG_H
@@ -35,7 +42,8 @@ struct aws_credentials {
 	char *secret_access_key;
 	char *session_token; /* NULL for long-term keys */
 	time_t expiration;   /* 0: does not expire */
-	char *source;        /* for messages: "environment", "profile 'dev'", ... */
+	/* For messages, never a secret: "environment", "profile 'dev' in '<file>'", ... */
+	char *source;
 };
 
 struct aws_settings {
@@ -45,6 +53,9 @@ struct aws_settings {
 	char *config_file;  /* ~/.aws/config or AWS_CONFIG_FILE */
 	char *credentials_file;
 	char *train_endpoint; /* train.endpointUrl, NULL if unset */
+	char *profile_source; /* "train.profile", "AWS_PROFILE"; NULL: the default */
+	char *profile_endpoint; /* the profile's endpoint_url, NULL if unset */
+	int ignore_configured_endpoints; /* AWS_IGNORE_CONFIGURED_ENDPOINT_URLS */
 };
 
 /* Reads the settings (cfg may be NULL: environment and files only). 0, or -1 with err_set. */
@@ -53,16 +64,18 @@ void aws_settings_release(struct aws_settings *s);
 
 /*
  * The endpoint URL (no trailing slash) for service ("s3", "ec2", "ssm", "sts",
- * "iam", "pricing"), and whether it is a custom one (then S3 uses path-style
- * addressing). Caller frees.
+ * "iam", "pricing") in region (NULL: the settings' region, else us-east-1),
+ * and in *out_custom (may be NULL) whether it is a custom one (then S3 uses
+ * path-style addressing). Caller frees.
  */
 char *aws_endpoint_url(const struct aws_settings *s, const char *service, const char *region,
 		       int *out_custom);
 
 /*
- * Resolves credentials. client is used for the STS and IMDS calls that some
- * sources need (it must have been set up with these settings).
- * 0, or -1 with err_set naming the sources tried and the fix.
+ * Resolves credentials. client is used for the STS call of role profiles (it
+ * must have been set up with these settings; it may be NULL when no role is
+ * involved, or its credentials are cached). The instance metadata is asked
+ * directly. 0, or -1 with err_set naming the sources tried and the fix.
  */
 int aws_credentials_resolve(struct aws_credentials *out, struct aws_client *client,
 			    const struct aws_settings *s);

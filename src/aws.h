@@ -16,9 +16,28 @@
  * <Response><Errors><Error>) for query and REST-XML services, JSON
  * (__type/code + message) for JSON services.
  *
- * GIT_TRAIN_TRACE=1 prints each request line, response status and timing on
- * stderr, with Authorization, security tokens, X-Amz-Signature and credential
- * values redacted.
+ * Either way out holds what came back last (status, body, headers): release
+ * it with aws_response_release() in every case. A response without a body
+ * (HEAD) or with an unreadable one gets a code from its status (404
+ * NotFound, 403 Forbidden, 301 PermanentRedirect naming x-amz-bucket-region)
+ * and a message saying what was wrong with the body. Capacity errors
+ * (InsufficientInstanceCapacity, ...) are HTTP 500 but never retried here:
+ * the caller moves on to another zone. A streamed body is rewound for each
+ * retry (no rewind(): no retry); a response already partly given to on_body
+ * is not retried. on_body only ever sees 2xx bodies; error documents are
+ * collected in out->body and parsed.
+ *
+ * Budget: req->max_attempts, else train.maxAttempts, else AWS_MAX_ATTEMPTS,
+ * else 5. Backoff: a uniform delay in [0, min(20 s, base * 2^(n-1))], base
+ * 100 ms (GIT_TRAIN_RETRY_BASE_MS, for tests). A transfer that moves no byte
+ * for GIT_TRAIN_HTTP_TIMEOUT seconds (default 60) counts as a dropped
+ * connection.
+ *
+ * GIT_TRAIN_TRACE=1 prints each request line, response status and timing,
+ * and each retry decision, on stderr; GIT_TRAIN_TRACE=2 adds the headers.
+ * Authorization's signature, security tokens, X-Amz-Signature and
+ * X-Amz-Credential values, and the secret key wherever it might appear, are
+ * redacted.
  */
 #ifndef AWS_H
 #define AWS_H
@@ -88,7 +107,12 @@ struct aws_response {
 };
 
 struct http_client;
+struct aws_client_priv;
 
+/*
+ * One client may be used from several threads at once (parallel uploads):
+ * credentials, the clock offset and the connection pool are shared under a lock.
+ */
 struct aws_client {
 	struct aws_settings settings;
 	struct aws_credentials creds;
@@ -96,6 +120,7 @@ struct aws_client {
 	double clock_offset;  /* seconds to add to our clock */
 	int max_attempts;
 	struct http_client *http;
+	struct aws_client_priv *priv; /* aws.c's lock; NULL in a hand-made client */
 };
 
 /* cfg may be NULL. 0, or -1 with err_set. */

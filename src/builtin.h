@@ -16,5 +16,8 @@ enum {
 int cmd_local(int argc, const char **argv);
 int cmd_archive(int argc, const char **argv);
 int cmd_log(int argc, const char **argv);
+int cmd_doctor(int argc, const char **argv);
+int cmd_upload(int argc, const char **argv);
+int cmd_aws_call(int argc, const char **argv);
 
 #endif

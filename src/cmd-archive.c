@@ -52,12 +52,37 @@ static void unguard_tmp(void)
 }
 
 /* Written next to the target and renamed: a failure never leaves a partial file. */
+/*
+ * Something that is not a regular file (/dev/null, a FIFO, /dev/stdout) is
+ * written in place: renaming a temp file over it would replace the device.
+ */
+static int archive_to_special(git_repository *repo, git_commit *commit, const char *file)
+{
+	int fd = open(file, O_WRONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return err_set("cannot open '%s': %s", file, strerror(errno));
+	ret = archive_commit_to_fd(repo, commit, fd);
+	if (close(fd) && !ret)
+		ret = err_set("cannot write '%s': %s", file, strerror(errno));
+	return ret;
+}
+
 static int archive_to_file(git_repository *repo, git_commit *commit, const char *file)
 {
-	char *tmp = xstrfmt("%s.tmpXXXXXX", file);
-	mode_t mask = umask(0);
+	struct stat st;
+	char *tmp;
+	mode_t mask;
 	int fd, ret = -1;
 
+	if (!stat(file, &st) && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode))
+			return err_set("cannot write the archive to '%s': it is a directory", file);
+		return archive_to_special(repo, commit, file);
+	}
+	tmp = xstrfmt("%s.tmpXXXXXX", file);
+	mask = umask(0);
 	umask(mask);
 	fd = mkstemp(tmp);
 	if (fd < 0) {

@@ -25,6 +25,9 @@ static const struct subcommand subcommands[] = {
 	{ "local", cmd_local, "run the training on this machine" },
 	{ "archive", cmd_archive, "write the code archive a run would use" },
 	{ "log", cmd_log, "show the run history recorded in the notes" },
+	{ "aws-call", cmd_aws_call, "(plumbing) make one AWS API call, print the response" },
+	{ "doctor", cmd_doctor, "check that the AWS account is ready to train" },
+	{ "upload", cmd_upload, "upload the code of a commit to S3" },
 };
 
 static const char usage_text[] =

@@ -261,4 +261,17 @@ test_expect_success 'a big file is streamed, loose and packed, in bounded memory
 	test "$(cat rss.packed)" -lt 65536
 '
 
+test_expect_success '-o to something that is not a regular file writes into it, never over it' '
+	git train archive -o regular.tgz &&
+	mkfifo pipe &&
+	{ cat pipe >from-pipe.tgz & } &&
+	git train archive -o pipe &&
+	wait &&
+	test -p pipe &&
+	cmp regular.tgz from-pipe.tgz &&
+	mkdir adir &&
+	test_expect_code 128 git train archive -o adir 2>err &&
+	test_grep "is a directory" err
+'
+
 test_done

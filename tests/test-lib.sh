@@ -48,6 +48,9 @@ unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_OBJECT_DIRECTORY GIT_CONFIG_PARAM
 	AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
 GIT_PAGER=cat
 export GIT_PAGER
+# Never reach for a real instance metadata service from a test.
+AWS_EC2_METADATA_DISABLED=true
+export AWS_EC2_METADATA_DISABLED
 
 git config --global init.defaultBranch main
 git config --global advice.detachedHead false
@@ -268,4 +271,71 @@ test_stop_moto() {
 # aws CLI against moto (Debian's awscli 2.9 predates AWS_ENDPOINT_URL).
 test_aws() {
 	aws --endpoint-url "$MOTO_URL" "$@"
+}
+
+# --- aws-fake: signature checks and injected faults in front of moto -------
+#
+# test_start_fake [--clock-offset N] [--rules JSON] starts tests/aws-fake.py
+# in front of the moto that test_start_moto started, accepting the test
+# credentials, and points AWS_ENDPOINT_URL at it (MOTO_URL still reaches moto
+# directly). It runs on Debian's /usr/bin/python3, whose python3-botocore
+# checks every signature (prereq FAKE). test_fake_ctl talks to its control
+# endpoint: `test_fake_ctl rules '[{"fault": "throttle", "every": 2}]'`,
+# `test_fake_ctl clock '{"offset": 3600}'`, `test_fake_ctl reset`,
+# `test_fake_ctl counts` (JSON); test_fake_count 'sts GetCallerIdentity' (or
+# 'POST /', 'connections', 'total', 'faults') prints one count. The fake stops
+# with the test script. Its log is $TRASH_DIRECTORY/.fake.log.
+#
+# Nothing here may leave loopback: a proxy from the environment would.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+if test -x /usr/bin/python3 && /usr/bin/python3 -c 'import botocore' 2>/dev/null; then
+	test_set_prereq FAKE
+fi
+FAKE_PID=
+trap 'test_stop_fake; test_stop_moto' EXIT
+
+test_start_fake() {
+	rm -f "$TRASH_DIRECTORY/.fake.port"
+	/usr/bin/python3 "$TEST_DIRECTORY/aws-fake.py" --upstream "$MOTO_URL" \
+		--port-file "$TRASH_DIRECTORY/.fake.port" --exit-with $$ \
+		--key "$TEST_AWS_ACCESS_KEY_ID:$TEST_AWS_SECRET_ACCESS_KEY" "$@" \
+		>>"$TRASH_DIRECTORY/.fake.log" 2>&1 &
+	FAKE_PID=$!
+	i=0
+	until test -s "$TRASH_DIRECTORY/.fake.port"; do
+		i=$((i + 1))
+		if test $i -gt 300 || ! kill -0 $FAKE_PID 2>/dev/null; then
+			echo >&2 "aws-fake did not start:"
+			cat >&2 "$TRASH_DIRECTORY/.fake.log"
+			return 1
+		fi
+		sleep 0.1
+	done
+	FAKE_URL="http://127.0.0.1:$(cat "$TRASH_DIRECTORY/.fake.port")"
+	AWS_ENDPOINT_URL=$FAKE_URL
+	export FAKE_URL FAKE_PID AWS_ENDPOINT_URL
+}
+
+test_stop_fake() {
+	if test -n "$FAKE_PID"; then
+		kill "$FAKE_PID" 2>/dev/null
+		wait "$FAKE_PID" 2>/dev/null
+		FAKE_PID=
+	fi
+}
+
+# test_fake_ctl rules|clock|reset|counts [JSON]
+test_fake_ctl() {
+	if test "$1" = counts; then
+		curl -sf "$FAKE_URL/__fake/counts"
+	else
+		curl -sf -o /dev/null -X POST --data-binary "${2:-null}" "$FAKE_URL/__fake/$1"
+	fi
+}
+
+test_fake_count() {
+	test_fake_ctl counts | /usr/bin/python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+print(c[sys.argv[1]] if sys.argv[1] in c else c["requests"].get(sys.argv[1], 0))' "$1"
 }

@@ -1,0 +1,144 @@
+#!/bin/sh
+# bench/upload.sh: `git train upload` against `aws s3 cp` of the same archive,
+# both to moto's S3 on a free loopback port, in the same run.
+#
+# Targets (exit 1 when one is missed): our throughput at least 1.5x the AWS
+# CLI's, our peak RSS under 64 MiB, and a re-run of the same commit uploading
+# nothing (no PUT or POST reaches moto).
+#
+# The repository (~200 MiB of random, incompressible data, so the archive is
+# ~200 MiB too) is built once and cached in $BENCH_CACHE (default:
+# ${TMPDIR:-/tmp}/git-train-bench-upload). Run from a build directory, or set
+# GIT_TRAIN to the binary. Needs moto_server, aws (the AWS CLI), curl, python3.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+GIT_TRAIN=${GIT_TRAIN:-$(pwd)/git-train}
+test -x "$GIT_TRAIN" || GIT_TRAIN=$here/../git-train
+test -x "$GIT_TRAIN" || { echo "bench: git-train not built (set GIT_TRAIN)" >&2; exit 2; }
+GIT_TRAIN=$(cd "$(dirname "$GIT_TRAIN")" && pwd)/$(basename "$GIT_TRAIN")
+for tool in moto_server aws curl python3; do
+	command -v $tool >/dev/null 2>&1 || { echo "bench: $tool is needed" >&2; exit 2; }
+done
+cache=${BENCH_CACHE:-${TMPDIR:-/tmp}/git-train-bench-upload}
+repo=$cache/repo
+out=$cache/out
+runs=${BENCH_RUNS:-3}
+mib=${BENCH_MIB:-200}
+
+build_repo() {
+	echo "bench: building a repository with $mib MiB of random data in $repo (once)" >&2
+	rm -rf "$repo"
+	mkdir -p "$repo/data"
+	i=0
+	while test $i -lt $((mib / 8)); do
+		head -c 8388608 /dev/urandom >"$repo/data/shard-$i.bin"
+		i=$((i + 1))
+	done
+	(cd "$repo" &&
+	 git init -q &&
+	 git add -A &&
+	 git -c gc.auto=0 -c user.name=bench -c user.email=bench@example.com commit -q -m "bench data") ||
+		{ rm -rf "$repo"; exit 2; }
+}
+
+test -d "$repo/.git" || build_repo
+mkdir -p "$out"
+
+# moto on a free loopback port, as tests/test-lib.sh starts it
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+moto_server -H 127.0.0.1 -p "$port" >"$out/moto.log" 2>&1 &
+moto_pid=$!
+trap 'kill $moto_pid 2>/dev/null' EXIT
+url=http://127.0.0.1:$port
+i=0
+until curl -sf -o /dev/null "$url/moto-api/"; do
+	i=$((i + 1))
+	test $i -lt 300 || { echo "bench: moto_server did not start" >&2; cat "$out/moto.log" >&2; exit 2; }
+	sleep 0.1
+done
+
+AWS_ENDPOINT_URL=$url
+AWS_ACCESS_KEY_ID=AKIAGITTRAINBENCH001
+AWS_SECRET_ACCESS_KEY=bench-secret-not-a-real-one
+AWS_REGION=us-east-1
+AWS_DEFAULT_REGION=us-east-1
+AWS_EC2_METADATA_DISABLED=true
+AWS_CONFIG_FILE=$out/no-aws-config
+AWS_SHARED_CREDENTIALS_FILE=$out/no-aws-credentials
+export AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION AWS_DEFAULT_REGION \
+	AWS_EC2_METADATA_DISABLED AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE
+unset AWS_PROFILE AWS_SESSION_TOKEN GIT_TRAIN_TRACE
+
+cd "$repo"
+git config train.bucket bench
+"$GIT_TRAIN" archive -o "$out/code.tar.gz"
+bytes=$(wc -c <"$out/code.tar.gz")
+echo "archive: $((bytes / 1048576)) MiB, commit $(git rev-parse --short HEAD)"
+
+# moto keeps every object in memory: start each run from nothing
+fresh_bucket() {
+	curl -sf -o /dev/null -X POST "$url/moto-api/reset"
+	aws --endpoint-url "$url" s3 mb s3://bench >/dev/null
+}
+
+# best_of <name> <command...>: "<best wall seconds> <peak RSS KiB of that run>"
+best_of() {
+	name=$1
+	shift
+	best=
+	rss=
+	i=0
+	while test $i -lt "$runs"; do
+		fresh_bucket
+		/usr/bin/time -f "%e %M" -o "$out/$name.time" "$@" >"$out/$name.stdout" 2>"$out/$name.stderr" ||
+			{ echo "bench: $name failed:" >&2; cat "$out/$name.stderr" >&2; exit 2; }
+		read -r t m <"$out/$name.time"
+		if test -z "$best" || awk "BEGIN { exit !($t < $best) }"; then
+			best=$t
+			rss=$m
+		fi
+		i=$((i + 1))
+	done
+	echo "$best $rss"
+}
+
+set -- $(best_of cli aws --endpoint-url "$url" s3 cp --only-show-errors "$out/code.tar.gz" s3://bench/cli/code.tar.gz)
+cli_t=$1 cli_rss=$2
+set -- $(best_of train "$GIT_TRAIN" upload)
+train_t=$1 train_rss=$2
+
+# the uploaded object is the archive, byte for byte
+key=$(sed 's|^s3://bench/||' "$out/train.stdout")
+curl -sf -o "$out/got.tar.gz" "$url/bench/$key"
+if ! cmp -s "$out/code.tar.gz" "$out/got.tar.gz"; then
+	echo "FAIL: the uploaded object differs from the archive"
+	exit 1
+fi
+
+# a re-run of the same commit: one HEAD, no PUT or POST
+writes_before=$(grep -cE '"(PUT|POST) ' "$out/moto.log" || true)
+"$GIT_TRAIN" upload >/dev/null 2>"$out/rerun.stderr"
+writes_after=$(grep -cE '"(PUT|POST) ' "$out/moto.log" || true)
+
+mibs() { awk "BEGIN { printf \"%.1f\", $bytes / 1048576 / $1 }"; }
+ratio=$(awk "BEGIN { printf \"%.2f\", $cli_t / $train_t }")
+echo "aws s3 cp:        ${cli_t}s, $(mibs "$cli_t") MiB/s, peak RSS $((cli_rss / 1024)) MiB"
+echo "git train upload: ${train_t}s, $(mibs "$train_t") MiB/s, peak RSS $((train_rss / 1024)) MiB (archiving included)"
+echo "throughput ratio: $ratio (target >= 1.50)"
+echo "re-run: $(cat "$out/rerun.stderr"), $((writes_after - writes_before)) uploads"
+status=0
+if awk "BEGIN { exit !($ratio < 1.5) }"; then
+	echo "FAIL: throughput ratio $ratio is below 1.5"
+	status=1
+fi
+if test "$train_rss" -ge 65536; then
+	echo "FAIL: peak RSS $((train_rss / 1024)) MiB is not under 64 MiB"
+	status=1
+fi
+if test "$writes_after" != "$writes_before" || ! grep -q "is already in" "$out/rerun.stderr"; then
+	echo "FAIL: the re-run uploaded again"
+	status=1
+fi
+test $status = 0 && echo "PASS"
+exit $status

@@ -1,0 +1,204 @@
+/*
+ * git train upload: puts the code archive of a commit where a cloud run
+ * reads it, and prints its s3:// URI (and with --presign a URL that fetches
+ * it without credentials). The work is upload_commit()'s; this file reads
+ * options, handles Ctrl-C and chooses the exit code.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws.h"
+#include "builtin.h"
+#include "config.h"
+#include "parse-options.h"
+#include "progress.h"
+#include "repo.h"
+#include "s3.h"
+#include "sigv4.h"
+#include "snapshot.h"
+#include "upload.h"
+#include "util.h"
+
+static const char *const upload_usage[] = {
+	"git train upload [--rev <commit-ish> | --stash [--include-untracked]] [--presign <seconds>]",
+	NULL,
+};
+
+struct upload_cmd {
+	const char *rev;
+	int stash;
+	int untracked;
+	int presign; /* seconds, -1: none */
+};
+
+/*
+ * Ctrl-C and SIGTERM only raise the flag: the uploader then stops sending
+ * and aborts the multipart upload, so that nothing is left half-uploaded.
+ */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static void catch_signals(struct sigaction saved[2])
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &saved[0]);
+	sigaction(SIGTERM, &sa, &saved[1]);
+}
+
+static void restore_signals(const struct sigaction saved[2])
+{
+	sigaction(SIGINT, &saved[0], NULL);
+	sigaction(SIGTERM, &saved[1], NULL);
+}
+
+static int check_opts(const struct upload_cmd *o, const struct parsed_args *pa,
+		      const struct option *options)
+{
+	const char *msg = NULL;
+
+	if (pa->nr_args || pa->dashdash)
+		msg = "too many arguments: name the commit with --rev";
+	else if (o->stash && o->rev)
+		msg = "--stash and --rev cannot be used together";
+	else if (o->untracked && !o->stash)
+		msg = "--include-untracked only makes sense with --stash";
+	else if (o->presign != -1 && (o->presign < 1 || o->presign > SIGV4_MAX_EXPIRES))
+		msg = "--presign takes seconds, from 1 to 604800 (7 days)";
+	if (!msg)
+		return 0;
+	msg_error("%s", msg);
+	usage_with_options(stderr, upload_usage, options);
+	return -1;
+}
+
+static int resolve(git_commit **out, git_repository *repo, const struct upload_cmd *o)
+{
+	git_oid id;
+	char *s;
+	int r;
+
+	if (!o->stash)
+		return repo_resolve_commit(out, repo, o->rev);
+	r = snapshot_create(&id, repo, o->untracked);
+	if (r < 0)
+		return -1;
+	if (git_commit_lookup(out, repo, &id) < 0)
+		return err_git("cannot read the snapshot commit");
+	s = repo_short_id(repo, &id);
+	if (r == 1)
+		fprintf(stderr, "no local changes to snapshot: uploading HEAD (%s)\n", s);
+	else
+		fprintf(stderr, "uploading snapshot %s of the working tree\n", s);
+	free(s);
+	return 0;
+}
+
+static void say_done(const struct upload_target *t, const struct upload_stats *st, int skipped)
+{
+	char size[32];
+
+	if (skipped) {
+		fprintf(stderr, "code for %s is already in %s\n", t->short_id, t->uri);
+		return;
+	}
+	progress_format_bytes(size, sizeof(size), st->bytes);
+	if (st->parts)
+		fprintf(stderr, "uploaded code for %s: %s in %d parts, %.1f s\n", t->short_id,
+			size, st->parts, st->seconds);
+	else
+		fprintf(stderr, "uploaded code for %s: %s, %.1f s\n", t->short_id, size,
+			st->seconds);
+}
+
+static int upload(const struct upload_cmd *o)
+{
+	git_repository *repo = NULL;
+	git_commit *commit = NULL;
+	struct config cfg = { 0 };
+	struct upload_target t = { 0 };
+	struct aws_client client;
+	struct upload_stats st;
+	struct upload_opts uo = { 0 };
+	struct sigaction saved[2];
+	char *title = NULL, *url = NULL;
+	int have_client = 0, have_cfg = 0, skipped, ret = EXIT_FATAL;
+
+	if (repo_open(&repo) || resolve(&commit, repo, o))
+		goto out;
+	if (config_load(&cfg, repo))
+		goto out;
+	have_cfg = 1;
+	if (upload_target_init(&t, &cfg, repo, commit))
+		goto out;
+	ret = EXIT_FAILED;
+	if (aws_client_init(&client, &cfg))
+		goto out;
+	have_client = 1;
+	title = xstrfmt("Uploading code for %s", t.short_id);
+	uo.cancel = &interrupted;
+	uo.progress_title = title;
+	catch_signals(saved);
+	if (upload_commit(&st, &skipped, &client, repo, commit, &t, &uo)) {
+		restore_signals(saved);
+		if (interrupted)
+			ret = 128 + SIGINT;
+		goto out;
+	}
+	restore_signals(saved);
+	say_done(&t, &st, skipped);
+	if (o->presign > 0 && s3_presign(&url, &client, "GET", t.bucket, t.key, o->presign))
+		goto out;
+	printf("%s\n", t.uri);
+	if (url)
+		printf("%s\n", url);
+	ret = EXIT_OK;
+out:
+	if (ret != EXIT_OK)
+		err_report();
+	free(url);
+	free(title);
+	if (have_client)
+		aws_client_release(&client);
+	upload_target_release(&t);
+	if (have_cfg)
+		config_release(&cfg);
+	git_commit_free(commit);
+	git_repository_free(repo);
+	return ret;
+}
+
+int cmd_upload(int argc, const char **argv)
+{
+	struct upload_cmd o = { NULL, 0, 0, -1 };
+	struct option options[] = {
+		OPT_STRING(0, "rev", &o.rev, "commit-ish", "upload this commit (default: HEAD)"),
+		OPT_BOOL(0, "stash", &o.stash, "upload a snapshot of the working tree"),
+		OPT_BOOL('u', "include-untracked", &o.untracked,
+			 "with --stash: include untracked, non-ignored files"),
+		OPT_INT(0, "presign", &o.presign, "seconds",
+			"also print a URL that downloads the archive for <seconds>"),
+		OPT_END(),
+	};
+	struct parsed_args pa = { 0 };
+	int ret = EXIT_USAGE;
+
+	if (parse_options(&pa, argc, argv, options, upload_usage) != PARSE_OPT_OK)
+		goto out;
+	if (check_opts(&o, &pa, options))
+		goto out;
+	ret = upload(&o);
+out:
+	parsed_args_release(&pa);
+	return ret;
+}

@@ -1,0 +1,114 @@
+/*
+ * s3: the S3 calls git-train makes, each one aws_send() away: HEAD and PUT of
+ * an object, the multipart upload calls, and presigned URLs.
+ *
+ * Addressing: a custom endpoint (AWS_ENDPOINT_URL[_S3], train.endpointUrl)
+ * gets path-style URLs (http://127.0.0.1:5000/bucket/key), since emulators and
+ * S3-compatible stores rarely resolve bucket subdomains; AWS itself gets
+ * virtual-hosted URLs (https://bucket.s3.region.amazonaws.com/key) when the
+ * bucket name is a valid DNS label, as the AWS CLI does. Requests through
+ * aws_send() are path-style for now: struct aws_request names a path, not a
+ * host (path-style requests still work on AWS; see s3_url()).
+ *
+ * Keys are sent percent-encoded with '/' kept, exactly once.
+ *
+ * Every write asks for server-side encryption (x-amz-server-side-encryption:
+ * AES256) and a private ACL, so nothing git-train uploads is ever public or
+ * stored in the clear, whatever the bucket's defaults.
+ *
+ * Errors: -1 with err_set("<Code>: <Message> (request id <id>)") from
+ * aws_send(), or a description of a malformed response.
+ */
+#ifndef S3_H
+#define S3_H
+
+#include <stddef.h>
+
+#include "aws.h"
+
+#define S3_SSE "AES256"
+/* S3 refuses parts under 5 MiB but the last, and more than 10,000 parts. */
+#define S3_MIN_PART_SIZE (5u << 20)
+#define S3_MAX_PARTS 10000
+
+struct s3_object {
+	long long size;
+	char *etag;	     /* as S3 sends it, with its quotes */
+	char *sse;	     /* x-amz-server-side-encryption, NULL when absent */
+	struct aws_header *meta; /* x-amz-meta-*, names lower-case without the prefix */
+	size_t nr_meta;
+};
+
+/*
+ * HEAD of bucket/key. 0 with *out filled when it exists, 1 when it does not
+ * (404), 2 when S3 will not say (403: without s3:ListBucket a missing key is
+ * 403, and a HEAD error has no body to tell why; a caller about to write can
+ * go on and get the write's own, fuller error), -1 with err_set on any other
+ * failure. *out is zeroed unless 0.
+ */
+int s3_head_object(struct s3_object *out, struct aws_client *c, const char *bucket,
+		   const char *key);
+/* A metadata value by name (lower-case, without x-amz-meta-); borrowed, NULL if absent. */
+const char *s3_object_meta(const struct s3_object *o, const char *name);
+void s3_object_release(struct s3_object *o);
+
+/*
+ * PUT of a whole object from body (its length known), with metadata given as
+ * names without the x-amz-meta- prefix. 0, or -1 with err_set.
+ */
+int s3_put_object(struct aws_client *c, const char *bucket, const char *key,
+		  struct aws_body_reader *body, const struct aws_header *meta, size_t nr_meta);
+
+/* CreateMultipartUpload; *out is the upload id (caller frees). */
+int s3_create_multipart_upload(char **out, struct aws_client *c, const char *bucket,
+			       const char *key, const struct aws_header *meta, size_t nr_meta);
+
+/* UploadPart number (1-based); *out is the part's ETag (caller frees). */
+int s3_upload_part(char **out, struct aws_client *c, const char *bucket, const char *key,
+		   const char *upload_id, int number, struct aws_body_reader *body);
+
+struct s3_part {
+	int number;
+	char *etag;
+};
+
+/* CompleteMultipartUpload with parts in ascending order. */
+int s3_complete_multipart_upload(struct aws_client *c, const char *bucket, const char *key,
+				 const char *upload_id, const struct s3_part *parts, size_t nr);
+
+/* AbortMultipartUpload: S3 drops the parts. A missing upload counts as aborted. */
+int s3_abort_multipart_upload(struct aws_client *c, const char *bucket, const char *key,
+			      const char *upload_id);
+
+struct s3_upload {
+	char *key;
+	char *upload_id;
+	char *initiated; /* ISO 8601, as S3 sends it */
+};
+
+/* The incomplete multipart uploads under prefix (all pages). Caller frees with s3_uploads_free. */
+int s3_list_multipart_uploads(struct s3_upload **out, size_t *out_nr, struct aws_client *c,
+			      const char *bucket, const char *prefix);
+void s3_uploads_free(struct s3_upload *u, size_t nr);
+
+/* "s3://bucket/key" (caller frees): how users and the AWS CLI name an object. */
+char *s3_uri(const char *bucket, const char *key);
+
+/*
+ * The object's URL (caller frees), virtual-hosted or path-style as described
+ * above, with the key encoded. NULL with err_set when the endpoint is unknown.
+ */
+char *s3_url(struct aws_client *c, const char *bucket, const char *key);
+
+/*
+ * A presigned URL for method ("GET" or "PUT") on bucket/key, valid for
+ * expires seconds (1 .. 7 days), signed with UNSIGNED-PAYLOAD and the session
+ * token when there is one. A presigned PUT also signs S3_PRESIGN_PUT_HEADER,
+ * which the request must send, so that the object is encrypted.
+ * *out is the URL (caller frees). 0, or -1 with err_set.
+ */
+#define S3_PRESIGN_PUT_HEADER "x-amz-server-side-encryption: " S3_SSE
+int s3_presign(char **out, struct aws_client *c, const char *method, const char *bucket,
+	       const char *key, long expires);
+
+#endif

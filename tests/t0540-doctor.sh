@@ -1,0 +1,321 @@
+#!/bin/sh
+# git train doctor: every check passes on an account set up for training; each
+# missing piece fails its own check, with the fix, and no other check fails;
+# --json says the same; the test secret never shows.
+. "$(dirname "$0")/test-lib.sh"
+
+if test_have_prereq MOTO; then
+	# moto knows AWS's managed policies (AmazonSSMManagedInstanceCore) only when asked
+	test_start_moto MOTO_IAM_LOAD_MANAGED_POLICIES=true || exit 1
+fi
+
+# Debian's python3 when there is one: it starts in a tenth of the time of a shim
+PY=python3
+test -x /usr/bin/python3 && PY=/usr/bin/python3
+
+CHECKS='credentials
+region
+bucket
+bucket exists
+bucket region
+bucket writable
+instance profile
+role ssm access
+role bucket access
+ami
+instance type'
+
+# doctor [args]: git train doctor, its output kept for the secret check at the end
+doctor() {
+	git train doctor "$@" >out 2>err
+	rc=$?
+	cat out err >>"$TRASH_DIRECTORY/all-output"
+	return $rc
+}
+
+# the settings of a repository that is ready to train
+configure() {
+	git config train.bucket train-bucket &&
+	git config train.instanceProfile train-profile
+}
+
+# only_failure <check>: that check is the one that failed
+only_failure() {
+	grep "^FAIL" out >fails
+	test_line_count = 1 fails &&
+	test_grep "^FAIL $1: " fails
+}
+
+# role <name> <profile>: a role EC2 may assume, in an instance profile of its own
+role() {
+	test_aws iam create-role --role-name "$1" \
+		--assume-role-policy-document file://trust.json >/dev/null &&
+	test_aws iam create-instance-profile --instance-profile-name "$2" >/dev/null &&
+	test_aws iam add-role-to-instance-profile --instance-profile-name "$2" --role-name "$1"
+}
+
+test_expect_success MOTO 'setup: buckets, a role with SSM and bucket access, its instance profile' '
+	cat >trust.json <<-\EOF &&
+	{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+	 "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+	EOF
+	cat >bucket-policy.json <<-\EOF &&
+	{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+	 "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::train-bucket/git-train/*"}]}
+	EOF
+	# four independent chains at once: each aws command takes a second to start
+	{
+		test_aws s3 mb s3://other-data &&
+		test_aws s3 mb s3://train-bucket
+	} >setup1.out 2>&1 &
+	buckets=$! &&
+	{
+		role train-role train-profile &&
+		test_aws iam attach-role-policy --role-name train-role \
+			--policy-arn arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore &&
+		arn=$(test_aws iam create-policy --policy-name train-bucket-access \
+			--policy-document file://bucket-policy.json --query Policy.Arn --output text) &&
+		test_aws iam attach-role-policy --role-name train-role --policy-arn "$arn"
+	} >setup2.out 2>&1 &
+	train_role=$! &&
+	{
+		role bare-role bare-profile &&
+		test_aws iam put-role-policy --role-name bare-role --policy-name bucket \
+			--policy-document file://bucket-policy.json
+	} >setup3.out 2>&1 &
+	bare_role=$! &&
+	test_aws ssm get-parameters --query "Parameters[].[Name, Value]" --output text --names \
+		/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64 \
+		/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64 >amis &&
+	wait $buckets && wait $train_role && wait $bare_role &&
+	test_line_count = 2 amis &&
+	test_commit first
+'
+
+# ami <arch>: the AMI the public parameter names
+ami() {
+	sed -n "s|^/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-$1\t||p" amis
+}
+
+test_expect_success MOTO 'a set-up account: every check passes, in order, exit 0' '
+	configure &&
+	doctor &&
+	sed -e "s/^.... //" -e "s/: .*//" out >names &&
+	echo "$CHECKS" >expect &&
+	test_cmp expect names &&
+	test_grep ! -v "^ok   " out &&
+	test_grep "^ok   credentials: arn:aws:[a-z]*::123456789012:.* (account 123456789012)$" out &&
+	test_grep "^ok   region: us-east-1" out &&
+	test_grep "^ok   bucket: s3://train-bucket/git-train/$" out &&
+	test_grep "^ok   bucket exists: train-bucket$" out &&
+	test_grep "^ok   bucket region: us-east-1$" out &&
+	test_grep "^ok   instance profile: train-profile (role train-role)$" out &&
+	test_grep "^ok   role ssm access: role train-role has AmazonSSMManagedInstanceCore$" out &&
+	test_grep "^ok   role bucket access: role train-role may get and put objects in s3://train-bucket/git-train/$" out &&
+	test_grep "^ok   ami: $(ami x86_64) (Amazon Linux 2023, x86_64)$" out &&
+	test_grep "^ok   instance type: t3.micro (x86_64, offered in us-east-1)$" out
+'
+
+test_expect_success MOTO 'the writability probe leaves nothing in the bucket' '
+	curl -sf "$MOTO_URL/train-bucket?list-type=2" >list &&
+	test_grep "<KeyCount>0</KeyCount>" list
+'
+
+test_expect_success MOTO 'a passing result is cached briefly, a failing one is not' '
+	configure &&
+	doctor &&
+	test_path_is_file .git/train/doctor.json &&
+	test_grep "\"key\":[[:space:]]*\"[0-9a-f]\{64\}\"" .git/train/doctor.json &&
+	git config train.bucket no-such-bucket &&
+	test_expect_code 1 doctor &&
+	test_path_is_missing .git/train/doctor.json
+'
+
+test_expect_success MOTO 'a Graviton type checks the arm64 AMI' '
+	configure &&
+	doctor --instance-type t4g.micro &&
+	test_grep "^ok   ami: $(ami arm64) (Amazon Linux 2023, arm64)$" out &&
+	test_grep "^ok   instance type: t4g.micro (arm64, offered in us-east-1)$" out
+'
+
+test_expect_success MOTO 'no train.bucket: the exact command, and the buckets there are' '
+	configure &&
+	git config --unset train.bucket &&
+	test_expect_code 1 doctor &&
+	only_failure bucket &&
+	test_grep -A2 "^FAIL bucket: train.bucket is not set$" out >fix &&
+	test_grep "^     fix: git config train.bucket <name>$" fix &&
+	test_grep "^          your buckets: .*other-data" fix &&
+	test_grep "^          your buckets: .*train-bucket" fix &&
+	test_grep "^--   bucket exists: skipped (no bucket)$" out &&
+	test_grep "^--   bucket region: skipped (no bucket)$" out &&
+	test_grep "^--   bucket writable: skipped (no bucket)$" out &&
+	test_grep "^--   role bucket access: skipped (no bucket)$" out &&
+	test_grep "^ok   credentials: " out &&
+	test_grep "^ok   role ssm access: " out &&
+	test_grep "^ok   instance type: " out
+'
+
+test_expect_success MOTO 'a missing bucket: the command that makes it, and it works' '
+	configure &&
+	git config train.bucket new-bucket &&
+	test_expect_code 1 doctor &&
+	only_failure "bucket exists" &&
+	test_grep -A1 "^FAIL bucket exists: the bucket .new-bucket. does not exist$" out >fix &&
+	test_grep "^     fix: aws s3 mb s3://new-bucket --region us-east-1$" fix &&
+	test_grep "^--   bucket region: skipped (no bucket)$" out &&
+	test_grep "^--   bucket writable: skipped (no bucket)$" out &&
+	test_grep "^--   role bucket access: skipped (no bucket)$" out &&
+	test_grep "^ok   instance profile: " out &&
+
+	test_aws s3 mb s3://new-bucket --region us-east-1 >/dev/null &&
+	test_expect_code 1 doctor &&
+	only_failure "role bucket access" &&
+	test_grep "^FAIL role bucket access: role train-role cannot reach the bucket: s3:GetObject on arn:aws:s3:::new-bucket/git-train/\* is allowed by no policy$" out &&
+	sed -n "s/^     fix: aws //p" out >cmd &&
+	test_grep "^iam put-role-policy --role-name train-role " cmd &&
+	eval "test_aws $(cat cmd)" &&
+	doctor
+'
+
+test_expect_success MOTO 'a missing instance profile: the commands that make it, and they work' '
+	configure &&
+	git config train.instanceProfile new-profile &&
+	test_expect_code 1 doctor &&
+	only_failure "instance profile" &&
+	test_grep "^FAIL instance profile: the instance profile .new-profile. does not exist$" out &&
+	test_grep "^     fix: aws iam create-instance-profile --instance-profile-name new-profile$" out &&
+	test_grep "^          aws iam add-role-to-instance-profile --instance-profile-name new-profile --role-name <role>$" out &&
+	test_grep "^--   role ssm access: skipped (no instance profile)$" out &&
+	test_grep "^--   role bucket access: skipped (no instance profile)$" out &&
+	test_grep "^ok   bucket writable: " out &&
+
+	sed -n -e "s/^     fix: aws //p" -e "s/^          aws //p" out |
+		sed -e "s/<role>/train-role/" >cmds &&
+	while read cmd; do test_aws $cmd >/dev/null || exit 1; done <cmds &&
+	doctor &&
+	test_grep "^ok   instance profile: new-profile (role train-role)$" out
+'
+
+test_expect_success MOTO 'a role without SSM: the policy to attach, and it works' '
+	configure &&
+	git config train.instanceProfile bare-profile &&
+	test_expect_code 1 doctor &&
+	only_failure "role ssm access" &&
+	test_grep "^FAIL role ssm access: role bare-role cannot use SSM: ssm:UpdateInstanceInformation is allowed by no policy$" out &&
+	test_grep "^     fix: aws iam attach-role-policy --role-name bare-role --policy-arn arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore$" out &&
+	test_grep "^ok   role bucket access: role bare-role may get and put" out &&
+
+	test_aws $(sed -n "s/^     fix: aws //p" out) &&
+	doctor &&
+	test_grep "^ok   role ssm access: role bare-role has AmazonSSMManagedInstanceCore$" out
+'
+
+test_expect_success MOTO 'an unknown instance type: the error and types that exist' '
+	configure &&
+	test_expect_code 1 doctor --instance-type t3.nonsense &&
+	only_failure "instance type" &&
+	test_grep "^FAIL instance type: InvalidInstanceType: .*t3.nonsense" out &&
+	test_grep "^     fix: offered in us-east-1 and close to it: t3.nano, t3.micro, t3.small, t3.medium$" out &&
+	test_grep "^          git config train.instanceType <type>$" out &&
+	test_grep "^ok   ami: ami-" out &&
+
+	test_expect_code 1 doctor --instance-type t3.mirco &&
+	test_grep "^     fix: offered in us-east-1 and close to it: t3.micro, " out &&
+
+	git config train.instanceType t3.nonsense &&
+	test_expect_code 1 doctor &&
+	only_failure "instance type" &&
+	git config --unset train.instanceType
+'
+
+test_expect_success MOTO 'a bucket in another region: the region to use' '
+	configure &&
+	test_aws s3api create-bucket --bucket eu-bucket --region eu-west-1 \
+		--create-bucket-configuration LocationConstraint=eu-west-1 >/dev/null &&
+	git config train.bucket eu-bucket &&
+	test_expect_code 1 doctor &&
+	test_grep "^FAIL bucket region: the bucket .eu-bucket. is in eu-west-1, the instances would be in us-east-1$" out &&
+	test_grep "^     fix: git config train.region eu-west-1$" out &&
+	test_grep "^--   bucket writable: skipped (bucket in another region)$" out &&
+	test_grep "^ok   bucket exists: eu-bucket$" out
+'
+
+test_expect_success MOTO 'no credentials: that check fails, the AWS ones are skipped' '
+	configure &&
+	: >empty &&
+	test_expect_code 1 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+		AWS_CONFIG_FILE="$PWD/empty" AWS_SHARED_CREDENTIALS_FILE="$PWD/empty" \
+		git train doctor >out 2>err &&
+	cat out err >>all-output &&
+	only_failure credentials &&
+	test_grep -A1 "^FAIL credentials: " out >fix &&
+	test_grep "^     fix: aws configure$" fix &&
+	test_grep "^ok   region: us-east-1" out &&
+	test_grep "^ok   bucket: s3://train-bucket/" out &&
+	for c in "bucket exists" "bucket region" "bucket writable" "instance profile" \
+		"ami" "instance type"
+	do
+		test_grep "^--   $c: skipped (no credentials)$" out || exit 1
+	done &&
+	test_grep "^--   role ssm access: skipped (no instance profile)$" out
+'
+
+test_expect_success MOTO 'no region: that check fails, the regional ones are skipped' '
+	configure &&
+	test_expect_code 1 env -u AWS_REGION -u AWS_DEFAULT_REGION git train doctor >out 2>err &&
+	cat out err >>all-output &&
+	only_failure region &&
+	test_grep "^     fix: git config train.region <region>" out &&
+	test_grep "^ok   credentials: " out &&
+	test_grep "^--   bucket exists: skipped (no region)$" out &&
+	test_grep "^--   ami: skipped (no region)$" out &&
+	test_grep "^ok   instance profile: train-profile (role train-role)$" out &&
+	test_grep "^ok   role ssm access: " out
+'
+
+test_expect_success MOTO '--json: the same results, valid JSON' '
+	configure &&
+	git config --unset train.bucket &&
+	test_expect_code 1 doctor &&
+	mv out text &&
+	test_expect_code 1 doctor --json &&
+	$PY -c "
+import json, sys
+for c in json.load(open(\"out\")):
+    assert sorted(c) == [\"check\", \"detail\", \"fix\", \"ok\", \"skipped\"], c
+    assert c[\"fix\"] is None or not c[\"ok\"], c
+    mark = \"ok  \" if c[\"ok\"] else \"--  \" if c[\"skipped\"] else \"FAIL\"
+    print(mark, c[\"check\"] + \": \" + c[\"detail\"])
+    for i, line in enumerate((c[\"fix\"] or \"\").splitlines()):
+        print((\"     fix: \" if i == 0 else \"          \") + line)
+" >from-json &&
+	test_cmp text from-json &&
+	configure &&
+	doctor --json &&
+	$PY -c "
+import json
+d = json.load(open(\"out\"))
+assert len(d) == 11 and all(c[\"ok\"] and not c[\"skipped\"] and c[\"fix\"] is None for c in d), d
+"
+'
+
+test_expect_success MOTO 'usage and not a repository' '
+	test_expect_code 129 git train doctor extra 2>err &&
+	test_grep "usage: git train doctor" err &&
+	test_expect_code 129 git train doctor --jsno 2>err &&
+	test_expect_code 128 env GIT_DIR="$PWD/nowhere" git train doctor >out 2>err &&
+	test_grep "not a git repository" err &&
+	test_grep ! . out
+'
+
+test_expect_success MOTO 'the secret never shows, even in a trace' '
+	configure &&
+	GIT_TRAIN_TRACE=1 git train doctor >out 2>err &&
+	cat out err >>all-output &&
+	test_grep "GetCallerIdentity\|sts" err &&
+	test_grep ! -F -- "$TEST_AWS_SECRET_ACCESS_KEY" all-output &&
+	test_grep ! -F -- "$TEST_AWS_SECRET_ACCESS_KEY" .git/train/doctor.json
+'
+
+test_done
