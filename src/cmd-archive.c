@@ -13,9 +13,9 @@
 
 #include "archive.h"
 #include "builtin.h"
+#include "cmd-common.h"
 #include "parse-options.h"
 #include "repo.h"
-#include "snapshot.h"
 #include "util.h"
 
 static const char *const archive_usage[] = {
@@ -113,30 +113,9 @@ out:
 	return ret;
 }
 
-static int resolve_snapshot(git_commit **out, git_repository *repo, int untracked)
-{
-	git_oid id;
-	char *s;
-	int r = snapshot_create(&id, repo, untracked);
-
-	if (r < 0)
-		return -1;
-	if (git_commit_lookup(out, repo, &id) < 0)
-		return err_git("cannot read the snapshot commit");
-	s = repo_short_id(repo, &id);
-	if (r == 1)
-		fprintf(stderr, "no local changes to snapshot: archiving HEAD (%s)\n", s);
-	else
-		fprintf(stderr, "archiving snapshot %s of the working tree\n", s);
-	free(s);
-	return 0;
-}
-
 struct archive_opts {
-	const char *rev;
+	struct code_opts code;
 	const char *output;
-	int stash;
-	int untracked;
 };
 
 static int check_opts(struct archive_opts *o, const struct parsed_args *pa,
@@ -146,17 +125,14 @@ static int check_opts(struct archive_opts *o, const struct parsed_args *pa,
 
 	if (pa->nr_args > 1 || pa->dashdash)
 		msg = "too many arguments: name one commit";
-	else if (pa->nr_args == 1 && o->rev)
+	else if (pa->nr_args == 1 && o->code.rev)
 		msg = "name the commit either with --rev or as an argument, not both";
 	else if (pa->nr_args == 1)
-		o->rev = pa->args[0];
-	if (!msg && o->stash && o->rev)
-		msg = "--stash and a revision cannot be used together";
-	else if (!msg && o->untracked && !o->stash)
-		msg = "--include-untracked only makes sense with --stash";
-	if (!msg)
+		o->code.rev = pa->args[0];
+	if (msg)
+		msg_error("%s", msg);
+	if (!msg && !code_opts_check(&o->code))
 		return 0;
-	msg_error("%s", msg);
 	usage_with_options(stderr, archive_usage, options);
 	return -1;
 }
@@ -169,8 +145,7 @@ static int write_archive(struct archive_opts *o)
 
 	if (repo_open(&repo))
 		goto out;
-	if (o->stash ? resolve_snapshot(&commit, repo, o->untracked)
-		     : repo_resolve_commit(&commit, repo, o->rev))
+	if (code_opts_resolve(&commit, NULL, repo, &o->code, "archiving"))
 		goto out;
 	if (o->output)
 		r = archive_to_file(repo, commit, o->output);
@@ -186,10 +161,7 @@ int cmd_archive(int argc, const char **argv)
 {
 	struct archive_opts o = { 0 };
 	struct option options[] = {
-		OPT_STRING(0, "rev", &o.rev, "commit-ish", "archive this commit (default: HEAD)"),
-		OPT_BOOL(0, "stash", &o.stash, "archive a snapshot of the working tree"),
-		OPT_BOOL('u', "include-untracked", &o.untracked,
-			 "with --stash: include untracked, non-ignored files"),
+		OPT_CODE(&o.code),
 		OPT_STRING('o', "output", &o.output, "file", "write the archive to <file>"),
 		OPT_END(),
 	};

@@ -14,6 +14,7 @@
 
 #include "backend-local.h"
 #include "builtin.h"
+#include "cmd-common.h"
 #include "config.h"
 #include "notes.h"
 #include "parse-options.h"
@@ -32,9 +33,7 @@ static const char *const local_usage[] = {
 };
 
 struct local_opts {
-	const char *rev;
-	int stash;
-	int include_untracked;
+	struct code_opts code;
 	const char *script;
 	const char *setup;
 	int keep_workdir;
@@ -54,16 +53,7 @@ static int check_usage(const struct parsed_args *pa, const struct local_opts *o)
 		buf_release(&words);
 		return -1;
 	}
-	if (o->rev && o->stash) {
-		msg_error("--rev and --stash cannot be used together");
-		return -1;
-	}
-	if (o->include_untracked && !o->stash) {
-		msg_error("--include-untracked needs --stash");
-		msg_hint("git train local --stash --include-untracked");
-		return -1;
-	}
-	return 0;
+	return code_opts_check(&o->code);
 }
 
 /* A tree path: "./train.py" and "train.py" name the same entry. */
@@ -80,35 +70,6 @@ static void replace_setting(char **setting, const char *value)
 		return;
 	free(*setting);
 	*setting = xstrdup(value);
-}
-
-/*
- * Resolves what runs. For --stash, *out is the snapshot and *parent (set
- * when a snapshot was made) the commit it was made on.
- */
-static int resolve_commit(git_commit **out, char **parent, git_repository *repo,
-			  const struct local_opts *o)
-{
-	char hex[GIT_OID_HEXSZ + 1];
-	git_oid id;
-	int r;
-
-	*parent = NULL;
-	if (!o->stash)
-		return repo_resolve_commit(out, repo, o->rev);
-	r = snapshot_create(&id, repo, o->include_untracked);
-	if (r < 0)
-		return -1;
-	if (git_commit_lookup(out, repo, &id))
-		return err_git("cannot read the snapshot commit");
-	if (r == 0 && git_commit_parentcount(*out) > 0) {
-		git_oid_tostr(hex, sizeof(hex), git_commit_parent_id(*out, 0));
-		*parent = xstrdup(hex);
-	} else {
-		fprintf(stderr,
-			"nothing to snapshot: the working tree matches HEAD, running HEAD\n");
-	}
-	return 0;
 }
 
 static void warn_uncommitted(git_repository *repo, git_commit *commit)
@@ -398,9 +359,9 @@ static int run_local(const struct local_opts *o, const struct parsed_args *pa)
 		free(settings.script);
 		settings.script = path;
 	}
-	if (resolve_commit(&commit, &parent, repo, o))
+	if (code_opts_resolve(&commit, &parent, repo, &o->code, "running"))
 		goto out;
-	if (!o->stash && !o->rev)
+	if (!o->code.stash && !o->code.rev)
 		warn_uncommitted(repo, commit);
 	if (check_script(commit, settings.script) || make_run_dir(&run_dir, &id, repo, commit))
 		goto out;
@@ -446,10 +407,7 @@ int cmd_local(int argc, const char **argv)
 	struct parsed_args pa;
 	int r;
 	const struct option options[] = {
-		OPT_STRING(0, "rev", &o.rev, "commit-ish", "run this commit instead of HEAD"),
-		OPT_BOOL(0, "stash", &o.stash, "run a snapshot of the working tree"),
-		OPT_BOOL(0, "include-untracked", &o.include_untracked,
-			 "with --stash, also take untracked files"),
+		OPT_CODE(&o.code),
 		OPT_STRING(0, "script", &o.script, "path", "the training script (train.script)"),
 		OPT_STRING(0, "setup", &o.setup, "cmd", "shell command run first (train.setup)"),
 		OPT_BOOL(0, "keep-workdir", &o.keep_workdir, "keep the extracted code"),

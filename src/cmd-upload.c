@@ -11,13 +11,13 @@
 
 #include "aws.h"
 #include "builtin.h"
+#include "cmd-common.h"
 #include "config.h"
 #include "parse-options.h"
 #include "progress.h"
 #include "repo.h"
 #include "s3.h"
 #include "sigv4.h"
-#include "snapshot.h"
 #include "upload.h"
 #include "util.h"
 
@@ -27,9 +27,7 @@ static const char *const upload_usage[] = {
 };
 
 struct upload_cmd {
-	const char *rev;
-	int stash;
-	int untracked;
+	struct code_opts code;
 	int presign; /* seconds, -1: none */
 };
 
@@ -69,39 +67,14 @@ static int check_opts(const struct upload_cmd *o, const struct parsed_args *pa,
 
 	if (pa->nr_args || pa->dashdash)
 		msg = "too many arguments: name the commit with --rev";
-	else if (o->stash && o->rev)
-		msg = "--stash and --rev cannot be used together";
-	else if (o->untracked && !o->stash)
-		msg = "--include-untracked only makes sense with --stash";
 	else if (o->presign != -1 && (o->presign < 1 || o->presign > SIGV4_MAX_EXPIRES))
 		msg = "--presign takes seconds, from 1 to 604800 (7 days)";
-	if (!msg)
+	if (msg)
+		msg_error("%s", msg);
+	if (!msg && !code_opts_check(&o->code))
 		return 0;
-	msg_error("%s", msg);
 	usage_with_options(stderr, upload_usage, options);
 	return -1;
-}
-
-static int resolve(git_commit **out, git_repository *repo, const struct upload_cmd *o)
-{
-	git_oid id;
-	char *s;
-	int r;
-
-	if (!o->stash)
-		return repo_resolve_commit(out, repo, o->rev);
-	r = snapshot_create(&id, repo, o->untracked);
-	if (r < 0)
-		return -1;
-	if (git_commit_lookup(out, repo, &id) < 0)
-		return err_git("cannot read the snapshot commit");
-	s = repo_short_id(repo, &id);
-	if (r == 1)
-		fprintf(stderr, "no local changes to snapshot: uploading HEAD (%s)\n", s);
-	else
-		fprintf(stderr, "uploading snapshot %s of the working tree\n", s);
-	free(s);
-	return 0;
 }
 
 static void say_done(const struct upload_target *t, const struct upload_stats *st, int skipped)
@@ -134,7 +107,7 @@ static int upload(const struct upload_cmd *o)
 	char *title = NULL, *url = NULL;
 	int have_client = 0, have_cfg = 0, skipped, ret = EXIT_FATAL;
 
-	if (repo_open(&repo) || resolve(&commit, repo, o))
+	if (repo_open(&repo) || code_opts_resolve(&commit, NULL, repo, &o->code, "uploading"))
 		goto out;
 	if (config_load(&cfg, repo))
 		goto out;
@@ -180,12 +153,9 @@ out:
 
 int cmd_upload(int argc, const char **argv)
 {
-	struct upload_cmd o = { NULL, 0, 0, -1 };
+	struct upload_cmd o = { { NULL, 0, 0 }, -1 };
 	struct option options[] = {
-		OPT_STRING(0, "rev", &o.rev, "commit-ish", "upload this commit (default: HEAD)"),
-		OPT_BOOL(0, "stash", &o.stash, "upload a snapshot of the working tree"),
-		OPT_BOOL('u', "include-untracked", &o.untracked,
-			 "with --stash: include untracked, non-ignored files"),
+		OPT_CODE(&o.code),
 		OPT_INT(0, "presign", &o.presign, "seconds",
 			"also print a URL that downloads the archive for <seconds>"),
 		OPT_END(),
