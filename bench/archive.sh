@@ -9,6 +9,7 @@
 # thousands of files) is built once and cached in $BENCH_CACHE
 # (default: ${TMPDIR:-/tmp}/git-train-bench-archive). Run from a build
 # directory, or set GIT_TRAIN to the binary.
+bench_dir=$(cd "$(dirname "$0")" && pwd)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,24 +47,7 @@ if test "$files" -lt 2000 || test "$bytes" -lt 104857600; then
 fi
 mkdir -p "$out"
 
-# best_of <name> <command...>: "<best wall seconds> <peak RSS KiB of that run>"
-best_of() {
-	name=$1
-	shift
-	best=
-	rss=
-	i=0
-	while test $i -lt "$runs"; do
-		/usr/bin/time -f "%e %M" -o "$out/$name.time" "$@" >"$out/$name.stdout"
-		read -r t m <"$out/$name.time"
-		if test -z "$best" || awk "BEGIN { exit !($t < $best) }"; then
-			best=$t
-			rss=$m
-		fi
-		i=$((i + 1))
-	done
-	echo "$best $rss"
-}
+. "$bench_dir/lib.sh"
 
 set -- $(best_of git git archive --format=tar.gz HEAD)
 git_t=$1 git_rss=$2

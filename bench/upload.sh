@@ -10,6 +10,7 @@
 # ~200 MiB too) is built once and cached in $BENCH_CACHE (default:
 # ${TMPDIR:-/tmp}/git-train-bench-upload). Run from a build directory, or set
 # GIT_TRAIN to the binary. Needs moto_server, aws (the AWS CLI), curl, python3.
+bench_dir=$(cd "$(dirname "$0")" && pwd)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -82,26 +83,8 @@ fresh_bucket() {
 	aws --endpoint-url "$url" s3 mb s3://bench >/dev/null
 }
 
-# best_of <name> <command...>: "<best wall seconds> <peak RSS KiB of that run>"
-best_of() {
-	name=$1
-	shift
-	best=
-	rss=
-	i=0
-	while test $i -lt "$runs"; do
-		fresh_bucket
-		/usr/bin/time -f "%e %M" -o "$out/$name.time" "$@" >"$out/$name.stdout" 2>"$out/$name.stderr" ||
-			{ echo "bench: $name failed:" >&2; cat "$out/$name.stderr" >&2; exit 2; }
-		read -r t m <"$out/$name.time"
-		if test -z "$best" || awk "BEGIN { exit !($t < $best) }"; then
-			best=$t
-			rss=$m
-		fi
-		i=$((i + 1))
-	done
-	echo "$best $rss"
-}
+. "$bench_dir/lib.sh"
+bench_before_run() { fresh_bucket; }
 
 set -- $(best_of cli aws --endpoint-url "$url" s3 cp --only-show-errors "$out/code.tar.gz" s3://bench/cli/code.tar.gz)
 cli_t=$1 cli_rss=$2

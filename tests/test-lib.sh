@@ -260,12 +260,18 @@ test_reset_moto() {
 	curl -sf -o /dev/null -X POST "$MOTO_URL/moto-api/reset"
 }
 
-test_stop_moto() {
-	if test -n "$MOTO_PID"; then
-		kill "$MOTO_PID" 2>/dev/null
-		wait "$MOTO_PID" 2>/dev/null
-		MOTO_PID=
+# test_stop_pid <pid>: stops a server this script started and reaps it.
+test_stop_pid() {
+	if test -n "$1"; then
+		kill "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
 	fi
+	return 0
+}
+
+test_stop_moto() {
+	test_stop_pid "$MOTO_PID"
+	MOTO_PID=
 }
 
 # aws CLI against moto (Debian's awscli 2.9 predates AWS_ENDPOINT_URL).
@@ -317,11 +323,8 @@ test_start_fake() {
 }
 
 test_stop_fake() {
-	if test -n "$FAKE_PID"; then
-		kill "$FAKE_PID" 2>/dev/null
-		wait "$FAKE_PID" 2>/dev/null
-		FAKE_PID=
-	fi
+	test_stop_pid "$FAKE_PID"
+	FAKE_PID=
 }
 
 # test_fake_ctl rules|clock|reset|counts [JSON]
