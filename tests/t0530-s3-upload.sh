@@ -239,14 +239,17 @@ test_expect_success MOTO_FAKE 'Ctrl-C during a multipart upload aborts it' '
 	exit 1
 	AWS_ENDPOINT_URL=$FAKE_URL git-train upload --rev $rev >out 2>err &
 	pid=$!
-	# once parts reach the fake (which holds them for 3 s), Ctrl-C
+	# once parts reach the fake (which holds them for 3 s), Ctrl-C; on a
+	# loaded machine (a sanitizer build, parallel tests) archiving the first
+	# 8 MiB part can take many seconds, so wait up to a minute for it
 	i=0 &&
 	until test $(test_fake_count "s3 PUT") -ge 1; do
-		i=$((i + 1)) && test $i -lt 200 && sleep 0.05 || break
+		i=$((i + 1)) && test $i -lt 1200 && sleep 0.05 || break
 	done &&
+	test $(test_fake_count "s3 PUT") -ge 1 &&
 	kill -INT $pid &&
 	{ wait $pid; rc=$?; } &&
-	test $rc = 130 &&
+	{ test $rc = 130 || { echo "exit $rc"; cat err; false; }; } &&
 	test $(test_fake_count "s3 POST") = 1 &&
 	test $(test_fake_count "s3 DELETE") = 1 &&
 	fake_rules "[]" &&
