@@ -12,11 +12,7 @@
 bench_dir=$(cd "$(dirname "$0")" && pwd)
 set -eu
 
-here=$(cd "$(dirname "$0")" && pwd)
-GIT_TRAIN=${GIT_TRAIN:-$(pwd)/git-train}
-test -x "$GIT_TRAIN" || GIT_TRAIN=$here/../git-train
-test -x "$GIT_TRAIN" || { echo "bench: git-train not built (set GIT_TRAIN)" >&2; exit 2; }
-GIT_TRAIN=$(cd "$(dirname "$GIT_TRAIN")" && pwd)/$(basename "$GIT_TRAIN")
+. "$bench_dir/lib.sh"
 cache=${BENCH_CACHE:-${TMPDIR:-/tmp}/git-train-bench-archive}
 repo=$cache/repo
 out=$cache/out
@@ -47,7 +43,6 @@ if test "$files" -lt 2000 || test "$bytes" -lt 104857600; then
 fi
 mkdir -p "$out"
 
-. "$bench_dir/lib.sh"
 
 set -- $(best_of git git archive --format=tar.gz HEAD)
 git_t=$1 git_rss=$2

@@ -1,4 +1,12 @@
-# bench/lib.sh: what the benchmarks share. Sourced; needs $runs and $out.
+# bench/lib.sh: what the benchmarks share. Sourced after $bench_dir is set;
+# best_of needs $runs and $out.
+
+# GIT_TRAIN: the binary under test, from $GIT_TRAIN, the current (build)
+# directory, or the source tree; made absolute.
+GIT_TRAIN=${GIT_TRAIN:-$(pwd)/git-train}
+test -x "$GIT_TRAIN" || GIT_TRAIN=$bench_dir/../git-train
+test -x "$GIT_TRAIN" || { echo "bench: git-train not built (set GIT_TRAIN)" >&2; exit 2; }
+GIT_TRAIN=$(cd "$(dirname "$GIT_TRAIN")" && pwd)/$(basename "$GIT_TRAIN")
 
 # bench_before_run: a benchmark may redefine it to reset state before each run.
 bench_before_run() { :; }

@@ -13,11 +13,7 @@
 bench_dir=$(cd "$(dirname "$0")" && pwd)
 set -eu
 
-here=$(cd "$(dirname "$0")" && pwd)
-GIT_TRAIN=${GIT_TRAIN:-$(pwd)/git-train}
-test -x "$GIT_TRAIN" || GIT_TRAIN=$here/../git-train
-test -x "$GIT_TRAIN" || { echo "bench: git-train not built (set GIT_TRAIN)" >&2; exit 2; }
-GIT_TRAIN=$(cd "$(dirname "$GIT_TRAIN")" && pwd)/$(basename "$GIT_TRAIN")
+. "$bench_dir/lib.sh"
 for tool in moto_server aws curl python3; do
 	command -v $tool >/dev/null 2>&1 || { echo "bench: $tool is needed" >&2; exit 2; }
 done
@@ -83,7 +79,6 @@ fresh_bucket() {
 	aws --endpoint-url "$url" s3 mb s3://bench >/dev/null
 }
 
-. "$bench_dir/lib.sh"
 bench_before_run() { fresh_bucket; }
 
 set -- $(best_of cli aws --endpoint-url "$url" s3 cp --only-show-errors "$out/code.tar.gz" s3://bench/cli/code.tar.gz)

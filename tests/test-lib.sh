@@ -228,21 +228,30 @@ test_free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# test_wait_for_server <pid> <log> <name> <ready-command...>: waits up to 30 s
+# for the server to be ready; if it dies or times out, shows its log.
+test_wait_for_server() {
+	wait_pid=$1 wait_log=$2 wait_name=$3
+	shift 3
+	i=0
+	until "$@"; do
+		i=$((i + 1))
+		if test $i -gt 300 || ! kill -0 "$wait_pid" 2>/dev/null; then
+			echo >&2 "$wait_name did not start:"
+			cat >&2 "$wait_log"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 test_start_moto() {
 	MOTO_PORT=$(test_free_port) || return 1
 	env "$@" moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$TRASH_DIRECTORY/.moto.log" 2>&1 &
 	MOTO_PID=$!
 	MOTO_URL="http://127.0.0.1:$MOTO_PORT"
-	i=0
-	until curl -sf -o /dev/null "$MOTO_URL/moto-api/"; do
-		i=$((i + 1))
-		if test $i -gt 300 || ! kill -0 $MOTO_PID 2>/dev/null; then
-			echo >&2 "moto_server did not start:"
-			cat >&2 "$TRASH_DIRECTORY/.moto.log"
-			return 1
-		fi
-		sleep 0.1
-	done
+	test_wait_for_server $MOTO_PID "$TRASH_DIRECTORY/.moto.log" moto_server \
+		curl -sf -o /dev/null "$MOTO_URL/moto-api/" || return 1
 	AWS_ENDPOINT_URL=$MOTO_URL
 	AWS_ACCESS_KEY_ID=$TEST_AWS_ACCESS_KEY_ID
 	AWS_SECRET_ACCESS_KEY=$TEST_AWS_SECRET_ACCESS_KEY
@@ -307,16 +316,8 @@ test_start_fake() {
 		--key "$TEST_AWS_ACCESS_KEY_ID:$TEST_AWS_SECRET_ACCESS_KEY" "$@" \
 		>>"$TRASH_DIRECTORY/.fake.log" 2>&1 &
 	FAKE_PID=$!
-	i=0
-	until test -s "$TRASH_DIRECTORY/.fake.port"; do
-		i=$((i + 1))
-		if test $i -gt 300 || ! kill -0 $FAKE_PID 2>/dev/null; then
-			echo >&2 "aws-fake did not start:"
-			cat >&2 "$TRASH_DIRECTORY/.fake.log"
-			return 1
-		fi
-		sleep 0.1
-	done
+	test_wait_for_server $FAKE_PID "$TRASH_DIRECTORY/.fake.log" aws-fake \
+		test -s "$TRASH_DIRECTORY/.fake.port" || return 1
 	FAKE_URL="http://127.0.0.1:$(cat "$TRASH_DIRECTORY/.fake.port")"
 	AWS_ENDPOINT_URL=$FAKE_URL
 	export FAKE_URL FAKE_PID AWS_ENDPOINT_URL
