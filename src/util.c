@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <git2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,10 +170,36 @@ char *xstrfmt(const char *fmt, ...)
 static _Thread_local struct buf err_buf;
 static _Thread_local struct buf hint_buf;
 
+/*
+ * Worker threads (parallel uploads, compression) set errors too; a key with
+ * a destructor frees their buffers when such a thread ends.
+ */
+static pthread_key_t err_key;
+static pthread_once_t err_key_once = PTHREAD_ONCE_INIT;
+
+static void err_thread_exit(void *unused)
+{
+	(void)unused;
+	err_clear();
+}
+
+static void err_make_key(void)
+{
+	pthread_key_create(&err_key, err_thread_exit);
+}
+
+static void err_track_thread(void)
+{
+	pthread_once(&err_key_once, err_make_key);
+	if (!pthread_getspecific(err_key))
+		pthread_setspecific(err_key, &err_key);
+}
+
 int err_set(const char *fmt, ...)
 {
 	va_list ap;
 
+	err_track_thread();
 	buf_reset(&err_buf);
 	buf_reset(&hint_buf);
 	va_start(ap, fmt);
@@ -186,6 +213,7 @@ int err_git(const char *fmt, ...)
 	const git_error *e = git_error_last();
 	va_list ap;
 
+	err_track_thread();
 	buf_reset(&err_buf);
 	buf_reset(&hint_buf);
 	va_start(ap, fmt);
@@ -200,6 +228,7 @@ void err_hint(const char *fmt, ...)
 {
 	va_list ap;
 
+	err_track_thread();
 	va_start(ap, fmt);
 	buf_vprintf(&hint_buf, fmt, ap);
 	va_end(ap);
