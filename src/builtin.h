@@ -19,5 +19,10 @@ int cmd_log(int argc, const char **argv);
 int cmd_doctor(int argc, const char **argv);
 int cmd_upload(int argc, const char **argv);
 int cmd_aws_call(int argc, const char **argv);
+int cmd_run(int argc, const char **argv);
+int cmd_status(int argc, const char **argv);
+int cmd_logs(int argc, const char **argv);
+int cmd_stop(int argc, const char **argv);
+int cmd_gc(int argc, const char **argv);
 
 #endif

@@ -28,6 +28,10 @@ static const struct subcommand subcommands[] = {
 	{ "aws-call", cmd_aws_call, "(plumbing) make one AWS API call, print the response" },
 	{ "doctor", cmd_doctor, "check that the AWS account is ready to train" },
 	{ "upload", cmd_upload, "upload the code of a commit to S3" },
+	{ "status", cmd_status, "show live and recent runs on EC2" },
+	{ "logs", cmd_logs, "print (or follow) the log of a run" },
+	{ "stop", cmd_stop, "terminate runs and record them as stopped" },
+	{ "gc", cmd_gc, "remove what git-train left behind in AWS" },
 };
 
 static const char usage_text[] =
@@ -129,9 +133,12 @@ int main(int argc, const char **argv)
 	}
 
 	if (looks_like_instance_type(word)) {
-		msg_error("cannot train on '%s': the EC2 backend is not part of this build yet", word);
-		msg_hint("run on this machine instead: git train local -- <script-args>");
-		return EXIT_FATAL;
+		/* cmd_run sees the instance type as argv[0] */
+		git_libgit2_init();
+		archive_limit_mmap();
+		ret = cmd_run(argc - 1, argv + 1);
+		git_libgit2_shutdown();
+		return ret;
 	}
 
 	msg_error("'%s' is not a git-train command or an instance type", word);

@@ -1,0 +1,10 @@
+#include "builtin.h"
+#include "util.h"
+
+int cmd_status(int argc, const char **argv)
+{
+	(void)argc;
+	(void)argv;
+	msg_error("not implemented yet");
+	return EXIT_FATAL;
+}

@@ -1,0 +1,1 @@
+#include "ec2.h"

@@ -1,0 +1,79 @@
+/*
+ * remote-run: a run on EC2, as every command sees it (run, status, logs,
+ * stop, gc), and the one place its note is written.
+ *
+ * The source of truth is where the run lives: the instance's tags
+ * (REMOTE_TAG_*, set at launch) and the run's S3 objects under
+ *   <train.prefix>/<repo>/<commit-sha>/runs/<run-id>/
+ *     run.json     written by the client at launch (remote_run_save)
+ *     log          the runner's, updated every few seconds
+ *     result.json  the runner's, at the end (runner.h)
+ *     outputs/...  the runner's, at the end
+ *
+ * run.json: {"run_id", "commit", "parent" (for --stash), "instance_id",
+ * "instance_type", "market": "spot" | "on-demand", "az", "price" (USD/h,
+ * < 0 unknown), "region", "launched" (ISO 8601), "args": [...]}.
+ */
+#ifndef REMOTE_RUN_H
+#define REMOTE_RUN_H
+
+#include <git2.h>
+#include <time.h>
+
+#include "aws.h"
+#include "config.h"
+#include "run-record.h"
+
+#define REMOTE_TAG_RUN_ID "git-train:run-id"
+#define REMOTE_TAG_COMMIT "git-train:commit"
+#define REMOTE_TAG_REPO "git-train:repo"
+#define REMOTE_TAG_BRANCH "git-train:branch"
+#define REMOTE_TAG_USER "git-train:user"
+#define REMOTE_TAG_MARKET "git-train:market"
+#define REMOTE_TAG_PRICE "git-train:price"
+
+struct remote_run {
+	char *run_id;
+	char *commit;	/* full hex SHA */
+	char *parent;	/* NULL unless a --stash snapshot */
+	char *instance_id;
+	char *instance_type;
+	char *market;	/* "spot" or "on-demand" */
+	char *az;
+	double price;	/* USD/h; < 0 unknown */
+	char *region;
+	time_t launched;
+	char *bucket;
+	char *run_prefix; /* <prefix>/<repo>/<sha>/runs/<run-id>/ */
+};
+
+void remote_run_release(struct remote_run *r);
+
+/* "<train.prefix>/<repo>/<sha>/runs/<run-id>/" (caller frees). */
+char *remote_run_prefix(const struct config *cfg, git_repository *repo, const char *commit,
+			const char *run_id);
+
+/* Writes run.json. 0, or -1. */
+int remote_run_save(struct aws_client *c, const struct remote_run *r, const char *const *args,
+		    int nr_args);
+
+/* Reads run.json of the run at run_prefix. 0, 1 when absent, or -1. */
+int remote_run_load(struct remote_run *out, struct aws_client *c, const char *bucket,
+		    const char *run_prefix);
+
+/*
+ * Reads result.json into rec (id, backend = instance type, status, exit
+ * code, start, duration, metrics, log = s3://.../log, and extra fields
+ * market, az, price, cost, instance, outputs). 0, 1 when the run has no
+ * result yet, or -1.
+ */
+int remote_run_result(struct run_record *out, struct aws_client *c, const struct remote_run *r);
+
+/*
+ * Writes rec as the run's note on its commit, unless a line for that run id
+ * is there already (every command that sees a finished run calls this:
+ * the first one writes it). 0 written, 1 already there, -1 error.
+ */
+int remote_run_record(git_repository *repo, const struct run_record *rec, const char *commit);
+
+#endif

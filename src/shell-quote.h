@@ -1,0 +1,22 @@
+/*
+ * shell-quote: words for a POSIX shell that arrive byte for byte.
+ *
+ * The text goes into an SSM command, which is a JSON string, so it must be
+ * valid UTF-8: valid UTF-8 (and ASCII, newlines included) is single-quoted
+ * ('it'\''s'), and each byte that is not valid UTF-8 is written as
+ * "$(printf '\ooo')" next to the quoted parts, which POSIX sh joins into one
+ * word. An empty string is ''.
+ */
+#ifndef SHELL_QUOTE_H
+#define SHELL_QUOTE_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+/* Appends s (len bytes) as one shell word. */
+void shell_quote(struct buf *out, const char *s, size_t len);
+/* Appends each argument as a word, separated by spaces. */
+void shell_quote_argv(struct buf *out, const char *const *argv, int argc);
+
+#endif
