@@ -18,8 +18,11 @@
 #include "tar.h"
 #include "util.h"
 
-/* Blobs up to this size are read whole; larger ones are streamed. */
-#define ARCHIVE_BIG_BLOB (16u << 20)
+/*
+ * Blobs up to this size are read whole; larger ones are streamed, which is
+ * also faster: a whole read of a big blob pays for fresh pages twice.
+ */
+#define ARCHIVE_BIG_BLOB (1u << 20)
 
 struct pending_dir {
 	size_t len; /* of its path, trailing slash included */

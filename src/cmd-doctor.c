@@ -11,6 +11,7 @@
 
 #include "aws.h"
 #include "builtin.h"
+#include "cmd-common.h"
 #include "config.h"
 #include "doctor.h"
 #include "parse-options.h"
@@ -76,26 +77,6 @@ static void print_json(const struct doctor_report *r)
 	cJSON_Delete(arr);
 }
 
-/* --instance-type is `git -c train.instanceType=<type>` for this command. */
-static int override_instance_type(struct config *cfg, const char *type)
-{
-	struct buf param = BUF_INIT;
-	const char *p;
-	int ret;
-
-	buf_puts(&param, "'train.instanceType'='");
-	for (p = type; *p; p++) {
-		if (*p == '\'')
-			buf_puts(&param, "'\\''");
-		else
-			buf_putc(&param, *p);
-	}
-	buf_putc(&param, '\'');
-	ret = config_parse_parameters(cfg, buf_cstr(&param));
-	buf_release(&param);
-	return ret;
-}
-
 static int run_doctor(struct doctor_report *out, const char *instance_type)
 {
 	git_repository *repo = NULL;
@@ -106,7 +87,7 @@ static int run_doctor(struct doctor_report *out, const char *instance_type)
 	memset(&cfg, 0, sizeof(cfg));
 	if (repo_open(&repo) || config_load(&cfg, repo))
 		goto out;
-	if (instance_type && override_instance_type(&cfg, instance_type))
+	if (instance_type && cmd_config_override(&cfg, "train.instanceType", instance_type))
 		goto out;
 	if (aws_client_init(&client, &cfg))
 		goto out;

@@ -23,9 +23,6 @@
 #include "snapshot.h"
 #include "util.h"
 
-/* How many root entries the "script not found" error lists. */
-#define MAX_LISTED 20
-
 static const char *const local_usage[] = {
 	"git train local [--rev <commit-ish> | --stash [--include-untracked]] [--script <path>]\n"
 	"                [--setup <cmd>] [--keep-workdir] [-- <script-args>...]",
@@ -54,82 +51,6 @@ static int check_usage(const struct parsed_args *pa, const struct local_opts *o)
 		return -1;
 	}
 	return code_opts_check(&o->code);
-}
-
-/* A tree path: "./train.py" and "train.py" name the same entry. */
-static const char *tree_path(const char *path)
-{
-	while (path[0] == '.' && path[1] == '/')
-		path += 2 + strspn(path + 2, "/");
-	return path;
-}
-
-static void replace_setting(char **setting, const char *value)
-{
-	if (!value)
-		return;
-	free(*setting);
-	*setting = xstrdup(value);
-}
-
-static void warn_uncommitted(git_repository *repo, git_commit *commit)
-{
-	size_t tracked = 0, untracked = 0;
-	char *short_id;
-
-	if (snapshot_count_changes(&tracked, &untracked, repo)) {
-		msg_warning("cannot check for uncommitted changes: %s", err_msg());
-		err_clear();
-		return;
-	}
-	if (!tracked)
-		return;
-	short_id = repo_short_id(repo, git_commit_id(commit));
-	msg_warning("%zu changed file%s not part of this run (it uses commit %s)", tracked,
-		    tracked == 1 ? " is" : "s are", short_id);
-	msg_hint("commit them, or run the working tree with --stash "
-		 "(add --include-untracked for new files)");
-	free(short_id);
-}
-
-/* Fails, before anything runs, when the script is not a file of the commit. */
-static int check_script(git_commit *commit, const char *script)
-{
-	git_tree *tree = NULL;
-	git_tree_entry *entry = NULL;
-	char *short_id = NULL;
-	struct buf list = BUF_INIT;
-	size_t i, n;
-	int ret = 0;
-
-	if (git_commit_tree(&tree, commit))
-		return err_git("cannot read the tree of the commit");
-	if (!git_tree_entry_bypath(&entry, tree, script) &&
-	    git_tree_entry_type(entry) == GIT_OBJECT_BLOB)
-		goto out;
-	short_id = repo_short_id(git_commit_owner(commit), git_commit_id(commit));
-	ret = err_set("the training script '%s' is not in commit %s (%s)", script, short_id,
-		      git_commit_summary(commit) ? git_commit_summary(commit) : "");
-	n = git_tree_entrycount(tree);
-	for (i = 0; i < n && i < MAX_LISTED; i++) {
-		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
-
-		buf_printf(&list, "%s%s%s", i ? ", " : "", git_tree_entry_name(e),
-			   git_tree_entry_type(e) == GIT_OBJECT_TREE ? "/" : "");
-	}
-	if (n > MAX_LISTED)
-		buf_printf(&list, ", ... (%zu more)", n - MAX_LISTED);
-	if (n)
-		err_hint("the commit's top directory has: %s", buf_cstr(&list));
-	else
-		err_hint("the commit's tree is empty");
-	err_hint("name the script to run: git config train.script <path> (or --script <path>)");
-out:
-	buf_release(&list);
-	free(short_id);
-	git_tree_entry_free(entry);
-	git_tree_free(tree);
-	return ret;
 }
 
 /* mkdir, not mkdir -p: two runs must never share a directory. */
@@ -236,19 +157,6 @@ out:
 	return ret;
 }
 
-static void print_warnings(const struct buf *warnings)
-{
-	const char *p = warnings->ptr;
-
-	while (p && *p) {
-		size_t n = strcspn(p, "\n");
-
-		if (n)
-			msg_warning("%.*s", (int)n, p);
-		p += n + (p[n] == '\n');
-	}
-}
-
 static int failed_in_setup(const struct run_record *rec)
 {
 	size_t i;
@@ -308,7 +216,7 @@ static int run_and_record(struct local_run *run, struct run_record *rec,
 		code = EXIT_FATAL;
 		goto out;
 	}
-	print_warnings(&warnings);
+	msg_warning_lines(&warnings);
 	code = exit_code_of(rec);
 	json = result_json(rec, run->commit, pa);
 	if (write_result(run->run_dir, json))
@@ -351,19 +259,12 @@ static int run_local(const struct local_opts *o, const struct parsed_args *pa)
 	if (settings_load(&settings, &cfg))
 		goto out;
 	loaded = 1;
-	replace_setting(&settings.script, o->script);
-	replace_setting(&settings.setup, o->setup);
-	if (settings.script != tree_path(settings.script)) {
-		char *path = xstrdup(tree_path(settings.script));
-
-		free(settings.script);
-		settings.script = path;
-	}
+	run_settings_override(&settings, o->script, o->setup);
 	if (code_opts_resolve(&commit, &parent, repo, &o->code, "running"))
 		goto out;
 	if (!o->code.stash && !o->code.rev)
-		warn_uncommitted(repo, commit);
-	if (check_script(commit, settings.script) || make_run_dir(&run_dir, &id, repo, commit))
+		run_warn_uncommitted(repo, commit);
+	if (run_script_check(commit, settings.script) || make_run_dir(&run_dir, &id, repo, commit))
 		goto out;
 
 	short_id = repo_short_id(repo, git_commit_id(commit));

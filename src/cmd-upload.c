@@ -31,35 +31,6 @@ struct upload_cmd {
 	int presign; /* seconds, -1: none */
 };
 
-/*
- * Ctrl-C and SIGTERM only raise the flag: the uploader then stops sending
- * and aborts the multipart upload, so that nothing is left half-uploaded.
- */
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-static void catch_signals(struct sigaction saved[2])
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &saved[0]);
-	sigaction(SIGTERM, &sa, &saved[1]);
-}
-
-static void restore_signals(const struct sigaction saved[2])
-{
-	sigaction(SIGINT, &saved[0], NULL);
-	sigaction(SIGTERM, &saved[1], NULL);
-}
-
 static int check_opts(const struct upload_cmd *o, const struct parsed_args *pa,
 		      const struct option *options)
 {
@@ -119,16 +90,16 @@ static int upload(const struct upload_cmd *o)
 		goto out;
 	have_client = 1;
 	title = xstrfmt("Uploading code for %s", t.short_id);
-	uo.cancel = &interrupted;
+	uo.cancel = &cmd_interrupted;
 	uo.progress_title = title;
-	catch_signals(saved);
+	cmd_catch_signals(saved);
 	if (upload_commit(&st, &skipped, &client, repo, commit, &t, &uo)) {
-		restore_signals(saved);
-		if (interrupted)
+		cmd_restore_signals(saved);
+		if (cmd_interrupted)
 			ret = 128 + SIGINT;
 		goto out;
 	}
-	restore_signals(saved);
+	cmd_restore_signals(saved);
 	say_done(&t, &st, skipped);
 	if (o->presign > 0 && s3_presign(&url, &client, "GET", t.bucket, t.key, o->presign))
 		goto out;

@@ -1,8 +1,20 @@
 /*
- * gzpipe: gzip compression (libarchive's gzip filter, level 1) on a helper
- * thread, so that reading objects and compressing share the two cores.
- * The producer hands bytes to gzpipe_write(); the helper thread compresses
- * them and calls the sink, one call at a time, in order.
+ * gzpipe: gzip compression on a helper thread, so that reading objects and
+ * compressing share the two cores. The producer hands bytes to
+ * gzpipe_write(); the helper thread compresses them and calls the sink, one
+ * call at a time, in order.
+ *
+ * One gzip member, deflated by zlib directly rather than by libarchive's
+ * gzip filter (DESIGN.md's "libarchive does compression"): the level is
+ * chosen per 256 KiB of input, level 1 for what compresses and stored
+ * blocks for what does not (random or already compressed data: weights,
+ * images), and libarchive's filter cannot change its level mid-stream.
+ * Deflating incompressible data costs several times a copy and gains
+ * nothing, so a large binary file archives at the speed of reading it while
+ * text and code still compress as before.
+ *
+ * The stream is deterministic: the same input gives the same bytes, with no
+ * timestamp in the gzip header. The uploader relies on it (see upload.h).
  *
  * Errors of the sink or of the compressor are reported back to the
  * producer's thread (the message only; hints set by the sink are lost).

@@ -16,6 +16,9 @@
 #ifndef PRICING_H
 #define PRICING_H
 
+#include <stddef.h>
+#include <time.h>
+
 #include "aws.h"
 
 #define PRICING_CACHE_SECONDS 600
@@ -39,7 +42,29 @@ int pricing_quote(struct price_quote *out, struct buf *warnings, struct aws_clie
 		  const char *git_dir, const char *region, const char *type);
 void price_quote_release(struct price_quote *q);
 
-/* "$0.0104/h", "$1.006/h": at least 4 significant digits, as the AWS price list shows them. */
+/*
+ * "$0.0104/h", "$1.006/h": at least 4 significant digits, as the AWS price list shows them.
+ * A price < 0 is "unknown".
+ */
 void pricing_format(struct buf *out, double usd_per_hour);
+
+/*
+ * For tests. pricing_parse_products: one GetProducts page; *out becomes the
+ * lowest positive on-demand price in it if that is lower than *out, or
+ * stays (start with -1); *out_next_token is the page's NextToken (caller
+ * frees; NULL on the last page). 0, or -1 with err_set.
+ */
+int pricing_parse_products(double *out, char **out_next_token, const char *json, size_t len);
+/*
+ * The cache: pricing_cache_get fills *out with the prices cached for region
+ * and type that are fresh at now (the others < 0 / NULL); 0 when both were,
+ * 1 otherwise. pricing_cache_put stores q's known prices as of now and drops
+ * stale ones, atomically; it never fails (a cache that cannot be written is
+ * no cache).
+ */
+int pricing_cache_get(struct price_quote *out, const char *git_dir, const char *region,
+		      const char *type, time_t now);
+void pricing_cache_put(const char *git_dir, const char *region, const char *type,
+		       const struct price_quote *q, time_t now);
 
 #endif

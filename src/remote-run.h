@@ -31,6 +31,8 @@
 #define REMOTE_TAG_USER "git-train:user"
 #define REMOTE_TAG_MARKET "git-train:market"
 #define REMOTE_TAG_PRICE "git-train:price"
+/* Seconds the instance may live (the watchdog's); gc terminates it after that. */
+#define REMOTE_TAG_MAX_RUNTIME "git-train:max-runtime"
 
 struct remote_run {
 	char *run_id;
@@ -52,6 +54,9 @@ void remote_run_release(struct remote_run *r);
 /* "<train.prefix>/<repo>/<sha>/runs/<run-id>/" (caller frees). */
 char *remote_run_prefix(const struct config *cfg, git_repository *repo, const char *commit,
 			const char *run_id);
+
+/* "<train.prefix>/<repo>/" (caller frees): everything of this repository's runs. */
+char *remote_repo_prefix(const struct config *cfg, git_repository *repo);
 
 /* Writes run.json. 0, or -1. */
 int remote_run_save(struct aws_client *c, const struct remote_run *r, const char *const *args,
@@ -75,5 +80,28 @@ int remote_run_result(struct run_record *out, struct aws_client *c, const struct
  * the first one writes it). 0 written, 1 already there, -1 error.
  */
 int remote_run_record(git_repository *repo, const struct run_record *rec, const char *commit);
+
+/*
+ * The fields every note of r has, whatever its status: id, backend, start
+ * (r->launched when start is 0), duration, parent, log and the extra fields
+ * listed at remote_run_result(). Status, exit code and metrics are the
+ * caller's.
+ */
+void remote_run_describe(struct run_record *out, const struct remote_run *r, time_t start,
+			 double duration);
+
+/*
+ * What every command does with a run it sees: reads result.json and, when
+ * there is one, writes the note (remote_run_record). 0 finished (*out
+ * filled), 1 not finished yet, -1 error.
+ */
+int remote_run_finalize(struct run_record *out, git_repository *repo, struct aws_client *c,
+			const struct remote_run *r);
+
+/* ISO 8601 UTC as AWS writes it ("2026-11-29T04:35:12Z", ".000Z" too). 0, or -1. */
+int remote_parse_time(time_t *out, const char *s);
+
+/* Dollars for notes and tables: "0.0031", "1.25" (no exponent, no trailing zeros). */
+void remote_format_usd(struct buf *out, double usd);
 
 #endif

@@ -487,3 +487,13 @@ void format_duration(struct buf *out, double seconds)
 	else
 		buf_printf(out, "%ldm%02lds", s / 60, s % 60);
 }
+
+const char *run_record_extra(const struct run_record *r, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < r->nr_extra; i++)
+		if (!strcmp(r->extra[i].key, key))
+			return r->extra[i].value;
+	return NULL;
+}

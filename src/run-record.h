@@ -46,6 +46,8 @@ void run_record_init(struct run_record *r);
 void run_record_release(struct run_record *r);
 void run_record_add_metric(struct run_record *r, const char *name, double value);
 void run_record_add_extra(struct run_record *r, const char *key, const char *value);
+/* The value of an extra field; borrowed, NULL if absent. */
+const char *run_record_extra(const struct run_record *r, const char *key);
 
 /* Appends the one-line form (no newline) to out. */
 void run_record_format(struct buf *out, const struct run_record *r);

@@ -2,7 +2,10 @@
  * runner: what runs on the instance. src/runner.sh is embedded in the binary
  * at build time (runner_sh), and runner_command() wraps it into the one
  * script SendCommand runs: it writes the runner into /var/lib/git-train/<run
- * id>/ (or $TMPDIR when not root), starts it detached from SSM (setsid,
+ * id>/ ($GIT_TRAIN_RUNNER_DIR/<run id>/ when set, as in the tests' sandbox;
+ * ${TMPDIR:-/tmp}/git-train-<uid>/<run id>/ when not root), with start.sh
+ * holding the run's settings and the script's arguments as shell-quoted
+ * assignments (nothing secret), starts it detached from SSM (setsid,
  * nohup, stdin from /dev/null) so that training can outlive SSM's 48 h cap,
  * prints "git-train: runner started (pid N)" and exits 0.
  *
@@ -17,8 +20,10 @@
  *      seconds while it runs, and once more at the end;
  *   4. watches IMDSv2 spot/instance-action; on a notice it stops the script,
  *      and records the run as preempted;
- *   5. writes result.json (RUNNER_RESULT_FORMAT below) and uploads it, then
- *      the outputs directory to <run_prefix>outputs/;
+ *   5. writes result.json (below) and uploads it with the log and the outputs
+ *      directory (to <run_prefix>outputs/): outputs first, so that
+ *      result.json means everything is there, except for preempted and
+ *      interrupted runs, whose time is short: result.json first;
  *   6. unless keep, calls `shutdown -h now` (by name, never by path): the
  *      instance terminates (InstanceInitiatedShutdownBehavior=terminate).
  * AWS endpoints come from AWS_ENDPOINT_URL[_S3] and
@@ -30,6 +35,15 @@
  *    "preempted" | "interrupted", "exit_code": N, "start": "<ISO 8601 UTC>",
  *    "end": "<ISO 8601 UTC>", "duration": seconds,
  *    "metrics": {<metrics.json's numbers>}}
+ * plus "stage": "code" | "setup" | "script" | "outputs" when the run failed
+ * before the script ran (exit_code: setup's, 127 for a missing archive or
+ * script, 126 for a corrupt archive, the wrong commit's or an unrunnable
+ * script), with a "git-train: ..." line in the log saying what failed.
+ * exit_code is -1 when the script never ran (preempted or interrupted
+ * before). start and duration cover setup and the script, as for local
+ * runs (from the runner's start when the code could not be had). metrics is
+ * the work directory's metrics.json (as for local runs) when it is a flat
+ * JSON object of numbers, else {}.
  */
 #ifndef RUNNER_H
 #define RUNNER_H

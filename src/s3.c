@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <zlib.h>
 
 #include "sigv4.h"
 #include "xml.h"
@@ -16,6 +17,36 @@
  * disabled (the default since 2023) refuse any ACL but the owner's.
  */
 static const struct aws_header sse_header = { "x-amz-server-side-encryption", S3_SSE };
+
+void s3_crc32_base64(char out[S3_CRC32_SIZE], uint32_t crc)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	/* 32 bits: five 6-bit groups, then 2 bits padded with zeros, then "==" */
+	uint64_t v = (uint64_t)crc << 4;
+	int i;
+
+	for (i = 0; i < 6; i++)
+		out[i] = b64[(v >> (30 - 6 * i)) & 63];
+	out[6] = '=';
+	out[7] = '=';
+	out[8] = '\0';
+}
+
+uint32_t s3_crc32_next(uint32_t crc, const void *data, size_t len)
+{
+	const unsigned char *d = data;
+
+	/* zlib takes at most UINT_MAX bytes at a time */
+	while (len) {
+		unsigned n = len > (1u << 30) ? 1u << 30 : (unsigned)len;
+
+		crc = (uint32_t)crc32(crc, d, n);
+		d += n;
+		len -= n;
+	}
+	return crc;
+}
 
 /* "/bucket/key" with the key encoded once, '/' kept; key NULL: "/bucket". */
 static char *s3_path(const char *bucket, const char *key)
@@ -60,21 +91,41 @@ static int s3_call(struct aws_response *out, struct aws_client *c, const char *m
 	return r;
 }
 
-/* The write headers: encryption first, then x-amz-meta-<name> for each of meta. */
-static struct aws_header *write_headers(size_t *out_nr, const struct aws_header *meta,
+/* The write headers: encryption, then extra, then x-amz-meta-<name> for each of meta. */
+static struct aws_header *write_headers(size_t *out_nr, const struct aws_header *extra,
+					size_t nr_extra, const struct aws_header *meta,
 					size_t nr_meta)
 {
-	struct aws_header *h = xcalloc(nr_meta + 1, sizeof(*h));
-	size_t i;
+	struct aws_header *h = xcalloc(1 + nr_extra + nr_meta, sizeof(*h));
+	size_t i, n = 0;
 
-	h[0].name = xstrdup(sse_header.name);
-	h[0].value = xstrdup(sse_header.value);
-	for (i = 0; i < nr_meta; i++) {
-		h[i + 1].name = xstrfmt("x-amz-meta-%s", meta[i].name);
-		h[i + 1].value = xstrdup(meta[i].value);
+	h[n].name = xstrdup(sse_header.name);
+	h[n++].value = xstrdup(sse_header.value);
+	for (i = 0; i < nr_extra; i++) {
+		h[n].name = xstrdup(extra[i].name);
+		h[n++].value = xstrdup(extra[i].value);
 	}
-	*out_nr = nr_meta + 1;
+	for (i = 0; i < nr_meta; i++) {
+		h[n].name = xstrfmt("x-amz-meta-%s", meta[i].name);
+		h[n++].value = xstrdup(meta[i].value);
+	}
+	*out_nr = n;
 	return h;
+}
+
+/*
+ * A body's CRC32 headers; 2, or 0 without crc32. S3 only needs the value;
+ * the SDKs send x-amz-sdk-checksum-algorithm along, and emulators look for it.
+ */
+static size_t crc32_headers(struct aws_header h[2], const char *crc32)
+{
+	if (!crc32)
+		return 0;
+	h[0].name = "x-amz-checksum-crc32";
+	h[0].value = (char *)crc32;
+	h[1].name = "x-amz-sdk-checksum-algorithm";
+	h[1].value = "CRC32";
+	return 2;
 }
 
 static void headers_free(struct aws_header *h, size_t nr)
@@ -147,11 +198,13 @@ void s3_object_release(struct s3_object *o)
 }
 
 int s3_put_object(struct aws_client *c, const char *bucket, const char *key,
-		  struct aws_body_reader *body, const struct aws_header *meta, size_t nr_meta)
+		  struct aws_body_reader *body, const char *crc32, const struct aws_header *meta,
+		  size_t nr_meta)
 {
 	struct aws_response res = { 0 };
-	size_t nr;
-	struct aws_header *h = write_headers(&nr, meta, nr_meta);
+	struct aws_header sum[2];
+	size_t nr, nr_sum = crc32_headers(sum, crc32);
+	struct aws_header *h = write_headers(&nr, sum, nr_sum, meta, nr_meta);
 	int r = s3_call(&res, c, "PUT", bucket, key, NULL, h, nr, body);
 
 	aws_response_release(&res);
@@ -186,8 +239,9 @@ int s3_create_multipart_upload(char **out, struct aws_client *c, const char *buc
 {
 	struct aws_response res = { 0 };
 	xmlDocPtr doc = NULL;
+	static const struct aws_header algorithm = { "x-amz-checksum-algorithm", "CRC32" };
 	size_t nr;
-	struct aws_header *h = write_headers(&nr, meta, nr_meta);
+	struct aws_header *h = write_headers(&nr, &algorithm, 1, meta, nr_meta);
 	int ret = -1;
 
 	*out = NULL;
@@ -213,16 +267,19 @@ out:
 }
 
 int s3_upload_part(char **out, struct aws_client *c, const char *bucket, const char *key,
-		   const char *upload_id, int number, struct aws_body_reader *body)
+		   const char *upload_id, int number, struct aws_body_reader *body,
+		   const char *crc32)
 {
 	struct aws_response res = { 0 };
+	struct aws_header sum[2];
+	size_t nr_sum = crc32_headers(sum, crc32);
 	char *id = encode_param(upload_id);
 	char *query = xstrfmt("partNumber=%d&uploadId=%s", number, id);
 	const char *etag;
 	int ret = -1;
 
 	*out = NULL;
-	if (s3_call(&res, c, "PUT", bucket, key, query, NULL, 0, body))
+	if (s3_call(&res, c, "PUT", bucket, key, query, sum, nr_sum, body))
 		goto out;
 	etag = aws_response_header(&res, "etag");
 	if (!etag) {
@@ -238,28 +295,9 @@ out:
 	return ret;
 }
 
-static void xml_escape(struct buf *b, const char *s)
+long long s3_mem_read(void *ctx, void *dst, size_t len)
 {
-	for (; *s; s++) {
-		if (*s == '&')
-			buf_puts(b, "&amp;");
-		else if (*s == '<')
-			buf_puts(b, "&lt;");
-		else if (*s == '>')
-			buf_puts(b, "&gt;");
-		else
-			buf_putc(b, *s);
-	}
-}
-
-struct mem_body {
-	const char *data;
-	size_t len, pos;
-};
-
-static long long mem_read(void *ctx, void *dst, size_t len)
-{
-	struct mem_body *m = ctx;
+	struct s3_mem_body *m = ctx;
 
 	if (len > m->len - m->pos)
 		len = m->len - m->pos;
@@ -268,10 +306,32 @@ static long long mem_read(void *ctx, void *dst, size_t len)
 	return (long long)len;
 }
 
-static int mem_rewind(void *ctx)
+int s3_mem_rewind(void *ctx)
 {
-	((struct mem_body *)ctx)->pos = 0;
+	((struct s3_mem_body *)ctx)->pos = 0;
 	return 0;
+}
+
+void s3_xml_escape(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '&')
+			buf_puts(b, "&amp;");
+		else if (*s == '<')
+			buf_puts(b, "&lt;");
+		else if (*s == '>')
+			buf_puts(b, "&gt;");
+		else if (*s == '"')
+			buf_puts(b, "&quot;");
+		else if (*s == '\'')
+			buf_puts(b, "&apos;");
+		else if (*s == '\r')
+			buf_puts(b, "&#13;");
+		else if (*s == '\n')
+			buf_puts(b, "&#10;");
+		else
+			buf_putc(b, *s);
+	}
 }
 
 int s3_complete_multipart_upload(struct aws_client *c, const char *bucket, const char *key,
@@ -280,8 +340,8 @@ int s3_complete_multipart_upload(struct aws_client *c, const char *bucket, const
 	static const struct aws_header xml_type = { "Content-Type", "application/xml" };
 	struct aws_response res = { 0 };
 	struct buf xml = BUF_INIT;
-	struct mem_body mem = { 0 };
-	struct aws_body_reader body = { mem_read, mem_rewind, &mem, 0, NULL };
+	struct s3_mem_body mem = { 0 };
+	struct aws_body_reader body = { s3_mem_read, s3_mem_rewind, &mem, 0, NULL };
 	xmlDocPtr doc = NULL;
 	char *id = encode_param(upload_id);
 	char *query = xstrfmt("uploadId=%s", id);
@@ -291,8 +351,11 @@ int s3_complete_multipart_upload(struct aws_client *c, const char *bucket, const
 	buf_puts(&xml, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
 	for (i = 0; i < nr; i++) {
 		buf_printf(&xml, "<Part><PartNumber>%d</PartNumber><ETag>", parts[i].number);
-		xml_escape(&xml, parts[i].etag);
-		buf_puts(&xml, "</ETag></Part>");
+		s3_xml_escape(&xml, parts[i].etag);
+		buf_puts(&xml, "</ETag>");
+		if (parts[i].crc32[0])
+			buf_printf(&xml, "<ChecksumCRC32>%s</ChecksumCRC32>", parts[i].crc32);
+		buf_puts(&xml, "</Part>");
 	}
 	buf_puts(&xml, "</CompleteMultipartUpload>");
 	mem.data = xml.ptr;

@@ -16,6 +16,14 @@
  * AES256) and a private ACL, so nothing git-train uploads is ever public or
  * stored in the clear, whatever the bucket's defaults.
  *
+ * Integrity: a body is signed with its SHA-256 and also carries its CRC32
+ * (x-amz-checksum-crc32), which S3 checks (BadDigest) and keeps with the
+ * object. Multipart uploads are created with the CRC32 algorithm, so each
+ * part names its CRC32 and CompleteMultipartUpload lists them: S3 then
+ * stores a checksum of the checksums ("COMPOSITE") that `aws s3api
+ * head-object --checksum-mode ENABLED` shows. (Without an algorithm, moto
+ * checksums the whole object in one go when the upload completes.)
+ *
  * Errors: -1 with err_set("<Code>: <Message> (request id <id>)") from
  * aws_send(), or a description of a malformed response.
  */
@@ -23,6 +31,7 @@
 #define S3_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "aws.h"
 
@@ -30,6 +39,8 @@
 /* S3 refuses parts under 5 MiB but the last, and more than 10,000 parts. */
 #define S3_MIN_PART_SIZE (5u << 20)
 #define S3_MAX_PARTS 10000
+/* base64 of a CRC32, with its NUL */
+#define S3_CRC32_SIZE 9
 
 struct s3_object {
 	long long size;
@@ -53,23 +64,38 @@ const char *s3_object_meta(const struct s3_object *o, const char *name);
 void s3_object_release(struct s3_object *o);
 
 /*
- * PUT of a whole object from body (its length known), with metadata given as
- * names without the x-amz-meta- prefix. 0, or -1 with err_set.
+ * s3_crc32_next() continues a CRC32 (from 0) over more bytes;
+ * s3_crc32_base64() writes one as x-amz-checksum-crc32 wants it: its four
+ * big-endian bytes in base64.
+ */
+void s3_crc32_base64(char out[S3_CRC32_SIZE], uint32_t crc);
+uint32_t s3_crc32_next(uint32_t crc, const void *data, size_t len);
+
+/*
+ * PUT of a whole object from body (its length known) whose CRC32 is crc32
+ * (s3_crc32_base64(); NULL: none sent), with metadata given as names without
+ * the x-amz-meta- prefix. 0, or -1 with err_set.
  */
 int s3_put_object(struct aws_client *c, const char *bucket, const char *key,
-		  struct aws_body_reader *body, const struct aws_header *meta, size_t nr_meta);
+		  struct aws_body_reader *body, const char *crc32, const struct aws_header *meta,
+		  size_t nr_meta);
 
-/* CreateMultipartUpload; *out is the upload id (caller frees). */
+/* CreateMultipartUpload, CRC32 checksums; *out is the upload id (caller frees). */
 int s3_create_multipart_upload(char **out, struct aws_client *c, const char *bucket,
 			       const char *key, const struct aws_header *meta, size_t nr_meta);
 
-/* UploadPart number (1-based); *out is the part's ETag (caller frees). */
+/*
+ * UploadPart number (1-based) whose CRC32 is crc32 (s3_crc32_base64());
+ * *out is the part's ETag (caller frees).
+ */
 int s3_upload_part(char **out, struct aws_client *c, const char *bucket, const char *key,
-		   const char *upload_id, int number, struct aws_body_reader *body);
+		   const char *upload_id, int number, struct aws_body_reader *body,
+		   const char *crc32);
 
 struct s3_part {
 	int number;
 	char *etag;
+	char crc32[S3_CRC32_SIZE];
 };
 
 /* CompleteMultipartUpload with parts in ascending order. */
@@ -110,5 +136,19 @@ char *s3_url(struct aws_client *c, const char *bucket, const char *key);
 #define S3_PRESIGN_PUT_HEADER "x-amz-server-side-encryption: " S3_SSE
 int s3_presign(char **out, struct aws_client *c, const char *method, const char *bucket,
 	       const char *key, long expires);
+
+/*
+ * A small request body from memory: an aws_body_reader of
+ * { s3_mem_read, s3_mem_rewind, &m, length, NULL } reads m.data[0, m.len).
+ */
+struct s3_mem_body {
+	const char *data;
+	size_t len, pos;
+};
+long long s3_mem_read(void *ctx, void *dst, size_t len);
+int s3_mem_rewind(void *ctx);
+
+/* Appends s escaped for XML text (&, <, >, quotes, CR and LF as references). */
+void s3_xml_escape(struct buf *out, const char *s);
 
 #endif

@@ -5,7 +5,8 @@
  * valid UTF-8: valid UTF-8 (and ASCII, newlines included) is single-quoted
  * ('it'\''s'), and each byte that is not valid UTF-8 is written as
  * "$(printf '\ooo')" next to the quoted parts, which POSIX sh joins into one
- * word. An empty string is ''.
+ * word. An empty string is ''. A NUL byte, which no shell word can hold, is
+ * left out.
  */
 #ifndef SHELL_QUOTE_H
 #define SHELL_QUOTE_H

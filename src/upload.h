@@ -18,11 +18,12 @@
  * upload_stream() is the engine, usable for any object: the producer's bytes
  * fill parts of UPLOAD_PART_SIZE; a short object goes in one PUT, a longer
  * one as a multipart upload whose parts a few worker threads send in
- * parallel, each on its own connection. At most jobs + 1 parts exist at
- * once, so memory stays flat whatever the size. Each part is signed with its
- * SHA-256, so S3 rejects a corrupted one. Any failure, or the cancel flag
- * (set from a SIGINT/SIGTERM handler), aborts the multipart upload: no
- * incomplete upload is left behind to be billed.
+ * parallel, each on its own connection. At most jobs parts exist at once,
+ * so memory stays flat whatever the size. Each part is signed with its
+ * SHA-256 and carries its CRC32 (see s3.h), so S3 rejects a corrupted one.
+ * Any failure, or the cancel flag (set from a SIGINT/SIGTERM handler),
+ * aborts the multipart upload: no incomplete upload is left behind to be
+ * billed.
  */
 #ifndef UPLOAD_H
 #define UPLOAD_H
@@ -38,7 +39,7 @@
 #define UPLOAD_PART_SIZE (8u << 20)
 #define UPLOAD_JOBS 4
 /* Bump whenever the archive of a commit changes bytes (compression, tar layout). */
-#define UPLOAD_FORMAT "1"
+#define UPLOAD_FORMAT "2"
 
 struct upload_opts {
 	const volatile sig_atomic_t *cancel; /* non-zero: stop and abort; may be NULL */

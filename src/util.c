@@ -457,3 +457,16 @@ double now_monotonic(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+void msg_warning_lines(const struct buf *lines)
+{
+	const char *p = lines->ptr;
+
+	while (p && *p) {
+		size_t n = strcspn(p, "\n");
+
+		if (n)
+			msg_warning("%.*s", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}

@@ -67,6 +67,8 @@ void err_report(void);
 void msg_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 void msg_warning(const char *fmt, ...) PRINTF_LIKE(1, 2);
 void msg_hint(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* Each non-empty line of lines as a "warning: " line. */
+void msg_warning_lines(const struct buf *lines);
 
 /* True when s starts with prefix; *rest (if not NULL) points past it. */
 int skip_prefix(const char *s, const char *prefix, const char **rest);

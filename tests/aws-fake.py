@@ -5,48 +5,173 @@ A small threaded HTTP server on 127.0.0.1 that git-train talks to instead of
 moto (AWS_ENDPOINT_URL points here). For every request it
 
   1. checks the SigV4 signature with botocore (Debian's python3-botocore: an
-     implementation that is not ours) against the test credentials, and the
-     request time against its own clock: a bad signature is a 403
+     implementation that is not ours) against the accepted credentials, and
+     the request time against its own clock: a bad signature is a 403
      SignatureDoesNotMatch, an unknown key a 403 InvalidClientTokenId, a time
-     more than 15 minutes off a 403 RequestTimeTooSkewed;
+     more than 15 minutes off a 403 RequestTimeTooSkewed. The keys given with
+     --key or --keys-stdin (which no ps shows) take any session token; an
+     instance role's keys (below) only their own (else 403
+     InvalidClientTokenId, S3: 400 InvalidToken);
   2. applies the first fault rule that selects it (throttling, 500, a dropped
      connection, a slow or malformed response, any AWS error);
   3. gives it to the handler registered for its service, if one takes it
-     (later: SSM commands that really run), else forwards it to moto.
+     (EC2 launches, SSM commands, prices), else forwards it to moto.
 
 Its Date header tells its own clock, which --clock-offset (or the control
 endpoint) can move away from ours, to test clock-skew correction.
 
+Fault rules
+  {"fault": "throttle" | "error500" | "error500-after" | "drop" | "reset" | "slow" |
+            "malformed" | "error",
+   what it selects (all optional): "service", "action", "method", "path" (a prefix),
+   "params": {"Name": "value" | null, ...}: the request's Query parameters (form
+   body and query string, e.g. "InstanceMarketOptions.MarketType": "spot") or
+   top-level JSON fields must have these values; null: must be absent,
+   which of the selected requests fail: "every": N (the 1st, N+1th, ...),
+   "nth": [k, ...] (1-based), "times": N (the first N); none of them: all,
+   and for some faults: "delay" (slow, seconds), "status", "code", "message", "body"}.
+  error500-after forwards the request (moto does the work) and then answers
+  500 InternalError: the response a client never saw. Spot capacity, for example:
+  {"fault": "error", "status": 500, "code": "InsufficientInstanceCapacity",
+   "message": "...", "service": "ec2", "action": "RunInstances",
+   "params": {"InstanceMarketOptions.MarketType": "spot"}}
+
+EC2 (moto does the rest)
+  RunInstances with a ClientToken (at most 64 characters) is idempotent, as on
+  AWS and not in moto: the first successful response is remembered (per region
+  and token, until reset) and a repeat is answered with it, not forwarded; a
+  repeat with other parameters is 400 IdempotentParameterMismatch. Each
+  launched instance "boots": it gets a sandbox and an instance metadata service
+  (below). TerminateInstances and StopInstances passing through end its
+  processes. The fake learns of instances launched straight in moto, and of
+  instances terminated there, whenever it looks (DescribeInstanceInformation,
+  SendCommand, GET /__fake/instances).
+
+Pricing (GetProducts, service code AmazonEC2)
+  On-demand prices from a small table (t3.micro 0.0104, t3.small 0.0208,
+  t3.medium 0.0416, m5.large 0.096, c5.large 0.085, g5.xlarge 1.006,
+  g4dn.xlarge 0.526, p3.2xlarge 3.06, t4g.micro 0.0084 in us-east-1, us-east-2
+  and us-west-2; about 10% more in eu-west-1, 15% in eu-central-1), in the real
+  response shape: {"FormatVersion": "aws_v1", "PriceList": ["<JSON product>", ...]},
+  each with product.attributes and terms.OnDemand.<sku.offer>.priceDimensions.
+  <sku.offer.rate>.pricePerUnit.USD ("0.0104000000"). Like AWS, each type and
+  region also has Windows, dedicated, SQL and capacity-reservation products: only
+  the filters operatingSystem=Linux, tenancy=Shared, preInstalledSw=NA and
+  capacitystatus=Used narrow it to the one price. Filters: TERM_MATCH/EQUALS,
+  CONTAINS, ANY_OF, NONE_OF on any attribute (instanceType, regionCode, location...).
+
+SSM (moto does the rest: GetParameter for the public AMI parameters, ...)
+  DescribeInstanceInformation (Filters InstanceIds/PingStatus/ResourceType, or
+  InstanceInformationFilterList instanceIds): a running instance is listed,
+  PingStatus Online, once ready_delay seconds have passed since the fake first
+  saw it running; before that, and once terminated, it is not listed.
+  SendCommand (AWS-RunShellScript, InstanceIds, Parameters.commands,
+  Parameters.executionTimeout, default 3600 s): 400 InvalidInstanceId unless every
+  instance is Online; else it runs the commands, joined by newlines, with `sh`
+  as the instance would, in the instance's sandbox, and answers the Command.
+  GetCommandInvocation (CommandId, InstanceId): 400 InvocationDoesNotExist for
+  invocation_delay seconds after SendCommand, then InProgress while it runs,
+  then Success (ResponseCode 0), Failed (ResponseCode N; -1 if killed by a
+  signal; stderr ends "failed to run commands: exit status N" as with the
+  real agent) or TimedOut (executionTimeout), with StandardOutputContent (the
+  first 24,000 characters) and StandardErrorContent (the first 8,000).
+
+The instance sandbox: <--sandbox>/<instance-id>/
+  bin/            stand-ins for shutdown, poweroff, halt, reboot, systemctl and
+                  systemd-run, first on PATH: each appends "name args" to calls.log.
+                  `shutdown [-h|-P|-H] now` (or +0), `poweroff`, `halt`,
+                  `systemctl poweroff|halt` also POST /__fake/shutdown/<id>;
+                  `shutdown -h +N`, `shutdown -c`, reboot etc. only record.
+  calls.log       those calls, one a line
+  root/           the commands' working directory
+  home/, tmp/     HOME (with empty .aws/config and .aws/credentials), TMPDIR
+  var/lib/git-train/   GIT_TRAIN_RUNNER_DIR (on a real instance /var/lib/git-train)
+  var/lib/amazon/ssm/<id>/document/orchestration/<command-id>/awsrunShellScript/
+                  0.awsrunShellScript/{_script.sh,stdout,stderr}, as the agent keeps them
+  var/log/cloud-init-output.log   the user data's output, when settings user_data is on
+  A command's environment is only: PATH=<sandbox>/bin:<the fake's PATH>, HOME,
+  TMPDIR, GIT_TRAIN_RUNNER_DIR, AWS_ENDPOINT_URL=<the fake's URL>,
+  AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:<its IMDS port>/ (note the
+  slash: join paths as botocore does), AWS_REGION and AWS_DEFAULT_REGION (the
+  instance's region: --region unless launched elsewhere), AWS_CONFIG_FILE and
+  AWS_SHARED_CREDENTIALS_FILE (the empty files): no credentials, no profile, no
+  AWS_EC2_METADATA_DISABLED. stdin is /dev/null; stdout and stderr go to files.
+  Each command runs in a session of its own; every process whose environment
+  points into the sandbox (PATH, HOME, TMPDIR, GIT_TRAIN_RUNNER_DIR, AWS_CONFIG_FILE,
+  AWS_SHARED_CREDENTIALS_FILE), detached or not, belongs to the instance and is
+  ended (SIGTERM, then SIGKILL after a second) when the instance terminates or
+  stops, on reset and when the fake exits (SIGTERM, SIGINT, --exit-with); at
+  start the fake ends any left in its sandbox root by one that was SIGKILLed.
+  The user data is run (like cloud-init, with sh) at boot only when settings
+  user_data is true.
+
+The instance metadata service (IMDSv2 only): one server per instance on its own
+127.0.0.1 port, for as long as the instance is not terminated.
+  PUT /latest/api/token with X-aws-ec2-metadata-token-ttl-seconds (1-21600; else
+  400): a token. GET, with X-aws-ec2-metadata-token (else 401):
+  /latest/meta-data/{instance-id, instance-type, ami-id, local-ipv4,
+  placement/availability-zone, placement/region}, /latest/meta-data/iam/security-
+  credentials/ (the role of the instance profile, else "git-train-instance"),
+  .../security-credentials/<role> (Code, Type, LastUpdated, AccessKeyId,
+  SecretAccessKey, Token, Expiration in 6 h: keys of the instance's own that the
+  fake accepts, with that token only), /latest/meta-data/spot/instance-action
+  (404 until interrupted, then {"action": "terminate", "time": "<now+grace>"}),
+  /latest/meta-data/spot/termination-time, /latest/dynamic/instance-identity/
+  document, /latest/user-data (404 without). A trailing slash is accepted; a
+  doubled one is not (404).
+
 Control endpoint (unsigned, under /__fake/), used by tests/test-lib.sh:
   POST /__fake/rules        a JSON list of rules, replacing the current ones
   POST /__fake/clock        {"offset": seconds}
-  POST /__fake/reset        no rules, no counts, offset 0
+  POST /__fake/settings     {"ready_delay": s (0), "invocation_delay": s (0),
+                             "interrupt_grace": s (5), "user_data": bool (false)}:
+                             changes those named, answers all
+  POST /__fake/prices       {"t3.micro": 0.5, ...}: on-demand Linux price in every region
+  POST /__fake/interrupt    {"instance": id}: a spot interruption notice in its IMDS,
+                             then after interrupt_grace seconds it is terminated in moto
+                             and its processes ended
+  POST /__fake/shutdown/<id>  the instance shuts down: terminated in moto, processes ended
+  GET  /__fake/instances    {"<id>": {"sandbox": path, "imds_port": n, "online": bool,
+                             "commands": [ids], "calls": [lines of calls.log],
+                             "terminated": bool (true once its processes are gone),
+                             "interrupted": bool, "region": r, "role": name}}
+  POST /__fake/reset        no rules, no counts, offset 0, default settings and prices,
+                             no remembered ClientTokens; every instance's processes ended
+                             and the instance forgotten (its files stay; one still
+                             running in moto is found again, as if just booted)
   GET  /__fake/counts       {"total": n, "faults": n, "connections": n (that carried AWS requests),
                              "requests": {"sts GetCallerIdentity": n, "POST /": n, ...}}
-A rule: {"fault": "throttle" | "error500" | "drop" | "reset" | "slow" | "malformed" | "error",
-         what it selects (all optional): "service", "action", "method", "path" (a prefix),
-         which of the selected requests fail: "every": N (the 1st, N+1th, ...),
-         "nth": [k, ...] (1-based), "times": N (the first N); none of them: all,
-         and for some faults: "delay" (slow, seconds), "status", "code", "message", "body"}.
+  rules, clock, reset and counts answer the counts.
 
-Run it with /usr/bin/python3 (Debian's, which sees python3-botocore).
+The fake's own look-ups (DescribeInstances, GetInstanceProfile, TerminateInstances)
+go straight to moto, unsigned: moto must run without authentication (its default).
+
+Run it with /usr/bin/python3 (Debian's, which sees python3-botocore). Nothing in
+it reaches any address but 127.0.0.1 or touches files outside its sandbox root.
 """
 
 import argparse
+import base64
 import calendar
+import datetime
 import hashlib
 import hmac
 import http.client
 import http.server
 import json
 import os
+import secrets
+import signal
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
+import traceback
 import urllib.parse
 import uuid
+import xml.etree.ElementTree as ET
 from email.utils import formatdate
 
 from botocore.auth import S3SigV4Auth, SigV4Auth
@@ -57,6 +182,13 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
               "te", "trailer", "trailers", "transfer-encoding", "upgrade", "content-length",
               "date"}
 MAX_SKEW = 15 * 60
+DEFAULT_SETTINGS = {"ready_delay": 0.0, "invocation_delay": 0.0, "interrupt_grace": 5.0,
+                    "user_data": False}
+DEFAULT_ROLE = "git-train-instance"
+STDOUT_MAX = 24000  # what GetCommandInvocation keeps, as on AWS
+STDERR_MAX = 8000
+# the fake's own calls to moto: moto, without authentication, checks no signature
+INTERNAL_KEY = "AKIAAWSFAKEINTERNAL0"
 
 
 class Response:
@@ -78,18 +210,28 @@ class Call:
         self.request_id = str(uuid.uuid4())
         self.service = self._service()
         self.action = self._action()
+        self._params = None
 
     def header(self, name):
         return self.headers.get(name)
 
-    def _service(self):
+    def _scope(self):
         scope = parse_authorization(self.header("Authorization") or "").get("scope")
-        if scope:
-            return scope[3]
+        if scope and len(scope) == 5:
+            return scope
         cred = urllib.parse.parse_qs(self.query).get("X-Amz-Credential")
-        if cred:
-            return cred[0].split("/")[3]
-        return "unknown"
+        if cred and len(cred[0].split("/")) == 5:
+            return cred[0].split("/")
+        return None
+
+    def _service(self):
+        scope = self._scope()
+        return scope[3] if scope else "unknown"
+
+    @property
+    def region(self):
+        scope = self._scope()
+        return scope[2] if scope else None
 
     def _action(self):
         target = self.header("X-Amz-Target")
@@ -109,6 +251,24 @@ class Call:
         if self.header("X-Amz-Target"):
             return "json"
         return "query"
+
+    @property
+    def params(self):
+        """The request's parameters: top-level JSON fields, or Query ones."""
+        if self._params is None:
+            self._params = {}
+            if self.style == "json":
+                try:
+                    doc = json.loads(self.body or b"{}")
+                except ValueError:
+                    doc = None
+                self._params = doc if isinstance(doc, dict) else {}
+            else:
+                self._params = dict(urllib.parse.parse_qsl(self.query, keep_blank_values=True))
+                if self.style != "s3":
+                    self._params.update(urllib.parse.parse_qsl(
+                        self.body.decode("utf-8", "replace"), keep_blank_values=True))
+        return self._params
 
 
 def aws_error(call, status, code, message):
@@ -135,6 +295,11 @@ def aws_error(call, status, code, message):
     return Response(status, body, [("Content-Type", "text/xml"), ("x-amzn-RequestId", rid)])
 
 
+def json_response(call, doc):
+    return Response(200, json.dumps(doc), [("Content-Type", "application/x-amz-json-1.1"),
+                                           ("x-amzn-RequestId", call.request_id)])
+
+
 def parse_authorization(value):
     if not value.startswith("AWS4-HMAC-SHA256 "):
         return {}
@@ -147,14 +312,30 @@ def parse_authorization(value):
     return out
 
 
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
 class State:
-    def __init__(self, keys, clock_offset):
+    def __init__(self, keys, clock_offset, upstream, sandbox, region):
         self.lock = threading.Lock()
         self.keys = dict(keys)  # access key id -> secret
+        self.tokens = {}  # access key id -> the only session token it takes
+        self.upstream = upstream
+        self.sandbox = sandbox
+        self.region = region
+        self.url = None  # ours, once listening
+        self.regions = {region}  # where instances may be
+        self.sync_lock = threading.Lock()  # one look at moto's instances at a time
+        self.launch_lock = threading.Lock()  # one RunInstances with a ClientToken at a time
+        self.instances = {}  # id -> Instance
+        self.invocations = {}  # (command id, instance id) -> Invocation
+        self.user_data = {}  # instance id -> bytes, from RunInstances
         self.reset()
         self.clock_offset = clock_offset
 
     def reset(self):
+        """Back to a fresh start, but for instances (see reset_instances)."""
         self.rules = []
         self.rule_hits = []
         self.total = 0
@@ -162,12 +343,26 @@ class State:
         self.requests = {}
         self.connections = 0
         self.clock_offset = 0
+        self.settings = dict(DEFAULT_SETTINGS)
+        self.prices = {}
+        self.client_tokens = {}  # (region, token) -> (parameters, Response)
 
     def now(self):
         return time.time() + self.clock_offset
 
+    def setting(self, name):
+        return self.settings[name]
+
 
 # --- signature verification, by botocore --------------------------------
+
+def token_error(call):
+    if call.style == "s3":
+        return aws_error(call, 400, "InvalidToken",
+                         "The provided token is malformed or otherwise invalid.")
+    return aws_error(call, 403, "InvalidClientTokenId",
+                     "The security token included in the request is invalid.")
+
 
 def verify(state, call, host):
     """None when the request is well signed, else the error Response."""
@@ -183,6 +378,10 @@ def verify(state, call, host):
     if secret is None:
         return aws_error(call, 403, "InvalidClientTokenId",
                          "The security token included in the request is invalid.")
+    want_token = state.tokens.get(akid)
+    if want_token is not None and not hmac.compare_digest(
+            want_token, call.header("X-Amz-Security-Token") or ""):
+        return token_error(call)
     amz_date = call.header("X-Amz-Date") or ""
     try:
         t = calendar.timegm(time.strptime(amz_date, "%Y%m%dT%H%M%SZ"))
@@ -223,12 +422,25 @@ def verify(state, call, host):
 
 # --- faults ----------------------------------------------------------------
 
+def params_match(want, call):
+    got = call.params
+    for name, value in want.items():
+        if value is None:
+            if name in got:
+                return False
+        elif name not in got or (got[name] != value and str(got[name]) != str(value)):
+            return False
+    return True
+
+
 def rule_selects(rule, call):
     if rule.get("service") and rule["service"] != call.service:
         return False
     if rule.get("action") and rule["action"] != call.action:
         return False
     if rule.get("method") and rule["method"] != call.method:
+        return False
+    if rule.get("params") and not params_match(rule["params"], call):
         return False
     return not rule.get("path") or call.path.startswith(rule["path"])
 
@@ -261,14 +473,18 @@ THROTTLE = {"ec2": (503, "RequestLimitExceeded", "Request limit exceeded."),
             "query": (400, "Throttling", "Rate exceeded")}
 
 
+def internal_error(call):
+    code = "InternalServerError" if call.style == "json" else "InternalError"
+    return aws_error(call, 500, code, "We encountered an internal error. Please try again.")
+
+
 def fault_response(rule, call):
     """The Response for a fault, or None to carry on (slow) or drop."""
     kind = rule.get("fault")
     if kind == "throttle":
         return aws_error(call, *THROTTLE[call.style])
     if kind == "error500":
-        code = "InternalServerError" if call.style == "json" else "InternalError"
-        return aws_error(call, 500, code, "We encountered an internal error. Please try again.")
+        return internal_error(call)
     if kind == "error":
         return aws_error(call, int(rule.get("status", 400)), rule.get("code", "BadRequest"),
                          rule.get("message", "injected error"))
@@ -281,7 +497,7 @@ def fault_response(rule, call):
     raise ValueError(f"unknown fault {kind!r}")
 
 
-# --- services the fake implements itself (later issues add to this) ------
+# --- services the fake implements itself -----------------------------------
 
 SERVICE_HANDLERS = {}
 
@@ -311,11 +527,906 @@ def forward(upstream, call):
         conn.close()
 
 
+def xml_root(body):
+    """The parsed document, its tags without namespaces, or None."""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return None
+    for el in root.iter():
+        el.tag = el.tag.rsplit("}", 1)[-1]
+    return root
+
+
+def moto_query(state, service, region, params):
+    """The fake's own Query call, straight to moto: (status, parsed XML)."""
+    date = time.strftime("%Y%m%d", time.gmtime())
+    headers = {"Authorization": f"AWS4-HMAC-SHA256 Credential={INTERNAL_KEY}/{date}/{region}/"
+                                f"{service}/aws4_request, SignedHeaders=host, Signature=0",
+               "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    up = state.upstream
+    conn = http.client.HTTPConnection(up.hostname, up.port, timeout=30)
+    try:
+        conn.request("POST", "/", body=urllib.parse.urlencode(params), headers=headers)
+        r = conn.getresponse()
+        return r.status, xml_root(r.read())
+    finally:
+        conn.close()
+
+
+# --- an instance's processes -------------------------------------------------
+#
+# A process belongs to a sandbox when its environment (as it was exec'ed: the
+# kernel's copy, which a setsid or nohup does not change) points into it. So
+# the runner's detached processes are found however they detached.
+
+SANDBOX_VARS = (b"PATH", b"HOME", b"TMPDIR", b"GIT_TRAIN_RUNNER_DIR", b"AWS_CONFIG_FILE",
+                b"AWS_SHARED_CREDENTIALS_FILE")
+
+
+def sandbox_pids(prefix):
+    """The processes whose environment points under prefix (a directory)."""
+    prefix = os.fsencode(prefix)
+    me, out = os.getpid(), []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == me:
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as f:
+                env = f.read()
+        except OSError:
+            continue
+        for item in env.split(b"\0"):
+            key, _, value = item.partition(b"=")
+            if key in SANDBOX_VARS and value.startswith(prefix):
+                out.append(int(name))
+                break
+    return out
+
+
+def kill_pids(pids, sig):
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+
+
+def end_processes(prefix, grace=1.0):
+    """SIGTERM, then SIGKILL until none is left, as a shutdown would."""
+    pids = sandbox_pids(prefix)
+    if not pids:
+        return
+    kill_pids(pids, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and sandbox_pids(prefix):
+        time.sleep(0.05)
+    for _ in range(200):  # a process may fork while we look: look again
+        pids = sandbox_pids(prefix)
+        if not pids:
+            return
+        kill_pids(pids, signal.SIGKILL)
+        time.sleep(0.02)
+    log(f"processes under {prefix} would not die: {pids}")
+
+
+# --- stand-ins for the commands that would shut down or reconfigure a machine -
+
+STANDIN_HEAD = """#!/bin/sh
+# aws-fake's stand-in for {name}: records the call; never touches this machine.
+if test $# -gt 0; then line="{name} $*"; else line={name}; fi
+printf '%s\\n' "$line" >>'{dir}/calls.log'
+halt_now() {{
+	curl -s -o /dev/null --noproxy '*' -m 10 -X POST '{url}/__fake/shutdown/{id}' || :
+}}
+"""
+STANDIN_BODY = {
+    "shutdown": """now= other=
+for a in "$@"; do
+	case $a in
+	now|+0) now=1 ;;
+	-r|--reboot|-c|-k|--help|--show) other=1 ;;
+	esac
+done
+if test -n "$now" && test -z "$other"; then halt_now; fi
+""",
+    "poweroff": """for a in "$@"; do
+	case $a in --help|-w|--wtmp-only|--reboot) exit 0 ;; esac
+done
+halt_now
+""",
+    "systemctl": """for a in "$@"; do
+	case $a in -*) ;; poweroff|halt) halt_now; break ;; *) break ;; esac
+done
+""",
+    "reboot": "", "systemd-run": "",
+}
+STANDIN_BODY["halt"] = STANDIN_BODY["poweroff"]
+
+
+# --- instances ----------------------------------------------------------------
+
+def random_id(n, alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"):
+    return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+class Instance:
+    """An EC2 instance as the fake runs it: a sandbox, an IMDS, processes."""
+
+    def __init__(self, state, info, region):
+        self.state = state
+        self.id = info["id"]
+        self.info = info
+        self.region = region
+        self.dir = os.path.join(state.sandbox, self.id) if state.sandbox else None
+        self.seen_running = time.time()
+        self.stopped = False
+        self.ending = False  # terminating: no going back
+        self.terminated = False  # and its processes are gone
+        self.interrupt_at = None
+        self.commands = []
+        self.lock = threading.Lock()
+        self.imds = None
+        self.imds_tokens = {}
+        self.role = role_of(state, info, region)
+        self.key = ("ASIA" + random_id(16), secrets.token_urlsafe(30),
+                    "IQoJb3JpZ2luX2VjEFake" + secrets.token_urlsafe(96))
+        self.key_expiry = time.time() + 6 * 3600
+        with state.lock:
+            state.keys[self.key[0]] = self.key[1]
+            state.tokens[self.key[0]] = self.key[2]
+        if self.dir:
+            self.make_sandbox()
+            self.start_imds()
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def make_sandbox(self):
+        for d in ("bin", "root", "home/.aws", "tmp", "var/lib/git-train", "var/log"):
+            os.makedirs(self.path(d), exist_ok=True)
+        for name in ("config", "credentials"):
+            open(self.path("home/.aws", name), "w").close()
+        open(self.path("calls.log"), "a").close()
+        for name, body in STANDIN_BODY.items():
+            script = STANDIN_HEAD.format(name=name, dir=self.dir, url=self.state.url,
+                                         id=self.id) + body + "exit 0\n"
+            with open(self.path("bin", name), "w") as f:
+                f.write(script)
+            os.chmod(self.path("bin", name), 0o755)
+
+    def start_imds(self):
+        server = ImdsServer(("127.0.0.1", 0), ImdsHandler)
+        server.instance = self
+        self.imds = server
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+                         daemon=True).start()
+
+    def stop_imds(self):
+        server, self.imds = self.imds, None
+        if server:
+            server.shutdown()
+            server.server_close()
+
+    @property
+    def imds_port(self):
+        return self.imds.server_address[1] if self.imds else None
+
+    def online(self):
+        return (not self.ending and not self.stopped and
+                time.time() - self.seen_running >= self.state.setting("ready_delay"))
+
+    def environment(self):
+        return {
+            "PATH": self.path("bin") + ":" + os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": self.path("home"),
+            "TMPDIR": self.path("tmp"),
+            "GIT_TRAIN_RUNNER_DIR": self.path("var/lib/git-train"),
+            "AWS_ENDPOINT_URL": self.state.url,
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT": f"http://127.0.0.1:{self.imds_port}/",
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_CONFIG_FILE": self.path("home/.aws/config"),
+            "AWS_SHARED_CREDENTIALS_FILE": self.path("home/.aws/credentials"),
+        }
+
+    def calls(self):
+        try:
+            with open(self.path("calls.log"), encoding="utf-8", errors="replace") as f:
+                return f.read().splitlines()
+        except (OSError, TypeError):
+            return []
+
+    def end_processes(self):
+        if self.dir:
+            end_processes(self.dir + "/")
+
+    def stop(self):
+        """Stopped: its processes are gone; started again, it boots anew."""
+        self.stopped = True
+        self.end_processes()
+
+    def start(self):
+        self.stopped = False
+        self.seen_running = time.time()
+
+    def terminate(self):
+        """The machine is gone: its processes and its metadata service."""
+        with self.lock:
+            if self.ending:
+                return
+            self.ending = True
+        self.end_processes()
+        self.stop_imds()
+        self.terminated = True
+        log(f"instance {self.id} terminated")
+
+    def shut_down(self):
+        """From inside (shutdown, or the end of a spot interruption)."""
+        if self.ending:
+            return
+        status, _ = moto_query(self.state, "ec2", self.region,
+                               {"Action": "TerminateInstances", "Version": "2016-11-15",
+                                "InstanceId.1": self.id})
+        if status != 200:
+            log(f"moto would not terminate {self.id}: {status}")
+        self.terminate()
+
+    def interrupt(self):
+        grace = float(self.state.setting("interrupt_grace"))
+        self.interrupt_at = time.time() + grace
+        timer = threading.Timer(grace, self.shut_down)
+        timer.daemon = True
+        timer.start()
+        return self.interrupt_at
+
+    def describe(self):
+        return {"sandbox": self.dir, "imds_port": self.imds_port, "online": self.online(),
+                "commands": list(self.commands), "calls": self.calls(),
+                "terminated": self.terminated, "interrupted": self.interrupt_at is not None,
+                "region": self.region, "role": self.role}
+
+    def run_user_data(self):
+        data = self.state.user_data.get(self.id)
+        if not data or not data.startswith(b"#!"):
+            return  # nothing, or cloud-config: not a script
+        script = self.path("var/lib/cloud/user-data.sh")
+        os.makedirs(os.path.dirname(script), exist_ok=True)
+        with open(script, "wb") as f:
+            f.write(data)
+        with open(self.path("var/log/cloud-init-output.log"), "ab") as out:
+            proc = subprocess.Popen(["sh", script], cwd=self.path("root"),
+                                    env=self.environment(), stdin=subprocess.DEVNULL,
+                                    stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        threading.Thread(target=proc.wait, daemon=True).start()  # no zombie
+
+
+def role_of(state, info, region):
+    """The role of the instance's profile, as IMDS names it."""
+    arn = info.get("profile_arn")
+    if not arn:
+        return DEFAULT_ROLE
+    status, root = moto_query(state, "iam", region,
+                              {"Action": "GetInstanceProfile", "Version": "2010-05-08",
+                               "InstanceProfileName": arn.rsplit("/", 1)[-1]})
+    name = root.find(".//Roles/member/RoleName") if status == 200 and root is not None else None
+    return name.text if name is not None else DEFAULT_ROLE
+
+
+def moto_instances(state, region):
+    """{id: info} of every instance moto has in region."""
+    status, root = moto_query(state, "ec2", region,
+                              {"Action": "DescribeInstances", "Version": "2016-11-15"})
+    if status != 200 or root is None:
+        log(f"moto's DescribeInstances in {region}: {status}")
+        return None
+    out = {}
+    for res in root.iterfind("reservationSet/item"):
+        for it in res.iterfind("instancesSet/item"):
+            def text(path, default=""):
+                el = it.find(path)
+                return el.text if el is not None and el.text else default
+            info = {"id": text("instanceId"), "state": text("instanceState/name"),
+                    "type": text("instanceType"), "image": text("imageId"),
+                    "az": text("placement/availabilityZone", region + "a"),
+                    "profile_arn": text("iamInstanceProfile/arn"),
+                    "lifecycle": text("instanceLifecycle", "on-demand"),
+                    "private_ip": text("privateIpAddress", "10.0.0.1"),
+                    "launch_time": text("launchTime"), "arch": text("architecture", "x86_64"),
+                    "account": res.findtext("ownerId") or "123456789012"}
+            out[info["id"]] = info
+    return out
+
+
+def sync(state, region):
+    """Brings the fake's instances in region in line with moto's."""
+    with state.sync_lock:
+        found = moto_instances(state, region)
+        if found is None:
+            return
+        for iid, info in found.items():
+            inst = state.instances.get(iid)
+            if info["state"] in ("pending", "running"):
+                if inst is None:
+                    boot(state, info, region)
+                elif inst.stopped:
+                    inst.start()
+            elif info["state"] in ("stopping", "stopped"):
+                if inst is not None and not inst.stopped:
+                    inst.stop()
+            elif inst is not None:
+                inst.terminate()
+        for inst in instances_of(state).values():
+            if inst.region == region and inst.id not in found:
+                inst.terminate()  # moto forgot it (reset)
+
+
+def boot(state, info, region):
+    inst = Instance(state, info, region)
+    with state.lock:
+        state.instances[inst.id] = inst
+    log(f"instance {inst.id} booted: sandbox {inst.dir}, IMDS on port {inst.imds_port}")
+    if state.setting("user_data") and inst.dir:
+        inst.run_user_data()
+    return inst
+
+
+def instances_of(state):
+    """A copy of {id: Instance}, safe to go through while others boot."""
+    with state.lock:
+        return dict(state.instances)
+
+
+def sync_all(state):
+    for region in sorted(state.regions):
+        sync(state, region)
+
+
+def reset_instances(state):
+    """Ends every instance's processes and forgets the instances; files stay."""
+    with state.sync_lock:
+        with state.lock:
+            instances = list(state.instances.values())
+            state.instances = {}
+            state.invocations = {}
+            state.user_data = {}
+        for inst in instances:
+            inst.ending = True
+            inst.stop_imds()
+            with state.lock:
+                state.keys.pop(inst.key[0], None)
+                state.tokens.pop(inst.key[0], None)
+        if state.sandbox:
+            end_processes(state.sandbox + "/i-")
+
+
+# --- the instance metadata service, IMDSv2 --------------------------------------
+
+class ImdsServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+
+class ImdsHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "EC2ws"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def reply(self, status, body="", ctype="text/plain", headers=()):
+        body = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def raw_path(self):
+        """The path as sent: http.server turns a leading // into /."""
+        return self.requestline.split(" ")[1].split("?", 1)[0]
+
+    def do_PUT(self):
+        inst = self.server.instance
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.raw_path() != "/latest/api/token":
+            return self.reply(404, "Not Found")
+        try:
+            ttl = int(self.headers.get("X-aws-ec2-metadata-token-ttl-seconds", ""))
+        except ValueError:
+            ttl = 0
+        if not 1 <= ttl <= 21600:
+            return self.reply(400, "Bad Request")
+        token = secrets.token_urlsafe(40)
+        inst.imds_tokens[token] = time.time() + ttl
+        self.reply(200, token, headers=[("X-aws-ec2-metadata-token-ttl-seconds", str(ttl))])
+
+    def do_GET(self):
+        inst = self.server.instance
+        token = self.headers.get("X-aws-ec2-metadata-token") or ""
+        if inst.imds_tokens.get(token, 0) < time.time():
+            return self.reply(401, "Unauthorized")
+        out = metadata(inst, self.raw_path())
+        if out is None:
+            return self.reply(404, "Not Found")
+        self.reply(200, out[0], out[1])
+
+
+def metadata(inst, path):
+    """(body, content type) of an IMDS path, or None."""
+    if "//" in path:
+        return None
+    info, creds = inst.info, "/latest/meta-data/iam/security-credentials"
+    if path in (creds, creds + "/"):
+        return inst.role, "text/plain"
+    if path.rstrip("/") == f"{creds}/{inst.role}":
+        return json.dumps({"Code": "Success", "LastUpdated": iso(inst.seen_running),
+                           "Type": "AWS-HMAC", "AccessKeyId": inst.key[0],
+                           "SecretAccessKey": inst.key[1], "Token": inst.key[2],
+                           "Expiration": iso(inst.key_expiry)}, indent=2), "text/plain"
+    path = path.rstrip("/")
+    if path in ("/latest/meta-data/spot/instance-action", "/latest/meta-data/spot/termination-time"):
+        if inst.interrupt_at is None:
+            return None
+        if path.endswith("termination-time"):
+            return iso(inst.interrupt_at), "text/plain"
+        return json.dumps({"action": "terminate", "time": iso(inst.interrupt_at)}), "text/plain"
+    if path == "/latest/user-data":
+        data = inst.state.user_data.get(inst.id)
+        return (data, "application/octet-stream") if data else None
+    if path == "/latest/dynamic/instance-identity/document":
+        return json.dumps({
+            "accountId": info["account"], "architecture": info["arch"],
+            "availabilityZone": info["az"], "billingProducts": None,
+            "devpayProductCodes": None, "marketplaceProductCodes": None,
+            "imageId": info["image"], "instanceId": inst.id, "instanceType": info["type"],
+            "kernelId": None, "pendingTime": info["launch_time"] or iso(inst.seen_running),
+            "privateIp": info["private_ip"], "ramdiskId": None, "region": inst.region,
+            "version": "2017-09-30"}, indent=2), "application/json"
+    value = {"/latest/meta-data/instance-id": inst.id,
+             "/latest/meta-data/instance-type": info["type"],
+             "/latest/meta-data/ami-id": info["image"],
+             "/latest/meta-data/local-ipv4": info["private_ip"],
+             "/latest/meta-data/placement/availability-zone": info["az"],
+             "/latest/meta-data/placement/region": inst.region}.get(path)
+    return (value, "text/plain") if value is not None else None
+
+
+# --- EC2: launches are idempotent, and instances boot and end -------------------
+
+def instance_ids(call):
+    return [v for k, v in sorted(call.params.items()) if k.startswith("InstanceId.")]
+
+
+def launched(state, call, res):
+    """A RunInstances went through: its instances boot."""
+    root = xml_root(res.body) if res.status == 200 else None
+    if root is None:
+        return
+    data = call.params.get("UserData")
+    for el in root.iterfind("instancesSet/item/instanceId"):
+        if data:
+            try:
+                state.user_data[el.text] = base64.b64decode(data)
+            except ValueError:
+                pass
+    region = call.region or state.region
+    state.regions.add(region)
+    sync(state, region)
+
+
+def run_instances(state, call):
+    token = call.params.get("ClientToken")
+    if not token:
+        res = forward(state.upstream, call)
+        launched(state, call, res)
+        return res
+    if len(token) > 64 or not token.isascii():
+        return aws_error(call, 400, "InvalidParameterValue",
+                         f"Value ({token}) for parameter clientToken is invalid. "
+                         "Length exceeds maximum of 64 ASCII characters.")
+    key = (call.region, token)
+    with state.launch_lock:
+        seen = state.client_tokens.get(key)
+        if seen is not None:
+            if seen[0] != call.params:
+                return aws_error(call, 400, "IdempotentParameterMismatch",
+                                 "Arguments on this idempotent request are inconsistent "
+                                 "with arguments used in previous request(s).")
+            log(f"RunInstances with ClientToken {token} again: the first response")
+            return Response(seen[1].status, seen[1].body, seen[1].headers)
+        res = forward(state.upstream, call)
+        if res.status == 200:
+            state.client_tokens[key] = (dict(call.params), res)
+    launched(state, call, res)
+    return res
+
+
+@service_handler("ec2")
+def ec2_handler(state, call):
+    if call.action == "RunInstances":
+        return run_instances(state, call)
+    if call.action not in ("TerminateInstances", "StopInstances"):
+        return None
+    res = forward(state.upstream, call)
+    if res.status == 200:
+        for iid in instance_ids(call):
+            inst = state.instances.get(iid)
+            if inst is None:
+                continue
+            if call.action == "TerminateInstances":
+                inst.terminate()
+            else:
+                inst.stop()
+    return res
+
+
+# --- SSM: readiness, and commands that really run ---------------------------------
+
+class Invocation:
+    """One command on one instance, run as the SSM agent would."""
+
+    def __init__(self, command_id, inst, commands, timeout, comment):
+        self.command_id = command_id
+        self.inst = inst
+        self.commands = commands
+        self.timeout = timeout
+        self.comment = comment
+        self.sent = time.time()
+        self.started = self.ended = None
+        self.status = "Pending"
+        self.details = "Pending"
+        self.code = -1
+        self.stdout = self.stderr = ""
+
+    def start(self):
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self):
+        inst = self.inst
+        d = inst.path("var/lib/amazon/ssm", inst.id, "document/orchestration", self.command_id,
+                      "awsrunShellScript/0.awsrunShellScript")
+        timed_out = False
+        try:
+            os.makedirs(d, exist_ok=True)
+            script = os.path.join(d, "_script.sh")
+            with open(script, "w") as f:
+                f.write("\n".join(self.commands) + "\n")
+            with open(os.path.join(d, "stdout"), "wb") as out, \
+                    open(os.path.join(d, "stderr"), "wb") as err:
+                proc = subprocess.Popen(["sh", script], cwd=inst.path("root"),
+                                        env=inst.environment(), stdin=subprocess.DEVNULL,
+                                        stdout=out, stderr=err, start_new_session=True)
+            self.started = time.time()
+            self.status = self.details = "InProgress"
+            try:
+                rc = proc.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                kill_pids([-proc.pid], signal.SIGKILL)
+                rc = proc.wait()
+        except OSError as e:
+            log(f"cannot run command {self.command_id} on {inst.id}: {e}")
+            rc, d = 1, None
+        self.finish(rc, timed_out, d)
+
+    def finish(self, rc, timed_out, d):
+        def read(name, limit):
+            try:
+                with open(os.path.join(d, name), encoding="utf-8", errors="replace") as f:
+                    return f.read(limit)
+            except (OSError, TypeError):
+                return ""
+        stdout, stderr = read("stdout", STDOUT_MAX), read("stderr", STDERR_MAX)
+        self.code = -1 if rc < 0 or timed_out else rc
+        if timed_out:
+            status, details = "TimedOut", "ExecutionTimedOut"
+        elif rc == 0:
+            status, details = "Success", "Success"
+        else:
+            status = details = "Failed"
+            if rc > 0:  # what the agent adds
+                stderr = (stderr + f"failed to run commands: exit status {rc}")[:STDERR_MAX]
+        self.stdout, self.stderr = stdout, stderr
+        self.ended = time.time()
+        self.status, self.details = status, details
+        log(f"command {self.command_id} on {self.inst.id}: {status} ({self.code})")
+
+    def describe(self):
+        def when(t):
+            return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime(
+                "%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z" if t else ""
+        done = self.ended is not None
+        elapsed = (self.ended or time.time()) - self.started if self.started else 0
+        return {"CommandId": self.command_id, "InstanceId": self.inst.id,
+                "Comment": self.comment, "DocumentName": "AWS-RunShellScript",
+                "DocumentVersion": "$DEFAULT", "PluginName": "aws:runShellScript",
+                "ResponseCode": self.code if done else -1,
+                "ExecutionStartDateTime": when(self.started),
+                "ExecutionElapsedTime": f"PT{elapsed:.3f}S" if self.started else "",
+                "ExecutionEndDateTime": when(self.ended),
+                "Status": self.status, "StatusDetails": self.details,
+                "StandardOutputContent": self.stdout if done else "",
+                "StandardOutputUrl": "",
+                "StandardErrorContent": self.stderr if done else "",
+                "StandardErrorUrl": "",
+                "CloudWatchOutputConfig": {"CloudWatchLogGroupName": "",
+                                           "CloudWatchOutputEnabled": False}}
+
+
+def filter_values(req):
+    """{key: [values]} from Filters or InstanceInformationFilterList."""
+    out = {}
+    for f in req.get("Filters") or []:
+        out.setdefault(f.get("Key"), []).extend(f.get("Values") or [])
+    for f in req.get("InstanceInformationFilterList") or []:
+        key = {"instanceIds": "InstanceIds", "PingStatus": "PingStatus",
+               "ResourceType": "ResourceType"}.get(f.get("key"), f.get("key"))
+        out.setdefault(key, []).extend(f.get("valueSet") or [])
+    return out
+
+
+def describe_instance_information(state, call):
+    filters = filter_values(call.params)
+    unknown = set(filters) - {"InstanceIds", "PingStatus", "ResourceType"}
+    if unknown:
+        return aws_error(call, 400, "InvalidFilterKey",
+                         f"aws-fake filters only by InstanceIds, PingStatus and ResourceType, "
+                         f"not {', '.join(sorted(map(str, unknown)))}")
+    region = call.region or state.region
+    state.regions.add(region)
+    sync(state, region)
+    out = []
+    for iid, inst in sorted(instances_of(state).items()):
+        if inst.region != region or not inst.online():
+            continue
+        if "InstanceIds" in filters and iid not in filters["InstanceIds"]:
+            continue
+        if "PingStatus" in filters and "Online" not in filters["PingStatus"]:
+            continue
+        if "ResourceType" in filters and "EC2Instance" not in filters["ResourceType"]:
+            continue
+        out.append({"InstanceId": iid, "PingStatus": "Online", "LastPingDateTime": time.time(),
+                    "AgentVersion": "3.3.1142.0", "IsLatestVersion": True,
+                    "PlatformType": "Linux", "PlatformName": "Amazon Linux",
+                    "PlatformVersion": "2023", "ResourceType": "EC2Instance",
+                    "IPAddress": inst.info["private_ip"],
+                    "ComputerName": "ip-" + inst.info["private_ip"].replace(".", "-") +
+                                    f".{region}.compute.internal",
+                    "AssociationStatus": "Success", "SourceId": iid,
+                    "SourceType": "AWS::EC2::Instance"})
+    return json_response(call, {"InstanceInformationList": out})
+
+
+def send_command(state, call):
+    req = call.params
+    if req.get("DocumentName") != "AWS-RunShellScript":
+        return aws_error(call, 400, "InvalidDocument",
+                         "aws-fake runs only the document AWS-RunShellScript")
+    ids = req.get("InstanceIds") or []
+    if req.get("Targets") or not ids:
+        return aws_error(call, 400, "InvalidParameters", "aws-fake needs InstanceIds")
+    params = req.get("Parameters") or {}
+    commands = params.get("commands") or []
+    if not commands or not all(isinstance(c, str) for c in commands):
+        return aws_error(call, 400, "InvalidParameters",
+                         "Parameters.commands: a list of strings is required")
+    try:
+        timeout = int((params.get("executionTimeout") or ["3600"])[0])
+    except ValueError:
+        timeout = 0
+    if not 1 <= timeout <= 172800:
+        return aws_error(call, 400, "InvalidParameters",
+                         "executionTimeout must be between 1 and 172800")
+    region = call.region or state.region
+    state.regions.add(region)
+    sync(state, region)
+    insts = [state.instances.get(iid) for iid in ids]
+    if not all(inst and inst.region == region and inst.online() for inst in insts):
+        return aws_error(call, 400, "InvalidInstanceId",
+                         f"Instances [{ids}] not in a valid state for account 123456789012")
+    if not state.sandbox:
+        return aws_error(call, 500, "InternalServerError", "aws-fake runs without --sandbox")
+    command_id = str(uuid.uuid4())
+    for inst in insts:
+        inv = Invocation(command_id, inst, commands, timeout, req.get("Comment", ""))
+        with state.lock:
+            state.invocations[(command_id, inst.id)] = inv
+            inst.commands.append(command_id)
+        inv.start()
+    now = time.time()
+    return json_response(call, {"Command": {
+        "CommandId": command_id, "DocumentName": "AWS-RunShellScript",
+        "DocumentVersion": "$DEFAULT", "Comment": req.get("Comment", ""),
+        "ExpiresAfter": now + timeout + 600, "Parameters": params, "InstanceIds": ids,
+        "Targets": [], "RequestedDateTime": now, "Status": "Pending", "StatusDetails": "Pending",
+        "OutputS3Region": region, "OutputS3BucketName": "", "OutputS3KeyPrefix": "",
+        "MaxConcurrency": "50", "MaxErrors": "0", "TargetCount": len(ids),
+        "CompletedCount": 0, "ErrorCount": 0, "DeliveryTimedOutCount": 0, "ServiceRole": "",
+        "NotificationConfig": {"NotificationArn": "", "NotificationEvents": [],
+                               "NotificationType": ""},
+        "CloudWatchOutputConfig": {"CloudWatchLogGroupName": "", "CloudWatchOutputEnabled": False},
+        "TimeoutSeconds": int(req.get("TimeoutSeconds") or 3600)}})
+
+
+def get_command_invocation(state, call):
+    req = call.params
+    inv = state.invocations.get((req.get("CommandId"), req.get("InstanceId")))
+    if inv is None or time.time() - inv.sent < state.setting("invocation_delay"):
+        return aws_error(call, 400, "InvocationDoesNotExist", "")
+    return json_response(call, inv.describe())
+
+
+@service_handler("ssm")
+def ssm_handler(state, call):
+    fn = {"DescribeInstanceInformation": describe_instance_information,
+          "SendCommand": send_command,
+          "GetCommandInvocation": get_command_invocation}.get(call.action)
+    return fn(state, call) if fn else None
+
+
+# --- the Price List API ------------------------------------------------------------
+
+# on-demand Linux, shared tenancy, us-east-1: (price, vCPUs, memory)
+PRICES = {"t3.micro": (0.0104, 2, "1 GiB"), "t3.small": (0.0208, 2, "2 GiB"),
+          "t3.medium": (0.0416, 2, "4 GiB"), "m5.large": (0.096, 2, "8 GiB"),
+          "c5.large": (0.085, 2, "4 GiB"), "g5.xlarge": (1.006, 4, "16 GiB"),
+          "g4dn.xlarge": (0.526, 4, "16 GiB"), "p3.2xlarge": (3.06, 8, "61 GiB"),
+          "t4g.micro": (0.0084, 2, "1 GiB")}
+REGIONS = {"us-east-1": ("US East (N. Virginia)", 1.0), "us-east-2": ("US East (Ohio)", 1.0),
+           "us-west-2": ("US West (Oregon)", 1.0), "eu-west-1": ("EU (Ireland)", 1.1),
+           "eu-central-1": ("EU (Frankfurt)", 1.15)}
+# the other products of a type and region, as AWS lists them too; the one
+# that is asked for (Linux, Shared, NA, Used) last, so that a client that
+# filters too little and takes the first gets a wrong price
+VARIANTS = [("Windows", "Shared", "NA", "Used", lambda p, cpu: p + 0.0184 * cpu),
+            ("Linux", "Dedicated", "NA", "Used", lambda p, cpu: p * 1.1),
+            ("Linux", "Shared", "SQL Web", "Used", lambda p, cpu: p + 0.0049 * cpu),
+            ("Linux", "Shared", "NA", "AllocatedCapacityReservation", lambda p, cpu: 0.0),
+            ("Linux", "Shared", "NA", "UnusedCapacityReservation", lambda p, cpu: p),
+            ("Linux", "Shared", "NA", "Used", lambda p, cpu: p)]
+OFFER = "JRTCKXETXF"  # AWS's on-demand offer term code
+RATE = "6YS6EN2CT7"
+
+
+def products(state):
+    for itype, (base, cpu, memory) in sorted(PRICES.items()):
+        for region, (location, factor) in REGIONS.items():
+            price = state.prices.get(itype, base * factor)
+            for os_name, tenancy, sw, capacity, fn in VARIANTS:
+                attrs = {"servicecode": "AmazonEC2", "servicename": "Amazon Elastic Compute Cloud",
+                         "instanceType": itype, "instanceFamily": "General purpose",
+                         "vcpu": str(cpu), "memory": memory, "location": location,
+                         "locationType": "AWS Region", "regionCode": region,
+                         "operatingSystem": os_name, "tenancy": tenancy, "preInstalledSw": sw,
+                         "capacitystatus": capacity, "licenseModel": "No License required",
+                         "usagetype": f"BoxUsage:{itype}", "operation": "RunInstances",
+                         "marketoption": "OnDemand"}
+                yield attrs, fn(price, cpu)
+
+
+def product_document(attrs, price):
+    sku = hashlib.sha256(json.dumps(attrs, sort_keys=True).encode()).hexdigest()[:16].upper()
+    term, rate = f"{sku}.{OFFER}", f"{sku}.{OFFER}.{RATE}"
+    return json.dumps({
+        "product": {"productFamily": "Compute Instance", "attributes": attrs, "sku": sku},
+        "serviceCode": "AmazonEC2",
+        "terms": {"OnDemand": {term: {
+            "priceDimensions": {rate: {
+                "unit": "Hrs", "endRange": "Inf", "beginRange": "0", "appliesTo": [],
+                "rateCode": rate, "pricePerUnit": {"USD": f"{price:.10f}"},
+                "description": f"${price:.4f} per On Demand {attrs['operatingSystem']} "
+                               f"{attrs['instanceType']} Instance Hour"}},
+            "sku": sku, "effectiveDate": "2026-11-01T00:00:00Z", "offerTermCode": OFFER,
+            "termAttributes": {}}}},
+        "version": "20261101000000", "publicationDate": "2026-11-01T00:00:00Z"})
+
+
+def filter_matches(f, attrs):
+    field = (f.get("Field") or "").lower()
+    have = next((v for k, v in attrs.items() if k.lower() == field), None)
+    if have is None:
+        return False
+    kind, value = f.get("Type", "TERM_MATCH"), str(f.get("Value", ""))
+    have, value = have.lower(), value.lower()
+    if kind in ("TERM_MATCH", "EQUALS"):
+        return have == value
+    if kind == "CONTAINS":
+        return value in have
+    values = [v.strip() for v in value.split(",")]
+    return (have in values) if kind == "ANY_OF" else (have not in values)
+
+
+@service_handler("pricing")
+def pricing_handler(state, call):
+    if call.action != "GetProducts":
+        return aws_error(call, 400, "InvalidParameterException",
+                         f"aws-fake answers only GetProducts, not {call.action}")
+    req = call.params
+    if req.get("ServiceCode") != "AmazonEC2":
+        return json_response(call, {"FormatVersion": "aws_v1", "PriceList": []})
+    filters = req.get("Filters") or []
+    found = [product_document(attrs, price) for attrs, price in products(state)
+             if all(filter_matches(f, attrs) for f in filters)]
+    start = int(req.get("NextToken") or 0)
+    size = int(req.get("MaxResults") or 100)
+    out = {"FormatVersion": "aws_v1", "PriceList": found[start:start + size]}
+    if start + size < len(found):
+        out["NextToken"] = str(start + size)
+    return json_response(call, out)
+
+
 # --- the server ------------------------------------------------------------
 
 def log(msg):
     sys.stderr.write(f"aws-fake: {msg}\n")
     sys.stderr.flush()
+
+
+def json_doc(doc, status=200):
+    return Response(status, json.dumps(doc, sort_keys=True) + "\n",
+                    [("Content-Type", "application/json")])
+
+
+def control_instance(state, what, arg):
+    """/__fake/interrupt and /__fake/shutdown/<id>."""
+    iid = arg.get("instance") if what == "interrupt" and isinstance(arg, dict) else \
+        what[len("shutdown/"):]
+    inst = state.instances.get(iid)
+    if inst is None:
+        sync_all(state)
+        inst = state.instances.get(iid)
+    if inst is None or inst.ending:
+        return json_doc({"error": f"no running instance {iid!r}"}, 404)
+    if what == "interrupt":
+        return json_doc({"instance": iid, "time": iso(inst.interrupt())})
+    log(f"instance {iid} shuts itself down")
+    threading.Thread(target=inst.shut_down, daemon=True).start()
+    return json_doc({"instance": iid})
+
+
+def setting_value(name, value):
+    if isinstance(DEFAULT_SETTINGS[name], bool):
+        return value if isinstance(value, bool) else str(value).lower() == "true"
+    return float(value)
+
+
+def control(state, call):
+    what = call.path[len("/__fake/"):]
+    try:
+        arg = json.loads(call.body or b"null")
+    except ValueError as e:
+        return json_doc({"error": f"not JSON: {e}"}, 400)
+    if what == "reset":
+        reset_instances(state)
+    if what in ("interrupt",) or what.startswith("shutdown/"):
+        return control_instance(state, what, arg)
+    if what == "instances":
+        sync_all(state)
+        return json_doc({iid: inst.describe() for iid, inst in instances_of(state).items()})
+    with state.lock:
+        if what == "settings":
+            unknown = set(arg or {}) - set(DEFAULT_SETTINGS)
+            if unknown:
+                return json_doc({"error": f"unknown settings {sorted(unknown)}"}, 400)
+            state.settings.update({k: setting_value(k, v) for k, v in (arg or {}).items()})
+            return json_doc(state.settings)
+        if what == "prices":
+            state.prices.update({k: float(v) for k, v in (arg or {}).items()})
+            return json_doc(state.prices)
+        if what == "rules":
+            state.rules = list(arg)
+            state.rule_hits = [0] * len(state.rules)
+        elif what == "clock":
+            state.clock_offset = float(arg["offset"])
+        elif what == "reset":
+            state.reset()
+        elif what != "counts":
+            return Response(404, f"no control '{what}'\n")
+        return json_doc({"total": state.total, "faults": state.faults,
+                         "connections": state.connections, "requests": dict(state.requests)})
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -361,25 +1472,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             self.connection.shutdown(socket.SHUT_RDWR)
 
-    def control(self, call):
-        state = self.server.state
-        what = call.path[len("/__fake/"):]
-        arg = json.loads(call.body or b"null")
-        with state.lock:
-            if what == "rules":
-                state.rules = list(arg)
-                state.rule_hits = [0] * len(state.rules)
-            elif what == "clock":
-                state.clock_offset = float(arg["offset"])
-            elif what == "reset":
-                state.reset()
-            elif what != "counts":
-                return Response(404, f"no control '{what}'\n")
-            out = {"total": state.total, "faults": state.faults,
-                   "connections": state.connections, "requests": dict(state.requests)}
-        return Response(200, json.dumps(out, sort_keys=True) + "\n",
-                        [("Content-Type", "application/json")])
-
     def count(self, call):
         state = self.server.state
         with state.lock:
@@ -395,7 +1487,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         state = self.server.state
         call = Call(self.command, self.path, self.headers, self.read_body())
         if call.path.startswith("/__fake/"):
-            return self.send(call, self.control(call))
+            try:
+                res = control(state, call)
+            except (ValueError, TypeError, KeyError, AttributeError) as e:
+                res = json_doc({"error": f"bad control request: {e!r}"}, 400)
+            return self.send(call, res)
         self.count(call)
         res = verify(state, call, self.headers.get("Host", ""))
         rule = None if res else pick_fault(state, call)
@@ -405,13 +1501,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if rule["fault"] in ("drop", "reset"):
                 log(f"{call.method} {call.path} ({call.service} {call.action}): {what}")
                 return self.drop(rule["fault"] == "reset")
-            res = fault_response(rule, call)
-        for fn in SERVICE_HANDLERS.get(call.service, []) if res is None else []:
-            res = fn(state, call)
-            if res is not None:
-                break
-        if res is None:
-            res = forward(self.server.upstream, call)
+            if rule["fault"] != "error500-after":
+                res = fault_response(rule, call)
+        try:
+            for fn in SERVICE_HANDLERS.get(call.service, []) if res is None else []:
+                res = fn(state, call)
+                if res is not None:
+                    break
+            if res is None:
+                res = forward(state.upstream, call)
+        except Exception:  # the fake's own bug, or moto gone: said, not a dropped connection
+            log(traceback.format_exc())
+            what += " (the fake failed)"
+            res = internal_error(call)
+        if rule and rule["fault"] == "error500-after":
+            what += f" (the service answered {res.status})"
+            res = internal_error(call)
         log(f"{call.method} {call.path} ({call.service} {call.action}): {res.status} {what}")
         self.send(call, res)
 
@@ -422,14 +1527,30 @@ class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
 
-def exit_with(pid):
+def end_all(state):
+    """No process of ours outlives the fake."""
+    if state.sandbox:
+        end_processes(state.sandbox + "/i-")
+
+
+def exit_with(state, pid):
     """Stops the fake when the test script that started it is gone."""
     while True:
         time.sleep(1)
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
+            end_all(state)
             os._exit(0)
+
+
+def sandbox_root(path):
+    """The absolute sandbox root, made; refuses what could match the machine."""
+    path = os.path.abspath(path)
+    if path.count("/") < 2:
+        raise SystemExit(f"aws-fake: --sandbox {path}: too close to /")
+    os.makedirs(path, exist_ok=True)
+    return path
 
 
 def main():
@@ -439,26 +1560,39 @@ def main():
     p.add_argument("--port-file", help="write the port here once listening")
     p.add_argument("--key", action="append", default=[], metavar="ID:SECRET",
                    help="accepted credentials (repeatable)")
+    p.add_argument("--keys-stdin", action="store_true",
+                   help="read more, one ID:SECRET a line, from stdin (not seen in ps)")
     p.add_argument("--clock-offset", type=float, default=0)
     p.add_argument("--rules", default="[]", help="initial fault rules, JSON")
     p.add_argument("--exit-with", type=int, metavar="PID", help="exit when PID does")
+    p.add_argument("--sandbox", help="where instances keep their files (<dir>/<instance-id>/)")
+    p.add_argument("--region", default="us-east-1", help="the instances' region")
     a = p.parse_args()
     upstream = urllib.parse.urlsplit(a.upstream)
     if upstream.hostname not in ("127.0.0.1", "localhost"):
         p.error("the upstream must be on 127.0.0.1")
-    state = State((k.split(":", 1) for k in a.key), a.clock_offset)
+    sandbox = sandbox_root(a.sandbox) if a.sandbox else None
+    keys = a.key + (sys.stdin.read().split() if a.keys_stdin else [])
+    state = State((k.split(":", 1) for k in keys), a.clock_offset, upstream, sandbox, a.region)
     state.rules = json.loads(a.rules)
     state.rule_hits = [0] * len(state.rules)
+    end_all(state)  # left by a fake that was killed
     server = Server(("127.0.0.1", a.port), Handler)
     server.state = state
-    server.upstream = upstream
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+
+    def stop(signum, frame):
+        end_all(state)
+        os._exit(0)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     if a.port_file:
         with open(a.port_file + ".tmp", "w") as f:
             f.write(f"{server.server_address[1]}\n")
         os.rename(a.port_file + ".tmp", a.port_file)
     if a.exit_with:
-        threading.Thread(target=exit_with, args=(a.exit_with,), daemon=True).start()
-    log(f"listening on 127.0.0.1:{server.server_address[1]}, forwarding to {a.upstream}")
+        threading.Thread(target=exit_with, args=(state, a.exit_with), daemon=True).start()
+    log(f"listening on {state.url}, forwarding to {a.upstream}, sandbox {sandbox}")
     server.serve_forever()
 
 

@@ -261,6 +261,44 @@ test_expect_success 'a big file is streamed, loose and packed, in bounded memory
 	test "$(cat rss.packed)" -lt 65536
 '
 
+# Compression is chosen per 256 KiB of the tar: level 1 for what compresses,
+# stored for what does not. Files of both kinds, in sizes that put the
+# switches in the middle of files, in both directions.
+test_expect_success 'text compresses, random data does not grow; one valid, reproducible stream' '
+	git init -q mixed &&
+	(cd mixed &&
+	 seq 1 60000 | sed "s/.*/step &: loss = 0.&, lr = 3e-4, grad_norm = 1.&/" >a-log.txt &&
+	 head -c 1000000 /dev/urandom >b-weights.bin &&
+	 cat "$SRCDIR"/src/*.c >c-code.c &&
+	 head -c 700000 /dev/urandom >d-weights.bin &&
+	 seq 1 30000 | sed "s/.*/{\"epoch\": &, \"acc\": 0.&}/" >e-metrics.json &&
+	 git add . && git commit -q -m mixed &&
+	 compare_with_git HEAD &&
+	 git train archive -o ../mixed1.tgz &&
+	 git train archive -o ../mixed2.tgz) &&
+	cmp mixed1.tgz mixed2.tgz &&
+	random=1700000 &&
+	text=$(cat mixed/*.txt mixed/*.c mixed/*.json | wc -c) &&
+	size=$(wc -c <mixed1.tgz) &&
+	echo "text $text, random $random, archive $size" &&
+	test $size -lt $((random + text / 3)) &&
+	test $size -lt $((random + random / 100 + text))
+'
+
+test_expect_success 'a text-heavy tree is much smaller archived, as before' '
+	git init -q text &&
+	(cd text &&
+	 mkdir src && cp "$SRCDIR"/src/*.[ch] src/ &&
+	 seq 1 100000 | sed "s/.*/step &: loss = 0.&/" >train.log &&
+	 git add . && git commit -q -m text &&
+	 compare_with_git HEAD &&
+	 git train archive -o ../text.tgz) &&
+	tree=$(cat text/src/* text/train.log | wc -c) &&
+	size=$(wc -c <text.tgz) &&
+	echo "tree $tree, archive $size" &&
+	test $((size * 3)) -lt $tree
+'
+
 test_expect_success '-o to something that is not a regular file writes into it, never over it' '
 	git train archive -o regular.tgz &&
 	mkfifo pipe &&

@@ -293,6 +293,45 @@ test_expect_success MOTO_FAKE 'through the fake, signed parts are accepted (chec
 	cmp fake-want.tgz fake.tgz
 '
 
+# crc32_of <file>: the base64 CRC32 of each 8 MiB part of file, one a line,
+# then "composite <the CRC32 of those CRC32s>", as S3 computes them
+crc32_of() {
+	python3 - "$1" <<-\PY
+	import base64, sys, zlib
+	data = open(sys.argv[1], "rb").read()
+	size = 8 << 20
+	crcs = [zlib.crc32(data[i:i + size]).to_bytes(4, "big") for i in range(0, len(data), size)]
+	for c in crcs:
+	    print(base64.b64encode(c).decode())
+	print("composite", base64.b64encode(zlib.crc32(b"".join(crcs)).to_bytes(4, "big")).decode())
+	PY
+}
+
+test_expect_success MOTO 'each part carries its CRC32; S3 keeps the checksum of the object' '
+	rev=$(big_commit "checksums") &&
+	GIT_TRAIN_TRACE=2 git train upload --rev $rev >out 2>trace &&
+	test_grep "uploaded code for .* in 4 parts" trace &&
+	test_grep "^trace: > x-amz-checksum-algorithm: CRC32" trace &&
+	s3_get "$(cat out)" crc.tgz &&
+	crc32_of crc.tgz >crc.all &&
+	grep -v "^composite " crc.all | sort >expect &&
+	sed -n "s/^trace: > x-amz-checksum-crc32: //p" trace | tr -d "\r" | sort >actual &&
+	test_cmp expect actual &&
+	test_aws s3api head-object --bucket code-bucket --key "$(sed "s|^s3://code-bucket/||" out)" \
+		--checksum-mode ENABLED >head.json &&
+	test_grep "\"ChecksumCRC32\": \"$(sed -n "s/^composite //p" crc.all)" head.json
+'
+
+test_expect_success MOTO 'a small archive goes in one PUT that carries its CRC32' '
+	git commit -q --allow-empty -m "one PUT" &&
+	git train upload >out 2>err &&
+	test_grep ! " parts" err &&
+	s3_get "$(cat out)" one.tgz &&
+	test_aws s3api head-object --bucket code-bucket --key "$(sed "s|^s3://code-bucket/||" out)" \
+		--checksum-mode ENABLED >head.json &&
+	test_grep "\"ChecksumCRC32\": \"$(crc32_of one.tgz | sed -n 1p)\"" head.json
+'
+
 test_expect_success MOTO 'the secret never appears, not even in a trace' '
 	git commit -q --allow-empty -m "traced" &&
 	GIT_TRAIN_TRACE=2 git train upload --presign 60 >trace.out 2>trace.err &&

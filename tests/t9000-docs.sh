@@ -2,6 +2,20 @@
 test_description='every command in README.md and docs/ runs as written'
 . "$(dirname "$0")/test-lib.sh"
 
+# The EC2 commands (README.md, docs/ec2-runs.md) run against moto behind the fake, which runs the
+# instances' side in sandboxes; its `aws` commands reach them through a
+# wrapper that adds --endpoint-url, as older AWS CLIs ignore AWS_ENDPOINT_URL.
+if test_have_prereq MOTO && test_have_prereq FAKE && test_have_prereq PYTHON; then
+	test_start_moto MOTO_IAM_LOAD_MANAGED_POLICIES=true && test_start_fake || exit 1
+	mkdir -p "$TRASH_DIRECTORY/aws-bin"
+	cat >"$TRASH_DIRECTORY/aws-bin/aws" <<-EOF
+	#!/bin/sh
+	PATH='$PATH' exec aws --endpoint-url "\$AWS_ENDPOINT_URL" "\$@"
+	EOF
+	chmod +x "$TRASH_DIRECTORY/aws-bin/aws"
+	test_set_prereq EC2
+fi
+
 # A repository like the demo's: the example training script, committed.
 test_expect_success PYTHON 'set up the example repository' '
 	cp "$SRCDIR/examples/linear/train.py" . &&
@@ -10,43 +24,80 @@ test_expect_success PYTHON 'set up the example repository' '
 	git commit -q -m "linear model"
 '
 
+# What README.md assumes was done once (docs/ec2-runs.md shows how): a
+# bucket, and an instance profile whose role can use SSM and the bucket.
+test_expect_success EC2 'set up the account the README uses' '
+	aws_call() { AWS_ENDPOINT_URL=$MOTO_URL git train aws-call "$@"; } &&
+	aws_call s3 --method PUT --path /my-train-bucket &&
+	aws_call iam CreateRole RoleName=git-train-instance \
+		"AssumeRolePolicyDocument={\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"Service\": \"ec2.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]}" >setup.out &&
+	aws_call iam CreateInstanceProfile InstanceProfileName=git-train-instance >>setup.out &&
+	aws_call iam AddRoleToInstanceProfile InstanceProfileName=git-train-instance \
+		RoleName=git-train-instance >>setup.out &&
+	aws_call iam AttachRolePolicy RoleName=git-train-instance \
+		PolicyArn=arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore >>setup.out &&
+	aws_call iam PutRolePolicy RoleName=git-train-instance PolicyName=git-train-bucket \
+		"PolicyDocument={\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"s3:GetObject\", \"s3:PutObject\"], \"Resource\": \"arn:aws:s3:::my-train-bucket/git-train/*\"}]}" >>setup.out
+'
+
 # The quick start's two commands: the demo runs for real (reusing the build
 # under test); the test-suite command is the one CI runs, so it is checked to
 # be exactly what .ci/run executes rather than run inside itself.
-test_expect_success PYTHON 'README.md: every command runs' '
+test_expect_success EC2 'README.md: every command runs' '
 	"$SRCDIR/tests/doc-commands.py" "$SRCDIR/README.md" \
 		--replace "bash scripts/demo.sh=>GIT_TRAIN_DEMO_DIR=\"$TRASH_DIRECTORY/demo\" bash \"$SRCDIR/scripts/demo.sh\"" \
 		--replace "bash scripts/test.sh=>grep -q \"^exec bash scripts/test.sh\$\" \"$SRCDIR/.ci/run\"" \
 		>readme.sh &&
-	bash readme.sh >out 2>&1 || { cat out; false; } &&
+	PATH="$TRASH_DIRECTORY/aws-bin:$PATH" bash readme.sh >out 2>&1 || { cat out; false; } &&
 	grep "epoch 3/3" out &&
 	grep "status=succeeded" out &&
 	grep "exit status 2" out
 '
 
-test_expect_success PYTHON 'the demo ran and its note records the run' '
+test_expect_success EC2 'the demo ran and its note records the run' '
 	git -C demo log --notes=train -1 >demo.log &&
 	grep "backend=local status=succeeded" demo.log &&
 	grep "metric.loss=" demo.log
 '
 
+# the guide sets up the account itself
+test_expect_success EC2 'a fresh emulated account for the guide' '
+	test_reset_moto &&
+	test_fake_ctl reset
+'
+
 for doc in "$SRCDIR"/docs/*.md; do
 	name=$(basename "$doc")
-	test_expect_success PYTHON "docs/$name: every command runs" '
+	prereq=PYTHON
+	test "$name" != ec2-runs.md || prereq=EC2
+	test_expect_success $prereq "docs/$name: every command runs" '
 		rm -rf "doc-$name" && mkdir "doc-$name" && cd "doc-$name" &&
 		git init -q &&
 		"$SRCDIR/tests/doc-commands.py" "$doc" >../doc.sh &&
-		bash ../doc.sh >../out 2>&1 || { cat ../out; false; }
+		PATH="$TRASH_DIRECTORY/aws-bin:$PATH" bash ../doc.sh >../out-$name 2>&1 ||
+		{ cat ../out-$name; false; }
 	'
 done
 
 test_expect_success PYTHON 'docs/local-runs.md shows a failed run and a stash run' '
-	grep "^exit status 2" out &&
+	grep "^exit status 2" out-local-runs.md &&
 	git -C doc-local-runs.md notes --ref=train list >notes &&
 	test_line_count = 2 notes &&
 	git -C doc-local-runs.md log --notes=train --all >all &&
 	grep "status=failed exit=2" all &&
 	grep "git-train snapshot" all
+'
+
+test_expect_success EC2 'docs/ec2-runs.md: the runs are in the notes, nothing is left running' '
+	grep "^epoch 3 loss=0.125" out-ec2-runs.md &&
+	git -C doc-ec2-runs.md notes --ref=train show HEAD >notes &&
+	grep "backend=t3.micro status=succeeded exit=0 .*market=spot" notes &&
+	test_line_count = 3 notes &&
+	AWS_ENDPOINT_URL=$MOTO_URL git train aws-call ec2 DescribeInstances \
+		Filter.1.Name=instance-state-name Filter.1.Value.1=running \
+		Filter.1.Value.2=pending >instances.xml &&
+	! grep "<instanceId>" instances.xml &&
+	! grep -r "$TEST_AWS_SECRET_ACCESS_KEY" out-ec2-runs.md .instances
 '
 
 test_done

@@ -311,9 +311,11 @@ trap 'test_stop_fake; test_stop_moto' EXIT
 
 test_start_fake() {
 	rm -f "$TRASH_DIRECTORY/.fake.port"
+	# the secret on stdin, where no ps (say, on an instance) shows it
+	printf '%s:%s\n' "$TEST_AWS_ACCESS_KEY_ID" "$TEST_AWS_SECRET_ACCESS_KEY" |
 	/usr/bin/python3 "$TEST_DIRECTORY/aws-fake.py" --upstream "$MOTO_URL" \
-		--port-file "$TRASH_DIRECTORY/.fake.port" --exit-with $$ \
-		--key "$TEST_AWS_ACCESS_KEY_ID:$TEST_AWS_SECRET_ACCESS_KEY" "$@" \
+		--port-file "$TRASH_DIRECTORY/.fake.port" --exit-with $$ --keys-stdin \
+		--sandbox "$TRASH_DIRECTORY/.instances" --region "${AWS_REGION:-us-east-1}" "$@" \
 		>>"$TRASH_DIRECTORY/.fake.log" 2>&1 &
 	FAKE_PID=$!
 	test_wait_for_server $FAKE_PID "$TRASH_DIRECTORY/.fake.log" aws-fake \
@@ -342,4 +344,69 @@ test_fake_count() {
 import json, sys
 c = json.load(sys.stdin)
 print(c[sys.argv[1]] if sys.argv[1] in c else c["requests"].get(sys.argv[1], 0))' "$1"
+}
+
+# --- instances: the fake runs them ----------------------------------------------
+#
+# An instance launched through the fake "boots" into a sandbox directory,
+# test_instance_dir <id> ($TRASH_DIRECTORY/.instances/<id>), with an instance
+# metadata service of its own; SSM SendCommand runs its commands there with sh
+# (tests/aws-fake.py says what they see). Its processes end when it terminates
+# and when the fake stops. The helpers:
+#   test_fake_settings '{"ready_delay": 3, "invocation_delay": 2, "interrupt_grace": 5}'
+#                                            (and "user_data": true: run it at boot)
+#   test_fake_prices '{"t3.micro": 0.5}'     on-demand prices (GetProducts)
+#   test_fake_interrupt <id>                 a spot interruption: notice, then terminated
+#   test_fake_shutdown <id>                  the instance shuts itself down
+#   test_fake_instances                      JSON: {"<id>": {"online": ..., "calls": [...]}}
+#   test_fake_instance <id> <field>          one field: online, terminated, imds_port,
+#                                            commands, calls (lists: one item a line)
+#   test_fake_wait_instance <id> <field> [<seconds>]   until the field is true (30 s)
+test_instance_dir() {
+	echo "$TRASH_DIRECTORY/.instances/$1"
+}
+
+test_fake_settings() {
+	curl -sf -o /dev/null -X POST --data-binary "$1" "$FAKE_URL/__fake/settings"
+}
+
+test_fake_prices() {
+	curl -sf -o /dev/null -X POST --data-binary "$1" "$FAKE_URL/__fake/prices"
+}
+
+test_fake_interrupt() {
+	curl -sf -o /dev/null -X POST --data-binary "{\"instance\": \"$1\"}" \
+		"$FAKE_URL/__fake/interrupt"
+}
+
+test_fake_shutdown() {
+	curl -sf -o /dev/null -X POST "$FAKE_URL/__fake/shutdown/$1"
+}
+
+test_fake_instances() {
+	curl -sf "$FAKE_URL/__fake/instances"
+}
+
+test_fake_instance() {
+	test_fake_instances | /usr/bin/python3 -c '
+import json, sys
+inst = json.load(sys.stdin).get(sys.argv[1])
+if inst is None:
+    sys.exit("no instance " + sys.argv[1])
+v = inst[sys.argv[2]]
+for line in v if isinstance(v, list) else [v]:
+    print(json.dumps(line) if isinstance(line, bool) or line is None else line)' "$1" "$2"
+}
+
+test_fake_wait_instance() {
+	i=0
+	until test "$(test_fake_instance "$1" "$2")" = true; do
+		i=$((i + 1))
+		if test $i -gt $((${3:-30} * 10)); then
+			echo >&2 "instance $1: $2 not true after ${3:-30} s"
+			test_fake_instances >&2
+			return 1
+		fi
+		sleep 0.1
+	done
 }

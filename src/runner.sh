@@ -1,0 +1,324 @@
+# git-train runner: one training run on this instance (src/runner.h).
+#
+# start.sh (written by runner_command()) sets RUNNER_DIR, RUN_ID, COMMIT,
+# BUCKET, CODE_KEY, RUN_PREFIX, REGION, SCRIPT, INTERPRETER, SETUP,
+# OUTPUTS_DIR, KEEP and LOG_INTERVAL, sets the script's arguments as "$@",
+# then sources this file. It needs POSIX sh, curl, tar, gzip and the AWS CLI,
+# which works with the instance's role: no credentials are ever written here.
+# Whatever fails, the run ends with a log, a result.json and a shutdown (unless
+# KEEP=1): an instance is never left running because the runner failed.
+# shellcheck disable=SC2153 # the upper-case settings come from start.sh
+
+log=$RUNNER_DIR/log
+work=$RUNNER_DIR/work
+code=$RUNNER_DIR/code.tar.gz
+s3_run=s3://$BUCKET/$RUN_PREFIX
+# Older AWS CLIs (Debian's 2.9, v1 before 1.29) ignore AWS_ENDPOINT_URL*.
+s3_endpoint=${AWS_ENDPOINT_URL_S3:-${AWS_ENDPOINT_URL:-}}
+imds=${AWS_EC2_METADATA_SERVICE_ENDPOINT:-http://169.254.169.254/}
+imds=${imds%/}
+case $LOG_INTERVAL in '' | 0 | *[!0-9]*) LOG_INTERVAL=5 ;; esac
+OUTPUTS_DIR=${OUTPUTS_DIR:-outputs}
+
+status=
+exit_code=-1
+stage=
+interrupted=
+job_pid=
+
+runner_say() {
+	printf 'git-train: %s\n' "$*" >>"$log"
+}
+
+runner_now() {
+	date -u +%Y-%m-%dT%H:%M:%SZ
+}
+
+runner_s3() {
+	if test -n "$s3_endpoint"; then
+		aws --endpoint-url "$s3_endpoint" --region "$REGION" s3 "$@" --only-show-errors
+	else
+		aws --region "$REGION" s3 "$@" --only-show-errors
+	fi
+}
+
+# A copy is uploaded: the log keeps growing while the CLI reads it.
+runner_upload_log() {
+	cp "$log" "$log.upload" && runner_s3 cp "$log.upload" "${s3_run}log" --content-type text/plain
+}
+
+# 0 when IMDSv2 announces a spot interruption. The token lives in this
+# process only; it is not a credential of the user's.
+runner_spot_notice() {
+	if test -z "$imds_token"; then
+		imds_token=$(curl -sf --noproxy '*' -m 2 -X PUT \
+			-H 'X-aws-ec2-metadata-token-ttl-seconds: 21600' \
+			"$imds/latest/api/token") || imds_token=
+		test -n "$imds_token" || return 1
+	fi
+	action=$(curl -s --noproxy '*' -m 2 -w '\n%{http_code}' \
+		-H "X-aws-ec2-metadata-token: $imds_token" \
+		"$imds/latest/meta-data/spot/instance-action") || return 1
+	case $action in
+	*'
+200') return 0 ;;
+	*'
+401') imds_token= ;;
+	esac
+	return 1
+}
+
+# Stops what runs as a job: its whole process group when setsid made one.
+runner_signal_job() {
+	pid=$(cat "$RUNNER_DIR/job.pid" 2>/dev/null) || return 0
+	test -n "$pid" || return 0
+	# dash's kill takes "-s SIG -- -pgid", not "-SIG -- -pgid"
+	kill -s "$1" -- "-$pid" 2>/dev/null || kill -s "$1" "$pid" 2>/dev/null
+	return 0
+}
+
+# In the background while the run lasts: the log to S3 every LOG_INTERVAL
+# seconds when it grew, and the spot watch (IMDS at most every 5 seconds).
+runner_monitor() {
+	ticks=0 sent=-1 imds_token='' notice_at=
+	spot_every=$((LOG_INTERVAL < 5 ? LOG_INTERVAL : 5))
+	test "${AWS_EC2_METADATA_DISABLED:-}" = true && spot_every=0
+	while ! test -e "$RUNNER_DIR/stop"; do
+		sleep 1
+		ticks=$((ticks + 1))
+		if test -z "$notice_at" && test "$spot_every" != 0 &&
+			test $((ticks % spot_every)) = 0 && runner_spot_notice; then
+			notice_at=$ticks
+			: >"$RUNNER_DIR/preempted"
+			runner_say "spot interruption notice: stopping the run"
+			runner_signal_job TERM
+		elif test -n "$notice_at" && test $((ticks - notice_at)) = 30; then
+			runner_signal_job KILL
+		fi
+		if test $((ticks % LOG_INTERVAL)) = 0; then
+			size=$(wc -c <"$log")
+			if test "$size" != "$sent" && runner_upload_log; then
+				sent=$size
+			fi
+		fi
+	done
+}
+
+runner_on_signal() {
+	interrupted=1
+	runner_say "interrupted: the runner received a signal"
+	runner_signal_job TERM
+}
+
+runner_stopping() {
+	test -n "$interrupted" || test -e "$RUNNER_DIR/preempted"
+}
+
+# runner_job <command>...: runs it in $work, in its own process group (so
+# that a spot notice stops all of it), output into the log; sets job_rc.
+runner_job() {
+	if command -v setsid >/dev/null 2>&1; then
+		(cd "$work" && exec setsid "$@") </dev/null >>"$log" 2>&1 &
+	else
+		(cd "$work" && exec "$@") </dev/null >>"$log" 2>&1 &
+	fi
+	job_pid=$!
+	echo "$job_pid" >"$RUNNER_DIR/job.pid"
+	# a notice or a signal that came just before the job started
+	! runner_stopping || runner_signal_job TERM
+	# a signal interrupts wait; the job is then stopped and waited for again
+	while :; do
+		wait "$job_pid"
+		job_rc=$?
+		kill -0 "$job_pid" 2>/dev/null || break
+	done
+	rm -f "$RUNNER_DIR/job.pid"
+	job_pid=
+}
+
+runner_fail() {
+	stage=$1 exit_code=$2
+	shift 2
+	runner_say "$*"
+	status=failed
+}
+
+runner_fetch_code() {
+	where=s3://$BUCKET/$CODE_KEY
+	if ! command -v aws >/dev/null 2>&1; then
+		runner_fail code 127 "cannot download $where: the AWS CLI (aws) is not installed"
+	elif ! runner_s3 cp "$where" "$code" 2>>"$log"; then
+		runner_fail code 127 "cannot download $where"
+	elif ! gzip -t "$code" 2>>"$log"; then
+		runner_fail code 126 "the code archive $where is corrupt (gzip -t failed)"
+	elif ! gzip -dc "$code" 2>/dev/null | head -c 1024 | grep -a -q -F "comment=$COMMIT"; then
+		runner_fail code 126 "the code archive $where is not the code of commit $COMMIT"
+	elif ! mkdir -p "$work" || ! (cd "$work" && gzip -dc "$code" | tar -xf -) 2>>"$log"; then
+		runner_fail code 126 "cannot extract the code archive $where into $work"
+	else
+		return 0
+	fi
+	return 1
+}
+
+runner_run_setup() {
+	test -n "$SETUP" || return 0
+	runner_job sh -c "$SETUP"
+	test "$job_rc" = 0 && return 0
+	runner_stopping && return 1
+	runner_fail setup "$job_rc" "setup failed (exit $job_rc): $SETUP"
+	return 1
+}
+
+# How to run the script, chosen like the local backend does: interpreter
+# words (train.interpreter, else by extension), or the file itself by its
+# #! line; sets interpreter and script_arg.
+runner_script_command() {
+	interpreter=$INTERPRETER
+	script_arg=$SCRIPT
+	if test -z "$interpreter"; then
+		case $SCRIPT in
+		*.py) interpreter='python3' ;;
+		*.sh) interpreter='sh' ;;
+		*.bash) interpreter='bash' ;;
+		*.pl) interpreter='perl' ;;
+		*.rb) interpreter='ruby' ;;
+		*.js) interpreter='node' ;;
+		*.R) interpreter='Rscript' ;;
+		*.jl) interpreter='julia' ;;
+		esac
+	fi
+	case $interpreter in
+	*[!\ \	]*) ;;
+	*)
+		if test "$(head -c 2 "$work/$SCRIPT")" != '#!'; then
+			runner_fail script 126 "cannot tell how to run '$SCRIPT': its extension is not known and it has no #! line"
+			return 1
+		fi
+		chmod u+x "$work/$SCRIPT"
+		interpreter=
+		script_arg=./$SCRIPT
+		;;
+	esac
+	# an interpreter would take it for an option
+	case $script_arg in -*) script_arg=./$script_arg ;; esac
+}
+
+runner_run_script() {
+	if ! test -f "$work/$SCRIPT"; then
+		runner_fail script 127 "the script '$SCRIPT' is not in commit $COMMIT"
+		return 1
+	fi
+	runner_script_command || return 1
+	set -f
+	# the interpreter is words, like train.interpreter locally
+	# shellcheck disable=SC2086
+	runner_job $interpreter "$script_arg" "$@"
+	set +f
+	exit_code=$job_rc
+}
+
+runner_metrics() {
+	file=$work/metrics.json
+	metrics='{}'
+	test -f "$file" || return 0
+	str='"([^"\\[:cntrl:]]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'
+	num='-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?'
+	member="[[:space:]]*${str}[[:space:]]*:[[:space:]]*${num}[[:space:]]*"
+	text=$(head -c 65536 "$file" | tr '\n\r\t' '   ')
+	if test "$(wc -c <"$file")" -le 65536 &&
+		printf '%s\n' "$text" | grep -E -q "^[[:space:]]*\{($member(,$member)*|[[:space:]]*)\}[[:space:]]*\$"; then
+		metrics=$text
+	else
+		runner_say "metrics.json is not a flat JSON object of numbers: no metrics recorded"
+	fi
+}
+
+runner_json_string() {
+	printf '"%s"' "$(printf '%s' "$1" | sed 's/[\\"]/\\&/g')"
+}
+
+runner_write_result() {
+	end=$(runner_now)
+	end_s=$(date +%s)
+	runner_metrics
+	{
+		printf '{"run_id": %s, "commit": %s, ' "$(runner_json_string "$RUN_ID")" \
+			"$(runner_json_string "$COMMIT")"
+		printf '"status": "%s", "exit_code": %d, ' "$status" "$exit_code"
+		test -z "$stage" || printf '"stage": "%s", ' "$stage"
+		printf '"start": "%s", "end": "%s", "duration": %d, ' "$start" "$end" \
+			$((end_s - start_s))
+		printf '"metrics": %s}\n' "$metrics"
+	} >"$RUNNER_DIR/result.json.tmp" && mv "$RUNNER_DIR/result.json.tmp" "$RUNNER_DIR/result.json"
+}
+
+runner_upload_outputs() {
+	dir=$work/$OUTPUTS_DIR
+	test -d "$dir" && test -n "$(ls -A "$dir")" || return 0
+	runner_s3 cp --recursive "$dir" "${s3_run}outputs/" ||
+		echo "git-train: cannot upload the outputs" >&2
+	return 0
+}
+
+# The log and result.json in one go: one AWS CLI start, both in parallel.
+runner_upload_result() {
+	rm -rf "$RUNNER_DIR/final" &&
+		mkdir "$RUNNER_DIR/final" &&
+		cp "$log" "$RUNNER_DIR/result.json" "$RUNNER_DIR/final/" &&
+		runner_s3 cp --recursive "$RUNNER_DIR/final" "$s3_run" --content-type text/plain ||
+		echo "git-train: cannot upload the log and result.json" >&2
+	return 0
+}
+
+runner_main() {
+	start=$(runner_now)
+	start_s=$(date +%s)
+	trap runner_on_signal TERM INT HUP
+	: >>"$log"
+	rm -f "$RUNNER_DIR/stop" "$RUNNER_DIR/preempted" "$RUNNER_DIR/job.pid"
+	runner_monitor &
+	monitor_pid=$!
+
+	case $OUTPUTS_DIR in
+	/* | .. | ../* | */.. | */../*)
+		runner_fail outputs 126 "the outputs directory must be relative to the script's directory, not '$OUTPUTS_DIR'"
+		;;
+	*)
+		if runner_fetch_code && ! runner_stopping && mkdir -p "$work/$OUTPUTS_DIR"; then
+			# the run's time is setup's and the script's, as for local runs
+			start=$(runner_now)
+			start_s=$(date +%s)
+			PYTHONUNBUFFERED=1 GIT_TRAIN_RUN_ID=$RUN_ID GIT_TRAIN_COMMIT=$COMMIT
+			GIT_TRAIN_OUTPUTS=$work/$OUTPUTS_DIR
+			export PYTHONUNBUFFERED GIT_TRAIN_RUN_ID GIT_TRAIN_COMMIT GIT_TRAIN_OUTPUTS
+			runner_run_setup && ! runner_stopping && runner_run_script "$@"
+		fi
+		;;
+	esac
+
+	if test -e "$RUNNER_DIR/preempted"; then
+		status=preempted
+	elif test -n "$interrupted"; then
+		status=interrupted
+	elif test -z "$status"; then
+		if test "$exit_code" = 0; then status=succeeded; else status=failed; fi
+	fi
+	: >"$RUNNER_DIR/stop"
+	# a signal interrupts wait: an upload still running would overwrite the last
+	while kill -0 "$monitor_pid" 2>/dev/null; do
+		wait "$monitor_pid"
+	done
+	runner_write_result
+	# the outputs after the result when time is short (a spot notice gives
+	# 2 minutes), else before it: then result.json means all is there
+	case $status in
+	preempted | interrupted) runner_upload_result && runner_upload_outputs ;;
+	*) runner_upload_outputs && runner_upload_result ;;
+	esac
+	if test "$KEEP" != 1; then
+		shutdown -h now || poweroff
+	fi
+}
+
+runner_main "$@"

@@ -1,0 +1,310 @@
+#!/bin/sh
+# The instance side: the exact command git-train sends with SendCommand
+# (tests/runner-cmd prints or sends runner_command()) runs src/runner.sh in
+# the fake's sandbox for an instance launched in moto: the code from S3, the
+# script with its arguments byte for byte, the log in S3 while it runs,
+# result.json, the outputs, then the instance shuts itself down. Failures of
+# the runner itself still leave a log, a result and no running instance.
+. "$(dirname "$0")/test-lib.sh"
+
+RUNNER_CMD=$GIT_TRAIN_BUILD_DIR/tests/runner-cmd
+if ! test -x "$RUNNER_CMD"; then
+	echo "Bail out! $RUNNER_CMD is not built (run make check)"
+	exit 1
+fi
+
+if test_have_prereq MOTO && test_have_prereq FAKE && test_have_prereq PYTHON; then
+	test_start_moto || exit 1
+	test_start_fake || exit 1
+	test_set_prereq RUNNER
+fi
+
+BUCKET=train-bucket
+
+# s3_get <key> <file>: an object of the bucket, from moto, signed by curl
+s3_get() {
+	curl -sf -o "$2" --aws-sigv4 "aws:amz:us-east-1:s3" \
+		--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" "$MOTO_URL/$BUCKET/$1"
+}
+
+# launch <name>: a t3.micro launched through the fake, which boots it into a
+# sandbox; its id in instance.<name> (git-train's own calls: the AWS CLI
+# takes seconds to start on a loaded machine)
+launch() {
+	git train aws-call ec2 RunInstances ImageId="$(cat ami)" InstanceType=t3.micro \
+		MinCount=1 MaxCount=1 >"run-instances.$1" &&
+	sed -n "s|.*<instanceId>\(i-[0-9a-f]*\)</instanceId>.*|\1|p" "run-instances.$1" |
+		sed -n 1p >"instance.$1" &&
+	test -s "instance.$1"
+}
+
+# start_run <run-id> <instance> [<runner-cmd options>] [-- <args>]: sends the
+# runner through ssm.c and waits for the SSM command (not the run) to end
+# (the fake is slow to say Online and to know the invocation, as SSM is);
+# the code is at $key when set
+start_run() {
+	run=$1 instance=$2
+	shift 2
+	"$RUNNER_CMD" --run-id "$run" --commit "$sha" --bucket $BUCKET \
+		--code-key "${key:-$code_key}" --run-prefix "git-train/demo/$sha/runs/$run/" \
+		--region us-east-1 --script train.py --log-interval 1 \
+		--instance "$instance" "$@" >"$run.send" 2>&1 &&
+	test_grep "^status Success$" "$run.send" &&
+	test_grep "^exit 0$" "$run.send" &&
+	test_grep "^git-train: runner started (pid [0-9]*)$" "$run.send"
+}
+
+# wait_object <run-id> <name> <text> [seconds]: until the run's object says text
+wait_object() {
+	i=0
+	until s3_get "git-train/demo/$sha/runs/$1/$2" "$1.$2" && grep -q "$3" "$1.$2"; do
+		i=$((i + 1))
+		if test $i -gt $((${4:-180} * 5)); then
+			echo >&2 "no '$3' in s3://$BUCKET/git-train/demo/$sha/runs/$1/$2 after ${4:-180} s"
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+# wait_result <run-id>: result.json, as "status exit_code [stage] metrics" in <run>.got
+wait_result() {
+	wait_object "$1" result.json '"status"' &&
+	s3_get "git-train/demo/$sha/runs/$1/log" "$1.log" &&
+	python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["run_id"] == sys.argv[2] and r["commit"] == sys.argv[3], r
+assert r["start"] <= r["end"] and r["duration"] >= 0, r
+words = [r["status"], str(r["exit_code"])] + ([r["stage"]] if "stage" in r else [])
+print(" ".join(words + [json.dumps(r["metrics"], sort_keys=True)]))' \
+		"$1.result.json" "$1" "$sha" >"$1.got"
+}
+
+# calls <instance>: what the instance ran of shutdown & co.
+calls() {
+	cat "$(test_instance_dir "$1")/calls.log" 2>/dev/null
+}
+
+# The arguments of the argument test: every kind of byte a shell could mangle.
+nasty_args() {
+	"$@" "two words" "it's" '"double"' '$(touch pwned)' '`touch pwned`' 'a;b' '*' \
+		'line one
+line two' '' 'h€llo wörld ✓' "$(printf 'bad\377\376utf8')" 'back\slash\' \
+		"trailing newline
+" '-n' '--' '$HOME ${x:-y}' '#' '~'
+}
+
+test_expect_success RUNNER 'setup: a training repository, its code in S3' '
+	cat >train.py <<-\PY &&
+	import json, os, subprocess, sys, time
+	args = sys.argv[1:]
+	out = os.environ["GIT_TRAIN_OUTPUTS"]
+	with open(os.path.join(out, "argv.json"), "w") as f:
+	    json.dump([os.fsencode(a).hex() for a in args], f)
+	if args[:1] == ["--args"]:
+	    sys.exit(0)
+	opts = dict(zip(args[::2], args[1::2]))
+	epochs, hold = int(opts.get("--epochs", 1)), opts.get("--hold")
+	if hold:
+	    with open("child.pid", "w") as f:
+	        print(subprocess.Popen(["sleep", "300"]).pid, file=f)
+	loss = 1.0
+	for e in range(1, epochs + 1):
+	    loss /= 2
+	    print(f"epoch {e}/{epochs} loss={loss:.4f}")
+	    while e == 1 and hold and not os.path.exists(hold):
+	        time.sleep(0.1)
+	with open(os.path.join(out, "model.txt"), "w") as f:
+	    f.write("weights\n")
+	with open("metrics.json", "w") as f:
+	    if opts.get("--metrics") == "bad":
+	        f.write("{\"loss\": \"low\", \"epochs\": %d}" % epochs)
+	    else:
+	        json.dump({"loss": loss, "epochs": epochs}, f)
+	print("run", os.environ["GIT_TRAIN_RUN_ID"], "of", os.environ["GIT_TRAIN_COMMIT"])
+	sys.exit(int(opts.get("--fail", 0)))
+	PY
+	git add train.py &&
+	test_tick &&
+	git commit -q -m "training script" &&
+	test_aws s3 mb s3://$BUCKET &&
+	git remote add origin https://example.com/team/demo.git &&
+	git config train.bucket $BUCKET &&
+	git train upload >uploaded &&
+	sha=$(git rev-parse HEAD) &&
+	echo "s3://$BUCKET/git-train/demo/$sha/code.tar.gz" >expect &&
+	test_cmp expect uploaded &&
+	git train aws-call ssm GetParameter \
+		Name=/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64 |
+		python3 -c "import json, sys; print(json.load(sys.stdin)[\"Parameter\"][\"Value\"])" >ami &&
+	git archive --format=tar.gz HEAD^{tree} >other.tar.gz &&
+	test_aws s3 cp other.tar.gz s3://$BUCKET/other/code.tar.gz --only-show-errors &&
+	printf "not gzip at all\n" >bad.tar.gz &&
+	test_aws s3 cp bad.tar.gz s3://$BUCKET/bad/code.tar.gz --only-show-errors &&
+	test_fake_settings "{\"interrupt_grace\": 60, \"ready_delay\": 2, \"invocation_delay\": 2}"
+'
+sha=$(git rev-parse -q --verify HEAD)
+code_key=git-train/demo/$sha/code.tar.gz
+
+test_expect_success RUNNER 'the command is valid sh, holds the runner and no secret' '
+	nasty_args "$RUNNER_CMD" --run-id r0 --commit "$sha" --bucket $BUCKET \
+		--code-key "$code_key" --run-prefix "git-train/demo/$sha/runs/r0/" \
+		--region us-east-1 --script train.py --setup "pip install -r requirements.txt" \
+		-- >cmd.sh &&
+	sh -n cmd.sh &&
+	for shell in dash bash; do
+		! command -v $shell >/dev/null || $shell -n cmd.sh || return 1
+	done &&
+	python3 -c "import sys; open(sys.argv[1], \"rb\").read().decode(\"utf-8\")" cmd.sh &&
+	test_grep "^set -e$" cmd.sh &&
+	test_grep "runner started" cmd.sh &&
+	test_grep "^runner_main \"\$@\"$" cmd.sh &&
+	test_grep ! -F "$TEST_AWS_SECRET_ACCESS_KEY" cmd.sh &&
+	test_grep ! -F "$TEST_AWS_ACCESS_KEY_ID" cmd.sh
+'
+
+# The runs go on at the same time, each instance's runner detached from
+# SSM: the suite waits for the slowest, not for the sum.
+test_expect_success RUNNER 'the runner starts detached on each instance' '
+	launch main &&
+	launch keep &&
+	launch corrupt &&
+	launch spot &&
+	start_run r1 $(cat instance.main) -- --epochs 3 --hold go &&
+	nasty_args start_run args $(cat instance.keep) --keep -- --args &&
+	start_run exit3 $(cat instance.keep) --keep -- --fail 3 &&
+	start_run setup $(cat instance.keep) --keep --setup "echo preparing; exit 4" -- &&
+	start_run badmetrics $(cat instance.keep) --keep -- --metrics bad &&
+	start_run term $(cat instance.keep) --keep -- --epochs 2 --hold never &&
+	key=git-train/demo/0000/code.tar.gz &&
+	start_run missing $(cat instance.keep) --keep &&
+	key=other/code.tar.gz &&
+	start_run wrong $(cat instance.keep) --keep &&
+	key=bad/code.tar.gz &&
+	start_run corrupt $(cat instance.corrupt) &&
+	key= &&
+	start_run spot $(cat instance.spot) -- --epochs 3 --hold never
+'
+
+test_expect_success RUNNER 'a run: live log, result with metrics, outputs, then shutdown' '
+	id=$(cat instance.main) &&
+	wait_object r1 log "^epoch 1/3 loss=0.5000$" &&
+	test_must_fail s3_get "git-train/demo/$sha/runs/r1/result.json" early.json &&
+	calls "$id" >calls &&
+	test_grep ! shutdown calls &&
+	>"$(test_instance_dir "$id")/var/lib/git-train/r1/work/go" &&
+	wait_result r1 &&
+	echo "succeeded 0 {\"epochs\": 3, \"loss\": 0.125}" >expect &&
+	test_cmp expect r1.got &&
+	cat >expect <<-EOF &&
+	epoch 1/3 loss=0.5000
+	epoch 2/3 loss=0.2500
+	epoch 3/3 loss=0.1250
+	run r1 of $sha
+	EOF
+	test_cmp expect r1.log &&
+	s3_get "git-train/demo/$sha/runs/r1/outputs/model.txt" model.txt &&
+	echo weights >expect &&
+	test_cmp expect model.txt &&
+	test_fake_wait_instance "$id" terminated 60 &&
+	calls "$id" >calls &&
+	test_grep "^shutdown -h now$" calls
+'
+
+test_expect_success RUNNER 'the arguments reach the script byte for byte' '
+	wait_result args &&
+	echo "succeeded 0 {}" >expect &&
+	test_cmp expect args.got &&
+	s3_get "git-train/demo/$sha/runs/args/outputs/argv.json" argv.json &&
+	nasty_args python3 -c "import json, os, sys
+json.dump([os.fsencode(a).hex() for a in sys.argv[1:]], sys.stdout)" --args >expect &&
+	echo >>expect &&
+	echo >>argv.json &&
+	test_cmp expect argv.json
+'
+
+test_expect_success RUNNER 'a script exiting 3, a failing setup: failed, with that exit' '
+	wait_result exit3 &&
+	echo "failed 3 {\"epochs\": 1, \"loss\": 0.5}" >expect &&
+	test_cmp expect exit3.got &&
+	test_grep "^epoch 1/1 loss=0.5000$" exit3.log &&
+	wait_result setup &&
+	echo "failed 4 setup {}" >expect &&
+	test_cmp expect setup.got &&
+	printf "preparing\ngit-train: setup failed (exit 4): echo preparing; exit 4\n" >expect &&
+	test_cmp expect setup.log &&
+	test_path_is_missing "$(test_instance_dir $(cat instance.keep))/var/lib/git-train/setup/work/outputs/argv.json"
+'
+
+test_expect_success RUNNER 'metrics.json not a flat object of numbers: no metrics, a log line' '
+	wait_result badmetrics &&
+	echo "succeeded 0 {}" >expect &&
+	test_cmp expect badmetrics.got &&
+	test_grep "^git-train: metrics.json is not a flat JSON object of numbers: no metrics recorded$" badmetrics.log
+'
+
+test_expect_success RUNNER 'the runner stopped by a signal (a shutdown): interrupted' '
+	wait_object term log "^epoch 1/2 loss=0.5000$" &&
+	pid=$(sed -n "s/^git-train: runner started (pid \([0-9]*\))$/\1/p" term.send) &&
+	kill -TERM "$pid" &&
+	wait_result term &&
+	echo "interrupted 143 {}" >expect &&
+	test_cmp expect term.got &&
+	printf "epoch 1/2 loss=0.5000\ngit-train: interrupted: the runner received a signal\n" >expect &&
+	test_cmp expect term.log &&
+	child=$(cat "$(test_instance_dir $(cat instance.keep))/var/lib/git-train/term/work/child.pid") &&
+	{ ps -o stat= -p "$child" >child.stat || :; } &&
+	test_grep ! "^[^Z]" child.stat
+'
+
+test_expect_success RUNNER 'no archive, or the wrong one: failed, a clear log line' '
+	wait_result missing &&
+	echo "failed 127 code {}" >expect &&
+	test_cmp expect missing.got &&
+	test_grep "^git-train: cannot download s3://$BUCKET/git-train/demo/0000/code.tar.gz$" missing.log &&
+	wait_result wrong &&
+	echo "failed 126 code {}" >expect &&
+	test_cmp expect wrong.got &&
+	test_grep "^git-train: the code archive s3://$BUCKET/other/code.tar.gz is not the code of commit $sha$" wrong.log
+'
+
+test_expect_success RUNNER 'with --keep the instance stays up' '
+	id=$(cat instance.keep) &&
+	calls "$id" >calls &&
+	test_grep ! shutdown calls &&
+	test "$(test_fake_instance "$id" terminated)" = false
+'
+
+test_expect_success RUNNER 'a corrupt archive: failed, and the instance still shuts down' '
+	id=$(cat instance.corrupt) &&
+	wait_result corrupt &&
+	echo "failed 126 code {}" >expect &&
+	test_cmp expect corrupt.got &&
+	test_grep "^git-train: the code archive s3://$BUCKET/bad/code.tar.gz is corrupt (gzip -t failed)$" corrupt.log &&
+	test_fake_wait_instance "$id" terminated 60 &&
+	calls "$id" >calls &&
+	test_grep "^shutdown -h now$" calls
+'
+
+test_expect_success RUNNER 'a spot interruption: preempted, with the log so far' '
+	id=$(cat instance.spot) &&
+	wait_object spot log "^epoch 1/3 loss=0.5000$" &&
+	test_fake_interrupt "$id" &&
+	wait_result spot &&
+	echo "preempted 143 {}" >expect &&
+	test_cmp expect spot.got &&
+	printf "epoch 1/3 loss=0.5000\ngit-train: spot interruption notice: stopping the run\n" >expect &&
+	test_cmp expect spot.log &&
+	test_fake_wait_instance "$id" terminated 90
+'
+
+test_expect_success RUNNER 'no secret of the user on the instances or in S3' '
+	test_aws s3 cp --recursive s3://$BUCKET s3-copy --only-show-errors &&
+	test_path_is_file s3-copy/git-train/demo/$sha/runs/r1/result.json &&
+	test_path_is_file "$(test_instance_dir "$(cat instance.main)")/var/lib/git-train/r1/start.sh" &&
+	test_grep ! -r -F "$TEST_AWS_SECRET_ACCESS_KEY" s3-copy "$TRASH_DIRECTORY/.instances" &&
+	test_grep ! -r -F "$TEST_AWS_ACCESS_KEY_ID" s3-copy "$TRASH_DIRECTORY/.instances"
+'
+
+test_done

@@ -1,0 +1,460 @@
+#!/bin/sh
+# git train <instance-type>: a run on EC2 end to end, through moto and the
+# fake, which really runs the runner in a sandbox standing in for the
+# instance. Spot first, the fallback only when allowed, the script's exit
+# status and arguments passed through, the note, and nothing left running or
+# half-uploaded after a failure or a Ctrl-C at any stage.
+. "$(dirname "$0")/test-lib.sh"
+
+if test_have_prereq MOTO && test_have_prereq FAKE && test_have_prereq PYTHON; then
+	# moto knows AWS's managed policies (AmazonSSMManagedInstanceCore) only when asked
+	test_start_moto MOTO_IAM_LOAD_MANAGED_POLICIES=true || exit 1
+	test_start_fake || exit 1
+	test_set_prereq EC2
+fi
+# aws_send's own retries without the real waits
+GIT_TRAIN_RETRY_BASE_MS=1
+export GIT_TRAIN_RETRY_BASE_MS
+
+capacity_everywhere='[{"fault": "error", "status": 500, "code": "InsufficientInstanceCapacity",
+	"message": "We currently do not have sufficient t3.micro capacity.", "service": "ec2",
+	"action": "RunInstances", "params": {"InstanceMarketOptions.MarketType": "spot"}}]'
+
+# train ARGS...: git train, its output kept for the secret check at the end
+train() {
+	git train "$@" >out 2>err
+	rc=$?
+	cat out err >>"$TRASH_DIRECTORY/all-output"
+	return $rc
+}
+
+# aws_call ARGS...: one AWS call straight to moto through git-train's own
+# client: a tenth of the time of the aws CLI
+aws_call() {
+	AWS_ENDPOINT_URL=$MOTO_URL git train aws-call "$@"
+}
+
+# instance_ids [STATES]: the ids of the instances (in those states, comma-separated)
+instance_ids() {
+	if test -n "$1"; then
+		set -- Filter.1.Name=instance-state-name $(echo "$1" | tr , "\n" |
+			awk "{ printf \"Filter.1.Value.%d=%s \", NR, \$0 }")
+	fi
+	aws_call ec2 DescribeInstances "$@" >instances.xml &&
+	sed -n "s|.*<instanceId>\(i-[0-9a-f]*\)</instanceId>.*|\1|p" instances.xml
+}
+
+# instances [STATES]: how many instances exist (in those states)
+instances() {
+	instance_ids "$@" >ids &&
+	wc -l <ids | tr -d " "
+}
+
+# none_running: no instance pending or running
+none_running() {
+	instance_ids pending,running >running &&
+	! test -s running
+}
+
+# no_multipart_uploads: nothing half-uploaded left in the bucket
+no_multipart_uploads() {
+	aws_call s3 --path /train-bucket --query uploads >uploads.xml &&
+	test_grep ! "<Upload>" uploads.xml
+}
+
+# fresh [RULES]: no instance left running, the fake's rules, settings and prices reset
+fresh() {
+	test_fake_ctl reset &&
+	test_fake_ctl rules "${1:-[]}" &&
+	instance_ids pending,running >running &&
+	n=0 &&
+	set -- &&
+	for id in $(cat running); do
+		n=$((n + 1)) &&
+		set -- "$@" "InstanceId.$n=$id"
+	done &&
+	if test $n -gt 0; then
+		aws_call ec2 TerminateInstances "$@" >/dev/null
+	fi
+}
+
+# run_id_of FILE: the run id in the text summary
+run_id_of() {
+	sed -n "s/^run \([^ ]*\) started: .*/\1/p" "$1"
+}
+
+# wait_for_text FILE TEXT [SECONDS]: until FILE says TEXT
+wait_for_text() {
+	i=0
+	until grep -q "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		if test $i -gt $((${3:-30} * 10)); then
+			echo >&2 "no '$2' in $1:"
+			cat >&2 "$1"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# runs_key [REV]: the S3 key prefix of the runs of REV (HEAD)
+runs_key() {
+	echo "git-train/$(basename "$TRASH_DIRECTORY")/$(git rev-parse ${1:-HEAD})/runs"
+}
+
+# s3_get <key> <file>: an object of the bucket
+s3_get() {
+	aws_call s3 --path "/train-bucket/$1" -o "$2"
+}
+
+# wait_for_result <run-id>: until the run of HEAD has its result.json (30 s)
+wait_for_result() {
+	i=0
+	until aws_call s3 --method HEAD --path "/train-bucket/$(runs_key)/$1/result.json" \
+		>/dev/null 2>&1; do
+		i=$((i + 1))
+		test $i -lt 60 || { echo >&2 "run $1 has no result"; return 1; }
+		sleep 0.5
+	done
+}
+
+test_expect_success EC2 'setup: a bucket, an instance profile with SSM and bucket access' '
+	cat >trust.json <<-\EOF &&
+	{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+	 "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+	EOF
+	cat >bucket-policy.json <<-\EOF &&
+	{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+	 "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::train-bucket/git-train/*"}]}
+	EOF
+	aws_call s3 --method PUT --path /train-bucket &&
+	aws_call iam CreateRole RoleName=train-role \
+		"AssumeRolePolicyDocument=$(cat trust.json)" >setup.out &&
+	aws_call iam CreateInstanceProfile InstanceProfileName=train-profile >>setup.out &&
+	aws_call iam AddRoleToInstanceProfile InstanceProfileName=train-profile \
+		RoleName=train-role >>setup.out &&
+	aws_call iam AttachRolePolicy RoleName=train-role \
+		PolicyArn=arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore >>setup.out &&
+	aws_call iam PutRolePolicy RoleName=train-role PolicyName=bucket \
+		"PolicyDocument=$(cat bucket-policy.json)" >>setup.out &&
+	git config train.bucket train-bucket &&
+	git config train.instanceProfile train-profile &&
+	test_make_train_repo &&
+	cat >slow.py <<-\PY &&
+	import sys, time
+	for i in range(int(sys.argv[1])):
+	    print(f"step {i}", flush=True)
+	    time.sleep(0.5)
+	PY
+	cat >argv.py <<-\PY &&
+	import json, os, sys
+	os.makedirs("outputs", exist_ok=True)
+	with open("outputs/argv.json", "w") as f:
+	    json.dump(sys.argv[1:], f)
+	PY
+	git add slow.py argv.py &&
+	git commit -q -m "slow and argv scripts" &&
+	head -c 12582912 /dev/urandom >big.bin &&
+	git add big.bin &&
+	git commit -q -m "12 MiB of noise" &&
+	git tag big &&
+	git reset -q --hard HEAD^
+'
+
+test_expect_success EC2 'git train t3.micro --wait: the epochs live, exit 0, the note, nothing left running' '
+	fresh &&
+	train t3.micro --wait --spot-timeout=5s -- --epochs 3 &&
+	id=$(run_id_of out) &&
+	test -n "$id" &&
+	test_grep "^epoch 1/3 loss=0.5000$" out &&
+	test_grep "^epoch 3/3 loss=0.1250$" out &&
+	test_grep "est\. \$0\.[0-9]*/h" err &&
+	test_grep "run $id succeeded in" err &&
+	git log --notes=train -1 >log &&
+	test_grep "^    $id backend=t3.micro status=succeeded exit=0 " log &&
+	note=$(git notes --ref=train show HEAD) &&
+	for field in market=spot "az=us-east-1[a-f]" "price=0\.[0-9]" "duration=[0-9.]*s" \
+		"cost=" metric.loss=0.125 metric.epochs=3 \
+		"log=s3://train-bucket/git-train/[^ ]*/runs/$id/log" \
+		"outputs=s3://train-bucket/git-train/[^ ]*/runs/$id/outputs/"; do
+		echo "$note" | grep -q " $field" || { echo "no $field in: $note"; return 1; }
+	done &&
+	none_running &&
+	s3_get "$(runs_key)/$id/outputs/model.txt" model &&
+	echo "weights after 3 epochs" >expect &&
+	test_cmp expect model
+'
+
+test_expect_success EC2 'a script that exits 3: exit 3, the note says failed (exit 3)' '
+	fresh &&
+	test_expect_code 3 train t3.micro --wait -- --epochs 1 --fail 3 &&
+	id=$(run_id_of out) &&
+	test_grep "run $id failed (exit 3)" err &&
+	git notes --ref=train show HEAD >note &&
+	test_grep "^$id backend=t3.micro status=failed exit=3 " note &&
+	none_running
+'
+
+test_expect_success EC2 '--output run-id: stdout is the run id alone; it returns once the training started' '
+	fresh &&
+	train t3.micro --output run-id --script slow.py -- 6 &&
+	test_line_count = 1 out &&
+	id=$(cat out) &&
+	echo "$id" | grep -q "^[0-9]\{8\}-[0-9]\{6\}-$(git rev-parse --short HEAD)-[0-9a-f]\{4\}$" &&
+	test_grep "training started on i-" err &&
+	test_grep ! "^step 5" err &&
+	instances running >count &&
+	test "$(cat count)" -ge 1 &&
+	wait_for_result "$id" &&
+	git train logs "$id" >log &&
+	test_grep "^step 0$" log &&
+	test_grep "^step 5$" log
+'
+
+test_expect_success EC2 '--output json and instance-id: only that on stdout' '
+	fresh &&
+	train t3.micro --output json --wait -- --epochs 2 &&
+	/usr/bin/python3 -c "
+import json, sys
+d = json.load(open(\"out\"))
+assert d[\"status\"] == \"succeeded\" and d[\"exit_code\"] == 0, d
+assert d[\"market\"] == \"spot\" and d[\"instance_type\"] == \"t3.micro\", d
+assert d[\"metrics\"] == {\"loss\": 0.25, \"epochs\": 2}, d
+assert d[\"log\"].endswith(\"/runs/\" + d[\"run_id\"] + \"/log\"), d
+" &&
+	test_grep "^epoch 2/2" err &&
+	fresh &&
+	train t3.micro --output instance-id -- --epochs 1 &&
+	test_line_count = 1 out &&
+	test_grep "^i-[0-9a-f]*$" out
+'
+
+test_expect_success EC2 'script arguments arrive byte for byte' '
+	fresh &&
+	set -- "a b" "it'"'"'s" "\"dq\"" "\$(touch pwned)" "\`touch pwned\`" "a;b" "*" \
+		"$(printf "line1\nline2")" "héllo ☃" "" "--epochs" "-" "\$HOME" "$(printf "\377x")" &&
+	/usr/bin/python3 -c "import json, sys; print(json.dumps(sys.argv[1:]))" "$@" >expect &&
+	train t3.micro --wait --script argv.py -- "$@" &&
+	id=$(run_id_of out) &&
+	s3_get "$(runs_key)/$id/outputs/argv.json" got.json &&
+	/usr/bin/python3 -c "import json; print(json.dumps(json.load(open(\"got.json\"))))" >got &&
+	test_cmp expect got &&
+	! find "$TRASH_DIRECTORY/.instances" -name pwned | grep .
+'
+
+test_expect_success EC2 'no spot capacity anywhere, no terminal, no --yes: exit 75, both prices, nothing launched' '
+	fresh "$capacity_everywhere" &&
+	instances >before &&
+	test_expect_code 75 train t3.micro --spot-timeout=2s -- --epochs 1 &&
+	test_grep "^error: spot capacity unavailable: on-demand t3.micro is [$]0.0104/h, spot was [$]0.0000" err &&
+	test_grep "^hint: .*--yes" err &&
+	instances >after &&
+	test_cmp before after &&
+	! test -s out
+'
+
+test_expect_success EC2 '--yes: on-demand, said in the output and in the note' '
+	fresh "$capacity_everywhere" &&
+	train t3.micro --yes --wait --spot-timeout=2s -- --epochs 1 &&
+	id=$(run_id_of out) &&
+	test_grep "ON-DEMAND" err &&
+	test_grep "^run $id started: t3.micro on-demand instance" out &&
+	git notes --ref=train show HEAD >note &&
+	test_grep "^$id .* market=on-demand .*price=0.0104" note &&
+	none_running
+'
+
+test_expect_success EC2 'a quota error fails within seconds, naming the quota' '
+	fresh "[{\"fault\": \"error\", \"status\": 400, \"code\": \"MaxSpotInstanceCountExceeded\",
+		\"message\": \"Max spot instance count exceeded\", \"service\": \"ec2\",
+		\"action\": \"RunInstances\"}]" &&
+	instances >before &&
+	start=$(date +%s) &&
+	test_expect_code 1 train t3.micro --spot-timeout=1m -- --epochs 1 &&
+	test $(($(date +%s) - start)) -le 5 &&
+	test_grep "MaxSpotInstanceCountExceeded" err &&
+	test_grep "All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests" err &&
+	instances >after &&
+	test_cmp before after
+'
+
+test_expect_success EC2 'a 500 after the first RunInstances went through: exactly one instance' '
+	fresh "[{\"fault\": \"error500-after\", \"service\": \"ec2\", \"action\": \"RunInstances\",
+		\"times\": 1}]" &&
+	train t3.micro --output run-id -- --epochs 1 &&
+	id=$(cat out) &&
+	aws_call ec2 DescribeInstances Filter.1.Name=tag:git-train:run-id \
+		"Filter.1.Value.1=$id" >tagged.xml &&
+	grep -c "<instanceId>" tagged.xml >count &&
+	echo 1 >expect &&
+	test_cmp expect count
+'
+
+test_expect_success EC2 'a failing prerequisite: its fix, nothing launched, exit 1' '
+	fresh &&
+	instances >before &&
+	test_expect_code 1 git -c train.instanceProfile=no-such-profile train t3.micro \
+		-- --epochs 1 >out 2>err &&
+	cat out err >>"$TRASH_DIRECTORY/all-output" &&
+	test_grep "^error: instance profile: " err &&
+	test_grep "^hint: fix: " err &&
+	instances >after &&
+	test_cmp before after
+'
+
+test_expect_success EC2 'bad options: usage errors (129); bad train.* values: fatal (128); no request' '
+	fresh &&
+	test_expect_code 129 git train t3.micro --output=xml 2>err &&
+	test_grep "^error: --output takes text, run-id, instance-id or json, not .xml." err &&
+	test_expect_code 129 git train t3.micro --spot-timeout=soon 2>err &&
+	test_grep "^error: --spot-timeout: invalid duration .soon." err &&
+	test_expect_code 129 git train t3.micro --max-runtime=30s 2>err &&
+	test_grep "^error: --max-runtime must be at least 60 seconds" err &&
+	test_expect_code 129 git train t3.micro --spot --on-demand 2>err &&
+	test_expect_code 129 git train t3.micro --volume-size=0 2>err &&
+	test_expect_code 129 git train t3.micro --epochs 3 2>err &&
+	test_expect_code 129 git train t3.micro epochs 2>err &&
+	test_grep "^hint: arguments for the training script go after .--." err &&
+	test_expect_code 128 git -c train.spotTimeout=soon train t3.micro 2>err &&
+	test_grep "^error: bad config value .soon. for .train.spotTimeout.: invalid duration" err &&
+	test_expect_code 128 git -c train.output=xml train t3.micro 2>err &&
+	test_grep "^error: bad config value .xml. for .train.output." err &&
+	test_expect_code 128 git -c train.wait=maybe train t3.micro 2>err &&
+	test $(test_fake_count total) = 0
+'
+
+test_expect_success EC2 'train.* settings stand in for the flags: train.output, train.spot' '
+	fresh "$capacity_everywhere" &&
+	git -c train.output=run-id -c train.spot=false train t3.micro -- --epochs 1 >out 2>err &&
+	cat out err >>"$TRASH_DIRECTORY/all-output" &&
+	test_line_count = 1 out &&
+	test_grep "^\[.*\] on-demand t3.micro in us-east-1: est. [$]0.0104/h" err
+'
+
+test_expect_success EC2 '--stash: the snapshot runs, and is kept for its note' '
+	fresh &&
+	echo "# tried on EC2" >>train.py &&
+	train t3.micro --stash -- --epochs 1 &&
+	git checkout -- train.py &&
+	test_grep "^running snapshot [0-9a-f]* of the working tree" err &&
+	snap=$(sed -n "s/^running snapshot \([0-9a-f]*\) .*/\1/p" err) &&
+	git rev-parse --verify -q "refs/train/snapshots/$(git rev-parse $snap)" &&
+	id=$(run_id_of out) &&
+	s3_get "$(runs_key $snap)/$id/run.json" run.json &&
+	test_grep "\"parent\": *\"$(git rev-parse HEAD)\"" run.json
+'
+
+test_expect_success EC2 'a script not in the commit: fatal before anything, no AWS request' '
+	fresh &&
+	test_expect_code 128 train t3.micro --script nope.py &&
+	test_grep "the training script .nope.py. is not in commit" err &&
+	test $(test_fake_count total) = 0
+'
+
+test_expect_success EC2 'Ctrl-C while waiting for spot capacity: nothing left running, exit 130' '
+	fresh "$capacity_everywhere" || exit 1
+	rm -f out err
+	git-train t3.micro --spot-timeout=1m -- --epochs 1 >out 2>err &
+	pid=$! &&
+	wait_for_text err "waiting for spot capacity" &&
+	kill -INT $pid &&
+	{ wait $pid; rc=$?; } &&
+	cat out err >>"$TRASH_DIRECTORY/all-output" &&
+	{ test $rc = 130 || { echo "exit $rc"; cat err; false; }; } &&
+	test_grep "^error: interrupted" err &&
+	none_running &&
+	no_multipart_uploads
+'
+
+test_expect_success EC2 'Ctrl-C while the instance boots: it is terminated, exit 130' '
+	fresh &&
+	test_fake_settings "{\"ready_delay\": 60}" || exit 1
+	rm -f out err
+	git-train t3.micro -- --epochs 1 >out 2>err &
+	pid=$! &&
+	wait_for_text err "reachable through SSM" &&
+	kill -INT $pid &&
+	{ wait $pid; rc=$?; } &&
+	cat out err >>"$TRASH_DIRECTORY/all-output" &&
+	{ test $rc = 130 || { echo "exit $rc"; cat err; false; }; } &&
+	test_grep "terminated i-" err &&
+	test_grep "^error: interrupted" err &&
+	none_running &&
+	no_multipart_uploads
+'
+
+test_expect_success EC2 'Ctrl-C during the upload: instance terminated, multipart upload aborted' '
+	fresh "[{\"fault\": \"slow\", \"service\": \"s3\", \"method\": \"PUT\",
+		\"path\": \"/train-bucket/git-train/$(basename "$TRASH_DIRECTORY")/$(git rev-parse big)/code.tar.gz\",
+		\"delay\": 3}]" || exit 1
+	rm -f out err
+	git-train t3.micro --rev big -- --epochs 1 >out 2>err &
+	pid=$! &&
+	wait_for_text err "waiting for the upload of the code" 60 &&
+	kill -INT $pid &&
+	{ wait $pid; rc=$?; } &&
+	cat out err >>"$TRASH_DIRECTORY/all-output" &&
+	{ test $rc = 130 || { echo "exit $rc"; cat err; false; }; } &&
+	test_grep "^error: interrupted: instance i-[0-9a-f]* terminated, upload of the code aborted" err &&
+	none_running &&
+	no_multipart_uploads
+'
+
+test_expect_success EC2 'Ctrl-C while following: detaches, the training goes on' '
+	fresh || exit 1
+	rm -f out err
+	git-train t3.micro --wait --script slow.py -- 40 >out 2>err &
+	pid=$! &&
+	wait_for_text out "^step 1$" 60 &&
+	kill -INT $pid &&
+	{ wait $pid; rc=$?; } &&
+	cat out err >>"$TRASH_DIRECTORY/all-output" &&
+	{ test $rc = 130 || { echo "exit $rc"; cat err; false; }; } &&
+	id=$(run_id_of out) &&
+	test_grep "detached from run $id" err &&
+	test_grep "git train logs -f $id" err &&
+	test_grep "git train stop $id" err &&
+	instances running >count &&
+	echo 1 >expect &&
+	test_cmp expect count &&
+	fresh
+'
+
+test_expect_success EC2 'a spot interruption while following: non-zero, the note says preempted, the log is kept' '
+	fresh &&
+	test_fake_settings "{\"interrupt_grace\": 60}" || exit 1
+	rm -f out err
+	git-train t3.micro --wait --script slow.py -- 60 >out 2>err &
+	pid=$! &&
+	wait_for_text out "^step 1$" 60 &&
+	iid=$(sed -n "s/.* instance \(i-[0-9a-f]*\) in .*/\1/p" out) &&
+	test_fake_interrupt "$iid" &&
+	{ wait $pid; rc=$?; } &&
+	cat out err >>"$TRASH_DIRECTORY/all-output" &&
+	{ test $rc = 1 || { echo "exit $rc"; cat err; false; }; } &&
+	id=$(run_id_of out) &&
+	test_grep "run $id was preempted" err &&
+	git notes --ref=train show HEAD >note &&
+	test_grep "^$id .*status=preempted" note &&
+	s3_get "$(runs_key)/$id/log" log &&
+	test_grep "^step 1$" log &&
+	none_running
+'
+
+test_expect_success EC2 'the test secret is in no output, no sandbox file, no S3 object' '
+	test -s "$TRASH_DIRECTORY/all-output" &&
+	test_grep ! -F "$TEST_AWS_SECRET_ACCESS_KEY" "$TRASH_DIRECTORY/all-output" &&
+	! grep -rlF "$TEST_AWS_SECRET_ACCESS_KEY" "$TRASH_DIRECTORY/.instances" &&
+	aws_call s3 --path /train-bucket --query list-type=2 >list.xml &&
+	sed -e "s|<Key>|\n&|g" list.xml | sed -n "s|^<Key>\([^<]*\)</Key>.*|\1|p" >keys &&
+	test_grep "/log$" keys &&
+	mkdir s3-copy &&
+	n=0 &&
+	while read key; do
+		n=$((n + 1)) &&
+		s3_get "$key" s3-copy/$n || return 1
+	done <keys &&
+	! grep -rlF "$TEST_AWS_SECRET_ACCESS_KEY" s3-copy
+'
+
+test_done
