@@ -10,6 +10,9 @@
 # ~200 MiB too) is built once and cached in $BENCH_CACHE (default:
 # ${TMPDIR:-/tmp}/git-train-bench-upload). Run from a build directory, or set
 # GIT_TRAIN to the binary. Needs moto_server, aws (the AWS CLI), curl, python3.
+#
+# It also times a client that does nothing but send the same parts
+# (upload-ceiling.sh, bare curl): what is left is moto's own cost.
 bench_dir=$(cd "$(dirname "$0")" && pwd)
 set -eu
 
@@ -99,11 +102,21 @@ writes_before=$(grep -cE '"(PUT|POST) ' "$out/moto.log" || true)
 "$GIT_TRAIN" upload >/dev/null 2>"$out/rerun.stderr"
 writes_after=$(grep -cE '"(PUT|POST) ' "$out/moto.log" || true)
 
+# the yardstick: a client that does nothing but send (see upload-ceiling.sh)
+rm -rf "$out/parts" && mkdir "$out/parts"
+(cd "$out/parts" && split -b 8388608 -d -a 4 "$out/code.tar.gz" p- &&
+ i=0 && for f in p-*; do i=$((i + 1)); mv "$f" "$i"; done)
+nparts=$(ls "$out/parts" | wc -l)
+set -- $(best_of ceiling sh "$bench_dir/upload-ceiling.sh" "$url" bench ceiling/code.tar.gz \
+	"$out/parts" "$nparts")
+ceiling_t=$1
+
 mibs() { awk "BEGIN { printf \"%.1f\", $bytes / 1048576 / $1 }"; }
 ratio=$(awk "BEGIN { printf \"%.2f\", $cli_t / $train_t }")
 echo "aws s3 cp:        ${cli_t}s, $(mibs "$cli_t") MiB/s, peak RSS $((cli_rss / 1024)) MiB"
 echo "git train upload: ${train_t}s, $(mibs "$train_t") MiB/s, peak RSS $((train_rss / 1024)) MiB (archiving included)"
 echo "throughput ratio: $ratio (target >= 1.50)"
+echo "bare curl, same parts: ${ceiling_t}s ($(awk "BEGIN { printf \"%.2f\", $cli_t / $ceiling_t }")x aws s3 cp): the emulator's own cost, which every client pays"
 echo "re-run: $(cat "$out/rerun.stderr"), $((writes_after - writes_before)) uploads"
 status=0
 if awk "BEGIN { exit !($ratio < 1.5) }"; then
