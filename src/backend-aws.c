@@ -45,18 +45,7 @@ void backend_aws_say(const struct backend_aws_run *r, const char *fmt, ...)
 
 int backend_aws_sleep(const volatile sig_atomic_t *cancel, double seconds)
 {
-	double end = now_monotonic() + seconds, left;
-
-	while (!*cancel && (left = end - now_monotonic()) > 0) {
-		struct timespec ts;
-
-		if (left > 0.2) /* a signal may come between the check and the sleep */
-			left = 0.2;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)(left * 1e9);
-		nanosleep(&ts, NULL);
-	}
-	return *cancel ? -1 : 0;
+	return sleep_unless_cancelled(cancel, seconds);
 }
 
 /* AWS's words are not ours: keep them from moving the cursor. */

@@ -21,18 +21,7 @@ int launch_cancelled(const struct launch_ctx *x)
 
 int launch_sleep(const struct launch_ctx *x, double seconds)
 {
-	double end = now_monotonic() + seconds, left;
-
-	while (!launch_cancelled(x) && (left = end - now_monotonic()) > 0) {
-		struct timespec ts;
-
-		if (left > 0.25) /* a signal may come between the check and the sleep */
-			left = 0.25;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)(left * 1e9);
-		nanosleep(&ts, NULL);
-	}
-	return launch_cancelled(x) ? LAUNCH_CANCELLED : 0;
+	return sleep_unless_cancelled(x->o->cancel, seconds) ? LAUNCH_CANCELLED : 0;
 }
 
 void launch_line(struct launch_ctx *x, const char *text)

@@ -15,20 +15,6 @@
 /* DeleteObjects takes at most 1000 keys. */
 #define DELETE_BATCH 1000
 
-/* "/bucket/key" with the key encoded once, '/' kept; key NULL: "/bucket". */
-static char *object_path(const char *bucket, const char *key)
-{
-	struct buf b = BUF_INIT;
-
-	buf_putc(&b, '/');
-	buf_puts(&b, bucket);
-	if (key) {
-		buf_putc(&b, '/');
-		aws_uri_encode(&b, key, strlen(key), 1);
-	}
-	return buf_detach(&b);
-}
-
 static void add_param(struct buf *q, const char *name, const char *value)
 {
 	if (q->len)
@@ -60,7 +46,7 @@ int s3_get_object(struct buf *out, struct aws_client *c, const char *bucket, con
 	struct aws_request req = { 0 };
 	struct aws_response res = { 0 };
 	struct aws_header range = { "Range", NULL };
-	char *path = object_path(bucket, key);
+	char *path = s3_path(bucket, key);
 	int ret = -1;
 
 	if (offset > 0) {
@@ -181,7 +167,7 @@ out:
 int s3_list_objects(struct s3_listed **out, size_t *out_nr, struct aws_client *c,
 		    const char *bucket, const char *prefix)
 {
-	char *path = object_path(bucket, NULL), *token = NULL;
+	char *path = s3_path(bucket, NULL), *token = NULL;
 	int ret = -1;
 
 	*out = NULL;
@@ -258,7 +244,7 @@ static int delete_batch(struct aws_client *c, const char *bucket, const char *co
 	struct buf xml = BUF_INIT;
 	struct s3_mem_body mem = { 0 };
 	struct aws_body_reader body = { s3_mem_read, s3_mem_rewind, &mem, 0, NULL };
-	char *path = object_path(bucket, NULL);
+	char *path = s3_path(bucket, NULL);
 	xmlDocPtr doc = NULL;
 	size_t i;
 	int ret = -1;

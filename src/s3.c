@@ -48,8 +48,7 @@ uint32_t s3_crc32_next(uint32_t crc, const void *data, size_t len)
 	return crc;
 }
 
-/* "/bucket/key" with the key encoded once, '/' kept; key NULL: "/bucket". */
-static char *s3_path(const char *bucket, const char *key)
+char *s3_path(const char *bucket, const char *key)
 {
 	struct buf b = BUF_INIT;
 

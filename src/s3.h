@@ -117,6 +117,9 @@ int s3_list_multipart_uploads(struct s3_upload **out, size_t *out_nr, struct aws
 			      const char *bucket, const char *prefix);
 void s3_uploads_free(struct s3_upload *u, size_t nr);
 
+/* "/bucket/key" for a path-style request, the key encoded once, '/' kept; key NULL: "/bucket". Caller frees. */
+char *s3_path(const char *bucket, const char *key);
+
 /* "s3://bucket/key" (caller frees): how users and the AWS CLI name an object. */
 char *s3_uri(const char *bucket, const char *key);
 

@@ -470,3 +470,19 @@ void msg_warning_lines(const struct buf *lines)
 		p += n + (p[n] == '\n');
 	}
 }
+
+int sleep_unless_cancelled(const volatile sig_atomic_t *cancel, double seconds)
+{
+	double end = now_monotonic() + seconds, left;
+
+	while (!(cancel && *cancel) && (left = end - now_monotonic()) > 0) {
+		struct timespec ts;
+
+		if (left > 0.2) /* a signal may come between the check and the sleep */
+			left = 0.2;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(left * 1e9);
+		nanosleep(&ts, NULL);
+	}
+	return cancel && *cancel ? -1 : 0;
+}

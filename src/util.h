@@ -13,6 +13,7 @@
 #define UTIL_H
 
 #include <stdarg.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -91,5 +92,7 @@ size_t levenshtein(const char *a, const char *b);
 
 /* Monotonic seconds, for durations. */
 double now_monotonic(void);
+/* Sleeps seconds, waking at least every 0.2 s to check *cancel (may be NULL). -1 when cancelled. */
+int sleep_unless_cancelled(const volatile sig_atomic_t *cancel, double seconds);
 
 #endif
