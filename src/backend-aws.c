@@ -15,6 +15,7 @@
 #include "doctor.h"
 #include "launch.h"
 #include "repo.h"
+#include "shell-quote.h"
 
 void backend_aws_elapsed(struct buf *out, const struct backend_aws_run *r)
 {
@@ -157,6 +158,13 @@ static void describe_run(struct start_ctx *x)
 	run->commit = xstrdup(x->hex);
 	run->parent = x->o->parent ? xstrdup(x->o->parent) : NULL;
 	run->run_id = run_id_new(x->short_id, time(NULL));
+	run->smoke = x->o->smoke;
+	if (x->o->nr_args) {
+		struct buf words = BUF_INIT;
+
+		shell_quote_argv(&words, x->o->args, x->o->nr_args);
+		run->args = buf_detach(&words);
+	}
 	run->instance_type = xstrdup(x->o->instance_type);
 	run->region = xstrdup(c->settings.region ? c->settings.region : "us-east-1");
 	run->bucket = xstrdup(x->target.bucket);

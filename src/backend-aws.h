@@ -64,6 +64,7 @@ struct backend_aws_opts {
 	long ready_timeout;	  /* seconds */
 	const char *const *args;  /* the script's, byte for byte */
 	int nr_args;
+	int smoke;		  /* a smoke run: recorded as such (smoke=1) */
 };
 
 /* A run that has started: what the summary, --wait and the note need. */

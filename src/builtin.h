@@ -24,5 +24,10 @@ int cmd_status(int argc, const char **argv);
 int cmd_logs(int argc, const char **argv);
 int cmd_stop(int argc, const char **argv);
 int cmd_gc(int argc, const char **argv);
+int cmd_smoke(int argc, const char **argv);
+int cmd_hooks(int argc, const char **argv);
+int cmd_notes(int argc, const char **argv);
+int cmd_init(int argc, const char **argv);
+int cmd_compare(int argc, const char **argv);
 
 #endif

@@ -20,6 +20,7 @@
 #include "parse-options.h"
 #include "repo.h"
 #include "run-record.h"
+#include "shell-quote.h"
 #include "snapshot.h"
 #include "util.h"
 
@@ -34,6 +35,7 @@ struct local_opts {
 	const char *script;
 	const char *setup;
 	int keep_workdir;
+	int smoke;
 };
 
 static int check_usage(const struct parsed_args *pa, const struct local_opts *o)
@@ -241,6 +243,21 @@ out:
 	return code;
 }
 
+/* What `git train compare` and the pre-push hook read back from the note. */
+static void describe_args(struct run_record *rec, const struct local_opts *o,
+			  const struct parsed_args *pa)
+{
+	struct buf words = BUF_INIT;
+
+	if (pa->nr_rest) {
+		shell_quote_argv(&words, pa->rest, pa->nr_rest);
+		run_record_add_extra(rec, "args", buf_cstr(&words));
+	}
+	if (o->smoke)
+		run_record_add_extra(rec, "smoke", "1");
+	buf_release(&words);
+}
+
 static int run_local(const struct local_opts *o, const struct parsed_args *pa)
 {
 	git_repository *repo = NULL;
@@ -275,6 +292,7 @@ static int run_local(const struct local_opts *o, const struct parsed_args *pa)
 	rec.backend = xstrdup("local");
 	rec.parent = parent;
 	parent = NULL;
+	describe_args(&rec, o, pa);
 
 	memset(&run, 0, sizeof(run));
 	run.repo = repo;
@@ -312,6 +330,7 @@ int cmd_local(int argc, const char **argv)
 		OPT_STRING(0, "script", &o.script, "path", "the training script (train.script)"),
 		OPT_STRING(0, "setup", &o.setup, "cmd", "shell command run first (train.setup)"),
 		OPT_BOOL(0, "keep-workdir", &o.keep_workdir, "keep the extracted code"),
+		OPT_BOOL(0, "smoke", &o.smoke, "record the run as a smoke run (the pre-push hook's)"),
 		OPT_END(),
 	};
 

@@ -45,7 +45,7 @@ static const char *const run_usage[] = {
 struct run_cmd {
 	struct code_opts code;
 	const char *script, *setup;
-	int spot, on_demand, fail_if_no_spot, yes, wait, keep;
+	int spot, on_demand, fail_if_no_spot, yes, wait, keep, smoke;
 	const char *spot_timeout, *max_runtime, *ready_timeout, *output, *volume_size;
 	const char *region, *ami, *subnet, *security_group;
 };
@@ -338,6 +338,7 @@ static int run(const char *type, const struct run_cmd *c, const struct parsed_ar
 	s.o.parent = parent;
 	s.o.args = pa->rest;
 	s.o.nr_args = pa->nr_rest;
+	s.o.smoke = c->smoke > 0;
 
 	cmd_catch_signals(saved);
 	ret = backend_aws_start(&r, repo, commit, &cfg, &s.o, &cmd_interrupted);
@@ -382,6 +383,7 @@ int cmd_run(int argc, const char **argv)
 		OPT_STRING(0, "output", &c.output, "format",
 			   "text, run-id, instance-id or json (train.output)"),
 		OPT_BOOL(0, "keep", &c.keep, "keep the instance up after the run (train.keep)"),
+		OPT_BOOL(0, "smoke", &c.smoke, "record the run as a smoke run (the pre-push hook's)"),
 		OPT_STRING(0, "max-runtime", &c.max_runtime, "duration",
 			   "the instance shuts down after this (train.maxRuntime, 8h)"),
 		OPT_STRING(0, "ready-timeout", &c.ready_timeout, "duration",

@@ -32,6 +32,11 @@ static const struct subcommand subcommands[] = {
 	{ "logs", cmd_logs, "print (or follow) the log of a run" },
 	{ "stop", cmd_stop, "terminate runs and record them as stopped" },
 	{ "gc", cmd_gc, "remove what git-train left behind in AWS" },
+	{ "init", cmd_init, "set up this repository for git-train (notes, remote)" },
+	{ "notes", cmd_notes, "push or pull the run history to or from a remote" },
+	{ "compare", cmd_compare, "compare the runs of two commits side by side" },
+	{ "smoke", cmd_smoke, "smoke-train commits, as the pre-push hook does" },
+	{ "hooks", cmd_hooks, "install git-train's git hooks" },
 };
 
 static const char usage_text[] =

@@ -13,6 +13,7 @@
 #include "notes.h"
 #include "s3-objects.h"
 #include "s3.h"
+#include "shell-quote.h"
 #include "upload.h"
 
 void remote_run_release(struct remote_run *r)
@@ -27,6 +28,7 @@ void remote_run_release(struct remote_run *r)
 	free(r->region);
 	free(r->bucket);
 	free(r->run_prefix);
+	free(r->args);
 	memset(r, 0, sizeof(*r));
 	r->price = -1;
 }
@@ -162,6 +164,8 @@ static cJSON *run_json(const struct remote_run *r, const char *const *args, int 
 	a = cJSON_AddArrayToObject(o, "args");
 	for (i = 0; i < nr_args; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(args[i]));
+	if (r->smoke)
+		cJSON_AddTrueToObject(o, "smoke");
 	return o;
 }
 
@@ -210,6 +214,26 @@ static int get_json(cJSON **out, struct aws_client *c, const char *bucket,
 	return r;
 }
 
+/* run.json's args array as shell words; NULL when there are none. */
+static char *args_words(const cJSON *a)
+{
+	struct buf b = BUF_INIT;
+	const cJSON *v;
+
+	cJSON_ArrayForEach(v, a) {
+		if (!cJSON_IsString(v))
+			continue;
+		if (b.len)
+			buf_putc(&b, ' ');
+		shell_quote(&b, v->valuestring, strlen(v->valuestring));
+	}
+	if (!b.len) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b);
+}
+
 int remote_run_load(struct remote_run *out, struct aws_client *c, const char *bucket,
 		    const char *run_prefix)
 {
@@ -234,6 +258,8 @@ int remote_run_load(struct remote_run *out, struct aws_client *c, const char *bu
 		out->launched = 0;
 	out->bucket = xstrdup(bucket);
 	out->run_prefix = xstrdup(run_prefix);
+	out->args = args_words(cJSON_GetObjectItemCaseSensitive(o, "args"));
+	out->smoke = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "smoke"));
 	cJSON_Delete(o);
 	if (!out->run_id || !out->commit) {
 		remote_run_release(out);
@@ -279,6 +305,10 @@ void remote_run_describe(struct run_record *out, const struct remote_run *r, tim
 	buf_putc(&b, '/');
 	buf_puts(&b, key);
 	run_record_add_extra(out, "outputs", buf_cstr(&b));
+	if (r->args)
+		run_record_add_extra(out, "args", r->args);
+	if (r->smoke)
+		run_record_add_extra(out, "smoke", "1");
 	free(key);
 	buf_release(&b);
 }

@@ -47,6 +47,8 @@ struct remote_run {
 	time_t launched;
 	char *bucket;
 	char *run_prefix; /* <prefix>/<repo>/<sha>/runs/<run-id>/ */
+	char *args;	/* the script's arguments as shell words; NULL when none */
+	int smoke;	/* a smoke run (the pre-push hook's) */
 };
 
 void remote_run_release(struct remote_run *r);
@@ -83,8 +85,8 @@ int remote_run_record(git_repository *repo, const struct run_record *rec, const 
 
 /*
  * The fields every note of r has, whatever its status: id, backend, start
- * (r->launched when start is 0), duration, parent, log and the extra fields
- * listed at remote_run_result(). Status, exit code and metrics are the
+ * (r->launched when start is 0), duration, parent, log, the extra fields
+ * listed at remote_run_result(), and args and smoke (run_record_describe_args). Status, exit code and metrics are the
  * caller's.
  */
 void remote_run_describe(struct run_record *out, const struct remote_run *r, time_t start,

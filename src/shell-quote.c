@@ -75,11 +75,27 @@ static void quote_bytes(struct buf *out, const unsigned char *s, size_t len)
 	buf_puts(out, "')\"");
 }
 
+/* Words that mean themselves to every shell stay bare, as shlex.quote leaves them. */
+static int is_bare(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!s[i] || !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				     "0123456789@%+=:,./_-", s[i]))
+			return 0;
+	return len > 0;
+}
+
 void shell_quote(struct buf *out, const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, before = out->len;
 
+	if (is_bare(s, len)) {
+		buf_add(out, s, len);
+		return;
+	}
 	while (i < len) {
 		size_t start = i, n;
 

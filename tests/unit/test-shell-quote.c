@@ -151,7 +151,9 @@ static void test_forms(void **state)
 {
 	(void)state;
 	assert_quoted("", "''");
-	assert_quoted("abc", "'abc'");
+	assert_quoted("abc", "abc");
+	assert_quoted("--lr=0.05", "--lr=0.05");
+	assert_quoted("a*", "'a*'");
 	assert_quoted("it's", "'it'\\''s'");
 	assert_quoted("a b\nc", "'a b\nc'");
 	assert_quoted("\xc3\xa9", "'\xc3\xa9'");
