@@ -14,7 +14,7 @@
  * then user.name/user.email; a fixed identity rather than failing a finished
  * run because the machine has no git identity.
  */
-static int notes_signature(git_signature **out, git_repository *repo)
+int notes_signature(git_signature **out, git_repository *repo)
 {
 	const char *name = getenv("GIT_COMMITTER_NAME");
 	const char *email = getenv("GIT_COMMITTER_EMAIL");
@@ -73,15 +73,15 @@ static int new_note_text(struct buf *out, git_repository *repo, git_commit *tip,
 
 /*
  * One compare-and-swap attempt: GIT_EMODIFIED, GIT_ELOCKED or GIT_EEXISTS
- * when another writer got there first, another negative code on error.
+ * when another writer got there first, 1 when fn left the ref alone,
+ * another negative code on error.
  */
-static int try_append(git_repository *repo, const git_oid *commit, const char *line,
+static int try_update(git_repository *repo, notes_update_fn fn, void *payload,
 		      const git_signature *sig, const char *reflog)
 {
-	git_oid old, new_tip, blob;
+	git_oid old, new_tip;
 	git_commit *tip = NULL;
 	git_reference *ref = NULL;
-	struct buf text = BUF_INIT;
 	int have_tip, r;
 
 	have_tip = read_tip(&old, repo);
@@ -92,14 +92,9 @@ static int try_append(git_repository *repo, const git_oid *commit, const char *l
 		err_git("%s does not point at a commit", NOTES_REF);
 		goto out;
 	}
-	r = new_note_text(&text, repo, tip, commit, line);
-	if (r < 0)
+	r = fn(&new_tip, repo, tip, sig, payload);
+	if (r)
 		goto out;
-	r = git_note_commit_create(&new_tip, &blob, repo, tip, sig, sig, commit, text.ptr, 1);
-	if (r < 0) {
-		err_git("cannot write the notes commit");
-		goto out;
-	}
 	if (have_tip)
 		r = git_reference_create_matching(&ref, repo, NOTES_REF, &new_tip, 1, &old, reflog);
 	else
@@ -109,7 +104,6 @@ static int try_append(git_repository *repo, const git_oid *commit, const char *l
 out:
 	git_reference_free(ref);
 	git_commit_free(tip);
-	buf_release(&text);
 	return r;
 }
 
@@ -127,22 +121,17 @@ static void backoff(unsigned cap_ms)
 	nanosleep(&ts, NULL);
 }
 
-int notes_append(git_repository *repo, const git_oid *commit, const char *line)
+int notes_update(git_repository *repo, notes_update_fn fn, void *payload, const char *reflog)
 {
 	double deadline = now_monotonic() + NOTES_RETRY_SECONDS;
 	git_signature *sig = NULL;
 	unsigned cap = 4;
-	char *reflog = NULL;
-	const char *sp = strchr(line, ' ');
 	int r;
 
-	if (strchr(line, '\n'))
-		return err_set("a note line cannot hold a newline");
 	if (notes_signature(&sig, repo))
 		return -1;
-	reflog = xstrfmt("git-train: run %.*s", sp ? (int)(sp - line) : (int)strlen(line), line);
 	for (;;) {
-		r = try_append(repo, commit, line, sig, reflog);
+		r = try_update(repo, fn, payload, sig, reflog);
 		if (r != GIT_EMODIFIED && r != GIT_ELOCKED && r != GIT_EEXISTS)
 			break;
 		if (now_monotonic() > deadline) {
@@ -154,9 +143,42 @@ int notes_append(git_repository *repo, const git_oid *commit, const char *line)
 		if (cap < 200)
 			cap *= 2;
 	}
-	free(reflog);
 	git_signature_free(sig);
-	return r < 0 ? -1 : 0;
+	return r < 0 ? -1 : r;
+}
+
+struct append {
+	const git_oid *commit;
+	const char *line;
+};
+
+static int append_line(git_oid *out, git_repository *repo, git_commit *tip,
+		       const git_signature *sig, void *payload)
+{
+	struct append *a = payload;
+	struct buf text = BUF_INIT;
+	git_oid blob;
+	int r = new_note_text(&text, repo, tip, a->commit, a->line);
+
+	if (!r && git_note_commit_create(out, &blob, repo, tip, sig, sig, a->commit, text.ptr, 1) < 0)
+		r = err_git("cannot write the notes commit");
+	buf_release(&text);
+	return r;
+}
+
+int notes_append(git_repository *repo, const git_oid *commit, const char *line)
+{
+	struct append a = { commit, line };
+	const char *sp = strchr(line, ' ');
+	char *reflog;
+	int r;
+
+	if (strchr(line, '\n'))
+		return err_set("a note line cannot hold a newline");
+	reflog = xstrfmt("git-train: run %.*s", sp ? (int)(sp - line) : (int)strlen(line), line);
+	r = notes_update(repo, append_line, &a, reflog);
+	free(reflog);
+	return r;
 }
 
 int notes_read(char **out, git_repository *repo, const git_oid *commit)
@@ -174,38 +196,52 @@ int notes_read(char **out, git_repository *repo, const git_oid *commit)
 	return 0;
 }
 
-static int collect_note(const git_oid *blob, const git_oid *commit, void *payload)
-{
-	struct notes_index *idx = payload;
-
-	idx->entries = xrealloc(idx->entries, (idx->nr + 1) * sizeof(*idx->entries));
-	git_oid_cpy(&idx->entries[idx->nr].commit, commit);
-	git_oid_cpy(&idx->entries[idx->nr].blob, blob);
-	idx->nr++;
-	return 0;
-}
-
 static int entry_cmp(const void *a, const void *b)
 {
 	return git_oid_cmp(&((const struct notes_entry *)a)->commit,
 			   &((const struct notes_entry *)b)->commit);
 }
 
-int notes_index_load(struct notes_index *out, git_repository *repo)
+int notes_index_load_commit(struct notes_index *out, git_commit *notes)
 {
+	git_note_iterator *it = NULL;
+	git_oid blob, commit;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	r = git_note_foreach(repo, NOTES_REF, collect_note, out);
-	if (r == GIT_ENOTFOUND)
-		return 0;
-	if (r < 0) {
+	if (git_note_commit_iterator_new(&it, notes) < 0)
+		return err_git("cannot read the notes commit %s", git_oid_tostr_s(git_commit_id(notes)));
+	while ((r = git_note_next(&blob, &commit, it)) == 0) {
+		out->entries = xrealloc(out->entries, (out->nr + 1) * sizeof(*out->entries));
+		git_oid_cpy(&out->entries[out->nr].commit, &commit);
+		git_oid_cpy(&out->entries[out->nr].blob, &blob);
+		out->nr++;
+	}
+	git_note_iterator_free(it);
+	if (r != GIT_ITEROVER) {
 		notes_index_release(out);
-		return err_git("cannot read %s", NOTES_REF);
+		return err_git("cannot read the notes commit %s", git_oid_tostr_s(git_commit_id(notes)));
 	}
 	if (out->nr)
 		qsort(out->entries, out->nr, sizeof(*out->entries), entry_cmp);
 	return 0;
+}
+
+int notes_index_load(struct notes_index *out, git_repository *repo)
+{
+	git_commit *tip = NULL;
+	git_oid id;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = read_tip(&id, repo);
+	if (r)
+		return r < 0 ? -1 : 0;
+	if (git_commit_lookup(&tip, repo, &id) < 0)
+		return err_git("%s does not point at a commit", NOTES_REF);
+	r = notes_index_load_commit(out, tip);
+	git_commit_free(tip);
+	return r;
 }
 
 int notes_index_read(char **out, git_repository *repo, const struct notes_index *idx,

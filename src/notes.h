@@ -15,6 +15,24 @@
 /* Appends line (no newline) to the note on commit. 0, or -1 with err_set. */
 int notes_append(git_repository *repo, const git_oid *commit, const char *line);
 
+/*
+ * Builds the next notes commit: gets the current tip (NULL when there are no
+ * notes yet) and returns 0 with *out the new tip, 1 to leave the ref alone,
+ * -1 with err_set. It may be called again when another writer got there first.
+ */
+typedef int (*notes_update_fn)(git_oid *out, git_repository *repo, git_commit *tip,
+			       const git_signature *sig, void *payload);
+
+/*
+ * Moves refs/notes/train to what fn builds on its tip, compare-and-swap,
+ * retrying while other writers get there first. 0 moved, 1 fn left it alone,
+ * -1 with err_set.
+ */
+int notes_update(git_repository *repo, notes_update_fn fn, void *payload, const char *reflog);
+
+/* Who writes notes commits: the committer from the environment, user.*, else "git-train". */
+int notes_signature(git_signature **out, git_repository *repo);
+
 /* The whole note on commit: 0 with *out (caller frees), 1 when there is none, -1 on error. */
 int notes_read(char **out, git_repository *repo, const git_oid *commit);
 
@@ -34,6 +52,8 @@ struct notes_index {
 
 /* 0 (an empty index when there are no notes yet), or -1 with err_set. */
 int notes_index_load(struct notes_index *out, git_repository *repo);
+/* The notes of one notes commit (any notes ref's tip). 0, or -1 with err_set. */
+int notes_index_load_commit(struct notes_index *out, git_commit *notes);
 /* Like notes_read(), looking the commit up in the index. */
 int notes_index_read(char **out, git_repository *repo, const struct notes_index *idx,
 		     const git_oid *commit);

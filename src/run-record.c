@@ -140,12 +140,17 @@ static char *decode(const char *s, size_t len)
 }
 
 /* The shortest of %.15g and %.17g that reads back as the same double. */
-static void put_number(struct buf *out, double v)
+void run_record_put_number(struct buf *out, double v)
 {
 	char tmp[64];
+	int precision;
 
-	snprintf(tmp, sizeof(tmp), "%.15g", v);
-	if (v == v && strtod(tmp, NULL) != v)
+	for (precision = 15; precision < 17; precision++) {
+		snprintf(tmp, sizeof(tmp), "%.*g", precision, v);
+		if (v != v || strtod(tmp, NULL) == v)
+			break;
+	}
+	if (precision == 17)
 		snprintf(tmp, sizeof(tmp), "%.17g", v);
 	buf_puts(out, tmp);
 }
@@ -202,7 +207,7 @@ void run_record_format(struct buf *out, const struct run_record *r)
 		buf_puts(out, " metric.");
 		put_encoded(out, r->metrics[i].name);
 		buf_putc(out, '=');
-		put_number(out, r->metrics[i].value);
+		run_record_put_number(out, r->metrics[i].value);
 	}
 	put_field(out, "log", r->log);
 	for (i = 0; i < r->nr_extra; i++)

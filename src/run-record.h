@@ -49,6 +49,9 @@ void run_record_add_extra(struct run_record *r, const char *key, const char *val
 /* The value of an extra field; borrowed, NULL if absent. */
 const char *run_record_extra(const struct run_record *r, const char *key);
 
+/* A number as the notes write it: the shortest form (up to 17 digits) that reads back the same. */
+void run_record_put_number(struct buf *out, double v);
+
 /* Appends the one-line form (no newline) to out. */
 void run_record_format(struct buf *out, const struct run_record *r);
 

@@ -123,3 +123,61 @@ void shell_quote_argv(struct buf *out, const char *const *argv, int argc)
 		shell_quote(out, argv[i], strlen(argv[i]));
 	}
 }
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n';
+}
+
+/* One word starting at *s (not a blank); *s ends past it. 0, or -1 with err_set. */
+static int split_word(struct buf *word, const char **s, const char *all)
+{
+	const char *p = *s;
+	char quote = 0;
+
+	for (; *p && (quote || !is_blank(*p)); p++) {
+		if (quote == '\'') {
+			if (*p == '\'')
+				quote = 0;
+			else
+				buf_putc(word, *p);
+		} else if (*p == '\\' && (!quote || (p[1] && strchr("$`\"\\\n", p[1])))) {
+			if (!p[1])
+				return err_set("'%s' ends with a backslash", all);
+			p++;
+			if (*p != '\n') /* backslash-newline joins lines */
+				buf_putc(word, *p);
+		} else if (quote == '"' && *p == '"') {
+			quote = 0;
+		} else if (!quote && (*p == '\'' || *p == '"')) {
+			quote = *p;
+		} else {
+			buf_putc(word, *p);
+		}
+	}
+	*s = p;
+	if (quote)
+		return err_set("unterminated %s quote in '%s'", quote == '"' ? "double" : "single",
+			       all);
+	return 0;
+}
+
+int shell_split(struct strvec *out, const char *s)
+{
+	const char *p = s;
+
+	for (;;) {
+		struct buf word = BUF_INIT;
+
+		while (is_blank(*p) || (p[0] == '\\' && p[1] == '\n'))
+			p += is_blank(*p) ? 1 : 2;
+		if (!*p)
+			return 0;
+		if (split_word(&word, &p, s)) {
+			buf_release(&word);
+			return -1;
+		}
+		strvec_push(out, buf_cstr(&word));
+		buf_release(&word);
+	}
+}

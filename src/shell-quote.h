@@ -13,11 +13,23 @@
 
 #include <stddef.h>
 
+#include "strvec.h"
 #include "util.h"
 
 /* Appends s (len bytes) as one shell word. */
 void shell_quote(struct buf *out, const char *s, size_t len);
 /* Appends each argument as a word, separated by spaces. */
 void shell_quote_argv(struct buf *out, const char *const *argv, int argc);
+
+/*
+ * The other direction, for a config value such as `--epochs 1 --name 'a b'`:
+ * splits s into words at unquoted blanks (space, tab, newline), honouring
+ * single quotes, double quotes (where a backslash escapes only $ ` " \ and
+ * newline) and backslashes, as a POSIX shell would, but never expands
+ * anything: $, `, ~, * and friends stay as they are. Appends the words to
+ * out. 0, or -1 with err_set for an unterminated quote or a trailing
+ * backslash (out then holds the words before it).
+ */
+int shell_split(struct strvec *out, const char *s);
 
 #endif

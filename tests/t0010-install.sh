@@ -10,7 +10,9 @@ test_expect_success 'make install into a prefix' '
 		{ cat install.out; false; } &&
 	test -x "$prefix/bin/git-train" &&
 	test_path_is_file "$prefix/share/man/man1/git-train.1" &&
-	test_path_is_file "$prefix/share/git-train/hooks/README"
+	test_path_is_file "$prefix/share/git-train/hooks/README" &&
+	test_path_is_file "$prefix/share/git-train/hooks/pre-push" &&
+	test_path_is_file "$prefix/share/bash-completion/completions/git-train"
 '
 
 test_expect_success 'the installed git-train is a git subcommand' '
@@ -45,7 +47,8 @@ test_expect_success 'the manual documents every train.* key the code reads' '
 test_expect_success 'make uninstall removes it all' '
 	make -C "$GIT_TRAIN_BUILD_DIR" uninstall prefix="$prefix" >/dev/null 2>&1 &&
 	! test -e "$prefix/bin/git-train" &&
-	! test -e "$prefix/share/man/man1/git-train.1"
+	! test -e "$prefix/share/man/man1/git-train.1" &&
+	! test -e "$prefix/share/bash-completion/completions/git-train"
 '
 
 test_done

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "shell-quote.h"
+#include "strvec.h"
 #include "util.h"
 
 struct word {
@@ -254,6 +255,137 @@ static void test_each_word_is_one_word(void **state)
 	}
 }
 
+/* Words joined with '|' for comparing; "" when there are none. */
+static char *split_joined(const char *s, int *ret)
+{
+	struct strvec sv = STRVEC_INIT;
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	*ret = shell_split(&sv, s);
+	for (i = 0; i < sv.nr; i++)
+		buf_printf(&b, "%s%s", i ? "|" : "", sv.v[i]);
+	strvec_clear(&sv);
+	return buf_detach(&b);
+}
+
+static void assert_split(const char *s, const char *want)
+{
+	int ret;
+	char *got = split_joined(s, &ret);
+
+	assert_int_equal(ret, 0);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_split_forms(void **state)
+{
+	(void)state;
+	assert_split("", "");
+	assert_split("   \t\n ", "");
+	assert_split("--epochs 1 --max-steps 20", "--epochs|1|--max-steps|20");
+	assert_split("  lead  and\ttrail \n", "lead|and|trail");
+	assert_split("--name 'a b'", "--name|a b");
+	assert_split("--name \"a b\"", "--name|a b");
+	assert_split("a\\ b c", "a b|c");
+	assert_split("''", "");
+	assert_split("x '' y", "x||y");
+	assert_split("\"\"", "");
+	assert_split("it\\'s", "it's");
+	assert_split("'it'\\''s'", "it's");
+	assert_split("\"say \\\"hi\\\"\"", "say \"hi\"");
+	assert_split("\"a\\b\"", "a\\b");
+	assert_split("'a\\b'", "a\\b");
+	assert_split("\"\\$HOME \\\\\"", "$HOME \\");
+	assert_split("a'b'\"c\"d", "abcd");
+	assert_split("a \\\n b", "a|b");
+	assert_split("a\\\nb", "ab");
+	assert_split("'line\none'", "line\none");
+}
+
+/* Nothing is expanded: the words are the characters written. */
+static void test_split_never_expands(void **state)
+{
+	(void)state;
+	assert_split("$HOME ${x:-y} `id` $(id) * ~ ?", "$HOME|${x:-y}|`id`|$(id)|*|~|?");
+	assert_split("\"$HOME\" \"`id`\"", "$HOME|`id`");
+	assert_split("a;b && c > e", "a;b|&&|c|>|e");
+}
+
+static void test_split_errors(void **state)
+{
+	static const char *const bad[] = { "'open", "a \"open", "\"a\\\"", "trailing\\" };
+	size_t i;
+	int ret;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *got = split_joined(bad[i], &ret);
+
+		assert_int_equal(ret, -1);
+		assert_non_null(strstr(err_msg(), bad[i]));
+		err_clear();
+		free(got);
+	}
+}
+
+/* What shell_quote writes, shell_split reads back (words it need not printf). */
+static void test_split_round_trip(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(nasty); i++) {
+		struct buf q = BUF_INIT;
+		struct strvec sv = STRVEC_INIT;
+
+		if (strlen(nasty[i].s) != nasty[i].len ||
+		    !valid_utf8((const unsigned char *)nasty[i].s, nasty[i].len))
+			continue;
+		shell_quote(&q, nasty[i].s, nasty[i].len);
+		buf_puts(&q, " next");
+		assert_int_equal(shell_split(&sv, buf_cstr(&q)), 0);
+		assert_int_equal(sv.nr, 2);
+		assert_string_equal(sv.v[0], nasty[i].s);
+		assert_string_equal(sv.v[1], "next");
+		strvec_clear(&sv);
+		buf_release(&q);
+	}
+}
+
+/* Without anything to expand, /bin/sh splits the same way. */
+static void test_split_like_sh(void **state)
+{
+	static const char *const inputs[] = {
+		"--epochs 1 --name 'a b'",
+		"a\\ b \"c d\" 'e f' g\\\\h",
+		"\"x\\\"y\" 'q'\\''r' \"\\a\\b\"",
+		"x '' \"\" y",
+		"a \\\n b\\\nc",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(inputs); i++) {
+		struct buf cmd = BUF_INIT, got = BUF_INIT, want = BUF_INIT;
+		struct strvec sv = STRVEC_INIT;
+		size_t k;
+
+		buf_printf(&cmd, "set -- %s\nprintf '%%s\\0' \"$@\"", inputs[i]);
+		assert_int_equal(run_shell(&got, "/bin/sh", "C", buf_cstr(&cmd)), 0);
+		assert_int_equal(shell_split(&sv, inputs[i]), 0);
+		for (k = 0; k < sv.nr; k++)
+			buf_add(&want, sv.v[k], strlen(sv.v[k]) + 1);
+		if (got.len != want.len || memcmp(got.ptr, want.ptr, want.len))
+			fail_msg("/bin/sh splits \"%s\" differently", inputs[i]);
+		strvec_clear(&sv);
+		buf_release(&cmd);
+		buf_release(&got);
+		buf_release(&want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +394,11 @@ int main(void)
 		cmocka_unit_test(test_always_valid_utf8),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_each_word_is_one_word),
+		cmocka_unit_test(test_split_forms),
+		cmocka_unit_test(test_split_never_expands),
+		cmocka_unit_test(test_split_errors),
+		cmocka_unit_test(test_split_round_trip),
+		cmocka_unit_test(test_split_like_sh),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
