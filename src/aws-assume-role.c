@@ -147,28 +147,19 @@ out:
 /* Writes a temporary file, then renames it: readers never see half a file. */
 static void cache_write(const struct role_call *rc, cJSON *doc)
 {
-	char *dir = cache_dir(), *tmp = NULL, *text = NULL;
-	int fd, ok;
+	char *dir = cache_dir(), *text = NULL;
 
 	if (!rc->cache_path || !dir || mkdir_p(dir, 0700))
 		goto out;
-	tmp = xstrfmt("%s.%ld.tmp", rc->cache_path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		goto out;
 	text = cJSON_PrintUnformatted(doc);
-	ok = text && !write_all(fd, text, strlen(text));
-	if (close(fd))
-		ok = 0;
-	if (!ok || rename(tmp, rc->cache_path))
-		unlink(tmp);
+	if (text)
+		write_file_atomic(rc->cache_path, text, strlen(text), 0600);
 out:
-	err_clear();
+	err_clear(); /* the cache only saves requests */
 	if (text) {
 		OPENSSL_cleanse(text, strlen(text));
 		free(text);
 	}
-	free(tmp);
 	free(dir);
 }
 

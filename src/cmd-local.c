@@ -131,31 +131,19 @@ static cJSON *result_json(const struct run_record *rec, git_commit *commit,
 	return root;
 }
 
-/* Written to a temporary file and renamed: a reader never sees half of it. */
 static int write_result(const char *run_dir, cJSON *json)
 {
 	char *path = xstrfmt("%s/result.json", run_dir);
-	char *tmp = xstrfmt("%s/result.json.tmp", run_dir);
 	char *text = cJSON_Print(json);
-	int fd, ret = -1;
+	struct buf b = BUF_INIT;
+	int ret;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0 || write_all(fd, text, strlen(text)) || write_all(fd, "\n", 1) || close(fd)) {
-		err_set("cannot write '%s': %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	if (rename(tmp, path)) {
-		err_set("cannot write '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	ret = 0;
-out:
+	buf_puts(&b, text ? text : "");
+	buf_putc(&b, '\n');
+	ret = write_file_atomic(path, b.ptr, b.len, 0666);
+	buf_release(&b);
 	free(text);
 	free(path);
-	free(tmp);
 	return ret;
 }
 

@@ -152,10 +152,8 @@ out:
 
 void doctor_cache_store(const struct doctor_report *r, const char *key)
 {
-	char *path = cache_path(doctor_report_ok(r)), *tmp = NULL, *text = NULL;
+	char *path = cache_path(doctor_report_ok(r)), *text = NULL;
 	cJSON *doc = NULL;
-	FILE *fp;
-	int ok;
 
 	if (!path)
 		goto out;
@@ -168,19 +166,10 @@ void doctor_cache_store(const struct doctor_report *r, const char *key)
 	cJSON_AddNumberToObject(doc, "time", (double)time(NULL));
 	cJSON_AddItemToObject(doc, "checks", doctor_report_json(r));
 	text = cJSON_Print(doc);
-	tmp = xstrfmt("%s.%ld.tmp", path, (long)getpid());
-	/* written whole, then renamed: a reader never sees half a file */
-	fp = fopen(tmp, "w");
-	if (!fp)
-		goto out;
-	ok = fputs(text, fp) >= 0;
-	if (fclose(fp))
-		ok = 0;
-	if (!ok || rename(tmp, path))
-		unlink(tmp);
+	if (text && write_file_atomic(path, text, strlen(text), 0666))
+		err_clear(); /* the cache only saves requests */
 out:
 	cJSON_Delete(doc);
 	free(text);
-	free(tmp);
 	free(path);
 }

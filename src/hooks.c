@@ -99,27 +99,9 @@ static int exists(const char *path)
 /* Written beside it and renamed: git never runs half a hook. */
 static int write_hook(const char *path)
 {
-	char *tmp = xstrfmt("%s.git-train.tmp", path);
-	int fd, ret = -1;
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-	if (fd < 0 || write_all(fd, hook_pre_push, strlen(hook_pre_push)) || fchmod(fd, 0755) ||
-	    close(fd)) {
-		err_set("cannot write '%s': %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	if (rename(tmp, path)) {
-		err_set("cannot install '%s': %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	ret = 0;
-out:
-	free(tmp);
-	return ret;
+	if (write_file_atomic(path, hook_pre_push, strlen(hook_pre_push), 0755))
+		return err_set("cannot install '%s': %s", path, err_msg());
+	return 0;
 }
 
 static int refuse_foreign(const char *path)

@@ -242,23 +242,6 @@ static void cache_prune(cJSON *doc, time_t now)
 	}
 }
 
-static int write_atomically(const char *path, const char *data)
-{
-	char *tmp = xstrfmt("%s.XXXXXX", path);
-	int fd = mkstemp(tmp), ret = -1;
-
-	if (fd < 0)
-		goto out;
-	if (write_all(fd, data, strlen(data)) || close(fd) || rename(tmp, path)) {
-		unlink(tmp);
-		goto out;
-	}
-	ret = 0;
-out:
-	free(tmp);
-	return ret;
-}
-
 void pricing_cache_put(const char *git_dir, const char *region, const char *type,
 		       const struct price_quote *q, time_t now)
 {
@@ -279,7 +262,7 @@ void pricing_cache_put(const char *git_dir, const char *region, const char *type
 		set_price(entry, "on_demand", q->on_demand, NULL, now);
 	cache_prune(doc, now);
 	json = cJSON_Print(doc);
-	if (mkdir_p(dir, 0777) || !json || write_atomically(path, json))
+	if (mkdir_p(dir, 0777) || !json || write_file_atomic(path, json, strlen(json), 0666))
 		err_clear(); /* the cache only saves requests */
 	free(json);
 	cJSON_Delete(doc);

@@ -334,6 +334,33 @@ int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+int write_file_atomic(const char *path, const void *data, size_t len, int mode)
+{
+	char *tmp = xstrfmt("%s.%ld.tmp", path, (long)getpid());
+	int fd, ret = -1;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0) {
+		err_set("cannot write '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (write_all(fd, data, len)) {
+		err_set("cannot write '%s': %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	if (close(fd) || rename(tmp, path)) {
+		err_set("cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(tmp);
+	return ret;
+}
+
 int read_file(struct buf *out, const char *path)
 {
 	char tmp[65536];

@@ -77,6 +77,12 @@ int ends_with(const char *s, const char *suffix);
 
 /* Writes all of data to fd, retrying on EINTR and short writes. 0 or -1 (errno set). */
 int write_all(int fd, const void *data, size_t len);
+/*
+ * Replaces path with data (mode before the umask): written whole to a
+ * temporary file beside it, then renamed, so a reader never sees half a file.
+ * 0, or -1 with err_set (the temporary file is gone).
+ */
+int write_file_atomic(const char *path, const void *data, size_t len, int mode);
 /* Reads a whole file into out. 0, or -1 with err_set. */
 int read_file(struct buf *out, const char *path);
 /* mkdir -p. 0, or -1 with err_set. */

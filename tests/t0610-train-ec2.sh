@@ -119,24 +119,7 @@ wait_for_result() {
 }
 
 test_expect_success EC2 'setup: a bucket, an instance profile with SSM and bucket access' '
-	cat >trust.json <<-\EOF &&
-	{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-	 "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-	EOF
-	cat >bucket-policy.json <<-\EOF &&
-	{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-	 "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::train-bucket/git-train/*"}]}
-	EOF
-	aws_call s3 --method PUT --path /train-bucket &&
-	aws_call iam CreateRole RoleName=train-role \
-		"AssumeRolePolicyDocument=$(cat trust.json)" >setup.out &&
-	aws_call iam CreateInstanceProfile InstanceProfileName=train-profile >>setup.out &&
-	aws_call iam AddRoleToInstanceProfile InstanceProfileName=train-profile \
-		RoleName=train-role >>setup.out &&
-	aws_call iam AttachRolePolicy RoleName=train-role \
-		PolicyArn=arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore >>setup.out &&
-	aws_call iam PutRolePolicy RoleName=train-role PolicyName=bucket \
-		"PolicyDocument=$(cat bucket-policy.json)" >>setup.out &&
+	test_setup_train_account train-bucket train-role train-profile &&
 	git config train.bucket train-bucket &&
 	git config train.instanceProfile train-profile &&
 	test_make_train_repo &&

@@ -288,23 +288,7 @@ GIT_TRAIN_RETRY_BASE_MS=1
 export GIT_TRAIN_RETRY_BASE_MS
 
 test_expect_success EC2 'train.smoke.backend=t3.micro: the smoke run goes to EC2, and counts once' '
-	cat >trust.json <<-\EOF &&
-	{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-	 "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-	EOF
-	cat >bucket-policy.json <<-\EOF &&
-	{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-	 "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::train-bucket/git-train/*"}]}
-	EOF
-	moto() { AWS_ENDPOINT_URL=$MOTO_URL git train aws-call "$@" >>setup.out; } &&
-	moto s3 --method PUT --path /train-bucket &&
-	moto iam CreateRole RoleName=train-role "AssumeRolePolicyDocument=$(cat trust.json)" &&
-	moto iam CreateInstanceProfile InstanceProfileName=train-profile &&
-	moto iam AddRoleToInstanceProfile InstanceProfileName=train-profile RoleName=train-role &&
-	moto iam AttachRolePolicy RoleName=train-role \
-		PolicyArn=arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore &&
-	moto iam PutRolePolicy RoleName=train-role PolicyName=bucket \
-		"PolicyDocument=$(cat bucket-policy.json)" &&
+	test_setup_train_account train-bucket train-role train-profile &&
 	git init -q ec2 &&
 	git init -q --bare ec2-remote.git &&
 	(

@@ -27,17 +27,7 @@ test_expect_success PYTHON 'set up the example repository' '
 # What README.md assumes was done once (docs/ec2-runs.md shows how): a
 # bucket, and an instance profile whose role can use SSM and the bucket.
 test_expect_success EC2 'set up the account the README uses' '
-	aws_call() { AWS_ENDPOINT_URL=$MOTO_URL git train aws-call "$@"; } &&
-	aws_call s3 --method PUT --path /my-train-bucket &&
-	aws_call iam CreateRole RoleName=git-train-instance \
-		"AssumeRolePolicyDocument={\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"Service\": \"ec2.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]}" >setup.out &&
-	aws_call iam CreateInstanceProfile InstanceProfileName=git-train-instance >>setup.out &&
-	aws_call iam AddRoleToInstanceProfile InstanceProfileName=git-train-instance \
-		RoleName=git-train-instance >>setup.out &&
-	aws_call iam AttachRolePolicy RoleName=git-train-instance \
-		PolicyArn=arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore >>setup.out &&
-	aws_call iam PutRolePolicy RoleName=git-train-instance PolicyName=git-train-bucket \
-		"PolicyDocument={\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"s3:GetObject\", \"s3:PutObject\"], \"Resource\": \"arn:aws:s3:::my-train-bucket/git-train/*\"}]}" >>setup.out
+	test_setup_train_account my-train-bucket git-train-instance git-train-instance
 '
 
 # The quick start's two commands: the demo runs for real (reusing the build

@@ -288,6 +288,29 @@ test_aws() {
 	aws --endpoint-url "$MOTO_URL" "$@"
 }
 
+# test_setup_train_account <bucket> <role> <profile>: what a user sets up once
+# (docs/ec2-runs.md shows how), straight in moto: the bucket, and an instance
+# profile whose role EC2 may assume, with SSM (AmazonSSMManagedInstanceCore;
+# start moto with MOTO_IAM_LOAD_MANAGED_POLICIES=true) and the bucket's
+# git-train/ prefix. Responses go to setup.out.
+test_setup_train_account() {
+	_trust='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'
+	_access="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"s3:GetObject\", \"s3:PutObject\"], \"Resource\": \"arn:aws:s3:::$1/git-train/*\"}]}"
+	{
+		AWS_ENDPOINT_URL=$MOTO_URL git train aws-call s3 --method PUT --path "/$1" &&
+		AWS_ENDPOINT_URL=$MOTO_URL git train aws-call iam CreateRole RoleName="$2" \
+			"AssumeRolePolicyDocument=$_trust" &&
+		AWS_ENDPOINT_URL=$MOTO_URL git train aws-call iam CreateInstanceProfile \
+			InstanceProfileName="$3" &&
+		AWS_ENDPOINT_URL=$MOTO_URL git train aws-call iam AddRoleToInstanceProfile \
+			InstanceProfileName="$3" RoleName="$2" &&
+		AWS_ENDPOINT_URL=$MOTO_URL git train aws-call iam AttachRolePolicy RoleName="$2" \
+			PolicyArn=arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore &&
+		AWS_ENDPOINT_URL=$MOTO_URL git train aws-call iam PutRolePolicy RoleName="$2" \
+			PolicyName=git-train-bucket "PolicyDocument=$_access"
+	} >>setup.out
+}
+
 # --- aws-fake: signature checks and injected faults in front of moto -------
 #
 # test_start_fake [--clock-offset N] [--rules JSON] starts tests/aws-fake.py
