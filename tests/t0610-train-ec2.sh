@@ -6,15 +6,7 @@
 # half-uploaded after a failure or a Ctrl-C at any stage.
 . "$(dirname "$0")/test-lib.sh"
 
-if test_have_prereq MOTO && test_have_prereq FAKE && test_have_prereq PYTHON; then
-	# moto knows AWS's managed policies (AmazonSSMManagedInstanceCore) only when asked
-	test_start_moto MOTO_IAM_LOAD_MANAGED_POLICIES=true || exit 1
-	test_start_fake || exit 1
-	test_set_prereq EC2
-fi
-# aws_send's own retries without the real waits
-GIT_TRAIN_RETRY_BASE_MS=1
-export GIT_TRAIN_RETRY_BASE_MS
+test_start_ec2
 
 capacity_everywhere='[{"fault": "error", "status": 500, "code": "InsufficientInstanceCapacity",
 	"message": "We currently do not have sufficient t3.micro capacity.", "service": "ec2",

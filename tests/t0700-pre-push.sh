@@ -279,13 +279,7 @@ test_expect_success 'hooks: usage errors' '
 
 # The smoke run on EC2: moto and the fake, which runs the runner in a sandbox
 # standing in for the instance (see t0610-train-ec2.sh).
-if test_have_prereq MOTO && test_have_prereq FAKE && test_have_prereq PYTHON; then
-	test_start_moto MOTO_IAM_LOAD_MANAGED_POLICIES=true || exit 1
-	test_start_fake || exit 1
-	test_set_prereq EC2
-fi
-GIT_TRAIN_RETRY_BASE_MS=1
-export GIT_TRAIN_RETRY_BASE_MS
+test_start_ec2
 
 test_expect_success EC2 'train.smoke.backend=t3.micro: the smoke run goes to EC2, and counts once' '
 	test_setup_train_account train-bucket train-role train-profile &&

@@ -5,15 +5,14 @@ test_description='every command in README.md and docs/ runs as written'
 # The EC2 commands (README.md, docs/ec2-runs.md) run against moto behind the fake, which runs the
 # instances' side in sandboxes; its `aws` commands reach them through a
 # wrapper that adds --endpoint-url, as older AWS CLIs ignore AWS_ENDPOINT_URL.
-if test_have_prereq MOTO && test_have_prereq FAKE && test_have_prereq PYTHON; then
-	test_start_moto MOTO_IAM_LOAD_MANAGED_POLICIES=true && test_start_fake || exit 1
+test_start_ec2
+if test_have_prereq EC2; then
 	mkdir -p "$TRASH_DIRECTORY/aws-bin"
 	cat >"$TRASH_DIRECTORY/aws-bin/aws" <<-EOF
 	#!/bin/sh
 	PATH='$PATH' exec aws --endpoint-url "\$AWS_ENDPOINT_URL" "\$@"
 	EOF
 	chmod +x "$TRASH_DIRECTORY/aws-bin/aws"
-	test_set_prereq EC2
 fi
 
 # A repository like the demo's: the example training script, committed.
@@ -76,6 +75,18 @@ test_expect_success PYTHON 'docs/local-runs.md shows a failed run and a stash ru
 	git -C doc-local-runs.md log --notes=train --all >all &&
 	grep "status=failed exit=2" all &&
 	grep "git-train snapshot" all
+'
+
+test_expect_success PYTHON 'docs/workflow.md: the broken push was refused, the fixed one smoke-trained once, runs travelled' '
+	grep "^push refused$" out-workflow.md &&
+	test "$(grep -c "^smoke .* passed in " out-workflow.md)" = 1 &&
+	test "$(grep -c "^smoke .* already passed " out-workflow.md)" = 2 &&
+	grep "^already up to date with origin$" out-workflow.md &&
+	git -C doc-workflow.md/project log --notes=train -1 HEAD~4 >runs &&
+	grep "args=--epochs%201 smoke=1" runs &&
+	grep "args=--epochs%203" runs &&
+	grep "args=--epochs%205" runs &&
+	grep "<- best  lr 0.8$" out-workflow.md
 '
 
 test_expect_success EC2 'docs/ec2-runs.md: the runs are in the notes, nothing is left running' '

@@ -288,6 +288,20 @@ test_aws() {
 	aws --endpoint-url "$MOTO_URL" "$@"
 }
 
+# test_start_ec2: what a script that trains on EC2 needs, when this machine
+# has it (moto, the fake, python3): moto knowing AWS's managed policies
+# (AmazonSSMManagedInstanceCore), the fake in front of it, and the EC2
+# prereq; retries without the real waits either way. Exits when a server
+# that should start does not.
+test_start_ec2() {
+	if test_have_prereq MOTO && test_have_prereq FAKE && test_have_prereq PYTHON; then
+		test_start_moto MOTO_IAM_LOAD_MANAGED_POLICIES=true && test_start_fake || exit 1
+		test_set_prereq EC2
+	fi
+	GIT_TRAIN_RETRY_BASE_MS=1
+	export GIT_TRAIN_RETRY_BASE_MS
+}
+
 # test_setup_train_account <bucket> <role> <profile>: what a user sets up once
 # (docs/ec2-runs.md shows how), straight in moto: the bucket, and an instance
 # profile whose role EC2 may assume, with SSM (AmazonSSMManagedInstanceCore;
