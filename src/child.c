@@ -12,8 +12,11 @@
 
 #include "util.h"
 
-/* Seconds the script gets to end after Ctrl-C, then after SIGTERM. */
-#define GRACE_TERM 3.0
+/*
+ * Seconds the script gets to end after Ctrl-C (saving a checkpoint of a
+ * large model takes a while; a second Ctrl-C cuts it short), then after SIGTERM.
+ */
+#define GRACE_TERM 10.0
 #define GRACE_KILL 2.0
 
 /*

@@ -169,7 +169,7 @@ test_expect_success AWS 'status writes the note of a finished run once, with mar
 	test "$(note_lines $c2)" = 3 &&
 	git log --notes=train -1 $c2 >log.out &&
 	p=s3://$B/$(pfx $c2 $(rid 17 $c2)) &&
-	test_grep "$(rid 17 $c2) backend=t3.micro status=succeeded exit=0 start=2026-11-29T08:01:10Z duration=100s metric.loss=0.125 metric.epochs=3 log=${p}log market=spot az=us-east-1a price=0.0104 cost=0.000289 instance=$(cat ids/$(rid 17 $c2)) outputs=${p}outputs/$" log.out &&
+	test_grep "$(rid 17 $c2) backend=t3.micro status=succeeded exit=0 start=2026-11-29T08:01:10Z duration=100s metric.loss=0.125 metric.epochs=3 log=${p}log market=spot az=us-east-1a price=0.0104 cost=0.000289 instance=$(cat ids/$(rid 17 $c2)) outputs=${p}outputs/ args=--epochs%203$" log.out &&
 	test_grep "$(rid 18 $c2) backend=t3.micro status=failed exit=3 " log.out &&
 	test_grep "$(rid 19 $c2) backend=t3.micro status=preempted " log.out &&
 	git train log $c2 >train-log &&
