@@ -5,14 +5,18 @@
  * stderr. Exit 0 when every commit passed or was skipped, 1 when one failed
  * (or is not set up and train.smoke.required is on), 130 when interrupted.
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "builtin.h"
 #include "cmd-common.h"
 #include "config.h"
+#include "history.h"
 #include "parse-options.h"
 #include "repo.h"
 #include "run-record.h"
@@ -123,6 +127,62 @@ static void show_failure(const struct smoke_ctx *c, const char *hex, const char 
 	buf_release(&rerun);
 }
 
+/* The last non-blank line of the log so far, from its last few KiB. */
+static void last_log_line(struct buf *out, const char *path)
+{
+	char tail[4096];
+	struct stat st;
+	ssize_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0 && !fstat(fd, &st)) {
+		off_t from = st.st_size > (off_t)sizeof(tail) ? st.st_size - (off_t)sizeof(tail) : 0;
+
+		n = pread(fd, tail, sizeof(tail), from);
+	}
+	if (fd >= 0)
+		close(fd);
+	while (n > 0 && (tail[n - 1] == '\n' || tail[n - 1] == '\r' || tail[n - 1] == ' '))
+		n--;
+	if (n > 0) {
+		ssize_t start = n;
+
+		while (start > 0 && tail[start - 1] != '\n' && tail[start - 1] != '\r')
+			start--;
+		char *line = xstrndup(tail + start, (size_t)(n - start));
+
+		history_put_clean(out, line);
+		free(line);
+	}
+}
+
+struct watch {
+	const char *short_id;
+	const char *log;
+	int shown; /* a progress line is on the terminal */
+};
+
+/* On a terminal, one line that says the run is alive: time so far and its latest output. */
+static void watch_tick(void *data, double elapsed)
+{
+	struct watch *w = data;
+	struct buf line = BUF_INIT, last = BUF_INIT;
+
+	struct winsize ws;
+	size_t cols = !ioctl(2, TIOCGWINSZ, &ws) && ws.ws_col ? ws.ws_col : 80;
+
+	buf_printf(&line, "smoke %s: ", w->short_id);
+	format_duration(&line, (double)(long)elapsed);
+	last_log_line(&last, w->log);
+	/* one terminal line, or \r no longer goes back to its start */
+	if (line.len + 2 < cols)
+		buf_printf(&line, "  %.*s", (int)(cols - line.len - 3), buf_cstr(&last));
+	fprintf(stderr, "\r\033[K%s", buf_cstr(&line));
+	w->shown = 1;
+	buf_release(&line);
+	buf_release(&last);
+}
+
 /* Runs the smoke command for commit and prints its result line. */
 static enum smoke_outcome run_one(const struct smoke_ctx *c, git_commit *commit,
 				  const char *short_id)
@@ -131,7 +191,8 @@ static enum smoke_outcome run_one(const struct smoke_ctx *c, git_commit *commit,
 	struct buf took = BUF_INIT;
 	char hex[GIT_OID_HEXSZ + 1];
 	char *log;
-	int code, timed_out;
+	int code, timed_out, r;
+	struct watch watch = { NULL, NULL, 0 };
 	double start = now_monotonic();
 	enum smoke_outcome ret = SMOKE_FAILED;
 
@@ -140,7 +201,13 @@ static enum smoke_outcome run_one(const struct smoke_ctx *c, git_commit *commit,
 	build_argv(&argv, c, hex);
 	fprintf(stderr, "smoke %s: running on %s (%s), log: %s\n", short_id, c->smoke.backend,
 		git_commit_summary(commit) ? git_commit_summary(commit) : "", shown_path(c, log));
-	if (smoke_run(&code, &timed_out, argv.v, log, c->smoke.timeout, &cmd_interrupted)) {
+	watch.short_id = short_id;
+	watch.log = log;
+	r = smoke_run(&code, &timed_out, argv.v, log, c->smoke.timeout, &cmd_interrupted,
+		      isatty(2) ? watch_tick : NULL, &watch);
+	if (watch.shown)
+		fputs("\r\033[K", stderr);
+	if (r) {
 		err_report();
 		printf("smoke %s failed (could not start)\n", short_id);
 		goto out;

@@ -234,9 +234,10 @@ static int spawn_logged(pid_t *out, char *const *argv, int log_fd)
 
 /* Waits for pid; SIGTERM then SIGKILL to its group at the timeout or on *cancel. */
 static int wait_bounded(int *out_code, int *out_timed_out, pid_t pid, long timeout,
-			const volatile sig_atomic_t *cancel)
+			const volatile sig_atomic_t *cancel,
+			void (*tick)(void *data, double elapsed), void *tick_data)
 {
-	double start = now_monotonic(), term_at = 0;
+	double start = now_monotonic(), term_at = 0, ticked = start;
 	int status = 0, killed = 0;
 	pid_t r;
 
@@ -253,6 +254,10 @@ static int wait_bounded(int *out_code, int *out_timed_out, pid_t pid, long timeo
 			kill(-pid, SIGKILL);
 			killed = 1;
 		}
+		if (tick && now - ticked >= 1) {
+			tick(tick_data, now - start);
+			ticked = now;
+		}
 		sleep_unless_cancelled(NULL, POLL_SECONDS);
 	}
 	if (term_at)
@@ -262,7 +267,8 @@ static int wait_bounded(int *out_code, int *out_timed_out, pid_t pid, long timeo
 }
 
 int smoke_run(int *out_code, int *out_timed_out, char *const *argv, const char *log_path,
-	      long timeout, const volatile sig_atomic_t *cancel)
+	      long timeout, const volatile sig_atomic_t *cancel,
+	      void (*tick)(void *data, double elapsed), void *tick_data)
 {
 	pid_t pid;
 	int fd, ret;
@@ -275,7 +281,7 @@ int smoke_run(int *out_code, int *out_timed_out, char *const *argv, const char *
 	ret = spawn_logged(&pid, argv, fd);
 	close(fd);
 	if (!ret)
-		ret = wait_bounded(out_code, out_timed_out, pid, timeout, cancel);
+		ret = wait_bounded(out_code, out_timed_out, pid, timeout, cancel, tick, tick_data);
 	return ret;
 }
 

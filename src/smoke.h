@@ -60,10 +60,12 @@ void smoke_command_line(struct buf *out, const struct smoke_settings *s, const c
  * At timeout seconds (0: none), or when *cancel becomes non-zero, its whole
  * group gets SIGTERM and, after a grace period, SIGKILL. 0 with *out_code its
  * exit code (128+N when killed by signal N) and *out_timed_out set when the
- * timeout ended it; -1 with err_set when it could not start.
+ * timeout ended it; -1 with err_set when it could not start. While it runs,
+ * tick (when not NULL) is called about once a second with the seconds so far.
  */
 int smoke_run(int *out_code, int *out_timed_out, char *const *argv, const char *log_path,
-	      long timeout, const volatile sig_atomic_t *cancel);
+	      long timeout, const volatile sig_atomic_t *cancel,
+	      void (*tick)(void *data, double elapsed), void *tick_data);
 
 /* The last n lines of the file at path, each ending in a newline. 0, or -1 with err_set. */
 int smoke_log_tail(struct buf *out, const char *path, int n);

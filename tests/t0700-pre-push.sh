@@ -277,6 +277,21 @@ test_expect_success 'hooks: usage errors' '
 	test_expect_code 129 git train hooks uninstall --chain 2>err
 '
 
+test_expect_success PYTHON,TTY 'on a terminal, a smoke run shows it is alive: time so far and its latest output' '
+	cat >slow.py <<-\EOF &&
+	import time
+	for i in range(3):
+	    print(f"step {i} of a slow smoke run", flush=True)
+	    time.sleep(1)
+	EOF
+	git add slow.py && test_tick && git commit -q -m "slow smoke" &&
+	script -qec "git -c train.script=slow.py train smoke" /dev/null </dev/null >tty.out &&
+	test_grep "smoke $(git rev-parse --short HEAD): [12]\.[0-9]*s  step [0-2] of a slow smoke run" tty.out &&
+	test_grep "passed in " tty.out &&
+	git -c train.script=slow.py train smoke >plain.out 2>plain.err &&
+	test_grep ! "step" plain.err
+'
+
 # The smoke run on EC2: moto and the fake, which runs the runner in a sandbox
 # standing in for the instance (see t0610-train-ec2.sh).
 test_start_ec2

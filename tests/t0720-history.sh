@@ -2,7 +2,6 @@
 test_description='git train log --metric and git train compare: metrics across runs'
 . "$(dirname "$0")/test-lib.sh"
 
-if script -qec true /dev/null >/dev/null 2>&1 </dev/null; then test_set_prereq TTY; fi
 
 # Losses of the ten runs, oldest first; the best (lowest) is the 8th. One has
 # more digits than %g shows, to see the value kept as the note has it.

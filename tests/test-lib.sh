@@ -67,9 +67,12 @@ test_prereqs=" "
 say() { printf '# %s\n' "$*"; }
 
 test_set_prereq() { test_prereqs="$test_prereqs$1 "; }
+# test_have_prereq A or A,B (all of them), as in git's test suite
 test_have_prereq() {
-	case "$test_prereqs" in *" $1 "*) return 0 ;; esac
-	return 1
+	for _p in $(echo "$1" | tr , " "); do
+		case " $test_prereqs" in *" $_p "*) ;; *) return 1 ;; esac
+	done
+	return 0
 }
 
 # test_expect_success [PREREQ] 'title' 'body'
@@ -208,6 +211,8 @@ else
 	test_set_prereq UNSANITIZED
 fi
 if command -v man >/dev/null 2>&1; then test_set_prereq MAN; fi
+# util-linux's script(1) gives a command a terminal: `script -qec "cmd" /dev/null`
+if script -qec true /dev/null >/dev/null 2>&1 </dev/null; then test_set_prereq TTY; fi
 
 # --- AWS: moto's emulator on a free loopback port -------------------------
 #
