@@ -44,6 +44,22 @@ test_expect_success 'the manual documents every train.* key the code reads' '
 	done <keys
 '
 
+test_expect_success 'the manual documents every command and every option of each' '
+	git train -h | sed -n "s/^   \([a-z][a-z-]*\)  .*/\1/p" >commands &&
+	test -s commands &&
+	for cmd in $(cat commands) t3.micro; do
+		pat=$(printf "%s" "$cmd" | sed "s/-/\\\\\\\\-/g") &&
+		grep -q "^\\\\fB$pat[\\\\ ]" "$SRCDIR/man/git-train.1" || test $cmd = t3.micro ||
+			{ echo "undocumented command: $cmd"; exit 1; }
+		git train $cmd -h >usage 2>&1
+		for opt in $(grep -oE -- "--[a-z][a-z-]*" usage | sort -u); do
+			pat=$(printf "%s" "$opt" | sed "s/-/\\\\\\\\-/g") &&
+			grep -q -- "$pat" "$SRCDIR/man/git-train.1" ||
+				{ echo "undocumented: git train $cmd $opt"; exit 1; }
+		done
+	done
+'
+
 test_expect_success 'make uninstall removes it all' '
 	make -C "$GIT_TRAIN_BUILD_DIR" uninstall prefix="$prefix" >/dev/null 2>&1 &&
 	! test -e "$prefix/bin/git-train" &&
