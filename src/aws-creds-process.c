@@ -7,6 +7,7 @@
  * the AWS CLI shows it.
  */
 #include "aws-creds.h"
+#include "json.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -116,13 +117,6 @@ void aws_creds_wipe_json(cJSON *item)
 			OPENSSL_cleanse(item->valuestring, strlen(item->valuestring));
 		aws_creds_wipe_json(item->child);
 	}
-}
-
-static const char *json_string(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 int aws_creds_from_json(struct aws_credentials *out, const cJSON *obj, const char *token_key,

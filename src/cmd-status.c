@@ -16,6 +16,7 @@
 #include "repo.h"
 #include "s3.h"
 #include "util.h"
+#include "json.h"
 
 /* Finished runs shown besides the live ones when no run is named. */
 #define STATUS_RECENT 10
@@ -254,22 +255,6 @@ static void print_table(const struct rows *rows)
 	buf_release(&line);
 }
 
-static void add_string(cJSON *o, const char *key, const char *value)
-{
-	if (value)
-		cJSON_AddStringToObject(o, key, value);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
-static void add_number(cJSON *o, const char *key, double v, int known)
-{
-	if (known)
-		cJSON_AddNumberToObject(o, key, v);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
 static cJSON *row_json(const struct row *row)
 {
 	const struct remote_entry *e = row->e;
@@ -279,27 +264,27 @@ static cJSON *row_json(const struct row *row)
 	struct tm tm;
 	size_t i;
 
-	add_string(o, "run_id", e->run.run_id);
-	add_string(o, "commit", e->run.commit);
-	add_string(o, "subject", row->subject);
-	add_string(o, "instance_id", e->run.instance_id);
-	add_string(o, "instance_type", e->run.instance_type);
-	add_string(o, "market", e->run.market);
-	add_string(o, "az", e->run.az);
-	add_string(o, "instance_state", e->instance ? e->instance->state : NULL);
-	add_string(o, "training", row->training);
-	add_string(o, "status", e->recorded ? n->status : NULL);
-	add_number(o, "exit_code", n->exit_code, e->recorded && n->exit_code >= 0);
+	json_add_string_or_null(o, "run_id", e->run.run_id);
+	json_add_string_or_null(o, "commit", e->run.commit);
+	json_add_string_or_null(o, "subject", row->subject);
+	json_add_string_or_null(o, "instance_id", e->run.instance_id);
+	json_add_string_or_null(o, "instance_type", e->run.instance_type);
+	json_add_string_or_null(o, "market", e->run.market);
+	json_add_string_or_null(o, "az", e->run.az);
+	json_add_string_or_null(o, "instance_state", e->instance ? e->instance->state : NULL);
+	json_add_string_or_null(o, "training", row->training);
+	json_add_string_or_null(o, "status", e->recorded ? n->status : NULL);
+	json_add_number_or_null(o, "exit_code", e->recorded && n->exit_code >= 0, n->exit_code);
 	gmtime_r(&e->run.launched, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	add_string(o, "launched", e->run.launched ? when : NULL);
-	add_number(o, "uptime_seconds", row->uptime, row->uptime >= 0);
-	add_number(o, "price_per_hour", e->run.price, e->run.price >= 0);
-	add_number(o, "cost", row->cost, row->cost >= 0);
+	json_add_string_or_null(o, "launched", e->run.launched ? when : NULL);
+	json_add_number_or_null(o, "uptime_seconds", row->uptime >= 0, row->uptime);
+	json_add_number_or_null(o, "price_per_hour", e->run.price >= 0, e->run.price);
+	json_add_number_or_null(o, "cost", row->cost >= 0, row->cost);
 	m = cJSON_AddObjectToObject(o, "metrics");
 	for (i = 0; e->recorded && i < n->nr_metrics; i++)
 		cJSON_AddNumberToObject(m, n->metrics[i].name, n->metrics[i].value);
-	add_string(o, "log", e->recorded ? n->log : NULL);
+	json_add_string_or_null(o, "log", e->recorded ? n->log : NULL);
 	if (!e->recorded && e->run.bucket && e->run.run_prefix) {
 		char *key = xstrfmt("%slog", e->run.run_prefix), *uri = s3_uri(e->run.bucket, key);
 

@@ -9,6 +9,7 @@
 
 #include "notes.h"
 #include "repo.h"
+#include "json.h"
 
 void history_release(struct history *h)
 {
@@ -364,22 +365,6 @@ cJSON *history_number_json(double v)
 	return item;
 }
 
-static void add_string_or_null(cJSON *obj, const char *key, const char *value)
-{
-	if (value)
-		cJSON_AddStringToObject(obj, key, value);
-	else
-		cJSON_AddNullToObject(obj, key);
-}
-
-static void add_number_or_null(cJSON *obj, const char *key, int known, double value)
-{
-	if (known)
-		cJSON_AddNumberToObject(obj, key, value);
-	else
-		cJSON_AddNullToObject(obj, key);
-}
-
 cJSON *history_entry_json(const struct history_entry *e)
 {
 	const struct run_record *r = &e->rec;
@@ -389,19 +374,19 @@ cJSON *history_entry_json(const struct history_entry *e)
 
 	cJSON_AddStringToObject(o, "commit", git_oid_tostr_s(&e->commit));
 	cJSON_AddStringToObject(o, "subject", e->subject);
-	add_string_or_null(o, "run_id", r->id);
-	add_string_or_null(o, "backend", r->backend);
-	add_string_or_null(o, "status", r->status);
-	add_number_or_null(o, "exit_code", r->exit_code >= 0, r->exit_code);
+	json_add_string_or_null(o, "run_id", r->id);
+	json_add_string_or_null(o, "backend", r->backend);
+	json_add_string_or_null(o, "status", r->status);
+	json_add_number_or_null(o, "exit_code", r->exit_code >= 0, r->exit_code);
 	history_put_time(&when, r->start);
-	add_string_or_null(o, "start", r->start ? buf_cstr(&when) : NULL);
-	add_number_or_null(o, "duration_seconds", r->duration >= 0, r->duration);
+	json_add_string_or_null(o, "start", r->start ? buf_cstr(&when) : NULL);
+	json_add_number_or_null(o, "duration_seconds", r->duration >= 0, r->duration);
 	m = cJSON_AddObjectToObject(o, "metrics");
 	for (i = 0; i < r->nr_metrics; i++)
 		cJSON_AddItemToObject(m, r->metrics[i].name,
 				      history_number_json(r->metrics[i].value));
-	add_string_or_null(o, "log", r->log);
-	add_string_or_null(o, "parent", r->parent);
+	json_add_string_or_null(o, "log", r->log);
+	json_add_string_or_null(o, "parent", r->parent);
 	x = cJSON_AddObjectToObject(o, "extra");
 	for (i = 0; i < r->nr_extra; i++)
 		cJSON_AddStringToObject(x, r->extra[i].key, r->extra[i].value);

@@ -15,6 +15,7 @@
 #include "s3.h"
 #include "shell-quote.h"
 #include "upload.h"
+#include "json.h"
 
 void remote_run_release(struct remote_run *r)
 {
@@ -112,55 +113,26 @@ void remote_format_usd(struct buf *out, double usd)
 	buf_puts(out, tmp);
 }
 
-static const char *json_string(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static char *json_strdup(const cJSON *o, const char *key)
-{
-	const char *s = json_string(o, key);
-
-	return s ? xstrdup(s) : NULL;
-}
-
-static double json_number(const cJSON *o, const char *key, double def)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : def;
-}
-
-static void add_string(cJSON *o, const char *key, const char *value)
-{
-	if (value)
-		cJSON_AddStringToObject(o, key, value);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
 static cJSON *run_json(const struct remote_run *r, const char *const *args, int nr_args)
 {
 	cJSON *o = cJSON_CreateObject(), *a;
 	char when[32];
 	int i;
 
-	add_string(o, "run_id", r->run_id);
-	add_string(o, "commit", r->commit);
-	add_string(o, "parent", r->parent);
-	add_string(o, "instance_id", r->instance_id);
-	add_string(o, "instance_type", r->instance_type);
-	add_string(o, "market", r->market);
-	add_string(o, "az", r->az);
+	json_add_string_or_null(o, "run_id", r->run_id);
+	json_add_string_or_null(o, "commit", r->commit);
+	json_add_string_or_null(o, "parent", r->parent);
+	json_add_string_or_null(o, "instance_id", r->instance_id);
+	json_add_string_or_null(o, "instance_type", r->instance_type);
+	json_add_string_or_null(o, "market", r->market);
+	json_add_string_or_null(o, "az", r->az);
 	if (r->price >= 0)
 		cJSON_AddNumberToObject(o, "price", r->price);
 	else
 		cJSON_AddNullToObject(o, "price");
-	add_string(o, "region", r->region);
+	json_add_string_or_null(o, "region", r->region);
 	format_time(when, sizeof(when), r->launched);
-	add_string(o, "launched", r->launched ? when : NULL);
+	json_add_string_or_null(o, "launched", r->launched ? when : NULL);
 	a = cJSON_AddArrayToObject(o, "args");
 	for (i = 0; i < nr_args; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(args[i]));

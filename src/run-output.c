@@ -9,6 +9,7 @@
 #include "builtin.h"
 #include "pricing.h"
 #include "util.h"
+#include "json.h"
 
 static const char *const names[] = { "text", "run-id", "instance-id", "json" };
 
@@ -47,14 +48,6 @@ static void print_text(const struct backend_aws_run *r)
 	buf_release(&b);
 }
 
-static void add_string(cJSON *o, const char *key, const char *value)
-{
-	if (value)
-		cJSON_AddStringToObject(o, key, value);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
 static const char *extra(const struct run_record *rec, const char *key)
 {
 	size_t i;
@@ -73,22 +66,22 @@ static void print_json(const struct backend_aws_run *r, const struct run_record 
 	char *text;
 	size_t i;
 
-	add_string(o, "run_id", run->run_id);
-	add_string(o, "commit", run->commit);
-	add_string(o, "parent", run->parent);
-	add_string(o, "instance_id", run->instance_id);
-	add_string(o, "instance_type", run->instance_type);
-	add_string(o, "market", run->market);
-	add_string(o, "region", run->region);
-	add_string(o, "az", run->az);
+	json_add_string_or_null(o, "run_id", run->run_id);
+	json_add_string_or_null(o, "commit", run->commit);
+	json_add_string_or_null(o, "parent", run->parent);
+	json_add_string_or_null(o, "instance_id", run->instance_id);
+	json_add_string_or_null(o, "instance_type", run->instance_type);
+	json_add_string_or_null(o, "market", run->market);
+	json_add_string_or_null(o, "region", run->region);
+	json_add_string_or_null(o, "az", run->az);
 	if (run->price >= 0)
 		cJSON_AddNumberToObject(o, "price", run->price);
 	else
 		cJSON_AddNullToObject(o, "price");
-	add_string(o, "log", r->log_uri);
-	add_string(o, "outputs", r->outputs_uri);
+	json_add_string_or_null(o, "log", r->log_uri);
+	json_add_string_or_null(o, "outputs", r->outputs_uri);
 	if (rec) {
-		add_string(o, "status", rec->status);
+		json_add_string_or_null(o, "status", rec->status);
 		cJSON_AddNumberToObject(o, "exit_code", rec->exit_code);
 		if (rec->duration >= 0)
 			cJSON_AddNumberToObject(o, "duration", rec->duration);

@@ -1,4 +1,5 @@
 #include "ssm.h"
+#include "json.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -45,20 +46,6 @@ out:
 	return ret;
 }
 
-static const char *json_str(const cJSON *obj, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static char *json_strdup(const cJSON *obj, const char *name)
-{
-	const char *s = json_str(obj, name);
-
-	return s ? xstrdup(s) : NULL;
-}
-
 int ssm_instance_online(int *out_online, char **out_ping, struct aws_client *c,
 			const char *instance_id)
 {
@@ -87,10 +74,10 @@ int ssm_instance_online(int *out_online, char **out_ping, struct aws_client *c,
 	list = cJSON_GetObjectItemCaseSensitive(doc, "InstanceInformationList");
 	cJSON_ArrayForEach(info, list)
 	{
-		const char *id = json_str(info, "InstanceId");
+		const char *id = json_string(info, "InstanceId");
 
 		if (id && !strcmp(id, instance_id))
-			ping = json_str(info, "PingStatus");
+			ping = json_string(info, "PingStatus");
 	}
 	if (ping) {
 		*out_online = !strcmp(ping, "Online");
@@ -150,7 +137,7 @@ int ssm_send_shell(char **out, struct aws_client *c, const char *instance_id, co
 	cJSON_AddNumberToObject(req, "TimeoutSeconds", SSM_DELIVERY_TIMEOUT);
 	if (ssm_call(&doc, &res, c, "SendCommand", req))
 		goto out;
-	id = json_str(cJSON_GetObjectItemCaseSensitive(doc, "Command"), "CommandId");
+	id = json_string(cJSON_GetObjectItemCaseSensitive(doc, "Command"), "CommandId");
 	if (!id) {
 		err_set("SendCommand: no Command.CommandId in the response");
 		goto out;
