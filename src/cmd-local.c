@@ -149,12 +149,9 @@ static int write_result(const char *run_dir, cJSON *json)
 
 static int failed_in_setup(const struct run_record *rec)
 {
-	size_t i;
+	const char *stage = run_record_extra(rec, "stage");
 
-	for (i = 0; i < rec->nr_extra; i++)
-		if (!strcmp(rec->extra[i].key, "stage") && !strcmp(rec->extra[i].value, "setup"))
-			return 1;
-	return 0;
+	return stage && !strcmp(stage, "setup");
 }
 
 static void print_summary(const struct run_record *rec)

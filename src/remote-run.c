@@ -126,10 +126,7 @@ static cJSON *run_json(const struct remote_run *r, const char *const *args, int 
 	json_add_string_or_null(o, "instance_type", r->instance_type);
 	json_add_string_or_null(o, "market", r->market);
 	json_add_string_or_null(o, "az", r->az);
-	if (r->price >= 0)
-		cJSON_AddNumberToObject(o, "price", r->price);
-	else
-		cJSON_AddNullToObject(o, "price");
+	json_add_number_or_null(o, "price", r->price >= 0, r->price);
 	json_add_string_or_null(o, "region", r->region);
 	format_time(when, sizeof(when), r->launched);
 	json_add_string_or_null(o, "launched", r->launched ? when : NULL);

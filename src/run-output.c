@@ -48,16 +48,6 @@ static void print_text(const struct backend_aws_run *r)
 	buf_release(&b);
 }
 
-static const char *extra(const struct run_record *rec, const char *key)
-{
-	size_t i;
-
-	for (i = 0; rec && i < rec->nr_extra; i++)
-		if (!strcmp(rec->extra[i].key, key))
-			return rec->extra[i].value;
-	return NULL;
-}
-
 static void print_json(const struct backend_aws_run *r, const struct run_record *rec)
 {
 	const struct remote_run *run = &r->run;
@@ -74,10 +64,7 @@ static void print_json(const struct backend_aws_run *r, const struct run_record 
 	json_add_string_or_null(o, "market", run->market);
 	json_add_string_or_null(o, "region", run->region);
 	json_add_string_or_null(o, "az", run->az);
-	if (run->price >= 0)
-		cJSON_AddNumberToObject(o, "price", run->price);
-	else
-		cJSON_AddNullToObject(o, "price");
+	json_add_number_or_null(o, "price", run->price >= 0, run->price);
 	json_add_string_or_null(o, "log", r->log_uri);
 	json_add_string_or_null(o, "outputs", r->outputs_uri);
 	if (rec) {
@@ -85,8 +72,8 @@ static void print_json(const struct backend_aws_run *r, const struct run_record 
 		cJSON_AddNumberToObject(o, "exit_code", rec->exit_code);
 		if (rec->duration >= 0)
 			cJSON_AddNumberToObject(o, "duration", rec->duration);
-		if (extra(rec, "cost"))
-			cJSON_AddNumberToObject(o, "cost", strtod(extra(rec, "cost"), NULL));
+		if (run_record_extra(rec, "cost"))
+			cJSON_AddNumberToObject(o, "cost", strtod(run_record_extra(rec, "cost"), NULL));
 		m = cJSON_AddObjectToObject(o, "metrics");
 		for (i = 0; i < rec->nr_metrics; i++)
 			cJSON_AddNumberToObject(m, rec->metrics[i].name, rec->metrics[i].value);
@@ -127,7 +114,7 @@ void run_output_finished(enum run_output mode, const struct backend_aws_run *r,
 			 const struct run_record *rec)
 {
 	struct buf b = BUF_INIT, d = BUF_INIT;
-	const char *cost = extra(rec, "cost");
+	const char *cost = run_record_extra(rec, "cost");
 	size_t i;
 
 	format_duration(&d, rec->duration);
