@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "archive.h"
-#include "builtin.h"
-#include "util.h"
+#include "archive/archive.h"
+#include "cmd/builtin.h"
+#include "util/util.h"
 
 struct subcommand {
 	const char *name;

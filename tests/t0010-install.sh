@@ -35,7 +35,7 @@ test_expect_success MAN 'git help train and git train --help open the manual' '
 '
 
 test_expect_success 'the manual documents every train.* key the code reads' '
-	grep -ho "cfg, \"train\.[A-Za-z.]*\"" "$SRCDIR"/src/*.c |
+	find "$SRCDIR/src" -name "*.c" -exec grep -ho "cfg, \"train\.[A-Za-z.]*\"" {} + |
 		sed -e "s/^cfg, //" | tr -d "\"" | sort -u >keys &&
 	test -s keys &&
 	while read key; do

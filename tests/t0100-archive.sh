@@ -269,7 +269,7 @@ test_expect_success 'text compresses, random data does not grow; one valid, repr
 	(cd mixed &&
 	 seq 1 60000 | sed "s/.*/step &: loss = 0.&, lr = 3e-4, grad_norm = 1.&/" >a-log.txt &&
 	 head -c 1000000 /dev/urandom >b-weights.bin &&
-	 cat "$SRCDIR"/src/*.c >c-code.c &&
+	 find "$SRCDIR/src" -name "*.c" -exec cat {} + >c-code.c &&
 	 head -c 700000 /dev/urandom >d-weights.bin &&
 	 seq 1 30000 | sed "s/.*/{\"epoch\": &, \"acc\": 0.&}/" >e-metrics.json &&
 	 git add . && git commit -q -m mixed &&
@@ -288,12 +288,12 @@ test_expect_success 'text compresses, random data does not grow; one valid, repr
 test_expect_success 'a text-heavy tree is much smaller archived, as before' '
 	git init -q text &&
 	(cd text &&
-	 mkdir src && cp "$SRCDIR"/src/*.[ch] src/ &&
+	 mkdir src && (cd "$SRCDIR/src" && find . -name "*.[ch]" | tar -cf - -T -) | tar -xf - -C src &&
 	 seq 1 100000 | sed "s/.*/step &: loss = 0.&/" >train.log &&
 	 git add . && git commit -q -m text &&
 	 compare_with_git HEAD &&
 	 git train archive -o ../text.tgz) &&
-	tree=$(cat text/src/* text/train.log | wc -c) &&
+	tree=$(find text/src text/train.log -type f -exec cat {} + | wc -c) &&
 	size=$(wc -c <text.tgz) &&
 	echo "tree $tree, archive $size" &&
 	test $((size * 3)) -lt $tree

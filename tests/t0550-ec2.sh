@@ -4,11 +4,10 @@
 # the Price List API, injected capacity errors). A spot launch is spot,
 # tagged at launch (instance and volume), IMDSv2 only, terminated on
 # shutdown; what DescribeInstances says matches the AWS CLI; prices are real
-# numbers, cached per repository. Driven through tests/unit/ec2-call.
+# numbers, cached per repository. Driven through `test-tool ec2` (tests/helper/).
 . "$(dirname "$0")/test-lib.sh"
 
-EC2_CALL="$GIT_TRAIN_BUILD_DIR/tests/unit/ec2-call"
-if test_have_prereq MOTO && test -x "$EC2_CALL"; then
+if test_have_prereq MOTO && test -x "$TEST_TOOL"; then
 	test_start_moto || exit 1
 	test_set_prereq EC2
 	if test_have_prereq FAKE; then
@@ -26,9 +25,9 @@ export GIT_TRAIN_RETRY_BASE_MS
 RUN_ID=20261129-000000-abc1234-0000
 BRANCH='feature/a b&c=d+e'
 
-# ec2 ARGS...: ec2-call, its output kept for the secret check at the end
+# ec2 ARGS...: test-tool ec2, its output kept for the secret check at the end
 ec2() {
-	"$EC2_CALL" "$@" >out 2>err
+	"$TEST_TOOL" ec2 "$@" >out 2>err
 	rc=$?
 	cat out err >>"$TRASH_DIRECTORY/all-output"
 	return $rc
@@ -49,7 +48,7 @@ PY=python3
 test -x /usr/bin/python3 && PY=/usr/bin/python3
 
 # cli_view FILE: the instance of describe-instances' JSON in FILE, as lines
-# like ec2-call's (lifecycle, metadata options, root device, sorted tags)
+# like test-tool ec2's (lifecycle, metadata options, root device, sorted tags)
 cli_view() {
 	$PY -c '
 import json, sys

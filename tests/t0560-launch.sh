@@ -3,12 +3,11 @@
 # capacity within its timeout, falls back to on-demand only when allowed and
 # then loudly, fails fast on quotas, never starts two instances for one
 # request, waits until SSM can reach the instance, and leaves nothing running
-# when it fails or is interrupted. Driven through tests/launch-call, which
+# when it fails or is interrupted. Driven through `test-tool launch`, which
 # calls launch_instance() as `git train <type>` does.
 . "$(dirname "$0")/test-lib.sh"
 
-LAUNCH_CALL="$GIT_TRAIN_BUILD_DIR/tests/launch-call"
-if test_have_prereq MOTO && test_have_prereq FAKE && test -x "$LAUNCH_CALL"; then
+if test_have_prereq MOTO && test_have_prereq FAKE && test -x "$TEST_TOOL"; then
 	test_start_moto || exit 1
 	test_start_fake || exit 1
 	test_set_prereq LAUNCH
@@ -21,9 +20,9 @@ export GIT_TRAIN_RETRY_BASE_MS
 RUN_ID=20261129-000000-abc1234-0000
 PRICES="--spot-price=0.0031 --on-demand-price=0.0104"
 
-# launch ARGS...: launch-call with the prices of a t3.micro and a run id tag
+# launch ARGS...: test-tool launch with the prices of a t3.micro and a run id tag
 launch() {
-	"$LAUNCH_CALL" $PRICES --tag=git-train:commit=abc1234abc1234 "$@"
+	"$TEST_TOOL" launch $PRICES --tag=git-train:commit=abc1234abc1234 "$@"
 }
 
 # fresh [RULES]: an empty account, the fake without rules and settings, then RULES
@@ -212,7 +211,7 @@ test_expect_success LAUNCH 'with --yes: on-demand, loudly, with both prices' '
 
 test_expect_success LAUNCH 'an unknown price is said, without a ratio' '
 	fresh "$capacity_everywhere" &&
-	"$LAUNCH_CALL" --yes --on-demand-price=0.0104 t3.micro >out 2>err &&
+	"$TEST_TOOL" launch --yes --on-demand-price=0.0104 t3.micro >out 2>err &&
 	test_grep "^warning: spot capacity unavailable: on-demand t3.micro is \$0.0104/h, spot was unknown$" err &&
 	test_grep "^warning: launching ON-DEMAND t3.micro at \$0.0104/h$" err
 '
@@ -373,7 +372,7 @@ test_expect_success LAUNCH 'not reachable in time: the likely causes, and the in
 
 test_expect_success LAUNCH 'Ctrl-C while waiting for spot capacity: cancelled, nothing running' '
 	fresh "$capacity_everywhere" &&
-	{ "$LAUNCH_CALL" $PRICES --spot-timeout=120 t3.micro >out 2>err & pid=$!; } &&
+	{ "$TEST_TOOL" launch $PRICES --spot-timeout=120 t3.micro >out 2>err & pid=$!; } &&
 	wait_for_text err "waiting for spot capacity" &&
 	kill -INT $pid &&
 	start=$(date +%s) &&
@@ -390,7 +389,7 @@ test_expect_success LAUNCH 'Ctrl-C while waiting for spot capacity: cancelled, n
 test_expect_success LAUNCH 'Ctrl-C while waiting for readiness: the instance is terminated' '
 	fresh &&
 	settings "{\"ready_delay\": 60}" &&
-	{ "$LAUNCH_CALL" $PRICES --ready-timeout=120 t3.micro >out 2>err & pid=$!; } &&
+	{ "$TEST_TOOL" launch $PRICES --ready-timeout=120 t3.micro >out 2>err & pid=$!; } &&
 	wait_for_text err "to be reachable through SSM" &&
 	kill -INT $pid &&
 	{ wait $pid; rc=$?; } &&
@@ -408,7 +407,7 @@ test_expect_success LAUNCH 'Ctrl-C while waiting for readiness: the instance is 
 
 test_expect_success LAUNCH_TTY 'on a terminal it asks, and takes no for an answer' '
 	fresh "$capacity_everywhere" &&
-	echo n | script -qec "\"$LAUNCH_CALL\" $PRICES t3.micro" /dev/null >tty-out 2>&1
+	echo n | script -qec "\"$TEST_TOOL\" launch $PRICES t3.micro" /dev/null >tty-out 2>&1
 	rc=$? &&
 	test $rc = 3 &&
 	test_grep "warning: spot capacity unavailable: on-demand t3.micro is \$0.0104/h" tty-out &&
@@ -421,14 +420,14 @@ test_expect_success LAUNCH_TTY 'on a terminal it asks, and takes no for an answe
 
 test_expect_success LAUNCH_TTY 'on a terminal, yes launches on-demand' '
 	fresh "$capacity_everywhere" &&
-	echo y | script -qec "\"$LAUNCH_CALL\" $PRICES t3.micro" /dev/null >tty-out 2>&1 &&
+	echo y | script -qec "\"$TEST_TOOL\" launch $PRICES t3.micro" /dev/null >tty-out 2>&1 &&
 	test_grep "launching ON-DEMAND t3.micro at \$0.0104/h (3.4x the spot price)" tty-out &&
 	test_grep "market on-demand" tty-out
 '
 
 test_expect_success LAUNCH_TTY 'on a terminal, the spot wait is one line, redrawn' '
 	fresh "$capacity_everywhere" &&
-	script -qec "\"$LAUNCH_CALL\" $PRICES --fail-if-no-spot --spot-timeout=3 t3.micro" \
+	script -qec "\"$TEST_TOOL\" launch $PRICES --fail-if-no-spot --spot-timeout=3 t3.micro" \
 		/dev/null >tty-out 2>&1
 	rc=$? &&
 	test $rc = 3 &&

@@ -1,15 +1,14 @@
 #!/bin/sh
 # The instance side: the exact command git-train sends with SendCommand
-# (tests/runner-cmd prints or sends runner_command()) runs src/runner.sh in
+# (`test-tool runner` prints or sends runner_command()) runs src/run/runner.sh in
 # the fake's sandbox for an instance launched in moto: the code from S3, the
 # script with its arguments byte for byte, the log in S3 while it runs,
 # result.json, the outputs, then the instance shuts itself down. Failures of
 # the runner itself still leave a log, a result and no running instance.
 . "$(dirname "$0")/test-lib.sh"
 
-RUNNER_CMD=$GIT_TRAIN_BUILD_DIR/tests/runner-cmd
-if ! test -x "$RUNNER_CMD"; then
-	echo "Bail out! $RUNNER_CMD is not built (run make check)"
+if ! test -x "$TEST_TOOL"; then
+	echo "Bail out! $TEST_TOOL is not built (run make check)"
 	exit 1
 fi
 
@@ -38,14 +37,14 @@ launch() {
 	test -s "instance.$1"
 }
 
-# start_run <run-id> <instance> [<runner-cmd options>] [-- <args>]: sends the
+# start_run <run-id> <instance> [<test-tool runner options>] [-- <args>]: sends the
 # runner through ssm.c and waits for the SSM command (not the run) to end
 # (the fake is slow to say Online and to know the invocation, as SSM is);
 # the code is at $key when set
 start_run() {
 	run=$1 instance=$2
 	shift 2
-	"$RUNNER_CMD" --run-id "$run" --commit "$sha" --bucket $BUCKET \
+	"$TEST_TOOL" runner --run-id "$run" --commit "$sha" --bucket $BUCKET \
 		--code-key "${key:-$code_key}" --run-prefix "git-train/demo/$sha/runs/$run/" \
 		--region us-east-1 --script train.py --log-interval 1 \
 		--instance "$instance" "$@" >"$run.send" 2>&1 &&
@@ -148,7 +147,7 @@ sha=$(git rev-parse -q --verify HEAD)
 code_key=git-train/demo/$sha/code.tar.gz
 
 test_expect_success RUNNER 'the command is valid sh, holds the runner and no secret' '
-	nasty_args "$RUNNER_CMD" --run-id r0 --commit "$sha" --bucket $BUCKET \
+	nasty_args "$TEST_TOOL" runner --run-id r0 --commit "$sha" --bucket $BUCKET \
 		--code-key "$code_key" --run-prefix "git-train/demo/$sha/runs/r0/" \
 		--region us-east-1 --script train.py --setup "pip install -r requirements.txt" \
 		-- >cmd.sh &&

@@ -28,6 +28,8 @@ export TRASH_DIRECTORY
 
 # A clean, predictable environment: like git's own test suite.
 PATH="$GIT_TRAIN_BUILD_DIR:$PATH"
+# The one helper binary (tests/helper/): test-tool <subcommand> ...
+TEST_TOOL="$GIT_TRAIN_BUILD_DIR/tests/helper/test-tool"
 HOME="$TRASH_DIRECTORY"
 XDG_CONFIG_HOME="$TRASH_DIRECTORY/.config"
 GIT_CONFIG_NOSYSTEM=1

@@ -1,0 +1,49 @@
+/*
+ * archive: the compressed tar of exactly one commit's tree, the code a run uses.
+ *
+ * The tar inside is byte for byte what `git archive <commit>` writes: same
+ * paths, file modes (after tar.umask, default 002), directory entries,
+ * symlinks stored as symlinks (never followed), submodules as empty
+ * directories, `export-ignore` paths left out
+ * and `export-subst` placeholders expanded, attributes read from the archived
+ * tree itself. The stream is gzip (stock `tar xzf` reads it) at a fast level.
+ *
+ * Memory does not grow with the number or size of files: the tree is walked
+ * depth-first and each blob is streamed to the sink in chunks.
+ */
+#ifndef ARCHIVE_ARCHIVE_H
+#define ARCHIVE_ARCHIVE_H
+
+#include <git2.h>
+#include <stddef.h>
+
+/*
+ * Receives the compressed bytes in order. Returns 0, or non-zero (after
+ * err_set) to abort. It is called on a helper thread that compresses while
+ * the caller's thread reads the tree, never two calls at once; its error
+ * message (not its hints) reaches archive_commit()'s caller.
+ */
+typedef int (*archive_sink_fn)(void *ctx, const void *data, size_t len);
+
+/* 0, or -1 with err_set (naming the path and object of a missing blob). */
+int archive_commit(git_repository *repo, git_commit *commit, archive_sink_fn sink, void *ctx);
+
+/*
+ * libgit2 maps pack files in 1 GiB windows and every page read stays
+ * resident, so memory would grow with the pack. This bounds the mapped total
+ * (8 MiB windows, 32 MiB in all). Windows opened before stay as they were:
+ * call it right after git_libgit2_init(), before any object is read;
+ * archive_commit() calls it too, for later packs.
+ */
+void archive_limit_mmap(void);
+
+/* archive_commit() into a file descriptor. */
+int archive_commit_to_fd(git_repository *repo, git_commit *commit, int fd);
+
+/*
+ * Extracts a .tar.gz made by archive_commit() into dir (which must exist).
+ * Refuses entries that would land outside dir. 0, or -1 with err_set.
+ */
+int archive_extract(const char *tarball, const char *dir);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * builtin: the subcommands. Each takes the words after its name and returns
+ * the process exit code: 0 ok, 1 the run or operation failed, 128 fatal,
+ * 129 usage; `local` returns the training script's own exit code.
+ */
+#ifndef CMD_BUILTIN_H
+#define CMD_BUILTIN_H
+
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,
+	EXIT_FATAL = 128,
+	EXIT_USAGE = 129,
+};
+
+int cmd_local(int argc, const char **argv);
+int cmd_archive(int argc, const char **argv);
+int cmd_log(int argc, const char **argv);
+int cmd_doctor(int argc, const char **argv);
+int cmd_upload(int argc, const char **argv);
+int cmd_aws_call(int argc, const char **argv);
+int cmd_run(int argc, const char **argv);
+int cmd_status(int argc, const char **argv);
+int cmd_logs(int argc, const char **argv);
+int cmd_stop(int argc, const char **argv);
+int cmd_gc(int argc, const char **argv);
+int cmd_smoke(int argc, const char **argv);
+int cmd_hooks(int argc, const char **argv);
+int cmd_notes(int argc, const char **argv);
+int cmd_init(int argc, const char **argv);
+int cmd_compare(int argc, const char **argv);
+
+#endif

@@ -1,0 +1,347 @@
+/*
+ * git train gc [--dry-run]: removes what git-train left behind in AWS, found
+ * only by this repository's tags and S3 prefix, never anything else:
+ *   - instances tagged for this repository that are still up although their
+ *     run has a result (--keep, or a shutdown that failed), or that have
+ *     outlived their git-train:max-runtime tag;
+ *   - incomplete multipart uploads under <train.prefix>/<repo>/ started
+ *     more than train.gc.uploadAge ago (default 1d): an upload in progress
+ *     is younger than that;
+ *   - code archives (<prefix>/<repo>/<sha>/code.tar.gz) that no live
+ *     instance runs, when nothing of their commit (the archive, its runs'
+ *     run.json, logs, results) was written in train.gc.retention (default
+ *     30d).
+ * Logs, results and outputs stay: the notes point at them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd/builtin.h"
+#include "util/duration.h"
+#include "util/parse-options.h"
+#include "run/remote-runs.h"
+#include "services/s3-objects.h"
+#include "services/s3.h"
+#include "util/util.h"
+
+static const char *const gc_usage[] = {
+	"git train gc [--dry-run]",
+	NULL,
+};
+
+struct gc {
+	struct remote_runs_ctx ctx;
+	struct remote_runs runs;
+	int dry_run;
+	time_t now;
+	long retention, upload_age; /* seconds */
+	char *prefix;		    /* <train.prefix>/<repo>/ */
+	const char **doomed;	    /* instance ids to terminate */
+	struct remote_entry **doomed_runs;
+	size_t nr_doomed;
+	int removed;
+};
+
+static int age_setting(long *out, const struct config *cfg, const char *key, const char *def)
+{
+	char *v = NULL;
+	int r = config_get_string(&v, cfg, key);
+
+	if (r < 0)
+		return -1;
+	r = parse_duration(out, r == 0 ? v : def);
+	if (r) {
+		char *why = xstrdup(err_msg());
+
+		err_set("bad %s: %s", key, why);
+		err_hint("a duration is a number of seconds, or units d, h, m, s: 90s, 2m, 1h30m, 2d");
+		free(why);
+	}
+	free(v);
+	return r;
+}
+
+static void say(struct gc *g, const char *what, const char *name, const char *why)
+{
+	printf("%s %s %s: %s\n", g->dry_run ? "would remove" : "removed", what, name, why);
+	g->removed++;
+}
+
+/* How long ago, for humans: "45d", "3h", "12m", "5s". */
+static void ago(struct buf *out, double seconds)
+{
+	long s = seconds < 0 ? 0 : (long)seconds;
+
+	if (s >= 86400)
+		buf_printf(out, "%ldd", s / 86400);
+	else if (s >= 3600)
+		buf_printf(out, "%ldh", s / 3600);
+	else if (s >= 60)
+		buf_printf(out, "%ldm", s / 60);
+	else
+		buf_printf(out, "%lds", s);
+}
+
+/* Why the instance of e should go, or NULL. *why is the caller's. */
+static int instance_verdict(char **why, struct gc *g, struct remote_entry *e)
+{
+	const char *max = ec2_instance_tag(e->instance, REMOTE_TAG_MAX_RUNTIME);
+	long limit;
+	int r;
+
+	*why = NULL;
+	r = remote_runs_finalize(&g->ctx, e);
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		*why = xstrfmt("run %s finished (%s) but its instance is still %s",
+			       e->run.run_id, e->note.status, e->instance->state);
+		return 0;
+	}
+	if (max && !parse_duration(&limit, max) && e->run.launched &&
+	    difftime(g->now, e->run.launched) > (double)limit) {
+		struct buf b = BUF_INIT;
+
+		ago(&b, difftime(g->now, e->run.launched));
+		*why = xstrfmt("run %s has run for %s, past its max runtime of %ss",
+			       e->run.run_id, buf_cstr(&b), max);
+		buf_release(&b);
+	}
+	err_clear();
+	return 0;
+}
+
+/* Doomed instances' runs are recorded as stopped, as `git train stop` would. */
+static void record_stopped(struct gc *g, struct remote_entry *e)
+{
+	struct run_record rec;
+
+	if (e->recorded)
+		return;
+	if (remote_runs_complete(&g->ctx, e)) {
+		msg_warning("cannot read run.json of run %s: %s", e->run.run_id, err_msg());
+		err_clear();
+	}
+	remote_run_describe(&rec, &e->run, 0,
+			    e->run.launched ? difftime(g->now, e->run.launched) : -1);
+	rec.status = xstrdup("stopped");
+	if (remote_run_record(g->ctx.repo, &rec, e->run.commit) < 0) {
+		msg_warning("cannot record run %s: %s", e->run.run_id, err_msg());
+		err_clear();
+	}
+	run_record_release(&rec);
+}
+
+static int gc_instances(struct gc *g)
+{
+	size_t i;
+
+	g->doomed = xcalloc(g->runs.nr + 1, sizeof(*g->doomed));
+	g->doomed_runs = xcalloc(g->runs.nr + 1, sizeof(*g->doomed_runs));
+	for (i = 0; i < g->runs.nr; i++) {
+		struct remote_entry *e = g->runs.v[i];
+		char *why = NULL;
+
+		if (!e->instance || !remote_instance_alive(e->instance))
+			continue;
+		if (instance_verdict(&why, g, e))
+			return -1;
+		if (!why)
+			continue;
+		g->doomed_runs[g->nr_doomed] = e;
+		g->doomed[g->nr_doomed++] = e->instance->id;
+		say(g, "instance", e->instance->id, why);
+		free(why);
+	}
+	if (g->dry_run || !g->nr_doomed)
+		return 0;
+	if (ec2_terminate_instances(&g->ctx.client, g->doomed, g->nr_doomed))
+		return -1;
+	for (i = 0; i < g->nr_doomed; i++)
+		record_stopped(g, g->doomed_runs[i]);
+	return 0;
+}
+
+static int gc_uploads(struct gc *g)
+{
+	struct s3_upload *u = NULL;
+	size_t nr = 0, i;
+	int ret = -1;
+
+	if (s3_list_multipart_uploads(&u, &nr, &g->ctx.client, g->ctx.bucket, g->prefix))
+		return -1;
+	for (i = 0; i < nr; i++) {
+		struct buf why = BUF_INIT;
+		char *uri;
+		time_t t;
+
+		if (!u[i].key || !skip_prefix(u[i].key, g->prefix, NULL) ||
+		    remote_parse_time(&t, u[i].initiated) ||
+		    difftime(g->now, t) <= (double)g->upload_age)
+			continue;
+		if (!g->dry_run &&
+		    s3_abort_multipart_upload(&g->ctx.client, g->ctx.bucket, u[i].key, u[i].upload_id))
+			goto out;
+		uri = s3_uri(g->ctx.bucket, u[i].key);
+		buf_puts(&why, "started ");
+		ago(&why, difftime(g->now, t));
+		buf_puts(&why, " ago, never completed");
+		say(g, "upload of", uri, buf_cstr(&why));
+		buf_release(&why);
+		free(uri);
+	}
+	ret = 0;
+out:
+	s3_uploads_free(u, nr);
+	return ret;
+}
+
+/* "<prefix><sha>/code.tar.gz": the SHA (borrowed length n), else NULL. */
+static const char *archive_commit(size_t *n, const char *key, const char *prefix)
+{
+	const char *rest;
+
+	if (!skip_prefix(key, prefix, &rest))
+		return NULL;
+	*n = strspn(rest, "0123456789abcdef");
+	if ((*n != 40 && *n != 64) || strcmp(rest + *n, "/code.tar.gz"))
+		return NULL;
+	return rest;
+}
+
+/* Whether an instance that stays up runs this commit. */
+static int in_use(const struct gc *g, const char *sha, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < g->runs.nr; i++) {
+		const struct remote_entry *e = g->runs.v[i];
+
+		if (!e->instance || !remote_instance_alive(e->instance) || !e->run.commit ||
+		    strlen(e->run.commit) != n || strncmp(e->run.commit, sha, n))
+			continue;
+		for (j = 0; j < g->nr_doomed && strcmp(g->doomed[j], e->instance->id); j++)
+			;
+		if (j == g->nr_doomed)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * When the commit's objects were last written: its archive, and the
+ * run.json, logs and results of its runs. An archive a run used yesterday
+ * counts from yesterday, however long ago it was uploaded (a launch does
+ * not upload it again).
+ */
+static time_t last_used(const struct s3_listed *v, size_t nr, const char *prefix, const char *sha,
+			size_t n)
+{
+	size_t plen = strlen(prefix), i;
+	time_t newest = 0, t;
+
+	for (i = 0; i < nr; i++) {
+		const char *k = v[i].key;
+
+		if (strncmp(k, prefix, plen) || strncmp(k + plen, sha, n) || k[plen + n] != '/')
+			continue;
+		if (!remote_parse_time(&t, v[i].last_modified) && t > newest)
+			newest = t;
+	}
+	return newest;
+}
+
+static int gc_archives(struct gc *g)
+{
+	struct s3_listed *v = NULL;
+	const char **keys;
+	size_t nr = 0, nr_keys = 0, i, n;
+	int ret = -1;
+
+	if (s3_list_objects(&v, &nr, &g->ctx.client, g->ctx.bucket, g->prefix))
+		return -1;
+	keys = xcalloc(nr + 1, sizeof(*keys));
+	for (i = 0; i < nr; i++) {
+		const char *sha = archive_commit(&n, v[i].key, g->prefix);
+		struct buf why = BUF_INIT;
+		char *uri;
+		time_t t;
+
+		if (!sha)
+			continue;
+		t = last_used(v, nr, g->prefix, sha, n);
+		if (!t || difftime(g->now, t) <= (double)g->retention || in_use(g, sha, n))
+			continue;
+		keys[nr_keys++] = v[i].key;
+		uri = s3_uri(g->ctx.bucket, v[i].key);
+		buf_puts(&why, "no live run uses it, last used ");
+		ago(&why, difftime(g->now, t));
+		buf_puts(&why, " ago");
+		say(g, "code archive", uri, buf_cstr(&why));
+		buf_release(&why);
+		free(uri);
+	}
+	if (!g->dry_run && nr_keys &&
+	    s3_delete_objects(&g->ctx.client, g->ctx.bucket, keys, nr_keys))
+		goto out;
+	ret = 0;
+out:
+	free(keys);
+	s3_listed_free(v, nr);
+	return ret;
+}
+
+static int gc(int dry_run)
+{
+	struct gc g;
+	int ret = EXIT_FATAL;
+
+	memset(&g, 0, sizeof(g));
+	g.dry_run = dry_run;
+	g.now = time(NULL);
+	if (remote_runs_ctx_init(&g.ctx) ||
+	    age_setting(&g.retention, &g.ctx.cfg, "train.gc.retention", "30d") ||
+	    age_setting(&g.upload_age, &g.ctx.cfg, "train.gc.uploadAge", "1d"))
+		goto out;
+	g.prefix = remote_repo_prefix(&g.ctx.cfg, g.ctx.repo);
+	ret = EXIT_FAILED;
+	if (remote_runs_load(&g.runs, &g.ctx, 0) || gc_instances(&g) || gc_uploads(&g) ||
+	    gc_archives(&g))
+		goto out;
+	if (!g.removed)
+		fprintf(stderr, "nothing to clean up for '%s'\n", g.ctx.repo_name);
+	ret = EXIT_OK;
+out:
+	if (ret != EXIT_OK)
+		err_report();
+	free(g.doomed);
+	free(g.doomed_runs);
+	free(g.prefix);
+	remote_runs_release(&g.runs);
+	remote_runs_ctx_release(&g.ctx);
+	return ret;
+}
+
+int cmd_gc(int argc, const char **argv)
+{
+	int dry_run = 0, ret = EXIT_USAGE;
+	struct parsed_args pa = { 0 };
+	const struct option opts[] = {
+		OPT_BOOL('n', "dry-run", &dry_run, "only say what would be removed"),
+		OPT_END(),
+	};
+
+	if (parse_options(&pa, argc, argv, opts, gc_usage) != PARSE_OPT_OK)
+		goto out;
+	if (pa.nr_args || pa.dashdash) {
+		msg_error("'git train gc' takes no arguments");
+		usage_with_options(stderr, gc_usage, opts);
+		goto out;
+	}
+	ret = gc(dry_run);
+out:
+	parsed_args_release(&pa);
+	return ret;
+}

@@ -1,0 +1,190 @@
+/*
+ * git train logs [-f] <run>: the run's full log, from S3, so it works while
+ * the run is live and long after its instance is gone. -f follows a live
+ * run: new bytes every two seconds (a ranged GET from what was already
+ * printed), until result.json appears; then it prints the rest, writes the
+ * note and exits 0, like `kubectl logs -f`: the run's own exit code is the
+ * launch's (`--wait`) or status's to tell, not the log's.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/builtin.h"
+#include "cmd/common.h"
+#include "util/parse-options.h"
+#include "run/remote-runs.h"
+#include "services/s3-objects.h"
+#include "util/util.h"
+
+#define FOLLOW_INTERVAL_MS 2000
+/* Polls between looks at the instance, to notice one that died without a result. */
+#define FOLLOW_CHECK_EVERY 15
+
+static const char *const logs_usage[] = {
+	"git train logs [-f | --follow] <run>",
+	NULL,
+};
+
+struct printed {
+	long long bytes;
+};
+
+static int to_stdout(void *ctx, const void *data, size_t len)
+{
+	struct printed *p = ctx;
+
+	if (fwrite(data, 1, len, stdout) != len)
+		return err_set("cannot write the log: %s", strerror(errno));
+	p->bytes += (long long)len;
+	return 0;
+}
+
+/* The log from p->bytes on. 0, 1 when there is nothing (new), -1. */
+static int print_from(struct printed *p, struct remote_runs_ctx *ctx, const struct remote_run *r)
+{
+	char *key = xstrfmt("%slog", r->run_prefix);
+	int ret = s3_get_object(NULL, &ctx->client, r->bucket, key, p->bytes, to_stdout, p);
+
+	fflush(stdout);
+	free(key);
+	return ret;
+}
+
+/* Sleeps ms unless Ctrl-C comes first. */
+static void pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	if (!cmd_interrupted)
+		nanosleep(&ts, NULL);
+}
+
+/* 1 when the run's instance is gone (terminated, or no longer known). */
+static int instance_gone(struct remote_runs_ctx *ctx, const struct remote_run *r)
+{
+	struct ec2_instance *v = NULL;
+	size_t nr = 0;
+	const char *id = r->instance_id;
+	int gone;
+
+	if (!id)
+		return 0;
+	if (ec2_describe_instances(&v, &nr, &ctx->client, &id, 1, NULL, 0)) {
+		err_clear(); /* a transient failure: look again next time */
+		return 0;
+	}
+	gone = !nr || !remote_instance_alive(&v[0]);
+	ec2_instances_free(v, nr);
+	return gone;
+}
+
+static int follow(struct remote_runs_ctx *ctx, struct remote_entry *e)
+{
+	struct printed p = { 0 };
+	int polls = 0, waiting_said = 0, done;
+	/* one more look for a result after the instance is seen gone: it may have just come */
+	int gone = e->instance && !remote_instance_alive(e->instance);
+
+	for (;;) {
+		done = remote_runs_finalize(ctx, e);
+		if (done < 0)
+			return EXIT_FAILED;
+		if (print_from(&p, ctx, &e->run) < 0)
+			return EXIT_FAILED;
+		if (done == 0)
+			return EXIT_OK;
+		if (gone) {
+			err_set("run %s ended without a result: its instance %s is gone",
+				e->run.run_id, e->run.instance_id);
+			err_hint("the log above is all it uploaded");
+			return EXIT_FAILED;
+		}
+		if (!p.bytes && !waiting_said && isatty(2)) {
+			fprintf(stderr, "waiting for run %s to start...\n", e->run.run_id);
+			waiting_said = 1;
+		}
+		if (++polls % FOLLOW_CHECK_EVERY == 0)
+			gone = instance_gone(ctx, &e->run);
+		pause_ms(FOLLOW_INTERVAL_MS);
+		if (cmd_interrupted)
+			return 128 + SIGINT;
+	}
+}
+
+static int print_all(struct remote_runs_ctx *ctx, struct remote_entry *e)
+{
+	struct printed p = { 0 };
+	int r = print_from(&p, ctx, &e->run);
+
+	if (r < 0)
+		return EXIT_FAILED;
+	/* what every command does when it sees a result first */
+	if (!e->recorded && remote_runs_finalize(ctx, e) < 0) {
+		msg_warning("cannot record run %s: %s", e->run.run_id, err_msg());
+		err_clear();
+	}
+	if (r == 1) {
+		err_set("run %s has no log yet: its instance is still starting", e->run.run_id);
+		err_hint("follow it with: git train logs -f %s", e->run.run_id);
+		return EXIT_FAILED;
+	}
+	return EXIT_OK;
+}
+
+static int logs(const char *name, int follow_it)
+{
+	struct remote_runs_ctx ctx;
+	struct remote_runs runs = { 0 };
+	struct remote_entry *e;
+	struct sigaction saved[2];
+	int ret = EXIT_FATAL;
+
+	if (remote_runs_ctx_init(&ctx))
+		goto out;
+	ret = EXIT_FAILED;
+	if (remote_runs_load(&runs, &ctx, 1) || !(e = remote_runs_find(&runs, &ctx, name)))
+		goto out;
+	if (!follow_it || e->recorded) {
+		ret = print_all(&ctx, e);
+		goto out;
+	}
+	cmd_catch_signals(saved);
+	ret = follow(&ctx, e);
+	cmd_restore_signals(saved);
+	if (ret == 128 + SIGINT)
+		err_clear();
+out:
+	if (ret != EXIT_OK)
+		err_report();
+	remote_runs_release(&runs);
+	remote_runs_ctx_release(&ctx);
+	return ret;
+}
+
+int cmd_logs(int argc, const char **argv)
+{
+	int follow_it = 0, ret = EXIT_USAGE;
+	struct parsed_args pa = { 0 };
+	const struct option opts[] = {
+		OPT_BOOL('f', "follow", &follow_it, "keep printing the log until the run ends"),
+		OPT_END(),
+	};
+
+	if (parse_options(&pa, argc, argv, opts, logs_usage) != PARSE_OPT_OK)
+		goto out;
+	if (pa.nr_args != 1 || pa.dashdash) {
+		msg_error("%s", pa.nr_args ? "'git train logs' shows one run at a time"
+					   : "name the run whose log to show ('git train status' lists them)");
+		usage_with_options(stderr, logs_usage, opts);
+		goto out;
+	}
+	ret = logs(pa.args[0], follow_it);
+out:
+	parsed_args_release(&pa);
+	return ret;
+}

@@ -1,0 +1,416 @@
+/*
+ * git train <instance-type>: run the training on an EC2 instance, spot
+ * first. This file reads the options (flags beat train.* beat defaults),
+ * handles Ctrl-C, prints the results and chooses the exit code; the run
+ * itself is backend-aws's.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run/backend-aws.h"
+#include "cmd/builtin.h"
+#include "cmd/common.h"
+#include "git/config.h"
+#include "util/duration.h"
+#include "util/parse-options.h"
+#include "git/repo.h"
+#include "cmd/run-output.h"
+#include "git/snapshot.h"
+#include "util/util.h"
+
+/* No spot capacity and no fallback allowed: EX_TEMPFAIL, try again later. */
+#define EXIT_NO_SPOT 75
+#define EXIT_INTERRUPTED 130
+
+/* The watchdog counts whole minutes; the others only need to be positive. */
+#define MIN_MAX_RUNTIME 60
+#define MIN_SPOT_TIMEOUT 0
+#define MIN_READY_TIMEOUT 1
+
+static const char *const run_usage[] = {
+	"git train <instance-type> [--spot | --on-demand] [--fail-if-no-spot] [--yes]\n"
+	"                [--spot-timeout <duration>] [--wait] [--keep] [--output <format>]\n"
+	"                [--max-runtime <duration>] [--ready-timeout <duration>]\n"
+	"                [--rev <commit-ish> | --stash [--include-untracked]]\n"
+	"                [--script <path>] [--setup <cmd>] [--region <region>] [--ami <id>]\n"
+	"                [--volume-size <GiB>] [--subnet <id>] [--security-group <id>]\n"
+	"                [-- <script-args>...]",
+	NULL,
+};
+
+/* What the command line said; -1 and NULL: not given. */
+struct run_cmd {
+	struct code_opts code;
+	const char *script, *setup;
+	int spot, on_demand, fail_if_no_spot, yes, wait, keep, smoke;
+	const char *spot_timeout, *max_runtime, *ready_timeout, *output, *volume_size;
+	const char *region, *ami, *subnet, *security_group;
+};
+
+/* Everything resolved. */
+struct run_settings {
+	struct train_settings train;
+	int have_train;
+	struct backend_aws_opts o;
+	enum run_output output;
+	int wait;
+	char *instance_profile, *ami, *subnet, *security_group;
+};
+
+/* 1 to 65536 GiB, as EC2 takes for gp3. */
+static int parse_volume_size(int *out, const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v < 1 || v > 65536)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int check_flag_duration(const char *flag, const char *value, long min)
+{
+	long v;
+
+	if (!value)
+		return 0;
+	if (parse_duration(&v, value)) {
+		msg_error("%s: %s", flag, err_msg());
+		err_clear();
+		return -1;
+	}
+	if (v < min) {
+		msg_error("%s must be at least %ld seconds, not '%s'", flag, min, value);
+		return -1;
+	}
+	return 0;
+}
+
+/* Flags alone: every mistake is a usage error (129), before anything runs. */
+static int check_usage(const struct run_cmd *c, const struct parsed_args *pa)
+{
+	enum run_output mode;
+	int size;
+
+	if (pa->nr_args) {
+		msg_error("unexpected argument '%s' before '--'", pa->args[0]);
+		msg_hint("arguments for the training script go after '--'");
+		return -1;
+	}
+	if (c->spot == 1 && c->on_demand == 1) {
+		msg_error("--spot and --on-demand cannot be used together");
+		return -1;
+	}
+	if (c->on_demand == 1 && c->fail_if_no_spot == 1) {
+		msg_error("--fail-if-no-spot cannot be used with --on-demand");
+		return -1;
+	}
+	if (c->output && run_output_parse(&mode, c->output)) {
+		msg_error("--output takes text, run-id, instance-id or json, not '%s'", c->output);
+		return -1;
+	}
+	if (c->volume_size && parse_volume_size(&size, c->volume_size)) {
+		msg_error("--volume-size takes a size in GiB from 1 to 65536, not '%s'",
+			  c->volume_size);
+		return -1;
+	}
+	if (check_flag_duration("--spot-timeout", c->spot_timeout, MIN_SPOT_TIMEOUT) ||
+	    check_flag_duration("--max-runtime", c->max_runtime, MIN_MAX_RUNTIME) ||
+	    check_flag_duration("--ready-timeout", c->ready_timeout, MIN_READY_TIMEOUT))
+		return -1;
+	return code_opts_check(&c->code);
+}
+
+/* flag (-1: not given) beats the key beats def. 0, or -1 with err_set. */
+static int pick_bool(int *out, int flag, const struct config *cfg, const char *key, int def)
+{
+	int r;
+
+	if (flag >= 0)
+		return *out = flag, 0;
+	r = config_get_bool(out, cfg, key);
+	if (r == 1)
+		*out = def;
+	return r < 0 ? -1 : 0;
+}
+
+/* An empty value counts as unset, as `git config key ""` means to. */
+static int pick_string(char **out, const char *flag, const struct config *cfg, const char *key)
+{
+	int r;
+
+	if (flag)
+		return *out = *flag ? xstrdup(flag) : NULL, 0;
+	r = config_get_string(out, cfg, key);
+	if (r < 0)
+		return -1;
+	if (r == 1 || !**out) {
+		free(*out);
+		*out = NULL;
+	}
+	return 0;
+}
+
+static int bad_value(const char *key, const char *value, const char *why)
+{
+	char *e = xstrdup(why);
+
+	err_set("bad config value '%s' for '%s': %s", value, key, e);
+	free(e);
+	return -1;
+}
+
+/* Flags were checked by check_usage(): only a config value can be bad here. */
+static int pick_duration(long *out, const char *flag, const struct config *cfg, const char *key,
+			 const char *def, long min)
+{
+	char *v = NULL;
+	int ret = -1;
+
+	if (pick_string(&v, flag, cfg, key))
+		return -1;
+	if (parse_duration(out, v ? v : def)) {
+		bad_value(key, v, err_msg());
+		goto out;
+	}
+	if (*out < min) {
+		err_set("bad config value '%s' for '%s': at least %ld seconds", v, key, min);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(v);
+	return ret;
+}
+
+static int pick_output(enum run_output *out, const char *flag, const struct config *cfg)
+{
+	char *v = NULL;
+	int ret = 0;
+
+	if (pick_string(&v, flag, cfg, "train.output"))
+		return -1;
+	*out = RUN_OUTPUT_TEXT;
+	if (v && run_output_parse(out, v))
+		ret = bad_value("train.output", v, "use text, run-id, instance-id or json");
+	free(v);
+	return ret;
+}
+
+static int pick_volume_size(int *out, const char *flag, const struct config *cfg)
+{
+	char *v = NULL;
+	int ret = 0;
+
+	*out = 0;
+	if (pick_string(&v, flag, cfg, "train.volumeSize"))
+		return -1;
+	if (v && parse_volume_size(out, v))
+		ret = bad_value("train.volumeSize", v, "use a size in GiB from 1 to 65536");
+	free(v);
+	return ret;
+}
+
+/* The command line over the train.* settings over the defaults. 0, or -1 with err_set. */
+static int resolve(struct run_settings *s, const struct run_cmd *c, const struct config *cfg)
+{
+	struct backend_aws_opts *o = &s->o;
+	int spot;
+
+	if (settings_load(&s->train, cfg))
+		return -1;
+	s->have_train = 1;
+	run_settings_override(&s->train, c->script, c->setup);
+	o->settings = &s->train;
+	if (pick_bool(&spot, c->on_demand >= 0 ? !c->on_demand : c->spot, cfg, "train.spot", 1) ||
+	    pick_bool(&o->fail_if_no_spot, c->fail_if_no_spot, cfg, "train.failIfNoSpot", 0) ||
+	    pick_bool(&o->yes, c->yes, cfg, "train.onDemandFallback", 0) ||
+	    pick_bool(&s->wait, c->wait, cfg, "train.wait", 0) ||
+	    pick_bool(&o->keep, c->keep, cfg, "train.keep", 0) ||
+	    pick_duration(&o->spot_timeout, c->spot_timeout, cfg, "train.spotTimeout", "2m",
+			  MIN_SPOT_TIMEOUT) ||
+	    pick_duration(&o->max_runtime, c->max_runtime, cfg, "train.maxRuntime", "8h",
+			  MIN_MAX_RUNTIME) ||
+	    pick_duration(&o->ready_timeout, c->ready_timeout, cfg, "train.readyTimeout", "10m",
+			  MIN_READY_TIMEOUT) ||
+	    pick_output(&s->output, c->output, cfg) ||
+	    pick_volume_size(&o->volume_size_gib, c->volume_size, cfg) ||
+	    pick_string(&s->instance_profile, NULL, cfg, "train.instanceProfile") ||
+	    pick_string(&s->ami, c->ami, cfg, "train.ami") ||
+	    pick_string(&s->subnet, c->subnet, cfg, "train.subnet") ||
+	    pick_string(&s->security_group, c->security_group, cfg, "train.securityGroup"))
+		return -1;
+	o->on_demand = !spot;
+	o->instance_profile = s->instance_profile;
+	o->ami = s->ami;
+	o->subnet = s->subnet;
+	o->security_group = s->security_group;
+	return 0;
+}
+
+static void run_settings_release(struct run_settings *s)
+{
+	if (s->have_train)
+		settings_release(&s->train);
+	free(s->instance_profile);
+	free(s->ami);
+	free(s->subnet);
+	free(s->security_group);
+}
+
+/* --wait: the log as it comes, then the result; returns the exit code. */
+static int follow(struct backend_aws_run *r, git_repository *repo, enum run_output mode)
+{
+	int fd = mode == RUN_OUTPUT_TEXT ? STDOUT_FILENO : STDERR_FILENO;
+	struct run_record rec;
+	int ret;
+
+	ret = backend_aws_follow(&rec, r, repo, fd, &cmd_interrupted);
+	if (!ret) {
+		run_output_finished(mode, r, &rec);
+		ret = run_output_exit_code(&rec);
+		goto out;
+	}
+	if (ret == BACKEND_AWS_DETACHED) {
+		run_output_detached(r);
+		ret = EXIT_INTERRUPTED;
+	} else {
+		err_report();
+		msg_hint("the training may go on: git train logs -f %s, git train stop %s",
+			 r->run.run_id, r->run.run_id);
+		ret = EXIT_FAILED;
+	}
+	/* a script reading --output json gets the run, even without its end */
+	if (mode == RUN_OUTPUT_JSON)
+		run_output_started(mode, 0, r);
+out:
+	run_record_release(&rec);
+	return ret;
+}
+
+static int exit_code_of_start(int ret)
+{
+	switch (ret) {
+	case BACKEND_AWS_NOT_READY:
+		return EXIT_FAILED; /* the failures are printed */
+	case BACKEND_AWS_NO_SPOT:
+		err_report();
+		return EXIT_NO_SPOT;
+	case BACKEND_AWS_CANCELLED:
+		err_report();
+		return EXIT_INTERRUPTED;
+	default:
+		err_report();
+		return EXIT_FAILED;
+	}
+}
+
+static int run(const char *type, const struct run_cmd *c, const struct parsed_args *pa)
+{
+	git_repository *repo = NULL;
+	git_commit *commit = NULL;
+	struct config cfg;
+	struct run_settings s;
+	struct backend_aws_run r;
+	struct sigaction saved[2];
+	char *parent = NULL;
+	int ret = EXIT_FATAL;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&s, 0, sizeof(s));
+	memset(&r, 0, sizeof(r));
+	if (repo_open(&repo) || config_load(&cfg, repo) ||
+	    cmd_config_override(&cfg, "train.instanceType", type) ||
+	    (c->region && cmd_config_override(&cfg, "train.region", c->region)) ||
+	    resolve(&s, c, &cfg))
+		goto fatal;
+	if (code_opts_resolve(&commit, &parent, repo, &c->code, "running"))
+		goto fatal;
+	if (!c->code.stash && !c->code.rev)
+		run_warn_uncommitted(repo, commit);
+	if (run_script_check(commit, s.train.script))
+		goto fatal;
+	s.o.instance_type = type;
+	s.o.parent = parent;
+	s.o.args = pa->rest;
+	s.o.nr_args = pa->nr_rest;
+	s.o.smoke = c->smoke > 0;
+
+	cmd_catch_signals(saved);
+	ret = backend_aws_start(&r, repo, commit, &cfg, &s.o, &cmd_interrupted);
+	if (ret) {
+		ret = exit_code_of_start(ret);
+	} else {
+		/* the note will sit on the snapshot: keep it from git gc */
+		if (parent && snapshot_keep(repo, git_commit_id(commit)))
+			err_report();
+		run_output_started(s.output, s.wait, &r);
+		ret = s.wait ? follow(&r, repo, s.output) : EXIT_OK;
+	}
+	cmd_restore_signals(saved);
+	goto out;
+fatal:
+	err_report();
+out:
+	backend_aws_release(&r);
+	run_settings_release(&s);
+	config_release(&cfg);
+	git_commit_free(commit);
+	git_repository_free(repo);
+	free(parent);
+	return ret;
+}
+
+int cmd_run(int argc, const char **argv)
+{
+	struct run_cmd c;
+	struct parsed_args pa;
+	int r;
+	const struct option options[] = {
+		OPT_BOOL(0, "spot", &c.spot, "spot instance, the default (train.spot)"),
+		OPT_BOOL(0, "on-demand", &c.on_demand, "on-demand instance, no spot"),
+		OPT_BOOL(0, "fail-if-no-spot", &c.fail_if_no_spot,
+			 "never fall back to on-demand (train.failIfNoSpot)"),
+		OPT_STRING(0, "spot-timeout", &c.spot_timeout, "duration",
+			   "how long to retry spot capacity (train.spotTimeout, 2m)"),
+		OPT_BOOL('y', "yes", &c.yes,
+			 "on-demand without asking if no spot (train.onDemandFallback)"),
+		OPT_BOOL(0, "wait", &c.wait, "follow the log until the run ends (train.wait)"),
+		OPT_STRING(0, "output", &c.output, "format",
+			   "text, run-id, instance-id or json (train.output)"),
+		OPT_BOOL(0, "keep", &c.keep, "keep the instance up after the run (train.keep)"),
+		OPT_BOOL(0, "smoke", &c.smoke, "record the run as a smoke run (the pre-push hook's)"),
+		OPT_STRING(0, "max-runtime", &c.max_runtime, "duration",
+			   "the instance shuts down after this (train.maxRuntime, 8h)"),
+		OPT_STRING(0, "ready-timeout", &c.ready_timeout, "duration",
+			   "wait this long for SSM to reach it (train.readyTimeout, 10m)"),
+		OPT_CODE(&c.code),
+		OPT_STRING(0, "script", &c.script, "path", "the training script (train.script)"),
+		OPT_STRING(0, "setup", &c.setup, "cmd", "shell command run first (train.setup)"),
+		OPT_STRING(0, "region", &c.region, "region", "AWS region (train.region)"),
+		OPT_STRING(0, "ami", &c.ami, "id", "AMI (train.ami; default Amazon Linux 2023)"),
+		OPT_STRING(0, "volume-size", &c.volume_size, "GiB",
+			   "root volume size (train.volumeSize)"),
+		OPT_STRING(0, "subnet", &c.subnet, "id", "subnet (train.subnet)"),
+		OPT_STRING(0, "security-group", &c.security_group, "id",
+			   "security group (train.securityGroup)"),
+		OPT_END(),
+	};
+
+	memset(&c, 0, sizeof(c));
+	c.spot = c.on_demand = c.fail_if_no_spot = c.yes = c.wait = c.keep = -1;
+	r = parse_options(&pa, argc - 1, argv + 1, options, run_usage);
+	if (r == PARSE_OPT_OK && check_usage(&c, &pa))
+		r = PARSE_OPT_ERROR;
+	if (r != PARSE_OPT_OK) {
+		parsed_args_release(&pa);
+		return EXIT_USAGE;
+	}
+	r = run(argv[0], &c, &pa);
+	parsed_args_release(&pa);
+	return r;
+}

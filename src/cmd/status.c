@@ -1,0 +1,366 @@
+/*
+ * git train status [--json] [<run>...]: the runs of this repository on EC2,
+ * live (by tags, one DescribeInstances call) and recently finished (from the
+ * notes). A run seen finished for the first time gets its note here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "cmd/builtin.h"
+#include "util/parse-options.h"
+#include "run/remote-runs.h"
+#include "git/repo.h"
+#include "services/s3.h"
+#include "util/util.h"
+#include "util/json.h"
+
+/* Finished runs shown besides the live ones when no run is named. */
+#define STATUS_RECENT 10
+
+enum { COL_RUN, COL_COMMIT, COL_TYPE, COL_MARKET, COL_STATE, COL_TRAINING, COL_UPTIME,
+       COL_COST, COL_SUBJECT, NR_COLS };
+
+static const char *const headings[NR_COLS] = {
+	"RUN", "COMMIT", "TYPE", "MARKET", "STATE", "TRAINING", "UPTIME", "COST", "SUBJECT",
+};
+
+static const char *const status_usage[] = {
+	"git train status [--json] [<run>...]",
+	NULL,
+};
+
+struct row {
+	struct remote_entry *e;
+	char *short_id;
+	char *subject;
+	char *training; /* starting, running, succeeded, failed exit 3, ... */
+	double uptime;	/* seconds, < 0 unknown */
+	double cost;	/* USD, < 0 unknown */
+};
+
+struct rows {
+	struct row *v;
+	size_t nr;
+};
+
+static void rows_release(struct rows *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nr; i++) {
+		free(r->v[i].short_id);
+		free(r->v[i].subject);
+		free(r->v[i].training);
+	}
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+static void add_row(struct rows *rows, struct remote_entry *e)
+{
+	size_t i;
+
+	for (i = 0; i < rows->nr; i++)
+		if (rows->v[i].e == e)
+			return;
+	rows->v = xrealloc(rows->v, (rows->nr + 1) * sizeof(*rows->v));
+	memset(&rows->v[rows->nr], 0, sizeof(*rows->v));
+	rows->v[rows->nr++].e = e;
+}
+
+/* Named runs, else every run with an instance and the most recent finished ones. */
+static int select_rows(struct rows *out, struct remote_runs *l, struct remote_runs_ctx *ctx,
+		       const char **names, int nr_names)
+{
+	size_t i, recent = 0;
+	int k;
+
+	for (k = 0; k < nr_names; k++) {
+		struct remote_entry *e = remote_runs_find(l, ctx, names[k]);
+
+		if (!e)
+			return -1;
+		add_row(out, e);
+	}
+	if (nr_names)
+		return 0;
+	for (i = 0; i < l->nr; i++) {
+		if (l->v[i]->instance)
+			add_row(out, l->v[i]);
+		else if (recent++ < STATUS_RECENT)
+			add_row(out, l->v[i]);
+	}
+	return 0;
+}
+
+static char *training_of_record(const struct run_record *r)
+{
+	if (r->status && !strcmp(r->status, "failed") && r->exit_code >= 0)
+		return xstrfmt("failed exit %d", r->exit_code);
+	return xstrdup(r->status ? r->status : "unknown");
+}
+
+/*
+ * S3 failing for one run fails for all (a wrong region, no permission):
+ * say it once, and show the rest as unknown without asking again.
+ */
+static char *s3_failed(int *failed)
+{
+	if (!*failed) {
+		msg_warning("cannot read how the runs are doing: %s", err_msg());
+		msg_hint("the training states it could not read show as unknown");
+	}
+	err_clear();
+	*failed = 1;
+	return xstrdup("unknown");
+}
+
+/* Without a result: has the runner uploaded a log yet? */
+static char *training_of_live(struct remote_runs_ctx *ctx, const struct remote_entry *e,
+			      int *failed)
+{
+	struct s3_object o;
+	char *key = xstrfmt("%slog", e->run.run_prefix);
+	int r = s3_head_object(&o, &ctx->client, e->run.bucket, key);
+
+	free(key);
+	if (r == 0)
+		s3_object_release(&o);
+	if (r < 0)
+		return s3_failed(failed);
+	if (e->instance && !remote_instance_alive(e->instance))
+		return xstrdup(r == 0 ? "ended, no result" : "never started");
+	return xstrdup(r == 0 ? "running" : "starting");
+}
+
+static void fill_times(struct row *row, time_t now)
+{
+	const struct remote_entry *e = row->e;
+	const char *v;
+
+	row->uptime = -1;
+	row->cost = -1;
+	if (e->instance && remote_instance_alive(e->instance) && e->run.launched)
+		row->uptime = difftime(now, e->run.launched);
+	else if (e->recorded && e->note.duration >= 0)
+		row->uptime = e->note.duration;
+	if (row->uptime >= 0 && e->run.price >= 0)
+		row->cost = e->run.price * row->uptime / 3600;
+	else if (e->recorded && (v = run_record_extra(&e->note, "cost")))
+		row->cost = strtod(v, NULL);
+}
+
+static void fill_commit(struct row *row, git_repository *repo)
+{
+	git_oid oid;
+	git_commit *c = NULL;
+	const char *hex = row->e->run.commit ? row->e->run.commit : "";
+
+	if (!git_oid_fromstr(&oid, hex) && !git_commit_lookup(&c, repo, &oid)) {
+		row->short_id = repo_short_id(repo, &oid);
+		row->subject = xstrdup(git_commit_summary(c) ? git_commit_summary(c) : "");
+	} else {
+		row->short_id = xstrndup(hex, 7);
+		row->subject = xstrdup("");
+	}
+	git_commit_free(c);
+}
+
+static void fill_row(struct row *row, struct remote_runs_ctx *ctx, time_t now, int *failed)
+{
+	struct remote_entry *e = row->e;
+	int r = *failed ? -1 : 0;
+
+	if (!e->recorded && !*failed)
+		r = remote_runs_finalize(ctx, e);
+	if (e->recorded)
+		row->training = training_of_record(&e->note);
+	else if (*failed)
+		row->training = xstrdup("unknown");
+	else if (r < 0)
+		row->training = s3_failed(failed);
+	else
+		row->training = training_of_live(ctx, e, failed);
+	fill_commit(row, ctx->repo);
+	fill_times(row, now);
+}
+
+static void cells(struct buf c[NR_COLS], const struct row *row)
+{
+	const struct remote_entry *e = row->e;
+
+	buf_puts(&c[COL_RUN], e->run.run_id);
+	buf_puts(&c[COL_COMMIT], row->short_id);
+	buf_puts(&c[COL_TYPE], e->run.instance_type ? e->run.instance_type : "-");
+	buf_puts(&c[COL_MARKET], e->run.market ? e->run.market : "-");
+	buf_puts(&c[COL_STATE], e->instance && e->instance->state ? e->instance->state : "-");
+	buf_puts(&c[COL_TRAINING], row->training);
+	if (row->uptime >= 59.5)
+		format_duration(&c[COL_UPTIME], row->uptime);
+	else if (row->uptime >= 0)
+		buf_printf(&c[COL_UPTIME], "%lds", (long)(row->uptime + 0.5));
+	else
+		buf_puts(&c[COL_UPTIME], "-");
+	if (row->cost >= 0) {
+		buf_putc(&c[COL_COST], '$');
+		remote_format_usd(&c[COL_COST], row->cost);
+	} else {
+		buf_puts(&c[COL_COST], "-");
+	}
+	buf_puts(&c[COL_SUBJECT], row->subject);
+}
+
+/* Commit subjects can hold any byte: keep them from moving the cursor. */
+static void put_clean(struct buf *out, const char *s, size_t width)
+{
+	size_t w = 0;
+
+	for (; *s; s++) {
+		buf_putc(out, ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s);
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	}
+	while (w++ < width)
+		buf_putc(out, ' ');
+}
+
+static void print_table(const struct rows *rows)
+{
+	struct buf *c = xcalloc((rows->nr + 1) * NR_COLS, sizeof(*c));
+	size_t w[NR_COLS] = { 0 }, i, j;
+	struct buf line = BUF_INIT;
+
+	for (j = 0; j < NR_COLS; j++)
+		buf_puts(&c[j], headings[j]);
+	for (i = 0; i < rows->nr; i++)
+		cells(&c[(i + 1) * NR_COLS], &rows->v[i]);
+	for (i = 0; i < (rows->nr + 1) * NR_COLS; i++)
+		if (c[i].len > w[i % NR_COLS])
+			w[i % NR_COLS] = c[i].len;
+	for (i = 0; i <= rows->nr; i++) {
+		buf_reset(&line);
+		for (j = 0; j < NR_COLS; j++) {
+			put_clean(&line, buf_cstr(&c[i * NR_COLS + j]), j + 1 < NR_COLS ? w[j] : 0);
+			buf_puts(&line, "  ");
+		}
+		buf_rtrim(&line);
+		puts(buf_cstr(&line));
+	}
+	for (i = 0; i < (rows->nr + 1) * NR_COLS; i++)
+		buf_release(&c[i]);
+	free(c);
+	buf_release(&line);
+}
+
+static cJSON *row_json(const struct row *row)
+{
+	const struct remote_entry *e = row->e;
+	const struct run_record *n = &e->note;
+	cJSON *o = cJSON_CreateObject(), *m;
+	char when[32];
+	struct tm tm;
+	size_t i;
+
+	json_add_string_or_null(o, "run_id", e->run.run_id);
+	json_add_string_or_null(o, "commit", e->run.commit);
+	json_add_string_or_null(o, "subject", row->subject);
+	json_add_string_or_null(o, "instance_id", e->run.instance_id);
+	json_add_string_or_null(o, "instance_type", e->run.instance_type);
+	json_add_string_or_null(o, "market", e->run.market);
+	json_add_string_or_null(o, "az", e->run.az);
+	json_add_string_or_null(o, "instance_state", e->instance ? e->instance->state : NULL);
+	json_add_string_or_null(o, "training", row->training);
+	json_add_string_or_null(o, "status", e->recorded ? n->status : NULL);
+	json_add_number_or_null(o, "exit_code", e->recorded && n->exit_code >= 0, n->exit_code);
+	gmtime_r(&e->run.launched, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_add_string_or_null(o, "launched", e->run.launched ? when : NULL);
+	json_add_number_or_null(o, "uptime_seconds", row->uptime >= 0, row->uptime);
+	json_add_number_or_null(o, "price_per_hour", e->run.price >= 0, e->run.price);
+	json_add_number_or_null(o, "cost", row->cost >= 0, row->cost);
+	m = cJSON_AddObjectToObject(o, "metrics");
+	for (i = 0; e->recorded && i < n->nr_metrics; i++)
+		cJSON_AddNumberToObject(m, n->metrics[i].name, n->metrics[i].value);
+	json_add_string_or_null(o, "log", e->recorded ? n->log : NULL);
+	if (!e->recorded && e->run.bucket && e->run.run_prefix) {
+		char *key = xstrfmt("%slog", e->run.run_prefix), *uri = s3_uri(e->run.bucket, key);
+
+		cJSON_ReplaceItemInObject(o, "log", cJSON_CreateString(uri));
+		free(uri);
+		free(key);
+	}
+	cJSON_AddBoolToObject(o, "recorded", e->recorded);
+	return o;
+}
+
+static void print_json(const struct rows *rows)
+{
+	cJSON *arr = cJSON_CreateArray();
+	char *text;
+	size_t i;
+
+	for (i = 0; i < rows->nr; i++)
+		cJSON_AddItemToArray(arr, row_json(&rows->v[i]));
+	text = cJSON_Print(arr);
+	if (text)
+		puts(text);
+	free(text);
+	cJSON_Delete(arr);
+}
+
+static int status(int json, const char **names, int nr_names)
+{
+	struct remote_runs_ctx ctx;
+	struct remote_runs runs = { 0 };
+	struct rows rows = { 0 };
+	time_t now = time(NULL);
+	size_t i;
+	int ret = EXIT_FATAL, failed = 0;
+
+	if (remote_runs_ctx_init(&ctx))
+		goto out;
+	ret = EXIT_FAILED;
+	if (remote_runs_load(&runs, &ctx, 1) || select_rows(&rows, &runs, &ctx, names, nr_names))
+		goto out;
+	for (i = 0; i < rows.nr; i++)
+		fill_row(&rows.v[i], &ctx, now, &failed);
+	if (json)
+		print_json(&rows);
+	else if (rows.nr)
+		print_table(&rows);
+	if (!rows.nr)
+		msg_hint("no runs on EC2 for '%s' yet: try 'git train t3.micro'", ctx.repo_name);
+	ret = EXIT_OK;
+out:
+	if (ret != EXIT_OK)
+		err_report();
+	rows_release(&rows);
+	remote_runs_release(&runs);
+	remote_runs_ctx_release(&ctx);
+	return ret;
+}
+
+int cmd_status(int argc, const char **argv)
+{
+	int json = 0, ret = EXIT_USAGE;
+	struct parsed_args pa = { 0 };
+	const struct option opts[] = {
+		OPT_BOOL(0, "json", &json, "print the runs as a JSON array, for scripts"),
+		OPT_END(),
+	};
+
+	if (parse_options(&pa, argc, argv, opts, status_usage) != PARSE_OPT_OK)
+		goto out;
+	if (pa.nr_rest || pa.dashdash) {
+		msg_error("'git train status' takes run ids, not '--'");
+		usage_with_options(stderr, status_usage, opts);
+		goto out;
+	}
+	ret = status(json, pa.args, pa.nr_args);
+out:
+	parsed_args_release(&pa);
+	return ret;
+}

@@ -1,0 +1,151 @@
+/*
+ * git train stop <run>...: terminates the runs' instances (one
+ * TerminateInstances call) and records each run: as stopped, with its log
+ * and how long it ran, or with its real result when it had finished
+ * already. Only instances tagged for this repository are ever touched.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd/builtin.h"
+#include "util/parse-options.h"
+#include "run/remote-runs.h"
+#include "util/util.h"
+
+static const char *const stop_usage[] = {
+	"git train stop <run>...",
+	NULL,
+};
+
+/* The named runs, each once. NULL entries never: -1 on the first unknown one. */
+static int resolve(struct remote_entry ***out, size_t *out_nr, struct remote_runs *l,
+		   struct remote_runs_ctx *ctx, const char **names, int nr)
+{
+	int i;
+	size_t j;
+
+	*out = xcalloc((size_t)nr + 1, sizeof(**out));
+	*out_nr = 0;
+	for (i = 0; i < nr; i++) {
+		struct remote_entry *e = remote_runs_find(l, ctx, names[i]);
+
+		if (!e)
+			return -1;
+		for (j = 0; j < *out_nr && (*out)[j] != e; j++)
+			;
+		if (j == *out_nr)
+			(*out)[(*out_nr)++] = e;
+	}
+	return 0;
+}
+
+static int terminate(struct remote_runs_ctx *ctx, struct remote_entry **v, size_t nr)
+{
+	const char **ids = xcalloc(nr + 1, sizeof(*ids));
+	size_t i, n = 0;
+	int r = 0;
+
+	for (i = 0; i < nr; i++)
+		if (v[i]->instance && remote_instance_alive(v[i]->instance))
+			ids[n++] = v[i]->instance->id;
+	if (n)
+		r = ec2_terminate_instances(&ctx->client, ids, n);
+	free(ids);
+	return r;
+}
+
+/* The run's note: its result if it has one, else "stopped" after so long. */
+static int record(struct remote_runs_ctx *ctx, struct remote_entry *e, time_t now)
+{
+	struct run_record rec;
+	int r = remote_runs_finalize(ctx, e);
+
+	if (r <= 0 || remote_runs_complete(ctx, e))
+		return r <= 0 ? r : -1;
+	remote_run_describe(&rec, &e->run, 0,
+			    e->run.launched ? difftime(now, e->run.launched) : -1);
+	rec.status = xstrdup("stopped");
+	r = remote_run_record(ctx->repo, &rec, e->run.commit);
+	if (r >= 0) {
+		run_record_release(&e->note);
+		e->note = rec;
+		e->recorded = 1;
+		return 0;
+	}
+	run_record_release(&rec);
+	return -1;
+}
+
+static void say(const struct remote_entry *e, int was_alive)
+{
+	const char *status = e->recorded && e->note.status ? e->note.status : "no result";
+
+	if (was_alive && !strcmp(status, "stopped"))
+		printf("stopped %s: instance %s terminated\n", e->run.run_id,
+		       e->run.instance_id);
+	else if (was_alive)
+		printf("%s had already finished (%s): instance %s terminated\n",
+		       e->run.run_id, status, e->run.instance_id);
+	else
+		printf("%s had already ended (%s)\n", e->run.run_id, status);
+}
+
+static int stop(const char **names, int nr)
+{
+	struct remote_runs_ctx ctx;
+	struct remote_runs runs = { 0 };
+	struct remote_entry **v = NULL;
+	time_t now = time(NULL);
+	size_t nr_v = 0, i;
+	int ret = EXIT_FATAL;
+
+	if (remote_runs_ctx_init(&ctx))
+		goto out;
+	ret = EXIT_FAILED;
+	if (remote_runs_load(&runs, &ctx, 1) || resolve(&v, &nr_v, &runs, &ctx, names, nr) ||
+	    terminate(&ctx, v, nr_v))
+		goto out;
+	ret = EXIT_OK;
+	for (i = 0; i < nr_v; i++) {
+		int alive = v[i]->instance && remote_instance_alive(v[i]->instance);
+
+		if (!v[i]->recorded &&
+		    (alive ? record(&ctx, v[i], now) : remote_runs_finalize(&ctx, v[i])) < 0) {
+			msg_error("cannot record run %s: %s", v[i]->run.run_id, err_msg());
+			err_clear();
+			ret = EXIT_FAILED;
+			continue;
+		}
+		say(v[i], alive);
+	}
+out:
+	if (ret != EXIT_OK)
+		err_report();
+	free(v);
+	remote_runs_release(&runs);
+	remote_runs_ctx_release(&ctx);
+	return ret;
+}
+
+int cmd_stop(int argc, const char **argv)
+{
+	int ret = EXIT_USAGE;
+	struct parsed_args pa = { 0 };
+	const struct option opts[] = {
+		OPT_END(),
+	};
+
+	if (parse_options(&pa, argc, argv, opts, stop_usage) != PARSE_OPT_OK)
+		goto out;
+	if (!pa.nr_args || pa.dashdash) {
+		msg_error("which runs? name them ('git train status' lists them)");
+		usage_with_options(stderr, stop_usage, opts);
+		goto out;
+	}
+	ret = stop(pa.args, pa.nr_args);
+out:
+	parsed_args_release(&pa);
+	return ret;
+}

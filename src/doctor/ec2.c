@@ -1,0 +1,214 @@
+/* doctor: the default AMI and the instance type, both per region. */
+#include "doctor/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "services/aws-checks.h"
+
+#define AMI_PARAMETER "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-"
+#define MAX_SUGGESTIONS 4
+
+struct candidate {
+	const char *name;
+	int other_family;
+	int typo;     /* a letter or two away: what was most likely meant */
+	size_t order; /* typos by distance, the others by size */
+};
+
+static int candidate_cmp(const void *pa, const void *pb)
+{
+	const struct candidate *a = pa, *b = pb;
+
+	if (a->other_family != b->other_family)
+		return a->other_family - b->other_family;
+	if (a->typo != b->typo)
+		return b->typo - a->typo;
+	if (a->order != b->order)
+		return a->order < b->order ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+/* nano < micro < small < medium < large < xlarge < 2xlarge < ... < metal */
+static size_t size_rank(const char *type)
+{
+	static const char *const named[] = {
+		"nano", "micro", "small", "medium", "large", "xlarge",
+	};
+	const char *size = strchr(type, '.');
+	char *end;
+	long n;
+	size_t i;
+
+	if (!size)
+		return 1000;
+	size++;
+	for (i = 0; i < ARRAY_SIZE(named); i++)
+		if (!strcmp(size, named[i]))
+			return i;
+	n = strtol(size, &end, 10);
+	if (end != size && !strcmp(end, "xlarge") && n > 0 && n < 900)
+		return 5 + (size_t)n;
+	return 1000;
+}
+
+/*
+ * ", "-separated types offered in the region: the same family first, a likely
+ * typo before the rest, the smallest (cheapest) sizes before bigger ones.
+ */
+static void suggest_types(struct buf *out, struct doctor_ctx *x)
+{
+	struct strvec offered = STRVEC_INIT;
+	struct candidate *c;
+	size_t i, family = strcspn(x->instance_type, ".");
+
+	if (aws_checks_offered_types(&offered, x->client, NULL) || !offered.nr) {
+		err_clear(); /* only a suggestion */
+		strvec_clear(&offered);
+		return;
+	}
+	c = xcalloc(offered.nr, sizeof(*c));
+	for (i = 0; i < offered.nr; i++) {
+		c[i].name = offered.v[i];
+		c[i].other_family = strncmp(offered.v[i], x->instance_type, family) ||
+				    offered.v[i][family] != '.';
+		c[i].order = levenshtein(x->instance_type, offered.v[i]);
+		c[i].typo = c[i].order <= 2;
+		if (!c[i].typo && !c[i].other_family)
+			c[i].order = size_rank(offered.v[i]);
+	}
+	qsort(c, offered.nr, sizeof(*c), candidate_cmp);
+	for (i = 0; i < offered.nr && i < MAX_SUGGESTIONS; i++)
+		buf_printf(out, "%s%s", i ? ", " : "", c[i].name);
+	free(c);
+	strvec_clear(&offered);
+}
+
+static char *type_fix(struct doctor_ctx *x)
+{
+	struct buf fix = BUF_INIT, types = BUF_INIT;
+
+	suggest_types(&types, x);
+	if (types.len)
+		buf_printf(&fix, "offered in %s and close to it: %s\n", x->region,
+			   buf_cstr(&types));
+	buf_puts(&fix, "git config train.instanceType <type>");
+	buf_release(&types);
+	return buf_detach(&fix);
+}
+
+static void check_ami(struct doctor_ctx *x, const char *arch)
+{
+	char *name = xstrfmt(AMI_PARAMETER "%s", arch);
+	char *ami = NULL;
+	int r = aws_checks_ssm_parameter(&ami, x->client, name);
+
+	if (!r) {
+		doctor_add(x, "ami", DOCTOR_OK, xstrfmt("%s (Amazon Linux 2023, %s)", ami, arch),
+			   NULL);
+	} else if (r == AWS_CHECKS_NOT_FOUND) {
+		err_clear();
+		doctor_add(x, "ami", DOCTOR_FAILED,
+			   xstrfmt("the public parameter %s does not exist in %s", name, x->region),
+			   xstrdup("use a region where Amazon Linux 2023 is published: "
+				   "git config train.region <region>"));
+	} else {
+		char *e = xstrdup(err_msg());
+		int denied = !strncmp(e, "AccessDenied", 12);
+
+		err_clear();
+		doctor_add(x, "ami", DOCTOR_FAILED,
+			   xstrfmt("cannot read the public parameter %s: %s", name, e),
+			   denied ? xstrfmt("allow ssm:GetParameter on "
+					    "arn:%s:ssm:%s::parameter/aws/service/* for %s",
+					    x->partition, x->region, x->caller_arn)
+				  : NULL);
+		free(e);
+	}
+	free(ami);
+	free(name);
+}
+
+/* r and archs: what DescribeInstanceTypes said; the error is still in err_msg(). */
+static void check_type(struct doctor_ctx *x, int r, const struct strvec *archs)
+{
+	struct strvec offered = STRVEC_INIT;
+	struct buf list = BUF_INIT;
+	size_t i;
+
+	if (r == AWS_CHECKS_NOT_FOUND) {
+		char *e = xstrdup(err_msg());
+
+		err_clear();
+		doctor_add(x, "instance type", DOCTOR_FAILED, e, type_fix(x));
+		return;
+	}
+	if (r || aws_checks_offered_types(&offered, x->client, x->instance_type)) {
+		char *e = xstrdup(err_msg());
+		int denied = !strncmp(e, "UnauthorizedOperation", 21) ||
+			     !strncmp(e, "AccessDenied", 12);
+
+		err_clear();
+		doctor_add(x, "instance type", DOCTOR_FAILED, e,
+			   denied ? xstrfmt("allow ec2:DescribeInstanceTypes and "
+					    "ec2:DescribeInstanceTypeOfferings for %s",
+					    x->caller_arn)
+				  : NULL);
+		goto out;
+	}
+	if (!offered.nr) {
+		doctor_add(x, "instance type", DOCTOR_FAILED,
+			   xstrfmt("%s is not offered in %s", x->instance_type, x->region),
+			   type_fix(x));
+		goto out;
+	}
+	for (i = 0; i < archs->nr; i++)
+		buf_printf(&list, "%s%s", i ? ", " : "", archs->v[i]);
+	doctor_add(x, "instance type", DOCTOR_OK,
+		   xstrfmt("%s (%s, offered in %s)", x->instance_type,
+			   list.len ? buf_cstr(&list) : "unknown architecture", x->region),
+		   NULL);
+out:
+	buf_release(&list);
+	strvec_clear(&offered);
+}
+
+/* Graviton types run arm64 only: their AMI is the arm64 one. */
+static const char *ami_arch(const struct strvec *archs)
+{
+	size_t i;
+
+	for (i = 0; i < archs->nr; i++)
+		if (!strcmp(archs->v[i], "x86_64"))
+			return "x86_64";
+	for (i = 0; i < archs->nr; i++)
+		if (!strcmp(archs->v[i], "arm64"))
+			return "arm64";
+	return "x86_64";
+}
+
+void doctor_check_ami_and_type(struct doctor_ctx *x)
+{
+	struct strvec archs = STRVEC_INIT;
+	char *type_error = NULL;
+	int r;
+
+	if (!x->have_creds || !x->region) {
+		const char *why = !x->have_creds ? "no credentials" : "no region";
+
+		doctor_skip(x, "ami", why);
+		doctor_skip(x, "instance type", why);
+		return;
+	}
+	/* the type decides the AMI's architecture, so it is asked first */
+	r = aws_checks_instance_type(&archs, x->client, x->instance_type);
+	if (r)
+		type_error = xstrdup(err_msg());
+	err_clear();
+	check_ami(x, ami_arch(&archs));
+	if (type_error)
+		err_set("%s", type_error);
+	check_type(x, r, &archs);
+	free(type_error);
+	strvec_clear(&archs);
+}

@@ -1,0 +1,49 @@
+/*
+ * doctor-internal: what the doctor's source files share; not for other modules.
+ *
+ * doctor.c runs the checks in order and owns the report; doctor-role.c checks
+ * the instance profile and its role's policies; doctor-ec2.c the AMI and the
+ * instance type; doctor-cache.c keeps passing reports for a few minutes.
+ */
+#ifndef DOCTOR_INTERNAL_H
+#define DOCTOR_INTERNAL_H
+
+#include "doctor/doctor.h"
+#include "util/util.h"
+
+/* The settings the checks read, and what earlier checks learned. */
+struct doctor_ctx {
+	struct doctor_report *report;
+	struct aws_client *client;
+	char *bucket;           /* train.bucket, NULL if unset */
+	char *prefix;           /* train.prefix, default "git-train", no slashes around it */
+	char *profile;          /* train.instanceProfile, NULL if unset */
+	char *instance_type;    /* train.instanceType, default t3.micro */
+	const char *region;     /* the client's, NULL if none */
+	char *partition;        /* "aws", or the caller's from its ARN ("aws-cn", ...) */
+	char *caller_arn;
+	char *account;
+	char *role;             /* the profile's role once found */
+	int profile_found;
+	int have_creds;
+	int bucket_usable;      /* set and exists: the role can be checked against it */
+};
+
+/* Appends a result. detail and fix are taken over (may be NULL). */
+void doctor_add(struct doctor_ctx *x, const char *name, enum doctor_state state, char *detail,
+		char *fix);
+/* Appends a skipped check: "skipped (<why>)". */
+void doctor_skip(struct doctor_ctx *x, const char *name, const char *why);
+
+void doctor_check_instance_profile(struct doctor_ctx *x);
+void doctor_check_role(struct doctor_ctx *x);
+void doctor_check_ami_and_type(struct doctor_ctx *x);
+
+/* The cache key of these settings: a lower-case hex SHA-256. Caller frees. */
+char *doctor_cache_key(const struct doctor_ctx *x);
+/* 0 with *out filled from a fresh cache entry for key, 1 when there is none. */
+int doctor_cache_load(struct doctor_report *out, const char *key);
+/* Stores a passing report under key, or removes the entry for a failing one. */
+void doctor_cache_store(const struct doctor_report *r, const char *key);
+
+#endif

@@ -1,0 +1,274 @@
+/*
+ * doctor: the instance profile, and whether its role lets the instance talk
+ * to SSM (how commands reach it) and to the bucket (how code and logs move).
+ */
+#include "doctor/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "services/aws-checks.h"
+#include "services/iam-policy.h"
+
+#define SSM_CORE "AmazonSSMManagedInstanceCore"
+
+/* The role's policy documents: inline and attached managed ones. */
+struct role_policies {
+	cJSON **docs;
+	size_t nr;
+	int ssm_core; /* AmazonSSMManagedInstanceCore is attached */
+};
+
+static int is_aws_error(const char *code)
+{
+	const char *msg = err_msg();
+	size_t n = strlen(code);
+
+	return !strncmp(msg, code, n) && msg[n] == ':';
+}
+
+static char *iam_read_fix(const struct doctor_ctx *x)
+{
+	if (!is_aws_error("AccessDenied"))
+		return NULL;
+	return xstrfmt("allow iam:GetInstanceProfile, iam:ListAttachedRolePolicies, "
+		       "iam:ListRolePolicies, iam:GetRolePolicy, iam:GetPolicy and "
+		       "iam:GetPolicyVersion for %s",
+		       x->caller_arn);
+}
+
+void doctor_check_instance_profile(struct doctor_ctx *x)
+{
+	struct strvec roles = STRVEC_INIT;
+	const char *name = "instance profile";
+	int r;
+
+	if (!x->profile) {
+		doctor_add(x, name, DOCTOR_FAILED, xstrdup("train.instanceProfile is not set"),
+			   xstrdup("git config train.instanceProfile <name>\n"
+				   "(an instance profile whose role has " SSM_CORE
+				   " and can read and write the bucket)"));
+		return;
+	}
+	if (!x->have_creds) {
+		doctor_skip(x, name, "no credentials");
+		return;
+	}
+	r = aws_checks_instance_profile_roles(&roles, x->client, x->profile);
+	if (r == AWS_CHECKS_NOT_FOUND) {
+		err_clear();
+		doctor_add(x, name, DOCTOR_FAILED,
+			   xstrfmt("the instance profile '%s' does not exist", x->profile),
+			   xstrfmt("aws iam create-instance-profile --instance-profile-name %s\n"
+				   "aws iam add-role-to-instance-profile "
+				   "--instance-profile-name %s --role-name <role>",
+				   x->profile, x->profile));
+	} else if (r) {
+		char *fix = iam_read_fix(x);
+
+		doctor_add(x, name, DOCTOR_FAILED, xstrdup(err_msg()), fix);
+		err_clear();
+	} else if (!roles.nr) {
+		x->profile_found = 1;
+		doctor_add(x, name, DOCTOR_FAILED,
+			   xstrfmt("the instance profile '%s' has no role", x->profile),
+			   xstrfmt("aws iam add-role-to-instance-profile "
+				   "--instance-profile-name %s --role-name <role>",
+				   x->profile));
+	} else {
+		x->profile_found = 1;
+		x->role = xstrdup(roles.v[0]);
+		doctor_add(x, name, DOCTOR_OK, xstrfmt("%s (role %s)", x->profile, x->role), NULL);
+	}
+	strvec_clear(&roles);
+}
+
+static void policies_release(struct role_policies *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr; i++)
+		cJSON_Delete(p->docs[i]);
+	free(p->docs);
+	memset(p, 0, sizeof(*p));
+}
+
+static int add_document(struct role_policies *p, const char *text, const char *what)
+{
+	cJSON *doc;
+
+	if (iam_policy_parse(&doc, text))
+		return err_set("malformed policy document in %s", what);
+	p->docs = xrealloc(p->docs, (p->nr + 1) * sizeof(*p->docs));
+	p->docs[p->nr++] = doc;
+	return 0;
+}
+
+static int load_policies(struct role_policies *out, struct doctor_ctx *x)
+{
+	struct strvec arns = STRVEC_INIT, names = STRVEC_INIT;
+	char *text = NULL;
+	size_t i;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (aws_checks_attached_policies(&arns, x->client, x->role) ||
+	    aws_checks_inline_policies(&names, x->client, x->role))
+		goto out;
+	for (i = 0; i < arns.nr; i++) {
+		const char *slash = strrchr(arns.v[i], '/');
+
+		if (slash && !strcmp(slash + 1, SSM_CORE) && strstr(arns.v[i], ":iam::aws:policy/"))
+			out->ssm_core = 1;
+		if (aws_checks_policy_document(&text, x->client, arns.v[i]) ||
+		    add_document(out, text, arns.v[i]))
+			goto out;
+		free(text);
+		text = NULL;
+	}
+	for (i = 0; i < names.nr; i++) {
+		if (aws_checks_role_policy(&text, x->client, x->role, names.v[i]) ||
+		    add_document(out, text, names.v[i]))
+			goto out;
+		free(text);
+		text = NULL;
+	}
+	ret = 0;
+out:
+	free(text);
+	strvec_clear(&arns);
+	strvec_clear(&names);
+	return ret;
+}
+
+static const char *decision_words(enum iam_decision d)
+{
+	return d == IAM_EXPLICIT_DENY ? "is denied" : "is allowed by no policy";
+}
+
+/*
+ * The agent registers (ssm:UpdateInstanceInformation) and then takes commands
+ * over ec2messages or, in newer agents, ssmmessages: either channel will do.
+ */
+static void check_ssm(struct doctor_ctx *x, const struct role_policies *p)
+{
+	char *instance = xstrfmt("arn:%s:ec2:%s:%s:instance/i-0123456789abcdef0", x->partition,
+				 x->region ? x->region : "us-east-1", x->account);
+	const cJSON *const *docs = (const cJSON *const *)p->docs;
+	enum iam_decision reg, msgs, ssmmsgs;
+	const char *missing = NULL;
+	enum iam_decision why = IAM_IMPLICIT_DENY;
+
+	reg = iam_policy_decide(docs, p->nr, "ssm:UpdateInstanceInformation", instance);
+	msgs = iam_policy_decide(docs, p->nr, "ec2messages:GetMessages", "*");
+	ssmmsgs = iam_policy_decide(docs, p->nr, "ssmmessages:CreateControlChannel", "*");
+	if (reg != IAM_ALLOW) {
+		missing = "ssm:UpdateInstanceInformation";
+		why = reg;
+	} else if (msgs != IAM_ALLOW && ssmmsgs != IAM_ALLOW) {
+		missing = "ec2messages:GetMessages (or ssmmessages:CreateControlChannel)";
+		why = msgs == IAM_EXPLICIT_DENY ? msgs : ssmmsgs;
+	}
+	if (!missing && p->ssm_core)
+		doctor_add(x, "role ssm access", DOCTOR_OK,
+			   xstrfmt("role %s has " SSM_CORE, x->role), NULL);
+	else if (!missing)
+		doctor_add(x, "role ssm access", DOCTOR_OK,
+			   xstrfmt("role %s allows ssm:UpdateInstanceInformation and its messages",
+				   x->role),
+			   NULL);
+	else
+		doctor_add(x, "role ssm access", DOCTOR_FAILED,
+			   xstrfmt("role %s cannot use SSM: %s %s", x->role, missing,
+				   decision_words(why)),
+			   xstrfmt("aws iam attach-role-policy --role-name %s "
+				   "--policy-arn arn:%s:iam::aws:policy/" SSM_CORE,
+				   x->role, x->partition));
+	free(instance);
+}
+
+/* Single quotes for a shell: 'it'\''s'. */
+static void sq_quote(struct buf *out, const char *s)
+{
+	buf_putc(out, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			buf_puts(out, "'\\''");
+		else
+			buf_putc(out, *s);
+	}
+	buf_putc(out, '\'');
+}
+
+static char *bucket_fix(const struct doctor_ctx *x, const char *objects)
+{
+	struct buf fix = BUF_INIT, doc = BUF_INIT;
+
+	buf_printf(&doc,
+		   "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+		   "\"Action\":[\"s3:GetObject\",\"s3:PutObject\"],\"Resource\":\"%s*\"}]}",
+		   objects);
+	buf_printf(&fix, "aws iam put-role-policy --role-name %s --policy-name git-train-bucket "
+		   "--policy-document ", x->role);
+	sq_quote(&fix, buf_cstr(&doc));
+	buf_release(&doc);
+	return buf_detach(&fix);
+}
+
+static void check_bucket_access(struct doctor_ctx *x, const struct role_policies *p)
+{
+	static const char *const actions[] = { "s3:GetObject", "s3:PutObject" };
+	const cJSON *const *docs = (const cJSON *const *)p->docs;
+	char *objects = xstrfmt("arn:%s:s3:::%s/%s%s", x->partition, x->bucket, x->prefix,
+				*x->prefix ? "/" : "");
+	char *object = xstrfmt("%sdoctor-check", objects);
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(actions); i++) {
+		enum iam_decision d = iam_policy_decide(docs, p->nr, actions[i], object);
+
+		if (d == IAM_ALLOW)
+			continue;
+		doctor_add(x, "role bucket access", DOCTOR_FAILED,
+			   xstrfmt("role %s cannot reach the bucket: %s on %s* %s", x->role,
+				   actions[i], objects, decision_words(d)),
+			   bucket_fix(x, objects));
+		goto out;
+	}
+	doctor_add(x, "role bucket access", DOCTOR_OK,
+		   xstrfmt("role %s may get and put objects in s3://%s/%s%s", x->role, x->bucket,
+			   x->prefix, *x->prefix ? "/" : ""),
+		   NULL);
+out:
+	free(objects);
+	free(object);
+}
+
+void doctor_check_role(struct doctor_ctx *x)
+{
+	struct role_policies p;
+	const char *why = x->profile_found ? "no role" : "no instance profile";
+
+	if (!x->role) {
+		doctor_skip(x, "role ssm access", why);
+		doctor_skip(x, "role bucket access", why);
+		return;
+	}
+	if (load_policies(&p, x)) {
+		char *fix = iam_read_fix(x);
+		char *e = xstrfmt("cannot read the policies of role %s: %s", x->role, err_msg());
+
+		err_clear();
+		doctor_add(x, "role ssm access", DOCTOR_FAILED, e, fix);
+		doctor_add(x, "role bucket access", DOCTOR_FAILED, xstrdup(e),
+			   fix ? xstrdup(fix) : NULL);
+		policies_release(&p);
+		return;
+	}
+	check_ssm(x, &p);
+	if (x->bucket_usable)
+		check_bucket_access(x, &p);
+	else
+		doctor_skip(x, "role bucket access", "no bucket");
+	policies_release(&p);
+}

@@ -1,0 +1,55 @@
+/*
+ * config: `git config train.*` through libgit2, with git's precedence.
+ *
+ * libgit2 gives system < xdg < global < local < worktree; on top of that come
+ * the `git -c key=value` settings that git passes to subcommands in
+ * GIT_CONFIG_PARAMETERS (and GIT_CONFIG_COUNT/KEY_n/VALUE_n), which libgit2 does
+ * not read. The repository may be NULL (outside a repository: global settings).
+ *
+ * Getters return 0 when the key is set, 1 when it is not, -1 (err_set) when the
+ * value is malformed.
+ */
+#ifndef GIT_CONFIG_H
+#define GIT_CONFIG_H
+
+#include <git2.h>
+
+struct config_param {
+	char *key;   /* canonical: section and name lower-cased */
+	char *value; /* NULL for `-c key` without '=' (boolean true) */
+};
+
+struct config {
+	git_config *snapshot; /* NULL when no file config could be read */
+	struct config_param *params;
+	size_t nr_params;
+};
+
+int config_load(struct config *out, git_repository *repo);
+void config_release(struct config *cfg);
+
+/*
+ * Parses GIT_CONFIG_PARAMETERS (both git's old 'key=value' and new
+ * 'key'='value' quoting) and appends to cfg->params. 0, or -1 with err_set.
+ */
+int config_parse_parameters(struct config *cfg, const char *text);
+/* Lower-cases section and variable name, keeps a subsection's case. Caller frees. */
+char *config_canonical_key(const char *key);
+
+/* *out is a new string the caller frees. */
+int config_get_string(char **out, const struct config *cfg, const char *key);
+int config_get_bool(int *out, const struct config *cfg, const char *key);
+int config_parse_bool(int *out, const char *value);
+
+/* The settings every run reads; defaults filled in by settings_load(). */
+struct train_settings {
+	char *script;      /* train.script, default "train.py" */
+	char *interpreter; /* train.interpreter, NULL: by extension or shebang */
+	char *setup;       /* train.setup, NULL: none */
+	char *outputs_dir; /* train.outputsDir, default "outputs" */
+};
+
+int settings_load(struct train_settings *out, const struct config *cfg);
+void settings_release(struct train_settings *s);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * backend-aws-follow: --wait. The runner uploads the log every few seconds
+ * and result.json at the end; this reads the log from where it left off
+ * (a ranged GET: only new bytes travel) until the result is there.
+ */
+#include "run/backend-aws-internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "services/s3-objects.h"
+
+/* Seconds between two looks at the log. */
+#define FOLLOW_INTERVAL 1.5
+/* Seconds between two looks at the instance, to notice it is gone. */
+#define INSTANCE_CHECK_INTERVAL 15
+/* How long a gone instance may still be followed: its last uploads may be on their way. */
+#define GONE_GRACE 20
+/* S3 failures in a row before giving up following (the run goes on). */
+#define MAX_FAILURES 5
+
+struct follower {
+	struct backend_aws_run *r;
+	char *log_key;
+	long long offset;
+	int fd;
+	int failures;
+	double last_instance_check;
+	double gone_since; /* 0: the instance was not seen gone */
+};
+
+static int to_fd(void *ctx, const void *data, size_t len)
+{
+	struct follower *f = ctx;
+
+	f->offset += (long long)len;
+	if (write_all(f->fd, data, len))
+		return err_set("cannot write the log: %s", strerror(errno));
+	return 0;
+}
+
+/* New bytes of the log, if any. 0, or -1 after too many failures. */
+static int read_log(struct follower *f)
+{
+	int r = s3_get_object(NULL, &f->r->client, f->r->run.bucket, f->log_key, f->offset, to_fd,
+			      f);
+
+	if (r >= 0) {
+		f->failures = 0;
+		return 0;
+	}
+	if (++f->failures < MAX_FAILURES) {
+		err_clear();
+		return 0;
+	}
+	return -1;
+}
+
+static int instance_gone(const struct ec2_instance *i)
+{
+	return !strcmp(i->state, "shutting-down") || !strcmp(i->state, "terminated") ||
+	       !strcmp(i->state, "stopping") || !strcmp(i->state, "stopped");
+}
+
+/*
+ * The runner writes the result before it shuts the instance down; an
+ * instance gone for a while without one died another way (stopped, the
+ * max-runtime watchdog, a reclaim the runner did not see coming).
+ */
+static int check_instance(struct follower *f)
+{
+	const char *id = f->r->run.instance_id;
+	struct ec2_instance *v = NULL;
+	size_t nr = 0;
+	double now = now_monotonic();
+	int ret = 0;
+
+	if (now - f->last_instance_check < INSTANCE_CHECK_INTERVAL)
+		return 0;
+	f->last_instance_check = now;
+	if (ec2_describe_instances(&v, &nr, &f->r->client, &id, 1, NULL, 0)) {
+		err_clear(); /* a look at the instance is a hint, not a need */
+		return 0;
+	}
+	if (nr && v[0].state && instance_gone(&v[0])) {
+		if (!f->gone_since)
+			f->gone_since = now;
+		else if (now - f->gone_since > GONE_GRACE)
+			ret = err_set("instance %s is %s and run %s left no result%s%s", id,
+				      v[0].state, f->r->run.run_id,
+				      v[0].state_reason ? ": " : "",
+				      v[0].state_reason ? v[0].state_reason : "");
+	}
+	ec2_instances_free(v, nr);
+	return ret;
+}
+
+int backend_aws_follow(struct run_record *out, struct backend_aws_run *r, git_repository *repo,
+		       int log_fd, const volatile sig_atomic_t *cancel)
+{
+	struct follower f;
+	int ret = BACKEND_AWS_ERROR, res;
+
+	memset(&f, 0, sizeof(f));
+	run_record_init(out);
+	f.r = r;
+	f.fd = log_fd;
+	f.log_key = xstrfmt("%slog", r->run.run_prefix);
+	f.last_instance_check = now_monotonic();
+	for (;;) {
+		if (*cancel) {
+			ret = BACKEND_AWS_DETACHED;
+			goto out;
+		}
+		if (read_log(&f))
+			goto out;
+		run_record_release(out);
+		res = remote_run_finalize(out, repo, &r->client, &r->run);
+		if (res < 0)
+			goto out;
+		if (!res)
+			break;
+		if (check_instance(&f))
+			goto out;
+		if (backend_aws_sleep(cancel, FOLLOW_INTERVAL)) {
+			ret = BACKEND_AWS_DETACHED;
+			goto out;
+		}
+	}
+	/* the runner's last log upload comes before its result */
+	f.failures = MAX_FAILURES - 1;
+	if (read_log(&f)) {
+		msg_warning("cannot read the end of the log: %s", err_msg());
+		err_clear();
+	}
+	ret = BACKEND_AWS_OK;
+out:
+	free(f.log_key);
+	return ret;
+}

@@ -1,0 +1,304 @@
+/*
+ * launch: RunInstances zone by zone, the spot rounds and the fallback
+ * policy. No capacity is an answer, not a state: RunInstances fails at
+ * once, nothing is left waiting, so a round can simply be tried again.
+ */
+#include "run/launch-internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static void sweep_failed_launch(struct launch_ctx *x)
+{
+	struct ec2_tag by_run = {(char *)"tag:git-train:run-id", (char *)x->o->run_id};
+	struct ec2_instance *v = NULL;
+	size_t n = 0, i;
+
+	if (ec2_describe_instances(&v, &n, x->c, NULL, 0, &by_run, 1)) {
+		msg_warning("cannot check whether the failed launch started an instance: %s",
+			    err_msg());
+		msg_hint("look for instances tagged git-train:run-id=%s", x->o->run_id);
+		err_clear();
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (v[i].state && strcmp(v[i].state, "terminated") &&
+		    strcmp(v[i].state, "shutting-down"))
+			launch_terminate(x, v[i].id, "its launch failed");
+	ec2_instances_free(v, n);
+}
+
+static void quota_error(struct launch_ctx *x, int spot, const char *aws)
+{
+	const char *code, *name = launch_quota_name(&code, x->o->instance_type, spot);
+
+	err_set("cannot launch %s %s: %s", spot ? "spot" : "on-demand", x->o->instance_type, aws);
+	err_hint("the limit is the EC2 quota \"%s\" (vCPUs) in %s", name, x->region);
+	if (code)
+		err_hint("ask for more in the Service Quotas console, or: aws service-quotas "
+			 "request-service-quota-increase --region %s --service-code ec2 "
+			 "--quota-code %s --desired-value <vCPUs>",
+			 x->region, code);
+	else
+		err_hint("ask for more in the Service Quotas console; its quota code: aws "
+			 "service-quotas list-service-quotas --region %s --service-code ec2 "
+			 "--query \"Quotas[?QuotaName=='%s'].QuotaCode\"",
+			 x->region, name);
+	if (spot)
+		err_hint("on-demand instances have a quota of their own: --on-demand tries it");
+}
+
+static void price_error(struct launch_ctx *x, const char *aws)
+{
+	const struct price_quote *p = x->o->prices;
+	struct buf spot = BUF_INIT, on_demand = BUF_INIT;
+
+	if (p && p->spot >= 0)
+		pricing_format(&spot, p->spot);
+	if (p && p->on_demand >= 0)
+		pricing_format(&on_demand, p->on_demand);
+	err_set("cannot launch spot %s: %s", x->o->instance_type, aws);
+	err_hint("the spot price of %s is %s, above what a spot launch may pay (at most the "
+		 "on-demand price, %s)",
+		 x->o->instance_type, spot.len ? spot.ptr : "unknown",
+		 on_demand.len ? on_demand.ptr : "unknown");
+	err_hint("--on-demand launches at the on-demand price");
+	buf_release(&spot);
+	buf_release(&on_demand);
+}
+
+/* After a failed RunInstances: 1 to try another zone, else -1 with err_set. */
+static int run_error(struct launch_ctx *x, int spot, const char *zone, const char *code)
+{
+	char *aws = xstrdup(err_msg());
+	const char *market = spot ? "spot" : "on-demand";
+	int r = -1;
+
+	switch (code ? ec2_error_class(code) : EC2_ERR_TRANSIENT) {
+	case EC2_ERR_CAPACITY:
+		free(x->capacity_error);
+		x->capacity_error = aws;
+		aws = NULL;
+		err_clear();
+		r = 1;
+		break;
+	case EC2_ERR_QUOTA:
+		quota_error(x, spot, aws);
+		break;
+	case EC2_ERR_PRICE:
+		price_error(x, aws);
+		break;
+	case EC2_ERR_TRANSIENT:
+		/* retried with the same token until the budget ran out: it may have started one */
+		sweep_failed_launch(x);
+		err_set("cannot launch %s %s%s%s: %s", market, x->o->instance_type,
+			zone ? " in " : "", zone ? zone : "", aws);
+		err_hint("EC2 or the connection to it failed; try again in a moment");
+		break;
+	default:
+		err_set("cannot launch %s %s%s%s: %s", market, x->o->instance_type,
+			zone ? " in " : "", zone ? zone : "", aws);
+		if (code && !strcmp(code, "UnauthorizedOperation"))
+			err_hint("`git train doctor` checks the permissions git-train needs");
+	}
+	free(aws);
+	return r;
+}
+
+int launch_run(struct launch_ctx *x, struct ec2_instance *out, int spot, const char *zone)
+{
+	const struct launch_opts *o = x->o;
+	struct ec2_launch l;
+	char *code = NULL, *token;
+	int r;
+
+	if (launch_cancelled(x))
+		return LAUNCH_CANCELLED;
+	token = launch_client_token(o->run_id, spot, ++x->attempts[!!spot]);
+	memset(&l, 0, sizeof(l));
+	l.instance_type = o->instance_type;
+	l.ami = x->ami;
+	l.spot = spot;
+	l.az = zone;
+	l.subnet = o->subnet;
+	l.security_group = o->security_group;
+	l.instance_profile = o->instance_profile;
+	l.user_data = x->user_data;
+	l.client_token = token;
+	l.volume_size_gib = o->volume_size_gib;
+	l.tags = x->tags;
+	l.nr_tags = x->nr_tags;
+	r = ec2_run_instance(out, &code, x->c, &l);
+	if (r)
+		r = run_error(x, spot, zone, code);
+	free(code);
+	free(token);
+	return r;
+}
+
+/* The subnet's zone, else every available zone with the cheapest spot price's first. */
+static void load_zones(struct launch_ctx *x)
+{
+	const char *first = x->o->prices ? x->o->prices->spot_az : NULL;
+	struct strvec all = STRVEC_INIT;
+	size_t i;
+
+	x->zones_loaded = 1;
+	if (x->o->subnet)
+		return;
+	if (ec2_availability_zones(&all, x->c)) {
+		err_clear(); /* EC2 picks a zone: one try per round instead of several */
+		return;
+	}
+	for (i = 0; first && i < all.nr; i++)
+		if (!strcmp(all.v[i], first))
+			strvec_push(&x->zones, first);
+	for (i = 0; i < all.nr; i++)
+		if (!first || strcmp(all.v[i], first))
+			strvec_push(&x->zones, all.v[i]);
+	strvec_clear(&all);
+}
+
+int launch_try_zones(struct launch_ctx *x, struct ec2_instance *out, int spot)
+{
+	size_t i, n;
+	int r = 1;
+
+	if (!x->zones_loaded)
+		load_zones(x);
+	n = x->zones.nr ? x->zones.nr : 1;
+	for (i = 0; i < n && r == 1; i++)
+		r = launch_run(x, out, spot, x->zones.nr ? x->zones.v[i] : NULL);
+	return r;
+}
+
+/* The wait after a round, with its line: redrawn each second on a TTY, once otherwise. */
+static int wait_round(struct launch_ctx *x, int round, double start, long delay)
+{
+	double until = now_monotonic() + delay, now;
+	struct buf text = BUF_INIT;
+	int drawn = 0, r = 0;
+
+	while (!r && (now = now_monotonic()) < until) {
+		if (x->tty || !drawn) {
+			buf_reset(&text);
+			launch_spot_wait_text(&text, x->o->instance_type, x->region, round,
+					      (long)(now - start), x->o->spot_timeout,
+					      (long)(until - now + 0.5));
+			launch_line(x, text.ptr);
+			drawn = 1;
+		}
+		r = launch_sleep(x, until - now < 1 ? until - now : 1);
+	}
+	buf_release(&text);
+	return r;
+}
+
+int launch_spot(struct launch_ctx *x, struct ec2_instance *out)
+{
+	long timeout = x->o->spot_timeout > 0 ? x->o->spot_timeout : 0, remaining;
+	double start = now_monotonic();
+	int round, r;
+
+	for (round = 1;; round++) {
+		r = launch_try_zones(x, out, 1);
+		x->spot_seconds = now_monotonic() - start;
+		if (r != 1)
+			break;
+		x->spot_rounds = round;
+		remaining = timeout - (long)x->spot_seconds;
+		if (remaining <= 0) {
+			r = LAUNCH_NO_SPOT;
+			break;
+		}
+		r = wait_round(x, round, start, launch_spot_delay(round, remaining));
+		if (r)
+			break;
+	}
+	launch_line_end(x);
+	return r;
+}
+
+/* 1 when the user says yes on the terminal, 0 for anything else, or LAUNCH_CANCELLED. */
+static int ask(struct launch_ctx *x)
+{
+	char answer[16];
+	size_t len = 0;
+	ssize_t n;
+	char ch;
+
+	fflush(stdout);
+	fputs("launch on-demand instead? [y/N] ", stderr);
+	fflush(stderr);
+	while ((n = read(STDIN_FILENO, &ch, 1)) != 0) {
+		if (launch_cancelled(x)) {
+			fputc('\n', stderr);
+			return LAUNCH_CANCELLED;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || ch == '\n')
+			break;
+		if (len < sizeof(answer) - 1)
+			answer[len++] = ch;
+	}
+	answer[len] = '\0';
+	while (len && isspace((unsigned char)answer[len - 1]))
+		answer[--len] = '\0';
+	return !strcasecmp(answer, "y") || !strcasecmp(answer, "yes");
+}
+
+static void no_spot_reason(struct buf *out, struct launch_ctx *x)
+{
+	buf_printf(out, "no spot capacity for %s in %s after %d attempt%s in ", x->o->instance_type,
+		   x->region, x->spot_rounds, x->spot_rounds == 1 ? "" : "s");
+	launch_format_clock(out, (long)x->spot_seconds);
+	if (x->capacity_error)
+		buf_printf(out, " (%s)", x->capacity_error);
+}
+
+int launch_fallback(struct launch_ctx *x)
+{
+	const struct launch_opts *o = x->o;
+	struct buf text = BUF_INIT, why = BUF_INIT;
+	int r = LAUNCH_NO_SPOT;
+
+	launch_fallback_text(&text, o->instance_type, o->prices);
+	no_spot_reason(&why, x);
+	if (o->fail_if_no_spot) {
+		err_set("%s", why.ptr);
+		err_hint("%s", text.ptr);
+		err_hint("--fail-if-no-spot (train.failIfNoSpot) is set: no fallback to on-demand");
+		err_hint("to wait longer for spot capacity: --spot-timeout=<duration>");
+	} else if (o->yes) {
+		msg_warning("%s", text.ptr);
+		r = 0;
+	} else if (isatty(STDIN_FILENO) && isatty(STDERR_FILENO)) {
+		msg_warning("%s", text.ptr);
+		r = ask(x);
+		if (r == 1) {
+			r = 0;
+		} else if (!r) {
+			err_set("%s, and on-demand was declined", why.ptr);
+			r = LAUNCH_NO_SPOT;
+		}
+	} else {
+		err_set("%s", text.ptr);
+		err_hint("%s", why.ptr);
+		err_hint("to launch on-demand when spot has no capacity: --yes, or "
+			 "git config train.onDemandFallback true");
+		err_hint("to never fall back to on-demand: --fail-if-no-spot");
+	}
+	if (!r) {
+		buf_reset(&text);
+		launch_on_demand_text(&text, o->instance_type, o->prices);
+		msg_warning("%s", text.ptr);
+	}
+	buf_release(&text);
+	buf_release(&why);
+	return r;
+}

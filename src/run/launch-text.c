@@ -1,0 +1,144 @@
+/* launch: the pure parts, texts and schedules (see launch-internal.h). */
+#include "run/launch-internal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+char *launch_user_data(long max_runtime)
+{
+	long minutes = max_runtime > 0 ? (max_runtime + 59) / 60 : 1;
+
+	/*
+	 * Only the watchdog: cloud-init runs this as root at first boot, and
+	 * shutdown(8) with the instance's terminate behaviour ends it for good.
+	 * By name, so that a stand-in on PATH can take its place in tests.
+	 */
+	return xstrfmt("#!/bin/sh\n"
+		       "# git-train: no instance outlives its max runtime (%lds)\n"
+		       "shutdown -h +%ld\n",
+		       max_runtime, minutes < 1 ? 1 : minutes);
+}
+
+char *launch_client_token(const char *run_id, int spot, int attempt)
+{
+	char suffix[24];
+	size_t len = strlen(run_id), keep, i;
+	char *token;
+
+	snprintf(suffix, sizeof(suffix), "-%c%d", spot ? 's' : 'o', attempt);
+	keep = LAUNCH_TOKEN_MAX - strlen(suffix);
+	/* a run id ends in its random part: that is the part to keep */
+	if (len > keep)
+		run_id += len - keep;
+	token = xstrfmt("%s%s", run_id, suffix);
+	for (i = 0; token[i]; i++)
+		if (!isgraph((unsigned char)token[i]) || (unsigned char)token[i] > 0x7e)
+			token[i] = '_';
+	return token;
+}
+
+void launch_format_clock(struct buf *out, long seconds)
+{
+	if (seconds < 0)
+		seconds = 0;
+	buf_printf(out, "%ld:%02ld", seconds / 60, seconds % 60);
+}
+
+void launch_spot_wait_text(struct buf *out, const char *type, const char *region, int attempt,
+			   long elapsed, long timeout, long next_try)
+{
+	buf_printf(out, "waiting for spot capacity: %s in %s (attempt %d, ", type, region, attempt);
+	launch_format_clock(out, elapsed);
+	buf_puts(out, " of ");
+	launch_format_clock(out, timeout);
+	buf_printf(out, ", next try in %lds)", next_try);
+}
+
+long launch_spot_delay(int round, long remaining)
+{
+	long delay = round <= 1 ? 5 : round == 2 ? 10 : 15;
+
+	if (remaining < 0)
+		return 0;
+	return delay < remaining ? delay : remaining;
+}
+
+int launch_price_ratio(char *out, size_t size, const struct price_quote *p)
+{
+	if (!p || p->spot <= 0 || p->on_demand < 0) {
+		if (size)
+			*out = '\0';
+		return 0;
+	}
+	snprintf(out, size, "%.1fx", p->on_demand / p->spot);
+	return 1;
+}
+
+void launch_fallback_text(struct buf *out, const char *type, const struct price_quote *p)
+{
+	double spot = p ? p->spot : -1, on_demand = p ? p->on_demand : -1;
+	char ratio[32];
+
+	buf_printf(out, "spot capacity unavailable: on-demand %s is ", type);
+	pricing_format(out, on_demand); /* "unknown" when < 0 */
+	buf_puts(out, ", spot was ");
+	pricing_format(out, spot);
+	if (launch_price_ratio(ratio, sizeof(ratio), p))
+		buf_printf(out, " (%s)", ratio);
+}
+
+void launch_on_demand_text(struct buf *out, const char *type, const struct price_quote *p)
+{
+	char ratio[32];
+
+	buf_printf(out, "launching ON-DEMAND %s at ", type);
+	if (!p || p->on_demand < 0) {
+		buf_puts(out, "an unknown price");
+		return;
+	}
+	pricing_format(out, p->on_demand);
+	if (launch_price_ratio(ratio, sizeof(ratio), p))
+		buf_printf(out, " (%s the spot price)", ratio);
+}
+
+struct quota {
+	const char *family; /* the letters before the generation digit */
+	const char *spot, *spot_code, *on_demand, *on_demand_code;
+};
+
+static const struct quota quotas[] = {
+	{"g", "All G and VT Spot Instance Requests", "L-3819A6DF",
+	 "Running On-Demand G and VT instances", "L-DB2E81BA"},
+	{"vt", "All G and VT Spot Instance Requests", "L-3819A6DF",
+	 "Running On-Demand G and VT instances", "L-DB2E81BA"},
+	{"p", "All P Spot Instance Requests", "L-7212CCBC", "Running On-Demand P instances",
+	 "L-417A185B"},
+	{"inf", "All Inf Spot Instance Requests", NULL, "Running On-Demand Inf instances", NULL},
+	{"trn", "All Trn Spot Instance Requests", NULL, "Running On-Demand Trn instances", NULL},
+	{"dl", "All DL Spot Instance Requests", NULL, "Running On-Demand DL instances", NULL},
+	{"f", "All F Spot Instance Requests", NULL, "Running On-Demand F instances", NULL},
+	{"x", "All X Spot Instance Requests", NULL, "Running On-Demand X instances", NULL},
+	{"u", "All U Spot Instance Requests", NULL, "Running On-Demand High Memory instances",
+	 NULL},
+	{"hpc", "All HPC Spot Instance Requests", NULL, "Running On-Demand HPC instances", NULL},
+};
+
+static const struct quota standard = {
+	"", "All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests", "L-34B43A08",
+	"Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", "L-1216C47A"};
+
+const char *launch_quota_name(const char **out_code, const char *type, int spot)
+{
+	const struct quota *q = &standard;
+	size_t len = 0, i;
+
+	while (isalpha((unsigned char)type[len]))
+		len++;
+	for (i = 0; i < ARRAY_SIZE(quotas); i++)
+		if (strlen(quotas[i].family) == len && !strncasecmp(type, quotas[i].family, len))
+			q = &quotas[i];
+	*out_code = spot ? q->spot_code : q->on_demand_code;
+	return spot ? q->spot : q->on_demand;
+}

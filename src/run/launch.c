@@ -1,0 +1,253 @@
+/*
+ * launch: the AMI, the tags, one RunInstances, and launch_instance()
+ * putting the stages together (see launch.h). The spot rounds and the
+ * fallback are in launch-spot.c, readiness in launch-ready.c.
+ */
+#include "run/launch-internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "services/aws-checks.h"
+
+#define AMI_PARAMETER "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-"
+
+int launch_cancelled(const struct launch_ctx *x)
+{
+	return x->o->cancel && *x->o->cancel;
+}
+
+int launch_sleep(const struct launch_ctx *x, double seconds)
+{
+	return sleep_unless_cancelled(x->o->cancel, seconds) ? LAUNCH_CANCELLED : 0;
+}
+
+void launch_line(struct launch_ctx *x, const char *text)
+{
+	struct buf b = BUF_INIT;
+	size_t width = strlen(text);
+
+	buf_puts(&b, text);
+	if (x->tty) {
+		while (b.len < x->line_width) /* wipe what a longer line left */
+			buf_putc(&b, ' ');
+		buf_putc(&b, '\r');
+		x->line_width = width;
+	} else {
+		buf_putc(&b, '\n');
+	}
+	fflush(stdout);
+	write_all(STDERR_FILENO, b.ptr, b.len);
+	buf_release(&b);
+}
+
+void launch_line_end(struct launch_ctx *x)
+{
+	if (x->tty && x->line_width)
+		write_all(STDERR_FILENO, "\n", 1);
+	x->line_width = 0;
+}
+
+int launch_terminate(struct launch_ctx *x, const char *id, const char *why)
+{
+	launch_line_end(x);
+	if (ec2_terminate_instances(x->c, &id, 1)) {
+		msg_error("cannot terminate %s (%s): %s", id, why, err_msg());
+		msg_hint("it may still be running: aws ec2 terminate-instances --region %s "
+			 "--instance-ids %s",
+			 x->region, id);
+		err_clear();
+		return -1;
+	}
+	fprintf(stderr, "terminated %s (%s)\n", id, why);
+	return 0;
+}
+
+/* The AL2023 AMI of the type's architecture: Graviton types take the arm64 one. */
+static int resolve_ami(struct launch_ctx *x)
+{
+	struct strvec archs = STRVEC_INIT;
+	const char *arch = "x86_64";
+	char *name = NULL;
+	size_t i;
+	int r;
+
+	if (x->o->ami) {
+		x->ami = xstrdup(x->o->ami);
+		return 0;
+	}
+	r = aws_checks_instance_type(&archs, x->c, x->o->instance_type);
+	if (r) {
+		char *e = xstrdup(err_msg());
+
+		err_set("cannot look up instance type %s in %s: %s", x->o->instance_type, x->region,
+			e);
+		if (r == AWS_CHECKS_NOT_FOUND)
+			err_hint("`git train doctor` lists the types offered in %s", x->region);
+		free(e);
+		r = -1;
+		goto out;
+	}
+	for (i = 0; i < archs.nr; i++)
+		if (!strcmp(archs.v[i], "x86_64"))
+			break;
+	if (i == archs.nr && archs.nr && !strcmp(archs.v[0], "arm64"))
+		arch = "arm64";
+	name = xstrfmt(AMI_PARAMETER "%s", arch);
+	r = aws_checks_ssm_parameter(&x->ami, x->c, name);
+	if (r) {
+		char *e = xstrdup(err_msg());
+
+		err_set("cannot find the Amazon Linux 2023 AMI (%s): %s", name, e);
+		err_hint("name an AMI instead: git config train.ami <ami-id>");
+		free(e);
+		r = -1;
+	}
+out:
+	free(name);
+	strvec_clear(&archs);
+	return r;
+}
+
+static int has_tag(const struct launch_opts *o, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < o->nr_tags; i++)
+		if (!strcmp(o->tags[i].key, key))
+			return 1;
+	return 0;
+}
+
+static void add_own_tag(struct launch_ctx *x, const char *key, char *value)
+{
+	if (has_tag(x->o, key)) { /* the caller's says it already, and a key may not repeat */
+		free(value);
+		return;
+	}
+	x->tags[x->nr_tags].key = xstrdup(key);
+	x->tags[x->nr_tags].value = value;
+	x->nr_tags++;
+	x->nr_own_tags++;
+}
+
+/*
+ * o->tags and ours, for the market about to be tried. The run id too: an
+ * instance whose RunInstances failed on the way back is found by it.
+ */
+static void make_tags(struct launch_ctx *x, int spot)
+{
+	const struct launch_opts *o = x->o;
+	double price = !o->prices ? -1 : spot ? o->prices->spot : o->prices->on_demand;
+	size_t i;
+
+	for (i = o->nr_tags; i < o->nr_tags + x->nr_own_tags; i++) {
+		free(x->tags[i].key);
+		free(x->tags[i].value);
+	}
+	free(x->tags);
+	x->tags = xcalloc(o->nr_tags + 5, sizeof(*x->tags));
+	for (i = 0; i < o->nr_tags; i++)
+		x->tags[i] = o->tags[i]; /* borrowed */
+	x->nr_tags = o->nr_tags;
+	x->nr_own_tags = 0;
+	add_own_tag(x, "Name", xstrfmt("git-train/%s", o->short_sha));
+	add_own_tag(x, "git-train:run-id", xstrdup(o->run_id));
+	add_own_tag(x, "git-train:market", xstrdup(spot ? "spot" : "on-demand"));
+	add_own_tag(x, "git-train:max-runtime", xstrfmt("%ld", o->max_runtime));
+	if (price >= 0)
+		add_own_tag(x, "git-train:price", xstrfmt("%.6g", price));
+}
+
+static void release_ctx(struct launch_ctx *x)
+{
+	size_t i;
+
+	for (i = x->o->nr_tags; i < x->o->nr_tags + x->nr_own_tags; i++) {
+		free(x->tags[i].key);
+		free(x->tags[i].value);
+	}
+	free(x->tags);
+	free(x->ami);
+	free(x->user_data);
+	free(x->capacity_error);
+	strvec_clear(&x->zones);
+}
+
+/* The result of a launch and its price, once the instance is ready. */
+static void fill_result(struct launch_result *out, struct launch_ctx *x, struct ec2_instance *inst,
+			int spot)
+{
+	const struct price_quote *p = x->o->prices;
+
+	out->instance = *inst;
+	memset(inst, 0, sizeof(*inst));
+	out->spot = spot;
+	out->price = !p ? -1 : spot ? p->spot : p->on_demand;
+	out->ami = x->ami;
+	x->ami = NULL;
+}
+
+static int launch_market(struct launch_ctx *x, struct ec2_instance *inst, int spot)
+{
+	int r;
+
+	make_tags(x, spot);
+	r = spot ? launch_spot(x, inst) : launch_try_zones(x, inst, 0);
+	if (r == 1) {
+		err_set("no on-demand capacity for %s in any zone of %s: %s", x->o->instance_type,
+			x->region, x->capacity_error ? x->capacity_error : "no zone left to try");
+		err_hint("try again later, or another instance type or region");
+		r = LAUNCH_ERROR;
+	}
+	return r;
+}
+
+int launch_instance(struct launch_result *out, struct aws_client *c, const struct launch_opts *o)
+{
+	struct launch_ctx x;
+	struct ec2_instance inst;
+	int spot = !o->on_demand, r;
+
+	memset(out, 0, sizeof(*out));
+	memset(&inst, 0, sizeof(inst));
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	x.o = o;
+	x.region = c->settings.region ? c->settings.region : "us-east-1";
+	x.tty = isatty(STDERR_FILENO);
+	if (!o->run_id || !o->short_sha || !o->instance_type)
+		return err_set("cannot launch: no run id, commit or instance type");
+	if (launch_cancelled(&x))
+		return LAUNCH_CANCELLED;
+	r = resolve_ami(&x);
+	if (r)
+		goto out;
+	x.user_data = launch_user_data(o->max_runtime);
+	r = launch_cancelled(&x) ? LAUNCH_CANCELLED : launch_market(&x, &inst, spot);
+	if (r == LAUNCH_NO_SPOT) {
+		r = launch_fallback(&x);
+		spot = 0;
+		if (!r)
+			r = launch_market(&x, &inst, 0);
+	}
+	if (r)
+		goto out;
+	r = launch_wait_ready(&x, &inst);
+	if (!r)
+		fill_result(out, &x, &inst, spot);
+out:
+	launch_line_end(&x);
+	ec2_instance_release(&inst);
+	release_ctx(&x);
+	return r;
+}
+
+void launch_result_release(struct launch_result *r)
+{
+	ec2_instance_release(&r->instance);
+	free(r->ami);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,90 @@
+/*
+ * launch: one EC2 instance for a run, spot first, honestly, and reachable.
+ *
+ * launch_instance():
+ *   1. The AMI: l->ami, else the public SSM parameter of Amazon Linux 2023
+ *      for the type's architecture (/aws/service/ami-amazon-linux-latest/
+ *      al2023-ami-kernel-default-{x86_64,arm64}).
+ *   2. Spot (unless on-demand was asked for): RunInstances with a spot
+ *      InstanceMarketOptions in each availability zone in turn (the zone of
+ *      the lowest spot price first). Capacity errors move on to the next
+ *      zone; when every zone said no, it waits and tries again until
+ *      spot_timeout, with a progress line on stderr ("waiting for spot
+ *      capacity: g5.xlarge in us-east-1 (attempt 3, 0:40 of 2:00, next try
+ *      in 10s)"). Quota errors fail at once naming the quota and how to
+ *      raise it; SpotMaxPriceTooLow names the price. Every attempt has its
+ *      own ClientToken (the run id, the market and the attempt number), so
+ *      a retried request never starts a second instance.
+ *   3. No spot capacity: the fallback policy. fail_if_no_spot: fail
+ *      (LAUNCH_NO_SPOT). Else the warning, with both prices and their ratio
+ *      ("spot capacity unavailable: on-demand g5.xlarge is $1.006/h, spot
+ *      was $0.302/h (3.3x)"); then on-demand if yes (--yes or
+ *      train.onDemandFallback), else the question on a TTY (stdin and
+ *      stderr), else fail (LAUNCH_NO_SPOT) saying how to allow it.
+ *   4. Tags at launch (l->tags plus Name=git-train/<short sha> and
+ *      git-train:market), IMDSv2 only, shutdown behaviour terminate, and
+ *      user data that schedules `shutdown -h +<max_runtime minutes>`, so
+ *      that no instance outlives its max runtime even if no client is left.
+ *   5. Ready means reachable: it waits for "running", then for SSM to say
+ *      Online, with progress and the elapsed time; on ready_timeout it names
+ *      the likely causes (no instance profile, an AMI without the SSM agent,
+ *      no route from the subnet to SSM) and terminates the instance.
+ *
+ * Cancel (the flag set by a SIGINT/SIGTERM handler) is checked between
+ * every request and every second of waiting: whatever was launched is then
+ * terminated before it returns LAUNCH_CANCELLED. Any failure after an
+ * instance exists terminates it too: an error never leaves an instance
+ * running. Progress goes to stderr (one updating line on a TTY, plain lines
+ * otherwise).
+ */
+#ifndef RUN_LAUNCH_H
+#define RUN_LAUNCH_H
+
+#include <signal.h>
+
+#include "aws/client.h"
+#include "services/ec2.h"
+#include "services/pricing.h"
+
+enum {
+	LAUNCH_OK = 0,
+	LAUNCH_ERROR = -1,     /* err_set */
+	LAUNCH_NO_SPOT = -2,   /* no spot capacity and no fallback allowed; err_set */
+	LAUNCH_CANCELLED = -3, /* interrupted; nothing left running */
+};
+
+struct launch_opts {
+	const char *run_id;
+	const char *short_sha;
+	const char *instance_type;
+	const char *ami;	/* NULL: the public AL2023 parameter */
+	const char *subnet;	/* NULL: default VPC */
+	const char *security_group;
+	const char *instance_profile;
+	int volume_size_gib;	/* 0: the AMI's */
+	int on_demand;		/* 1: skip spot */
+	int fail_if_no_spot;
+	int yes;		/* fallback to on-demand allowed without asking */
+	long spot_timeout;	/* seconds of retrying spot capacity */
+	long max_runtime;	/* seconds; the user-data watchdog */
+	long ready_timeout;	/* seconds to wait for SSM Online */
+	const struct price_quote *prices; /* may have unknown (< 0) prices */
+	const struct ec2_tag *tags;
+	size_t nr_tags;
+	const volatile sig_atomic_t *cancel;
+};
+
+struct launch_result {
+	struct ec2_instance instance; /* id, type, az, lifecycle */
+	int spot;		      /* 1 spot, 0 on-demand */
+	double price;		      /* USD/h of what was launched; < 0 unknown */
+	char *ami;
+};
+
+int launch_instance(struct launch_result *out, struct aws_client *c, const struct launch_opts *o);
+void launch_result_release(struct launch_result *r);
+
+/* The user data of a run: the max-runtime watchdog (caller frees). */
+char *launch_user_data(long max_runtime);
+
+#endif

@@ -1,0 +1,375 @@
+/*
+ * remote-runs: the runs of this repository, from EC2 tags and the notes.
+ * See remote-runs.h.
+ */
+#include "run/remote-runs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "git/notes.h"
+#include "git/repo.h"
+#include "run/upload.h"
+
+int remote_runs_ctx_init(struct remote_runs_ctx *out)
+{
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (repo_open(&out->repo) || config_load(&out->cfg, out->repo))
+		return -1;
+	out->have_cfg = 1;
+	r = config_get_string(&out->bucket, &out->cfg, "train.bucket");
+	if (r < 0)
+		return -1;
+	if (r == 1 || !*out->bucket) {
+		err_set("no S3 bucket for runs: train.bucket is not set");
+		err_hint("set it with: git config train.bucket <name>");
+		return -1;
+	}
+	out->repo_name = upload_repo_name(out->repo, &out->cfg);
+	if (aws_client_init(&out->client, &out->cfg))
+		return -1;
+	out->have_client = 1;
+	return 0;
+}
+
+void remote_runs_ctx_release(struct remote_runs_ctx *ctx)
+{
+	if (ctx->have_client)
+		aws_client_release(&ctx->client);
+	if (ctx->have_cfg)
+		config_release(&ctx->cfg);
+	git_repository_free(ctx->repo);
+	free(ctx->bucket);
+	free(ctx->repo_name);
+	memset(ctx, 0, sizeof(*ctx));
+}
+
+int remote_instance_alive(const struct ec2_instance *i)
+{
+	return i->state && strcmp(i->state, "terminated") && strcmp(i->state, "shutting-down");
+}
+
+static struct remote_entry *add_entry(struct remote_runs *l)
+{
+	struct remote_entry *e;
+
+	/* entries stay where they are: callers keep pointers while more are found */
+	e = xcalloc(1, sizeof(*e));
+	l->v = xrealloc(l->v, (l->nr + 1) * sizeof(*l->v));
+	l->v[l->nr++] = e;
+	e->run.price = -1;
+	run_record_init(&e->note);
+	return e;
+}
+
+static struct remote_entry *find_exact(struct remote_runs *l, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++)
+		if (!strcmp(l->v[i]->run.run_id, id))
+			return l->v[i];
+	return NULL;
+}
+
+static void run_from_instance(struct remote_run *out, const struct ec2_instance *i,
+			      struct remote_runs_ctx *ctx)
+{
+	const char *market = ec2_instance_tag(i, REMOTE_TAG_MARKET);
+	const char *price = ec2_instance_tag(i, REMOTE_TAG_PRICE);
+	char *end;
+
+	out->run_id = xstrdup(ec2_instance_tag(i, REMOTE_TAG_RUN_ID));
+	out->commit = xstrdup(ec2_instance_tag(i, REMOTE_TAG_COMMIT));
+	out->instance_id = i->id ? xstrdup(i->id) : NULL;
+	out->instance_type = i->type ? xstrdup(i->type) : NULL;
+	if (!market)
+		market = i->lifecycle && !strcmp(i->lifecycle, "spot") ? "spot" : "on-demand";
+	out->market = xstrdup(market);
+	out->az = i->az ? xstrdup(i->az) : NULL;
+	out->price = price ? strtod(price, &end) : -1;
+	if (price && (end == price || *end || out->price < 0))
+		out->price = -1;
+	out->region = ctx->client.settings.region ? xstrdup(ctx->client.settings.region) : NULL;
+	out->launched = i->launched;
+	out->bucket = xstrdup(ctx->bucket);
+	out->run_prefix = remote_run_prefix(&ctx->cfg, ctx->repo, out->commit, out->run_id);
+}
+
+static int add_instances(struct remote_runs *l, struct remote_runs_ctx *ctx)
+{
+	struct ec2_tag filter = { (char *)"tag:" REMOTE_TAG_REPO, ctx->repo_name };
+	size_t i;
+
+	if (ec2_describe_instances(&l->instances, &l->nr_instances, &ctx->client, NULL, 0,
+				   &filter, 1))
+		return -1;
+	for (i = 0; i < l->nr_instances; i++) {
+		const struct ec2_instance *inst = &l->instances[i];
+		const char *repo = ec2_instance_tag(inst, REMOTE_TAG_REPO);
+		const char *id = ec2_instance_tag(inst, REMOTE_TAG_RUN_ID);
+		const char *commit = ec2_instance_tag(inst, REMOTE_TAG_COMMIT);
+		struct remote_entry *e;
+
+		/* the filter already says so; an emulator that ignores it must not widen it */
+		if (!repo || strcmp(repo, ctx->repo_name) || !id || !commit)
+			continue;
+		e = find_exact(l, id);
+		/*
+		 * A run has one instance (launches are idempotent): should a
+		 * second one show up, the live one stands for the run.
+		 */
+		if (e && e->instance && remote_instance_alive(e->instance))
+			continue;
+		if (e)
+			remote_run_release(&e->run);
+		else
+			e = add_entry(l);
+		run_from_instance(&e->run, inst, ctx);
+		e->instance = inst;
+	}
+	return 0;
+}
+
+/* "s3://bucket/<run prefix>log" back into bucket and run prefix. */
+static int split_log_uri(struct remote_run *out, const char *log)
+{
+	const char *b, *slash;
+
+	if (!log || !skip_prefix(log, "s3://", &b) || !ends_with(log, "/log"))
+		return -1;
+	slash = strchr(b, '/');
+	if (!slash || slash == b)
+		return -1;
+	out->bucket = xstrndup(b, (size_t)(slash - b));
+	out->run_prefix = xstrndup(slash + 1, strlen(slash + 1) - 3);
+	return 0;
+}
+
+static void run_from_note(struct remote_run *out, const struct run_record *rec,
+			  const git_oid *commit)
+{
+	const char *v;
+
+	out->run_id = xstrdup(rec->id);
+	out->commit = xstrdup(git_oid_tostr_s(commit));
+	out->parent = rec->parent ? xstrdup(rec->parent) : NULL;
+	out->instance_type = xstrdup(rec->backend);
+	if ((v = run_record_extra(rec, "market")))
+		out->market = xstrdup(v);
+	if ((v = run_record_extra(rec, "az")))
+		out->az = xstrdup(v);
+	if ((v = run_record_extra(rec, "instance")))
+		out->instance_id = xstrdup(v);
+	out->price = (v = run_record_extra(rec, "price")) ? strtod(v, NULL) : -1;
+	out->launched = rec->start;
+	split_log_uri(out, rec->log);
+}
+
+/* A note line of a remote run: any backend but local, with its log in S3. */
+static void add_note_lines(struct remote_runs *l, const char *note, const git_oid *commit)
+{
+	const char *p = note;
+
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		struct run_record rec;
+		struct remote_entry *e;
+
+		if (run_record_parse(&rec, p, n) == 0 && rec.backend &&
+		    strcmp(rec.backend, "local") && rec.log && skip_prefix(rec.log, "s3://", NULL)) {
+			e = find_exact(l, rec.id);
+			if (!e) {
+				e = add_entry(l);
+				run_from_note(&e->run, &rec, commit);
+			}
+			if (!e->recorded) {
+				run_record_release(&e->note);
+				e->note = rec;
+				e->recorded = 1;
+				run_record_init(&rec);
+			}
+		}
+		err_clear();
+		run_record_release(&rec);
+		p += n + (p[n] == '\n');
+	}
+}
+
+static int add_notes(struct remote_runs *l, struct remote_runs_ctx *ctx)
+{
+	struct notes_index idx = { 0 };
+	size_t i;
+	int ret = -1;
+
+	if (notes_index_load(&idx, ctx->repo))
+		return -1;
+	for (i = 0; i < idx.nr; i++) {
+		char *note = NULL;
+		int r = notes_index_read(&note, ctx->repo, &idx, &idx.entries[i].commit);
+
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			add_note_lines(l, note, &idx.entries[i].commit);
+		free(note);
+	}
+	ret = 0;
+out:
+	notes_index_release(&idx);
+	return ret;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct remote_entry *ea = *(const struct remote_entry *const *)a;
+	const struct remote_entry *eb = *(const struct remote_entry *const *)b;
+
+	return strcmp(eb->run.run_id, ea->run.run_id);
+}
+
+int remote_runs_load(struct remote_runs *out, struct remote_runs_ctx *ctx, int with_notes)
+{
+	memset(out, 0, sizeof(*out));
+	if (add_instances(out, ctx) || (with_notes && add_notes(out, ctx))) {
+		remote_runs_release(out);
+		return -1;
+	}
+	if (out->nr)
+		qsort(out->v, out->nr, sizeof(*out->v), newest_first);
+	return 0;
+}
+
+void remote_runs_release(struct remote_runs *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++) {
+		remote_run_release(&l->v[i]->run);
+		run_record_release(&l->v[i]->note);
+		free(l->v[i]);
+	}
+	free(l->v);
+	ec2_instances_free(l->instances, l->nr_instances);
+	memset(l, 0, sizeof(*l));
+}
+
+/* "YYYYMMDD-HHMMSS-<short sha>-<4 hex>": the short SHA, or NULL. */
+static char *run_id_commit(const char *id)
+{
+	size_t n = strlen(id), i;
+
+	if (n < 28 || id[8] != '-' || id[15] != '-' || id[n - 5] != '-')
+		return NULL;
+	for (i = 16; i < n - 5; i++)
+		if (!strchr("0123456789abcdef", id[i]))
+			return NULL;
+	return xstrndup(id + 16, n - 21);
+}
+
+/* A run neither tagged nor noted: its run.json, found from the commit in its id. */
+static struct remote_entry *find_in_s3(struct remote_runs *l, struct remote_runs_ctx *ctx,
+				       const char *id)
+{
+	char *short_sha = run_id_commit(id), *prefix = NULL;
+	git_object *obj = NULL;
+	struct remote_run run;
+	struct remote_entry *e = NULL;
+
+	err_clear();
+	if (!short_sha || git_revparse_single(&obj, ctx->repo, short_sha) < 0 ||
+	    git_object_type(obj) != GIT_OBJECT_COMMIT)
+		goto out;
+	prefix = remote_run_prefix(&ctx->cfg, ctx->repo, git_oid_tostr_s(git_object_id(obj)), id);
+	if (remote_run_load(&run, &ctx->client, ctx->bucket, prefix))
+		goto out;
+	e = add_entry(l);
+	e->run = run;
+out:
+	git_object_free(obj);
+	free(prefix);
+	free(short_sha);
+	return e;
+}
+
+struct remote_entry *remote_runs_find(struct remote_runs *l, struct remote_runs_ctx *ctx,
+				      const char *name)
+{
+	struct remote_entry *found = find_exact(l, name), *e;
+	size_t i, n = strlen(name), matches = 0;
+
+	if (found)
+		return found;
+	for (i = 0; i < l->nr && n; i++) {
+		if (!strncmp(l->v[i]->run.run_id, name, n)) {
+			found = l->v[i];
+			matches++;
+		}
+	}
+	if (matches == 1)
+		return found;
+	if (matches > 1) {
+		err_set("run '%s' is ambiguous: %zu runs start with it", name, matches);
+		err_hint("give more of the run id; 'git train status' lists them");
+		return NULL;
+	}
+	e = find_in_s3(l, ctx, name);
+	if (e)
+		return e;
+	if (err_msg()[0])
+		return NULL;
+	err_set("no run '%s' in this repository", name);
+	err_hint("'git train status' lists the runs on EC2, 'git train log' the recorded ones");
+	return NULL;
+}
+
+int remote_runs_complete(struct remote_runs_ctx *ctx, struct remote_entry *e)
+{
+	struct remote_run full;
+	int r;
+
+	if (e->completed)
+		return 0;
+	r = remote_run_load(&full, &ctx->client, e->run.bucket, e->run.run_prefix);
+	if (r < 0)
+		return -1;
+	e->completed = 1;
+	if (r == 1)
+		return 0;
+	/* the instance knows best where and since when it runs */
+	if (e->instance) {
+		free(full.instance_id);
+		full.instance_id = e->run.instance_id ? xstrdup(e->run.instance_id) : NULL;
+		full.launched = e->run.launched ? e->run.launched : full.launched;
+		if (e->run.az) {
+			free(full.az);
+			full.az = xstrdup(e->run.az);
+		}
+	}
+	if (full.price < 0)
+		full.price = e->run.price;
+	remote_run_release(&e->run);
+	e->run = full;
+	return 0;
+}
+
+int remote_runs_finalize(struct remote_runs_ctx *ctx, struct remote_entry *e)
+{
+	int r;
+
+	if (e->recorded)
+		return 0;
+	r = remote_run_result(&e->note, &ctx->client, &e->run);
+	if (r)
+		return r;
+	run_record_release(&e->note);
+	if (remote_runs_complete(ctx, e))
+		return -1;
+	r = remote_run_finalize(&e->note, ctx->repo, &ctx->client, &e->run);
+	if (r)
+		return r;
+	e->recorded = 1;
+	return 0;
+}

@@ -1,0 +1,106 @@
+#include "run/runner.h"
+
+#include <string.h>
+
+#include "util/shell-quote.h"
+
+/* 1 when a line of text is exactly word. */
+static int has_line(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = text;
+
+	while (*p) {
+		size_t len = strcspn(p, "\n");
+
+		if (len == n && !memcmp(p, word, n))
+			return 1;
+		p += len;
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
+/*
+ * Appends `cat >"$dir/<name>" <<'EOF'` with body and a delimiter that no
+ * line of body is: the body arrives as it is, whatever it holds.
+ */
+static void here_doc(struct buf *out, const char *name, const char *body)
+{
+	struct buf delim = BUF_INIT;
+	int i;
+
+	buf_puts(&delim, "GIT_TRAIN_EOF");
+	for (i = 1; has_line(body, buf_cstr(&delim)); i++) {
+		buf_reset(&delim);
+		buf_printf(&delim, "GIT_TRAIN_EOF_%d", i);
+	}
+	buf_printf(out, "cat >\"$dir/%s\" <<'%s'\n%s", name, delim.ptr, body);
+	if (!*body || body[strlen(body) - 1] != '\n')
+		buf_putc(out, '\n');
+	buf_printf(out, "%s\n", delim.ptr);
+	buf_release(&delim);
+}
+
+static void assign(struct buf *out, const char *name, const char *value)
+{
+	buf_printf(out, "%s=", name);
+	shell_quote(out, value ? value : "", value ? strlen(value) : 0);
+	buf_putc(out, '\n');
+}
+
+/* start.sh: the run's settings and the script's arguments, then the runner. */
+static void start_script(struct buf *out, const struct runner_job *job)
+{
+	buf_puts(out, "RUNNER_DIR=$1\n");
+	assign(out, "RUN_ID", job->run_id);
+	assign(out, "COMMIT", job->commit);
+	assign(out, "BUCKET", job->bucket);
+	assign(out, "CODE_KEY", job->code_key);
+	assign(out, "RUN_PREFIX", job->run_prefix);
+	assign(out, "REGION", job->region);
+	assign(out, "SCRIPT", job->script);
+	assign(out, "INTERPRETER", job->interpreter);
+	assign(out, "SETUP", job->setup);
+	assign(out, "OUTPUTS_DIR", job->outputs_dir ? job->outputs_dir : "outputs");
+	buf_printf(out, "KEEP=%d\n", job->keep ? 1 : 0);
+	buf_printf(out, "LOG_INTERVAL=%d\n", job->log_interval > 0 ? job->log_interval : 5);
+	buf_puts(out, "set --");
+	if (job->nr_args) {
+		buf_putc(out, ' ');
+		shell_quote_argv(out, job->args, job->nr_args);
+	}
+	buf_puts(out, "\n. \"$RUNNER_DIR/runner.sh\"\n");
+}
+
+char *runner_command(const struct runner_job *job)
+{
+	struct buf out = BUF_INIT, start = BUF_INIT;
+
+	start_script(&start, job);
+	buf_puts(&out, "set -e\n"
+		       "if test -n \"${GIT_TRAIN_RUNNER_DIR:-}\"; then\n"
+		       "\tbase=$GIT_TRAIN_RUNNER_DIR\n"
+		       "elif test \"$(id -u)\" = 0; then\n"
+		       "\tbase=/var/lib/git-train\n"
+		       "else\n"
+		       "\tbase=${TMPDIR:-/tmp}/git-train-$(id -u)\n"
+		       "fi\n");
+	buf_puts(&out, "dir=$base/");
+	shell_quote(&out, job->run_id, strlen(job->run_id));
+	buf_puts(&out, "\nmkdir -p \"$dir\"\n");
+	here_doc(&out, "runner.sh", runner_sh);
+	here_doc(&out, "start.sh", buf_cstr(&start));
+	/* detached: training outlives this command and SSM's 48 h cap */
+	buf_puts(
+	    &out,
+	    "if command -v setsid >/dev/null 2>&1; then\n"
+	    "\tsetsid nohup sh \"$dir/start.sh\" \"$dir\" </dev/null >\"$dir/runner.out\" 2>&1 &\n"
+	    "else\n"
+	    "\tnohup sh \"$dir/start.sh\" \"$dir\" </dev/null >\"$dir/runner.out\" 2>&1 &\n"
+	    "fi\n"
+	    "echo \"git-train: runner started (pid $!)\"\n");
+	buf_release(&start);
+	return buf_detach(&out);
+}

@@ -1,0 +1,378 @@
+#include "services/ec2.h"
+
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "services/ec2-parse.h"
+
+#define EC2_VERSION "2016-11-15"
+#define DEFAULT_ROOT_DEVICE "/dev/xvda"
+#define SPOT_OPTIONS "InstanceMarketOptions.SpotOptions"
+
+/* "&<name>=<value>", the name built from fmt (never needs encoding), the value encoded. */
+static void param(struct buf *b, const char *value, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static void param(struct buf *b, const char *value, const char *fmt, ...)
+{
+	va_list ap;
+
+	buf_putc(b, '&');
+	va_start(ap, fmt);
+	buf_vprintf(b, fmt, ap);
+	va_end(ap);
+	buf_putc(b, '=');
+	buf_uri_encode(b, value, strlen(value), 0);
+}
+
+/* One EC2 call: 0 with the response body in *out, or -1 with err_set and *out_code. */
+static int ec2_call(struct buf *out, char **out_code, struct aws_client *c, const char *action,
+		    struct buf *params)
+{
+	struct aws_response res;
+	int ret = -1;
+
+	memset(&res, 0, sizeof(res));
+	if (out_code)
+		*out_code = NULL;
+	if (aws_query(&res, c, "ec2", action, EC2_VERSION, buf_cstr(params))) {
+		if (out_code && res.error.code)
+			*out_code = xstrdup(res.error.code);
+		goto out;
+	}
+	buf_release(out);
+	*out = res.body;
+	memset(&res.body, 0, sizeof(res.body));
+	ret = 0;
+out:
+	aws_response_release(&res);
+	return ret;
+}
+
+/* The AMI's root device, whose size BlockDeviceMapping changes. */
+static int root_device(char **out, char **out_code, struct aws_client *c, const char *ami)
+{
+	struct buf params = BUF_INIT, body = BUF_INIT;
+	int ret = -1;
+
+	*out = NULL;
+	param(&params, ami, "ImageId.1");
+	if (ec2_call(&body, out_code, c, "DescribeImages", &params) ||
+	    ec2_parse_root_device(out, body.ptr, body.len))
+		goto out;
+	if (!*out)
+		*out = xstrdup(DEFAULT_ROOT_DEVICE);
+	ret = 0;
+out:
+	buf_release(&params);
+	buf_release(&body);
+	return ret;
+}
+
+static void tag_specification(struct buf *b, int n, const char *type, const struct ec2_launch *l)
+{
+	size_t i;
+
+	param(b, type, "TagSpecification.%d.ResourceType", n);
+	for (i = 0; i < l->nr_tags; i++) {
+		param(b, l->tags[i].key, "TagSpecification.%d.Tag.%zu.Key", n, i + 1);
+		param(b, l->tags[i].value, "TagSpecification.%d.Tag.%zu.Value", n, i + 1);
+	}
+}
+
+static void user_data(struct buf *b, const char *text)
+{
+	size_t len = strlen(text);
+	unsigned char *b64 = xmalloc(4 * ((len + 2) / 3) + 1);
+
+	EVP_EncodeBlock(b64, (const unsigned char *)text, (int)len);
+	param(b, (const char *)b64, "UserData");
+	free(b64);
+}
+
+static int run_params(struct buf *b, char **out_code, struct aws_client *c,
+		      const struct ec2_launch *l)
+{
+	param(b, l->ami, "ImageId");
+	param(b, l->instance_type, "InstanceType");
+	buf_puts(b, "&MinCount=1&MaxCount=1");
+	if (l->client_token)
+		param(b, l->client_token, "ClientToken");
+	if (l->spot) {
+		buf_puts(b, "&InstanceMarketOptions.MarketType=spot");
+		buf_puts(b, "&" SPOT_OPTIONS ".SpotInstanceType=one-time");
+		buf_puts(b, "&" SPOT_OPTIONS ".InstanceInterruptionBehavior=terminate");
+	}
+	if (l->az)
+		param(b, l->az, "Placement.AvailabilityZone");
+	if (l->subnet)
+		param(b, l->subnet, "SubnetId");
+	if (l->security_group)
+		param(b, l->security_group, "SecurityGroupId.1");
+	if (l->instance_profile)
+		param(b, l->instance_profile, "IamInstanceProfile.Name");
+	if (l->user_data)
+		user_data(b, l->user_data);
+	/* IMDSv2 only; the endpoint stays on for the runner's spot notices */
+	buf_puts(b, "&MetadataOptions.HttpTokens=required&MetadataOptions.HttpEndpoint=enabled");
+	buf_puts(b, "&InstanceInitiatedShutdownBehavior=terminate");
+	if (l->volume_size_gib > 0) {
+		char *dev;
+
+		if (root_device(&dev, out_code, c, l->ami))
+			return -1;
+		param(b, dev, "BlockDeviceMapping.1.DeviceName");
+		free(dev);
+		buf_printf(b, "&BlockDeviceMapping.1.Ebs.VolumeSize=%d", l->volume_size_gib);
+		buf_puts(b, "&BlockDeviceMapping.1.Ebs.VolumeType=gp3"
+			    "&BlockDeviceMapping.1.Ebs.DeleteOnTermination=true");
+	}
+	if (l->nr_tags) {
+		tag_specification(b, 1, "instance", l);
+		tag_specification(b, 2, "volume", l);
+	}
+	return 0;
+}
+
+int ec2_run_instance(struct ec2_instance *out, char **out_code, struct aws_client *c,
+		     const struct ec2_launch *l)
+{
+	struct buf params = BUF_INIT, body = BUF_INIT;
+	struct ec2_instance *v = NULL;
+	size_t nr = 0;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (out_code)
+		*out_code = NULL;
+	if (run_params(&params, out_code, c, l) ||
+	    ec2_call(&body, out_code, c, "RunInstances", &params) ||
+	    ec2_parse_instances(&v, &nr, NULL, body.ptr, body.len))
+		goto out;
+	if (!nr) {
+		err_set("RunInstances: no instance in the response");
+		goto out;
+	}
+	*out = v[0];
+	memset(&v[0], 0, sizeof(v[0]));
+	ret = 0;
+out:
+	ec2_instances_free(v, nr);
+	buf_release(&params);
+	buf_release(&body);
+	return ret;
+}
+
+int ec2_describe_instances(struct ec2_instance **out, size_t *out_nr, struct aws_client *c,
+			   const char *const *ids, size_t nr_ids, const struct ec2_tag *filters,
+			   size_t nr_filters)
+{
+	struct buf params = BUF_INIT, body = BUF_INIT;
+	char *token = NULL;
+	size_t i;
+	int ret = -1;
+
+	*out = NULL;
+	*out_nr = 0;
+	do {
+		buf_reset(&params);
+		for (i = 0; i < nr_ids; i++)
+			param(&params, ids[i], "InstanceId.%zu", i + 1);
+		for (i = 0; i < nr_filters; i++) {
+			param(&params, filters[i].key, "Filter.%zu.Name", i + 1);
+			param(&params, filters[i].value, "Filter.%zu.Value.1", i + 1);
+		}
+		if (token)
+			param(&params, token, "NextToken");
+		free(token);
+		token = NULL;
+		if (ec2_call(&body, NULL, c, "DescribeInstances", &params) ||
+		    ec2_parse_instances(out, out_nr, &token, body.ptr, body.len))
+			goto out;
+	} while (token);
+	ret = 0;
+out:
+	if (ret) {
+		ec2_instances_free(*out, *out_nr);
+		*out = NULL;
+		*out_nr = 0;
+	}
+	free(token);
+	buf_release(&params);
+	buf_release(&body);
+	return ret;
+}
+
+static int terminate(char **out_code, struct aws_client *c, const char *const *ids, size_t nr)
+{
+	struct buf params = BUF_INIT, body = BUF_INIT;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < nr; i++)
+		param(&params, ids[i], "InstanceId.%zu", i + 1);
+	ret = ec2_call(&body, out_code, c, "TerminateInstances", &params);
+	buf_release(&params);
+	buf_release(&body);
+	return ret;
+}
+
+static int is_not_found(const char *code)
+{
+	return code && !strcmp(code, "InvalidInstanceID.NotFound");
+}
+
+int ec2_terminate_instances(struct aws_client *c, const char *const *ids, size_t nr)
+{
+	char *code = NULL;
+	size_t i;
+	int ret = 0;
+
+	if (!nr)
+		return 0;
+	if (!terminate(&code, c, ids, nr))
+		goto out;
+	if (!is_not_found(code)) {
+		ret = -1;
+		goto out;
+	}
+	err_clear();
+	/* one missing id fails the whole call: the others still have to go */
+	for (i = 0; nr > 1 && i < nr && !ret; i++) {
+		free(code);
+		code = NULL;
+		if (terminate(&code, c, &ids[i], 1) && !is_not_found(code))
+			ret = -1;
+		else
+			err_clear();
+	}
+out:
+	free(code);
+	return ret;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int ec2_availability_zones(struct strvec *out, struct aws_client *c)
+{
+	struct buf params = BUF_INIT, body = BUF_INIT;
+	int ret = -1;
+
+	buf_puts(&params, "&Filter.1.Name=state&Filter.1.Value.1=available");
+	if (ec2_call(&body, NULL, c, "DescribeAvailabilityZones", &params) ||
+	    ec2_parse_zones(out, body.ptr, body.len))
+		goto out;
+	if (out->nr)
+		qsort(out->v, out->nr, sizeof(*out->v), cmp_str);
+	ret = 0;
+out:
+	buf_release(&params);
+	buf_release(&body);
+	return ret;
+}
+
+int ec2_spot_price(double *out, char **out_az, struct aws_client *c, const char *type)
+{
+	struct buf params = BUF_INIT, body = BUF_INIT;
+	struct ec2_spot_entry *v = NULL;
+	const char *az = NULL;
+	char *token = NULL, now[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	size_t nr = 0;
+	int ret = -1;
+
+	*out = -1;
+	if (out_az)
+		*out_az = NULL;
+	gmtime_r(&t, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	do {
+		buf_reset(&params);
+		param(&params, type, "InstanceType.1");
+		param(&params, "Linux/UNIX", "ProductDescription.1");
+		param(&params, now, "StartTime");
+		if (token)
+			param(&params, token, "NextToken");
+		free(token);
+		token = NULL;
+		if (ec2_call(&body, NULL, c, "DescribeSpotPriceHistory", &params) ||
+		    ec2_parse_spot_prices(&v, &nr, &token, body.ptr, body.len))
+			goto out;
+	} while (token);
+	ret = ec2_spot_lowest(out, &az, v, nr);
+	if (!ret && out_az)
+		*out_az = xstrdup(az);
+out:
+	free(token);
+	ec2_spot_entries_free(v, nr);
+	buf_release(&params);
+	buf_release(&body);
+	return ret;
+}
+
+const char *ec2_instance_tag(const struct ec2_instance *i, const char *key)
+{
+	size_t n;
+
+	for (n = 0; n < i->nr_tags; n++)
+		if (!strcmp(i->tags[n].key, key))
+			return i->tags[n].value;
+	return NULL;
+}
+
+void ec2_instance_release(struct ec2_instance *i)
+{
+	size_t n;
+
+	free(i->id);
+	free(i->type);
+	free(i->state);
+	free(i->az);
+	free(i->lifecycle);
+	free(i->state_reason);
+	for (n = 0; n < i->nr_tags; n++) {
+		free(i->tags[n].key);
+		free(i->tags[n].value);
+	}
+	free(i->tags);
+	memset(i, 0, sizeof(*i));
+}
+
+void ec2_instances_free(struct ec2_instance *v, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		ec2_instance_release(&v[i]);
+	free(v);
+}
+
+enum ec2_error_class ec2_error_class(const char *code)
+{
+	static const struct {
+		const char *code;
+		enum ec2_error_class class;
+	} table[] = {
+		{ "InsufficientInstanceCapacity", EC2_ERR_CAPACITY },
+		{ "InsufficientCapacity", EC2_ERR_CAPACITY },
+		{ "UnfulfillableCapacity", EC2_ERR_CAPACITY },
+		{ "MaxSpotInstanceCountExceeded", EC2_ERR_QUOTA },
+		{ "VcpuLimitExceeded", EC2_ERR_QUOTA },
+		{ "InstanceLimitExceeded", EC2_ERR_QUOTA },
+		{ "SpotMaxPriceTooLow", EC2_ERR_PRICE },
+		{ "RequestLimitExceeded", EC2_ERR_TRANSIENT },
+		{ "InternalError", EC2_ERR_TRANSIENT },
+		{ "ServiceUnavailable", EC2_ERR_TRANSIENT },
+		{ "Unavailable", EC2_ERR_TRANSIENT },
+	};
+	size_t i;
+
+	for (i = 0; code && i < ARRAY_SIZE(table); i++)
+		if (!strcmp(code, table[i].code))
+			return table[i].class;
+	return EC2_ERR_OTHER;
+}

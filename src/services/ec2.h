@@ -1,0 +1,98 @@
+/*
+ * ec2: the EC2 calls git-train makes, each one aws_send() away (Query
+ * protocol, API version 2016-11-15, XML responses read with xml.h).
+ *
+ * Errors: -1 with err_set("<Code>: <Message> (request id <id>)"). Callers
+ * that must tell errors apart (spot capacity, quotas) get the code through
+ * out_code and classify it with ec2_error_class(): by code, never by status
+ * (no capacity is an HTTP 500).
+ */
+#ifndef SERVICES_EC2_H
+#define SERVICES_EC2_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "aws/client.h"
+#include "util/strvec.h"
+
+struct ec2_tag {
+	char *key;
+	char *value;
+};
+
+struct ec2_launch {
+	const char *instance_type;
+	const char *ami;
+	int spot;		      /* InstanceMarketOptions: spot, one-time, terminate */
+	const char *az;		      /* Placement.AvailabilityZone; NULL: EC2 picks */
+	const char *subnet;	      /* NULL: the default VPC's subnet in az */
+	const char *security_group;   /* NULL: the VPC's default group */
+	const char *instance_profile; /* IamInstanceProfile.Name */
+	const char *user_data;	      /* plain text, base64-encoded here */
+	const char *client_token;     /* <= 64 ASCII: a retry never starts a second instance */
+	int volume_size_gib;	      /* root volume (gp3); 0: the AMI's default */
+	const struct ec2_tag *tags;   /* TagSpecifications for the instance and its volume */
+	size_t nr_tags;
+};
+
+struct ec2_instance {
+	char *id;
+	char *type;
+	char *state;	 /* pending, running, shutting-down, terminated, stopping, stopped */
+	char *az;
+	char *lifecycle; /* "spot", or NULL for on-demand */
+	time_t launched; /* 0 when unknown */
+	char *state_reason; /* StateReason/Message, NULL if none */
+	struct ec2_tag *tags;
+	size_t nr_tags;
+};
+
+/*
+ * RunInstances for one instance: IMDSv2 only (HttpTokens=required, and
+ * HttpEndpoint enabled so the runner sees spot notices),
+ * InstanceInitiatedShutdownBehavior=terminate, MinCount=MaxCount=1.
+ * 0 with *out filled; -1 with err_set and *out_code the AWS error code
+ * (caller frees; NULL when the failure was not an AWS error).
+ */
+int ec2_run_instance(struct ec2_instance *out, char **out_code, struct aws_client *c,
+		     const struct ec2_launch *l);
+
+/*
+ * DescribeInstances, every page, in one logical call. ids (may be NULL)
+ * restricts to those instances; each filter is "tag:<key>" or another
+ * DescribeInstances filter name with one value. *out is an array (caller
+ * frees with ec2_instances_free).
+ */
+int ec2_describe_instances(struct ec2_instance **out, size_t *out_nr, struct aws_client *c,
+			   const char *const *ids, size_t nr_ids, const struct ec2_tag *filters,
+			   size_t nr_filters);
+
+/* TerminateInstances. A missing instance (InvalidInstanceID.NotFound) counts as terminated. */
+int ec2_terminate_instances(struct aws_client *c, const char *const *ids, size_t nr);
+
+/* The region's availability zones in state "available", sorted by name. */
+int ec2_availability_zones(struct strvec *out, struct aws_client *c);
+
+/*
+ * DescribeSpotPriceHistory for type, Linux/UNIX, StartTime now: the lowest
+ * current price over the zones (*out, USD per hour) and its zone (*out_az,
+ * caller frees; may be NULL). 1 when no zone has a price, 0, or -1.
+ */
+int ec2_spot_price(double *out, char **out_az, struct aws_client *c, const char *type);
+
+/* A tag's value; borrowed, NULL if absent. */
+const char *ec2_instance_tag(const struct ec2_instance *i, const char *key);
+void ec2_instance_release(struct ec2_instance *i);
+void ec2_instances_free(struct ec2_instance *v, size_t nr);
+
+enum ec2_error_class {
+	EC2_ERR_OTHER,	   /* InvalidParameter*, UnauthorizedOperation, InvalidAMIID.*: never retried */
+	EC2_ERR_CAPACITY,  /* InsufficientInstanceCapacity, InsufficientCapacity, UnfulfillableCapacity */
+	EC2_ERR_QUOTA,	   /* MaxSpotInstanceCountExceeded, VcpuLimitExceeded, InstanceLimitExceeded */
+	EC2_ERR_PRICE,	   /* SpotMaxPriceTooLow */
+	EC2_ERR_TRANSIENT, /* RequestLimitExceeded, InternalError, ServiceUnavailable, Unavailable */
+};
+enum ec2_error_class ec2_error_class(const char *code);
+
+#endif

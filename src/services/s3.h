@@ -1,0 +1,157 @@
+/*
+ * s3: the S3 calls git-train makes, each one aws_send() away: HEAD and PUT of
+ * an object, the multipart upload calls, and presigned URLs.
+ *
+ * Addressing: a custom endpoint (AWS_ENDPOINT_URL[_S3], train.endpointUrl)
+ * gets path-style URLs (http://127.0.0.1:5000/bucket/key), since emulators and
+ * S3-compatible stores rarely resolve bucket subdomains; AWS itself gets
+ * virtual-hosted URLs (https://bucket.s3.region.amazonaws.com/key) when the
+ * bucket name is a valid DNS label, as the AWS CLI does. Requests through
+ * aws_send() are path-style for now: struct aws_request names a path, not a
+ * host (path-style requests still work on AWS; see s3_url()).
+ *
+ * Keys are sent percent-encoded with '/' kept, exactly once.
+ *
+ * Every write asks for server-side encryption (x-amz-server-side-encryption:
+ * AES256) and a private ACL, so nothing git-train uploads is ever public or
+ * stored in the clear, whatever the bucket's defaults.
+ *
+ * Integrity: a body is signed with its SHA-256 and also carries its CRC32
+ * (x-amz-checksum-crc32), which S3 checks (BadDigest) and keeps with the
+ * object. Multipart uploads are created with the CRC32 algorithm, so each
+ * part names its CRC32 and CompleteMultipartUpload lists them: S3 then
+ * stores a checksum of the checksums ("COMPOSITE") that `aws s3api
+ * head-object --checksum-mode ENABLED` shows. (Without an algorithm, moto
+ * checksums the whole object in one go when the upload completes.)
+ *
+ * Errors: -1 with err_set("<Code>: <Message> (request id <id>)") from
+ * aws_send(), or a description of a malformed response.
+ */
+#ifndef SERVICES_S3_H
+#define SERVICES_S3_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aws/client.h"
+
+#define S3_SSE "AES256"
+/* S3 refuses parts under 5 MiB but the last, and more than 10,000 parts. */
+#define S3_MIN_PART_SIZE (5u << 20)
+#define S3_MAX_PARTS 10000
+/* base64 of a CRC32, with its NUL */
+#define S3_CRC32_SIZE 9
+
+struct s3_object {
+	long long size;
+	char *etag;	     /* as S3 sends it, with its quotes */
+	char *sse;	     /* x-amz-server-side-encryption, NULL when absent */
+	struct aws_header *meta; /* x-amz-meta-*, names lower-case without the prefix */
+	size_t nr_meta;
+};
+
+/*
+ * HEAD of bucket/key. 0 with *out filled when it exists, 1 when it does not
+ * (404), 2 when S3 will not say (403: without s3:ListBucket a missing key is
+ * 403, and a HEAD error has no body to tell why; a caller about to write can
+ * go on and get the write's own, fuller error), -1 with err_set on any other
+ * failure. *out is zeroed unless 0.
+ */
+int s3_head_object(struct s3_object *out, struct aws_client *c, const char *bucket,
+		   const char *key);
+/* A metadata value by name (lower-case, without x-amz-meta-); borrowed, NULL if absent. */
+const char *s3_object_meta(const struct s3_object *o, const char *name);
+void s3_object_release(struct s3_object *o);
+
+/*
+ * s3_crc32_next() continues a CRC32 (from 0) over more bytes;
+ * s3_crc32_base64() writes one as x-amz-checksum-crc32 wants it: its four
+ * big-endian bytes in base64.
+ */
+void s3_crc32_base64(char out[S3_CRC32_SIZE], uint32_t crc);
+uint32_t s3_crc32_next(uint32_t crc, const void *data, size_t len);
+
+/*
+ * PUT of a whole object from body (its length known) whose CRC32 is crc32
+ * (s3_crc32_base64(); NULL: none sent), with metadata given as names without
+ * the x-amz-meta- prefix. 0, or -1 with err_set.
+ */
+int s3_put_object(struct aws_client *c, const char *bucket, const char *key,
+		  struct aws_body_reader *body, const char *crc32, const struct aws_header *meta,
+		  size_t nr_meta);
+
+/* CreateMultipartUpload, CRC32 checksums; *out is the upload id (caller frees). */
+int s3_create_multipart_upload(char **out, struct aws_client *c, const char *bucket,
+			       const char *key, const struct aws_header *meta, size_t nr_meta);
+
+/*
+ * UploadPart number (1-based) whose CRC32 is crc32 (s3_crc32_base64());
+ * *out is the part's ETag (caller frees).
+ */
+int s3_upload_part(char **out, struct aws_client *c, const char *bucket, const char *key,
+		   const char *upload_id, int number, struct aws_body_reader *body,
+		   const char *crc32);
+
+struct s3_part {
+	int number;
+	char *etag;
+	char crc32[S3_CRC32_SIZE];
+};
+
+/* CompleteMultipartUpload with parts in ascending order. */
+int s3_complete_multipart_upload(struct aws_client *c, const char *bucket, const char *key,
+				 const char *upload_id, const struct s3_part *parts, size_t nr);
+
+/* AbortMultipartUpload: S3 drops the parts. A missing upload counts as aborted. */
+int s3_abort_multipart_upload(struct aws_client *c, const char *bucket, const char *key,
+			      const char *upload_id);
+
+struct s3_upload {
+	char *key;
+	char *upload_id;
+	char *initiated; /* ISO 8601, as S3 sends it */
+};
+
+/* The incomplete multipart uploads under prefix (all pages). Caller frees with s3_uploads_free. */
+int s3_list_multipart_uploads(struct s3_upload **out, size_t *out_nr, struct aws_client *c,
+			      const char *bucket, const char *prefix);
+void s3_uploads_free(struct s3_upload *u, size_t nr);
+
+/* "/bucket/key" for a path-style request, the key encoded once, '/' kept; key NULL: "/bucket". Caller frees. */
+char *s3_path(const char *bucket, const char *key);
+
+/* "s3://bucket/key" (caller frees): how users and the AWS CLI name an object. */
+char *s3_uri(const char *bucket, const char *key);
+
+/*
+ * The object's URL (caller frees), virtual-hosted or path-style as described
+ * above, with the key encoded. NULL with err_set when the endpoint is unknown.
+ */
+char *s3_url(struct aws_client *c, const char *bucket, const char *key);
+
+/*
+ * A presigned URL for method ("GET" or "PUT") on bucket/key, valid for
+ * expires seconds (1 .. 7 days), signed with UNSIGNED-PAYLOAD and the session
+ * token when there is one. A presigned PUT also signs S3_PRESIGN_PUT_HEADER,
+ * which the request must send, so that the object is encrypted.
+ * *out is the URL (caller frees). 0, or -1 with err_set.
+ */
+#define S3_PRESIGN_PUT_HEADER "x-amz-server-side-encryption: " S3_SSE
+int s3_presign(char **out, struct aws_client *c, const char *method, const char *bucket,
+	       const char *key, long expires);
+
+/*
+ * A small request body from memory: an aws_body_reader of
+ * { s3_mem_read, s3_mem_rewind, &m, length, NULL } reads m.data[0, m.len).
+ */
+struct s3_mem_body {
+	const char *data;
+	size_t len, pos;
+};
+long long s3_mem_read(void *ctx, void *dst, size_t len);
+int s3_mem_rewind(void *ctx);
+
+/* Appends s escaped for XML text (&, <, >, quotes, CR and LF as references). */
+void s3_xml_escape(struct buf *out, const char *s);
+
+#endif

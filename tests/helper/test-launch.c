@@ -1,0 +1,168 @@
+/*
+ * test-tool launch: launch_instance() from the command line, for
+ * tests/t0560-launch.sh. AWS settings come from the environment as for
+ * git-train. SIGINT and SIGTERM set the cancel flag, as git-train's run
+ * does; --cancel-after N sends the SIGINT itself after N seconds.
+ *
+ * Prints "instance <id>", "market spot|on-demand", "az <zone>",
+ * "price <USD/h>|unknown", "ami <id>" on stdout. Exit: 0 launched, 1 an
+ * error, 3 no spot capacity and no fallback, 130 cancelled.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test-tool.h"
+#include "run/launch.h"
+
+static volatile sig_atomic_t cancel;
+static struct ec2_tag *tags;
+static size_t nr_tags;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	cancel = 1;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	raise(SIGINT);
+}
+
+static void catch_signal(int sig, void (*fn)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn; /* no SA_RESTART: a sleep or a read is cut short */
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+static int usage(void)
+{
+	fputs("usage: test-tool launch [--on-demand] [--fail-if-no-spot] [--yes]\n"
+	      "       [--spot-timeout=N] [--max-runtime=N] [--ready-timeout=N]\n"
+	      "       [--spot-price=X] [--on-demand-price=X] [--spot-az=AZ] [--ami=ID]\n"
+	      "       [--subnet=ID] [--profile=NAME] [--run-id=ID] [--tag=K=V]...\n"
+	      "       [--cancel-after=N] <instance-type>\n",
+	      stderr);
+	return 129;
+}
+
+static void add_tag(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+
+	tags = xrealloc(tags, (nr_tags + 1) * sizeof(*tags));
+	tags[nr_tags].key = eq ? xstrndup(kv, (size_t)(eq - kv)) : xstrdup(kv);
+	tags[nr_tags].value = xstrdup(eq ? eq + 1 : "");
+	nr_tags++;
+}
+
+static int parse(struct launch_opts *o, struct price_quote *q, long *cancel_after, int argc,
+		 char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+
+		if (!strcmp(a, "--on-demand"))
+			o->on_demand = 1;
+		else if (!strcmp(a, "--fail-if-no-spot"))
+			o->fail_if_no_spot = 1;
+		else if (!strcmp(a, "--yes"))
+			o->yes = 1;
+		else if (skip_prefix(a, "--spot-timeout=", &v))
+			o->spot_timeout = atol(v);
+		else if (skip_prefix(a, "--max-runtime=", &v))
+			o->max_runtime = atol(v);
+		else if (skip_prefix(a, "--ready-timeout=", &v))
+			o->ready_timeout = atol(v);
+		else if (skip_prefix(a, "--spot-price=", &v))
+			q->spot = atof(v);
+		else if (skip_prefix(a, "--on-demand-price=", &v))
+			q->on_demand = atof(v);
+		else if (skip_prefix(a, "--spot-az=", &v))
+			q->spot_az = (char *)v;
+		else if (skip_prefix(a, "--ami=", &v))
+			o->ami = v;
+		else if (skip_prefix(a, "--subnet=", &v))
+			o->subnet = v;
+		else if (skip_prefix(a, "--profile=", &v))
+			o->instance_profile = v;
+		else if (skip_prefix(a, "--run-id=", &v))
+			o->run_id = v;
+		else if (skip_prefix(a, "--tag=", &v))
+			add_tag(v);
+		else if (skip_prefix(a, "--cancel-after=", &v))
+			*cancel_after = atol(v);
+		else if (a[0] == '-' || o->instance_type)
+			return -1;
+		else
+			o->instance_type = a;
+	}
+	return o->instance_type ? 0 : -1;
+}
+
+int cmd__launch(int argc, char **argv)
+{
+	struct price_quote q = {-1, NULL, -1};
+	struct launch_opts o;
+	struct launch_result res;
+	struct aws_client c;
+	long cancel_after = 0;
+	size_t i;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.run_id = "20261129-000000-abc1234-0000";
+	o.short_sha = "abc1234";
+	o.spot_timeout = 0;
+	o.max_runtime = 3600;
+	o.ready_timeout = 60;
+	o.prices = &q;
+	o.cancel = &cancel;
+	if (parse(&o, &q, &cancel_after, argc, argv))
+		return usage();
+	o.tags = tags;
+	o.nr_tags = nr_tags;
+	catch_signal(SIGINT, on_signal);
+	catch_signal(SIGTERM, on_signal);
+	if (cancel_after > 0) {
+		catch_signal(SIGALRM, on_alarm);
+		alarm((unsigned)cancel_after);
+	}
+	if (aws_client_init(&c, NULL)) {
+		err_report();
+		return 1;
+	}
+	r = launch_instance(&res, &c, &o);
+	if (!r) {
+		printf("instance %s\nmarket %s\naz %s\n", res.instance.id,
+		       res.spot ? "spot" : "on-demand",
+		       res.instance.az ? res.instance.az : "unknown");
+		if (res.price < 0)
+			printf("price unknown\n");
+		else
+			printf("price %g\n", res.price);
+		printf("ami %s\n", res.ami ? res.ami : "unknown");
+		launch_result_release(&res);
+	} else if (r != LAUNCH_CANCELLED) {
+		err_report();
+	} else {
+		fprintf(stderr, "cancelled\n");
+	}
+	aws_client_release(&c);
+	for (i = 0; i < nr_tags; i++) {
+		free(tags[i].key);
+		free(tags[i].value);
+	}
+	free(tags);
+	return r == LAUNCH_OK ? 0 : r == LAUNCH_NO_SPOT ? 3 : r == LAUNCH_CANCELLED ? 130 : 1;
+}

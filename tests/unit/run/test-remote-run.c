@@ -1,0 +1,141 @@
+/*
+ * Unit tests for remote-run: the note line of a run on EC2, AWS's times,
+ * dollars.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "run/remote-run.h"
+#include "util/util.h"
+
+static struct remote_run sample(void)
+{
+	struct remote_run r;
+
+	memset(&r, 0, sizeof(r));
+	r.run_id = "20261129-080117-0fec4c8-0017";
+	r.commit = "0fec4c8a9b0c1d2e3f405162738495a6b7c8d9e0";
+	r.instance_id = "i-0a1b2c3d4e5f67890";
+	r.instance_type = "g5.xlarge";
+	r.market = "spot";
+	r.az = "us-east-1b";
+	r.price = 0.302;
+	r.launched = 1795939200; /* 2026-11-29T08:00:00Z */
+	r.bucket = "bucket";
+	r.run_prefix = "git-train/demo/0fec4c8a9b0c1d2e3f405162738495a6b7c8d9e0/runs/"
+		       "20261129-080117-0fec4c8-0017/";
+	return r;
+}
+
+static char *line_of(const struct run_record *rec)
+{
+	struct buf b = BUF_INIT;
+
+	run_record_format(&b, rec);
+	return buf_detach(&b);
+}
+
+/* Every field a note of a remote run has, in the order git log shows them. */
+static void test_describe_line(void **state)
+{
+	struct remote_run r = sample();
+	struct run_record rec, back;
+	char *line;
+	const char *p = "s3://bucket/git-train/demo/0fec4c8a9b0c1d2e3f405162738495a6b7c8d9e0/runs/"
+			"20261129-080117-0fec4c8-0017/";
+	char *want;
+
+	(void)state;
+	remote_run_describe(&rec, &r, 0, 3600);
+	rec.status = xstrdup("stopped");
+	line = line_of(&rec);
+	want = xstrfmt("20261129-080117-0fec4c8-0017 backend=g5.xlarge status=stopped "
+		       "start=2026-11-29T08:00:00Z duration=3600s log=%slog market=spot "
+		       "az=us-east-1b price=0.302 cost=0.302 instance=i-0a1b2c3d4e5f67890 "
+		       "outputs=%soutputs/",
+		       p, p);
+	assert_string_equal(line, want);
+	assert_int_equal(run_record_parse(&back, line, strlen(line)), 0);
+	assert_string_equal(back.log, rec.log);
+	run_record_release(&back);
+	run_record_release(&rec);
+	free(line);
+	free(want);
+}
+
+/* Unknown price or duration: no cost is made up. */
+static void test_describe_unknowns(void **state)
+{
+	struct remote_run r = sample();
+	struct run_record rec;
+	char *line;
+
+	(void)state;
+	r.price = -1;
+	r.parent = "1111111111111111111111111111111111111111";
+	remote_run_describe(&rec, &r, 1795939260, -1);
+	line = line_of(&rec);
+	assert_non_null(strstr(line, " start=2026-11-29T08:01:00Z "));
+	assert_non_null(strstr(line, " parent=1111111111111111111111111111111111111111 "));
+	assert_null(strstr(line, "price="));
+	assert_null(strstr(line, "cost="));
+	assert_null(strstr(line, "duration="));
+	run_record_release(&rec);
+	free(line);
+}
+
+static void test_parse_time(void **state)
+{
+	time_t t = 0;
+
+	(void)state;
+	assert_int_equal(remote_parse_time(&t, "2026-11-29T08:00:00Z"), 0);
+	assert_int_equal(t, 1795939200);
+	assert_int_equal(remote_parse_time(&t, "2026-11-29T08:00:01.000Z"), 0);
+	assert_int_equal(t, 1795939201);
+	assert_int_equal(remote_parse_time(&t, "2026-11-29T08:00:02+00:00"), 0);
+	assert_int_equal(t, 1795939202);
+	assert_int_equal(remote_parse_time(&t, "2026-11-29 08:00:00"), -1);
+	assert_int_equal(remote_parse_time(&t, "2026-11-29T08:00:00+02:00"), -1);
+	assert_int_equal(remote_parse_time(&t, "2026-13-29T08:00:00Z"), -1);
+	assert_int_equal(remote_parse_time(&t, ""), -1);
+	assert_int_equal(remote_parse_time(&t, NULL), -1);
+}
+
+static void assert_usd(double v, const char *want)
+{
+	struct buf b = BUF_INIT;
+
+	remote_format_usd(&b, v);
+	assert_string_equal(buf_cstr(&b), want);
+	buf_release(&b);
+}
+
+static void test_format_usd(void **state)
+{
+	(void)state;
+	assert_usd(0.0104, "0.0104");
+	assert_usd(1.25, "1.25");
+	assert_usd(3, "3");
+	assert_usd(0.0104 * 100 / 3600, "0.000289");
+	assert_usd(0, "0");
+	assert_usd(1234.5, "1234.5");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_describe_line),
+		cmocka_unit_test(test_describe_unknowns),
+		cmocka_unit_test(test_parse_time),
+		cmocka_unit_test(test_format_usd),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
