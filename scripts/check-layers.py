@@ -11,8 +11,12 @@ undefined that another folder's object defines is a call from the first
 folder into the second. Includes are read from the sources (--srcdir): a
 file may include the headers of its own folder and of the folders below it.
 
-Also checks that every folder under src/ is a documented layer, and that
-src/ itself holds no source but main (git-train.c).
+Also checks that every folder under src/ is a documented layer, that src/
+itself holds no source but main (git-train.c), and that modules never
+print: only the command layer (cmd/) touches stdout, stderr or the
+terminal; the rest speak through util/ui.h. The exceptions are util/util.c,
+which defines the msg_*() lines the commands print with, and aws/trace.c,
+whose GIT_TRAIN_TRACE lines are for debugging.
 
 Prints one line per violation and exits 1 when there is any, 0 otherwise.
 """
@@ -97,6 +101,26 @@ def check_calls(objdir, srcdir, layers, rank):
     return errors
 
 
+# What printing to the terminal takes, as symbols an object file references.
+PRINTING = {"stdout", "stderr", "printf", "vprintf", "puts", "putchar", "perror", "isatty",
+            "msg_error", "msg_warning", "msg_hint", "msg_warning_lines", "err_report"}
+PRINTING_ALLOWED = {"cmd"}
+PRINTING_EXCEPTIONS = {"util/util.o", "aws/trace.o"}
+
+
+def check_printing(objdir, srcdir, layers):
+    errors = []
+    for full, rel in object_files(objdir, srcdir):
+        folder = folder_of(rel, layers)
+        if folder is None or folder in PRINTING_ALLOWED or rel in PRINTING_EXCEPTIONS:
+            continue
+        used = sorted({line.split()[-1] for line in nm(full, "-u")} & PRINTING)
+        if used:
+            errors.append("%s uses %s: only cmd/ prints; modules speak through util/ui.h"
+                          % (rel, ", ".join(used)))
+    return errors
+
+
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
 
@@ -148,6 +172,7 @@ def main():
     errors = check_sources(args.srcdir, layers, rank)
     if args.objdir:
         errors += check_calls(args.objdir, args.srcdir, layers, rank)
+        errors += check_printing(args.objdir, args.srcdir, layers)
     for e in errors:
         print("error: " + e)
     if errors:

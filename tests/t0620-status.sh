@@ -339,6 +339,7 @@ test_expect_success AWS 'gc --dry-run says what it would remove and removes noth
 test_expect_success AWS 'gc removes what is left behind, and nothing else' '
 	c0=$(cat c0) c1=$(cat c1) c2=$(cat c2) c3=$(git rev-parse HEAD) &&
 	put git-train/demo/$c2/code.tar.gz code &&
+	put $(pfx $c3 20261129-090000-$(git rev-parse --short=7 $c3)-0001)run.json run.json &&
 	gt gc &&
 	test_line_count = 6 out &&
 	test_grep "^removed instance $(cat ids/$(rid 21 $c2)): " out &&

@@ -57,6 +57,8 @@ test_expect_success EC2 'a fresh emulated account for the guide' '
 
 for doc in "$SRCDIR"/docs/*.md; do
 	name=$(basename "$doc")
+	# the contributors' map shows no commands to run; t0020 checks it
+	test "$name" != architecture.md || continue
 	prereq=PYTHON
 	test "$name" != ec2-runs.md || prereq=EC2
 	test_expect_success $prereq "docs/$name: every command runs" '

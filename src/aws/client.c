@@ -86,7 +86,7 @@ int aws_client_init(struct aws_client *out, const struct config *cfg)
 void aws_client_release(struct aws_client *c)
 {
 	if (c->have_creds)
-		aws_credentials_release(&c->creds);
+		aws_creds_release(&c->creds);
 	aws_settings_release(&c->settings);
 	http_client_free(c->http);
 	if (c->priv) {
@@ -169,14 +169,14 @@ int aws_get_creds(struct aws_call_creds *out, struct aws_client *c, double *out_
 		if (c->priv)
 			c->priv->resolving = 1;
 		memset(&fresh, 0, sizeof(fresh));
-		ret = aws_credentials_resolve(&fresh, &sts, &c->settings);
+		ret = aws_creds_resolve(&fresh, &sts, &c->settings);
 		if (c->priv)
 			c->priv->resolving = 0;
 		if (ret)
 			goto out;
 		ret = -1;
 		if (c->have_creds)
-			aws_credentials_release(&c->creds);
+			aws_creds_release(&c->creds);
 		c->creds = fresh;
 		c->have_creds = 1;
 	}

@@ -44,7 +44,8 @@
 
 #include <stddef.h>
 
-#include "aws/creds/config.h"
+#include "aws/creds/creds.h"
+#include "aws/creds/settings.h"
 #include "util/util.h"
 
 enum aws_protocol {
@@ -130,7 +131,7 @@ void aws_client_release(struct aws_client *c);
 /*
  * A copy of the client's credentials, resolved or refreshed as for a call,
  * and its clock offset: for signing outside aws_send() (presigned URLs).
- * Release with aws_credentials_release(). 0, or -1 with err_set.
+ * Release with aws_creds_release(). 0, or -1 with err_set.
  */
 int aws_client_credentials(struct aws_credentials *out, double *out_offset, struct aws_client *c);
 

@@ -79,7 +79,7 @@ int aws_call_init(struct aws_call *call, const struct aws_client *c,
 			 "'region' in your AWS profile (aws configure)");
 		return -1;
 	}
-	call->endpoint = aws_endpoint_url(&c->settings, req->service, call->region, &custom);
+	call->endpoint = aws_settings_endpoint_url(&c->settings, req->service, call->region, &custom);
 	scheme_end = call->endpoint ? strstr(call->endpoint, "://") : NULL;
 	if (!scheme_end || !scheme_end[3])
 		return err_set("cannot call %s: bad endpoint URL '%s'", req->service,

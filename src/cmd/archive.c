@@ -14,7 +14,7 @@
 #include "archive/archive.h"
 #include "cmd/builtin.h"
 #include "cmd/common.h"
-#include "util/parse-options.h"
+#include "cmd/parse-options.h"
 #include "git/repo.h"
 #include "util/util.h"
 
@@ -131,9 +131,9 @@ static int check_opts(struct archive_opts *o, const struct parsed_args *pa,
 		o->code.rev = pa->args[0];
 	if (msg)
 		msg_error("%s", msg);
-	if (!msg && !code_opts_check(&o->code))
+	if (!msg && !cmd_code_check(&o->code))
 		return 0;
-	usage_with_options(stderr, archive_usage, options);
+	parse_options_usage(stderr, archive_usage, options);
 	return -1;
 }
 
@@ -145,7 +145,7 @@ static int write_archive(struct archive_opts *o)
 
 	if (repo_open(&repo))
 		goto out;
-	if (code_opts_resolve(&commit, NULL, repo, &o->code, "archiving"))
+	if (cmd_code_resolve(&commit, repo, &o->code, "archiving"))
 		goto out;
 	if (o->output)
 		r = archive_to_file(repo, commit, o->output);
@@ -184,6 +184,6 @@ int cmd_archive(int argc, const char **argv)
 		ret = EXIT_FATAL;
 	}
 out:
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 	return ret;
 }

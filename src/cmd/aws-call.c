@@ -26,7 +26,7 @@
 #include "aws/client.h"
 #include "cmd/builtin.h"
 #include "git/config.h"
-#include "util/parse-options.h"
+#include "cmd/parse-options.h"
 #include "git/repo.h"
 #include "util/util.h"
 
@@ -348,7 +348,7 @@ int cmd_aws_call(int argc, const char **argv)
 		goto out;
 	if (pa.nr_args < 1) {
 		msg_error("name the service to call: sts, iam, ec2, ssm, pricing or s3");
-		usage_with_options(stderr, aws_call_usage, options);
+		parse_options_usage(stderr, aws_call_usage, options);
 		goto out;
 	}
 	svc = find_service(pa.args[0]);
@@ -367,6 +367,6 @@ int cmd_aws_call(int argc, const char **argv)
 		ret = EXIT_FAILED;
 	}
 out:
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 	return ret;
 }

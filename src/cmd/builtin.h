@@ -6,11 +6,14 @@
 #ifndef CMD_BUILTIN_H
 #define CMD_BUILTIN_H
 
+/* git-train's exit statuses (the man page's EXIT STATUS); a script's own passes through. */
 enum {
 	EXIT_OK = 0,
 	EXIT_FAILED = 1,
+	EXIT_NO_SPOT = 75, /* EX_TEMPFAIL: no spot capacity and no fallback; try again later */
 	EXIT_FATAL = 128,
 	EXIT_USAGE = 129,
+	EXIT_INTERRUPTED = 130, /* 128 + SIGINT, as a shell reports Ctrl-C */
 };
 
 int cmd_local(int argc, const char **argv);

@@ -1,14 +1,16 @@
 #include "cmd/common.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "git/repo.h"
-#include "git/snapshot.h"
+#include "cmd/builtin.h"
+#include "cmd/ui.h"
+#include "run/run.h"
 #include "util/util.h"
 
-int code_opts_check(const struct code_opts *o)
+int cmd_code_check(const struct code_opts *o)
 {
 	if (o->rev && o->stash) {
 		msg_error("--rev and --stash cannot be used together");
@@ -21,125 +23,60 @@ int code_opts_check(const struct code_opts *o)
 	return 0;
 }
 
-int code_opts_resolve(git_commit **out, char **out_parent, git_repository *repo,
-		      const struct code_opts *o, const char *verb)
+int cmd_check_script_args(const struct parsed_args *pa, const char *what)
 {
-	char hex[GIT_OID_HEXSZ + 1];
-	git_oid id;
-	char *s;
-	int r;
+	struct buf words = BUF_INIT;
+	int i;
 
-	if (out_parent)
-		*out_parent = NULL;
-	if (!o->stash)
-		return repo_resolve_commit(out, repo, o->rev);
-	r = snapshot_create(&id, repo, o->include_untracked);
-	if (r < 0)
-		return -1;
-	if (git_commit_lookup(out, repo, &id) < 0)
-		return err_git("cannot read the snapshot commit");
-	s = repo_short_id(repo, &id);
-	if (r == 1) {
-		fprintf(stderr, "nothing to snapshot: the working tree matches HEAD, %s HEAD (%s)\n",
-			verb, s);
-	} else {
-		fprintf(stderr, "%s snapshot %s of the working tree\n", verb, s);
-		if (out_parent && git_commit_parentcount(*out) > 0) {
-			git_oid_tostr(hex, sizeof(hex), git_commit_parent_id(*out, 0));
-			*out_parent = xstrdup(hex);
-		}
-	}
-	free(s);
-	return 0;
+	if (!pa->nr_args)
+		return 0;
+	for (i = 0; i < pa->nr_args; i++)
+		buf_printf(&words, " %s", pa->args[i]);
+	msg_error("unexpected argument '%s' before '--'", pa->args[0]);
+	msg_hint("arguments for the training script go after '--': git train %s --%s", what,
+		 buf_cstr(&words));
+	buf_release(&words);
+	return -1;
 }
 
-/* How many root entries the "script not found" error lists. */
-#define MAX_LISTED 20
-
-const char *run_script_path(const char *path)
+int cmd_code_resolve(git_commit **out, git_repository *repo, const struct code_opts *o,
+		      const char *verb)
 {
-	while (path[0] == '.' && path[1] == '/')
-		path += 2 + strspn(path + 2, "/");
-	return path;
+	return run_resolve_code(out, NULL, repo, o->rev, o->stash, o->include_untracked, verb,
+				cmd_plain_ui());
 }
 
-static void replace_setting(char **setting, const char *value)
+void cmd_run_request(struct run_request *out, git_repository *repo, const struct config *cfg,
+		     const struct code_opts *code, const struct script_settings *script,
+		     const struct parsed_args *pa, int smoke, const struct ui *ui,
+		     volatile sig_atomic_t *cancel)
 {
-	if (!value)
-		return;
-	free(*setting);
-	*setting = xstrdup(value);
+	memset(out, 0, sizeof(*out));
+	out->repo = repo;
+	out->cfg = cfg;
+	out->rev = code->rev;
+	out->stash = code->stash;
+	out->include_untracked = code->include_untracked;
+	out->verb = "running";
+	out->script = script;
+	out->args = pa->rest;
+	out->nr_args = pa->nr_rest;
+	out->smoke = smoke;
+	out->ui = ui;
+	out->cancel = cancel;
 }
 
-void run_settings_override(struct train_settings *s, const char *script, const char *setup)
+int cmd_exit_status(const struct run_record *rec)
 {
-	replace_setting(&s->script, script);
-	replace_setting(&s->setup, setup);
-	if (s->script != run_script_path(s->script)) {
-		char *path = xstrdup(run_script_path(s->script));
+	const char *status = rec->status ? rec->status : "";
 
-		free(s->script);
-		s->script = path;
-	}
-}
-
-void run_warn_uncommitted(git_repository *repo, git_commit *commit)
-{
-	size_t tracked = 0, untracked = 0;
-	char *short_id;
-
-	if (snapshot_count_changes(&tracked, &untracked, repo)) {
-		msg_warning("cannot check for uncommitted changes: %s", err_msg());
-		err_clear();
-		return;
-	}
-	if (!tracked)
-		return;
-	short_id = repo_short_id(repo, git_commit_id(commit));
-	msg_warning("%zu changed file%s not part of this run (it uses commit %s)", tracked,
-		    tracked == 1 ? " is" : "s are", short_id);
-	msg_hint("commit them, or run the working tree with --stash "
-		 "(add --include-untracked for new files)");
-	free(short_id);
-}
-
-int run_script_check(git_commit *commit, const char *script)
-{
-	git_tree *tree = NULL;
-	git_tree_entry *entry = NULL;
-	char *short_id = NULL;
-	struct buf list = BUF_INIT;
-	size_t i, n;
-	int ret = 0;
-
-	if (git_commit_tree(&tree, commit))
-		return err_git("cannot read the tree of the commit");
-	if (!git_tree_entry_bypath(&entry, tree, script) &&
-	    git_tree_entry_type(entry) == GIT_OBJECT_BLOB)
-		goto out;
-	short_id = repo_short_id(git_commit_owner(commit), git_commit_id(commit));
-	ret = err_set("the training script '%s' is not in commit %s (%s)", script, short_id,
-		      git_commit_summary(commit) ? git_commit_summary(commit) : "");
-	n = git_tree_entrycount(tree);
-	for (i = 0; i < n && i < MAX_LISTED; i++) {
-		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
-
-		buf_printf(&list, "%s%s%s", i ? ", " : "", git_tree_entry_name(e),
-			   git_tree_entry_type(e) == GIT_OBJECT_TREE ? "/" : "");
-	}
-	if (n > MAX_LISTED)
-		buf_printf(&list, ", ... (%zu more)", n - MAX_LISTED);
-	if (n)
-		err_hint("the commit's top directory has: %s", buf_cstr(&list));
-	else
-		err_hint("the commit's tree is empty");
-	err_hint("name the script to run: git config train.script <path> (or --script <path>)");
-out:
-	buf_release(&list);
-	free(short_id);
-	git_tree_entry_free(entry);
-	git_tree_free(tree);
-	return ret;
+	if (!strcmp(status, "succeeded"))
+		return EXIT_OK;
+	if (!strcmp(status, "interrupted"))
+		return EXIT_INTERRUPTED;
+	if (!strcmp(status, "failed") && rec->exit_code > 0 && rec->exit_code < 256)
+		return rec->exit_code;
+	return EXIT_FAILED;
 }
 
 /* Quoted as git quotes GIT_CONFIG_PARAMETERS, so any value survives. */
@@ -163,6 +100,21 @@ int cmd_config_override(struct config *cfg, const char *key, const char *value)
 }
 
 volatile sig_atomic_t cmd_interrupted;
+static struct cmd_ui plain;
+
+static void plain_ui_init(void)
+{
+	cmd_ui_init(&plain, 0, &cmd_interrupted);
+}
+
+const struct ui *cmd_plain_ui(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, plain_ui_init);
+	return &plain.ui;
+}
+
 
 static void on_signal(int sig)
 {

@@ -1,13 +1,13 @@
 /*
- * cmd-common: what several commands share on the command line. This is the
+ * cmd/common: what several commands share on the command line. This is the
  * command layer: it may print.
  *
  * "Which code": every command that runs or ships code takes --rev or --stash
  * (with --include-untracked), checks them the same way and resolves them to
- * one commit, making a snapshot of the working tree for --stash.
+ * one commit (run.h: run_resolve_code()).
  *
- * "Which script": --script and --setup over train.*, and the script checked
- * against the commit before anything runs or costs money.
+ * "Which exit status": a run's outcome becomes git-train's exit status in
+ * one place, cmd_exit_status().
  */
 #ifndef CMD_COMMON_H
 #define CMD_COMMON_H
@@ -16,7 +16,10 @@
 #include <signal.h>
 
 #include "git/config.h"
-#include "util/parse-options.h"
+#include "git/run-record.h"
+#include "run/run.h"
+#include "cmd/parse-options.h"
+#include "util/ui.h"
 
 struct code_opts {
 	const char *rev;       /* NULL: HEAD */
@@ -31,31 +34,41 @@ struct code_opts {
 		 "with --stash: include untracked, non-ignored files")
 
 /* Checks the combination; prints the error (the caller shows usage). 0 or -1. */
-int code_opts_check(const struct code_opts *o);
+int cmd_code_check(const struct code_opts *o);
 
 /*
- * The commit to use. For --stash, makes the snapshot and says on stderr what
- * is used ("<verb> snapshot 1a2b3c4 of the working tree", or HEAD when nothing
- * changed); *out_parent (when not NULL) gets the hex id of the commit the
- * snapshot was made on, NULL when no snapshot was made. 0, or -1 with err_set.
+ * A command that runs a script takes no words before "--": they are the
+ * script's. Prints the error and how to write it (`git train <what> --
+ * <words>`) when there are some (the caller shows usage). 0 or -1.
  */
-int code_opts_resolve(git_commit **out, char **out_parent, git_repository *repo,
-		      const struct code_opts *o, const char *verb);
-
-/* The script's path in the tree: "./train.py" names "train.py"; borrowed from path. */
-const char *run_script_path(const char *path);
-
-/* Applies --script and --setup (NULL: not given) over the train.* settings. */
-void run_settings_override(struct train_settings *s, const char *script, const char *setup);
+int cmd_check_script_args(const struct parsed_args *pa, const char *what);
 
 /*
- * Fails, before anything runs or costs money, when the script is not a file
- * of the commit: err_set with the commit's top entries and the fix as hints.
+ * The commit to use: run_resolve_code() with the options, saying on stderr
+ * what is used for --stash. 0, or -1 with err_set.
  */
-int run_script_check(git_commit *commit, const char *script);
+int cmd_code_resolve(git_commit **out, git_repository *repo, const struct code_opts *o,
+		      const char *verb);
 
-/* Warns on stderr when tracked files differ from the commit that runs (HEAD). */
-void run_warn_uncommitted(git_repository *repo, git_commit *commit);
+/*
+ * The request of a command that runs a script: the code it names, its
+ * script settings, the script's arguments (what follows "--"), "running"
+ * as the snapshot's verb. ui and cancel may be NULL.
+ */
+void cmd_run_request(struct run_request *out, git_repository *repo, const struct config *cfg,
+		     const struct code_opts *code, const struct script_settings *script,
+		     const struct parsed_args *pa, int smoke, const struct ui *ui,
+		     volatile sig_atomic_t *cancel);
+
+/*
+ * The exit status of a run that ended: 0 when it succeeded, 130 when it was
+ * interrupted, the script's own when it failed with one (1 to 255), else 1
+ * (a preemption, a script that never ran).
+ */
+int cmd_exit_status(const struct run_record *rec);
+
+/* A ui (cmd/ui.h) that prints plain lines on stderr, for commands that need no more. */
+const struct ui *cmd_plain_ui(void);
 
 /*
  * Ctrl-C and SIGTERM only raise cmd_interrupted (no SA_RESTART, so a pause

@@ -12,9 +12,10 @@
 
 #include "cmd/builtin.h"
 #include "git/history.h"
-#include "util/parse-options.h"
+#include "cmd/parse-options.h"
 #include "git/repo.h"
 #include "util/strvec.h"
+#include "util/time.h"
 #include "util/util.h"
 
 static const char *const compare_usage[] = {
@@ -139,7 +140,7 @@ static void config_fields(struct buf cells[5], const struct history_entry *e)
 	status_cell(&cells[1], &e->rec);
 	history_put_time(&cells[2], e->rec.start);
 	if (e->rec.duration >= 0)
-		format_duration(&cells[3], e->rec.duration);
+		time_format_duration(&cells[3], e->rec.duration);
 	else
 		buf_puts(&cells[3], "-");
 }
@@ -315,13 +316,13 @@ int cmd_compare(int argc, const char **argv)
 	};
 
 	if (parse_options(&pa, argc, argv, opts, compare_usage) != PARSE_OPT_OK) {
-		parsed_args_release(&pa);
+		parse_options_release(&pa);
 		return EXIT_USAGE;
 	}
 	if (pa.nr_args != 2 || pa.dashdash) {
 		msg_error("'git train compare' takes two runs or commits, %s",
 			  pa.nr_args < 2 ? "too few given" : "too many given");
-		usage_with_options(stderr, compare_usage, opts);
+		parse_options_usage(stderr, compare_usage, opts);
 		ret = EXIT_USAGE;
 		goto out;
 	}
@@ -344,6 +345,6 @@ int cmd_compare(int argc, const char **argv)
 out:
 	history_release(&h);
 	git_repository_free(repo);
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 	return ret;
 }

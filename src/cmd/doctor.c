@@ -14,7 +14,7 @@
 #include "cmd/common.h"
 #include "git/config.h"
 #include "doctor/doctor.h"
-#include "util/parse-options.h"
+#include "cmd/parse-options.h"
 #include "git/repo.h"
 #include "util/util.h"
 
@@ -116,13 +116,13 @@ int cmd_doctor(int argc, const char **argv)
 
 	memset(&report, 0, sizeof(report));
 	if (parse_options(&pa, argc, argv, opts, doctor_usage) != PARSE_OPT_OK) {
-		parsed_args_release(&pa);
+		parse_options_release(&pa);
 		return EXIT_USAGE;
 	}
 	if (pa.nr_args || pa.dashdash) {
 		msg_error("'git train doctor' takes no arguments: '%s'",
 			  pa.nr_args ? pa.args[0] : "--");
-		usage_with_options(stderr, doctor_usage, opts);
+		parse_options_usage(stderr, doctor_usage, opts);
 		ret = EXIT_USAGE;
 		goto out;
 	}
@@ -143,6 +143,6 @@ int cmd_doctor(int argc, const char **argv)
 	ret = doctor_report_ok(&report) ? EXIT_OK : EXIT_FAILED;
 out:
 	doctor_report_release(&report);
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 	return ret;
 }

@@ -19,9 +19,10 @@
 #include <time.h>
 
 #include "cmd/builtin.h"
-#include "util/duration.h"
-#include "util/parse-options.h"
+#include "util/time.h"
+#include "cmd/parse-options.h"
 #include "run/remote-runs.h"
+#include "run/run.h"
 #include "services/s3-objects.h"
 #include "services/s3.h"
 #include "util/util.h"
@@ -37,7 +38,7 @@ struct gc {
 	int dry_run;
 	time_t now;
 	long retention, upload_age; /* seconds */
-	char *prefix;		    /* <train.prefix>/<repo>/ */
+	const char *prefix;	    /* <train.prefix>/<repo>/ (layout.h) */
 	const char **doomed;	    /* instance ids to terminate */
 	struct remote_entry **doomed_runs;
 	size_t nr_doomed;
@@ -51,7 +52,7 @@ static int age_setting(long *out, const struct config *cfg, const char *key, con
 
 	if (r < 0)
 		return -1;
-	r = parse_duration(out, r == 0 ? v : def);
+	r = time_parse_duration(out, r == 0 ? v : def);
 	if (r) {
 		char *why = xstrdup(err_msg());
 
@@ -100,7 +101,7 @@ static int instance_verdict(char **why, struct gc *g, struct remote_entry *e)
 			       e->run.run_id, e->note.status, e->instance->state);
 		return 0;
 	}
-	if (max && !parse_duration(&limit, max) && e->run.launched &&
+	if (max && !time_parse_duration(&limit, max) && e->run.launched &&
 	    difftime(g->now, e->run.launched) > (double)limit) {
 		struct buf b = BUF_INIT;
 
@@ -127,7 +128,7 @@ static void record_stopped(struct gc *g, struct remote_entry *e)
 	remote_run_describe(&rec, &e->run, 0,
 			    e->run.launched ? difftime(g->now, e->run.launched) : -1);
 	rec.status = xstrdup("stopped");
-	if (remote_run_record(g->ctx.repo, &rec, e->run.commit) < 0) {
+	if (run_note_write(g->ctx.repo, &rec, e->run.commit) < 0) {
 		msg_warning("cannot record run %s: %s", e->run.run_id, err_msg());
 		err_clear();
 	}
@@ -144,7 +145,7 @@ static int gc_instances(struct gc *g)
 		struct remote_entry *e = g->runs.v[i];
 		char *why = NULL;
 
-		if (!e->instance || !remote_instance_alive(e->instance))
+		if (!e->instance || !remote_runs_instance_alive(e->instance))
 			continue;
 		if (instance_verdict(&why, g, e))
 			return -1;
@@ -178,7 +179,7 @@ static int gc_uploads(struct gc *g)
 		time_t t;
 
 		if (!u[i].key || !skip_prefix(u[i].key, g->prefix, NULL) ||
-		    remote_parse_time(&t, u[i].initiated) ||
+		    time_parse_iso8601(&t, u[i].initiated) ||
 		    difftime(g->now, t) <= (double)g->upload_age)
 			continue;
 		if (!g->dry_run &&
@@ -198,19 +199,6 @@ out:
 	return ret;
 }
 
-/* "<prefix><sha>/code.tar.gz": the SHA (borrowed length n), else NULL. */
-static const char *archive_commit(size_t *n, const char *key, const char *prefix)
-{
-	const char *rest;
-
-	if (!skip_prefix(key, prefix, &rest))
-		return NULL;
-	*n = strspn(rest, "0123456789abcdef");
-	if ((*n != 40 && *n != 64) || strcmp(rest + *n, "/code.tar.gz"))
-		return NULL;
-	return rest;
-}
-
 /* Whether an instance that stays up runs this commit. */
 static int in_use(const struct gc *g, const char *sha, size_t n)
 {
@@ -219,7 +207,7 @@ static int in_use(const struct gc *g, const char *sha, size_t n)
 	for (i = 0; i < g->runs.nr; i++) {
 		const struct remote_entry *e = g->runs.v[i];
 
-		if (!e->instance || !remote_instance_alive(e->instance) || !e->run.commit ||
+		if (!e->instance || !remote_runs_instance_alive(e->instance) || !e->run.commit ||
 		    strlen(e->run.commit) != n || strncmp(e->run.commit, sha, n))
 			continue;
 		for (j = 0; j < g->nr_doomed && strcmp(g->doomed[j], e->instance->id); j++)
@@ -236,18 +224,18 @@ static int in_use(const struct gc *g, const char *sha, size_t n)
  * counts from yesterday, however long ago it was uploaded (a launch does
  * not upload it again).
  */
-static time_t last_used(const struct s3_listed *v, size_t nr, const char *prefix, const char *sha,
-			size_t n)
+static time_t last_used(const struct layout *l, const struct s3_listed *v, size_t nr,
+			const char *sha, size_t n)
 {
-	size_t plen = strlen(prefix), i;
+	size_t i;
 	time_t newest = 0, t;
 
 	for (i = 0; i < nr; i++) {
 		const char *k = v[i].key;
 
-		if (strncmp(k, prefix, plen) || strncmp(k + plen, sha, n) || k[plen + n] != '/')
+		if (!layout_key_of_commit(l, k, sha, n))
 			continue;
-		if (!remote_parse_time(&t, v[i].last_modified) && t > newest)
+		if (!time_parse_iso8601(&t, v[i].last_modified) && t > newest)
 			newest = t;
 	}
 	return newest;
@@ -264,14 +252,14 @@ static int gc_archives(struct gc *g)
 		return -1;
 	keys = xcalloc(nr + 1, sizeof(*keys));
 	for (i = 0; i < nr; i++) {
-		const char *sha = archive_commit(&n, v[i].key, g->prefix);
+		const char *sha = layout_code_commit(&n, &g->ctx.layout, v[i].key);
 		struct buf why = BUF_INIT;
 		char *uri;
 		time_t t;
 
 		if (!sha)
 			continue;
-		t = last_used(v, nr, g->prefix, sha, n);
+		t = last_used(&g->ctx.layout, v, nr, sha, n);
 		if (!t || difftime(g->now, t) <= (double)g->retention || in_use(g, sha, n))
 			continue;
 		keys[nr_keys++] = v[i].key;
@@ -305,7 +293,7 @@ static int gc(int dry_run)
 	    age_setting(&g.retention, &g.ctx.cfg, "train.gc.retention", "30d") ||
 	    age_setting(&g.upload_age, &g.ctx.cfg, "train.gc.uploadAge", "1d"))
 		goto out;
-	g.prefix = remote_repo_prefix(&g.ctx.cfg, g.ctx.repo);
+	g.prefix = g.ctx.layout.repo_prefix;
 	ret = EXIT_FAILED;
 	if (remote_runs_load(&g.runs, &g.ctx, 0) || gc_instances(&g) || gc_uploads(&g) ||
 	    gc_archives(&g))
@@ -318,7 +306,6 @@ out:
 		err_report();
 	free(g.doomed);
 	free(g.doomed_runs);
-	free(g.prefix);
 	remote_runs_release(&g.runs);
 	remote_runs_ctx_release(&g.ctx);
 	return ret;
@@ -337,11 +324,11 @@ int cmd_gc(int argc, const char **argv)
 		goto out;
 	if (pa.nr_args || pa.dashdash) {
 		msg_error("'git train gc' takes no arguments");
-		usage_with_options(stderr, gc_usage, opts);
+		parse_options_usage(stderr, gc_usage, opts);
 		goto out;
 	}
 	ret = gc(dry_run);
 out:
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 	return ret;
 }

@@ -11,7 +11,7 @@
 #include "cmd/builtin.h"
 #include "git/config.h"
 #include "git/hooks.h"
-#include "util/parse-options.h"
+#include "cmd/parse-options.h"
 #include "git/repo.h"
 #include "util/util.h"
 
@@ -99,7 +99,7 @@ int cmd_hooks(int argc, const char **argv)
 			msg_error("unknown hooks command '%s'", pa.args[0]);
 		else
 			msg_error("say what to do: install or uninstall");
-		usage_with_options(stderr, hooks_usage, options);
+		parse_options_usage(stderr, hooks_usage, options);
 		goto usage;
 	}
 	install = !strcmp(pa.args[0], "install");
@@ -107,9 +107,9 @@ int cmd_hooks(int argc, const char **argv)
 		msg_error("--chain goes with install");
 		goto usage;
 	}
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 	return hooks_run(install, chain);
 usage:
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 	return EXIT_USAGE;
 }

@@ -19,7 +19,7 @@
 #include "cmd/builtin.h"
 #include "git/notes-merge.h"
 #include "git/notes.h"
-#include "util/parse-options.h"
+#include "cmd/parse-options.h"
 #include "git/repo.h"
 #include "git/run-git.h"
 #include "util/util.h"
@@ -167,12 +167,12 @@ int cmd_init(int argc, const char **argv)
 	};
 
 	if (parse_options(&pa, argc, argv, opts, init_usage) != PARSE_OPT_OK) {
-		parsed_args_release(&pa);
+		parse_options_release(&pa);
 		return EXIT_USAGE;
 	}
 	if (pa.nr_args || pa.dashdash) {
 		msg_error("unexpected argument '%s'", pa.nr_args ? pa.args[0] : "--");
-		usage_with_options(stderr, init_usage, opts);
+		parse_options_usage(stderr, init_usage, opts);
 		ret = EXIT_USAGE;
 		goto out;
 	}
@@ -189,6 +189,6 @@ int cmd_init(int argc, const char **argv)
 out:
 	free(remote);
 	git_repository_free(repo);
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 	return ret;
 }

@@ -13,8 +13,9 @@
 #include "cmd/builtin.h"
 #include "util/chart.h"
 #include "git/history.h"
-#include "util/parse-options.h"
+#include "cmd/parse-options.h"
 #include "git/repo.h"
+#include "util/time.h"
 #include "util/util.h"
 
 #define BAR_WIDTH 24
@@ -36,7 +37,7 @@ static void entry_cells(struct buf cells[5], const struct run_record *r)
 	if (r->status && !strcmp(r->status, "failed") && r->exit_code >= 0)
 		buf_printf(&cells[2], " (exit %d)", r->exit_code);
 	if (r->duration >= 0)
-		format_duration(&cells[3], r->duration);
+		time_format_duration(&cells[3], r->duration);
 	else
 		buf_puts(&cells[3], "-");
 	for (i = 0; i < r->nr_metrics; i++) {
@@ -327,11 +328,11 @@ int cmd_log(int argc, const char **argv)
 	};
 
 	if (parse_options(&pa, argc, argv, opts, log_usage) != PARSE_OPT_OK) {
-		parsed_args_release(&pa);
+		parse_options_release(&pa);
 		return EXIT_USAGE;
 	}
 	if (check_usage(&pa, metric, best)) {
-		usage_with_options(stderr, log_usage, opts);
+		parse_options_usage(stderr, log_usage, opts);
 		ret = EXIT_USAGE;
 		goto out;
 	}
@@ -356,6 +357,6 @@ int cmd_log(int argc, const char **argv)
 out:
 	history_release(&h);
 	git_repository_free(repo);
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 	return ret;
 }

@@ -16,7 +16,7 @@
 
 #include "cmd/builtin.h"
 #include "cmd/common.h"
-#include "util/parse-options.h"
+#include "cmd/parse-options.h"
 #include "run/remote-runs.h"
 #include "services/s3-objects.h"
 #include "util/util.h"
@@ -47,7 +47,7 @@ static int to_stdout(void *ctx, const void *data, size_t len)
 /* The log from p->bytes on. 0, 1 when there is nothing (new), -1. */
 static int print_from(struct printed *p, struct remote_runs_ctx *ctx, const struct remote_run *r)
 {
-	char *key = xstrfmt("%slog", r->run_prefix);
+	char *key = layout_run_key(r->run_prefix, LAYOUT_LOG);
 	int ret = s3_get_object(NULL, &ctx->client, r->bucket, key, p->bytes, to_stdout, p);
 
 	fflush(stdout);
@@ -78,7 +78,7 @@ static int instance_gone(struct remote_runs_ctx *ctx, const struct remote_run *r
 		err_clear(); /* a transient failure: look again next time */
 		return 0;
 	}
-	gone = !nr || !remote_instance_alive(&v[0]);
+	gone = !nr || !remote_runs_instance_alive(&v[0]);
 	ec2_instances_free(v, nr);
 	return gone;
 }
@@ -88,7 +88,7 @@ static int follow(struct remote_runs_ctx *ctx, struct remote_entry *e)
 	struct printed p = { 0 };
 	int polls = 0, waiting_said = 0, done;
 	/* one more look for a result after the instance is seen gone: it may have just come */
-	int gone = e->instance && !remote_instance_alive(e->instance);
+	int gone = e->instance && !remote_runs_instance_alive(e->instance);
 
 	for (;;) {
 		done = remote_runs_finalize(ctx, e);
@@ -112,7 +112,7 @@ static int follow(struct remote_runs_ctx *ctx, struct remote_entry *e)
 			gone = instance_gone(ctx, &e->run);
 		pause_ms(FOLLOW_INTERVAL_MS);
 		if (cmd_interrupted)
-			return 128 + SIGINT;
+			return EXIT_INTERRUPTED;
 	}
 }
 
@@ -180,11 +180,11 @@ int cmd_logs(int argc, const char **argv)
 	if (pa.nr_args != 1 || pa.dashdash) {
 		msg_error("%s", pa.nr_args ? "'git train logs' shows one run at a time"
 					   : "name the run whose log to show ('git train status' lists them)");
-		usage_with_options(stderr, logs_usage, opts);
+		parse_options_usage(stderr, logs_usage, opts);
 		goto out;
 	}
 	ret = logs(pa.args[0], follow_it);
 out:
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 	return ret;
 }

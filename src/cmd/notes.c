@@ -16,7 +16,7 @@
 #include "cmd/builtin.h"
 #include "git/notes-merge.h"
 #include "git/notes.h"
-#include "util/parse-options.h"
+#include "cmd/parse-options.h"
 #include "git/repo.h"
 #include "git/run-git.h"
 #include "util/util.h"
@@ -205,7 +205,7 @@ static int bad_usage(const struct parsed_args *pa, const struct option *opts)
 		msg_error("unexpected argument '%s'", pa->args[2]);
 	else
 		msg_error("unexpected '--'");
-	usage_with_options(stderr, notes_usage, opts);
+	parse_options_usage(stderr, notes_usage, opts);
 	return EXIT_USAGE;
 }
 
@@ -218,7 +218,7 @@ int cmd_notes(int argc, const char **argv)
 	const struct option opts[] = { OPT_END() };
 
 	if (parse_options(&pa, argc, argv, opts, notes_usage) != PARSE_OPT_OK) {
-		parsed_args_release(&pa);
+		parse_options_release(&pa);
 		return EXIT_USAGE;
 	}
 	if (pa.nr_args < 1 || pa.nr_args > 2 || pa.dashdash ||
@@ -241,6 +241,6 @@ int cmd_notes(int argc, const char **argv)
 out:
 	free(remote);
 	git_repository_free(repo);
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 	return ret;
 }

@@ -7,8 +7,8 @@
 #ifndef CMD_RUN_OUTPUT_H
 #define CMD_RUN_OUTPUT_H
 
-#include "run/backend-aws.h"
 #include "git/run-record.h"
+#include "run/run.h"
 
 enum run_output { RUN_OUTPUT_TEXT, RUN_OUTPUT_RUN_ID, RUN_OUTPUT_INSTANCE_ID, RUN_OUTPUT_JSON };
 
@@ -20,19 +20,12 @@ int run_output_parse(enum run_output *out, const char *s);
  * list and stop it (text), or the id. json waits for the end when
  * following (wait), so that one document says it all.
  */
-void run_output_started(enum run_output mode, int wait, const struct backend_aws_run *r);
+void run_output_started(enum run_output mode, int wait, const struct run *r);
 
-/* The run ended (--wait): a line on stderr, and the json document. */
-void run_output_finished(enum run_output mode, const struct backend_aws_run *r,
-			 const struct run_record *rec);
+/* The run ended (--wait): its summary on stderr, and the json document. */
+void run_output_finished(enum run_output mode, const struct run *r);
 
 /* Ctrl-C while following: the training goes on, and how to get back to it. */
-void run_output_detached(const struct backend_aws_run *r);
-
-/*
- * The exit code of a finished run: the script's own (1 when it failed
- * without one), 1 when preempted, 130 when interrupted.
- */
-int run_output_exit_code(const struct run_record *rec);
+void run_output_detached(const struct run *r);
 
 #endif

@@ -10,20 +10,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "run/backend-aws.h"
 #include "cmd/builtin.h"
 #include "cmd/common.h"
+#include "cmd/ui.h"
+#include "run/backend-aws.h"
+#include "run/run.h"
 #include "git/config.h"
-#include "util/duration.h"
-#include "util/parse-options.h"
+#include "util/time.h"
+#include "cmd/parse-options.h"
 #include "git/repo.h"
 #include "cmd/run-output.h"
-#include "git/snapshot.h"
 #include "util/util.h"
-
-/* No spot capacity and no fallback allowed: EX_TEMPFAIL, try again later. */
-#define EXIT_NO_SPOT 75
-#define EXIT_INTERRUPTED 130
 
 /* The watchdog counts whole minutes; the others only need to be positive. */
 #define MIN_MAX_RUNTIME 60
@@ -43,6 +40,7 @@ static const char *const run_usage[] = {
 
 /* What the command line said; -1 and NULL: not given. */
 struct run_cmd {
+	const char *type; /* the instance type */
 	struct code_opts code;
 	const char *script, *setup;
 	int spot, on_demand, fail_if_no_spot, yes, wait, keep, smoke;
@@ -51,9 +49,9 @@ struct run_cmd {
 };
 
 /* Everything resolved. */
-struct run_settings {
-	struct train_settings train;
-	int have_train;
+struct resolved {
+	struct script_settings script;
+	int have_script;
 	struct backend_aws_opts o;
 	enum run_output output;
 	int wait;
@@ -78,7 +76,7 @@ static int check_flag_duration(const char *flag, const char *value, long min)
 
 	if (!value)
 		return 0;
-	if (parse_duration(&v, value)) {
+	if (time_parse_duration(&v, value)) {
 		msg_error("%s: %s", flag, err_msg());
 		err_clear();
 		return -1;
@@ -96,11 +94,8 @@ static int check_usage(const struct run_cmd *c, const struct parsed_args *pa)
 	enum run_output mode;
 	int size;
 
-	if (pa->nr_args) {
-		msg_error("unexpected argument '%s' before '--'", pa->args[0]);
-		msg_hint("arguments for the training script go after '--'");
+	if (cmd_check_script_args(pa, c->type))
 		return -1;
-	}
 	if (c->spot == 1 && c->on_demand == 1) {
 		msg_error("--spot and --on-demand cannot be used together");
 		return -1;
@@ -122,7 +117,7 @@ static int check_usage(const struct run_cmd *c, const struct parsed_args *pa)
 	    check_flag_duration("--max-runtime", c->max_runtime, MIN_MAX_RUNTIME) ||
 	    check_flag_duration("--ready-timeout", c->ready_timeout, MIN_READY_TIMEOUT))
 		return -1;
-	return code_opts_check(&c->code);
+	return cmd_code_check(&c->code);
 }
 
 /* flag (-1: not given) beats the key beats def. 0, or -1 with err_set. */
@@ -173,7 +168,7 @@ static int pick_duration(long *out, const char *flag, const struct config *cfg, 
 
 	if (pick_string(&v, flag, cfg, key))
 		return -1;
-	if (parse_duration(out, v ? v : def)) {
+	if (time_parse_duration(out, v ? v : def)) {
 		bad_value(key, v, err_msg());
 		goto out;
 	}
@@ -216,16 +211,15 @@ static int pick_volume_size(int *out, const char *flag, const struct config *cfg
 }
 
 /* The command line over the train.* settings over the defaults. 0, or -1 with err_set. */
-static int resolve(struct run_settings *s, const struct run_cmd *c, const struct config *cfg)
+static int resolve(struct resolved *s, const struct run_cmd *c, const struct config *cfg)
 {
 	struct backend_aws_opts *o = &s->o;
 	int spot;
 
-	if (settings_load(&s->train, cfg))
+	if (script_settings_load(&s->script, cfg))
 		return -1;
-	s->have_train = 1;
-	run_settings_override(&s->train, c->script, c->setup);
-	o->settings = &s->train;
+	s->have_script = 1;
+	script_settings_override(&s->script, c->script, c->setup);
 	if (pick_bool(&spot, c->on_demand >= 0 ? !c->on_demand : c->spot, cfg, "train.spot", 1) ||
 	    pick_bool(&o->fail_if_no_spot, c->fail_if_no_spot, cfg, "train.failIfNoSpot", 0) ||
 	    pick_bool(&o->yes, c->yes, cfg, "train.onDemandFallback", 0) ||
@@ -252,10 +246,10 @@ static int resolve(struct run_settings *s, const struct run_cmd *c, const struct
 	return 0;
 }
 
-static void run_settings_release(struct run_settings *s)
+static void resolved_release(struct resolved *s)
 {
-	if (s->have_train)
-		settings_release(&s->train);
+	if (s->have_script)
+		script_settings_release(&s->script);
 	free(s->instance_profile);
 	free(s->ami);
 	free(s->subnet);
@@ -263,44 +257,44 @@ static void run_settings_release(struct run_settings *s)
 }
 
 /* --wait: the log as it comes, then the result; returns the exit code. */
-static int follow(struct backend_aws_run *r, git_repository *repo, enum run_output mode)
+static int follow(struct run *r, enum run_output mode)
 {
 	int fd = mode == RUN_OUTPUT_TEXT ? STDOUT_FILENO : STDERR_FILENO;
-	struct run_record rec;
 	int ret;
 
-	ret = backend_aws_follow(&rec, r, repo, fd, &cmd_interrupted);
-	if (!ret) {
-		run_output_finished(mode, r, &rec);
-		ret = run_output_exit_code(&rec);
-		goto out;
+	ret = run_follow(r, fd, fd);
+	if (!ret)
+		ret = run_finish(r);
+	if (!ret || (ret == RC_ERROR && r->ended)) {
+		if (ret)
+			err_report(); /* the note could not be written; the run is in S3 */
+		run_output_finished(mode, r);
+		return cmd_exit_status(&r->rec);
 	}
-	if (ret == BACKEND_AWS_DETACHED) {
+	if (ret == RC_DETACHED) {
 		run_output_detached(r);
 		ret = EXIT_INTERRUPTED;
 	} else {
 		err_report();
 		msg_hint("the training may go on: git train logs -f %s, git train stop %s",
-			 r->run.run_id, r->run.run_id);
+			 r->rec.id, r->rec.id);
 		ret = EXIT_FAILED;
 	}
 	/* a script reading --output json gets the run, even without its end */
 	if (mode == RUN_OUTPUT_JSON)
 		run_output_started(mode, 0, r);
-out:
-	run_record_release(&rec);
 	return ret;
 }
 
 static int exit_code_of_start(int ret)
 {
 	switch (ret) {
-	case BACKEND_AWS_NOT_READY:
-		return EXIT_FAILED; /* the failures are printed */
-	case BACKEND_AWS_NO_SPOT:
+	case RC_NOT_READY:
+		return EXIT_FAILED; /* the failures are said */
+	case RC_NO_SPOT:
 		err_report();
 		return EXIT_NO_SPOT;
-	case BACKEND_AWS_CANCELLED:
+	case RC_CANCELLED:
 		err_report();
 		return EXIT_INTERRUPTED;
 	default:
@@ -312,56 +306,51 @@ static int exit_code_of_start(int ret)
 static int run(const char *type, const struct run_cmd *c, const struct parsed_args *pa)
 {
 	git_repository *repo = NULL;
-	git_commit *commit = NULL;
 	struct config cfg;
-	struct run_settings s;
-	struct backend_aws_run r;
+	struct resolved s;
+	struct run_request req;
+	struct cmd_ui ui;
+	struct run r;
 	struct sigaction saved[2];
-	char *parent = NULL;
-	int ret = EXIT_FATAL;
+	int ret = EXIT_FATAL, caught = 0;
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&s, 0, sizeof(s));
 	memset(&r, 0, sizeof(r));
+	cmd_ui_init(&ui, CMD_UI_STAMP, &cmd_interrupted);
 	if (repo_open(&repo) || config_load(&cfg, repo) ||
 	    cmd_config_override(&cfg, "train.instanceType", type) ||
 	    (c->region && cmd_config_override(&cfg, "train.region", c->region)) ||
 	    resolve(&s, c, &cfg))
 		goto fatal;
-	if (code_opts_resolve(&commit, &parent, repo, &c->code, "running"))
-		goto fatal;
-	if (!c->code.stash && !c->code.rev)
-		run_warn_uncommitted(repo, commit);
-	if (run_script_check(commit, s.train.script))
-		goto fatal;
 	s.o.instance_type = type;
-	s.o.parent = parent;
-	s.o.args = pa->rest;
-	s.o.nr_args = pa->nr_rest;
-	s.o.smoke = c->smoke > 0;
+	cmd_run_request(&req, repo, &cfg, &c->code, &s.script, pa, c->smoke > 0, &ui.ui,
+			&cmd_interrupted);
+	if (run_init(&r, &req, &backend_aws, &s.o))
+		goto fatal;
 
 	cmd_catch_signals(saved);
-	ret = backend_aws_start(&r, repo, commit, &cfg, &s.o, &cmd_interrupted);
+	caught = 1;
+	ret = run_prepare(&r);
+	if (!ret)
+		ret = run_start(&r);
 	if (ret) {
 		ret = exit_code_of_start(ret);
 	} else {
-		/* the note will sit on the snapshot: keep it from git gc */
-		if (parent && snapshot_keep(repo, git_commit_id(commit)))
-			err_report();
 		run_output_started(s.output, s.wait, &r);
-		ret = s.wait ? follow(&r, repo, s.output) : EXIT_OK;
+		ret = s.wait ? follow(&r, s.output) : EXIT_OK;
 	}
-	cmd_restore_signals(saved);
 	goto out;
 fatal:
 	err_report();
 out:
-	backend_aws_release(&r);
-	run_settings_release(&s);
+	if (caught)
+		cmd_restore_signals(saved);
+	run_release(&r);
+	cmd_ui_release(&ui);
+	resolved_release(&s);
 	config_release(&cfg);
-	git_commit_free(commit);
 	git_repository_free(repo);
-	free(parent);
 	return ret;
 }
 
@@ -402,15 +391,16 @@ int cmd_run(int argc, const char **argv)
 	};
 
 	memset(&c, 0, sizeof(c));
+	c.type = argv[0];
 	c.spot = c.on_demand = c.fail_if_no_spot = c.yes = c.wait = c.keep = -1;
 	r = parse_options(&pa, argc - 1, argv + 1, options, run_usage);
 	if (r == PARSE_OPT_OK && check_usage(&c, &pa))
 		r = PARSE_OPT_ERROR;
 	if (r != PARSE_OPT_OK) {
-		parsed_args_release(&pa);
+		parse_options_release(&pa);
 		return EXIT_USAGE;
 	}
 	r = run(argv[0], &c, &pa);
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 	return r;
 }

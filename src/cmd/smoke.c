@@ -9,7 +9,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,10 +16,12 @@
 #include "cmd/common.h"
 #include "git/config.h"
 #include "git/history.h"
-#include "util/parse-options.h"
+#include "run/script.h"
+#include "cmd/parse-options.h"
 #include "git/repo.h"
 #include "git/run-record.h"
 #include "run/smoke.h"
+#include "util/time.h"
 #include "util/util.h"
 
 /* How much of a failed run's log is shown. */
@@ -33,7 +34,7 @@ static const char *const smoke_usage[] = {
 
 struct smoke_ctx {
 	git_repository *repo;
-	struct train_settings settings;
+	struct script_settings settings;
 	struct smoke_settings smoke;
 	char *self;    /* this git-train's executable, NULL: `git train` from PATH */
 	char *log_dir; /* <train dir>/smoke */
@@ -157,27 +158,22 @@ static void last_log_line(struct buf *out, const char *path)
 }
 
 struct watch {
+	const struct ui *ui;
 	const char *short_id;
 	const char *log;
-	int shown; /* a progress line is on the terminal */
+	int shown; /* the status line shows the run */
 };
 
-/* On a terminal, one line that says the run is alive: time so far and its latest output. */
+/* On a terminal, the status line says the run is alive: time so far and its latest output. */
 static void watch_tick(void *data, double elapsed)
 {
 	struct watch *w = data;
 	struct buf line = BUF_INIT, last = BUF_INIT;
 
-	struct winsize ws;
-	size_t cols = !ioctl(2, TIOCGWINSZ, &ws) && ws.ws_col ? ws.ws_col : 80;
-
 	buf_printf(&line, "smoke %s: ", w->short_id);
-	format_duration(&line, (double)(long)elapsed);
+	time_format_duration(&line, (double)(long)elapsed);
 	last_log_line(&last, w->log);
-	/* one terminal line, or \r no longer goes back to its start */
-	if (line.len + 2 < cols)
-		buf_printf(&line, "  %.*s", (int)(cols - line.len - 3), buf_cstr(&last));
-	fprintf(stderr, "\r\033[K%s", buf_cstr(&line));
+	ui_status(w->ui, 0, "%s  %s", buf_cstr(&line), buf_cstr(&last));
 	w->shown = 1;
 	buf_release(&line);
 	buf_release(&last);
@@ -192,7 +188,7 @@ static enum smoke_outcome run_one(const struct smoke_ctx *c, git_commit *commit,
 	char hex[GIT_OID_HEXSZ + 1];
 	char *log;
 	int code, timed_out, r;
-	struct watch watch = { NULL, NULL, 0 };
+	struct watch watch = { NULL, NULL, NULL, 0 };
 	double start = now_monotonic();
 	enum smoke_outcome ret = SMOKE_FAILED;
 
@@ -201,18 +197,19 @@ static enum smoke_outcome run_one(const struct smoke_ctx *c, git_commit *commit,
 	build_argv(&argv, c, hex);
 	fprintf(stderr, "smoke %s: running on %s (%s), log: %s\n", short_id, c->smoke.backend,
 		git_commit_summary(commit) ? git_commit_summary(commit) : "", shown_path(c, log));
+	watch.ui = cmd_plain_ui();
 	watch.short_id = short_id;
 	watch.log = log;
 	r = smoke_run(&code, &timed_out, argv.v, log, c->smoke.timeout, &cmd_interrupted,
-		      isatty(2) ? watch_tick : NULL, &watch);
+		      ui_live(watch.ui) ? watch_tick : NULL, &watch);
 	if (watch.shown)
-		fputs("\r\033[K", stderr);
+		ui_status_done(watch.ui, UI_STATUS_CLEAR);
 	if (r) {
 		err_report();
 		printf("smoke %s failed (could not start)\n", short_id);
 		goto out;
 	}
-	format_duration(&took, timed_out ? (double)c->smoke.timeout : now_monotonic() - start);
+	time_format_duration(&took, timed_out ? (double)c->smoke.timeout : now_monotonic() - start);
 	if (cmd_interrupted) {
 		printf("smoke %s interrupted after %s\n", short_id, buf_cstr(&took));
 		ret = SMOKE_INTERRUPTED;
@@ -243,7 +240,7 @@ static enum smoke_outcome smoke_one(const struct smoke_ctx *c, git_commit *commi
 	enum smoke_outcome ret = SMOKE_FAILED;
 	int r;
 
-	if (run_script_check(commit, c->settings.script)) {
+	if (script_check(commit, c->settings.script)) {
 		ret = not_set_up(c, short_id);
 		goto out;
 	}
@@ -286,7 +283,7 @@ static int smoke_all(struct smoke_ctx *c, const char **revs, int nr)
 	git_oid *seen = xcalloc((size_t)nr, sizeof(*seen));
 	int i, k, nr_seen = 0, code = EXIT_OK;
 
-	for (i = 0; i < nr && code != 130; i++) {
+	for (i = 0; i < nr && code != EXIT_INTERRUPTED; i++) {
 		git_commit *commit = NULL;
 		enum smoke_outcome r;
 
@@ -306,7 +303,7 @@ static int smoke_all(struct smoke_ctx *c, const char **revs, int nr)
 			git_oid_cpy(&seen[nr_seen++], git_commit_id(commit));
 			r = smoke_one(c, commit);
 			if (r == SMOKE_INTERRUPTED)
-				code = 130;
+				code = EXIT_INTERRUPTED;
 			else if (r == SMOKE_FAILED)
 				code = EXIT_FAILED;
 		}
@@ -328,10 +325,9 @@ static int smoke_main(const char **revs, int nr, int force)
 	c.force = force;
 	if (repo_open(&c.repo) || config_load(&cfg, c.repo))
 		goto out;
-	if (settings_load(&c.settings, &cfg))
+	if (script_settings_load(&c.settings, &cfg))
 		goto out;
 	settings = 1;
-	run_settings_override(&c.settings, NULL, NULL);
 	if (smoke_settings_load(&c.smoke, &cfg))
 		goto out;
 	smoke = 1;
@@ -348,7 +344,7 @@ out:
 	if (smoke)
 		smoke_settings_release(&c.smoke);
 	if (settings)
-		settings_release(&c.settings);
+		script_settings_release(&c.settings);
 	config_release(&cfg);
 	git_repository_free(c.repo);
 	free(c.self);
@@ -370,7 +366,7 @@ int cmd_smoke(int argc, const char **argv)
 
 	r = parse_options(&pa, argc, argv, options, smoke_usage);
 	if (r != PARSE_OPT_OK) {
-		parsed_args_release(&pa);
+		parse_options_release(&pa);
 		return EXIT_USAGE;
 	}
 	/* The hook passes its commits after "--"; by hand they come before. */
@@ -386,6 +382,6 @@ int cmd_smoke(int argc, const char **argv)
 	}
 	r = smoke_main(revs, nr, force);
 	free(revs);
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 	return r;
 }

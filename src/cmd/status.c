@@ -11,10 +11,11 @@
 #include <cjson/cJSON.h>
 
 #include "cmd/builtin.h"
-#include "util/parse-options.h"
+#include "cmd/parse-options.h"
 #include "run/remote-runs.h"
 #include "git/repo.h"
 #include "services/s3.h"
+#include "util/time.h"
 #include "util/util.h"
 #include "util/json.h"
 
@@ -124,7 +125,7 @@ static char *training_of_live(struct remote_runs_ctx *ctx, const struct remote_e
 			      int *failed)
 {
 	struct s3_object o;
-	char *key = xstrfmt("%slog", e->run.run_prefix);
+	char *key = layout_run_key(e->run.run_prefix, LAYOUT_LOG);
 	int r = s3_head_object(&o, &ctx->client, e->run.bucket, key);
 
 	free(key);
@@ -132,7 +133,7 @@ static char *training_of_live(struct remote_runs_ctx *ctx, const struct remote_e
 		s3_object_release(&o);
 	if (r < 0)
 		return s3_failed(failed);
-	if (e->instance && !remote_instance_alive(e->instance))
+	if (e->instance && !remote_runs_instance_alive(e->instance))
 		return xstrdup(r == 0 ? "ended, no result" : "never started");
 	return xstrdup(r == 0 ? "running" : "starting");
 }
@@ -144,7 +145,7 @@ static void fill_times(struct row *row, time_t now)
 
 	row->uptime = -1;
 	row->cost = -1;
-	if (e->instance && remote_instance_alive(e->instance) && e->run.launched)
+	if (e->instance && remote_runs_instance_alive(e->instance) && e->run.launched)
 		row->uptime = difftime(now, e->run.launched);
 	else if (e->recorded && e->note.duration >= 0)
 		row->uptime = e->note.duration;
@@ -200,14 +201,14 @@ static void cells(struct buf c[NR_COLS], const struct row *row)
 	buf_puts(&c[COL_STATE], e->instance && e->instance->state ? e->instance->state : "-");
 	buf_puts(&c[COL_TRAINING], row->training);
 	if (row->uptime >= 59.5)
-		format_duration(&c[COL_UPTIME], row->uptime);
+		time_format_duration(&c[COL_UPTIME], row->uptime);
 	else if (row->uptime >= 0)
 		buf_printf(&c[COL_UPTIME], "%lds", (long)(row->uptime + 0.5));
 	else
 		buf_puts(&c[COL_UPTIME], "-");
 	if (row->cost >= 0) {
 		buf_putc(&c[COL_COST], '$');
-		remote_format_usd(&c[COL_COST], row->cost);
+		remote_run_format_usd(&c[COL_COST], row->cost);
 	} else {
 		buf_puts(&c[COL_COST], "-");
 	}
@@ -260,8 +261,7 @@ static cJSON *row_json(const struct row *row)
 	const struct remote_entry *e = row->e;
 	const struct run_record *n = &e->note;
 	cJSON *o = cJSON_CreateObject(), *m;
-	char when[32];
-	struct tm tm;
+	char when[TIME_ISO8601_SIZE];
 	size_t i;
 
 	json_add_string_or_null(o, "run_id", e->run.run_id);
@@ -275,8 +275,7 @@ static cJSON *row_json(const struct row *row)
 	json_add_string_or_null(o, "training", row->training);
 	json_add_string_or_null(o, "status", e->recorded ? n->status : NULL);
 	json_add_number_or_null(o, "exit_code", e->recorded && n->exit_code >= 0, n->exit_code);
-	gmtime_r(&e->run.launched, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	time_format_iso8601(when, e->run.launched);
 	json_add_string_or_null(o, "launched", e->run.launched ? when : NULL);
 	json_add_number_or_null(o, "uptime_seconds", row->uptime >= 0, row->uptime);
 	json_add_number_or_null(o, "price_per_hour", e->run.price >= 0, e->run.price);
@@ -286,11 +285,10 @@ static cJSON *row_json(const struct row *row)
 		cJSON_AddNumberToObject(m, n->metrics[i].name, n->metrics[i].value);
 	json_add_string_or_null(o, "log", e->recorded ? n->log : NULL);
 	if (!e->recorded && e->run.bucket && e->run.run_prefix) {
-		char *key = xstrfmt("%slog", e->run.run_prefix), *uri = s3_uri(e->run.bucket, key);
+		char *uri = layout_run_uri(e->run.bucket, e->run.run_prefix, LAYOUT_LOG);
 
 		cJSON_ReplaceItemInObject(o, "log", cJSON_CreateString(uri));
 		free(uri);
-		free(key);
 	}
 	cJSON_AddBoolToObject(o, "recorded", e->recorded);
 	return o;
@@ -356,11 +354,11 @@ int cmd_status(int argc, const char **argv)
 		goto out;
 	if (pa.nr_rest || pa.dashdash) {
 		msg_error("'git train status' takes run ids, not '--'");
-		usage_with_options(stderr, status_usage, opts);
+		parse_options_usage(stderr, status_usage, opts);
 		goto out;
 	}
 	ret = status(json, pa.args, pa.nr_args);
 out:
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 	return ret;
 }

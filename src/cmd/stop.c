@@ -10,8 +10,9 @@
 #include <time.h>
 
 #include "cmd/builtin.h"
-#include "util/parse-options.h"
+#include "cmd/parse-options.h"
 #include "run/remote-runs.h"
+#include "run/run.h"
 #include "util/util.h"
 
 static const char *const stop_usage[] = {
@@ -48,7 +49,7 @@ static int terminate(struct remote_runs_ctx *ctx, struct remote_entry **v, size_
 	int r = 0;
 
 	for (i = 0; i < nr; i++)
-		if (v[i]->instance && remote_instance_alive(v[i]->instance))
+		if (v[i]->instance && remote_runs_instance_alive(v[i]->instance))
 			ids[n++] = v[i]->instance->id;
 	if (n)
 		r = ec2_terminate_instances(&ctx->client, ids, n);
@@ -67,7 +68,7 @@ static int record(struct remote_runs_ctx *ctx, struct remote_entry *e, time_t no
 	remote_run_describe(&rec, &e->run, 0,
 			    e->run.launched ? difftime(now, e->run.launched) : -1);
 	rec.status = xstrdup("stopped");
-	r = remote_run_record(ctx->repo, &rec, e->run.commit);
+	r = run_note_write(ctx->repo, &rec, e->run.commit);
 	if (r >= 0) {
 		run_record_release(&e->note);
 		e->note = rec;
@@ -109,7 +110,7 @@ static int stop(const char **names, int nr)
 		goto out;
 	ret = EXIT_OK;
 	for (i = 0; i < nr_v; i++) {
-		int alive = v[i]->instance && remote_instance_alive(v[i]->instance);
+		int alive = v[i]->instance && remote_runs_instance_alive(v[i]->instance);
 
 		if (!v[i]->recorded &&
 		    (alive ? record(&ctx, v[i], now) : remote_runs_finalize(&ctx, v[i])) < 0) {
@@ -141,11 +142,11 @@ int cmd_stop(int argc, const char **argv)
 		goto out;
 	if (!pa.nr_args || pa.dashdash) {
 		msg_error("which runs? name them ('git train status' lists them)");
-		usage_with_options(stderr, stop_usage, opts);
+		parse_options_usage(stderr, stop_usage, opts);
 		goto out;
 	}
 	ret = stop(pa.args, pa.nr_args);
 out:
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 	return ret;
 }

@@ -13,7 +13,7 @@
 #include "cmd/builtin.h"
 #include "cmd/common.h"
 #include "git/config.h"
-#include "util/parse-options.h"
+#include "cmd/parse-options.h"
 #include "util/progress.h"
 #include "git/repo.h"
 #include "services/s3.h"
@@ -42,27 +42,10 @@ static int check_opts(const struct upload_cmd *o, const struct parsed_args *pa,
 		msg = "--presign takes seconds, from 1 to 604800 (7 days)";
 	if (msg)
 		msg_error("%s", msg);
-	if (!msg && !code_opts_check(&o->code))
+	if (!msg && !cmd_code_check(&o->code))
 		return 0;
-	usage_with_options(stderr, upload_usage, options);
+	parse_options_usage(stderr, upload_usage, options);
 	return -1;
-}
-
-static void say_done(const struct upload_target *t, const struct upload_stats *st, int skipped)
-{
-	char size[32];
-
-	if (skipped) {
-		fprintf(stderr, "code for %s is already in %s\n", t->short_id, t->uri);
-		return;
-	}
-	progress_format_bytes(size, sizeof(size), st->bytes);
-	if (st->parts)
-		fprintf(stderr, "uploaded code for %s: %s in %d parts, %.1f s\n", t->short_id,
-			size, st->parts, st->seconds);
-	else
-		fprintf(stderr, "uploaded code for %s: %s, %.1f s\n", t->short_id, size,
-			st->seconds);
 }
 
 static int upload(const struct upload_cmd *o)
@@ -72,13 +55,14 @@ static int upload(const struct upload_cmd *o)
 	struct config cfg = { 0 };
 	struct upload_target t = { 0 };
 	struct aws_client client;
-	struct upload_stats st;
-	struct upload_opts uo = { 0 };
+	struct s3_upload_stats st;
+	struct s3_upload_opts uo = { 0 };
+	struct buf done = BUF_INIT;
 	struct sigaction saved[2];
 	char *title = NULL, *url = NULL;
 	int have_client = 0, have_cfg = 0, skipped, ret = EXIT_FATAL;
 
-	if (repo_open(&repo) || code_opts_resolve(&commit, NULL, repo, &o->code, "uploading"))
+	if (repo_open(&repo) || cmd_code_resolve(&commit, repo, &o->code, "uploading"))
 		goto out;
 	if (config_load(&cfg, repo))
 		goto out;
@@ -92,15 +76,17 @@ static int upload(const struct upload_cmd *o)
 	title = xstrfmt("Uploading code for %s", t.short_id);
 	uo.cancel = &cmd_interrupted;
 	uo.progress_title = title;
+	uo.ui = cmd_plain_ui();
 	cmd_catch_signals(saved);
 	if (upload_commit(&st, &skipped, &client, repo, commit, &t, &uo)) {
 		cmd_restore_signals(saved);
 		if (cmd_interrupted)
-			ret = 128 + SIGINT;
+			ret = EXIT_INTERRUPTED;
 		goto out;
 	}
 	cmd_restore_signals(saved);
-	say_done(&t, &st, skipped);
+	upload_describe(&done, &t, &st, skipped);
+	fprintf(stderr, "%s\n", buf_cstr(&done));
 	if (o->presign > 0 && s3_presign(&url, &client, "GET", t.bucket, t.key, o->presign))
 		goto out;
 	printf("%s\n", t.uri);
@@ -112,6 +98,7 @@ out:
 		err_report();
 	free(url);
 	free(title);
+	buf_release(&done);
 	if (have_client)
 		aws_client_release(&client);
 	upload_target_release(&t);
@@ -140,6 +127,6 @@ int cmd_upload(int argc, const char **argv)
 		goto out;
 	ret = upload(&o);
 out:
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 	return ret;
 }

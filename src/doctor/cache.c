@@ -42,7 +42,7 @@ char *doctor_cache_key(const struct doctor_ctx *x)
 	key_part(&b, getenv("AWS_ACCESS_KEY_ID"));
 	for (i = 0; i < ARRAY_SIZE(services); i++) {
 		int custom = 0;
-		char *url = aws_endpoint_url(s, services[i], x->region, &custom);
+		char *url = aws_settings_endpoint_url(s, services[i], x->region, &custom);
 
 		key_part(&b, url);
 		free(url);

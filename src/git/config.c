@@ -244,7 +244,7 @@ int config_get_bool(int *out, const struct config *cfg, const char *key)
 	return 0;
 }
 
-static int get_default(char **out, const struct config *cfg, const char *key, const char *def)
+int config_get_string_or(char **out, const struct config *cfg, const char *key, const char *def)
 {
 	int r = config_get_string(out, cfg, key);
 
@@ -258,26 +258,4 @@ static int get_default(char **out, const struct config *cfg, const char *key, co
 		*out = NULL;
 	}
 	return 0;
-}
-
-int settings_load(struct train_settings *out, const struct config *cfg)
-{
-	memset(out, 0, sizeof(*out));
-	if (get_default(&out->script, cfg, "train.script", "train.py") ||
-	    get_default(&out->interpreter, cfg, "train.interpreter", NULL) ||
-	    get_default(&out->setup, cfg, "train.setup", NULL) ||
-	    get_default(&out->outputs_dir, cfg, "train.outputsDir", "outputs")) {
-		settings_release(out);
-		return -1;
-	}
-	return 0;
-}
-
-void settings_release(struct train_settings *s)
-{
-	free(s->script);
-	free(s->interpreter);
-	free(s->setup);
-	free(s->outputs_dir);
-	memset(s, 0, sizeof(*s));
 }

@@ -40,16 +40,11 @@ char *config_canonical_key(const char *key);
 int config_get_string(char **out, const struct config *cfg, const char *key);
 int config_get_bool(int *out, const struct config *cfg, const char *key);
 int config_parse_bool(int *out, const char *value);
+/*
+ * The same as config_get_string(), but an empty value counts as unset and
+ * an unset key gives a copy of def (NULL when def is). 0, or -1 (err_set).
+ */
+int config_get_string_or(char **out, const struct config *cfg, const char *key, const char *def);
 
-/* The settings every run reads; defaults filled in by settings_load(). */
-struct train_settings {
-	char *script;      /* train.script, default "train.py" */
-	char *interpreter; /* train.interpreter, NULL: by extension or shebang */
-	char *setup;       /* train.setup, NULL: none */
-	char *outputs_dir; /* train.outputsDir, default "outputs" */
-};
-
-int settings_load(struct train_settings *out, const struct config *cfg);
-void settings_release(struct train_settings *s);
 
 #endif

@@ -10,6 +10,7 @@
 #include "git/notes.h"
 #include "git/repo.h"
 #include "util/json.h"
+#include "util/time.h"
 
 void history_release(struct history *h)
 {
@@ -326,11 +327,10 @@ void history_put_clean(struct buf *out, const char *s)
 
 void history_put_time(struct buf *out, time_t t)
 {
-	char tmp[32] = "-";
-	struct tm tm;
+	char tmp[TIME_ISO8601_SIZE] = "-";
 
-	if (t && gmtime_r(&t, &tm))
-		strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (t)
+		time_format_iso8601(tmp, t);
 	buf_puts(out, tmp);
 }
 

@@ -11,6 +11,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "util/time.h"
+
 void run_record_init(struct run_record *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -165,14 +167,6 @@ static void put_field(struct buf *out, const char *key, const char *value)
 	put_encoded(out, value);
 }
 
-static void format_time(char *out, size_t n, time_t t)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 void run_record_format(struct buf *out, const struct run_record *r)
 {
 	size_t i;
@@ -184,9 +178,9 @@ void run_record_format(struct buf *out, const struct run_record *r)
 	if (r->exit_code >= 0)
 		buf_printf(out, " exit=%d", r->exit_code);
 	if (r->start) {
-		char when[32];
+		char when[TIME_ISO8601_SIZE];
 
-		format_time(when, sizeof(when), r->start);
+		time_format_iso8601(when, r->start);
 		buf_printf(out, " start=%s", when);
 	}
 	if (r->duration >= 0) {
@@ -271,51 +265,6 @@ static int parse_double(double *out, const char *s, const char *suffix)
 	return 0;
 }
 
-static int parse_time(time_t *out, const char *s)
-{
-	struct tm tm;
-	int n = 0;
-
-	memset(&tm, 0, sizeof(tm));
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || (size_t)n != strlen(s) ||
-	    n != 20)
-		return -1;
-	if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
-	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	*out = timegm(&tm);
-	return *out == (time_t)-1 ? -1 : 0;
-}
-
-/* "12.3s", or the "1h02m03s" form of format_duration(). */
-static int parse_duration(double *out, const char *s)
-{
-	double total = 0, v;
-	char *end;
-
-	if (!parse_double(out, s, "s"))
-		return *out >= 0 ? 0 : -1;
-	while (*s) {
-		if (!isdigit((unsigned char)*s))
-			return -1;
-		v = strtod(s, &end);
-		if (*end == 'h')
-			total += v * 3600;
-		else if (*end == 'm')
-			total += v * 60;
-		else if (*end == 's' && !end[1])
-			total += v;
-		else
-			return -1;
-		s = end + 1;
-	}
-	*out = total;
-	return 0;
-}
-
 static int set_once(char **field, const char *value)
 {
 	if (*field)
@@ -347,9 +296,9 @@ static int parse_field(struct run_record *r, const char *key, const char *value)
 	if (!strcmp(key, "exit"))
 		return parse_int(&r->exit_code, value) ? err_set("bad exit code '%s'", value) : 0;
 	if (!strcmp(key, "start"))
-		return parse_time(&r->start, value) ? err_set("bad start time '%s'", value) : 0;
+		return time_parse_iso8601(&r->start, value) ? err_set("bad start time '%s'", value) : 0;
 	if (!strcmp(key, "duration"))
-		return parse_duration(&r->duration, value) ? err_set("bad duration '%s'", value)
+		return time_parse_formatted_duration(&r->duration, value) ? err_set("bad duration '%s'", value)
 							   : 0;
 	run_record_add_extra(r, key, value);
 	return 0;
@@ -415,7 +364,7 @@ int run_record_parse(struct run_record *out, const char *line, size_t len)
  * the first call); two processes in the same second share a suffix with a
  * chance of 1 in 65536, so callers still create the run directory exclusively.
  */
-char *run_id_new(const char *short_sha, time_t now)
+char *run_record_new_id(const char *short_sha, time_t now)
 {
 	static uint16_t next;
 	static int seeded;
@@ -450,7 +399,7 @@ static const char *json_kind(const cJSON *v)
 	return "an object";
 }
 
-int metrics_parse_json(struct run_record *r, const char *json, struct buf *warnings)
+int run_record_parse_metrics(struct run_record *r, const char *json, struct buf *warnings)
 {
 	cJSON *root = cJSON_ParseWithOpts(json, NULL, 1);
 	const cJSON *v;
@@ -474,23 +423,6 @@ int metrics_parse_json(struct run_record *r, const char *json, struct buf *warni
 out:
 	cJSON_Delete(root);
 	return ret;
-}
-
-void format_duration(struct buf *out, double seconds)
-{
-	long s;
-
-	if (seconds < 0)
-		seconds = 0;
-	if (seconds < 59.95) {
-		buf_printf(out, "%.1fs", seconds);
-		return;
-	}
-	s = (long)(seconds + 0.5);
-	if (s >= 3600)
-		buf_printf(out, "%ldh%02ldm%02lds", s / 3600, s / 60 % 60, s % 60);
-	else
-		buf_printf(out, "%ldm%02lds", s / 60, s % 60);
 }
 
 const char *run_record_extra(const struct run_record *r, const char *key)

@@ -62,15 +62,12 @@ int run_record_parse(struct run_record *out, const char *line, size_t len);
  * A new run id: UTC time, short commit SHA and 4 random hex digits,
  * e.g. "20261129-043512-a1b2c3d-4f2a". Sorts by time. Caller frees.
  */
-char *run_id_new(const char *short_sha, time_t now);
+char *run_record_new_id(const char *short_sha, time_t now);
 
 /*
  * Parses a metrics.json: a flat JSON object of numbers. Non-number values are
  * skipped with a warning line appended to warnings. 0, or -1 with err_set.
  */
-int metrics_parse_json(struct run_record *r, const char *json, struct buf *warnings);
-
-/* "1h02m03s", "4m05s", "12.3s". */
-void format_duration(struct buf *out, double seconds);
+int run_record_parse_metrics(struct run_record *r, const char *json, struct buf *warnings);
 
 #endif

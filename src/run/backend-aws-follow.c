@@ -1,7 +1,8 @@
 /*
- * backend-aws-follow: --wait. The runner uploads the log every few seconds
- * and result.json at the end; this reads the log from where it left off
- * (a ranged GET: only new bytes travel) until the result is there.
+ * backend-aws-follow: follow and collect. The runner uploads the log every
+ * few seconds and the result at the end; follow reads the log from where
+ * it left off (a ranged GET: only new bytes travel) until the result is
+ * there.
  */
 #include "run/backend-aws-internal.h"
 
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "run/layout.h"
 #include "services/s3-objects.h"
 
 /* Seconds between two looks at the log. */
@@ -22,7 +24,7 @@
 #define MAX_FAILURES 5
 
 struct follower {
-	struct backend_aws_run *r;
+	struct aws_run *x;
 	char *log_key;
 	long long offset;
 	int fd;
@@ -44,8 +46,8 @@ static int to_fd(void *ctx, const void *data, size_t len)
 /* New bytes of the log, if any. 0, or -1 after too many failures. */
 static int read_log(struct follower *f)
 {
-	int r = s3_get_object(NULL, &f->r->client, f->r->run.bucket, f->log_key, f->offset, to_fd,
-			      f);
+	int r = s3_get_object(NULL, &f->x->client, f->x->remote.bucket, f->log_key, f->offset,
+			      to_fd, f);
 
 	if (r >= 0) {
 		f->failures = 0;
@@ -71,7 +73,7 @@ static int instance_gone(const struct ec2_instance *i)
  */
 static int check_instance(struct follower *f)
 {
-	const char *id = f->r->run.instance_id;
+	const char *id = f->x->remote.instance_id;
 	struct ec2_instance *v = NULL;
 	size_t nr = 0;
 	double now = now_monotonic();
@@ -80,7 +82,7 @@ static int check_instance(struct follower *f)
 	if (now - f->last_instance_check < INSTANCE_CHECK_INTERVAL)
 		return 0;
 	f->last_instance_check = now;
-	if (ec2_describe_instances(&v, &nr, &f->r->client, &id, 1, NULL, 0)) {
+	if (ec2_describe_instances(&v, &nr, &f->x->client, &id, 1, NULL, 0)) {
 		err_clear(); /* a look at the instance is a hint, not a need */
 		return 0;
 	}
@@ -89,7 +91,7 @@ static int check_instance(struct follower *f)
 			f->gone_since = now;
 		else if (now - f->gone_since > GONE_GRACE)
 			ret = err_set("instance %s is %s and run %s left no result%s%s", id,
-				      v[0].state, f->r->run.run_id,
+				      v[0].state, f->x->remote.run_id,
 				      v[0].state_reason ? ": " : "",
 				      v[0].state_reason ? v[0].state_reason : "");
 	}
@@ -97,46 +99,66 @@ static int check_instance(struct follower *f)
 	return ret;
 }
 
-int backend_aws_follow(struct run_record *out, struct backend_aws_run *r, git_repository *repo,
-		       int log_fd, const volatile sig_atomic_t *cancel)
+int backend_aws_follow(struct run *run, int out_fd, int err_fd)
 {
+	struct aws_run *x = run->state;
 	struct follower f;
-	int ret = BACKEND_AWS_ERROR, res;
+	int ret = RC_ERROR, res;
 
+	(void)err_fd; /* the runner's log has both */
 	memset(&f, 0, sizeof(f));
-	run_record_init(out);
-	f.r = r;
-	f.fd = log_fd;
-	f.log_key = xstrfmt("%slog", r->run.run_prefix);
+	f.x = x;
+	f.fd = out_fd;
+	f.log_key = layout_run_key(x->remote.run_prefix, LAYOUT_LOG);
 	f.last_instance_check = now_monotonic();
 	for (;;) {
-		if (*cancel) {
-			ret = BACKEND_AWS_DETACHED;
+		if (*x->cancel) {
+			ret = RC_DETACHED;
 			goto out;
 		}
 		if (read_log(&f))
 			goto out;
-		run_record_release(out);
-		res = remote_run_finalize(out, repo, &r->client, &r->run);
+		run_record_release(&x->result);
+		res = remote_run_result(&x->result, &x->client, &x->remote);
 		if (res < 0)
 			goto out;
 		if (!res)
 			break;
 		if (check_instance(&f))
 			goto out;
-		if (backend_aws_sleep(cancel, FOLLOW_INTERVAL)) {
-			ret = BACKEND_AWS_DETACHED;
+		if (sleep_unless_cancelled(x->cancel, FOLLOW_INTERVAL)) {
+			ret = RC_DETACHED;
 			goto out;
 		}
 	}
+	x->have_result = 1;
 	/* the runner's last log upload comes before its result */
 	f.failures = MAX_FAILURES - 1;
 	if (read_log(&f)) {
-		msg_warning("cannot read the end of the log: %s", err_msg());
+		ui_say(x->ui, UI_WARNING, "cannot read the end of the log: %s", err_msg());
 		err_clear();
 	}
-	ret = BACKEND_AWS_OK;
+	ret = RC_OK;
 out:
 	free(f.log_key);
 	return ret;
+}
+
+int backend_aws_collect(struct run *run)
+{
+	struct aws_run *x = run->state;
+	int r;
+
+	if (!x->have_result) {
+		run_record_release(&x->result);
+		r = remote_run_result(&x->result, &x->client, &x->remote);
+		if (r)
+			return r;
+		x->have_result = 1;
+	}
+	run_record_release(&run->rec);
+	run->rec = x->result;
+	run_record_init(&x->result);
+	x->have_result = 0;
+	return 0;
 }

@@ -1,5 +1,9 @@
 /*
- * backend-aws-internal: what backend-aws*.c share while a run starts.
+ * backend-aws-internal: what backend-aws*.c share.
+ *
+ * backend-aws.c prepares, starts and stops a run; backend-aws-start.c has
+ * the upload thread and the runner's start; backend-aws-follow.c follows a
+ * run and collects its outcome.
  */
 #ifndef RUN_BACKEND_AWS_INTERNAL_H
 #define RUN_BACKEND_AWS_INTERNAL_H
@@ -7,9 +11,10 @@
 #include <pthread.h>
 
 #include "run/backend-aws.h"
-#include "services/ec2.h"
 #include "run/launch.h"
+#include "run/run.h"
 #include "run/upload.h"
+#include "services/ec2.h"
 
 /* The code's upload, in a thread of its own while the instance boots. */
 struct upload_job {
@@ -20,8 +25,8 @@ struct upload_job {
 	git_commit *commit;
 	const struct upload_target *target;
 	volatile sig_atomic_t *cancel;
-	struct upload_opts opts;
-	struct upload_stats stats;
+	struct s3_upload_opts opts;
+	struct s3_upload_stats stats;
 	int skipped;
 	int ret;
 	int raised;	/* it failed and raised cancel to stop the launch */
@@ -29,43 +34,42 @@ struct upload_job {
 	char *error;	/* its error message, when ret */
 };
 
-struct start_ctx {
-	struct backend_aws_run *r;
-	git_repository *repo;
-	git_commit *commit;
-	const struct config *cfg;
+/* A run on EC2: run->state. */
+struct aws_run {
+	struct run *run;
 	const struct backend_aws_opts *o;
+	const struct ui *ui;
 	volatile sig_atomic_t *cancel;
-	char hex[GIT_OID_HEXSZ + 1];
-	char *short_id;
+	struct aws_client client;
+	int have_client;
+	struct remote_run remote; /* run id, instance, market, az, price, S3 prefix */
 	struct upload_target target;
-	struct price_quote prices;
+	struct pricing_quote prices;
 	struct ec2_tag tags[5];
 	size_t nr_tags;
 	struct upload_job upload;
 	struct launch_result launched;
 	int have_instance;
+	struct run_record result; /* what follow found, for collect */
+	int have_result;
 };
 
 /* backend-aws.c */
-/* "[0:42] <message>" on stderr. */
-void backend_aws_say(const struct backend_aws_run *r, const char *fmt, ...) PRINTF_LIKE(2, 3);
-/* Sleeps, waking often to check cancel. 0, or -1 when cancelled. */
-int backend_aws_sleep(const volatile sig_atomic_t *cancel, double seconds);
-/* Terminates the instance, if any, and says so; keeps the current error. */
-void backend_aws_terminate(struct start_ctx *x, const char *why);
+/* Terminates the instance, if any, and says so; keeps the current error. 0 or RC_ERROR. */
+int backend_aws_terminate(struct aws_run *x, const char *why);
 
 /* backend-aws-start.c */
 /* Starts the upload thread. 0, or -1 with err_set. */
-int backend_aws_upload_start(struct start_ctx *x);
-/*
- * Waits for the upload and says how it went. 0, BACKEND_AWS_ERROR (err_set)
- * or BACKEND_AWS_CANCELLED.
- */
-int backend_aws_upload_join(struct start_ctx *x);
+int backend_aws_upload_start(struct aws_run *x);
+/* Waits for the upload and says how it went. 0, RC_ERROR (err_set) or RC_CANCELLED. */
+int backend_aws_upload_join(struct aws_run *x);
 /* Stops the upload (raising cancel) and waits for it, quietly. */
-void backend_aws_upload_stop(struct start_ctx *x);
-/* SendCommand of the runner, then its "runner started". BACKEND_AWS_*. */
-int backend_aws_start_runner(struct start_ctx *x);
+void backend_aws_upload_stop(struct aws_run *x);
+/* SendCommand of the runner, then its "runner started". RC_*. */
+int backend_aws_start_runner(struct aws_run *x);
+
+/* backend-aws-follow.c */
+int backend_aws_follow(struct run *run, int out_fd, int err_fd);
+int backend_aws_collect(struct run *run);
 
 #endif

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/progress.h"
+#include "run/layout.h"
 #include "run/runner.h"
 #include "services/ssm.h"
 
@@ -46,18 +46,18 @@ static void *upload_main(void *arg)
 	return NULL;
 }
 
-int backend_aws_upload_start(struct start_ctx *x)
+int backend_aws_upload_start(struct aws_run *x)
 {
 	struct upload_job *j = &x->upload;
 	int e;
 
-	j->client = &x->r->client;
-	j->repo = x->repo;
-	j->commit = x->commit;
+	j->client = &x->client;
+	j->repo = x->run->req->repo;
+	j->commit = x->run->commit;
 	j->target = &x->target;
 	j->cancel = x->cancel;
 	j->opts.cancel = x->cancel;
-	/* no progress bar: the launch's progress line has the terminal */
+	/* no progress meter: the launch's waits have the status line */
 	e = pthread_create(&j->thread, NULL, upload_main, j);
 	if (e)
 		return err_set("cannot start the upload: %s", strerror(e));
@@ -73,7 +73,7 @@ static void join(struct upload_job *j)
 	}
 }
 
-void backend_aws_upload_stop(struct start_ctx *x)
+void backend_aws_upload_stop(struct aws_run *x)
 {
 	if (x->upload.started && !x->upload.joined &&
 	    !__atomic_load_n(&x->upload.done, __ATOMIC_ACQUIRE))
@@ -81,27 +81,23 @@ void backend_aws_upload_stop(struct start_ctx *x)
 	join(&x->upload);
 }
 
-int backend_aws_upload_join(struct start_ctx *x)
+int backend_aws_upload_join(struct aws_run *x)
 {
 	struct upload_job *j = &x->upload;
-	char size[32];
+	struct buf done = BUF_INIT;
 
 	if (!__atomic_load_n(&j->done, __ATOMIC_ACQUIRE))
-		backend_aws_say(x->r, "waiting for the upload of the code");
+		ui_say(x->ui, UI_PROGRESS, "waiting for the upload of the code");
 	join(j);
 	if (j->ret) {
 		if (*x->cancel && !j->raised)
-			return BACKEND_AWS_CANCELLED;
+			return RC_CANCELLED;
 		err_set("%s", j->error);
-		return BACKEND_AWS_ERROR;
+		return RC_ERROR;
 	}
-	if (j->skipped) {
-		backend_aws_say(x->r, "code for %s is already in %s", x->short_id, x->target.uri);
-		return 0;
-	}
-	progress_format_bytes(size, sizeof(size), j->stats.bytes);
-	backend_aws_say(x->r, "uploaded code for %s: %s in %.1f s", x->short_id, size,
-			j->stats.seconds);
+	upload_describe(&done, &x->target, &j->stats, j->skipped);
+	ui_say(x->ui, UI_PROGRESS, "%s", buf_cstr(&done));
+	buf_release(&done);
 	return 0;
 }
 
@@ -130,7 +126,7 @@ static void last_line(struct buf *out, const char *text)
 		buf_putc(out, (unsigned char)*start < 0x20 ? '?' : *start);
 }
 
-static int check_started(struct start_ctx *x, const struct ssm_invocation *inv,
+static int check_started(struct aws_run *x, const struct ssm_invocation *inv,
 			 const char *command_id)
 {
 	struct buf why = BUF_INIT;
@@ -141,17 +137,17 @@ static int check_started(struct start_ctx *x, const struct ssm_invocation *inv,
 	last_line(&why, inv->stderr_text && *inv->stderr_text ? inv->stderr_text
 							       : inv->stdout_text);
 	err_set("the runner did not start on %s: SSM command %s ended %s (exit %d)%s%s",
-		x->r->run.instance_id, command_id, inv->status, inv->exit_code,
+		x->remote.instance_id, command_id, inv->status, inv->exit_code,
 		why.len ? ": " : "", buf_cstr(&why));
 	err_hint("its output: aws ssm get-command-invocation --region %s --command-id %s "
 		 "--instance-id %s",
-		 x->r->run.region, command_id, x->r->run.instance_id);
+		 x->remote.region, command_id, x->remote.instance_id);
 	buf_release(&why);
-	return BACKEND_AWS_ERROR;
+	return RC_ERROR;
 }
 
 /* Polls the command until the runner says it started, or the command ended without it. */
-static int wait_started(struct start_ctx *x, const char *command_id)
+static int wait_started(struct aws_run *x, const char *command_id)
 {
 	double t = now_monotonic();
 	int r;
@@ -161,10 +157,10 @@ static int wait_started(struct start_ctx *x, const char *command_id)
 
 		memset(&inv, 0, sizeof(inv));
 		if (*x->cancel)
-			return BACKEND_AWS_CANCELLED;
-		r = ssm_get_invocation(&inv, &x->r->client, command_id, x->r->run.instance_id);
+			return RC_CANCELLED;
+		r = ssm_get_invocation(&inv, &x->client, command_id, x->remote.instance_id);
 		if (r < 0)
-			return BACKEND_AWS_ERROR;
+			return RC_ERROR;
 		if (!r && inv.status && !still_running(inv.status)) {
 			r = check_started(x, &inv, command_id);
 			ssm_invocation_release(&inv);
@@ -173,51 +169,53 @@ static int wait_started(struct start_ctx *x, const char *command_id)
 		ssm_invocation_release(&inv);
 		if (r == 1 && now_monotonic() - t > START_UNKNOWN_GRACE)
 			return err_set("SSM does not know command %s on %s after %d s", command_id,
-				       x->r->run.instance_id, START_UNKNOWN_GRACE);
+				       x->remote.instance_id, START_UNKNOWN_GRACE);
 		if (now_monotonic() - t > START_TIMEOUT)
 			return err_set("the runner did not start on %s within %d s (SSM command %s)",
-				       x->r->run.instance_id, START_TIMEOUT, command_id);
-		if (backend_aws_sleep(x->cancel, 1))
-			return BACKEND_AWS_CANCELLED;
+				       x->remote.instance_id, START_TIMEOUT, command_id);
+		if (sleep_unless_cancelled(x->cancel, 1))
+			return RC_CANCELLED;
 	}
 }
 
-int backend_aws_start_runner(struct start_ctx *x)
+int backend_aws_start_runner(struct aws_run *x)
 {
-	const struct train_settings *s = x->o->settings;
+	const struct script_settings *s = x->run->req->script;
 	struct runner_job job;
-	char *script, *command_id = NULL, *comment;
+	char *script, *command_id = NULL, *comment, *interpreter;
 	int ret;
 
 	memset(&job, 0, sizeof(job));
-	job.run_id = x->r->run.run_id;
-	job.commit = x->hex;
+	job.run_id = x->remote.run_id;
+	job.commit = x->run->hex;
 	job.bucket = x->target.bucket;
 	job.code_key = x->target.key;
-	job.run_prefix = x->r->run.run_prefix;
-	job.region = x->r->run.region;
+	job.run_prefix = x->remote.run_prefix;
+	job.region = x->remote.region;
 	job.script = s->script;
-	job.interpreter = s->interpreter;
+	interpreter = runner_interpreter(s);
+	job.interpreter = interpreter;
 	job.setup = s->setup;
 	job.outputs_dir = s->outputs_dir;
-	job.args = x->o->args;
-	job.nr_args = x->o->nr_args;
+	job.args = x->run->req->args;
+	job.nr_args = x->run->req->nr_args;
 	job.keep = x->o->keep;
 	script = runner_command(&job);
-	comment = xstrfmt("git-train run %s", x->r->run.run_id);
-	if (ssm_send_shell(&command_id, &x->r->client, x->r->run.instance_id, script,
+	comment = xstrfmt("git-train run %s", x->remote.run_id);
+	if (ssm_send_shell(&command_id, &x->client, x->remote.instance_id, script,
 			   START_EXECUTION_TIMEOUT, comment)) {
 		char *e = xstrdup(err_msg());
 
-		err_set("cannot start the training on %s: %s", x->r->run.instance_id, e);
+		err_set("cannot start the training on %s: %s", x->remote.instance_id, e);
 		free(e);
-		ret = BACKEND_AWS_ERROR;
+		ret = RC_ERROR;
 		goto out;
 	}
 	ret = wait_started(x, command_id);
 	if (!ret)
-		backend_aws_say(x->r, "training started on %s", x->r->run.instance_id);
+		ui_say(x->ui, UI_PROGRESS, "training started on %s", x->remote.instance_id);
 out:
+	free(interpreter);
 	free(command_id);
 	free(comment);
 	free(script);

@@ -1,53 +1,18 @@
 /*
- * backend-aws: from the prerequisites to a started training (the stages
- * are in backend-aws.h). The upload thread and the runner's start are in
- * backend-aws-start.c, following a run in backend-aws-follow.c.
+ * backend-aws: prepare, start and stop a run on EC2 (see backend-aws.h).
+ * The upload thread and the runner's start are in backend-aws-start.c,
+ * following a run in backend-aws-follow.c.
  */
 #include "run/backend-aws-internal.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "doctor/doctor.h"
-#include "run/launch.h"
 #include "git/repo.h"
-#include "util/shell-quote.h"
-
-void backend_aws_elapsed(struct buf *out, const struct backend_aws_run *r)
-{
-	long s = (long)(now_monotonic() - r->t0);
-
-	if (s >= 3600)
-		buf_printf(out, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-	else
-		buf_printf(out, "%ld:%02ld", s / 60, s % 60);
-}
-
-void backend_aws_say(const struct backend_aws_run *r, const char *fmt, ...)
-{
-	struct buf b = BUF_INIT;
-	va_list ap;
-
-	buf_putc(&b, '[');
-	backend_aws_elapsed(&b, r);
-	buf_puts(&b, "] ");
-	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	buf_putc(&b, '\n');
-	fflush(stdout);
-	write_all(STDERR_FILENO, b.ptr, b.len);
-	buf_release(&b);
-}
-
-int backend_aws_sleep(const volatile sig_atomic_t *cancel, double seconds)
-{
-	return sleep_unless_cancelled(cancel, seconds);
-}
+#include "run/layout.h"
+#include "util/time.h"
 
 /* AWS's words are not ours: keep them from moving the cursor. */
 static void put_clean(struct buf *out, const char *s, size_t n)
@@ -58,59 +23,62 @@ static void put_clean(struct buf *out, const char *s, size_t n)
 		buf_putc(out, ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i]);
 }
 
-static void print_failure(const struct doctor_check *chk)
+static void say_failure(const struct ui *ui, const struct doctor_check *chk)
 {
 	struct buf b = BUF_INIT;
 	const char *p = chk->fix;
 
 	put_clean(&b, chk->detail, strlen(chk->detail));
-	msg_error("%s: %s", chk->name, buf_cstr(&b));
+	ui_say(ui, UI_ERROR, "%s: %s", chk->name, buf_cstr(&b));
 	while (p && *p) {
 		size_t n = strcspn(p, "\n");
 
 		buf_reset(&b);
 		put_clean(&b, p, n);
-		msg_hint("%s%s", p == chk->fix ? "fix: " : "     ", buf_cstr(&b));
+		ui_say(ui, UI_HINT, "%s%s", p == chk->fix ? "fix: " : "     ", buf_cstr(&b));
 		p += n + (p[n] == '\n');
 	}
 	buf_release(&b);
 }
 
 /* Doctor's checks, from its cache when they passed in the last minutes. */
-static int check_prerequisites(struct start_ctx *x)
+static int check_prerequisites(struct aws_run *x)
 {
 	struct doctor_report rep;
 	size_t i;
 	int ret = 0;
 
 	memset(&rep, 0, sizeof(rep));
-	if (doctor_run(&rep, &x->r->client, x->cfg, DOCTOR_USE_CACHE))
-		return BACKEND_AWS_ERROR;
+	if (doctor_run(&rep, &x->client, x->run->req->cfg, DOCTOR_USE_CACHE))
+		return RC_ERROR;
 	if (doctor_report_ok(&rep)) {
-		backend_aws_say(x->r, "prerequisites ok%s",
-				rep.from_cache ? " (checked recently)" : "");
+		ui_say(x->ui, UI_PROGRESS, "prerequisites ok%s",
+		       rep.from_cache ? " (checked recently)" : "");
 		goto out;
 	}
 	for (i = 0; i < rep.nr; i++)
 		if (rep.checks[i].state == DOCTOR_FAILED)
-			print_failure(&rep.checks[i]);
-	msg_hint("nothing was launched; 'git train doctor' shows every check");
-	ret = BACKEND_AWS_NOT_READY;
+			say_failure(x->ui, &rep.checks[i]);
+	ui_say(x->ui, UI_HINT, "nothing was launched; 'git train doctor' shows every check");
+	ret = RC_NOT_READY;
 out:
 	doctor_report_release(&rep);
 	return ret;
 }
 
 /* The estimate the user sees before anything costs money. */
-static void quote_prices(struct start_ctx *x)
+static void quote_prices(struct aws_run *x)
 {
 	struct buf warnings = BUF_INIT, line = BUF_INIT;
-	const char *region = x->r->run.region ? x->r->run.region : "us-east-1";
+	const char *region = x->remote.region;
+	const char *p;
 	double price;
 
-	pricing_quote(&x->prices, &warnings, &x->r->client,
-		      git_repository_commondir(x->repo), region, x->o->instance_type);
-	msg_warning_lines(&warnings);
+	pricing_quote(&x->prices, &warnings, &x->client,
+		      git_repository_commondir(x->run->req->repo), region, x->o->instance_type);
+	for (p = warnings.ptr; p && *p; p += strcspn(p, "\n"), p += *p == '\n')
+		if (*p != '\n')
+			ui_say(x->ui, UI_WARNING, "%.*s", (int)strcspn(p, "\n"), p);
 	price = x->o->on_demand ? x->prices.on_demand : x->prices.spot;
 	buf_printf(&line, "%s %s in %s: ", x->o->on_demand ? "on-demand" : "spot",
 		   x->o->instance_type, region);
@@ -125,7 +93,7 @@ static void quote_prices(struct start_ctx *x)
 		pricing_format(&line, x->prices.on_demand);
 		buf_putc(&line, ')');
 	}
-	backend_aws_say(x->r, "%s", buf_cstr(&line));
+	ui_say(x->ui, UI_PROGRESS, "%s", buf_cstr(&line));
 	buf_release(&warnings);
 	buf_release(&line);
 }
@@ -142,7 +110,7 @@ static char *caller(const struct config *cfg)
 	return xstrdup(env && *env ? env : "unknown");
 }
 
-static void add_tag(struct start_ctx *x, const char *key, char *value)
+static void add_tag(struct aws_run *x, const char *key, char *value)
 {
 	x->tags[x->nr_tags].key = xstrdup(key);
 	x->tags[x->nr_tags].value = value;
@@ -150,47 +118,41 @@ static void add_tag(struct start_ctx *x, const char *key, char *value)
 }
 
 /* The run as run.json, the tags and every later command know it. */
-static void describe_run(struct start_ctx *x)
+static void describe_run(struct aws_run *x)
 {
-	struct remote_run *run = &x->r->run;
-	struct aws_client *c = &x->r->client;
+	struct remote_run *remote = &x->remote;
+	struct run *run = x->run;
+	const char *args = run_record_extra(&run->rec, "args");
 
-	run->commit = xstrdup(x->hex);
-	run->parent = x->o->parent ? xstrdup(x->o->parent) : NULL;
-	run->run_id = run_id_new(x->short_id, time(NULL));
-	run->smoke = x->o->smoke;
-	if (x->o->nr_args) {
-		struct buf words = BUF_INIT;
+	remote->commit = xstrdup(run->hex);
+	remote->parent = run->rec.parent ? xstrdup(run->rec.parent) : NULL;
+	remote->run_id = xstrdup(run->rec.id);
+	remote->smoke = run->req->smoke;
+	remote->args = args ? xstrdup(args) : NULL;
+	remote->instance_type = xstrdup(x->o->instance_type);
+	remote->region = xstrdup(x->client.settings.region ? x->client.settings.region : "us-east-1");
+	remote->bucket = xstrdup(x->target.bucket);
+	remote->run_prefix = layout_run_prefix(&x->target.layout, run->hex, remote->run_id);
+	remote->price = -1;
 
-		shell_quote_argv(&words, x->o->args, x->o->nr_args);
-		run->args = buf_detach(&words);
-	}
-	run->instance_type = xstrdup(x->o->instance_type);
-	run->region = xstrdup(c->settings.region ? c->settings.region : "us-east-1");
-	run->bucket = xstrdup(x->target.bucket);
-	run->run_prefix = remote_run_prefix(x->cfg, x->repo, x->hex, run->run_id);
-	run->price = -1;
-	x->r->log_uri = xstrfmt("s3://%s/%slog", run->bucket, run->run_prefix);
-	x->r->outputs_uri = xstrfmt("s3://%s/%soutputs/", run->bucket, run->run_prefix);
-
-	add_tag(x, REMOTE_TAG_RUN_ID, xstrdup(run->run_id));
-	add_tag(x, REMOTE_TAG_COMMIT, xstrdup(x->hex));
-	add_tag(x, REMOTE_TAG_REPO, upload_repo_name(x->repo, x->cfg));
-	add_tag(x, REMOTE_TAG_BRANCH, repo_branch_name(x->repo));
-	add_tag(x, REMOTE_TAG_USER, caller(x->cfg));
+	add_tag(x, REMOTE_TAG_RUN_ID, xstrdup(remote->run_id));
+	add_tag(x, REMOTE_TAG_COMMIT, xstrdup(run->hex));
+	add_tag(x, REMOTE_TAG_REPO, xstrdup(x->target.layout.repo_name));
+	add_tag(x, REMOTE_TAG_BRANCH, repo_branch_name(run->req->repo));
+	add_tag(x, REMOTE_TAG_USER, caller(run->req->cfg));
 }
 
-static int launch(struct start_ctx *x)
+static int launch(struct aws_run *x)
 {
 	const struct backend_aws_opts *o = x->o;
 	struct launch_opts lo;
-	struct remote_run *run = &x->r->run;
+	struct remote_run *remote = &x->remote;
 	struct launch_result *l = &x->launched;
 	int r;
 
 	memset(&lo, 0, sizeof(lo));
-	lo.run_id = run->run_id;
-	lo.short_sha = x->short_id;
+	lo.run_id = remote->run_id;
+	lo.short_sha = x->run->short_id;
 	lo.instance_type = o->instance_type;
 	lo.ami = o->ami;
 	lo.subnet = o->subnet;
@@ -207,79 +169,82 @@ static int launch(struct start_ctx *x)
 	lo.tags = x->tags;
 	lo.nr_tags = x->nr_tags;
 	lo.cancel = x->cancel;
-	r = launch_instance(l, &x->r->client, &lo);
-	if (r == LAUNCH_NO_SPOT)
-		return BACKEND_AWS_NO_SPOT;
-	if (r == LAUNCH_CANCELLED)
-		return BACKEND_AWS_CANCELLED;
+	lo.ui = x->ui;
+	r = launch_instance(l, &x->client, &lo);
+	if (r == RC_NO_SPOT || r == RC_CANCELLED)
+		return r;
 	if (r)
-		return BACKEND_AWS_ERROR;
+		return RC_ERROR;
 	x->have_instance = 1;
-	run->instance_id = xstrdup(l->instance.id);
-	run->market = xstrdup(l->spot ? "spot" : "on-demand");
-	run->az = l->instance.az ? xstrdup(l->instance.az) : NULL;
-	run->price = l->price;
-	run->launched = l->instance.launched ? l->instance.launched : time(NULL);
-	return BACKEND_AWS_OK;
+	remote->instance_id = xstrdup(l->instance.id);
+	remote->market = xstrdup(l->spot ? "spot" : "on-demand");
+	remote->az = l->instance.az ? xstrdup(l->instance.az) : NULL;
+	remote->price = l->price;
+	remote->launched = l->instance.launched ? l->instance.launched : time(NULL);
+	return RC_OK;
 }
 
-static void say_ready(struct start_ctx *x)
+static void say_ready(struct aws_run *x)
 {
-	const struct remote_run *run = &x->r->run;
+	const struct remote_run *run = &x->remote;
 	struct buf price = BUF_INIT;
 
 	if (run->price >= 0) {
 		buf_puts(&price, ", est. ");
 		pricing_format(&price, run->price);
 	}
-	backend_aws_say(x->r, "instance %s is ready: %s%s %s in %s%s", run->instance_id,
-			x->launched.spot ? "" : "ON-DEMAND ", run->instance_type,
-			x->launched.spot ? "spot" : "instance", run->az ? run->az : run->region,
-			buf_cstr(&price));
+	ui_say(x->ui, UI_PROGRESS, "instance %s is ready: %s%s %s in %s%s", run->instance_id,
+	       x->launched.spot ? "" : "ON-DEMAND ", run->instance_type,
+	       x->launched.spot ? "spot" : "instance", run->az ? run->az : run->region,
+	       buf_cstr(&price));
 	buf_release(&price);
 }
 
-void backend_aws_terminate(struct start_ctx *x, const char *why)
+int backend_aws_terminate(struct aws_run *x, const char *why)
 {
-	const char *id = x->r->run.instance_id;
+	const char *id = x->remote.instance_id;
 	char *saved = xstrdup(err_msg());
+	int ret = 0;
 
 	if (!x->have_instance)
 		goto out;
 	x->have_instance = 0;
-	if (ec2_terminate_instances(&x->r->client, &id, 1)) {
-		msg_error("cannot terminate %s (%s): %s", id, why, err_msg());
-		msg_hint("it may still be running: aws ec2 terminate-instances --region %s "
-			 "--instance-ids %s",
-			 x->r->run.region, id);
+	if (ec2_terminate_instances(&x->client, &id, 1)) {
+		ui_say(x->ui, UI_ERROR, "cannot terminate %s (%s): %s", id, why, err_msg());
+		ui_say(x->ui, UI_HINT,
+		       "it may still be running: aws ec2 terminate-instances --region %s "
+		       "--instance-ids %s",
+		       x->remote.region, id);
 		err_set("%s", saved);
-		goto out;
+		ret = RC_ERROR;
+	} else {
+		ui_say(x->ui, UI_PROGRESS, "terminated %s (%s)", id, why);
 	}
-	backend_aws_say(x->r, "terminated %s (%s)", id, why);
 out:
 	free(saved);
+	return ret;
 }
 
 /* The stages with an instance: run.json, the code, the runner. */
-static int start_on_instance(struct start_ctx *x)
+static int start_on_instance(struct aws_run *x)
 {
 	int r;
 
 	say_ready(x);
-	if (remote_run_save(&x->r->client, &x->r->run, x->o->args, x->o->nr_args)) {
+	if (remote_run_save(&x->client, &x->remote, x->run->req->args, x->run->req->nr_args)) {
 		backend_aws_upload_stop(x);
-		return BACKEND_AWS_ERROR;
+		return RC_ERROR;
 	}
 	r = backend_aws_upload_join(x);
 	if (r)
 		return r;
 	if (*x->cancel)
-		return BACKEND_AWS_CANCELLED;
+		return RC_CANCELLED;
 	return backend_aws_start_runner(x);
 }
 
 /* What a Ctrl-C before the start cleaned up, for the message. */
-static void say_cancelled(struct start_ctx *x, const char *terminated)
+static void say_cancelled(struct aws_run *x, const char *terminated)
 {
 	struct buf b = BUF_INIT;
 
@@ -296,92 +261,112 @@ static void say_cancelled(struct start_ctx *x, const char *terminated)
 	buf_release(&b);
 }
 
-static void start_release(struct start_ctx *x)
+static int aws_prepare(struct run *run)
 {
+	struct aws_run *x = xcalloc(1, sizeof(*x));
+	int ret;
+
+	run->state = x;
+	x->run = run;
+	x->o = run->opts;
+	x->ui = run->req->ui;
+	x->cancel = run->req->cancel;
+	x->remote.price = -1;
+	run->rec.backend = xstrdup(x->o->instance_type);
+	if (aws_client_init(&x->client, run->req->cfg))
+		return RC_ERROR;
+	x->have_client = 1;
+	ret = check_prerequisites(x);
+	if (ret)
+		return ret;
+	if (upload_target_init(&x->target, run->req->cfg, run->req->repo, run->commit))
+		return RC_ERROR;
+	describe_run(x);
+	quote_prices(x);
+	return 0;
+}
+
+static int aws_start(struct run *run)
+{
+	struct aws_run *x = run->state;
+	char *terminated = NULL;
+	int ret;
+
+	ret = RC_CANCELLED;
+	if (*x->cancel)
+		goto out;
+	ret = RC_ERROR;
+	if (backend_aws_upload_start(x))
+		goto out;
+	ret = launch(x);
+	if (ret) {
+		backend_aws_upload_stop(x);
+		if (ret == RC_CANCELLED && x->upload.raised) {
+			err_set("%s", x->upload.error);
+			ret = RC_ERROR;
+		}
+		goto out;
+	}
+	ret = start_on_instance(x);
+out:
+	if (ret && x->have_instance) {
+		terminated = xstrdup(x->remote.instance_id);
+		backend_aws_terminate(x, ret == RC_CANCELLED ? "interrupted"
+							     : "the run could not start");
+	}
+	if (x->upload.started && !x->upload.joined)
+		backend_aws_upload_stop(x);
+	if (ret == RC_CANCELLED)
+		say_cancelled(x, terminated);
+	free(terminated);
+	return ret;
+}
+
+static int aws_stop(struct run *run, const char *why)
+{
+	struct aws_run *x = run->state;
+
+	return x ? backend_aws_terminate(x, why) : 0;
+}
+
+static void aws_release(struct run *run)
+{
+	struct aws_run *x = run->state;
 	size_t i;
 
+	if (!x)
+		return;
+	if (x->upload.started && !x->upload.joined)
+		backend_aws_upload_stop(x);
 	for (i = 0; i < x->nr_tags; i++) {
 		free(x->tags[i].key);
 		free(x->tags[i].value);
 	}
-	free(x->short_id);
 	free(x->upload.error);
 	upload_target_release(&x->target);
-	price_quote_release(&x->prices);
+	pricing_quote_release(&x->prices);
 	launch_result_release(&x->launched);
+	run_record_release(&x->result);
+	remote_run_release(&x->remote);
+	if (x->have_client)
+		aws_client_release(&x->client);
+	free(x);
+	run->state = NULL;
 }
 
-int backend_aws_start(struct backend_aws_run *out, git_repository *repo, git_commit *commit,
-		      const struct config *cfg, const struct backend_aws_opts *o,
-		      volatile sig_atomic_t *cancel)
+const struct remote_run *backend_aws_remote(const struct run *run)
 {
-	struct start_ctx x;
-	char *terminated = NULL;
-	int ret;
+	const struct aws_run *x = run->state;
 
-	memset(out, 0, sizeof(*out));
-	memset(&x, 0, sizeof(x));
-	out->t0 = now_monotonic();
-	out->run.price = -1;
-	x.r = out;
-	x.repo = repo;
-	x.commit = commit;
-	x.cfg = cfg;
-	x.o = o;
-	x.cancel = cancel;
-	git_oid_tostr(x.hex, sizeof(x.hex), git_commit_id(commit));
-	x.short_id = repo_short_id(repo, git_commit_id(commit));
-	ret = BACKEND_AWS_ERROR;
-	if (aws_client_init(&out->client, cfg))
-		goto out;
-	out->have_client = 1;
-	ret = check_prerequisites(&x);
-	if (ret)
-		goto out;
-	ret = BACKEND_AWS_ERROR;
-	if (upload_target_init(&x.target, cfg, repo, commit))
-		goto out;
-	describe_run(&x);
-	quote_prices(&x);
-	backend_aws_say(out, "run %s: %s %s", out->run.run_id, x.short_id,
-			git_commit_summary(commit) ? git_commit_summary(commit) : "");
-	ret = BACKEND_AWS_CANCELLED;
-	if (*cancel)
-		goto out;
-	ret = BACKEND_AWS_ERROR;
-	if (backend_aws_upload_start(&x))
-		goto out;
-	ret = launch(&x);
-	if (ret) {
-		backend_aws_upload_stop(&x);
-		if (ret == BACKEND_AWS_CANCELLED && x.upload.raised) {
-			err_set("%s", x.upload.error);
-			ret = BACKEND_AWS_ERROR;
-		}
-		goto out;
-	}
-	ret = start_on_instance(&x);
-out:
-	if (ret && x.have_instance) {
-		terminated = xstrdup(out->run.instance_id);
-		backend_aws_terminate(&x, ret == BACKEND_AWS_CANCELLED ? "interrupted"
-								       : "the run could not start");
-	}
-	if (x.upload.started && !x.upload.joined)
-		backend_aws_upload_stop(&x);
-	if (ret == BACKEND_AWS_CANCELLED)
-		say_cancelled(&x, terminated);
-	free(terminated);
-	start_release(&x);
-	return ret;
+	return &x->remote;
 }
 
-void backend_aws_release(struct backend_aws_run *r)
-{
-	if (r->have_client)
-		aws_client_release(&r->client);
-	remote_run_release(&r->run);
-	free(r->log_uri);
-	free(r->outputs_uri);
-	memset(r, 0, sizeof(*r));
-}
+const struct run_backend backend_aws = {
+	.name = "aws",
+	.prepare = aws_prepare,
+	.start = aws_start,
+	.follow = backend_aws_follow,
+	.collect = backend_aws_collect,
+	.stop = aws_stop,
+	.release = aws_release,
+};

@@ -1,110 +1,41 @@
+/*
+ * backend-local: the run on this machine (see backend-local.h).
+ */
 #include "run/backend-local.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "archive/archive.h"
+#include "git/repo.h"
+#include "run/layout.h"
+#include "run/run.h"
 #include "util/child.h"
 #include "util/strvec.h"
 
 extern char **environ;
 
-static const struct {
-	const char *ext;
-	const char *interpreter;
-} interpreters[] = {
-	{ ".py", "python3" }, { ".sh", "sh" },   { ".bash", "bash" },  { ".pl", "perl" },
-	{ ".rb", "ruby" },    { ".js", "node" }, { ".R", "Rscript" }, { ".jl", "julia" },
+/* Run ids tried before giving up on finding a free run directory. */
+#define MAX_TRIES 100
+
+struct local {
+	char *dir;	/* the run directory, absolute */
+	char *work;	/* <dir>/work */
+	char *outputs;	/* <work>/<train.outputsDir> */
+	char *log_path; /* <dir>/log */
+	struct strvec argv, envp;
+	struct child_signals saved;
+	struct child_log log;
+	int installed;	/* saved holds the signal dispositions to restore */
+	int ran;	/* follow ran the training: the directory is the run's record */
+	int code, setup_failed;
+	double t0;
 };
-
-static void split_words(struct strvec *out, const char *s)
-{
-	const char *ws = " \t\n\r\v\f";
-
-	for (;;) {
-		size_t n;
-
-		s += strspn(s, ws);
-		n = strcspn(s, ws);
-		if (!n)
-			break;
-		strvec_push_nodup(out, xstrndup(s, n));
-		s += n;
-	}
-}
-
-/*
- * No interpreter known: run the file itself if it starts with "#!", making
- * it executable first (a script committed as 644 would otherwise fail).
- */
-static int use_shebang(struct strvec *out, const char *script, const char *work)
-{
-	char *path = xstrfmt("%s/%s", work, script);
-	char magic[2] = { 0, 0 };
-	struct stat st;
-	int fd, ret = -1;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err_set("cannot open the script '%s': %s", script, strerror(errno));
-		goto out;
-	}
-	if (read(fd, magic, 2) != 2 || memcmp(magic, "#!", 2)) {
-		err_set(
-		    "cannot tell how to run '%s': its extension is not known and it has no #! line",
-		    script);
-		err_hint("name the interpreter: "
-			 "git config train.interpreter <command> (for example python3)");
-		goto out;
-	}
-	if (fstat(fd, &st) ||
-	    (!(st.st_mode & S_IXUSR) && fchmod(fd, (st.st_mode & 07777) | S_IXUSR))) {
-		err_set("cannot make '%s' executable: %s", script, strerror(errno));
-		goto out;
-	}
-	strvec_push_nodup(out, xstrfmt("./%s", script));
-	ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(path);
-	return ret;
-}
-
-static int script_argv(struct strvec *out, const struct local_run *run, const char *work)
-{
-	const char *script = run->settings->script;
-	const char *interpreter = run->settings->interpreter;
-	size_t i;
-	int k;
-
-	if (interpreter)
-		split_words(out, interpreter);
-	for (i = 0; !out->nr && i < ARRAY_SIZE(interpreters); i++)
-		if (ends_with(script, interpreters[i].ext))
-			strvec_push(out, interpreters[i].interpreter);
-	if (!out->nr) {
-		if (use_shebang(out, script, work))
-			return -1;
-	} else if (script[0] == '-') {
-		/* an interpreter would take it for an option */
-		strvec_push_nodup(out, xstrfmt("./%s", script));
-	} else {
-		strvec_push(out, script);
-	}
-	for (k = 0; k < run->nr_args; k++)
-		strvec_push(out, run->args[k]);
-	return 0;
-}
 
 /* What a script must not inherit: anything pointing git at the user's repository. */
 static const char *const env_removed[] = {
@@ -124,60 +55,36 @@ static int env_is_removed(const char *entry)
 	return 0;
 }
 
-static void script_env(struct strvec *out, const struct local_run *run, const char *id,
+static void script_env(struct strvec *out, const struct run *run, const char *run_dir,
 		       const char *outputs)
 {
 	const char *ceiling = getenv("GIT_CEILING_DIRECTORIES");
-	char sha[GIT_OID_HEXSZ + 1];
 	char **e;
 
 	for (e = environ; *e; e++)
 		if (!env_is_removed(*e))
 			strvec_push(out, *e);
-	git_oid_tostr(sha, sizeof(sha), git_commit_id(run->commit));
 	strvec_push(out, "PYTHONUNBUFFERED=1");
-	strvec_push_nodup(out, xstrfmt("GIT_TRAIN_RUN_ID=%s", id));
-	strvec_push_nodup(out, xstrfmt("GIT_TRAIN_COMMIT=%s", sha));
+	strvec_push_nodup(out, xstrfmt("GIT_TRAIN_RUN_ID=%s", run->rec.id));
+	strvec_push_nodup(out, xstrfmt("GIT_TRAIN_COMMIT=%s", run->hex));
 	strvec_push_nodup(out, xstrfmt("GIT_TRAIN_OUTPUTS=%s", outputs));
 	/*
 	 * work/ lies inside .git/train/: without a ceiling, git run by the
 	 * script would walk up into the user's repository.
 	 */
-	strvec_push_nodup(out, xstrfmt("GIT_CEILING_DIRECTORIES=%s%s%s", run->run_dir,
+	strvec_push_nodup(out, xstrfmt("GIT_CEILING_DIRECTORIES=%s%s%s", run_dir,
 				       ceiling && *ceiling ? ":" : "", ceiling ? ceiling : ""));
 }
 
-static int check_outputs_dir(const char *dir)
-{
-	const char *p = dir;
-
-	if (!*dir || *dir == '/')
-		goto bad;
-	while (*p) {
-		size_t n = strcspn(p, "/");
-
-		if (n == 2 && !strncmp(p, "..", 2))
-			goto bad;
-		p += n;
-		p += strspn(p, "/");
-	}
-	return 0;
-bad:
-	err_set("train.outputsDir must be a relative path inside the script's directory, not '%s'",
-		dir);
-	err_hint("for example: git config train.outputsDir outputs");
-	return -1;
-}
-
 /* code.tar.gz is the exact archive; work/ is made from it, not from the repository. */
-static int prepare_workdir(const struct local_run *run, const char *tarball, const char *work)
+static int prepare_workdir(const struct run *run, const char *tarball, const char *work)
 {
 	int fd, ret = -1;
 
 	fd = open(tarball, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	if (fd < 0)
 		return err_set("cannot create '%s': %s", tarball, strerror(errno));
-	if (archive_commit_to_fd(run->repo, run->commit, fd))
+	if (archive_commit_to_fd(run->req->repo, run->commit, fd))
 		goto out;
 	if (close(fd)) {
 		fd = -1;
@@ -203,7 +110,7 @@ static void collect_metrics(struct run_record *rec, struct buf *warnings, const 
 
 	if (access(path, F_OK))
 		goto out;
-	if (read_file(&json, path) || metrics_parse_json(rec, buf_cstr(&json), warnings)) {
+	if (read_file(&json, path) || run_record_parse_metrics(rec, buf_cstr(&json), warnings)) {
 		buf_printf(warnings, "%s (no metrics recorded)\n", err_msg());
 		err_clear();
 	}
@@ -212,16 +119,17 @@ out:
 	free(path);
 }
 
-static void collect_outputs(struct buf *warnings, const struct local_run *run, const char *outputs)
+static void collect_outputs(struct buf *warnings, const struct local *l, const char *outputs_dir)
 {
-	char *dest = xstrfmt("%s/outputs", run->run_dir);
+	char *dest = layout_local_path(l->dir, LAYOUT_OUTPUTS);
+	const char *outputs = l->outputs;
 	struct stat st;
 
 	if (lstat(outputs, &st))
 		goto out;
 	if (!S_ISDIR(st.st_mode))
 		buf_printf(warnings, "'%s' is not a directory: outputs not kept\n",
-			   run->settings->outputs_dir);
+			   outputs_dir);
 	else if (rename(outputs, dest))
 		buf_printf(warnings, "cannot move the outputs to '%s': %s\n", dest,
 			   strerror(errno));
@@ -251,68 +159,189 @@ static void set_status(struct run_record *rec, int code, int setup_failed)
 		run_record_add_extra(rec, "stage", "setup");
 }
 
-int backend_local_run(struct run_record *rec, struct buf *warnings, const struct local_run *run)
+/* mkdir, not mkdir -p: two runs must never share a directory. */
+static int make_run_dir(struct run *run, struct local *l)
 {
-	char *work = xstrfmt("%s/work", run->run_dir);
-	char *tarball = xstrfmt("%s/code.tar.gz", run->run_dir);
-	char *log = xstrfmt("%s/log", run->run_dir);
-	char *outputs = xstrfmt("%s/%s", work, run->settings->outputs_dir);
-	struct strvec argv = STRVEC_INIT, envp = STRVEC_INIT;
-	struct child_log s = { -1, 0 };
-	struct child_signals saved;
-	int installed = 0, code = -1, setup_failed = 0, ret = -1;
-	double t0;
+	char *runs = NULL;
+	int tries, ret = -1;
 
-	if (check_outputs_dir(run->settings->outputs_dir) || child_signals_install(&saved))
-		goto out;
-	installed = 1;
-	if (prepare_workdir(run, tarball, work) || script_argv(&argv, run, work) ||
-	    mkdir_p(outputs, 0777))
-		goto out;
-	script_env(&envp, run, rec->id, outputs);
-	s.log = open(log, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0666);
-	if (s.log < 0) {
-		err_set("cannot create '%s': %s", log, strerror(errno));
-		goto out;
-	}
-
-	rec->start = time(NULL);
-	t0 = now_monotonic();
-	if (!child_interrupt_presses() && run->settings->setup && *run->settings->setup) {
-		char *sh[] = { "/bin/sh", "-c", run->settings->setup, NULL };
-
-		if (child_run(&code, sh, envp.v, work, &s, 2, &saved))
+	if (repo_train_dir(&runs, run->req->repo, "runs", 1))
+		return -1;
+	for (tries = 0; tries < MAX_TRIES; tries++) {
+		if (tries) {
+			free(run->rec.id);
+			run->rec.id = run_record_new_id(run->short_id, time(NULL));
+		}
+		l->dir = xstrfmt("%s/%s", runs, run->rec.id);
+		if (!mkdir(l->dir, 0777)) {
+			ret = 0;
 			goto out;
-		setup_failed = code != 0;
+		}
+		if (errno != EEXIST) {
+			err_set("cannot create the run directory '%s': %s", l->dir,
+				strerror(errno));
+			goto out;
+		}
+		free(l->dir);
+		l->dir = NULL;
 	}
-	if (!child_interrupt_presses() && !setup_failed &&
-	    child_run(&code, argv.v, envp.v, work, &s, 1, &saved))
-		goto out;
-	rec->duration = now_monotonic() - t0;
-	set_status(rec, code, setup_failed);
-
-	if (s.log_failed)
-		buf_printf(warnings, "cannot write the log '%s': %s\n", log,
-			   strerror(s.log_failed));
-	collect_metrics(rec, warnings, work);
-	collect_outputs(warnings, run, outputs);
-	if (!run->keep_workdir && remove_tree(work)) {
-		buf_printf(warnings, "%s\n", err_msg());
-		err_clear();
-	}
-	free(rec->log);
-	rec->log = note_log_path(run->repo, log);
-	ret = 0;
+	err_set("cannot find a free run id in '%s'", runs);
 out:
-	if (installed)
-		child_signals_restore(&saved);
-	if (s.log >= 0)
-		close(s.log);
-	strvec_clear(&argv);
-	strvec_clear(&envp);
-	free(work);
-	free(tarball);
-	free(log);
-	free(outputs);
+	if (ret) {
+		free(l->dir);
+		l->dir = NULL;
+	}
+	free(runs);
 	return ret;
 }
+
+static int local_prepare(struct run *run)
+{
+	struct local *l = xcalloc(1, sizeof(*l));
+
+	run->state = l;
+	l->log.log = -1;
+	run->rec.backend = xstrdup("local");
+	if (script_check_outputs_dir(run->req->script->outputs_dir) || make_run_dir(run, l))
+		return RC_ERROR;
+	l->work = layout_local_path(l->dir, LAYOUT_WORK);
+	l->outputs = xstrfmt("%s/%s", l->work, run->req->script->outputs_dir);
+	l->log_path = layout_local_path(l->dir, LAYOUT_LOG);
+	return 0;
+}
+
+static int local_start(struct run *run)
+{
+	struct local *l = run->state;
+	char *tarball = layout_local_path(l->dir, LAYOUT_CODE);
+	int ret = RC_ERROR;
+
+	if (child_signals_install(&l->saved))
+		goto out;
+	l->installed = 1;
+	if (prepare_workdir(run, tarball, l->work) ||
+	    script_argv(&l->argv, run->req->script, l->work, run->req->args, run->req->nr_args) ||
+	    mkdir_p(l->outputs, 0777))
+		goto out;
+	script_env(&l->envp, run, l->dir, l->outputs);
+	l->log.log = open(l->log_path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0666);
+	if (l->log.log < 0) {
+		err_set("cannot create '%s': %s", l->log_path, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	free(tarball);
+	return ret;
+}
+
+/* Setup, then the script: their output live to the fds and into the log. */
+static int local_follow(struct run *run, int out_fd, int err_fd)
+{
+	struct local *l = run->state;
+	const char *setup = run->req->script->setup;
+
+	l->code = -1;
+	run->rec.start = time(NULL);
+	l->t0 = now_monotonic();
+	if (!child_interrupt_presses() && setup && *setup) {
+		char *sh[] = { "/bin/sh", "-c", (char *)setup, NULL };
+
+		if (child_run(&l->code, sh, l->envp.v, l->work, &l->log, err_fd, &l->saved))
+			return RC_ERROR;
+		l->setup_failed = l->code != 0;
+	}
+	if (!child_interrupt_presses() && !l->setup_failed &&
+	    child_run(&l->code, l->argv.v, l->envp.v, l->work, &l->log, out_fd, &l->saved))
+		return RC_ERROR;
+	l->ran = 1;
+	run->rec.duration = now_monotonic() - l->t0;
+	set_status(&run->rec, l->code, l->setup_failed);
+	return 0;
+}
+
+/* Each line of warnings as a warning. */
+static void say_warnings(const struct ui *ui, const struct buf *warnings)
+{
+	const char *p = warnings->ptr;
+
+	while (p && *p) {
+		size_t n = strcspn(p, "\n");
+
+		if (n)
+			ui_say(ui, UI_WARNING, "%.*s", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
+static int local_collect(struct run *run)
+{
+	struct local *l = run->state;
+	const struct ui *ui = run->req->ui;
+	struct buf warnings = BUF_INIT, doc = BUF_INIT;
+	struct layout_args args = { run->req->args, run->req->nr_args };
+	char *result = layout_local_path(l->dir, LAYOUT_RESULT);
+
+	if (l->log.log_failed)
+		buf_printf(&warnings, "cannot write the log '%s': %s\n", l->log_path,
+			   strerror(l->log.log_failed));
+	collect_metrics(&run->rec, &warnings, l->work);
+	collect_outputs(&warnings, l, run->req->script->outputs_dir);
+	if (!((const struct backend_local_opts *)run->opts)->keep_workdir && remove_tree(l->work)) {
+		buf_printf(&warnings, "%s\n", err_msg());
+		err_clear();
+	}
+	free(run->rec.log);
+	run->rec.log = note_log_path(run->req->repo, l->log_path);
+	say_warnings(ui, &warnings);
+	layout_result_format(&doc, &run->rec, run->hex, &args);
+	if (write_file_atomic(result, doc.ptr, doc.len, 0666)) {
+		ui_say(ui, UI_ERROR, "%s", err_msg());
+		err_clear();
+	}
+	buf_release(&doc);
+	buf_release(&warnings);
+	free(result);
+	return 0;
+}
+
+/* Ctrl-C reaches the script through child.h; there is nothing else to stop. */
+static int local_stop(struct run *run, const char *why)
+{
+	(void)run;
+	(void)why;
+	return 0;
+}
+
+static void local_release(struct run *run)
+{
+	struct local *l = run->state;
+
+	if (!l)
+		return;
+	if (l->installed)
+		child_signals_restore(&l->saved);
+	if (l->log.log >= 0)
+		close(l->log.log);
+	/* a run that never ran leaves nothing behind: no record, no directory */
+	if (l->dir && !l->ran && remove_tree(l->dir))
+		err_clear();
+	strvec_clear(&l->argv);
+	strvec_clear(&l->envp);
+	free(l->dir);
+	free(l->work);
+	free(l->outputs);
+	free(l->log_path);
+	free(l);
+	run->state = NULL;
+}
+
+const struct run_backend backend_local = {
+	.name = "local",
+	.prepare = local_prepare,
+	.start = local_start,
+	.follow = local_follow,
+	.collect = local_collect,
+	.stop = local_stop,
+	.release = local_release,
+};

@@ -26,45 +26,44 @@ struct launch_ctx {
 	int spot_rounds;      /* rounds over every zone that found no spot capacity */
 	double spot_seconds;  /* how long they took */
 	char *capacity_error; /* the last capacity error seen, for messages */
-	int tty;	      /* stderr is a terminal: one updating line */
-	size_t line_width;    /* of the updating line now shown, 0 if none */
 };
 
 /* launch.c */
 int launch_cancelled(const struct launch_ctx *x);
-/* Sleeps up to seconds, waking at least every second to check cancel. 0, or LAUNCH_CANCELLED. */
+/* Sleeps up to seconds, waking at least every second to check cancel. 0, or RC_CANCELLED. */
 int launch_sleep(const struct launch_ctx *x, double seconds);
-/* Shows text as the progress line: redrawn in place on a TTY, a line of its own otherwise. */
-void launch_line(struct launch_ctx *x, const char *text);
-/* Ends an updating line (a newline after it), so that other output starts clean. */
+/*
+ * Shows text on the ui's status line; keep: off a terminal it gets a line
+ * of its own (a wait starts, or it has been a while).
+ */
+void launch_line(struct launch_ctx *x, const char *text, int keep);
+/* Finishes the status line: what it shows stays, and other output starts clean. */
 void launch_line_end(struct launch_ctx *x);
 /*
  * One RunInstances of the market in zone (NULL: EC2 picks), with the next
  * ClientToken. 0 with *out filled; 1 when the zone has no capacity; -1 with
- * err_set (quota, price, anything else); LAUNCH_CANCELLED.
+ * err_set (quota, price, anything else); RC_CANCELLED.
  */
 int launch_run(struct launch_ctx *x, struct ec2_instance *out, int spot, const char *zone);
-/* Terminates a launched instance and says so on stderr: "terminated i-... (why)". */
+/* Terminates a launched instance and says so: "terminated i-... (why)". */
 int launch_terminate(struct launch_ctx *x, const char *id, const char *why);
 
 /* launch-spot.c */
 /* Every zone once, in order. 0 launched, 1 no capacity anywhere, or < 0. */
 int launch_try_zones(struct launch_ctx *x, struct ec2_instance *out, int spot);
-/* Spot rounds until spot_timeout. 0 launched, LAUNCH_NO_SPOT, or < 0. */
+/* Spot rounds until spot_timeout. 0 launched, RC_NO_SPOT, or < 0. */
 int launch_spot(struct launch_ctx *x, struct ec2_instance *out);
-/* The fallback policy: 0 to go on-demand, else LAUNCH_NO_SPOT or LAUNCH_CANCELLED (err_set). */
+/* The fallback policy: 0 to go on-demand, else RC_NO_SPOT or RC_CANCELLED (err_set). */
 int launch_fallback(struct launch_ctx *x);
 
 /* launch-ready.c */
-/* Waits for running, then SSM Online, refreshing *inst. 0, -1 (err_set), LAUNCH_CANCELLED. */
+/* Waits for running, then SSM Online, refreshing *inst. 0, -1 (err_set), RC_CANCELLED. */
 int launch_wait_ready(struct launch_ctx *x, struct ec2_instance *inst);
 
 /* launch-text.c: pure */
 
 /* "<run-id>-<s|o><attempt>", printable ASCII, at most LAUNCH_TOKEN_MAX (caller frees). */
 char *launch_client_token(const char *run_id, int spot, int attempt);
-/* "0:05", "2:00", "75:30": minutes and seconds. */
-void launch_format_clock(struct buf *out, long seconds);
 /*
  * "waiting for spot capacity: g5.xlarge in us-east-1 (attempt 3, 0:40 of
  * 2:00, next try in 10s)".
@@ -74,11 +73,11 @@ void launch_spot_wait_text(struct buf *out, const char *type, const char *region
 /* Seconds to wait after round (1-based) found no capacity: 5, 10, then 15, at most remaining. */
 long launch_spot_delay(int round, long remaining);
 /* "3.3x" when both prices are known (and spot > 0); 0 with "" otherwise. */
-int launch_price_ratio(char *out, size_t size, const struct price_quote *p);
+int launch_price_ratio(char *out, size_t size, const struct pricing_quote *p);
 /* "spot capacity unavailable: on-demand g5.xlarge is $1.006/h, spot was $0.302/h (3.3x)" */
-void launch_fallback_text(struct buf *out, const char *type, const struct price_quote *p);
+void launch_fallback_text(struct buf *out, const char *type, const struct pricing_quote *p);
 /* "launching ON-DEMAND g5.xlarge at $1.006/h (3.3x the spot price)" */
-void launch_on_demand_text(struct buf *out, const char *type, const struct price_quote *p);
+void launch_on_demand_text(struct buf *out, const char *type, const struct pricing_quote *p);
 /*
  * The EC2 quota that limits type in that market, by its Service Quotas
  * name; *out_code is its quota code, NULL where the name is all we know.

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "services/ssm.h"
+#include "util/time.h"
 
 /* Without a terminal, a line when a phase starts and then every this many seconds. */
 #define PLAIN_LINE_INTERVAL 30
@@ -26,13 +27,14 @@ static void show(struct ready *w, const char *end)
 	double now = now_monotonic();
 	struct buf b = BUF_INIT;
 
-	if (!w->x->tty && !*end && w->last_line && now - w->last_line < PLAIN_LINE_INTERVAL)
-		return;
+	int keep = *end || !w->last_line || now - w->last_line >= PLAIN_LINE_INTERVAL;
+
 	buf_printf(&b, "waiting for %s to be %s (", w->inst->id, w->phase);
-	launch_format_clock(&b, (long)(now - w->start));
+	time_format_elapsed(&b, (long)(now - w->start));
 	buf_printf(&b, ")%s", end);
-	launch_line(w->x, b.ptr);
-	w->last_line = now;
+	launch_line(w->x, b.ptr, keep);
+	if (keep)
+		w->last_line = now;
 	buf_release(&b);
 }
 
@@ -115,7 +117,7 @@ static void unreachable(struct ready *w)
 	const struct launch_opts *o = w->x->o;
 	struct buf took = BUF_INIT;
 
-	launch_format_clock(&took, o->ready_timeout);
+	time_format_elapsed(&took, o->ready_timeout);
 	err_set("%s did not become reachable through SSM within %s", w->inst->id, took.ptr);
 	if (o->instance_profile)
 		err_hint("the instance profile %s needs a role with AmazonSSMManagedInstanceCore "
@@ -171,7 +173,7 @@ int launch_wait_ready(struct launch_ctx *x, struct ec2_instance *inst)
 	w.start = now_monotonic();
 	w.deadline = w.start + (x->o->ready_timeout > 0 ? x->o->ready_timeout : 0);
 	w.phase = "running";
-	r = launch_cancelled(x) ? LAUNCH_CANCELLED : wait_running(&w);
+	r = launch_cancelled(x) ? RC_CANCELLED : wait_running(&w);
 	if (!r) {
 		w.phase = "reachable through SSM";
 		w.last_line = 0;
@@ -183,10 +185,10 @@ int launch_wait_ready(struct launch_ctx *x, struct ec2_instance *inst)
 		return 0;
 	}
 	launch_line_end(x);
-	if (r == LAUNCH_CANCELLED) {
+	if (r == RC_CANCELLED) {
 		if (launch_terminate(x, inst->id, "interrupted")) {
 			err_set("interrupted, but %s may still be running", inst->id);
-			r = LAUNCH_ERROR;
+			r = RC_ERROR;
 		}
 	} else if (r == 1) {
 		launch_terminate(x, inst->id, "not reachable");

@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "util/time.h"
+
 static void sweep_failed_launch(struct launch_ctx *x)
 {
 	struct ec2_tag by_run = {(char *)"tag:git-train:run-id", (char *)x->o->run_id};
@@ -19,9 +21,11 @@ static void sweep_failed_launch(struct launch_ctx *x)
 	size_t n = 0, i;
 
 	if (ec2_describe_instances(&v, &n, x->c, NULL, 0, &by_run, 1)) {
-		msg_warning("cannot check whether the failed launch started an instance: %s",
+		ui_say(x->o->ui, UI_WARNING,
+		       "cannot check whether the failed launch started an instance: %s",
 			    err_msg());
-		msg_hint("look for instances tagged git-train:run-id=%s", x->o->run_id);
+		ui_say(x->o->ui, UI_HINT, "look for instances tagged git-train:run-id=%s",
+		       x->o->run_id);
 		err_clear();
 		return;
 	}
@@ -54,7 +58,7 @@ static void quota_error(struct launch_ctx *x, int spot, const char *aws)
 
 static void price_error(struct launch_ctx *x, const char *aws)
 {
-	const struct price_quote *p = x->o->prices;
+	const struct pricing_quote *p = x->o->prices;
 	struct buf spot = BUF_INIT, on_demand = BUF_INIT;
 
 	if (p && p->spot >= 0)
@@ -117,7 +121,7 @@ int launch_run(struct launch_ctx *x, struct ec2_instance *out, int spot, const c
 	int r;
 
 	if (launch_cancelled(x))
-		return LAUNCH_CANCELLED;
+		return RC_CANCELLED;
 	token = launch_client_token(o->run_id, spot, ++x->attempts[!!spot]);
 	memset(&l, 0, sizeof(l));
 	l.instance_type = o->instance_type;
@@ -184,14 +188,12 @@ static int wait_round(struct launch_ctx *x, int round, double start, long delay)
 	int drawn = 0, r = 0;
 
 	while (!r && (now = now_monotonic()) < until) {
-		if (x->tty || !drawn) {
-			buf_reset(&text);
-			launch_spot_wait_text(&text, x->o->instance_type, x->region, round,
-					      (long)(now - start), x->o->spot_timeout,
-					      (long)(until - now + 0.5));
-			launch_line(x, text.ptr);
-			drawn = 1;
-		}
+		buf_reset(&text);
+		launch_spot_wait_text(&text, x->o->instance_type, x->region, round,
+				      (long)(now - start), x->o->spot_timeout,
+				      (long)(until - now + 0.5));
+		launch_line(x, text.ptr, !drawn);
+		drawn = 1;
 		r = launch_sleep(x, until - now < 1 ? until - now : 1);
 	}
 	buf_release(&text);
@@ -212,7 +214,7 @@ int launch_spot(struct launch_ctx *x, struct ec2_instance *out)
 		x->spot_rounds = round;
 		remaining = timeout - (long)x->spot_seconds;
 		if (remaining <= 0) {
-			r = LAUNCH_NO_SPOT;
+			r = RC_NO_SPOT;
 			break;
 		}
 		r = wait_round(x, round, start, launch_spot_delay(round, remaining));
@@ -223,40 +225,11 @@ int launch_spot(struct launch_ctx *x, struct ec2_instance *out)
 	return r;
 }
 
-/* 1 when the user says yes on the terminal, 0 for anything else, or LAUNCH_CANCELLED. */
-static int ask(struct launch_ctx *x)
-{
-	char answer[16];
-	size_t len = 0;
-	ssize_t n;
-	char ch;
-
-	fflush(stdout);
-	fputs("launch on-demand instead? [y/N] ", stderr);
-	fflush(stderr);
-	while ((n = read(STDIN_FILENO, &ch, 1)) != 0) {
-		if (launch_cancelled(x)) {
-			fputc('\n', stderr);
-			return LAUNCH_CANCELLED;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || ch == '\n')
-			break;
-		if (len < sizeof(answer) - 1)
-			answer[len++] = ch;
-	}
-	answer[len] = '\0';
-	while (len && isspace((unsigned char)answer[len - 1]))
-		answer[--len] = '\0';
-	return !strcasecmp(answer, "y") || !strcasecmp(answer, "yes");
-}
-
 static void no_spot_reason(struct buf *out, struct launch_ctx *x)
 {
 	buf_printf(out, "no spot capacity for %s in %s after %d attempt%s in ", x->o->instance_type,
 		   x->region, x->spot_rounds, x->spot_rounds == 1 ? "" : "s");
-	launch_format_clock(out, (long)x->spot_seconds);
+	time_format_elapsed(out, (long)x->spot_seconds);
 	if (x->capacity_error)
 		buf_printf(out, " (%s)", x->capacity_error);
 }
@@ -265,7 +238,7 @@ int launch_fallback(struct launch_ctx *x)
 {
 	const struct launch_opts *o = x->o;
 	struct buf text = BUF_INIT, why = BUF_INIT;
-	int r = LAUNCH_NO_SPOT;
+	int r = RC_NO_SPOT;
 
 	launch_fallback_text(&text, o->instance_type, o->prices);
 	no_spot_reason(&why, x);
@@ -275,16 +248,16 @@ int launch_fallback(struct launch_ctx *x)
 		err_hint("--fail-if-no-spot (train.failIfNoSpot) is set: no fallback to on-demand");
 		err_hint("to wait longer for spot capacity: --spot-timeout=<duration>");
 	} else if (o->yes) {
-		msg_warning("%s", text.ptr);
+		ui_say(o->ui, UI_WARNING, "%s", text.ptr);
 		r = 0;
-	} else if (isatty(STDIN_FILENO) && isatty(STDERR_FILENO)) {
-		msg_warning("%s", text.ptr);
-		r = ask(x);
+	} else if (ui_interactive(o->ui)) {
+		ui_say(o->ui, UI_WARNING, "%s", text.ptr);
+		r = ui_ask(o->ui, "launch on-demand instead? [y/N] ");
 		if (r == 1) {
 			r = 0;
-		} else if (!r) {
+		} else if (r == 0 || r == UI_CANNOT_ASK) {
 			err_set("%s, and on-demand was declined", why.ptr);
-			r = LAUNCH_NO_SPOT;
+			r = RC_NO_SPOT;
 		}
 	} else {
 		err_set("%s", text.ptr);
@@ -296,7 +269,7 @@ int launch_fallback(struct launch_ctx *x)
 	if (!r) {
 		buf_reset(&text);
 		launch_on_demand_text(&text, o->instance_type, o->prices);
-		msg_warning("%s", text.ptr);
+		ui_say(o->ui, UI_WARNING, "%s", text.ptr);
 	}
 	buf_release(&text);
 	buf_release(&why);

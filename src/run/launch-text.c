@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/time.h"
+
 char *launch_user_data(long max_runtime)
 {
 	long minutes = max_runtime > 0 ? (max_runtime + 59) / 60 : 1;
@@ -39,20 +41,13 @@ char *launch_client_token(const char *run_id, int spot, int attempt)
 	return token;
 }
 
-void launch_format_clock(struct buf *out, long seconds)
-{
-	if (seconds < 0)
-		seconds = 0;
-	buf_printf(out, "%ld:%02ld", seconds / 60, seconds % 60);
-}
-
 void launch_spot_wait_text(struct buf *out, const char *type, const char *region, int attempt,
 			   long elapsed, long timeout, long next_try)
 {
 	buf_printf(out, "waiting for spot capacity: %s in %s (attempt %d, ", type, region, attempt);
-	launch_format_clock(out, elapsed);
+	time_format_elapsed(out, elapsed);
 	buf_puts(out, " of ");
-	launch_format_clock(out, timeout);
+	time_format_elapsed(out, timeout);
 	buf_printf(out, ", next try in %lds)", next_try);
 }
 
@@ -65,7 +60,7 @@ long launch_spot_delay(int round, long remaining)
 	return delay < remaining ? delay : remaining;
 }
 
-int launch_price_ratio(char *out, size_t size, const struct price_quote *p)
+int launch_price_ratio(char *out, size_t size, const struct pricing_quote *p)
 {
 	if (!p || p->spot <= 0 || p->on_demand < 0) {
 		if (size)
@@ -76,7 +71,7 @@ int launch_price_ratio(char *out, size_t size, const struct price_quote *p)
 	return 1;
 }
 
-void launch_fallback_text(struct buf *out, const char *type, const struct price_quote *p)
+void launch_fallback_text(struct buf *out, const char *type, const struct pricing_quote *p)
 {
 	double spot = p ? p->spot : -1, on_demand = p ? p->on_demand : -1;
 	char ratio[32];
@@ -89,7 +84,7 @@ void launch_fallback_text(struct buf *out, const char *type, const struct price_
 		buf_printf(out, " (%s)", ratio);
 }
 
-void launch_on_demand_text(struct buf *out, const char *type, const struct price_quote *p)
+void launch_on_demand_text(struct buf *out, const char *type, const struct pricing_quote *p)
 {
 	char ratio[32];
 

@@ -21,47 +21,32 @@ int launch_cancelled(const struct launch_ctx *x)
 
 int launch_sleep(const struct launch_ctx *x, double seconds)
 {
-	return sleep_unless_cancelled(x->o->cancel, seconds) ? LAUNCH_CANCELLED : 0;
+	return sleep_unless_cancelled(x->o->cancel, seconds) ? RC_CANCELLED : 0;
 }
 
-void launch_line(struct launch_ctx *x, const char *text)
+void launch_line(struct launch_ctx *x, const char *text, int keep)
 {
-	struct buf b = BUF_INIT;
-	size_t width = strlen(text);
-
-	buf_puts(&b, text);
-	if (x->tty) {
-		while (b.len < x->line_width) /* wipe what a longer line left */
-			buf_putc(&b, ' ');
-		buf_putc(&b, '\r');
-		x->line_width = width;
-	} else {
-		buf_putc(&b, '\n');
-	}
-	fflush(stdout);
-	write_all(STDERR_FILENO, b.ptr, b.len);
-	buf_release(&b);
+	ui_status(x->o->ui, keep ? UI_STATUS_KEEP : 0, "%s", text);
 }
 
 void launch_line_end(struct launch_ctx *x)
 {
-	if (x->tty && x->line_width)
-		write_all(STDERR_FILENO, "\n", 1);
-	x->line_width = 0;
+	ui_status_done(x->o->ui, UI_STATUS_END);
 }
 
 int launch_terminate(struct launch_ctx *x, const char *id, const char *why)
 {
 	launch_line_end(x);
 	if (ec2_terminate_instances(x->c, &id, 1)) {
-		msg_error("cannot terminate %s (%s): %s", id, why, err_msg());
-		msg_hint("it may still be running: aws ec2 terminate-instances --region %s "
-			 "--instance-ids %s",
-			 x->region, id);
+		ui_say(x->o->ui, UI_ERROR, "cannot terminate %s (%s): %s", id, why, err_msg());
+		ui_say(x->o->ui, UI_HINT,
+		       "it may still be running: aws ec2 terminate-instances --region %s "
+		       "--instance-ids %s",
+		       x->region, id);
 		err_clear();
 		return -1;
 	}
-	fprintf(stderr, "terminated %s (%s)\n", id, why);
+	ui_say(x->o->ui, UI_INFO, "terminated %s (%s)", id, why);
 	return 0;
 }
 
@@ -180,7 +165,7 @@ static void release_ctx(struct launch_ctx *x)
 static void fill_result(struct launch_result *out, struct launch_ctx *x, struct ec2_instance *inst,
 			int spot)
 {
-	const struct price_quote *p = x->o->prices;
+	const struct pricing_quote *p = x->o->prices;
 
 	out->instance = *inst;
 	memset(inst, 0, sizeof(*inst));
@@ -200,7 +185,7 @@ static int launch_market(struct launch_ctx *x, struct ec2_instance *inst, int sp
 		err_set("no on-demand capacity for %s in any zone of %s: %s", x->o->instance_type,
 			x->region, x->capacity_error ? x->capacity_error : "no zone left to try");
 		err_hint("try again later, or another instance type or region");
-		r = LAUNCH_ERROR;
+		r = RC_ERROR;
 	}
 	return r;
 }
@@ -217,17 +202,16 @@ int launch_instance(struct launch_result *out, struct aws_client *c, const struc
 	x.c = c;
 	x.o = o;
 	x.region = c->settings.region ? c->settings.region : "us-east-1";
-	x.tty = isatty(STDERR_FILENO);
 	if (!o->run_id || !o->short_sha || !o->instance_type)
 		return err_set("cannot launch: no run id, commit or instance type");
 	if (launch_cancelled(&x))
-		return LAUNCH_CANCELLED;
+		return RC_CANCELLED;
 	r = resolve_ami(&x);
 	if (r)
 		goto out;
 	x.user_data = launch_user_data(o->max_runtime);
-	r = launch_cancelled(&x) ? LAUNCH_CANCELLED : launch_market(&x, &inst, spot);
-	if (r == LAUNCH_NO_SPOT) {
+	r = launch_cancelled(&x) ? RC_CANCELLED : launch_market(&x, &inst, spot);
+	if (r == RC_NO_SPOT) {
 		r = launch_fallback(&x);
 		spot = 0;
 		if (!r)

@@ -9,18 +9,18 @@
  *      InstanceMarketOptions in each availability zone in turn (the zone of
  *      the lowest spot price first). Capacity errors move on to the next
  *      zone; when every zone said no, it waits and tries again until
- *      spot_timeout, with a progress line on stderr ("waiting for spot
+ *      spot_timeout, with a status line ("waiting for spot
  *      capacity: g5.xlarge in us-east-1 (attempt 3, 0:40 of 2:00, next try
  *      in 10s)"). Quota errors fail at once naming the quota and how to
  *      raise it; SpotMaxPriceTooLow names the price. Every attempt has its
  *      own ClientToken (the run id, the market and the attempt number), so
  *      a retried request never starts a second instance.
  *   3. No spot capacity: the fallback policy. fail_if_no_spot: fail
- *      (LAUNCH_NO_SPOT). Else the warning, with both prices and their ratio
+ *      (RC_NO_SPOT). Else the warning, with both prices and their ratio
  *      ("spot capacity unavailable: on-demand g5.xlarge is $1.006/h, spot
  *      was $0.302/h (3.3x)"); then on-demand if yes (--yes or
- *      train.onDemandFallback), else the question on a TTY (stdin and
- *      stderr), else fail (LAUNCH_NO_SPOT) saying how to allow it.
+ *      train.onDemandFallback), else the question when the ui can ask
+ *      (a terminal), else fail (RC_NO_SPOT) saying how to allow it.
  *   4. Tags at launch (l->tags plus Name=git-train/<short sha> and
  *      git-train:market), IMDSv2 only, shutdown behaviour terminate, and
  *      user data that schedules `shutdown -h +<max_runtime minutes>`, so
@@ -32,10 +32,10 @@
  *
  * Cancel (the flag set by a SIGINT/SIGTERM handler) is checked between
  * every request and every second of waiting: whatever was launched is then
- * terminated before it returns LAUNCH_CANCELLED. Any failure after an
+ * terminated before it returns RC_CANCELLED. Any failure after an
  * instance exists terminates it too: an error never leaves an instance
- * running. Progress goes to stderr (one updating line on a TTY, plain lines
- * otherwise).
+ * running. Progress, warnings and the question go through o->ui: waits on
+ * its status line, lines for what happened.
  */
 #ifndef RUN_LAUNCH_H
 #define RUN_LAUNCH_H
@@ -45,13 +45,7 @@
 #include "aws/client.h"
 #include "services/ec2.h"
 #include "services/pricing.h"
-
-enum {
-	LAUNCH_OK = 0,
-	LAUNCH_ERROR = -1,     /* err_set */
-	LAUNCH_NO_SPOT = -2,   /* no spot capacity and no fallback allowed; err_set */
-	LAUNCH_CANCELLED = -3, /* interrupted; nothing left running */
-};
+#include "util/ui.h"
 
 struct launch_opts {
 	const char *run_id;
@@ -68,10 +62,11 @@ struct launch_opts {
 	long spot_timeout;	/* seconds of retrying spot capacity */
 	long max_runtime;	/* seconds; the user-data watchdog */
 	long ready_timeout;	/* seconds to wait for SSM Online */
-	const struct price_quote *prices; /* may have unknown (< 0) prices */
+	const struct pricing_quote *prices; /* may have unknown (< 0) prices */
 	const struct ec2_tag *tags;
 	size_t nr_tags;
 	const volatile sig_atomic_t *cancel;
+	const struct ui *ui; /* progress, warnings and the on-demand question */
 };
 
 struct launch_result {

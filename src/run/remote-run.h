@@ -3,12 +3,9 @@
  * stop, gc), and the one place its note is written.
  *
  * The source of truth is where the run lives: the instance's tags
- * (REMOTE_TAG_*, set at launch) and the run's S3 objects under
- *   <train.prefix>/<repo>/<commit-sha>/runs/<run-id>/
- *     run.json     written by the client at launch (remote_run_save)
- *     log          the runner's, updated every few seconds
- *     result.json  the runner's, at the end (runner.h)
- *     outputs/...  the runner's, at the end
+ * (REMOTE_TAG_*, set at launch) and the run's S3 objects (layout.h): the
+ * client's run.json at launch (remote_run_save), the runner's log as it
+ * grows, its result and outputs at the end (runner.h).
  *
  * run.json: {"run_id", "commit", "parent" (for --stash), "instance_id",
  * "instance_type", "market": "spot" | "on-demand", "az", "price" (USD/h,
@@ -17,6 +14,7 @@
 #ifndef RUN_REMOTE_RUN_H
 #define RUN_REMOTE_RUN_H
 
+#include <cjson/cJSON.h>
 #include <git2.h>
 #include <time.h>
 
@@ -53,12 +51,11 @@ struct remote_run {
 
 void remote_run_release(struct remote_run *r);
 
-/* "<train.prefix>/<repo>/<sha>/runs/<run-id>/" (caller frees). */
-char *remote_run_prefix(const struct config *cfg, git_repository *repo, const char *commit,
-			const char *run_id);
-
-/* "<train.prefix>/<repo>/" (caller frees): everything of this repository's runs. */
-char *remote_repo_prefix(const struct config *cfg, git_repository *repo);
+/*
+ * Adds what the run is to o: run_id, commit, parent, instance_id,
+ * instance_type, market, az, price and region (null where unknown).
+ */
+void remote_run_add_json(cJSON *o, const struct remote_run *r);
 
 /* Writes run.json. 0, or -1. */
 int remote_run_save(struct aws_client *c, const struct remote_run *r, const char *const *args,
@@ -69,19 +66,12 @@ int remote_run_load(struct remote_run *out, struct aws_client *c, const char *bu
 		    const char *run_prefix);
 
 /*
- * Reads result.json into rec (id, backend = instance type, status, exit
+ * Reads the run's result (layout.h) into rec (id, backend = instance type, status, exit
  * code, start, duration, metrics, log = s3://.../log, and extra fields
  * market, az, price, cost, instance, outputs). 0, 1 when the run has no
  * result yet, or -1.
  */
 int remote_run_result(struct run_record *out, struct aws_client *c, const struct remote_run *r);
-
-/*
- * Writes rec as the run's note on its commit, unless a line for that run id
- * is there already (every command that sees a finished run calls this:
- * the first one writes it). 0 written, 1 already there, -1 error.
- */
-int remote_run_record(git_repository *repo, const struct run_record *rec, const char *commit);
 
 /*
  * The fields every note of r has, whatever its status: id, backend, start
@@ -93,17 +83,14 @@ void remote_run_describe(struct run_record *out, const struct remote_run *r, tim
 			 double duration);
 
 /*
- * What every command does with a run it sees: reads result.json and, when
- * there is one, writes the note (remote_run_record). 0 finished (*out
+ * What every command does with a run it sees: reads the result and, when
+ * there is one, writes the note (run.h: run_note_write()). 0 finished (*out
  * filled), 1 not finished yet, -1 error.
  */
 int remote_run_finalize(struct run_record *out, git_repository *repo, struct aws_client *c,
 			const struct remote_run *r);
 
-/* ISO 8601 UTC as AWS writes it ("2026-11-29T04:35:12Z", ".000Z" too). 0, or -1. */
-int remote_parse_time(time_t *out, const char *s);
-
 /* Dollars for notes and tables: "0.0031", "1.25" (no exponent, no trailing zeros). */
-void remote_format_usd(struct buf *out, double usd);
+void remote_run_format_usd(struct buf *out, double usd);
 
 #endif

@@ -13,21 +13,14 @@
 
 int remote_runs_ctx_init(struct remote_runs_ctx *out)
 {
-	int r;
-
 	memset(out, 0, sizeof(*out));
 	if (repo_open(&out->repo) || config_load(&out->cfg, out->repo))
 		return -1;
 	out->have_cfg = 1;
-	r = config_get_string(&out->bucket, &out->cfg, "train.bucket");
-	if (r < 0)
+	if (layout_init(&out->layout, &out->cfg, out->repo))
 		return -1;
-	if (r == 1 || !*out->bucket) {
-		err_set("no S3 bucket for runs: train.bucket is not set");
-		err_hint("set it with: git config train.bucket <name>");
-		return -1;
-	}
-	out->repo_name = upload_repo_name(out->repo, &out->cfg);
+	out->bucket = out->layout.bucket;
+	out->repo_name = out->layout.repo_name;
 	if (aws_client_init(&out->client, &out->cfg))
 		return -1;
 	out->have_client = 1;
@@ -41,12 +34,11 @@ void remote_runs_ctx_release(struct remote_runs_ctx *ctx)
 	if (ctx->have_cfg)
 		config_release(&ctx->cfg);
 	git_repository_free(ctx->repo);
-	free(ctx->bucket);
-	free(ctx->repo_name);
+	layout_release(&ctx->layout);
 	memset(ctx, 0, sizeof(*ctx));
 }
 
-int remote_instance_alive(const struct ec2_instance *i)
+int remote_runs_instance_alive(const struct ec2_instance *i)
 {
 	return i->state && strcmp(i->state, "terminated") && strcmp(i->state, "shutting-down");
 }
@@ -95,12 +87,12 @@ static void run_from_instance(struct remote_run *out, const struct ec2_instance 
 	out->region = ctx->client.settings.region ? xstrdup(ctx->client.settings.region) : NULL;
 	out->launched = i->launched;
 	out->bucket = xstrdup(ctx->bucket);
-	out->run_prefix = remote_run_prefix(&ctx->cfg, ctx->repo, out->commit, out->run_id);
+	out->run_prefix = layout_run_prefix(&ctx->layout, out->commit, out->run_id);
 }
 
 static int add_instances(struct remote_runs *l, struct remote_runs_ctx *ctx)
 {
-	struct ec2_tag filter = { (char *)"tag:" REMOTE_TAG_REPO, ctx->repo_name };
+	struct ec2_tag filter = { (char *)"tag:" REMOTE_TAG_REPO, (char *)ctx->repo_name };
 	size_t i;
 
 	if (ec2_describe_instances(&l->instances, &l->nr_instances, &ctx->client, NULL, 0,
@@ -121,7 +113,7 @@ static int add_instances(struct remote_runs *l, struct remote_runs_ctx *ctx)
 		 * A run has one instance (launches are idempotent): should a
 		 * second one show up, the live one stands for the run.
 		 */
-		if (e && e->instance && remote_instance_alive(e->instance))
+		if (e && e->instance && remote_runs_instance_alive(e->instance))
 			continue;
 		if (e)
 			remote_run_release(&e->run);
@@ -282,7 +274,7 @@ static struct remote_entry *find_in_s3(struct remote_runs *l, struct remote_runs
 	if (!short_sha || git_revparse_single(&obj, ctx->repo, short_sha) < 0 ||
 	    git_object_type(obj) != GIT_OBJECT_COMMIT)
 		goto out;
-	prefix = remote_run_prefix(&ctx->cfg, ctx->repo, git_oid_tostr_s(git_object_id(obj)), id);
+	prefix = layout_run_prefix(&ctx->layout, git_oid_tostr_s(git_object_id(obj)), id);
 	if (remote_run_load(&run, &ctx->client, ctx->bucket, prefix))
 		goto out;
 	e = add_entry(l);

@@ -14,6 +14,7 @@
 #include "aws/client.h"
 #include "git/config.h"
 #include "services/ec2.h"
+#include "run/layout.h"
 #include "run/remote-run.h"
 #include "git/run-record.h"
 
@@ -24,8 +25,9 @@ struct remote_runs_ctx {
 	int have_cfg;
 	struct aws_client client;
 	int have_client;
-	char *bucket;
-	char *repo_name; /* the git-train:repo tag's value */
+	struct layout layout;
+	const char *bucket;    /* layout.bucket */
+	const char *repo_name; /* layout.repo_name, the git-train:repo tag's value */
 };
 
 /* 0, or -1 with err_set (not a repository, no train.bucket with the fix, ...). */
@@ -75,6 +77,6 @@ int remote_runs_finalize(struct remote_runs_ctx *ctx, struct remote_entry *e);
 int remote_runs_complete(struct remote_runs_ctx *ctx, struct remote_entry *e);
 
 /* An instance that is, or may still be, running (pending, running, stopping, stopped). */
-int remote_instance_alive(const struct ec2_instance *i);
+int remote_runs_instance_alive(const struct ec2_instance *i);
 
 #endif

@@ -1,8 +1,10 @@
 #include "run/runner.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-#include "util/shell-quote.h"
+#include "run/layout.h"
+#include "util/shell.h"
 
 /* 1 when a line of text is exactly word. */
 static int has_line(const char *text, const char *word)
@@ -50,6 +52,15 @@ static void assign(struct buf *out, const char *name, const char *value)
 	buf_putc(out, '\n');
 }
 
+static void assign_key(struct buf *out, const char *name, const char *run_prefix,
+		       enum layout_item item)
+{
+	char *key = layout_run_key(run_prefix, item);
+
+	assign(out, name, key);
+	free(key);
+}
+
 /* start.sh: the run's settings and the script's arguments, then the runner. */
 static void start_script(struct buf *out, const struct runner_job *job)
 {
@@ -58,7 +69,9 @@ static void start_script(struct buf *out, const struct runner_job *job)
 	assign(out, "COMMIT", job->commit);
 	assign(out, "BUCKET", job->bucket);
 	assign(out, "CODE_KEY", job->code_key);
-	assign(out, "RUN_PREFIX", job->run_prefix);
+	assign_key(out, "LOG_KEY", job->run_prefix, LAYOUT_LOG);
+	assign_key(out, "RESULT_KEY", job->run_prefix, LAYOUT_RESULT);
+	assign_key(out, "OUTPUTS_KEY", job->run_prefix, LAYOUT_OUTPUTS);
 	assign(out, "REGION", job->region);
 	assign(out, "SCRIPT", job->script);
 	assign(out, "INTERPRETER", job->interpreter);
@@ -72,6 +85,23 @@ static void start_script(struct buf *out, const struct runner_job *job)
 		shell_quote_argv(out, job->args, job->nr_args);
 	}
 	buf_puts(out, "\n. \"$RUNNER_DIR/runner.sh\"\n");
+}
+
+char *runner_interpreter(const struct script_settings *s)
+{
+	struct strvec words = STRVEC_INIT;
+	struct buf out = BUF_INIT;
+	size_t i;
+
+	script_interpreter(&words, s);
+	for (i = 0; i < words.nr; i++)
+		buf_printf(&out, "%s%s", i ? " " : "", words.v[i]);
+	strvec_clear(&words);
+	if (!out.len) {
+		buf_release(&out);
+		return NULL;
+	}
+	return buf_detach(&out);
 }
 
 char *runner_command(const struct runner_job *job)

@@ -16,38 +16,31 @@
  *   2. runs the setup command (sh -c) then the script, with its arguments
  *      exactly as given, PYTHONUNBUFFERED=1, GIT_TRAIN_RUN_ID,
  *      GIT_TRAIN_COMMIT and GIT_TRAIN_OUTPUTS, stdout and stderr into <dir>/log;
- *   3. uploads the log to s3://<bucket>/<run_prefix>log every log_interval
- *      seconds while it runs, and once more at the end;
+ *      the script by the interpreter words the client chose (script.h), else
+ *      by its #! line;
+ *   3. uploads the log to s3://<bucket>/<log_key> every log_interval seconds
+ *      while it runs, and once more at the end;
  *   4. watches IMDSv2 spot/instance-action; on a notice it stops the script,
  *      and records the run as preempted;
- *   5. writes result.json (below) and uploads it with the log and the outputs
- *      directory (to <run_prefix>outputs/): outputs first, so that
- *      result.json means everything is there, except for preempted and
- *      interrupted runs, whose time is short: result.json first;
+ *   5. writes the result document (layout.h) to s3://<bucket>/<result_key>
+ *      with the log, and the outputs directory under <outputs_key>:
+ *      outputs first, so that a result means everything is there, except
+ *      for preempted and interrupted runs, whose time is short: the result
+ *      first;
  *   6. unless keep, calls `shutdown -h now` (by name, never by path): the
  *      instance terminates (InstanceInitiatedShutdownBehavior=terminate).
  * AWS endpoints come from AWS_ENDPOINT_URL[_S3] and
  * AWS_EC2_METADATA_SERVICE_ENDPOINT when set (the tests' sandbox), passed
  * explicitly to the AWS CLI.
  *
- * result.json:
- *   {"run_id": "...", "commit": "<sha>", "status": "succeeded" | "failed" |
- *    "preempted" | "interrupted", "exit_code": N, "start": "<ISO 8601 UTC>",
- *    "end": "<ISO 8601 UTC>", "duration": seconds,
- *    "metrics": {<metrics.json's numbers>}}
- * plus "stage": "code" | "setup" | "script" | "outputs" when the run failed
- * before the script ran (exit_code: setup's, 127 for a missing archive or
- * script, 126 for a corrupt archive, the wrong commit's or an unrunnable
- * script), with a "git-train: ..." line in the log saying what failed.
- * exit_code is -1 when the script never ran (preempted or interrupted
- * before). start and duration cover setup and the script, as for local
- * runs (from the runner's start when the code could not be had). metrics is
- * the work directory's metrics.json (as for local runs) when it is a flat
- * JSON object of numbers, else {}.
+ * When the run fails before its script ran, the result's stage says where
+ * ("code", "setup", "script", "outputs") and a "git-train: ..." line in the
+ * log says what failed.
  */
 #ifndef RUN_RUNNER_H
 #define RUN_RUNNER_H
 
+#include "run/script.h"
 #include "util/util.h"
 
 extern const char runner_sh[];
@@ -56,11 +49,11 @@ struct runner_job {
 	const char *run_id;
 	const char *commit;	/* full hex SHA */
 	const char *bucket;
-	const char *code_key;	/* <prefix>/<repo>/<sha>/code.tar.gz */
-	const char *run_prefix; /* <prefix>/<repo>/<sha>/runs/<run-id>/ */
+	const char *code_key;	/* layout.h: the commit's code */
+	const char *run_prefix; /* layout.h: the run's prefix, for the log, result and outputs keys */
 	const char *region;
 	const char *script;	/* path in the tree */
-	const char *interpreter; /* NULL: by extension or shebang, as backend-local does */
+	const char *interpreter; /* words; NULL: the script's #! line (script_interpreter()) */
 	const char *setup;	/* NULL: none */
 	const char *outputs_dir; /* relative to the tree */
 	const char *const *args;
@@ -68,6 +61,14 @@ struct runner_job {
 	int keep;		/* 1: do not shut down at the end */
 	int log_interval;	/* seconds; 0: 5 */
 };
+
+/*
+ * The interpreter words for job.interpreter as script.h chooses them
+ * (train.interpreter, else by extension), joined by spaces: the runner
+ * splits them on white space again, as train.interpreter is split locally.
+ * NULL when the script runs by its #! line. Caller frees.
+ */
+char *runner_interpreter(const struct script_settings *s);
 
 /* The SendCommand script for job (caller frees). Contains no secret. */
 char *runner_command(const struct runner_job *job);

@@ -1,18 +1,19 @@
-# git-train runner: one training run on this instance (src/runner.h).
+# git-train runner: one training run on this instance (src/run/runner.h).
 #
 # start.sh (written by runner_command()) sets RUNNER_DIR, RUN_ID, COMMIT,
-# BUCKET, CODE_KEY, RUN_PREFIX, REGION, SCRIPT, INTERPRETER, SETUP,
-# OUTPUTS_DIR, KEEP and LOG_INTERVAL, sets the script's arguments as "$@",
-# then sources this file. It needs POSIX sh, curl, tar, gzip and the AWS CLI,
-# which works with the instance's role: no credentials are ever written here.
-# Whatever fails, the run ends with a log, a result.json and a shutdown (unless
-# KEEP=1): an instance is never left running because the runner failed.
+# BUCKET, CODE_KEY, LOG_KEY, RESULT_KEY, OUTPUTS_KEY, REGION, SCRIPT,
+# INTERPRETER, SETUP, OUTPUTS_DIR, KEEP and LOG_INTERVAL, sets the script's
+# arguments as "$@", then sources this file. It needs POSIX sh, curl, tar,
+# gzip and the AWS CLI, which works with the instance's role: no credentials
+# are ever written here. Whatever fails, the run ends with a log, a result
+# and a shutdown (unless KEEP=1): an instance is never left running because
+# the runner failed. The result is the document src/run/layout.h describes.
 # shellcheck disable=SC2153 # the upper-case settings come from start.sh
 
 log=$RUNNER_DIR/log
 work=$RUNNER_DIR/work
 code=$RUNNER_DIR/code.tar.gz
-s3_run=s3://$BUCKET/$RUN_PREFIX
+result=$RUNNER_DIR/result
 # Older AWS CLIs (Debian's 2.9, v1 before 1.29) ignore AWS_ENDPOINT_URL*.
 s3_endpoint=${AWS_ENDPOINT_URL_S3:-${AWS_ENDPOINT_URL:-}}
 imds=${AWS_EC2_METADATA_SERVICE_ENDPOINT:-http://169.254.169.254/}
@@ -44,7 +45,8 @@ runner_s3() {
 
 # A copy is uploaded: the log keeps growing while the CLI reads it.
 runner_upload_log() {
-	cp "$log" "$log.upload" && runner_s3 cp "$log.upload" "${s3_run}log" --content-type text/plain
+	cp "$log" "$log.upload" &&
+		runner_s3 cp "$log.upload" "s3://$BUCKET/$LOG_KEY" --content-type text/plain
 }
 
 # 0 when IMDSv2 announces a spot interruption. The token lives in this
@@ -170,24 +172,12 @@ runner_run_setup() {
 	return 1
 }
 
-# How to run the script, chosen like the local backend does: interpreter
-# words (train.interpreter, else by extension), or the file itself by its
-# #! line; sets interpreter and script_arg.
+# How to run the script: the interpreter words the client chose as the
+# local backend does (train.interpreter, else by extension), or the file
+# itself by its #! line; sets interpreter and script_arg.
 runner_script_command() {
 	interpreter=$INTERPRETER
 	script_arg=$SCRIPT
-	if test -z "$interpreter"; then
-		case $SCRIPT in
-		*.py) interpreter='python3' ;;
-		*.sh) interpreter='sh' ;;
-		*.bash) interpreter='bash' ;;
-		*.pl) interpreter='perl' ;;
-		*.rb) interpreter='ruby' ;;
-		*.js) interpreter='node' ;;
-		*.R) interpreter='Rscript' ;;
-		*.jl) interpreter='julia' ;;
-		esac
-	fi
 	case $interpreter in
 	*[!\ \	]*) ;;
 	*)
@@ -250,24 +240,24 @@ runner_write_result() {
 		printf '"start": "%s", "end": "%s", "duration": %d, ' "$start" "$end" \
 			$((end_s - start_s))
 		printf '"metrics": %s}\n' "$metrics"
-	} >"$RUNNER_DIR/result.json.tmp" && mv "$RUNNER_DIR/result.json.tmp" "$RUNNER_DIR/result.json"
+	} >"$result.tmp" && mv "$result.tmp" "$result"
 }
 
 runner_upload_outputs() {
 	dir=$work/$OUTPUTS_DIR
 	test -d "$dir" && test -n "$(ls -A "$dir")" || return 0
-	runner_s3 cp --recursive "$dir" "${s3_run}outputs/" ||
+	runner_s3 cp --recursive "$dir" "s3://$BUCKET/$OUTPUTS_KEY" ||
 		echo "git-train: cannot upload the outputs" >&2
 	return 0
 }
 
-# The log and result.json in one go: one AWS CLI start, both in parallel.
+# The log, then the result: a client that sees the result reads the log
+# once more, and must find all of it.
 runner_upload_result() {
-	rm -rf "$RUNNER_DIR/final" &&
-		mkdir "$RUNNER_DIR/final" &&
-		cp "$log" "$RUNNER_DIR/result.json" "$RUNNER_DIR/final/" &&
-		runner_s3 cp --recursive "$RUNNER_DIR/final" "$s3_run" --content-type text/plain ||
-		echo "git-train: cannot upload the log and result.json" >&2
+	runner_s3 cp "$log" "s3://$BUCKET/$LOG_KEY" --content-type text/plain ||
+		echo "git-train: cannot upload the log" >&2
+	runner_s3 cp "$result" "s3://$BUCKET/$RESULT_KEY" --content-type application/json ||
+		echo "git-train: cannot upload the result" >&2
 	return 0
 }
 
@@ -311,7 +301,7 @@ runner_main() {
 	done
 	runner_write_result
 	# the outputs after the result when time is short (a spot notice gives
-	# 2 minutes), else before it: then result.json means all is there
+	# 2 minutes), else before it: then a result means all is there
 	case $status in
 	preempted | interrupted) runner_upload_result && runner_upload_outputs ;;
 	*) runner_upload_outputs && runner_upload_result ;;

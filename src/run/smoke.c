@@ -8,10 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "util/duration.h"
+#include "util/time.h"
 #include "git/notes.h"
 #include "git/run-record.h"
-#include "util/shell-quote.h"
+#include "util/shell.h"
 
 extern char **environ;
 
@@ -69,7 +69,7 @@ int smoke_settings_load(struct smoke_settings *out, const struct config *cfg)
 	if (load_args(out, cfg))
 		goto out;
 	r = config_get_string(&timeout, cfg, "train.smoke.timeout");
-	if (r < 0 || (!r && parse_duration(&out->timeout, timeout))) {
+	if (r < 0 || (!r && time_parse_duration(&out->timeout, timeout))) {
 		if (!r)
 			bad_value("train.smoke.timeout", "10m");
 		goto out;

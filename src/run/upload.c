@@ -1,550 +1,16 @@
 /*
- * upload: the streaming uploader (see upload.h); the commit-keyed part is in
- * the second half of the file.
- *
- * Threads: the producer's sink (archive_commit's writer thread) fills one
- * part at a time and queues it; UPLOAD_JOBS workers send queued parts through
- * the one aws_client, each on a warm connection of its own (see http.h).
- * The main thread only starts, finishes and aborts.
- * Everyone waits with a timeout, so a cancel flag set by a signal handler
- * is seen within a tenth of a second even by a thread with nothing to do.
+ * upload: the code of a commit into S3 (see upload.h).
  */
 #include "run/upload.h"
 
-#include <errno.h>
-#include <openssl/sha.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "util/progress.h"
+#include "archive/archive.h"
 #include "git/repo.h"
 #include "services/s3.h"
-
-struct uploader;
-
-struct part {
-	struct uploader *up;
-	char *data;
-	size_t len, pos; /* pos: bytes handed to the HTTP layer in this attempt */
-	int number;
-};
-
-struct worker {
-	struct uploader *up;
-	pthread_t thread;
-	int started;
-};
-
-struct uploader {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct aws_client *c;
-	const char *bucket, *key, *name;
-	const struct aws_header *meta;
-	size_t nr_meta;
-	const struct upload_opts *opts;
-	size_t part_size;
-	int jobs;
-
-	/* under lock */
-	struct part **spare, **queue;
-	int nr_spare, nr_queued, nr_buffers, max_buffers;
-	int producing_done;
-	int stop;    /* a failure or a cancel: everyone winds down */
-	char *error; /* the first failure */
-	struct s3_part *parts;
-	size_t nr_parts;
-
-	/* the sink's, then the main thread's */
-	struct part *filling;
-	char *upload_id;
-	uint64_t bytes;
-	struct worker *workers;
-	struct progress *progress;
-};
-
-static int cancelled(const struct uploader *up)
-{
-	return up->opts->cancel && *up->opts->cancel;
-}
-
-/* With the lock held. */
-static void fail_locked(struct uploader *up, const char *msg)
-{
-	if (!up->error)
-		up->error = xstrdup(msg);
-	up->stop = 1;
-	pthread_cond_broadcast(&up->cond);
-}
-
-static void fail(struct uploader *up, const char *msg)
-{
-	pthread_mutex_lock(&up->lock);
-	fail_locked(up, msg);
-	pthread_mutex_unlock(&up->lock);
-}
-
-/* With the lock held: waits for a change, or a tenth of a second to look at the cancel flag. */
-static void wait_locked(struct uploader *up)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += 100 * 1000 * 1000;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(&up->cond, &up->lock, &ts);
-	if (cancelled(up))
-		fail_locked(up, "interrupted");
-}
-
-/* The sink's error for archive_commit(): whatever stopped us. */
-static int stopped(struct uploader *up)
-{
-	pthread_mutex_lock(&up->lock);
-	if (cancelled(up))
-		fail_locked(up, "interrupted");
-	err_set("%s", up->error ? up->error : "interrupted");
-	pthread_mutex_unlock(&up->lock);
-	return -1;
-}
-
-static long long part_read(void *ctx, void *dst, size_t len)
-{
-	struct part *p = ctx;
-
-	if (cancelled(p->up))
-		return err_set("interrupted");
-	if (len > p->len - p->pos)
-		len = p->len - p->pos;
-	memcpy(dst, p->data + p->pos, len);
-	p->pos += len;
-	progress_add(p->up->progress, (long long)len);
-	return (long long)len;
-}
-
-static int part_rewind(void *ctx)
-{
-	struct part *p = ctx;
-
-	progress_add(p->up->progress, -(long long)p->pos);
-	p->pos = 0;
-	return cancelled(p->up) ? err_set("interrupted") : 0;
-}
-
-static void sha256_hex(char out[65], const void *data, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	size_t i;
-
-	SHA256(data, len, md);
-	for (i = 0; i < sizeof(md); i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
-}
-
-/*
- * The part as a request body, signed with its SHA-256 so that S3 checks it,
- * and its CRC32, which S3 checks too and keeps with the object (see s3.h).
- */
-static void part_body(struct aws_body_reader *out, char crc32[S3_CRC32_SIZE], struct part *p,
-		      char hex[65])
-{
-	sha256_hex(hex, p->data, p->len);
-	s3_crc32_base64(crc32, s3_crc32_next(0, p->data, p->len));
-	p->pos = 0;
-	out->read = part_read;
-	out->rewind = part_rewind;
-	out->ctx = p;
-	out->length = (long long)p->len;
-	out->sha256_hex = hex;
-}
-
-static int send_one(struct uploader *up, struct aws_client *c, struct part *p)
-{
-	struct aws_body_reader body;
-	char hex[65], crc32[S3_CRC32_SIZE], *etag = NULL;
-	int r;
-
-	part_body(&body, crc32, p, hex);
-	r = s3_upload_part(&etag, c, up->bucket, up->key, up->upload_id, p->number, &body, crc32);
-	pthread_mutex_lock(&up->lock);
-	if (r) {
-		fail_locked(up, err_msg());
-	} else {
-		up->parts[p->number - 1].etag = etag;
-		memcpy(up->parts[p->number - 1].crc32, crc32, sizeof(crc32));
-	}
-	p->len = 0;
-	up->spare[up->nr_spare++] = p;
-	pthread_cond_broadcast(&up->cond);
-	pthread_mutex_unlock(&up->lock);
-	return r;
-}
-
-static void *worker_main(void *arg)
-{
-	struct worker *w = arg;
-	struct uploader *up = w->up;
-
-	pthread_mutex_lock(&up->lock);
-	while (!up->stop) {
-		if (cancelled(up)) {
-			fail_locked(up, "interrupted");
-			break;
-		}
-		if (up->nr_queued) {
-			struct part *p = up->queue[0];
-
-			memmove(up->queue, up->queue + 1, --up->nr_queued * sizeof(*up->queue));
-			pthread_mutex_unlock(&up->lock);
-			send_one(up, up->c, p);
-			pthread_mutex_lock(&up->lock);
-			continue;
-		}
-		if (up->producing_done)
-			break;
-		wait_locked(up);
-	}
-	pthread_mutex_unlock(&up->lock);
-	return NULL;
-}
-
-static int start_workers(struct uploader *up)
-{
-	int i;
-
-	up->workers = xcalloc((size_t)up->jobs, sizeof(*up->workers));
-	for (i = 0; i < up->jobs; i++) {
-		struct worker *w = &up->workers[i];
-
-		w->up = up;
-		if (pthread_create(&w->thread, NULL, worker_main, w))
-			return err_set("cannot start an upload thread: %s", strerror(errno));
-		w->started = 1;
-	}
-	return 0;
-}
-
-static void join_workers(struct uploader *up)
-{
-	int i;
-
-	pthread_mutex_lock(&up->lock);
-	up->producing_done = 1;
-	pthread_cond_broadcast(&up->cond);
-	pthread_mutex_unlock(&up->lock);
-	for (i = 0; up->workers && i < up->jobs; i++) {
-		if (!up->workers[i].started)
-			continue;
-		pthread_join(up->workers[i].thread, NULL);
-	}
-	free(up->workers);
-	up->workers = NULL;
-}
-
-/*
- * A part's buffer, in 2 MiB pages where the kernel offers them: each page
- * of a new buffer costs a fault, and in a virtual machine a fault can take
- * tens of microseconds, a quarter of a second for the buffers of one upload
- * in 4 KiB pages.
- */
-static char *buffer_alloc(size_t n)
-{
-	void *p;
-
-	if (posix_memalign(&p, 2u << 20, n))
-		return xmalloc(n);
-#ifdef MADV_HUGEPAGE
-	madvise(p, n, MADV_HUGEPAGE);
-#endif
-	return p;
-}
-
-/* A buffer to fill: a spare one, a new one while under the limit, else wait. NULL when stopped. */
-static struct part *take_buffer(struct uploader *up)
-{
-	struct part *p = NULL;
-
-	pthread_mutex_lock(&up->lock);
-	while (!p && !up->stop) {
-		if (up->nr_spare) {
-			p = up->spare[--up->nr_spare];
-		} else if (up->nr_buffers < up->max_buffers) {
-			p = xcalloc(1, sizeof(*p));
-			p->up = up;
-			p->data = buffer_alloc(up->part_size);
-			up->nr_buffers++;
-		} else {
-			wait_locked(up);
-		}
-	}
-	pthread_mutex_unlock(&up->lock);
-	return p;
-}
-
-/* The sink's: queues the full part, starting the multipart upload with the first. */
-static int queue_part(struct uploader *up)
-{
-	struct part *p = up->filling;
-
-	if (!up->upload_id) {
-		if (s3_create_multipart_upload(&up->upload_id, up->c, up->bucket, up->key, up->meta,
-					       up->nr_meta) ||
-		    start_workers(up)) {
-			fail(up, err_msg());
-			return -1;
-		}
-	}
-	pthread_mutex_lock(&up->lock);
-	if (up->nr_parts == S3_MAX_PARTS) {
-		pthread_mutex_unlock(&up->lock);
-		fail(up, "too large for S3: more than 10000 parts");
-		return -1;
-	}
-	up->parts = xrealloc(up->parts, (up->nr_parts + 1) * sizeof(*up->parts));
-	up->parts[up->nr_parts].number = p->number = (int)up->nr_parts + 1;
-	up->parts[up->nr_parts].crc32[0] = '\0';
-	up->parts[up->nr_parts++].etag = NULL;
-	up->queue[up->nr_queued++] = p;
-	up->bytes += p->len;
-	up->filling = NULL;
-	pthread_cond_broadcast(&up->cond);
-	pthread_mutex_unlock(&up->lock);
-	return 0;
-}
-
-static int part_sink(void *ctx, const void *data, size_t len)
-{
-	struct uploader *up = ctx;
-	const char *from = data;
-
-	if (cancelled(up))
-		return stopped(up);
-	while (len) {
-		size_t n;
-
-		if (!up->filling && !(up->filling = take_buffer(up)))
-			return stopped(up);
-		/* queued only once more data comes: a short object stays one PUT */
-		if (up->filling->len == up->part_size) {
-			if (queue_part(up))
-				return stopped(up);
-			continue;
-		}
-		n = up->part_size - up->filling->len;
-		if (n > len)
-			n = len;
-		memcpy(up->filling->data + up->filling->len, from, n);
-		up->filling->len += n;
-		from += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* After the producer: the last part, then CompleteMultipartUpload or a single PUT. */
-static int finish(struct uploader *up)
-{
-	struct aws_body_reader body;
-	char hex[65], crc32[S3_CRC32_SIZE];
-	int r;
-
-	pthread_mutex_lock(&up->lock);
-	if (cancelled(up))
-		fail_locked(up, "interrupted");
-	r = up->stop;
-	pthread_mutex_unlock(&up->lock);
-	if (r || (!up->filling && !(up->filling = take_buffer(up))))
-		return -1;
-	progress_set_total(up->progress, up->bytes + up->filling->len);
-	if (up->upload_id) {
-		if (queue_part(up))
-			return -1;
-		join_workers(up);
-		if (cancelled(up))
-			fail(up, "interrupted");
-		if (up->stop)
-			return -1;
-		r = s3_complete_multipart_upload(up->c, up->bucket, up->key, up->upload_id,
-						 up->parts, up->nr_parts);
-	} else {
-		part_body(&body, crc32, up->filling, hex);
-		up->bytes = up->filling->len;
-		r = s3_put_object(up->c, up->bucket, up->key, &body, crc32, up->meta, up->nr_meta);
-	}
-	if (r)
-		fail(up, err_msg());
-	return r;
-}
-
-/* Leaves the current error as it is, adding to it only when the abort fails too. */
-static void abort_upload(struct uploader *up)
-{
-	char *msg;
-
-	if (!up->upload_id)
-		return;
-	msg = xstrdup(err_msg());
-	if (s3_abort_multipart_upload(up->c, up->bucket, up->key, up->upload_id)) {
-		err_set("%s; and the incomplete upload cannot be aborted: %s", msg, err_msg());
-		err_hint("S3 bills its parts until it is removed: aws s3api abort-multipart-upload "
-			 "--bucket %s --key %s --upload-id %s", up->bucket, up->key, up->upload_id);
-	} else if (strcmp(msg, err_msg())) {
-		err_set("%s", msg);
-	}
-	free(msg);
-}
-
-static void uploader_release(struct uploader *up)
-{
-	size_t i;
-	int k;
-
-	join_workers(up);
-	for (k = 0; k < up->nr_spare; k++) {
-		free(up->spare[k]->data);
-		free(up->spare[k]);
-	}
-	for (k = 0; k < up->nr_queued; k++) {
-		free(up->queue[k]->data);
-		free(up->queue[k]);
-	}
-	if (up->filling) {
-		free(up->filling->data);
-		free(up->filling);
-	}
-	for (i = 0; i < up->nr_parts; i++)
-		free(up->parts[i].etag);
-	free(up->parts);
-	free(up->spare);
-	free(up->queue);
-	free(up->error);
-	free(up->upload_id);
-	pthread_cond_destroy(&up->cond);
-	pthread_mutex_destroy(&up->lock);
-}
-
-int upload_stream(struct upload_stats *out, struct aws_client *c, const char *bucket,
-		  const char *key, const struct aws_header *meta, size_t nr_meta,
-		  upload_producer_fn produce, void *ctx, const struct upload_opts *opts)
-{
-	struct uploader up = { 0 };
-	const char *slash = strrchr(key, '/');
-	double start = now_monotonic();
-	int ours = 1, ret = -1; /* ours: a failure of the upload, not of the producer */
-
-	memset(out, 0, sizeof(*out));
-	pthread_mutex_init(&up.lock, NULL);
-	pthread_cond_init(&up.cond, NULL);
-	up.c = c;
-	up.bucket = bucket;
-	up.key = key;
-	up.name = slash ? slash + 1 : key;
-	up.meta = meta;
-	up.nr_meta = nr_meta;
-	up.opts = opts;
-	up.part_size = opts->part_size ? opts->part_size : UPLOAD_PART_SIZE;
-	if (up.part_size < S3_MIN_PART_SIZE)
-		up.part_size = S3_MIN_PART_SIZE;
-	up.jobs = opts->jobs > 0 ? opts->jobs : UPLOAD_JOBS;
-	/*
-	 * one part per worker: filling one takes milliseconds, sending it far
-	 * longer, so an extra buffer to fill ahead would only cost memory
-	 */
-	up.max_buffers = up.jobs;
-	up.spare = xcalloc((size_t)up.max_buffers, sizeof(*up.spare));
-	up.queue = xcalloc((size_t)up.max_buffers, sizeof(*up.queue));
-	if (opts->progress_title)
-		up.progress = progress_start(opts->progress_title, opts->size_hint, 1);
-
-	if (produce(ctx, part_sink, &up)) {
-		pthread_mutex_lock(&up.lock);
-		ours = up.error != NULL;
-		up.stop = 1;
-		pthread_cond_broadcast(&up.cond);
-		pthread_mutex_unlock(&up.lock);
-	} else if (!finish(&up)) {
-		ret = 0;
-	}
-	join_workers(&up);
-	if (ret) {
-		/* the producer's own error (and hints) stays as it is */
-		if (ours)
-			err_set("cannot upload '%s': %s", up.name, up.error ? up.error : "interrupted");
-		abort_upload(&up);
-	}
-	out->bytes = up.bytes;
-	out->parts = up.upload_id ? (int)up.nr_parts : 0;
-	out->seconds = now_monotonic() - start;
-	progress_stop(up.progress, !ret);
-	uploader_release(&up);
-	return ret;
-}
-
-/* --- the code of a commit ------------------------------------------------ */
-
-/* Keeps key segments plain: letters, digits, '.', '_' and '-'; anything else becomes '-'. */
-static char *key_segment(const char *s, size_t len)
-{
-	char *out = xstrndup(s, len), *p;
-
-	for (p = out; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
-			*p = '-';
-	return out;
-}
-
-/* The last component of a URL or path, without ".git": "git@host:team/repo.git" gives "repo". */
-static char *last_component(const char *s)
-{
-	size_t end = strlen(s), start;
-
-	for (;;) {
-		while (end && s[end - 1] == '/')
-			end--;
-		start = end;
-		while (start && s[start - 1] != '/' && s[start - 1] != ':')
-			start--;
-		/* "/home/me/repo/.git/": the directory holding it */
-		if (start && end - start == 4 && !memcmp(s + start, ".git", 4)) {
-			end = start;
-			continue;
-		}
-		break;
-	}
-	if (end - start > 4 && !memcmp(s + end - 4, ".git", 4))
-		end -= 4;
-	return start == end ? NULL : key_segment(s + start, end - start);
-}
-
-/* remote.origin.url from the config: git_remote_lookup() leaks in libgit2 1.5 */
-char *upload_repo_name(git_repository *repo, const struct config *cfg)
-{
-	const char *dir;
-	char *url = NULL, *name = NULL;
-
-	if (!config_get_string(&url, cfg, "remote.origin.url"))
-		name = last_component(url);
-	err_clear();
-	free(url);
-	if (name)
-		return name;
-	dir = git_repository_workdir(repo);
-	name = last_component(dir ? dir : git_repository_path(repo));
-	return name ? name : xstrdup("repo");
-}
+#include "util/progress.h"
 
 /* tar.umask as the archiver applies it (see archive.c), for the metadata. */
 static char *effective_umask(const struct config *cfg)
@@ -570,55 +36,27 @@ static char *effective_umask(const struct config *cfg)
 	return xstrfmt("%04lo", n & 07777);
 }
 
-static char *config_or(const struct config *cfg, const char *key, const char *def)
-{
-	char *v = NULL;
-
-	if (config_get_string(&v, cfg, key))
-		return xstrdup(def);
-	return v;
-}
-
 int upload_target_init(struct upload_target *out, const struct config *cfg,
 		       git_repository *repo, const git_commit *commit)
 {
 	char hex[GIT_OID_HEXSZ + 1];
-	char *prefix = NULL, *repo_name = NULL, *p;
-	size_t n;
-	int r;
 
 	memset(out, 0, sizeof(*out));
-	r = config_get_string(&out->bucket, cfg, "train.bucket");
-	if (r < 0)
+	if (layout_init(&out->layout, cfg, repo))
 		return -1;
-	if (r == 1 || !*out->bucket) {
-		err_set("no S3 bucket for the code: train.bucket is not set");
-		err_hint("set it with: git config train.bucket <name>");
-		upload_target_release(out);
-		return -1;
-	}
-	/* "a/b/", "/a/b" and "a/b" are one prefix; an empty one puts <repo> at the top */
-	prefix = config_or(cfg, "train.prefix", "git-train");
-	for (p = prefix; *p == '/'; p++)
-		;
-	n = strlen(p);
-	while (n && p[n - 1] == '/')
-		n--;
 	git_oid_tostr(hex, sizeof(hex), git_commit_id(commit));
-	repo_name = upload_repo_name(repo, cfg);
-	out->key = xstrfmt("%.*s%s%s/%s/code.tar.gz", (int)n, p, n ? "/" : "", repo_name, hex);
+	out->bucket = out->layout.bucket;
+	out->key = layout_code_key(&out->layout, hex);
 	out->uri = s3_uri(out->bucket, out->key);
 	out->commit = xstrdup(hex);
 	out->short_id = repo_short_id(repo, git_commit_id(commit));
 	out->umask = effective_umask(cfg);
-	free(prefix);
-	free(repo_name);
 	return 0;
 }
 
 void upload_target_release(struct upload_target *t)
 {
-	free(t->bucket);
+	layout_release(&t->layout);
 	free(t->key);
 	free(t->uri);
 	free(t->commit);
@@ -632,7 +70,7 @@ struct commit_producer {
 	git_commit *commit;
 };
 
-static int produce_archive(void *ctx, archive_sink_fn sink, void *sink_ctx)
+static int produce_archive(void *ctx, s3_upload_sink_fn sink, void *sink_ctx)
 {
 	struct commit_producer *cp = ctx;
 
@@ -683,9 +121,9 @@ static int is_current(const struct s3_object *o, const struct upload_target *t)
 	       format && !strcmp(format, UPLOAD_FORMAT);
 }
 
-int upload_commit(struct upload_stats *out, int *out_skipped, struct aws_client *c,
+int upload_commit(struct s3_upload_stats *out, int *out_skipped, struct aws_client *c,
 		  git_repository *repo, git_commit *commit, const struct upload_target *t,
-		  const struct upload_opts *opts)
+		  const struct s3_upload_opts *opts)
 {
 	struct aws_header meta[] = {
 		{ "git-train-commit", t->commit },
@@ -693,7 +131,7 @@ int upload_commit(struct upload_stats *out, int *out_skipped, struct aws_client 
 		{ "git-train-format", UPLOAD_FORMAT },
 	};
 	struct commit_producer cp = { repo, commit };
-	struct upload_opts o = *opts;
+	struct s3_upload_opts o = *opts;
 	struct s3_object obj;
 	int r;
 
@@ -703,7 +141,7 @@ int upload_commit(struct upload_stats *out, int *out_skipped, struct aws_client 
 	if (r < 0) {
 		char *msg = xstrdup(err_msg());
 
-		err_set("cannot upload 'code.tar.gz': %s", msg);
+		err_set("cannot upload '%s': %s", strrchr(t->key, '/') + 1, msg);
 		free(msg);
 		return -1;
 	}
@@ -711,12 +149,29 @@ int upload_commit(struct upload_stats *out, int *out_skipped, struct aws_client 
 	s3_object_release(&obj);
 	if (*out_skipped)
 		return 0;
-	if (o.progress_title && !o.size_hint && isatty(STDERR_FILENO))
+	if (o.progress_title && !o.size_hint && ui_live(o.ui))
 		o.size_hint = estimate_size(repo, commit);
-	r = upload_stream(out, c, t->bucket, t->key, meta, ARRAY_SIZE(meta), produce_archive, &cp,
-			  &o);
+	r = s3_upload_stream(out, c, t->bucket, t->key, meta, ARRAY_SIZE(meta), produce_archive,
+			     &cp, &o);
 	if (r && strstr(err_msg(), ": NoSuchBucket: "))
 		err_hint("create it (aws s3 mb s3://%s) or name another: git config train.bucket <name>",
 			 t->bucket);
 	return r;
+}
+
+void upload_describe(struct buf *out, const struct upload_target *t,
+		     const struct s3_upload_stats *st, int skipped)
+{
+	char size[32];
+
+	if (skipped) {
+		buf_printf(out, "code for %s is already in %s", t->short_id, t->uri);
+		return;
+	}
+	progress_format_bytes(size, sizeof(size), st->bytes);
+	if (st->parts)
+		buf_printf(out, "uploaded code for %s: %s in %d parts, %.1f s", t->short_id, size,
+			   st->parts, st->seconds);
+	else
+		buf_printf(out, "uploaded code for %s: %s, %.1f s", t->short_id, size, st->seconds);
 }

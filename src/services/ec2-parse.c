@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/creds/creds.h"
+#include "util/time.h"
 #include "util/util.h"
 #include "util/xml.h"
 
@@ -58,7 +58,7 @@ static int parse_instance(struct ec2_instance *out, xmlNodePtr item)
 	out->lifecycle = text_or_null(item, "instanceLifecycle");
 	out->state_reason = text_or_null(item, "stateReason/message");
 	launched = text_or_null(item, "launchTime");
-	if (launched && aws_time_parse(&out->launched, launched))
+	if (launched && time_parse_iso8601(&out->launched, launched))
 		out->launched = 0;
 	free(launched);
 	parse_tags(out, xml_child(item, "tagSet"));
@@ -186,7 +186,7 @@ static int parse_spot_entry(struct ec2_spot_entry *out, xmlNodePtr item)
 	}
 	if (parse_price(&out->price, price))
 		goto out;
-	if (when && aws_time_parse(&out->when, when))
+	if (when && time_parse_iso8601(&out->when, when))
 		out->when = 0;
 	ret = 0;
 out:

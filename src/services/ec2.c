@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "services/ec2-parse.h"
+#include "util/time.h"
 
 #define EC2_VERSION "2016-11-15"
 #define DEFAULT_ROOT_DEVICE "/dev/xvda"
@@ -279,17 +280,15 @@ int ec2_spot_price(double *out, char **out_az, struct aws_client *c, const char 
 	struct buf params = BUF_INIT, body = BUF_INIT;
 	struct ec2_spot_entry *v = NULL;
 	const char *az = NULL;
-	char *token = NULL, now[32];
+	char *token = NULL, now[TIME_ISO8601_SIZE];
 	time_t t = time(NULL);
-	struct tm tm;
 	size_t nr = 0;
 	int ret = -1;
 
 	*out = -1;
 	if (out_az)
 		*out_az = NULL;
-	gmtime_r(&t, &tm);
-	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	time_format_iso8601(now, t);
 	do {
 		buf_reset(&params);
 		param(&params, type, "InstanceType.1");

@@ -190,7 +190,7 @@ static int cached_price(double *out, const char **out_az, const cJSON *entry, co
 	return 0;
 }
 
-int pricing_cache_get(struct price_quote *out, const char *git_dir, const char *region,
+int pricing_cache_get(struct pricing_quote *out, const char *git_dir, const char *region,
 		      const char *type, time_t now)
 {
 	cJSON *doc = cache_load(git_dir);
@@ -243,7 +243,7 @@ static void cache_prune(cJSON *doc, time_t now)
 }
 
 void pricing_cache_put(const char *git_dir, const char *region, const char *type,
-		       const struct price_quote *q, time_t now)
+		       const struct pricing_quote *q, time_t now)
 {
 	char *dir = xstrfmt("%s/train", git_dir), *path = xstrfmt("%s/" CACHE_FILE, git_dir);
 	char *key = cache_key(region, type), *json = NULL;
@@ -283,10 +283,10 @@ static void warn(struct buf *warnings, const char *fmt, ...)
 	err_clear();
 }
 
-int pricing_quote(struct price_quote *out, struct buf *warnings, struct aws_client *c,
+int pricing_quote(struct pricing_quote *out, struct buf *warnings, struct aws_client *c,
 		  const char *git_dir, const char *region, const char *type)
 {
-	struct price_quote got = { -1, NULL, -1 };
+	struct pricing_quote got = { -1, NULL, -1 };
 	time_t now = time(NULL);
 	int r;
 
@@ -316,11 +316,11 @@ int pricing_quote(struct price_quote *out, struct buf *warnings, struct aws_clie
 	}
 	if (git_dir && (got.spot >= 0 || got.on_demand >= 0))
 		pricing_cache_put(git_dir, region, type, &got, now);
-	price_quote_release(&got);
+	pricing_quote_release(&got);
 	return 0;
 }
 
-void price_quote_release(struct price_quote *q)
+void pricing_quote_release(struct pricing_quote *q)
 {
 	free(q->spot_az);
 	q->spot_az = NULL;

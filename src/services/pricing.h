@@ -23,7 +23,7 @@
 
 #define PRICING_CACHE_SECONDS 600
 
-struct price_quote {
+struct pricing_quote {
 	double spot;	  /* USD/h; < 0 when unknown */
 	char *spot_az;	  /* the zone of the lowest spot price; NULL when unknown */
 	double on_demand; /* USD/h; < 0 when unknown */
@@ -38,9 +38,9 @@ int pricing_on_demand(double *out, struct aws_client *c, const char *region, con
  * warnings (one line each): a quote is information, never a reason to fail.
  * Always 0.
  */
-int pricing_quote(struct price_quote *out, struct buf *warnings, struct aws_client *c,
+int pricing_quote(struct pricing_quote *out, struct buf *warnings, struct aws_client *c,
 		  const char *git_dir, const char *region, const char *type);
-void price_quote_release(struct price_quote *q);
+void pricing_quote_release(struct pricing_quote *q);
 
 /*
  * "$0.0104/h", "$1.006/h": at least 4 significant digits, as the AWS price list shows them.
@@ -62,9 +62,9 @@ int pricing_parse_products(double *out, char **out_next_token, const char *json,
  * stale ones, atomically; it never fails (a cache that cannot be written is
  * no cache).
  */
-int pricing_cache_get(struct price_quote *out, const char *git_dir, const char *region,
+int pricing_cache_get(struct pricing_quote *out, const char *git_dir, const char *region,
 		      const char *type, time_t now);
 void pricing_cache_put(const char *git_dir, const char *region, const char *type,
-		       const struct price_quote *q, time_t now);
+		       const struct pricing_quote *q, time_t now);
 
 #endif

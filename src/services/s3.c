@@ -507,7 +507,7 @@ static const char *s3_region(const struct aws_client *c)
 char *s3_url(struct aws_client *c, const char *bucket, const char *key)
 {
 	int custom = 0;
-	char *endpoint = aws_endpoint_url(&c->settings, "s3", s3_region(c), &custom);
+	char *endpoint = aws_settings_endpoint_url(&c->settings, "s3", s3_region(c), &custom);
 	char *path, *url, *host;
 
 	if (!endpoint) {
@@ -589,7 +589,7 @@ int s3_presign(char **out, struct aws_client *c, const char *method, const char 
 	*out = xstrfmt("%.*s%s%s", (int)(base - url), url, host, target.ptr);
 	ret = 0;
 out:
-	aws_credentials_release(&mine);
+	aws_creds_release(&mine);
 	buf_release(&target);
 	free(url);
 	free(host);

@@ -7,7 +7,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "util/util.h"
 
@@ -15,12 +14,12 @@
 
 struct progress {
 	pthread_mutex_t lock;
+	const struct ui *ui;
 	char *title;
 	uint64_t total;
 	int estimated;
 	long long done;
 	double start, last_draw;
-	size_t last_width;
 };
 
 void progress_format_bytes(char *out, size_t size, uint64_t bytes)
@@ -35,13 +34,15 @@ void progress_format_bytes(char *out, size_t size, uint64_t bytes)
 		snprintf(out, size, "%.2f GiB", bytes / 1073741824.0);
 }
 
-struct progress *progress_start(const char *title, uint64_t total, int estimated)
+struct progress *progress_start(const struct ui *ui, const char *title, uint64_t total,
+				int estimated)
 {
 	struct progress *p;
 
-	if (!isatty(STDERR_FILENO))
+	if (!ui_live(ui))
 		return NULL;
 	p = xcalloc(1, sizeof(*p));
+	p->ui = ui;
 	pthread_mutex_init(&p->lock, NULL);
 	p->title = xstrdup(title);
 	p->total = total;
@@ -50,14 +51,13 @@ struct progress *progress_start(const char *title, uint64_t total, int estimated
 	return p;
 }
 
-static void draw(struct progress *p, double now, const char *end)
+static void draw(struct progress *p, double now, const char *end, unsigned flags)
 {
 	char done[32], total[32];
 	double secs = now - p->start;
 	double rate = secs > 0 ? p->done / secs : 0;
 	uint64_t d = p->done > 0 ? (uint64_t)p->done : 0;
 	struct buf b = BUF_INIT;
-	size_t width;
 
 	progress_format_bytes(done, sizeof(done), d);
 	buf_printf(&b, "%s: ", p->title);
@@ -75,13 +75,9 @@ static void draw(struct progress *p, double now, const char *end)
 
 		buf_printf(&b, ", ETA %lu:%02lu", eta / 60, eta % 60);
 	}
-	width = b.len;
-	while (b.len < p->last_width) /* wipe what a longer line left */
-		buf_putc(&b, ' ');
-	buf_puts(&b, *end ? end : "\r");
-	p->last_width = width;
+	buf_puts(&b, end);
 	p->last_draw = now;
-	write_all(STDERR_FILENO, b.ptr, b.len);
+	ui_status(p->ui, flags, "%s", buf_cstr(&b));
 	buf_release(&b);
 }
 
@@ -95,7 +91,7 @@ void progress_add(struct progress *p, long long delta)
 	p->done += delta;
 	now = now_monotonic();
 	if (now - p->last_draw >= REDRAW_INTERVAL)
-		draw(p, now, "");
+		draw(p, now, "", 0);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -113,7 +109,7 @@ void progress_stop(struct progress *p, int ok)
 {
 	if (!p)
 		return;
-	draw(p, now_monotonic(), ok ? ", done.\n" : "\n");
+	draw(p, now_monotonic(), ok ? ", done." : "", UI_STATUS_END);
 	pthread_mutex_destroy(&p->lock);
 	free(p->title);
 	free(p);

@@ -467,6 +467,13 @@ int remove_tree(const char *path)
 	return ret;
 }
 
+const char *getenv_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
 int hex_value(int c)
 {
 	if (c >= '0' && c <= '9')

@@ -57,6 +57,20 @@ char *xstrfmt(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* Overwrites a string that held a secret, then frees it; NULL is fine. */
 void secret_free(char *s);
 
+/*
+ * What a function returns when it can end in more ways than success and
+ * error. One set for the whole program, so that a code means one thing
+ * wherever it comes from.
+ */
+enum {
+	RC_OK = 0,
+	RC_ERROR = -1,	   /* err_set */
+	RC_NOT_READY = -2, /* a prerequisite failed; the report says which and how to fix it */
+	RC_NO_SPOT = -3,   /* no spot capacity, and no fallback to on-demand allowed; err_set */
+	RC_CANCELLED = -4, /* interrupted, and what was started is cleaned up; err_set says what */
+	RC_DETACHED = -5,  /* interrupted while following a run: the run goes on */
+};
+
 /* Records the error message; always returns -1 so that `return err_set(...)` reads well. */
 int err_set(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* Records an error from libgit2's last error: "<what>: <libgit2 message>". Returns -1. */
@@ -93,6 +107,9 @@ int read_file(struct buf *out, const char *path);
 int mkdir_p(const char *path, int mode);
 /* rm -rf. 0, or -1 with err_set. Never follows symlinks. */
 int remove_tree(const char *path);
+
+/* An environment variable's value; NULL when it is unset or empty. */
+const char *getenv_nonempty(const char *name);
 
 /* The value of a hex digit, -1 for anything else. */
 int hex_value(int c);

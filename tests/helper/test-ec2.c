@@ -209,7 +209,7 @@ static int cmd_on_demand(struct aws_client *c, const char *region, const char *t
 static int cmd_quote(struct aws_client *c, const char *git_dir, const char *region,
 		     const char *type)
 {
-	struct price_quote q;
+	struct pricing_quote q;
 	struct buf warnings = BUF_INIT, s = BUF_INIT;
 
 	pricing_quote(&q, &warnings, c, git_dir, region, type);
@@ -221,7 +221,7 @@ static int cmd_quote(struct aws_client *c, const char *git_dir, const char *regi
 	fputs(buf_cstr(&warnings), stderr);
 	buf_release(&s);
 	buf_release(&warnings);
-	price_quote_release(&q);
+	pricing_quote_release(&q);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "test-tool.h"
+#include "cmd/ui.h"
 #include "run/launch.h"
 
 static volatile sig_atomic_t cancel;
@@ -64,7 +65,7 @@ static void add_tag(const char *kv)
 	nr_tags++;
 }
 
-static int parse(struct launch_opts *o, struct price_quote *q, long *cancel_after, int argc,
+static int parse(struct launch_opts *o, struct pricing_quote *q, long *cancel_after, int argc,
 		 char **argv)
 {
 	int i;
@@ -112,10 +113,11 @@ static int parse(struct launch_opts *o, struct price_quote *q, long *cancel_afte
 
 int cmd__launch(int argc, char **argv)
 {
-	struct price_quote q = {-1, NULL, -1};
+	struct pricing_quote q = {-1, NULL, -1};
 	struct launch_opts o;
 	struct launch_result res;
 	struct aws_client c;
+	struct cmd_ui ui;
 	long cancel_after = 0;
 	size_t i;
 	int r;
@@ -128,6 +130,8 @@ int cmd__launch(int argc, char **argv)
 	o.ready_timeout = 60;
 	o.prices = &q;
 	o.cancel = &cancel;
+	cmd_ui_init(&ui, 0, &cancel);
+	o.ui = &ui.ui;
 	if (parse(&o, &q, &cancel_after, argc, argv))
 		return usage();
 	o.tags = tags;
@@ -153,16 +157,17 @@ int cmd__launch(int argc, char **argv)
 			printf("price %g\n", res.price);
 		printf("ami %s\n", res.ami ? res.ami : "unknown");
 		launch_result_release(&res);
-	} else if (r != LAUNCH_CANCELLED) {
+	} else if (r != RC_CANCELLED) {
 		err_report();
 	} else {
 		fprintf(stderr, "cancelled\n");
 	}
 	aws_client_release(&c);
+	cmd_ui_release(&ui);
 	for (i = 0; i < nr_tags; i++) {
 		free(tags[i].key);
 		free(tags[i].value);
 	}
 	free(tags);
-	return r == LAUNCH_OK ? 0 : r == LAUNCH_NO_SPOT ? 3 : r == LAUNCH_CANCELLED ? 130 : 1;
+	return r == RC_OK ? 0 : r == RC_NO_SPOT ? 3 : r == RC_CANCELLED ? 130 : 1;
 }

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "test-tool.h"
-#include "util/parse-options.h"
+#include "cmd/parse-options.h"
 #include "run/runner.h"
 #include "services/ssm.h"
 
@@ -97,7 +97,7 @@ int cmd__runner(int argc, char **argv_)
 	struct parsed_args pa;
 	const char *outputs = "outputs", *instance = NULL;
 	int seconds = 60, ret = 0;
-	char *cmd;
+	char *cmd, *interpreter = NULL;
 	struct option opts[] = {
 		OPT_STRING(0, "run-id", &job.run_id, "id", "run id"),
 		OPT_STRING(0, "commit", &job.commit, "sha", "the commit's full SHA"),
@@ -121,9 +121,15 @@ int cmd__runner(int argc, char **argv_)
 		return 129;
 	if (!job.run_id || !job.commit || !job.bucket || !job.code_key || !job.run_prefix ||
 	    !job.region || !job.script || pa.nr_args) {
-		usage_with_options(stderr, usage, opts);
-		parsed_args_release(&pa);
+		parse_options_usage(stderr, usage, opts);
+		parse_options_release(&pa);
 		return 129;
+	}
+	if (!job.interpreter) { /* as git-train chooses it */
+		struct script_settings s = { (char *)job.script, NULL, NULL, NULL };
+
+		interpreter = runner_interpreter(&s);
+		job.interpreter = interpreter;
 	}
 	job.outputs_dir = outputs;
 	job.args = pa.rest;
@@ -134,6 +140,7 @@ int cmd__runner(int argc, char **argv_)
 	else
 		fputs(cmd, stdout);
 	free(cmd);
-	parsed_args_release(&pa);
+	free(interpreter);
+	parse_options_release(&pa);
 	return fflush(stdout) ? 2 : ret;
 }

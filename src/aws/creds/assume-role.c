@@ -9,7 +9,7 @@
  * id and STS endpoint. A file that is not ours or readable by others is
  * ignored. Failing to write the cache never fails the command.
  */
-#include "aws/creds/creds.h"
+#include "aws/creds/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,17 +38,10 @@ struct role_call {
 	char *cache_path; /* NULL: no cache directory (no HOME) */
 };
 
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
 /* git-train-<user>, in the characters STS allows and at most 64 of them. */
 static char *session_name(void)
 {
-	const char *user = env("USER") ? env("USER") : env("LOGNAME");
+	const char *user = getenv_nonempty("USER") ? getenv_nonempty("USER") : getenv_nonempty("LOGNAME");
 	struct passwd *pw;
 	char *name, *p;
 
@@ -64,7 +57,7 @@ static char *session_name(void)
 
 static char *cache_dir(void)
 {
-	const char *xdg = env("XDG_CACHE_HOME"), *home = env("HOME");
+	const char *xdg = getenv_nonempty("XDG_CACHE_HOME"), *home = getenv_nonempty("HOME");
 
 	if (xdg && *xdg == '/')
 		return xstrfmt("%s/git-train", xdg);
@@ -127,7 +120,7 @@ static int cache_read(struct aws_credentials *out, const struct role_call *rc)
 		goto out;
 	}
 	if (!out->expiration || out->expiration - time(NULL) <= AWS_CREDS_MIN_LIFETIME) {
-		aws_credentials_release(out);
+		aws_creds_release(out);
 		goto out;
 	}
 	ret = 0;
@@ -263,7 +256,7 @@ static int role_call_init(struct role_call *rc, const struct aws_settings *s,
 				       "900 to 43200",
 				       d, p->name);
 	}
-	endpoint = aws_endpoint_url(s, "sts", s->region ? s->region : "us-east-1", NULL);
+	endpoint = aws_settings_endpoint_url(s, "sts", s->region ? s->region : "us-east-1", NULL);
 	rc->cache_path = cache_path(rc, source, endpoint);
 	free(endpoint);
 	return 0;

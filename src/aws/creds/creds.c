@@ -4,7 +4,7 @@
  * credential_process, its keys in the config file; the EC2 instance role.
  * train.profile acts like the CLI's --profile: it skips the environment's keys.
  */
-#include "aws/creds/creds.h"
+#include "aws/creds/internal.h"
 
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 
 #include "aws/creds/profile.h"
 #include "util/strvec.h"
+#include "util/time.h"
 
 /* Role chains longer than this are surely a mistake. */
 #define MAX_ROLE_CHAIN 8
@@ -36,7 +37,7 @@ void aws_creds_fill(struct aws_credentials *out, const char *access_key_id,
 	out->source = source;
 }
 
-void aws_credentials_release(struct aws_credentials *c)
+void aws_creds_release(struct aws_credentials *c)
 {
 	secret_free(c->access_key_id);
 	secret_free(c->secret_access_key);
@@ -45,18 +46,11 @@ void aws_credentials_release(struct aws_credentials *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
 /* 0 found, 1 not set, -1 (err_set) only one of the two keys is set. */
 static int from_env(struct aws_credentials *out)
 {
-	const char *id = env("AWS_ACCESS_KEY_ID"), *secret = env("AWS_SECRET_ACCESS_KEY");
-	const char *token = env("AWS_SESSION_TOKEN");
+	const char *id = getenv_nonempty("AWS_ACCESS_KEY_ID"), *secret = getenv_nonempty("AWS_SECRET_ACCESS_KEY");
+	const char *token = getenv_nonempty("AWS_SESSION_TOKEN");
 	time_t expiration = 0;
 
 	if (!id && !secret)
@@ -69,12 +63,12 @@ static int from_env(struct aws_credentials *out)
 		return -1;
 	}
 	if (!token)
-		token = env("AWS_SECURITY_TOKEN"); /* the older name, still honoured by the CLI */
-	if (env("AWS_CREDENTIAL_EXPIRATION") &&
-	    aws_time_parse(&expiration, env("AWS_CREDENTIAL_EXPIRATION")))
+		token = getenv_nonempty("AWS_SECURITY_TOKEN"); /* the older name, still honoured by the CLI */
+	if (getenv_nonempty("AWS_CREDENTIAL_EXPIRATION") &&
+	    time_parse_iso8601(&expiration, getenv_nonempty("AWS_CREDENTIAL_EXPIRATION")))
 		return err_set("bad AWS_CREDENTIAL_EXPIRATION '%s': expected a time like "
 			       "2024-05-01T12:00:00Z",
-			       env("AWS_CREDENTIAL_EXPIRATION"));
+			       getenv_nonempty("AWS_CREDENTIAL_EXPIRATION"));
 	aws_creds_fill(out, id, secret, token, expiration, xstrdup("environment"));
 	return 0;
 }
@@ -226,7 +220,7 @@ static int from_role(struct aws_credentials *out, struct chain *ch, const struct
 	source = *out;
 	memset(out, 0, sizeof(*out));
 	r = aws_creds_assume_role(out, ch->sts, ch->s, p, &source);
-	aws_credentials_release(&source);
+	aws_creds_release(&source);
 	return r;
 }
 
@@ -303,7 +297,7 @@ static int none_found(struct chain *ch)
 	return -1;
 }
 
-int aws_credentials_resolve(struct aws_credentials *out, const struct aws_sts *sts,
+int aws_creds_resolve(struct aws_credentials *out, const struct aws_sts *sts,
 			    const struct aws_settings *s)
 {
 	struct chain ch = { sts, s, STRVEC_INIT, BUF_INIT };
@@ -341,7 +335,7 @@ int aws_credentials_resolve(struct aws_credentials *out, const struct aws_sts *s
 		r = none_found(&ch);
 out:
 	if (r)
-		aws_credentials_release(out);
+		aws_creds_release(out);
 	aws_profile_release(&p);
 	strvec_clear(&ch.visited);
 	buf_release(&ch.tried);

@@ -1,64 +1,66 @@
 /*
- * aws-creds: the credential providers behind aws_credentials_resolve(), for
- * aws-creds.c (the chain), aws-creds-process.c (credential_process and the
- * JSON that several sources share), aws-assume-role.c (STS AssumeRole and its
- * cache) and aws-imds.c (the EC2 instance role). Not for other modules: they
- * use aws-config.h.
+ * aws/creds/creds: who makes AWS requests: the credential chain.
  *
- * Providers return 0 with *out filled, or -1 with err_set; a source that is
- * simply absent is the chain's business, not theirs, except for IMDS, which
- * returns 1 and says why in *why_not.
+ * Credentials, in botocore's order: environment (AWS_ACCESS_KEY_ID,
+ * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN; skipped when train.profile is set,
+ * as the CLI skips them for --profile); then the profile: its role_arn with
+ * source_profile or credential_source (STS AssumeRole, cached in
+ * $XDG_CACHE_HOME/git-train/ or ~/.cache/git-train/ until 5 minutes before
+ * they expire), its keys in the credentials file, its credential_process,
+ * its keys in the config file; then the EC2 instance role through IMDSv2
+ * (AWS_EC2_METADATA_SERVICE_ENDPOINT, default http://169.254.169.254;
+ * AWS_EC2_METADATA_DISABLED=true turns it off). A profile named by
+ * train.profile or AWS_PROFILE that does not exist is an error of its own.
+ * When nothing is found the error's hints name every source tried and the
+ * fix ("aws configure", "AWS_PROFILE=...").
+ *
+ * Secrets are never printed nor put in messages; aws_creds_release()
+ * wipes them.
+ *
+ * The providers of the chain are in creds.c (the chain and the
+ * environment), process.c (credential_process and the JSON several sources
+ * share), assume-role.c (STS AssumeRole and its cache) and imds.c (the EC2
+ * instance role); internal.h is what they share.
  */
 #ifndef AWS_CREDS_CREDS_H
 #define AWS_CREDS_CREDS_H
 
-#include <cjson/cJSON.h>
 #include <time.h>
 
-#include "aws/creds/config.h"
+#include "aws/creds/settings.h"
 #include "util/util.h"
 
-/* Temporary credentials are not used when they expire within this many seconds. */
-#define AWS_CREDS_MIN_LIFETIME 300
-
-/* Fills out from copies of the strings; takes source (allocated). */
-void aws_creds_fill(struct aws_credentials *out, const char *access_key_id,
-		    const char *secret_access_key, const char *session_token, time_t expiration,
-		    char *source);
-
-/* Overwrites every string in a cJSON tree (before cJSON_Delete). */
-void aws_creds_wipe_json(cJSON *item);
-
-/* ISO-8601 / RFC 3339 "2024-05-01T12:00:00Z" (fraction and offsets allowed). 0 or -1. */
-int aws_time_parse(time_t *out, const char *s);
+struct aws_credentials {
+	char *access_key_id;
+	char *secret_access_key;
+	char *session_token; /* NULL for long-term keys */
+	time_t expiration;   /* 0: does not expire */
+	/* For messages, never a secret: "environment", "profile 'dev' in '<file>'", ... */
+	char *source;
+};
 
 /*
- * Credentials from a JSON object with AccessKeyId, SecretAccessKey, the
- * session token under token_key, and Expiration (absent: no expiry). what
- * names the source in messages; source is taken (allocated) for out.
- * 0, or -1 with err_set (never quoting a value).
+ * The one signed call the chain needs and cannot make itself, since it sits
+ * below the client: STS AssumeRole (Query protocol, version 2011-06-15) with
+ * params ("RoleArn=...&RoleSessionName=...", already encoded) signed with
+ * source. The client provides it (aws/client.c), sharing its connections and
+ * clock offset. *out gets the response body (it holds secrets: the caller
+ * wipes it). 0, or -1 with err_set.
  */
-int aws_creds_from_json(struct aws_credentials *out, const cJSON *obj, const char *token_key,
-			const char *what, char *source);
-
-/* Runs command through /bin/sh -c and parses its JSON output. 0, or -1 with err_set. */
-int aws_creds_from_process(struct aws_credentials *out, const char *command, const char *profile);
-
-/*
- * STS AssumeRole of role_arn in profile (whose settings give the session
- * name, duration and external id), signed with source, through sts; the
- * result is cached on disk until shortly before it expires. 0, or -1 with err_set.
- */
-struct aws_profile;
-int aws_creds_assume_role(struct aws_credentials *out, const struct aws_sts *sts,
-			  const struct aws_settings *s, const struct aws_profile *profile,
-			  const struct aws_credentials *source);
+struct aws_sts {
+	int (*assume_role)(struct buf *out, void *ctx, const struct aws_settings *s,
+			   const struct aws_credentials *source, const char *params);
+	void *ctx;
+};
 
 /*
- * The EC2 instance role through IMDSv2. 0 with *out; 1 when there is none
- * (disabled, not on EC2, no role), with the reason appended to why_not;
- * -1 with err_set when the metadata service answered nonsense.
+ * Resolves credentials. sts makes the STS call of role profiles; it may be
+ * NULL when no role is involved, or its credentials are cached. The instance
+ * metadata is asked directly. 0, or -1 with err_set naming the sources tried
+ * and the fix.
  */
-int aws_creds_from_imds(struct aws_credentials *out, struct buf *why_not);
+int aws_creds_resolve(struct aws_credentials *out, const struct aws_sts *sts,
+			    const struct aws_settings *s);
+void aws_creds_release(struct aws_credentials *c);
 
 #endif

@@ -7,7 +7,7 @@
  * given up on within a second off EC2, must never go through a proxy, and is
  * not signed.
  */
-#include "aws/creds/creds.h"
+#include "aws/creds/internal.h"
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -29,13 +29,6 @@ static void imds_global_init(void)
 	imds_global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
 static size_t on_data(char *data, size_t size, size_t n, void *ctx)
 {
 	struct buf *body = ctx;
@@ -49,7 +42,7 @@ static size_t on_data(char *data, size_t size, size_t n, void *ctx)
 /* The per-request budget: AWS_METADATA_SERVICE_TIMEOUT seconds, 1 by default. */
 static long timeout_ms(void)
 {
-	const char *v = env("AWS_METADATA_SERVICE_TIMEOUT");
+	const char *v = getenv_nonempty("AWS_METADATA_SERVICE_TIMEOUT");
 	long s = v ? strtol(v, NULL, 10) : 0;
 
 	return (s > 0 && s < 60 ? s : 1) * 1000;
@@ -85,8 +78,8 @@ static int imds_request(long *status, struct buf *body, CURL *curl, const char *
 
 static char *imds_endpoint(void)
 {
-	const char *ep = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-	const char *mode = env("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
+	const char *ep = getenv_nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+	const char *mode = getenv_nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
 	size_t len;
 
 	if (!ep)
@@ -185,7 +178,7 @@ out:
 
 int aws_creds_from_imds(struct aws_credentials *out, struct buf *why_not)
 {
-	const char *disabled = env("AWS_EC2_METADATA_DISABLED");
+	const char *disabled = getenv_nonempty("AWS_EC2_METADATA_DISABLED");
 	char *ep;
 	CURL *curl;
 	int ret;

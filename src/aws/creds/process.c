@@ -6,8 +6,9 @@
  * command, which may embed one); its stderr goes to the user's terminal as
  * the AWS CLI shows it.
  */
-#include "aws/creds/creds.h"
+#include "aws/creds/internal.h"
 #include "util/json.h"
+#include "util/time.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -24,91 +25,6 @@ extern char **environ;
 
 /* Output beyond this is not credentials; stop reading and fail. */
 #define MAX_PROCESS_OUTPUT (1024 * 1024)
-
-static int digits(const char **p, int n, int *out)
-{
-	int v = 0;
-
-	while (n--) {
-		if (!isdigit((unsigned char)**p))
-			return -1;
-		v = v * 10 + (*(*p)++ - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-static int expect(const char **p, const char *chars)
-{
-	if (!**p || !strchr(chars, **p))
-		return -1;
-	(*p)++;
-	return 0;
-}
-
-static int parse_offset(const char **p, long *out)
-{
-	int sign, h, m = 0;
-
-	if (**p == 'Z' || **p == 'z') {
-		(*p)++;
-		*out = 0;
-		return 0;
-	}
-	if (!**p) {
-		*out = 0; /* no zone: AWS means UTC */
-		return 0;
-	}
-	if (**p != '+' && **p != '-')
-		return -1;
-	sign = *(*p)++ == '-' ? -1 : 1;
-	if (digits(p, 2, &h))
-		return -1;
-	if (**p == ':')
-		(*p)++;
-	if (**p && digits(p, 2, &m))
-		return -1;
-	if (h > 23 || m > 59)
-		return -1;
-	*out = sign * (h * 3600L + m * 60L);
-	return 0;
-}
-
-int aws_time_parse(time_t *out, const char *s)
-{
-	struct tm tm;
-	int y, mo, d, h, mi, se;
-	long offset;
-	time_t t;
-
-	if (digits(&s, 4, &y) || expect(&s, "-") || digits(&s, 2, &mo) || expect(&s, "-") ||
-	    digits(&s, 2, &d) || expect(&s, "Tt ") || digits(&s, 2, &h) || expect(&s, ":") ||
-	    digits(&s, 2, &mi) || expect(&s, ":") || digits(&s, 2, &se))
-		return -1;
-	if (*s == '.' || *s == ',') {
-		s++;
-		if (!isdigit((unsigned char)*s))
-			return -1;
-		while (isdigit((unsigned char)*s))
-			s++;
-	}
-	if (parse_offset(&s, &offset) || *s)
-		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		return -1;
-	*out = t - offset;
-	return 0;
-}
 
 void aws_creds_wipe_json(cJSON *item)
 {
@@ -136,7 +52,7 @@ int aws_creds_from_json(struct aws_credentials *out, const cJSON *obj, const cha
 		err_set("%s: no AccessKeyId", what);
 	else if (!secret || !*secret)
 		err_set("%s: no SecretAccessKey", what);
-	else if (exp && aws_time_parse(&expiration, exp))
+	else if (exp && time_parse_iso8601(&expiration, exp))
 		err_set("%s: bad Expiration '%s': expected a time like 2024-05-01T12:00:00Z", what,
 			exp);
 	else
@@ -215,7 +131,7 @@ static int parse_output(struct aws_credentials *out, const struct buf *output, c
 	if (aws_creds_from_json(out, doc, "SessionToken", what, xstrfmt("the %s", what)))
 		goto out;
 	if (out->expiration && out->expiration <= time(NULL)) {
-		aws_credentials_release(out);
+		aws_creds_release(out);
 		err_set("the %s returned credentials that have already expired", what);
 		goto out;
 	}

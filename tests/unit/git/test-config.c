@@ -16,6 +16,7 @@
 #include <git2.h>
 
 #include "git/config.h"
+#include "run/script.h"
 #include "util/util.h"
 
 static void assert_param(const struct config *cfg, size_t i, const char *key, const char *value)
@@ -204,7 +205,7 @@ static void test_file_config(void **state)
 {
 	struct fixture *f = *state;
 	struct config cfg;
-	struct train_settings s;
+	struct script_settings s;
 	int v = 1;
 
 	assert_int_equal(config_load(&cfg, f->repo), 0);
@@ -217,12 +218,12 @@ static void test_file_config(void **state)
 	assert_int_equal(config_get_bool(&v, &cfg, "train.bad"), -1);
 	assert_non_null(strstr(err_msg(), "train.bad"));
 	err_clear();
-	assert_int_equal(settings_load(&s, &cfg), 0);
+	assert_int_equal(script_settings_load(&s, &cfg), 0);
 	assert_string_equal(s.script, "from-file.py");
 	assert_string_equal(s.setup, "pip install -r requirements.txt");
 	assert_null(s.interpreter);
 	assert_string_equal(s.outputs_dir, "outputs");
-	settings_release(&s);
+	script_settings_release(&s);
 	config_release(&cfg);
 }
 
@@ -230,7 +231,7 @@ static void test_last_dash_c_wins(void **state)
 {
 	struct fixture *f = *state;
 	struct config cfg;
-	struct train_settings s;
+	struct script_settings s;
 	int v = 0;
 
 	setenv("GIT_CONFIG_PARAMETERS",
@@ -241,10 +242,10 @@ static void test_last_dash_c_wins(void **state)
 	assert_string_setting(&cfg, "train.setup", "pip install -r requirements.txt");
 	assert_int_equal(config_get_bool(&v, &cfg, "train.flag"), 0);
 	assert_int_equal(v, 1);
-	assert_int_equal(settings_load(&s, &cfg), 0);
+	assert_int_equal(script_settings_load(&s, &cfg), 0);
 	assert_string_equal(s.script, "last one.py");
 	assert_string_equal(s.outputs_dir, "out");
-	settings_release(&s);
+	script_settings_release(&s);
 	config_release(&cfg);
 	unsetenv("GIT_CONFIG_PARAMETERS");
 }

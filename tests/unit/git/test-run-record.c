@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "git/run-record.h"
+#include "util/time.h"
 #include "util/util.h"
 
 static char *format(const struct run_record *r)
@@ -256,7 +257,7 @@ static void test_parse_malformed(void **state)
 
 static void test_run_id_format(void **state)
 {
-	char *id = run_id_new("a1b2c3d", 1795926912);
+	char *id = run_record_new_id("a1b2c3d", 1795926912);
 	struct run_record r;
 	size_t i;
 
@@ -284,7 +285,7 @@ static void test_run_id_unique_and_sorted(void **state)
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(ids); i++)
-		ids[i] = run_id_new("a1b2c3d", 1795926912);
+		ids[i] = run_record_new_id("a1b2c3d", 1795926912);
 	qsort(ids, ARRAY_SIZE(ids), sizeof(ids[0]), cmp_str);
 	for (i = 1; i < ARRAY_SIZE(ids); i++)
 		assert_string_not_equal(ids[i - 1], ids[i]);
@@ -292,8 +293,8 @@ static void test_run_id_unique_and_sorted(void **state)
 		free(ids[i]);
 
 	/* a later second sorts after, whatever the random part */
-	early = run_id_new("fffffff", 1795926912);
-	late = run_id_new("0000000", 1795926913);
+	early = run_record_new_id("fffffff", 1795926912);
+	late = run_record_new_id("0000000", 1795926913);
 	assert_true(strcmp(early, late) < 0);
 	free(early);
 	free(late);
@@ -309,7 +310,7 @@ static void test_metrics_json(void **state)
 
 	(void)state;
 	run_record_init(&r);
-	assert_int_equal(metrics_parse_json(&r, json, &warnings), 0);
+	assert_int_equal(run_record_parse_metrics(&r, json, &warnings), 0);
 	assert_int_equal(r.nr_metrics, 3);
 	assert_string_equal(r.metrics[0].name, "loss");
 	assert_true(r.metrics[0].value == 0.0625);
@@ -333,9 +334,9 @@ static void test_metrics_json_empty_and_unicode(void **state)
 
 	(void)state;
 	run_record_init(&r);
-	assert_int_equal(metrics_parse_json(&r, "{}", NULL), 0);
+	assert_int_equal(run_record_parse_metrics(&r, "{}", NULL), 0);
 	assert_int_equal(r.nr_metrics, 0);
-	assert_int_equal(metrics_parse_json(&r, "{\"\\u03bb loss\": 2}", NULL), 0);
+	assert_int_equal(run_record_parse_metrics(&r, "{\"\\u03bb loss\": 2}", NULL), 0);
 	assert_int_equal(r.nr_metrics, 1);
 	assert_string_equal(r.metrics[0].name, "\xce\xbb loss");
 	run_record_release(&r);
@@ -352,34 +353,12 @@ static void test_metrics_json_invalid(void **state)
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		run_record_init(&r);
 		err_clear();
-		assert_int_equal(metrics_parse_json(&r, bad[i], NULL), -1);
+		assert_int_equal(run_record_parse_metrics(&r, bad[i], NULL), -1);
 		assert_non_null(strstr(err_msg(), "metrics.json"));
 		assert_int_equal(r.nr_metrics, 0);
 		run_record_release(&r);
 	}
 	err_clear();
-}
-
-static void assert_duration(double seconds, const char *want)
-{
-	struct buf b = BUF_INIT;
-
-	format_duration(&b, seconds);
-	assert_string_equal(buf_cstr(&b), want);
-	buf_release(&b);
-}
-
-static void test_format_duration(void **state)
-{
-	(void)state;
-	assert_duration(0, "0.0s");
-	assert_duration(12.34, "12.3s");
-	assert_duration(59.94, "59.9s");
-	assert_duration(59.96, "1m00s");
-	assert_duration(245, "4m05s");
-	assert_duration(3599.6, "1h00m00s");
-	assert_duration(3723, "1h02m03s");
-	assert_duration(100 * 3600 + 1, "100h00m01s");
 }
 
 int main(void)
@@ -398,7 +377,6 @@ int main(void)
 		cmocka_unit_test(test_metrics_json),
 		cmocka_unit_test(test_metrics_json_empty_and_unicode),
 		cmocka_unit_test(test_metrics_json_invalid),
-		cmocka_unit_test(test_format_duration),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "run/launch-internal.h"
+#include "util/time.h"
 #include "util/util.h"
 
 static void user_data_is_only_the_watchdog(void **state)
@@ -102,10 +103,10 @@ static void spot_wait_text_is_exact(void **state)
 	assert_string_equal(b.ptr, "waiting for spot capacity: g5.xlarge in us-east-1 "
 				   "(attempt 3, 0:40 of 2:00, next try in 10s)");
 	buf_reset(&b);
-	launch_format_clock(&b, 4530);
-	assert_string_equal(b.ptr, "75:30");
+	time_format_elapsed(&b, 4530);
+	assert_string_equal(b.ptr, "1:15:30"); /* one clock past an hour (util/time.h) */
 	buf_reset(&b);
-	launch_format_clock(&b, 5);
+	time_format_elapsed(&b, 5);
 	assert_string_equal(b.ptr, "0:05");
 	buf_release(&b);
 }
@@ -124,7 +125,7 @@ static void spot_delay_backs_off_within_the_time_left(void **state)
 
 static void fallback_text_shows_both_prices_and_ratio(void **state)
 {
-	struct price_quote q = {0.302, NULL, 1.006};
+	struct pricing_quote q = {0.302, NULL, 1.006};
 	struct buf b = BUF_INIT;
 	char ratio[16];
 
@@ -146,7 +147,7 @@ static void fallback_text_shows_both_prices_and_ratio(void **state)
 
 static void fallback_text_says_unknown_without_a_ratio(void **state)
 {
-	struct price_quote q = {-1, NULL, 1.006};
+	struct pricing_quote q = {-1, NULL, 1.006};
 	struct buf b = BUF_INIT;
 	char ratio[16];
 

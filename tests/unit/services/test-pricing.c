@@ -147,13 +147,13 @@ static void write_cache(const char *git_dir, const char *data)
 	free(path);
 }
 
-static const struct price_quote full = {0.0031, (char *)"us-east-1b", 0.0104};
+static const struct pricing_quote full = {0.0031, (char *)"us-east-1b", 0.0104};
 #define T0 ((time_t)1700000000)
 
 static void test_cache_fresh_and_stale(void **state)
 {
 	char *git_dir = temp_git_dir();
-	struct price_quote q;
+	struct pricing_quote q;
 
 	(void)state;
 	assert_int_equal(pricing_cache_get(&q, git_dir, "us-east-1", "t3.micro", T0), 1);
@@ -161,7 +161,7 @@ static void test_cache_fresh_and_stale(void **state)
 	assert_int_equal(pricing_cache_get(&q, git_dir, "us-east-1", "t3.micro", T0 + 10), 0);
 	assert_true(q.spot == 0.0031 && q.on_demand == 0.0104);
 	assert_string_equal(q.spot_az, "us-east-1b");
-	price_quote_release(&q);
+	pricing_quote_release(&q);
 	/* keyed by region and type */
 	assert_int_equal(pricing_cache_get(&q, git_dir, "eu-west-1", "t3.micro", T0 + 10), 1);
 	assert_true(q.spot < 0 && q.on_demand < 0 && !q.spot_az);
@@ -170,7 +170,7 @@ static void test_cache_fresh_and_stale(void **state)
 	assert_int_equal(
 	    pricing_cache_get(&q, git_dir, "us-east-1", "t3.micro", T0 + PRICING_CACHE_SECONDS - 1),
 	    0);
-	price_quote_release(&q);
+	pricing_quote_release(&q);
 	assert_int_equal(
 	    pricing_cache_get(&q, git_dir, "us-east-1", "t3.micro", T0 + PRICING_CACHE_SECONDS), 1);
 	assert_true(q.spot < 0 && q.on_demand < 0);
@@ -181,7 +181,7 @@ static void test_cache_fresh_and_stale(void **state)
 
 static void test_cache_partial(void **state)
 {
-	struct price_quote on_demand_only = {-1, NULL, 0.0208}, q;
+	struct pricing_quote on_demand_only = {-1, NULL, 0.0208}, q;
 	char *git_dir = temp_git_dir();
 	char *path = xstrfmt("%s/train/prices.json", git_dir);
 	struct buf data = BUF_INIT;
@@ -221,7 +221,7 @@ static void test_cache_corrupt(void **state)
 	    " \"on_demand\": {\"usd\": 0.2}}}",
 	};
 	char *git_dir = temp_git_dir();
-	struct price_quote q;
+	struct pricing_quote q;
 	size_t i;
 
 	(void)state;
@@ -232,7 +232,7 @@ static void test_cache_corrupt(void **state)
 		/* and it is replaced by a good one */
 		pricing_cache_put(git_dir, "us-east-1", "t3.micro", &full, T0);
 		assert_int_equal(pricing_cache_get(&q, git_dir, "us-east-1", "t3.micro", T0), 0);
-		price_quote_release(&q);
+		pricing_quote_release(&q);
 	}
 	assert_string_equal(err_msg(), "");
 	assert_int_equal(remove_tree(git_dir), 0);
@@ -243,7 +243,7 @@ static void test_cache_unwritable(void **state)
 {
 	char *git_dir = temp_git_dir();
 	char *path = xstrfmt("%s/train/prices.json", git_dir);
-	struct price_quote q;
+	struct pricing_quote q;
 
 	(void)state;
 	assert_int_equal(mkdir_p(path, 0777), 0); /* a directory where the file would go */
@@ -277,7 +277,7 @@ static void test_quote(void **state)
 	char *git_dir = temp_git_dir(), *endpoint = xstrfmt("http://127.0.0.1:%d", closed_port());
 	struct buf warnings = BUF_INIT;
 	struct aws_client c;
-	struct price_quote q;
+	struct pricing_quote q;
 
 	(void)state;
 	setenv("AWS_ENDPOINT_URL", endpoint, 1);
@@ -297,7 +297,7 @@ static void test_quote(void **state)
 	assert_true(q.spot == 0.0031 && q.on_demand == 0.0104);
 	assert_string_equal(q.spot_az, "us-east-1b");
 	assert_string_equal(buf_cstr(&warnings), "");
-	price_quote_release(&q);
+	pricing_quote_release(&q);
 
 	/* stale: asked again; failures are warnings and unknown prices, never an error */
 	pricing_cache_put(git_dir, "us-east-1", "t3.micro", &full, time(NULL) - 3600);
@@ -308,7 +308,7 @@ static void test_quote(void **state)
 	assert_non_null(strstr(buf_cstr(&warnings),
 			       "\ncannot get the on-demand price of t3.micro in us-east-1: "));
 	assert_string_equal(err_msg(), "");
-	price_quote_release(&q);
+	pricing_quote_release(&q);
 
 	aws_client_release(&c);
 	buf_release(&warnings);

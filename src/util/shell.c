@@ -1,4 +1,4 @@
-#include "util/shell-quote.h"
+#include "util/shell.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-#include "util/parse-options.h"
+#include "cmd/parse-options.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -7,7 +7,7 @@
 
 #include "util/util.h"
 
-void usage_with_options(FILE *fp, const char *const *usage, const struct option *opts)
+void parse_options_usage(FILE *fp, const char *const *usage, const struct option *opts)
 {
 	int i;
 
@@ -101,7 +101,7 @@ static int bad_option(const struct option *opts, const char *const *usage, const
 	if (s)
 		msg_hint("did you mean '--%s'?", s);
 	free(n);
-	usage_with_options(stderr, usage, opts);
+	parse_options_usage(stderr, usage, opts);
 	return PARSE_OPT_ERROR;
 }
 
@@ -130,7 +130,7 @@ int parse_options(struct parsed_args *out, int argc, const char **argv,
 			continue;
 		}
 		if (!strcmp(arg, "-h") || !strcmp(arg, "--help-short")) {
-			usage_with_options(stdout, usage, opts);
+			parse_options_usage(stdout, usage, opts);
 			return PARSE_OPT_HELP;
 		}
 		if (arg[1] == '-') {
@@ -184,7 +184,7 @@ int parse_options(struct parsed_args *out, int argc, const char **argv,
 	return PARSE_OPT_OK;
 }
 
-void parsed_args_release(struct parsed_args *pa)
+void parse_options_release(struct parsed_args *pa)
 {
 	free(pa->args);
 	memset(pa, 0, sizeof(*pa));

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "util/parse-options.h"
+#include "cmd/parse-options.h"
 #include "util/util.h"
 
 static int opt_json, opt_verbose, opt_count;
@@ -82,7 +82,7 @@ static void test_long_and_short(void **state)
 	assert_int_equal(pa.nr_args, 0);
 	assert_int_equal(pa.nr_rest, 0);
 	assert_int_equal(pa.dashdash, 0);
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 }
 
 static void test_attached_values(void **state)
@@ -95,12 +95,12 @@ static void test_attached_values(void **state)
 	assert_int_equal(parse(&pa, 2, argv), PARSE_OPT_OK);
 	assert_string_equal(opt_rev, "a=b");
 	assert_int_equal(opt_count, 42);
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 
 	assert_int_equal(parse(&pa, 3, argv2), PARSE_OPT_OK);
 	assert_string_equal(opt_rev, ""); /* the last one wins, as in git */
 	assert_int_equal(opt_count, -3);
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 }
 
 static void test_negated_bool(void **state)
@@ -112,7 +112,7 @@ static void test_negated_bool(void **state)
 	assert_int_equal(parse(&pa, 5, argv), PARSE_OPT_OK);
 	assert_int_equal(opt_json, 0);
 	assert_int_equal(opt_verbose, 1);
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 }
 
 static void test_words_in_order(void **state)
@@ -129,7 +129,7 @@ static void test_words_in_order(void **state)
 	assert_string_equal(pa.args[3], "d");
 	assert_null(pa.args[4]);
 	assert_int_equal(opt_json, 1);
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 }
 
 static void test_dashdash_passes_everything_after(void **state)
@@ -152,7 +152,7 @@ static void test_dashdash_passes_everything_after(void **state)
 	assert_string_equal(pa.rest[3], "-h");
 	assert_string_equal(pa.rest[5], "");
 	assert_string_equal(pa.rest[7], "--no-json");
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 }
 
 static void test_dashdash_last(void **state)
@@ -164,7 +164,7 @@ static void test_dashdash_last(void **state)
 	assert_int_equal(parse(&pa, 2, argv), PARSE_OPT_OK);
 	assert_int_equal(pa.dashdash, 1);
 	assert_int_equal(pa.nr_rest, 0);
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 }
 
 static void test_help(void **state)
@@ -177,7 +177,7 @@ static void test_help(void **state)
 	assert_int_equal(parse_capture(&pa, &out, 1, 3, argv), PARSE_OPT_HELP);
 	assert_non_null(strstr(buf_cstr(&out), "usage: git train test"));
 	assert_non_null(strstr(buf_cstr(&out), "--rev <commit>"));
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 	buf_release(&out);
 }
 
@@ -190,7 +190,7 @@ static void assert_error(int argc, const char **argv, const char *message, const
 	assert_non_null(strstr(buf_cstr(&err), message));
 	if (hint)
 		assert_non_null(strstr(buf_cstr(&err), hint));
-	parsed_args_release(&pa);
+	parse_options_release(&pa);
 	buf_release(&err);
 }
 

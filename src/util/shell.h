@@ -1,5 +1,5 @@
 /*
- * shell-quote: words for a POSIX shell that arrive byte for byte.
+ * shell: words for a POSIX shell that arrive byte for byte, and back.
  *
  * The text goes into an SSM command, which is a JSON string, so it must be
  * valid UTF-8: valid UTF-8 (and ASCII, newlines included) is single-quoted
@@ -8,8 +8,8 @@
  * word. An empty string is ''. A NUL byte, which no shell word can hold, is
  * left out.
  */
-#ifndef UTIL_SHELL_QUOTE_H
-#define UTIL_SHELL_QUOTE_H
+#ifndef UTIL_SHELL_H
+#define UTIL_SHELL_H
 
 #include <stddef.h>
 

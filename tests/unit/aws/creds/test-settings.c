@@ -19,10 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "aws/creds/config.h"
+#include "aws/creds/settings.h"
 #include "aws/creds/creds.h"
 #include "aws/creds/profile.h"
 #include "git/config.h"
+#include "util/time.h"
 #include "util/util.h"
 
 static const char *const aws_vars[] = {
@@ -340,7 +341,7 @@ static void assert_endpoint(const struct aws_settings *s, const char *service, c
 			    const char *url, int custom)
 {
 	int c = -1;
-	char *got = aws_endpoint_url(s, service, region, &c);
+	char *got = aws_settings_endpoint_url(s, service, region, &c);
 
 	assert_string_equal(got, url);
 	assert_int_equal(c, custom);
@@ -402,7 +403,7 @@ static void resolve_ok(struct aws_credentials *out, const struct config *cfg)
 	struct aws_settings s;
 
 	assert_int_equal(aws_settings_load(&s, cfg), 0);
-	if (aws_credentials_resolve(out, NULL, &s))
+	if (aws_creds_resolve(out, NULL, &s))
 		fail_msg("resolve failed: %s", err_msg());
 	aws_settings_release(&s);
 }
@@ -413,7 +414,7 @@ static void resolve_fails(const struct config *cfg, const char *msg)
 	struct aws_credentials c;
 
 	assert_int_equal(aws_settings_load(&s, cfg), 0);
-	assert_int_equal(aws_credentials_resolve(&c, NULL, &s), -1);
+	assert_int_equal(aws_creds_resolve(&c, NULL, &s), -1);
 	assert_string_equal(err_msg(), msg);
 	assert_null(c.access_key_id);
 	assert_null(c.secret_access_key);
@@ -436,7 +437,7 @@ static void test_creds_environment(void **state)
 	assert_string_equal(c.session_token, "envtoken");
 	assert_string_equal(c.source, "environment");
 	assert_int_equal(c.expiration, 0);
-	aws_credentials_release(&c);
+	aws_creds_release(&c);
 	assert_null(c.secret_access_key);
 
 	unsetenv("AWS_SECRET_ACCESS_KEY");
@@ -461,13 +462,13 @@ static void test_creds_train_profile_over_env(void **state)
 	config_with(&cfg, "'train.profile'='dev'");
 	resolve_ok(&c, &cfg);
 	assert_string_equal(c.access_key_id, "DEVKEY");
-	aws_credentials_release(&c);
+	aws_creds_release(&c);
 	config_release(&cfg);
 	/* AWS_PROFILE is not: environment keys still win, as in the CLI. */
 	setenv("AWS_PROFILE", "dev", 1);
 	resolve_ok(&c, NULL);
 	assert_string_equal(c.access_key_id, "ENVKEY");
-	aws_credentials_release(&c);
+	aws_creds_release(&c);
 }
 
 static void test_creds_profile_files(void **state)
@@ -490,13 +491,13 @@ static void test_creds_profile_files(void **state)
 	expect = xstrfmt("profile 'default' in '%s/credentials'", tmpdir);
 	assert_string_equal(c.source, expect);
 	free(expect);
-	aws_credentials_release(&c);
+	aws_creds_release(&c);
 
 	setenv("AWS_PROFILE", "only-config", 1);
 	resolve_ok(&c, NULL);
 	assert_string_equal(c.access_key_id, "ONLYCONFIG");
 	assert_string_equal(c.session_token, "tok");
-	aws_credentials_release(&c);
+	aws_creds_release(&c);
 
 	setenv("AWS_PROFILE", "half", 1);
 	expect = xstrfmt("incomplete AWS credentials in profile 'half' in '%s/credentials': "
@@ -544,10 +545,10 @@ static void test_creds_process(void **state)
 	assert_string_equal(c.access_key_id, "PROC");
 	assert_string_equal(c.secret_access_key, "procsecret");
 	assert_string_equal(c.session_token, "proctok");
-	assert_int_equal(aws_time_parse(&exp, "2999-01-02T03:04:05Z"), 0);
+	assert_int_equal(time_parse_iso8601(&exp, "2999-01-02T03:04:05Z"), 0);
 	assert_true(c.expiration == exp);
 	assert_string_equal(c.source, "the credential_process of AWS profile 'default'");
-	aws_credentials_release(&c);
+	aws_creds_release(&c);
 
 	setenv("AWS_PROFILE", "fails", 1);
 	resolve_fails(NULL,
@@ -587,29 +588,6 @@ static void test_creds_role_errors(void **state)
 			    "43200");
 }
 
-static void test_time_parse(void **state)
-{
-	time_t t;
-
-	(void)state;
-	assert_int_equal(aws_time_parse(&t, "1970-01-01T00:00:00Z"), 0);
-	assert_int_equal(t, 0);
-	assert_int_equal(aws_time_parse(&t, "2024-05-01T12:00:00Z"), 0);
-	assert_int_equal(t, 1714564800);
-	assert_int_equal(aws_time_parse(&t, "2024-05-01T12:00:00.123456Z"), 0);
-	assert_int_equal(t, 1714564800);
-	assert_int_equal(aws_time_parse(&t, "2024-05-01T14:00:00+02:00"), 0);
-	assert_int_equal(t, 1714564800);
-	assert_int_equal(aws_time_parse(&t, "2024-05-01T07:30:00-0430"), 0);
-	assert_int_equal(t, 1714564800);
-	assert_int_equal(aws_time_parse(&t, "2024-05-01 12:00:00"), 0);
-	assert_int_equal(t, 1714564800);
-	assert_int_equal(aws_time_parse(&t, "2024-05-01"), -1);
-	assert_int_equal(aws_time_parse(&t, "2024-13-01T00:00:00Z"), -1);
-	assert_int_equal(aws_time_parse(&t, "2024-05-01T12:00:00Zjunk"), -1);
-	assert_int_equal(aws_time_parse(&t, "tomorrow"), -1);
-}
-
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -631,7 +609,6 @@ int main(void)
 		T(test_creds_missing_profile),
 		T(test_creds_process),
 		T(test_creds_role_errors),
-		T(test_time_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,4 @@
-#include "aws/creds/config.h"
+#include "aws/creds/settings.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -8,18 +8,10 @@
 #include "aws/creds/profile.h"
 #include "util/util.h"
 
-/* An environment variable, NULL when unset or empty (the CLI ignores empty ones). */
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
 /* A path from the environment, with a leading "~/" expanded as botocore does. */
 static char *expand_home(const char *path)
 {
-	const char *home = env("HOME");
+	const char *home = getenv_nonempty("HOME");
 
 	if (home && (!strcmp(path, "~") || !strncmp(path, "~/", 2)))
 		return xstrfmt("%s%s", home, path + 1);
@@ -28,10 +20,10 @@ static char *expand_home(const char *path)
 
 static char *shared_file(const char *var, const char *name)
 {
-	const char *home = env("HOME");
+	const char *home = getenv_nonempty("HOME");
 
-	if (env(var))
-		return expand_home(env(var));
+	if (getenv_nonempty(var))
+		return expand_home(getenv_nonempty(var));
 	return home ? xstrfmt("%s/.aws/%s", home, name) : NULL;
 }
 
@@ -115,8 +107,8 @@ static int load_region(struct aws_settings *s, const struct config *cfg)
 		return 0;
 	}
 	for (i = 0; i < ARRAY_SIZE(vars); i++) {
-		if (env(vars[i])) {
-			s->region = xstrdup(env(vars[i]));
+		if (getenv_nonempty(vars[i])) {
+			s->region = xstrdup(getenv_nonempty(vars[i]));
 			s->region_source = xstrdup(vars[i]);
 			return 0;
 		}
@@ -131,19 +123,19 @@ int aws_settings_load(struct aws_settings *out, const struct config *cfg)
 		goto fail;
 	if (out->profile) {
 		out->profile_source = xstrdup("train.profile");
-	} else if (env("AWS_PROFILE")) {
-		out->profile = xstrdup(env("AWS_PROFILE"));
+	} else if (getenv_nonempty("AWS_PROFILE")) {
+		out->profile = xstrdup(getenv_nonempty("AWS_PROFILE"));
 		out->profile_source = xstrdup("AWS_PROFILE");
 	} else {
 		out->profile = xstrdup("default");
 	}
 	out->config_file = shared_file("AWS_CONFIG_FILE", "config");
 	out->credentials_file = shared_file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
-	out->ignore_configured_endpoints = is_true(env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"));
+	out->ignore_configured_endpoints = is_true(getenv_nonempty("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"));
 	if (train_setting(&out->train_endpoint, cfg, "train.endpointUrl") ||
 	    (out->train_endpoint && check_endpoint(out->train_endpoint, "train.endpointUrl")) ||
-	    (env("AWS_ENDPOINT_URL") &&
-	     check_endpoint(env("AWS_ENDPOINT_URL"), "AWS_ENDPOINT_URL")))
+	    (getenv_nonempty("AWS_ENDPOINT_URL") &&
+	     check_endpoint(getenv_nonempty("AWS_ENDPOINT_URL"), "AWS_ENDPOINT_URL")))
 		goto fail;
 	if (load_region(out, cfg) || load_from_profile(out))
 		goto fail;
@@ -191,7 +183,7 @@ static const char *configured_endpoint(const struct aws_settings *s, const char 
 	buf_puts(&var, "AWS_ENDPOINT_URL_");
 	for (p = service; *p; p++)
 		buf_putc(&var, isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_');
-	v = s->ignore_configured_endpoints ? NULL : env(buf_cstr(&var));
+	v = s->ignore_configured_endpoints ? NULL : getenv_nonempty(buf_cstr(&var));
 	buf_release(&var);
 	if (v)
 		return v;
@@ -199,10 +191,10 @@ static const char *configured_endpoint(const struct aws_settings *s, const char 
 		return s->train_endpoint;
 	if (s->ignore_configured_endpoints)
 		return NULL;
-	return env("AWS_ENDPOINT_URL") ? env("AWS_ENDPOINT_URL") : s->profile_endpoint;
+	return getenv_nonempty("AWS_ENDPOINT_URL") ? getenv_nonempty("AWS_ENDPOINT_URL") : s->profile_endpoint;
 }
 
-char *aws_endpoint_url(const struct aws_settings *s, const char *service, const char *region,
+char *aws_settings_endpoint_url(const struct aws_settings *s, const char *service, const char *region,
 		       int *out_custom)
 {
 	const char *url = configured_endpoint(s, service);
@@ -219,7 +211,7 @@ char *aws_endpoint_url(const struct aws_settings *s, const char *service, const 
 	return xstrndup(url, len);
 }
 
-char *aws_profile_get(const struct aws_settings *s, const char *key)
+char *aws_settings_profile_value(const struct aws_settings *s, const char *key)
 {
 	struct aws_profile p;
 	const char *v;

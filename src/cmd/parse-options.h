@@ -6,8 +6,8 @@
  * *rest). Non-option words before "--" are returned in order in *args.
  * An unknown option is reported with the closest known one as a suggestion.
  */
-#ifndef UTIL_PARSE_OPTIONS_H
-#define UTIL_PARSE_OPTIONS_H
+#ifndef CMD_PARSE_OPTIONS_H
+#define CMD_PARSE_OPTIONS_H
 
 #include <stdio.h>
 
@@ -45,7 +45,7 @@ enum { PARSE_OPT_OK = 0, PARSE_OPT_HELP = 1, PARSE_OPT_ERROR = -1 };
  */
 int parse_options(struct parsed_args *out, int argc, const char **argv,
 		  const struct option *opts, const char *const *usage);
-void parsed_args_release(struct parsed_args *pa);
-void usage_with_options(FILE *fp, const char *const *usage, const struct option *opts);
+void parse_options_release(struct parsed_args *pa);
+void parse_options_usage(FILE *fp, const char *const *usage, const struct option *opts);
 
 #endif

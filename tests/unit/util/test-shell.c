@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "util/shell-quote.h"
+#include "util/shell.h"
 #include "util/strvec.h"
 #include "util/util.h"
 

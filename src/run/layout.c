@@ -1,0 +1,244 @@
+/*
+ * layout: names and keys (see layout.h). Nothing else in git-train spells
+ * a run's file names or composes its keys.
+ */
+#include "run/layout.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "services/s3.h"
+#include "util/json.h"
+#include "util/time.h"
+
+static const char *const names[] = {
+	[LAYOUT_CODE] = "code.tar.gz", [LAYOUT_RUN_JSON] = "run.json", [LAYOUT_LOG] = "log",
+	[LAYOUT_RESULT] = "result.json", [LAYOUT_OUTPUTS] = "outputs", [LAYOUT_WORK] = "work",
+};
+
+/* Keeps key segments plain: letters, digits, '.', '_' and '-'; anything else becomes '-'. */
+static char *key_segment(const char *s, size_t len)
+{
+	char *out = xstrndup(s, len), *p;
+
+	for (p = out; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
+			*p = '-';
+	return out;
+}
+
+/* The last component of a URL or path, without ".git": "git@host:team/repo.git" gives "repo". */
+static char *last_component(const char *s)
+{
+	size_t end = strlen(s), start;
+
+	for (;;) {
+		while (end && s[end - 1] == '/')
+			end--;
+		start = end;
+		while (start && s[start - 1] != '/' && s[start - 1] != ':')
+			start--;
+		/* "/home/me/repo/.git/": the directory holding it */
+		if (start && end - start == 4 && !memcmp(s + start, ".git", 4)) {
+			end = start;
+			continue;
+		}
+		break;
+	}
+	if (end - start > 4 && !memcmp(s + end - 4, ".git", 4))
+		end -= 4;
+	return start == end ? NULL : key_segment(s + start, end - start);
+}
+
+/* remote.origin.url from the config: git_remote_lookup() leaks in libgit2 1.5 */
+char *layout_repo_name(git_repository *repo, const struct config *cfg)
+{
+	const char *dir;
+	char *url = NULL, *name = NULL;
+
+	if (!config_get_string(&url, cfg, "remote.origin.url"))
+		name = last_component(url);
+	err_clear();
+	free(url);
+	if (name)
+		return name;
+	dir = git_repository_workdir(repo);
+	name = last_component(dir ? dir : git_repository_path(repo));
+	return name ? name : xstrdup("repo");
+}
+
+static char *config_or(const struct config *cfg, const char *key, const char *def)
+{
+	char *v = NULL;
+
+	if (config_get_string(&v, cfg, key)) {
+		err_clear();
+		free(v);
+		return xstrdup(def);
+	}
+	return v;
+}
+
+int layout_init(struct layout *out, const struct config *cfg, git_repository *repo)
+{
+	char *prefix;
+	const char *p;
+	size_t n;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = config_get_string(&out->bucket, cfg, "train.bucket");
+	if (r < 0)
+		return -1;
+	if (r == 1 || !*out->bucket) {
+		free(out->bucket);
+		out->bucket = NULL;
+		err_set("no S3 bucket: train.bucket is not set");
+		err_hint("set it with: git config train.bucket <name>");
+		return -1;
+	}
+	prefix = config_or(cfg, "train.prefix", "git-train");
+	for (p = prefix; *p == '/'; p++)
+		;
+	n = strlen(p);
+	while (n && p[n - 1] == '/')
+		n--;
+	out->repo_name = layout_repo_name(repo, cfg);
+	out->repo_prefix = xstrfmt("%.*s%s%s/", (int)n, p, n ? "/" : "", out->repo_name);
+	free(prefix);
+	return 0;
+}
+
+void layout_release(struct layout *l)
+{
+	free(l->bucket);
+	free(l->repo_name);
+	free(l->repo_prefix);
+	memset(l, 0, sizeof(*l));
+}
+
+char *layout_code_key(const struct layout *l, const char *commit)
+{
+	return xstrfmt("%s%s/%s", l->repo_prefix, commit, names[LAYOUT_CODE]);
+}
+
+char *layout_run_prefix(const struct layout *l, const char *commit, const char *run_id)
+{
+	return xstrfmt("%s%s/runs/%s/", l->repo_prefix, commit, run_id);
+}
+
+char *layout_run_key(const char *run_prefix, enum layout_item item)
+{
+	return xstrfmt("%s%s%s", run_prefix, names[item], item == LAYOUT_OUTPUTS ? "/" : "");
+}
+
+char *layout_run_uri(const char *bucket, const char *run_prefix, enum layout_item item)
+{
+	char *key = layout_run_key(run_prefix, item), *uri = s3_uri(bucket, key);
+
+	free(key);
+	return uri;
+}
+
+char *layout_local_path(const char *run_dir, enum layout_item item)
+{
+	return xstrfmt("%s/%s", run_dir, names[item]);
+}
+
+const char *layout_code_commit(size_t *out_len, const struct layout *l, const char *key)
+{
+	const char *rest;
+	size_t n;
+
+	if (!skip_prefix(key, l->repo_prefix, &rest))
+		return NULL;
+	n = strspn(rest, "0123456789abcdef");
+	if ((n != 40 && n != 64) || rest[n] != '/' || strcmp(rest + n + 1, names[LAYOUT_CODE]))
+		return NULL;
+	*out_len = n;
+	return rest;
+}
+
+int layout_key_of_commit(const struct layout *l, const char *key, const char *sha, size_t sha_len)
+{
+	const char *rest;
+
+	return skip_prefix(key, l->repo_prefix, &rest) && !strncmp(rest, sha, sha_len) &&
+	       rest[sha_len] == '/';
+}
+
+void layout_result_format(struct buf *out, const struct run_record *rec, const char *commit,
+			  const struct layout_args *args)
+{
+	cJSON *root = cJSON_CreateObject(), *metrics, *a;
+	const char *stage = run_record_extra(rec, "stage");
+	char when[TIME_ISO8601_SIZE];
+	char *text;
+	size_t i;
+	int k;
+
+	json_add_string_or_null(root, "run_id", rec->id);
+	json_add_string_or_null(root, "id", rec->id);
+	json_add_string_or_null(root, "commit", commit);
+	json_add_string_or_null(root, "parent", rec->parent);
+	json_add_string_or_null(root, "backend", rec->backend);
+	json_add_string_or_null(root, "status", rec->status);
+	cJSON_AddNumberToObject(root, "exit_code", rec->exit_code);
+	if (stage)
+		cJSON_AddStringToObject(root, "stage", stage);
+	time_format_iso8601(when, rec->start);
+	cJSON_AddStringToObject(root, "start", when);
+	time_format_iso8601(when, rec->start + (time_t)(rec->duration + 0.5));
+	cJSON_AddStringToObject(root, "end", when);
+	cJSON_AddNumberToObject(root, "duration", rec->duration);
+	cJSON_AddNumberToObject(root, "duration_seconds", rec->duration);
+	metrics = cJSON_AddObjectToObject(root, "metrics");
+	for (i = 0; i < rec->nr_metrics; i++)
+		cJSON_AddNumberToObject(metrics, rec->metrics[i].name, rec->metrics[i].value);
+	a = cJSON_AddArrayToObject(root, "args");
+	for (k = 0; args && k < args->nr; k++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(args->v[k]));
+	text = cJSON_Print(root);
+	buf_puts(out, text ? text : "{}");
+	buf_putc(out, '\n');
+	free(text);
+	cJSON_Delete(root);
+}
+
+int layout_result_parse(struct run_record *out, const char *text, size_t len, const char *what)
+{
+	cJSON *o = cJSON_ParseWithLength(text, len);
+	const cJSON *m, *v;
+	const char *status, *stage;
+	time_t start = 0, end = 0;
+	double duration;
+
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return err_set("%s is not a JSON object", what);
+	}
+	if (!time_parse_iso8601(&start, json_string(o, "start")))
+		out->start = start;
+	duration = json_number(o, "duration", json_number(o, "duration_seconds", -1));
+	if (duration < 0 && start && !time_parse_iso8601(&end, json_string(o, "end")) &&
+	    end >= start)
+		duration = (double)(end - start);
+	if (duration >= 0)
+		out->duration = duration;
+	status = json_string(o, "status");
+	free(out->status);
+	out->status = xstrdup(status && *status ? status : "failed");
+	out->exit_code = (int)json_number(o, "exit_code", -1);
+	stage = json_string(o, "stage");
+	if (stage && *stage && !run_record_extra(out, "stage"))
+		run_record_add_extra(out, "stage", stage);
+	m = cJSON_GetObjectItemCaseSensitive(o, "metrics");
+	if (cJSON_IsObject(m))
+		cJSON_ArrayForEach(v, m)
+			if (cJSON_IsNumber(v) && v->string)
+				run_record_add_metric(out, v->string, v->valuedouble);
+	cJSON_Delete(o);
+	return 0;
+}

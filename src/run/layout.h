@@ -1,0 +1,123 @@
+/*
+ * layout: where a run's things are, and what its result document holds.
+ * The one module that knows their names: every other module asks here.
+ *
+ * In S3 (bucket train.bucket), under the repository's prefix
+ * <train.prefix>/<repo>/ (train.prefix "git-train" by default; "a/b/",
+ * "/a/b" and "a/b" are one prefix, and an empty one puts <repo> at the top):
+ *
+ *   <sha>/code.tar.gz          the code of a commit (or --stash snapshot)
+ *   <sha>/runs/<run-id>/       a run's prefix, holding
+ *       run.json               the client's record of the launch
+ *       log                    the script's output, uploaded as it grows
+ *       result.json            the result document (below), at the end
+ *       outputs/...            the script's outputs directory, at the end
+ *
+ * <repo> is the last path component of the `origin` remote's URL without
+ * ".git", else the name of the working tree's directory (of the git
+ * directory when bare), so that clones of one repository share their
+ * uploads and see each other's runs.
+ *
+ * On this machine a local run's directory <git dir>/train/runs/<run-id>/
+ * holds the same: code.tar.gz (the exact archive that ran), log,
+ * result.json, outputs/, and work/ (where the code is extracted) while the
+ * run lasts.
+ *
+ * The result document (result.json), the same wherever the run was:
+ *   {"run_id": "...", "commit": "<sha>",
+ *    "status": "succeeded" | "failed" | "preempted" | "interrupted",
+ *    "exit_code": N,            -1 when the script never ran
+ *    "stage": "code" | "setup" | "script" | "outputs",
+ *                               only when the run failed before its script
+ *                               ran to the end (exit_code: setup's; 127 for
+ *                               missing code or script; 126 for code that
+ *                               cannot be used or a script that cannot run)
+ *    "start": "<ISO 8601 UTC>", "end": "<ISO 8601 UTC>", "duration": seconds,
+ *                               covering setup and the script
+ *    "metrics": {...}}          metrics.json's numbers, {} when it has none
+ * and, where the writer knows them, "backend" (where it ran: "local" or
+ * the instance type), "parent" (the commit a --stash snapshot was made
+ * on, or null) and "args" (the script's arguments). Local runs also write
+ * "id" and "duration_seconds", as git-train 0.1 did, for scripts that read
+ * them. src/run/runner.sh writes it on the instance with the same keys.
+ */
+#ifndef RUN_LAYOUT_H
+#define RUN_LAYOUT_H
+
+#include <git2.h>
+#include <stddef.h>
+
+#include "git/config.h"
+#include "git/run-record.h"
+#include "util/util.h"
+
+/* What a run leaves, by name. */
+enum layout_item {
+	LAYOUT_CODE,	 /* code.tar.gz */
+	LAYOUT_RUN_JSON, /* run.json */
+	LAYOUT_LOG,	 /* log */
+	LAYOUT_RESULT,	 /* result.json */
+	LAYOUT_OUTPUTS,	 /* outputs/ ("outputs" as a local path) */
+	LAYOUT_WORK,	 /* work/ (local runs only) */
+};
+
+/* A repository's place in S3. */
+struct layout {
+	char *bucket;	   /* train.bucket */
+	char *repo_name;   /* <repo>, also the git-train:repo tag's value */
+	char *repo_prefix; /* "<train.prefix>/<repo>/" */
+};
+
+/*
+ * Reads train.bucket and train.prefix. -1 with err_set and the fix
+ * (`git config train.bucket <name>`) when train.bucket is unset.
+ */
+int layout_init(struct layout *out, const struct config *cfg, git_repository *repo);
+void layout_release(struct layout *l);
+
+/* <repo> for repo (see above). Caller frees. */
+char *layout_repo_name(git_repository *repo, const struct config *cfg);
+
+/* "<repo prefix><sha>/code.tar.gz". Caller frees. */
+char *layout_code_key(const struct layout *l, const char *commit);
+/* "<repo prefix><sha>/runs/<run-id>/". Caller frees. */
+char *layout_run_prefix(const struct layout *l, const char *commit, const char *run_id);
+/* A run's item in S3: run_prefix followed by its name ("outputs/" for LAYOUT_OUTPUTS). Caller frees. */
+char *layout_run_key(const char *run_prefix, enum layout_item item);
+/* The same as an s3:// URI in bucket. Caller frees. */
+char *layout_run_uri(const char *bucket, const char *run_prefix, enum layout_item item);
+/* A local run's item: "<run_dir>/<name>" (no trailing slash). Caller frees. */
+char *layout_local_path(const char *run_dir, enum layout_item item);
+
+/*
+ * Whether key is a commit's code archive under l's prefix: its SHA (40 or
+ * 64 hex digits, borrowed from key, *out_len of them), else NULL.
+ */
+const char *layout_code_commit(size_t *out_len, const struct layout *l, const char *key);
+/* Whether key is under the prefix of the commit sha (sha_len bytes): its archive or its runs. */
+int layout_key_of_commit(const struct layout *l, const char *key, const char *sha, size_t sha_len);
+
+/* The run's script arguments, for the result document (NULL when it has none). */
+struct layout_args {
+	const char *const *v;
+	int nr;
+};
+
+/*
+ * The result document of rec (its id, status, exit code, stage, start,
+ * duration, metrics, backend and parent) for commit, with args, as
+ * pretty-printed JSON ending in a newline.
+ */
+void layout_result_format(struct buf *out, const struct run_record *rec, const char *commit,
+			  const struct layout_args *args);
+
+/*
+ * Reads a result document into the status, exit code, start, duration
+ * (from "duration", else "end" - "start") and metrics of *out, and its
+ * stage as an extra field; fields it lacks are left as they are, except
+ * status ("failed" when missing). 0, or -1 with err_set when text is not
+ * a JSON object (what names the document in the message).
+ */
+int layout_result_parse(struct run_record *out, const char *text, size_t len, const char *what);
+
+#endif

@@ -1,0 +1,186 @@
+/*
+ * Unit tests for layout: the keys of a run in S3 and its paths on disk, how
+ * gc recognises them, and the result document both writers share.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "run/layout.h"
+#include "util/util.h"
+
+#define SHA "0fec4c8a9b0c1d2e3f405162738495a6b7c8d9e0"
+#define RUN "20261129-080117-0fec4c8-0017"
+
+static struct layout sample(void)
+{
+	struct layout l;
+
+	l.bucket = "bucket";
+	l.repo_name = "demo";
+	l.repo_prefix = "git-train/demo/";
+	return l;
+}
+
+static void assert_owned_equal(char *got, const char *want)
+{
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_keys(void **state)
+{
+	struct layout l = sample();
+	char *prefix;
+
+	(void)state;
+	assert_owned_equal(layout_code_key(&l, SHA), "git-train/demo/" SHA "/code.tar.gz");
+	prefix = layout_run_prefix(&l, SHA, RUN);
+	assert_string_equal(prefix, "git-train/demo/" SHA "/runs/" RUN "/");
+	assert_owned_equal(layout_run_key(prefix, LAYOUT_LOG), "git-train/demo/" SHA "/runs/" RUN "/log");
+	assert_owned_equal(layout_run_key(prefix, LAYOUT_RESULT),
+			   "git-train/demo/" SHA "/runs/" RUN "/result.json");
+	assert_owned_equal(layout_run_key(prefix, LAYOUT_RUN_JSON),
+			   "git-train/demo/" SHA "/runs/" RUN "/run.json");
+	assert_owned_equal(layout_run_key(prefix, LAYOUT_OUTPUTS),
+			   "git-train/demo/" SHA "/runs/" RUN "/outputs/");
+	assert_owned_equal(layout_run_uri("bucket", prefix, LAYOUT_LOG),
+			   "s3://bucket/git-train/demo/" SHA "/runs/" RUN "/log");
+	free(prefix);
+}
+
+static void test_local_paths(void **state)
+{
+	(void)state;
+	assert_owned_equal(layout_local_path("/r/.git/train/runs/" RUN, LAYOUT_CODE),
+			   "/r/.git/train/runs/" RUN "/code.tar.gz");
+	assert_owned_equal(layout_local_path("/d", LAYOUT_LOG), "/d/log");
+	assert_owned_equal(layout_local_path("/d", LAYOUT_RESULT), "/d/result.json");
+	assert_owned_equal(layout_local_path("/d", LAYOUT_OUTPUTS), "/d/outputs");
+	assert_owned_equal(layout_local_path("/d", LAYOUT_WORK), "/d/work");
+}
+
+/* What gc may remove is what the layout names, under this repository's prefix only. */
+static void test_gc_recognises_only_its_keys(void **state)
+{
+	struct layout l = sample();
+	size_t n = 0;
+	const char *sha;
+
+	(void)state;
+	sha = layout_code_commit(&n, &l, "git-train/demo/" SHA "/code.tar.gz");
+	assert_non_null(sha);
+	assert_int_equal(n, 40);
+	assert_memory_equal(sha, SHA, 40);
+	assert_null(layout_code_commit(&n, &l, "git-train/other/" SHA "/code.tar.gz"));
+	assert_null(layout_code_commit(&n, &l, "git-train/demo/" SHA "/code.tar.gz.bak"));
+	assert_null(layout_code_commit(&n, &l, "git-train/demo/" SHA "/runs/" RUN "/log"));
+	assert_null(layout_code_commit(&n, &l, "git-train/demo/0fec4c8/code.tar.gz"));
+	assert_null(layout_code_commit(&n, &l, "git-train/demo/" SHA "X/code.tar.gz"));
+	assert_true(layout_key_of_commit(&l, "git-train/demo/" SHA "/runs/" RUN "/log", SHA, 40));
+	assert_true(layout_key_of_commit(&l, "git-train/demo/" SHA "/code.tar.gz", SHA, 40));
+	assert_false(layout_key_of_commit(&l, "git-train/demo/" SHA "0/code.tar.gz", SHA, 40));
+	assert_false(layout_key_of_commit(&l, "other/demo/" SHA "/code.tar.gz", SHA, 40));
+}
+
+static void test_result_round_trip(void **state)
+{
+	struct run_record rec, back;
+	struct buf doc = BUF_INIT;
+	const char *args[] = { "--epochs", "3" };
+	struct layout_args a = { args, 2 };
+
+	(void)state;
+	run_record_init(&rec);
+	rec.id = xstrdup(RUN);
+	rec.backend = xstrdup("local");
+	rec.status = xstrdup("failed");
+	rec.exit_code = 4;
+	rec.start = 1795939200;
+	rec.duration = 12.5;
+	run_record_add_metric(&rec, "loss", 0.125);
+	run_record_add_extra(&rec, "stage", "setup");
+	layout_result_format(&doc, &rec, SHA, &a);
+	assert_non_null(strstr(buf_cstr(&doc), "\"run_id\":\t\"" RUN "\""));
+	assert_non_null(strstr(buf_cstr(&doc), "\"id\":\t\"" RUN "\""));
+	assert_non_null(strstr(buf_cstr(&doc), "\"commit\":\t\"" SHA "\""));
+	assert_non_null(strstr(buf_cstr(&doc), "\"parent\":\tnull"));
+	assert_non_null(strstr(buf_cstr(&doc), "\"start\":\t\"2026-11-29T08:00:00Z\""));
+	assert_non_null(strstr(buf_cstr(&doc), "\"end\":\t\"2026-11-29T08:00:13Z\""));
+	assert_non_null(strstr(buf_cstr(&doc), "\"duration_seconds\":\t12.5"));
+	assert_non_null(strstr(buf_cstr(&doc), "\"args\":\t[\"--epochs\", \"3\"]"));
+	assert_int_equal(doc.ptr[doc.len - 1], '\n');
+
+	run_record_init(&back);
+	back.duration = -1;
+	assert_int_equal(layout_result_parse(&back, doc.ptr, doc.len, "result"), 0);
+	assert_string_equal(back.status, "failed");
+	assert_int_equal(back.exit_code, 4);
+	assert_int_equal(back.start, 1795939200);
+	assert_true(back.duration == 12.5);
+	assert_int_equal(back.nr_metrics, 1);
+	assert_string_equal(back.metrics[0].name, "loss");
+	assert_string_equal(run_record_extra(&back, "stage"), "setup");
+	run_record_release(&back);
+	run_record_release(&rec);
+	buf_release(&doc);
+}
+
+/* As runner.sh writes it: no "duration_seconds", no args; a run that never ran its script. */
+static void test_result_from_the_runner(void **state)
+{
+	static const char doc[] =
+	    "{\"run_id\": \"" RUN "\", \"commit\": \"" SHA "\", \"status\": \"failed\", "
+	    "\"exit_code\": 127, \"stage\": \"code\", \"start\": \"2026-11-29T08:00:00Z\", "
+	    "\"end\": \"2026-11-29T08:00:07Z\", \"metrics\": {\"acc\": 0.5, \"bad\": \"x\"}}\n";
+	struct run_record r;
+
+	(void)state;
+	run_record_init(&r);
+	r.duration = -1;
+	assert_int_equal(layout_result_parse(&r, doc, strlen(doc), "result"), 0);
+	assert_string_equal(r.status, "failed");
+	assert_int_equal(r.exit_code, 127);
+	assert_true(r.duration == 7); /* from start and end */
+	assert_string_equal(run_record_extra(&r, "stage"), "code");
+	assert_int_equal(r.nr_metrics, 1);
+	run_record_release(&r);
+}
+
+static void test_result_malformed(void **state)
+{
+	struct run_record r;
+
+	(void)state;
+	run_record_init(&r);
+	err_clear();
+	assert_int_equal(layout_result_parse(&r, "[1, 2]", 6, "s3://b/k"), -1);
+	assert_string_equal(err_msg(), "s3://b/k is not a JSON object");
+	err_clear();
+	assert_int_equal(layout_result_parse(&r, "{\"status\"", 9, "x"), -1);
+	err_clear();
+	/* an object without a status is a failed run, not an error */
+	assert_int_equal(layout_result_parse(&r, "{}", 2, "x"), 0);
+	assert_string_equal(r.status, "failed");
+	assert_int_equal(r.exit_code, -1);
+	run_record_release(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_local_paths),
+		cmocka_unit_test(test_gc_recognises_only_its_keys),
+		cmocka_unit_test(test_result_round_trip),
+		cmocka_unit_test(test_result_from_the_runner),
+		cmocka_unit_test(test_result_malformed),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
