@@ -2,8 +2,8 @@
  * git train logs [-f] <run>: the run's full log, from S3, so it works while
  * the run is live and long after its instance is gone. -f follows a live
  * run: new bytes every two seconds (a ranged GET from what was already
- * printed), until result.json appears; then it prints the rest, writes the
- * note and exits 0, like `kubectl logs -f`: the run's own exit code is the
+ * printed), until the run's result appears; then it prints the rest, writes
+ * the note and exits 0, like `kubectl logs -f`: the run's own exit code is the
  * launch's (`--wait`) or status's to tell, not the log's.
  */
 #include <errno.h>

@@ -1,10 +1,10 @@
 /*
  * backend-local: a run on this machine (backend_local in backend.h), in a
  * fresh run directory <git dir>/train/runs/<run-id>/ laid out as layout.h
- * says: code.tar.gz (the exact archive), work/ (where it is extracted and
- * the script runs), log (stdout and stderr as the script wrote them),
- * result.json, and outputs/ (the script's outputs directory, moved out of
- * work/ when the run ends).
+ * says: the exact archive, the work directory where it is extracted and
+ * the script runs, the log (stdout and stderr as the script wrote them),
+ * the result document, and the outputs (the script's outputs directory,
+ * moved out of the work directory when the run ends).
  *
  * The script is run without a shell (script.h's command line), with
  * PYTHONUNBUFFERED=1, GIT_TRAIN_RUN_ID, GIT_TRAIN_COMMIT and GIT_TRAIN_OUTPUTS

@@ -1,5 +1,5 @@
 /*
- * remote-run: run.json, result.json and the note of a run on EC2. See
+ * remote-run: run.json, the result and the note of a run on EC2. See
  * remote-run.h.
  */
 #include "run/remote-run.h"

@@ -1,6 +1,6 @@
 /*
  * json: the small cJSON accessors every reader and writer of JSON here
- * needs (result.json, run.json, SSM and credential_process answers, --json
+ * needs (result documents, run.json, SSM and credential_process answers, --json
  * output). A missing or mistyped member reads as absent, never as an error.
  */
 #ifndef UTIL_JSON_H
