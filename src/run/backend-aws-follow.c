@@ -77,7 +77,7 @@ static int check_instance(struct follower *f)
 	double now = now_monotonic();
 	int ret = 0;
 
-	if (now - f->last_instance_check < INSTANCE_CHECK_INTERVAL)
+	if (now - f->last_instance_check < poll_interval(INSTANCE_CHECK_INTERVAL))
 		return 0;
 	f->last_instance_check = now;
 	if (ec2_describe_instances(&v, &nr, &f->r->client, &id, 1, NULL, 0)) {
@@ -124,7 +124,7 @@ int backend_aws_follow(struct run_record *out, struct backend_aws_run *r, git_re
 			break;
 		if (check_instance(&f))
 			goto out;
-		if (backend_aws_sleep(cancel, FOLLOW_INTERVAL)) {
+		if (backend_aws_sleep(cancel, poll_interval(FOLLOW_INTERVAL))) {
 			ret = BACKEND_AWS_DETACHED;
 			goto out;
 		}

@@ -177,7 +177,7 @@ static int wait_started(struct start_ctx *x, const char *command_id)
 		if (now_monotonic() - t > START_TIMEOUT)
 			return err_set("the runner did not start on %s within %d s (SSM command %s)",
 				       x->r->run.instance_id, START_TIMEOUT, command_id);
-		if (backend_aws_sleep(x->cancel, 1))
+		if (backend_aws_sleep(x->cancel, poll_interval(1)))
 			return BACKEND_AWS_CANCELLED;
 	}
 }
