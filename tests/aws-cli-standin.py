@@ -215,8 +215,9 @@ def download(s3, bucket, key, path, show):
     src = f"s3://{bucket}/{key}"
     status, _, code, msg = s3.request("HEAD", bucket, key)
     if code:
-        raise Fatal(f"An error occurred ({status}) when calling the HeadObject operation: "
-                    f"{http.client.responses.get(status, msg)}")
+        why = f'Key "{key}" does not exist' if status == 404 else \
+            http.client.responses.get(status, msg)
+        raise Fatal(f"An error occurred ({status}) when calling the HeadObject operation: {why}")
     status, data, code, msg = s3.request("GET", bucket, key)
     if code:
         sys.stderr.write(f"download failed: {src} to {path} An error occurred ({code}) when "
