@@ -46,24 +46,24 @@ count() {
 }
 
 # build <name> <build-dir> [configure args...]: a fresh build; its time in
-# <build-dir>.time, its failure in <build-dir>.failed
+# <build-dir>/build.time, its failure in <build-dir>/build.failed
 build() {
 	local name=$1 dir=$2 t0=$SECONDS
 	shift 2
-	rm -rf "$dir" "$dir.failed"
-	"$root/scripts/build.sh" "$dir" "$@" || : >"$dir.failed"
-	echo $((SECONDS - t0)) >"$dir.time"
+	rm -rf "$dir"
+	"$root/scripts/build.sh" "$dir" "$@" || { mkdir -p "$dir" && : >"$dir/build.failed"; }
+	echo $((SECONDS - t0)) >"$dir/build.time"
 }
 
 # check <name> <build-dir>: make check in a build, its results and times
 check() {
 	local name=$1 dir=$2 t0=$SECONDS
-	if test -e "$dir.failed"; then
+	if test -e "$dir/build.failed"; then
 		echo "$name: build failed"
 		failed=$((failed + 1))
 		return
 	fi
-	echo "== $name: built in $(cat "$dir.time") s; make check"
+	echo "== $name: built in $(cat "$dir/build.time") s; make check"
 	(cd "$dir" && make -j2 check >check.out 2>&1)
 	grep -E '^(PASS|FAIL|ERROR|SKIP|XFAIL|XPASS):' "$dir/check.out" | sed 's/^/  /'
 	echo "== $name: make check took $((SECONDS - t0)) s; each script:"
