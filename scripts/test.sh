@@ -2,7 +2,9 @@
 # The whole test suite, as CI runs it: installs what the build and the tests
 # need, builds with -Werror, runs `make check` (cmocka unit tests and shell
 # tests), runs it again under AddressSanitizer + UndefinedBehaviorSanitizer,
-# runs `make distcheck`, and ends with one line: "N passed, N failed".
+# runs `make distcheck` (which leaves out the tests on moto: the two builds ran
+# them), and ends with one line: "N passed, N failed". Each phase says how long
+# it took, and each suite lists the time of each test script, slowest first.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -43,32 +45,51 @@ count() {
 	fi
 }
 
-# suite <name> <build-dir> [configure args...]
-suite() {
-	local name=$1 dir=$2
+# build <name> <build-dir> [configure args...]: a fresh build; its time in
+# <build-dir>/build.time, its failure in <build-dir>/build.failed
+build() {
+	local name=$1 dir=$2 t0=$SECONDS
 	shift 2
-	echo "== $name: build"
 	rm -rf "$dir"
-	if ! "$root/scripts/build.sh" "$dir" "$@"; then
+	"$root/scripts/build.sh" "$dir" "$@" || { mkdir -p "$dir" && : >"$dir/build.failed"; }
+	echo $((SECONDS - t0)) >"$dir/build.time"
+}
+
+# check <name> <build-dir>: make check in a build, its results and times
+check() {
+	local name=$1 dir=$2 t0=$SECONDS
+	if test -e "$dir/build.failed"; then
 		echo "$name: build failed"
 		failed=$((failed + 1))
 		return
 	fi
-	echo "== $name: make check"
+	echo "== $name: built in $(cat "$dir/build.time") s; make check"
 	(cd "$dir" && make -j2 check >check.out 2>&1)
 	grep -E '^(PASS|FAIL|ERROR|SKIP|XFAIL|XPASS):' "$dir/check.out" | sed 's/^/  /'
+	echo "== $name: make check took $((SECONDS - t0)) s; each script:"
+	sh "$root/tests/test-times.sh" "$dir"/tests/*.log | sed 's/^/  /'
 	count "$name" "$dir/test-suite.log"
 }
 
-suite default "$root/build-ci"
-suite sanitizers "$root/build-asan" \
-	CFLAGS="-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
-	LDFLAGS="-fsanitize=address,undefined"
+SANITIZE="-fsanitize=address,undefined"
+echo "== default: build"
+build default "$root/build-ci"
+# the sanitizer build compiles while the default tests mostly wait
+build sanitizers "$root/build-asan" \
+	CFLAGS="-g -O1 $SANITIZE -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+	LDFLAGS="$SANITIZE" >"$root/build-asan.out" 2>&1 &
+asan_build=$!
+check default "$root/build-ci"
+wait $asan_build
+cat "$root/build-asan.out"
+rm -f "$root/build-asan.out"
+check sanitizers "$root/build-asan"
 
 if [ "${GIT_TRAIN_SKIP_DISTCHECK:-}" != 1 ]; then
 	echo "== distcheck"
+	t0=$SECONDS
 	if (cd "$root/build-ci" && make -j2 distcheck >distcheck.out 2>&1); then
-		echo "ok - make distcheck"
+		echo "ok - make distcheck ($((SECONDS - t0)) s)"
 		passed=$((passed + 1))
 	else
 		echo "not ok - make distcheck"
@@ -78,5 +99,6 @@ if [ "${GIT_TRAIN_SKIP_DISTCHECK:-}" != 1 ]; then
 fi
 
 echo
+echo "== all in $SECONDS s"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -79,6 +79,10 @@ SSM (moto does the rest: GetParameter for the public AMI parameters, ...)
 The instance sandbox: <--sandbox>/<instance-id>/
   bin/            stand-ins for shutdown, poweroff, halt, reboot, systemctl and
                   systemd-run, first on PATH: each appends "name args" to calls.log.
+                  And `aws`: tests/aws-cli-standin.py, the `aws s3 cp` that the runner
+                  uses in a tenth of the real CLI's time (it records nothing), unless
+                  settings aws_cli is "real" when the instance boots: then the real
+                  AWS CLI on the fake's PATH runs.
                   `shutdown [-h|-P|-H] now` (or +0), `poweroff`, `halt`,
                   `systemctl poweroff|halt` also POST /__fake/shutdown/<id>;
                   `shutdown -h +N`, `shutdown -c`, reboot etc. only record.
@@ -94,7 +98,8 @@ The instance sandbox: <--sandbox>/<instance-id>/
   AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:<its IMDS port>/ (note the
   slash: join paths as botocore does), AWS_REGION and AWS_DEFAULT_REGION (the
   instance's region: --region unless launched elsewhere), AWS_CONFIG_FILE and
-  AWS_SHARED_CREDENTIALS_FILE (the empty files): no credentials, no profile, no
+  AWS_SHARED_CREDENTIALS_FILE (the empty files), and GIT_TRAIN_POLL_SCALE when
+  the fake has it (the runner's tick): no credentials, no profile, no
   AWS_EC2_METADATA_DISABLED. stdin is /dev/null; stdout and stderr go to files.
   Each command runs in a session of its own; every process whose environment
   points into the sandbox (PATH, HOME, TMPDIR, GIT_TRAIN_RUNNER_DIR, AWS_CONFIG_FILE,
@@ -124,7 +129,9 @@ Control endpoint (unsigned, under /__fake/), used by tests/test-lib.sh:
   POST /__fake/rules        a JSON list of rules, replacing the current ones
   POST /__fake/clock        {"offset": seconds}
   POST /__fake/settings     {"ready_delay": s (0), "invocation_delay": s (0),
-                             "interrupt_grace": s (5), "user_data": bool (false)}:
+                             "interrupt_grace": s (5), "user_data": bool (false),
+                             "aws_cli": "standin" | "real" ("standin"; for the
+                             instances that boot from then on)}:
                              changes those named, answers all
   POST /__fake/prices       {"t3.micro": 0.5, ...}: on-demand Linux price in every region
   POST /__fake/interrupt    {"instance": id}: a spot interruption notice in its IMDS,
@@ -183,7 +190,12 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
               "date"}
 MAX_SKEW = 15 * 60
 DEFAULT_SETTINGS = {"ready_delay": 0.0, "invocation_delay": 0.0, "interrupt_grace": 5.0,
-                    "user_data": False}
+                    "user_data": False, "aws_cli": "standin"}
+AWS_CLIS = ("standin", "real")
+# the stand-in for `aws s3 cp` (aws-cli-standin.py says why), beside this file
+# the tests' GIT_TRAIN_POLL_SCALE, passed on to the instances (the runner's tick)
+POLL_SCALE = {k: v for k, v in os.environ.items() if k == "GIT_TRAIN_POLL_SCALE"}
+STANDIN_AWS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aws-cli-standin.py")
 DEFAULT_ROLE = "git-train-instance"
 STDOUT_MAX = 24000  # what GetCommandInvocation keeps, as on AWS
 STDERR_MAX = 8000
@@ -642,6 +654,10 @@ done
     "reboot": "", "systemd-run": "",
 }
 STANDIN_BODY["halt"] = STANDIN_BODY["poweroff"]
+STANDIN_AWS_SCRIPT = """#!/bin/sh
+# aws-fake's stand-in for the AWS CLI's `aws s3 cp` (settings aws_cli: real for the CLI)
+exec /usr/bin/python3 '{py}' "$@"
+"""
 
 
 # --- instances ----------------------------------------------------------------
@@ -694,6 +710,13 @@ class Instance:
             with open(self.path("bin", name), "w") as f:
                 f.write(script)
             os.chmod(self.path("bin", name), 0o755)
+        aws = self.path("bin", "aws")
+        if self.state.setting("aws_cli") == "standin":
+            with open(aws, "w") as f:
+                f.write(STANDIN_AWS_SCRIPT.format(py=STANDIN_AWS))
+            os.chmod(aws, 0o755)
+        elif os.path.exists(aws):
+            os.remove(aws)
 
     def start_imds(self):
         server = ImdsServer(("127.0.0.1", 0), ImdsHandler)
@@ -728,6 +751,7 @@ class Instance:
             "AWS_DEFAULT_REGION": self.region,
             "AWS_CONFIG_FILE": self.path("home/.aws/config"),
             "AWS_SHARED_CREDENTIALS_FILE": self.path("home/.aws/credentials"),
+            **POLL_SCALE,
         }
 
     def calls(self):
@@ -1388,6 +1412,10 @@ def control_instance(state, what, arg):
 
 
 def setting_value(name, value):
+    if name == "aws_cli":
+        if value not in AWS_CLIS:
+            raise ValueError(f"aws_cli is one of {', '.join(AWS_CLIS)}, not {value!r}")
+        return value
     if isinstance(DEFAULT_SETTINGS[name], bool):
         return value if isinstance(value, bool) else str(value).lower() == "true"
     return float(value)

@@ -48,10 +48,9 @@ only_failure() {
 
 # role <name> <profile>: a role EC2 may assume, in an instance profile of its own
 role() {
-	test_aws iam create-role --role-name "$1" \
-		--assume-role-policy-document file://trust.json >/dev/null &&
-	test_aws iam create-instance-profile --instance-profile-name "$2" >/dev/null &&
-	test_aws iam add-role-to-instance-profile --instance-profile-name "$2" --role-name "$1"
+	test_moto iam CreateRole RoleName="$1" AssumeRolePolicyDocument="$(cat trust.json)" &&
+	test_moto iam CreateInstanceProfile InstanceProfileName="$2" &&
+	test_moto iam AddRoleToInstanceProfile InstanceProfileName="$2" RoleName="$1"
 }
 
 test_expect_success MOTO 'setup: buckets, a role with SSM and bucket access, its instance profile' '
@@ -63,31 +62,25 @@ test_expect_success MOTO 'setup: buckets, a role with SSM and bucket access, its
 	{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
 	 "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::train-bucket/git-train/*"}]}
 	EOF
-	# four independent chains at once: each aws command takes a second to start
 	{
-		test_aws s3 mb s3://other-data &&
-		test_aws s3 mb s3://train-bucket
-	} >setup1.out 2>&1 &
-	buckets=$! &&
-	{
+		test_moto_s3 /other-data -X PUT &&
+		test_moto_s3 /train-bucket -X PUT &&
 		role train-role train-profile &&
-		test_aws iam attach-role-policy --role-name train-role \
-			--policy-arn arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore &&
-		arn=$(test_aws iam create-policy --policy-name train-bucket-access \
-			--policy-document file://bucket-policy.json --query Policy.Arn --output text) &&
-		test_aws iam attach-role-policy --role-name train-role --policy-arn "$arn"
-	} >setup2.out 2>&1 &
-	train_role=$! &&
-	{
+		test_moto iam AttachRolePolicy RoleName=train-role \
+			PolicyArn=arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore &&
+		test_moto iam CreatePolicy PolicyName=train-bucket-access \
+			PolicyDocument="$(cat bucket-policy.json)" >policy.xml &&
+		arn=$(test_xml CreatePolicyResult/Policy/Arn <policy.xml) &&
+		test_moto iam AttachRolePolicy RoleName=train-role PolicyArn="$arn" &&
 		role bare-role bare-profile &&
-		test_aws iam put-role-policy --role-name bare-role --policy-name bucket \
-			--policy-document file://bucket-policy.json
-	} >setup3.out 2>&1 &
-	bare_role=$! &&
-	test_aws ssm get-parameters --query "Parameters[].[Name, Value]" --output text --names \
-		/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64 \
-		/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64 >amis &&
-	wait $buckets && wait $train_role && wait $bare_role &&
+		test_moto iam PutRolePolicy RoleName=bare-role PolicyName=bucket \
+			PolicyDocument="$(cat bucket-policy.json)"
+	} >setup.out &&
+	test_moto ssm GetParameters "{\"Names\": [
+		\"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64\",
+		\"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64\"]}" >amis.json &&
+	test_json "\"\\n\".join(p[\"Name\"] + \"\\t\" + p[\"Value\"] for p in d[\"Parameters\"])" \
+		<amis.json >amis &&
 	test_line_count = 2 amis &&
 	test_commit first
 '
@@ -231,8 +224,9 @@ test_expect_success MOTO 'an unknown instance type: the error and types that exi
 
 test_expect_success MOTO 'a bucket in another region: the region to use' '
 	configure &&
-	test_aws s3api create-bucket --bucket eu-bucket --region eu-west-1 \
-		--create-bucket-configuration LocationConstraint=eu-west-1 >/dev/null &&
+	AWS_REGION=eu-west-1 test_moto_s3 /eu-bucket -X PUT -H "Content-Type: application/xml" --data-binary \
+		"<CreateBucketConfiguration><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>" \
+		>/dev/null &&
 	git config train.bucket eu-bucket &&
 	test_expect_code 1 doctor &&
 	test_grep "^FAIL bucket region: the bucket .eu-bucket. is in eu-west-1, the instances would be in us-east-1$" out &&

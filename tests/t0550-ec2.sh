@@ -3,7 +3,8 @@
 # moto (and the fake where moto lacks something: ClientToken idempotency,
 # the Price List API, injected capacity errors). A spot launch is spot,
 # tagged at launch (instance and volume), IMDSv2 only, terminated on
-# shutdown; what DescribeInstances says matches the AWS CLI; prices are real
+# shutdown; what DescribeInstances says matches what moto says (its XML read
+# by the test itself, not by git-train's parser); prices are real
 # numbers, cached per repository. Driven through `test-tool ec2` (tests/helper/).
 . "$(dirname "$0")/test-lib.sh"
 
@@ -47,31 +48,32 @@ field() {
 PY=python3
 test -x /usr/bin/python3 && PY=/usr/bin/python3
 
-# cli_view FILE: the instance of describe-instances' JSON in FILE, as lines
-# like test-tool ec2's (lifecycle, metadata options, root device, sorted tags)
+# cli_view FILE: the instance of moto's DescribeInstances XML in FILE, as
+# lines like test-tool ec2's (lifecycle, metadata options, root device, sorted tags)
 cli_view() {
 	$PY -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+for el in root.iter():
+    el.tag = el.tag.rsplit("}", 1)[-1]
+d = root.findall("reservationSet/item/instancesSet/item")
 assert len(d) == 1, d
 i = d[0]
-print("id", i["InstanceId"])
-print("lifecycle", i.get("InstanceLifecycle", "on-demand"))
-print("http-tokens", i["MetadataOptions"]["HttpTokens"])
-print("http-endpoint", i["MetadataOptions"]["HttpEndpoint"])
-print("root-device", i["BlockDeviceMappings"][0]["DeviceName"])
-for k, v in sorted((t["Key"], t["Value"]) for t in i["Tags"]):
+print("id", i.findtext("instanceId"))
+print("lifecycle", i.findtext("instanceLifecycle", "on-demand"))
+print("http-tokens", i.findtext("metadataOptions/httpTokens"))
+print("http-endpoint", i.findtext("metadataOptions/httpEndpoint"))
+print("root-device", i.findtext("blockDeviceMapping/item/deviceName"))
+for k, v in sorted((t.findtext("key"), t.findtext("value")) for t in i.iterfind("tagSet/item")):
     print("tag %s=%s" % (k, v))' "$1"
 }
 
-# The aws CLI takes seconds to start: each test asks it once, or in parallel.
 test_expect_success EC2 'setup: an instance profile, an AMI and its root device' '
-	test_aws iam create-instance-profile --instance-profile-name train-profile >profile.out &
-	profile=$! &&
-	test_aws ec2 describe-images --owners amazon \
-		--filters "Name=architecture,Values=x86_64" "Name=root-device-type,Values=ebs" \
-		--query "Images[0].[ImageId,RootDeviceName]" --output text >ami &&
-	wait $profile &&
+	test_moto iam CreateInstanceProfile InstanceProfileName=train-profile >profile.out &&
+	test_moto ec2 DescribeImages Owner.1=amazon \
+		Filter.1.Name=architecture Filter.1.Value.1=x86_64 \
+		Filter.2.Name=root-device-type Filter.2.Value.1=ebs >images.xml &&
+	test_xml imagesSet/item imageId rootDeviceName <images.xml | sed -n 1p >ami &&
 	read ami root <ami &&
 	test -n "$ami" && test -n "$root" &&
 	echo "$ami" >ami-id &&
@@ -80,9 +82,9 @@ test_expect_success EC2 'setup: an instance profile, an AMI and its root device'
 
 test_expect_success EC2 'availability zones: the available ones, sorted' '
 	ec2 zones &&
-	test_aws ec2 describe-availability-zones \
-		--filters Name=state,Values=available Name=zone-type,Values=availability-zone \
-		--query "AvailabilityZones[].ZoneName" --output text >zones &&
+	test_moto ec2 DescribeAvailabilityZones Filter.1.Name=state Filter.1.Value.1=available \
+		Filter.2.Name=zone-type Filter.2.Value.1=availability-zone >zones.xml &&
+	test_xml availabilityZoneInfo/item/zoneName <zones.xml >zones &&
 	tr "\t" "\n" <zones | sort >expect &&
 	test_line_count -gt 1 expect &&
 	test_cmp expect out
@@ -113,9 +115,9 @@ test_expect_success EC2 'DescribeInstances finds it by tag, as the AWS CLI does'
 	test_grep "^az us-east-1b$" out &&
 	grep "^tag " out | sort >ours &&
 	test_line_count = 4 ours &&
-	test_aws ec2 describe-instances --filters "Name=tag:git-train:run-id,Values=$RUN_ID" \
-		--query "Reservations[].Instances[]" >cli.json &&
-	cli_view cli.json >cli &&
+	test_moto ec2 DescribeInstances Filter.1.Name=tag:git-train:run-id \
+		"Filter.1.Value.1=$RUN_ID" >cli.xml &&
+	cli_view cli.xml >cli &&
 	grep "^tag " cli >theirs &&
 	test_cmp theirs ours &&
 	test_grep "^id $id$" cli &&
@@ -123,16 +125,14 @@ test_expect_success EC2 'DescribeInstances finds it by tag, as the AWS CLI does'
 '
 
 test_expect_success EC2 'IMDSv2 only, terminate on shutdown, the user data as given' '
-	test_aws ec2 describe-instance-attribute --instance-id "$(cat spot-id)" \
-		--attribute instanceInitiatedShutdownBehavior \
-		--query InstanceInitiatedShutdownBehavior.Value --output text >shutdown &
-	shutdown=$! &&
+	test_moto ec2 DescribeInstanceAttribute InstanceId="$(cat spot-id)" \
+		Attribute=instanceInitiatedShutdownBehavior >shutdown.xml &&
+	test_xml instanceInitiatedShutdownBehavior/value <shutdown.xml >shutdown &&
 	id=$(cat spot-id) &&
 	test_grep "^http-tokens required$" cli &&
 	test_grep "^http-endpoint enabled$" cli &&
-	test_aws ec2 describe-instance-attribute --instance-id "$id" --attribute userData \
-		--query UserData.Value --output text >user-data.b64 &&
-	wait $shutdown &&
+	test_moto ec2 DescribeInstanceAttribute InstanceId="$id" Attribute=userData >user-data.xml &&
+	test_xml userData/value <user-data.xml >user-data.b64 &&
 	echo terminate >expect && test_cmp expect shutdown &&
 	base64 -d user-data.b64 >actual &&
 	printf "#!/bin/sh\nshutdown -h +60" >expect && test_cmp expect actual
@@ -142,9 +142,10 @@ test_expect_success EC2 'the root volume: the AMI root device, its size, gp3, ta
 	id=$(cat spot-id) &&
 	echo "root-device $(cat ami-root)" >expect &&
 	grep "^root-device " cli >actual && test_cmp expect actual &&
-	test_aws ec2 describe-volumes --filters "Name=attachment.instance-id,Values=$id" \
-		--query "Volumes[].[Size,VolumeType,Tags[?Key==\`git-train:run-id\`].Value|[0]]" \
-		--output text >actual &&
+	test_moto ec2 DescribeVolumes Filter.1.Name=attachment.instance-id \
+		"Filter.1.Value.1=$id" >volumes.xml &&
+	test_xml volumeSet/item size volumeType "tagSet/item[key=\"git-train:run-id\"]/value" \
+		<volumes.xml >actual &&
 	printf "16\tgp3\t%s\n" "$RUN_ID" >expect && test_cmp expect actual
 '
 

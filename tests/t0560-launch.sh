@@ -40,16 +40,18 @@ settings() {
 # instances [STATES]: how many instances exist (in those states, comma-separated)
 instances() {
 	if test -n "$1"; then
-		set -- --filters "Name=instance-state-name,Values=$1"
+		set -- Filter.1.Name=instance-state-name $(echo "$1" | tr , "\n" |
+			awk "{ printf \"Filter.1.Value.%d=%s\n\", NR, \$0 }")
 	fi
-	test_aws ec2 describe-instances "$@" \
-		--query 'length(Reservations[].Instances[])' --output text
+	test_moto ec2 DescribeInstances "$@" >instances.xml &&
+	test_xml reservationSet/item/instancesSet/item instanceId <instances.xml | wc -l | tr -d " "
 }
 
 # no_spot_requests: not one spot request, open or otherwise
 no_spot_requests() {
-	test_aws ec2 describe-spot-instance-requests \
-		--query 'length(SpotInstanceRequests)' --output text >requests &&
+	test_moto ec2 DescribeSpotInstanceRequests >requests.xml &&
+	test_xml spotInstanceRequestSet/item spotInstanceRequestId <requests.xml |
+		wc -l | tr -d " " >requests &&
 	echo 0 >expect &&
 	test_cmp expect requests
 }
@@ -78,20 +80,21 @@ test_expect_success LAUNCH 'a spot launch in a fresh account: spot, IMDSv2, term
 	id=$(sed -n "s/^instance //p" out) &&
 	test_grep "^market spot$" out &&
 	test_grep "^price 0.0031$" out &&
-	test_aws ec2 describe-instances --instance-ids "$id" --query \
-		"Reservations[0].Instances[0].[InstanceLifecycle,MetadataOptions.HttpTokens,State.Name,InstanceType]" \
-		--output text >got &&
+	test_moto ec2 DescribeInstances InstanceId.1="$id" >instance.xml &&
+	test_xml reservationSet/item/instancesSet/item instanceLifecycle metadataOptions/httpTokens \
+		instanceState/name instanceType <instance.xml >got &&
 	printf "spot\trequired\trunning\tt3.micro\n" >expect &&
 	test_cmp expect got &&
-	test_aws ec2 describe-instance-attribute --instance-id "$id" \
-		--attribute instanceInitiatedShutdownBehavior \
-		--query InstanceInitiatedShutdownBehavior.Value --output text >got &&
+	test_moto ec2 DescribeInstanceAttribute InstanceId="$id" \
+		Attribute=instanceInitiatedShutdownBehavior >attribute.xml &&
+	test_xml instanceInitiatedShutdownBehavior/value <attribute.xml >got &&
 	echo terminate >expect &&
 	test_cmp expect got &&
 	ami=$(sed -n "s/^ami //p" out) &&
-	test_aws ssm get-parameter --name \
-		/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64 \
-		--query Parameter.Value --output text >want-ami &&
+	test_moto ssm GetParameter \
+		"{\"Name\": \"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64\"}" \
+		>parameter.json &&
+	test_json "d[\"Parameter\"][\"Value\"]" <parameter.json >want-ami &&
 	echo "$ami" >got-ami &&
 	test_cmp want-ami got-ami &&
 	test_grep "waiting for $id to be reachable through SSM (0:0.), done." err
@@ -99,8 +102,8 @@ test_expect_success LAUNCH 'a spot launch in a fresh account: spot, IMDSv2, term
 
 test_expect_success LAUNCH 'the instance is tagged at launch: ours and the caller'"'"'s' '
 	id=$(sed -n "s/^instance //p" out) &&
-	test_aws ec2 describe-tags --filters "Name=resource-id,Values=$id" \
-		--query "Tags[].[Key,Value]" --output text | sort >got &&
+	test_moto ec2 DescribeTags Filter.1.Name=resource-id Filter.1.Value.1="$id" >tags.xml &&
+	test_xml tagSet/item key value <tags.xml | sort >got &&
 	cat >expect <<-EOF &&
 	Name	git-train/abc1234
 	git-train:commit	abc1234abc1234
@@ -114,8 +117,8 @@ test_expect_success LAUNCH 'the instance is tagged at launch: ours and the calle
 
 test_expect_success LAUNCH 'user data is the max-runtime watchdog and nothing else' '
 	id=$(sed -n "s/^instance //p" out) &&
-	test_aws ec2 describe-instance-attribute --instance-id "$id" --attribute userData \
-		--query UserData.Value --output text | base64 -d >user-data &&
+	test_moto ec2 DescribeInstanceAttribute InstanceId="$id" Attribute=userData >attribute.xml &&
+	test_xml userData/value <attribute.xml | base64 -d >user-data &&
 	head -n 1 user-data >first &&
 	echo "#!/bin/sh" >expect &&
 	test_cmp expect first &&
@@ -124,8 +127,8 @@ test_expect_success LAUNCH 'user data is the max-runtime watchdog and nothing el
 	test_cmp expect commands &&
 	launch --run-id=20261129-000000-abc1234-0001 --max-runtime=5401 t3.micro >out2 &&
 	id2=$(sed -n "s/^instance //p" out2) &&
-	test_aws ec2 describe-instance-attribute --instance-id "$id2" --attribute userData \
-		--query UserData.Value --output text | base64 -d >user-data2 &&
+	test_moto ec2 DescribeInstanceAttribute InstanceId="$id2" Attribute=userData >attribute.xml &&
+	test_xml userData/value <attribute.xml | base64 -d >user-data2 &&
 	test_grep "^shutdown -h +91$" user-data2
 '
 
@@ -181,8 +184,8 @@ test_expect_success LAUNCH 'no spot capacity anywhere, no terminal, no --yes: th
 '
 
 test_expect_success LAUNCH 'every zone was asked' '
-	zones=$(test_aws ec2 describe-availability-zones \
-		--query "length(AvailabilityZones)" --output text) &&
+	zones=$(test_moto ec2 DescribeAvailabilityZones |
+		test_xml availabilityZoneInfo/item zoneName | wc -l | tr -d " ") &&
 	test_fake_count "ec2 RunInstances" >got &&
 	echo "$zones" >expect &&
 	test_cmp expect got
@@ -196,12 +199,13 @@ test_expect_success LAUNCH 'with --yes: on-demand, loudly, with both prices' '
 	test_grep "^warning: spot capacity unavailable: on-demand t3.micro is \$0.0104/h, spot was \$0.0031/h (3.4x)$" err &&
 	test_grep "^warning: launching ON-DEMAND t3.micro at \$0.0104/h (3.4x the spot price)$" err &&
 	id=$(sed -n "s/^instance //p" out) &&
-	test_aws ec2 describe-instances --instance-ids "$id" \
-		--query "Reservations[0].Instances[0].InstanceLifecycle" --output text >got &&
+	test_moto ec2 DescribeInstances InstanceId.1="$id" >instance.xml &&
+	test_xml reservationSet/item/instancesSet/item instanceLifecycle <instance.xml >got &&
 	echo None >expect &&
 	test_cmp expect got &&
-	test_aws ec2 describe-tags --filters "Name=resource-id,Values=$id" \
-		"Name=key,Values=git-train:market" --query "Tags[0].Value" --output text >got &&
+	test_moto ec2 DescribeTags Filter.1.Name=resource-id Filter.1.Value.1="$id" \
+		Filter.2.Name=key Filter.2.Value.1=git-train:market >tags.xml &&
+	test_xml tagSet/item value <tags.xml | sed -n 1p >got &&
 	echo on-demand >expect &&
 	test_cmp expect got &&
 	echo 1 >expect &&
@@ -323,8 +327,8 @@ test_expect_success LAUNCH 'retrying spot capacity until the timeout, saying so'
 '
 
 test_expect_success LAUNCH 'spot capacity that comes back during the wait is taken' '
-	zones=$(test_aws ec2 describe-availability-zones \
-		--query "length(AvailabilityZones)" --output text) &&
+	zones=$(test_moto ec2 DescribeAvailabilityZones |
+		test_xml availabilityZoneInfo/item zoneName | wc -l | tr -d " ") &&
 	fresh "[{\"fault\": \"error\", \"status\": 500, \"code\": \"InsufficientInstanceCapacity\",
 		\"service\": \"ec2\", \"action\": \"RunInstances\", \"times\": $((zones + 2))}]" &&
 	start=$(date +%s) &&
@@ -357,7 +361,7 @@ test_expect_success LAUNCH 'ready means reachable: it waits for SSM to say Onlin
 test_expect_success LAUNCH 'not reachable in time: the likely causes, and the instance is terminated' '
 	fresh &&
 	settings "{\"ready_delay\": 30}" &&
-	test_aws iam create-instance-profile --instance-profile-name train-profile >/dev/null &&
+	test_moto iam CreateInstanceProfile InstanceProfileName=train-profile >/dev/null &&
 	test_expect_code 1 launch --ready-timeout=2 --profile=train-profile t3.micro >out 2>err &&
 	id=$(sed -n "s/^terminated \(i-[0-9a-f]*\) (not reachable)$/\1/p" err) &&
 	test -n "$id" &&

@@ -132,8 +132,9 @@ test_expect_success AWS 'setup: the AMI parameter, a role in an instance profile
 	fake_aws s3 mb s3://fake-bucket
 '
 
+# (this instance has the real AWS CLI, not the fake's stand-in: see the aws s3 cp test)
 test_expect_success AWS 'an instance boots into a sandbox and is Online only after ready_delay' '
-	test_fake_settings "{\"ready_delay\": 4}" &&
+	test_fake_settings "{\"ready_delay\": 4, \"aws_cli\": \"real\"}" &&
 	start=$(date +%s) &&
 	launch one &&
 	id=$(cat one.id) &&
@@ -270,8 +271,8 @@ test_expect_success AWS 'shutdown -h +60 is only recorded; shutdown -h now termi
 	printf "%s\n" "shutdown -h +60" "shutdown -h now" >expect &&
 	test_fake_instance $id calls >calls &&
 	test_cmp expect calls &&
-	test "$(test_aws ec2 describe-instances --instance-ids $id \
-		--query "Reservations[0].Instances[0].State.Name" --output text)" = terminated &&
+	test "$(test_moto ec2 DescribeInstances InstanceId.1=$id |
+		test_xml reservationSet/item/instancesSet/item/instanceState/name)" = terminated &&
 	! online $id &&
 	finished $id &&
 	test "$(json "d[\"Status\"]" inv.json)" = Failed
@@ -307,8 +308,8 @@ test_expect_success AWS 'a spot interruption: the notice in IMDS, terminated aft
 	test "$(test_fake_instance $id terminated)" = false &&
 	test_fake_wait_instance $id terminated &&
 	test "$(sleepers 987653)" = 0 &&
-	test "$(test_aws ec2 describe-instances --instance-ids $id \
-		--query "Reservations[0].Instances[0].State.Name" --output text)" = terminated &&
+	test "$(test_moto ec2 DescribeInstances InstanceId.1=$id |
+		test_xml reservationSet/item/instancesSet/item/instanceState/name)" = terminated &&
 	test_fake_settings "{\"interrupt_grace\": 5}"
 '
 

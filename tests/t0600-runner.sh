@@ -127,7 +127,7 @@ test_expect_success RUNNER 'setup: a training repository, its code in S3' '
 	git add train.py &&
 	test_tick &&
 	git commit -q -m "training script" &&
-	test_aws s3 mb s3://$BUCKET &&
+	test_moto_s3 /$BUCKET -X PUT &&
 	git remote add origin https://example.com/team/demo.git &&
 	git config train.bucket $BUCKET &&
 	git train upload >uploaded &&
@@ -138,9 +138,9 @@ test_expect_success RUNNER 'setup: a training repository, its code in S3' '
 		Name=/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64 |
 		python3 -c "import json, sys; print(json.load(sys.stdin)[\"Parameter\"][\"Value\"])" >ami &&
 	git archive --format=tar.gz HEAD^{tree} >other.tar.gz &&
-	test_aws s3 cp other.tar.gz s3://$BUCKET/other/code.tar.gz --only-show-errors &&
+	test_moto_s3 /$BUCKET/other/code.tar.gz -T other.tar.gz &&
 	printf "not gzip at all\n" >bad.tar.gz &&
-	test_aws s3 cp bad.tar.gz s3://$BUCKET/bad/code.tar.gz --only-show-errors &&
+	test_moto_s3 /$BUCKET/bad/code.tar.gz -T bad.tar.gz &&
 	test_fake_settings "{\"interrupt_grace\": 60, \"ready_delay\": 2, \"invocation_delay\": 2}"
 '
 sha=$(git rev-parse -q --verify HEAD)
@@ -164,9 +164,14 @@ test_expect_success RUNNER 'the command is valid sh, holds the runner and no sec
 '
 
 # The runs go on at the same time, each instance's runner detached from
-# SSM: the suite waits for the slowest, not for the sum.
+# SSM: the suite waits for the slowest, not for the sum. The main run (r1)
+# is the one run of the suite whose runner uses the real AWS CLI; the
+# others, like every other test's, use the fake's stand-in for `aws s3 cp`.
 test_expect_success RUNNER 'the runner starts detached on each instance' '
+	test_fake_settings "{\"aws_cli\": \"real\"}" &&
 	launch main &&
+	test_fake_settings "{\"aws_cli\": \"standin\"}" &&
+	test_path_is_missing "$(test_instance_dir $(cat instance.main))/bin/aws" &&
 	launch keep &&
 	launch corrupt &&
 	launch spot &&
@@ -299,7 +304,12 @@ test_expect_success RUNNER 'a spot interruption: preempted, with the log so far'
 '
 
 test_expect_success RUNNER 'no secret of the user on the instances or in S3' '
-	test_aws s3 cp --recursive s3://$BUCKET s3-copy --only-show-errors &&
+	test_moto_s3 "/$BUCKET?list-type=2" >list.xml &&
+	test_xml Contents/Key <list.xml >keys &&
+	while read key; do
+		mkdir -p "s3-copy/$(dirname "$key")" &&
+		s3_get "$key" "s3-copy/$key" || return 1
+	done <keys &&
 	test_path_is_file s3-copy/git-train/demo/$sha/runs/r1/result.json &&
 	test_path_is_file "$(test_instance_dir "$(cat instance.main)")/var/lib/git-train/r1/start.sh" &&
 	test_grep ! -r -F "$TEST_AWS_SECRET_ACCESS_KEY" s3-copy "$TRASH_DIRECTORY/.instances" &&

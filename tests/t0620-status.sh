@@ -118,9 +118,10 @@ test_expect_success AWS 'setup: a repository with two commits, a bucket, train.b
 	git rev-parse HEAD >c1 &&
 	test_commit "second try" &&
 	git rev-parse HEAD >c2 &&
-	test_aws s3 mb s3://$B &&
+	test_moto_s3 /$B -X PUT &&
 	git config train.bucket $B &&
-	test_aws ec2 describe-images --query "Images[0].ImageId" --output text >ami &&
+	test_moto ec2 DescribeImages >images.xml &&
+	test_xml imagesSet/item/imageId <images.xml | sed -n 1p >ami &&
 	test -s ami
 '
 

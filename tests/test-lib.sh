@@ -10,6 +10,7 @@
 # git-train binary (set by `make check`; defaults to the source tree).
 
 TEST_NAME=$(basename "$0" .sh)
+test_start_time=$(date +%s.%N)
 TEST_DIRECTORY=$(cd "$(dirname "$0")" && pwd)
 SRCDIR=${SRCDIR:-$(cd "$TEST_DIRECTORY/.." && pwd)}
 GIT_TRAIN_BUILD_DIR=${GIT_TRAIN_BUILD_DIR:-$SRCDIR}
@@ -28,6 +29,20 @@ export TRASH_DIRECTORY
 
 # A clean, predictable environment: like git's own test suite.
 PATH="$GIT_TRAIN_BUILD_DIR:$PATH"
+# pyenv's shims (bash scripts that look up the version at every call) cost half
+# a second of CPU per python3, aws or moto_server, and the tests call them
+# hundreds of times: put the directory of the executables they stand for first
+# (looked up once per build directory; `make clean` forgets it).
+if command -v python3 2>/dev/null | grep -q '/shims/python3$'; then
+	test_python_bin=$(cat "$GIT_TRAIN_BUILD_DIR/tests/.python-bin" 2>/dev/null)
+	if ! test -x "$test_python_bin/python3"; then
+		test_python_bin=$(python3 -c 'import os, sys; print(os.path.dirname(sys.executable))') &&
+		mkdir -p "$GIT_TRAIN_BUILD_DIR/tests" &&
+		echo "$test_python_bin" >"$GIT_TRAIN_BUILD_DIR/tests/.python-bin.$$" &&
+		mv "$GIT_TRAIN_BUILD_DIR/tests/.python-bin.$$" "$GIT_TRAIN_BUILD_DIR/tests/.python-bin"
+	fi
+	test -x "$test_python_bin/python3" && PATH="$test_python_bin:$PATH"
+fi
 # The one helper binary (tests/helper/): test-tool <subcommand> ...
 TEST_TOOL="$GIT_TRAIN_BUILD_DIR/tests/helper/test-tool"
 HOME="$TRASH_DIRECTORY"
@@ -53,6 +68,10 @@ export GIT_PAGER
 # Never reach for a real instance metadata service from a test.
 AWS_EC2_METADATA_DISABLED=true
 export AWS_EC2_METADATA_DISABLED
+# Every fixed poll of git-train and of the runner a tenth as long (util.h:
+# poll_interval()); the fake passes it on to its instances.
+GIT_TRAIN_POLL_SCALE=0.1
+export GIT_TRAIN_POLL_SCALE
 
 git config --global init.defaultBranch main
 git config --global advice.detachedHead false
@@ -88,8 +107,11 @@ test_expect_success() {
 		return 0
 	fi
 	test_out="$TRASH_DIRECTORY/.test-output"
+	test_t0=$(date +%s.%N)
 	(cd "$TRASH_DIRECTORY" && eval "$2") >"$test_out" 2>&1 </dev/null
 	test_rc=$?
+	# GIT_TRAIN_TEST_TIMES=1: each test's time, to find what makes a script slow
+	test -z "$GIT_TRAIN_TEST_TIMES" || say "$(test_seconds_since "$test_t0") s: $1"
 	if test $test_rc = 0; then
 		echo "ok $test_count - $1"
 	else
@@ -104,12 +126,19 @@ test_expect_success() {
 test_done() {
 	test_stop_moto
 	echo "1..$test_count"
-	say "$TEST_NAME: $test_count tests, $test_failures failed, $test_skipped skipped"
+	# the time is what tests/test-times.sh lists, slowest first, after make check
+	say "$TEST_NAME: $test_count tests, $test_failures failed, $test_skipped skipped" \
+		"in $(test_seconds_since "$test_start_time") s"
 	if test $test_failures = 0; then
 		test -n "$KEEP_TRASH" || rm -rf "$TRASH_DIRECTORY"
 		exit 0
 	fi
 	exit 1
+}
+
+# test_seconds_since <date +%s.%N>: the seconds since then, to a tenth
+test_seconds_since() {
+	awk -v t0="$1" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.1f", t1 - t0 }'
 }
 
 # Helpers, as in git's test-lib-functions.sh.
@@ -205,6 +234,9 @@ test_make_train_repo() {
 }
 
 if command -v python3 >/dev/null 2>&1; then test_set_prereq PYTHON; fi
+# Debian's python3 when there is one: it starts in a tenth of the time of a shim
+TEST_PYTHON=python3
+test -x /usr/bin/python3 && TEST_PYTHON=/usr/bin/python3
 # Memory measurements mean nothing under AddressSanitizer (its shadow memory
 # counts as ours): such checks require UNSANITIZED.
 if grep -q __asan_init "$GIT_TRAIN_BUILD_DIR/git-train" 2>/dev/null; then
@@ -224,7 +256,10 @@ if script -qec true /dev/null >/dev/null 2>&1 </dev/null; then test_set_prereq T
 # AWS_ENDPOINT_URL, test credentials, AWS_REGION=us-east-1. Nothing is ever
 # sent beyond 127.0.0.1: the instance metadata service is switched off.
 # test_reset_moto drops all of moto's state; test_done stops it.
-if command -v moto_server >/dev/null 2>&1; then test_set_prereq MOTO; fi
+# (not where configure --disable-aws-tests said so: make distcheck)
+if test "${GIT_TRAIN_TEST_AWS:-yes}" != no && command -v moto_server >/dev/null 2>&1; then
+	test_set_prereq MOTO
+fi
 MOTO_PID=
 trap 'test_stop_moto' EXIT
 
@@ -293,6 +328,73 @@ test_stop_moto() {
 # aws CLI against moto (Debian's awscli 2.9 predates AWS_ENDPOINT_URL).
 test_aws() {
 	aws --endpoint-url "$MOTO_URL" "$@"
+}
+
+# What a test sets up in AWS, or checks of AWS's state, it asks moto itself,
+# with curl's signed requests: never through git-train (whose bugs the check
+# would share), and not with the AWS CLI, which takes a second or two to start
+# (where running the CLI is the point, e.g. the fixes doctor prints, test_aws).
+#   test_moto <service> <Action> [<Name>=<value>...]   Query API (ec2, iam, sts): XML
+#   test_moto ssm <Action> ['<JSON>']                 JSON API (ssm): JSON
+#   test_moto_s3 <path> [<curl option>...]           S3 (path /bucket/key): the body
+# A failed request fails, its error on stdout. test_xml <path> [<field>...]
+# reads XML on stdin: the text of each element at path (an ElementTree path
+# from the root, namespaces dropped) or, with fields, each one's fields
+# tab-separated, "None" for a missing one, as `aws --output text` shows them.
+# test_json <python expression on d> reads JSON on stdin and prints the value.
+test_moto() {
+	_svc=$1 _action=$2
+	shift 2
+	case $_svc in
+	ssm)
+		curl -s --fail-with-body --aws-sigv4 "aws:amz:${AWS_REGION:-us-east-1}:ssm" \
+			--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+			-H "X-Amz-Target: AmazonSSM.$_action" -H "Content-Type: application/x-amz-json-1.1" \
+			--data-binary "${1:-"{}"}" "$MOTO_URL/"
+		return
+		;;
+	ec2) _version=2016-11-15 ;;
+	iam) _version=2010-05-08 ;;
+	sts) _version=2011-06-15 ;;
+	*) echo >&2 "test_moto: no API version for $_svc"; return 1 ;;
+	esac
+	_n=$#
+	while test $_n -gt 0; do
+		set -- "$@" --data-urlencode "$1"
+		shift
+		_n=$((_n - 1))
+	done
+	curl -s --fail-with-body --aws-sigv4 "aws:amz:${AWS_REGION:-us-east-1}:$_svc" \
+		--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+		--data "Action=$_action&Version=$_version" "$@" "$MOTO_URL/"
+}
+
+test_moto_s3() {
+	_path=$1
+	shift
+	curl -s --fail-with-body --aws-sigv4 "aws:amz:${AWS_REGION:-us-east-1}:s3" \
+		--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" "$@" "$MOTO_URL$_path"
+}
+
+test_json() {
+	"$TEST_PYTHON" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
+}
+
+test_xml() {
+	"$TEST_PYTHON" -c '
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.stdin).getroot()
+for el in root.iter():
+    el.tag = el.tag.rsplit("}", 1)[-1]
+for el in root.iterfind(sys.argv[1]):
+    if len(sys.argv) == 2:
+        print(el.text or "")
+        continue
+    values = []
+    for name in sys.argv[2:]:
+        v = el.find(name)
+        values.append("None" if v is None or v.text is None else v.text)
+    print("\t".join(values))' "$@"
 }
 
 # test_start_ec2: what a script that trains on EC2 needs, when this machine
@@ -442,15 +544,20 @@ for line in v if isinstance(v, list) else [v]:
     print(json.dumps(line) if isinstance(line, bool) or line is None else line)' "$1" "$2"
 }
 
+# (one process polls, every 0.1 s: not a curl and a python3 per look)
 test_fake_wait_instance() {
-	i=0
-	until test "$(test_fake_instance "$1" "$2")" = true; do
-		i=$((i + 1))
-		if test $i -gt $((${3:-30} * 10)); then
-			echo >&2 "instance $1: $2 not true after ${3:-30} s"
-			test_fake_instances >&2
-			return 1
-		fi
-		sleep 0.1
-	done
+	/usr/bin/python3 - "$FAKE_URL/__fake/instances" "$1" "$2" "${3:-30}" <<-\EOF
+	import json, sys, time, urllib.request
+	url, iid, field, seconds = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+	deadline = time.monotonic() + seconds
+	while True:
+	    with urllib.request.urlopen(url, timeout=30) as r:
+	        doc = json.load(r)
+	    if doc.get(iid, {}).get(field) is True:
+	        sys.exit(0)
+	    if time.monotonic() > deadline:
+	        sys.exit(f"instance {iid}: {field} not true after {seconds:g} s\n" +
+	                 json.dumps(doc, indent=1, sort_keys=True))
+	    time.sleep(0.1)
+	EOF
 }

@@ -110,7 +110,7 @@ static int follow(struct remote_runs_ctx *ctx, struct remote_entry *e)
 		}
 		if (++polls % FOLLOW_CHECK_EVERY == 0)
 			gone = instance_gone(ctx, &e->run);
-		pause_ms(FOLLOW_INTERVAL_MS);
+		pause_ms((long)poll_interval(FOLLOW_INTERVAL_MS));
 		if (cmd_interrupted)
 			return EXIT_INTERRUPTED;
 	}

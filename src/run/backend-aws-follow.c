@@ -79,7 +79,7 @@ static int check_instance(struct follower *f)
 	double now = now_monotonic();
 	int ret = 0;
 
-	if (now - f->last_instance_check < INSTANCE_CHECK_INTERVAL)
+	if (now - f->last_instance_check < poll_interval(INSTANCE_CHECK_INTERVAL))
 		return 0;
 	f->last_instance_check = now;
 	if (ec2_describe_instances(&v, &nr, &f->x->client, &id, 1, NULL, 0)) {
@@ -126,7 +126,7 @@ int backend_aws_follow(struct run *run, int out_fd, int err_fd)
 			break;
 		if (check_instance(&f))
 			goto out;
-		if (sleep_unless_cancelled(x->cancel, FOLLOW_INTERVAL)) {
+		if (sleep_unless_cancelled(x->cancel, poll_interval(FOLLOW_INTERVAL))) {
 			ret = RC_DETACHED;
 			goto out;
 		}

@@ -173,7 +173,7 @@ static int wait_started(struct aws_run *x, const char *command_id)
 		if (now_monotonic() - t > START_TIMEOUT)
 			return err_set("the runner did not start on %s within %d s (SSM command %s)",
 				       x->remote.instance_id, START_TIMEOUT, command_id);
-		if (sleep_unless_cancelled(x->cancel, 1))
+		if (sleep_unless_cancelled(x->cancel, poll_interval(1)))
 			return RC_CANCELLED;
 	}
 }

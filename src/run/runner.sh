@@ -19,6 +19,13 @@ s3_endpoint=${AWS_ENDPOINT_URL_S3:-${AWS_ENDPOINT_URL:-}}
 imds=${AWS_EC2_METADATA_SERVICE_ENDPOINT:-http://169.254.169.254/}
 imds=${imds%/}
 case $LOG_INTERVAL in '' | 0 | *[!0-9]*) LOG_INTERVAL=5 ;; esac
+# The monitor's tick, a second: GIT_TRAIN_POLL_SCALE (0.001 to 1), which only
+# the tests' stand-in instances set, shortens it as it shortens git-train's polls.
+tick=1
+case ${GIT_TRAIN_POLL_SCALE:-} in
+0.*[!0-9]*) ;;
+0.*[1-9]* | 1) tick=$GIT_TRAIN_POLL_SCALE ;;
+esac
 OUTPUTS_DIR=${OUTPUTS_DIR:-outputs}
 
 status=
@@ -80,13 +87,13 @@ runner_signal_job() {
 }
 
 # In the background while the run lasts: the log to S3 every LOG_INTERVAL
-# seconds when it grew, and the spot watch (IMDS at most every 5 seconds).
+# ticks when it grew, and the spot watch (IMDS at most every 5 ticks).
 runner_monitor() {
 	ticks=0 sent=-1 imds_token='' notice_at=
 	spot_every=$((LOG_INTERVAL < 5 ? LOG_INTERVAL : 5))
 	test "${AWS_EC2_METADATA_DISABLED:-}" = true && spot_every=0
 	while ! test -e "$RUNNER_DIR/stop"; do
-		sleep 1
+		sleep "$tick"
 		ticks=$((ticks + 1))
 		if test -z "$notice_at" && test "$spot_every" != 0 &&
 			test $((ticks % spot_every)) = 0 && runner_spot_notice; then

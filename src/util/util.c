@@ -534,6 +534,18 @@ void msg_warning_lines(const struct buf *lines)
 	}
 }
 
+double poll_interval(double seconds)
+{
+	const char *env = getenv("GIT_TRAIN_POLL_SCALE");
+	char *end;
+	double scale;
+
+	if (!env || !*env)
+		return seconds;
+	scale = strtod(env, &end);
+	return !*end && scale >= 0.001 && scale <= 1 ? seconds * scale : seconds;
+}
+
 int sleep_unless_cancelled(const volatile sig_atomic_t *cancel, double seconds)
 {
 	double end = now_monotonic() + seconds, left;

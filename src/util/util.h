@@ -121,5 +121,12 @@ size_t levenshtein(const char *a, const char *b);
 double now_monotonic(void);
 /* Sleeps seconds, waking at least every 0.2 s to check *cancel (may be NULL). -1 when cancelled. */
 int sleep_unless_cancelled(const volatile sig_atomic_t *cancel, double seconds);
+/*
+ * The interval of a fixed poll (following a log, waiting for an instance or
+ * for the runner to start): seconds, times GIT_TRAIN_POLL_SCALE when that is
+ * a number between 0.001 and 1 (the tests shorten every poll with it, as
+ * GIT_TRAIN_RETRY_BASE_MS shortens retries); seconds otherwise.
+ */
+double poll_interval(double seconds);
 
 #endif

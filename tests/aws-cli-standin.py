@@ -1,0 +1,325 @@
+#!/usr/bin/python3
+"""aws-cli-standin: the `aws s3 cp` that src/run/runner.sh uses, for the fake's instances.
+
+The real AWS CLI takes 1-2 seconds to start on a test machine, and the runner
+calls it several times per run (the code, the log every few seconds, the
+outputs, the log and result.json at the end). tests/aws-fake.py puts this
+stand-in first on PATH, as `aws`, in the sandbox of each instance it boots
+(unless its setting "aws_cli" is "real": one runner test in t0600 keeps the
+real CLI, and t0590 checks the real CLI on an instance). It makes the requests
+the CLI makes, the way the CLI makes them:
+
+  aws [--endpoint-url URL] [--region REGION] s3 cp SRC DST [--recursive]
+      [--content-type TYPE] [--only-show-errors | --quiet]
+
+  s3://bucket/key to a file          HeadObject, then GetObject into a temporary
+                                     file renamed into place
+  a file to s3://bucket/key          PutObject (a key ending in / takes the file's name)
+  --recursive, a directory to s3://bucket/prefix
+                                     PutObject for each file under it (symlinks
+                                     followed), key prefix/<relative path>
+  Content-Type: --content-type, else guessed from the file name (mimetypes),
+  as the CLI does. Retries a 5xx answer or a dropped connection (5 attempts).
+
+Credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN,
+else the instance role's from IMDSv2 (AWS_EC2_METADATA_SERVICE_ENDPOINT),
+unless AWS_EC2_METADATA_DISABLED=true. The endpoint: --endpoint-url, else
+AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL. Requests are signed with SigV4
+(the fake checks every signature with botocore). Both endpoints must be on
+127.0.0.0/8: it never sends a packet anywhere else.
+
+Messages and exit status as the CLI's: "upload: SRC to DST" unless
+--only-show-errors; "upload failed: ...", "download failed: ..." or
+"fatal error: ..." on stderr and exit 1 when a transfer fails; anything it
+does not implement is "aws: error: ..." and exit 252, so that a runner that
+starts using more of the CLI fails loudly here rather than passing untested.
+Only /usr/bin/python3's standard library: it starts in a few hundredths of
+a second.
+"""
+
+import datetime
+import hashlib
+import hmac
+import http.client
+import ipaddress
+import json
+import mimetypes
+import os
+import sys
+import tempfile
+import time
+import urllib.parse
+
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+class Fatal(Exception):
+    pass
+
+
+def usage(msg):
+    sys.stderr.write(f"aws: error: {msg} (tests/aws-cli-standin.py implements only the "
+                     "`aws s3 cp` that the runner uses)\n")
+    sys.exit(252)
+
+
+def loopback_url(url, what):
+    parts = urllib.parse.urlsplit(url)
+    try:
+        ok = parts.scheme == "http" and ipaddress.ip_address(parts.hostname or "").is_loopback
+    except ValueError:
+        ok = parts.hostname == "localhost"
+    if not ok:
+        raise Fatal(f"{what} {url} is not an http://127.0.0.0/8 address: "
+                    "the test stand-in for the AWS CLI reaches nothing else")
+    return parts
+
+
+def http_request(parts, method, path, headers=None, body=b"", timeout=10):
+    conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, r.read(), r
+    finally:
+        conn.close()
+
+
+def credentials():
+    """(access key id, secret, session token or None), as botocore's chain finds them here."""
+    env = os.environ
+    if env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"):
+        return env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env.get("AWS_SESSION_TOKEN")
+    if env.get("AWS_EC2_METADATA_DISABLED", "").lower() == "true":
+        raise Fatal("Unable to locate credentials")
+    imds = loopback_url(env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://169.254.169.254"),
+                        "the instance metadata service")
+    base = imds.path.rstrip("/")
+    try:
+        status, token, _ = http_request(imds, "PUT", base + "/latest/api/token",
+                                        {"X-aws-ec2-metadata-token-ttl-seconds": "21600"}, timeout=2)
+        if status != 200:
+            raise Fatal("Unable to locate credentials")
+        hdr = {"X-aws-ec2-metadata-token": token.decode()}
+        path = base + "/latest/meta-data/iam/security-credentials/"
+        status, role, _ = http_request(imds, "GET", path, hdr, timeout=2)
+        if status != 200:
+            raise Fatal("Unable to locate credentials")
+        status, doc, _ = http_request(imds, "GET", path + role.decode().strip(), hdr, timeout=2)
+        creds = json.loads(doc) if status == 200 else {}
+    except (OSError, ValueError):
+        raise Fatal("Unable to locate credentials")
+    if not creds.get("AccessKeyId"):
+        raise Fatal("Unable to locate credentials")
+    return creds["AccessKeyId"], creds["SecretAccessKey"], creds.get("Token")
+
+
+class S3:
+    def __init__(self, endpoint, region):
+        self.parts = loopback_url(endpoint, "the endpoint")
+        self.host = self.parts.netloc
+        self.region = region
+        self.key_id, self.secret, self.token = credentials()
+        self.conn = None
+
+    def _sign(self, method, path, headers, payload_hash):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+        headers.update({"Host": self.host, "X-Amz-Date": amz_date,
+                        "X-Amz-Content-SHA256": payload_hash})
+        if self.token:
+            headers["X-Amz-Security-Token"] = self.token
+        signed = sorted(k.lower() for k in headers)
+        canon_headers = "".join(f"{k.lower()}:{' '.join(str(v).split())}\n"
+                                for k, v in sorted(headers.items(), key=lambda kv: kv[0].lower()))
+        canonical = "\n".join([method, path, "", canon_headers, ";".join(signed), payload_hash])
+        scope = f"{day}/{self.region}/s3/aws4_request"
+        to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
+                             hashlib.sha256(canonical.encode()).hexdigest()])
+        key = ("AWS4" + self.secret).encode()
+        for part in (day, self.region, "s3", "aws4_request"):
+            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        sig = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+        headers["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={self.key_id}/{scope}, "
+                                    f"SignedHeaders={';'.join(signed)}, Signature={sig}")
+
+    def request(self, method, bucket, key, body=b"", headers=None):
+        """(status, body, error code, error message); retries as the CLI does."""
+        path = "/" + urllib.parse.quote(bucket, safe="") + "/" + urllib.parse.quote(key, safe="/~")
+        for attempt in range(5):
+            hdr = dict(headers or {})
+            self._sign(method, path, hdr, hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256)
+            try:
+                if self.conn is None:
+                    self.conn = http.client.HTTPConnection(self.parts.hostname,
+                                                           self.parts.port or 80, timeout=60)
+                self.conn.request(method, path, body=body, headers=hdr)
+                r = self.conn.getresponse()
+                data = r.read()
+            except (OSError, http.client.HTTPException) as e:
+                self.conn = None
+                if attempt == 4:
+                    return 0, b"", "ConnectionError", str(e)
+                time.sleep(0.05 * 2 ** attempt)
+                continue
+            if r.status >= 500 and attempt < 4:
+                time.sleep(0.05 * 2 ** attempt)
+                continue
+            if r.status < 300:
+                return r.status, data, None, None
+            code, msg = error_of(r.status, data)
+            return r.status, data, code, msg
+        raise AssertionError("not reached")
+
+
+def error_of(status, data):
+    code = msg = None
+    try:
+        import xml.etree.ElementTree as ET
+        root = ET.fromstring(data)
+        code, msg = root.findtext("Code"), root.findtext("Message")
+    except Exception:
+        pass
+    return code or str(status), msg or http.client.responses.get(status, "")
+
+
+def s3_url(arg):
+    rest = arg[len("s3://"):]
+    bucket, _, key = rest.partition("/")
+    if not bucket:
+        usage(f"invalid S3 path {arg}")
+    return bucket, key
+
+
+def upload_one(s3, path, bucket, key, content_type, show):
+    dst = f"s3://{bucket}/{key}"
+    try:
+        with open(path, "rb") as f:
+            body = f.read()
+    except OSError as e:
+        sys.stderr.write(f"upload failed: {path} to {dst} {e}\n")
+        return False
+    ctype = content_type or mimetypes.guess_type(path)[0]
+    status, _, code, msg = s3.request("PUT", bucket, key, body,
+                                      {"Content-Type": ctype} if ctype else None)
+    if code:
+        sys.stderr.write(f"upload failed: {path} to {dst} An error occurred ({code}) when "
+                         f"calling the PutObject operation: {msg}\n")
+        return False
+    if show:
+        print(f"upload: {path} to {dst}")
+    return True
+
+
+def download(s3, bucket, key, path, show):
+    src = f"s3://{bucket}/{key}"
+    status, _, code, msg = s3.request("HEAD", bucket, key)
+    if code:
+        why = f'Key "{key}" does not exist' if status == 404 else \
+            http.client.responses.get(status, msg)
+        raise Fatal(f"An error occurred ({status}) when calling the HeadObject operation: {why}")
+    status, data, code, msg = s3.request("GET", bucket, key)
+    if code:
+        sys.stderr.write(f"download failed: {src} to {path} An error occurred ({code}) when "
+                         f"calling the GetObject operation: {msg}\n")
+        return False
+    if os.path.isdir(path):
+        path = os.path.join(path, os.path.basename(key))
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=d, prefix=os.path.basename(path) + ".")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.rename(tmp, path)
+    if show:
+        print(f"download: {src} to {path}")
+    return True
+
+
+def cp(s3, src, dst, recursive, content_type, show):
+    if src.startswith("s3://") and not dst.startswith("s3://"):
+        if recursive:
+            usage("cp --recursive from S3")
+        bucket, key = s3_url(src)
+        return download(s3, bucket, key, dst, show)
+    if not dst.startswith("s3://") or src.startswith("s3://"):
+        usage("cp between two local paths or two S3 paths")
+    bucket, prefix = s3_url(dst)
+    if not recursive:
+        if os.path.isdir(src):
+            sys.stderr.write(f"upload failed: {src} to {dst} [Errno 21] Is a directory: "
+                             f"'{src}'\n")
+            return False
+        if prefix == "" or prefix.endswith("/"):
+            prefix += os.path.basename(src)
+        return upload_one(s3, src, bucket, prefix, content_type, show)
+    if not os.path.isdir(src):
+        raise Fatal(f"The user-provided path {src} does not exist.")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    ok = True
+    for root, dirs, files in os.walk(src, followlinks=True):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            rel = os.path.relpath(path, src).replace(os.sep, "/")
+            ok = upload_one(s3, path, bucket, prefix + rel, content_type, show) and ok
+    return ok
+
+
+def main(argv):
+    endpoint = region = None
+    args = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("--endpoint-url", "--region", "--content-type"):
+            if i + 1 >= len(argv):
+                usage(f"argument {a}: expected one argument")
+            value = argv[i + 1]
+            if a == "--endpoint-url":
+                endpoint = value
+            elif a == "--region":
+                region = value
+            else:
+                args += [a, value]
+            i += 2
+            continue
+        args.append(a)
+        i += 1
+    if args[:2] != ["s3", "cp"]:
+        usage(f"the command `aws {' '.join(args[:2])}`")
+    recursive, show, content_type, paths = False, True, None, []
+    rest = args[2:]
+    i = 0
+    while i < len(rest):
+        a = rest[i]
+        if a == "--recursive":
+            recursive = True
+        elif a in ("--only-show-errors", "--quiet", "--no-progress"):
+            show = show and a == "--no-progress"
+        elif a == "--content-type":
+            content_type = rest[i + 1]
+            i += 1
+        elif a.startswith("--"):
+            usage(f"the option {a}")
+        else:
+            paths.append(a)
+        i += 1
+    if len(paths) != 2:
+        usage("s3 cp takes a source and a destination")
+    env = os.environ
+    endpoint = endpoint or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or \
+        "https://s3.amazonaws.com"
+    region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+    try:
+        s3 = S3(endpoint, region)
+        ok = cp(s3, paths[0], paths[1], recursive, content_type, show)
+    except Fatal as e:
+        sys.stderr.write(f"fatal error: {e}\n")
+        return 1
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
