@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive/attrs.h"
 #include "archive/blob-stream.h"
 #include "git/config.h"
 #include "archive/gzpipe.h"
@@ -33,6 +34,7 @@ struct archiver {
 	git_repository *repo; /* our own instance: its index is kept empty */
 	git_commit *commit;
 	git_odb *odb;
+	struct attrs attrs;
 	struct gzpipe *gz;
 	struct tar tar;
 	unsigned umask;
@@ -189,24 +191,6 @@ static int put_file(struct archiver *ar, const git_tree_entry *te, int subst)
 
 static int walk_tree(struct archiver *ar, git_tree *tree);
 
-/* export-ignore and export-subst of the path, from the archived commit's attributes. */
-static int path_attributes(int *out_ignore, int *out_subst, struct archiver *ar)
-{
-	static const char *names[] = { "export-ignore", "export-subst" };
-	git_attr_options opts;
-	const char *values[2];
-
-	memset(&opts, 0, sizeof(opts));
-	opts.version = GIT_ATTR_OPTIONS_VERSION;
-	opts.flags = GIT_ATTR_CHECK_INDEX_ONLY | GIT_ATTR_CHECK_INCLUDE_COMMIT;
-	git_oid_cpy(&opts.attr_commit_id, git_commit_id(ar->commit));
-	if (git_attr_get_many_ext(values, ar->repo, &opts, ar->path.ptr, 2, names) < 0)
-		return err_git("cannot read the attributes of '%s'", ar->path.ptr);
-	*out_ignore = GIT_ATTR_IS_TRUE(values[0]);
-	*out_subst = GIT_ATTR_IS_TRUE(values[1]);
-	return 0;
-}
-
 static int put_subtree(struct archiver *ar, const git_oid *id)
 {
 	git_tree *sub = NULL;
@@ -235,7 +219,7 @@ static int put_tree_entry(struct archiver *ar, const git_tree_entry *te)
 		buf_putc(&ar->path, '/');
 	if (mode != GIT_FILEMODE_TREE && put_pending_dirs(ar))
 		return -1;
-	if (path_attributes(&ignore, &subst, ar))
+	if (attrs_get(&ignore, &subst, &ar->attrs, ar->path.ptr))
 		return -1;
 	if (ignore)
 		return 0;
@@ -251,13 +235,16 @@ static int put_tree_entry(struct archiver *ar, const git_tree_entry *te)
 static int walk_tree(struct archiver *ar, git_tree *tree)
 {
 	size_t base = ar->path.len, i, n = git_tree_entrycount(tree);
-	int r = 0;
+	int r = attrs_enter(&ar->attrs, tree, ar->path.ptr);
 
+	if (r)
+		return r;
 	for (i = 0; !r && i < n; i++) {
 		r = put_tree_entry(ar, git_tree_entry_byindex(tree, i));
 		ar->path.len = base;
 		ar->path.ptr[base] = '\0';
 	}
+	attrs_leave(&ar->attrs);
 	return r;
 }
 
@@ -332,6 +319,7 @@ int archive_commit(git_repository *repo, git_commit *commit, archive_sink_fn sin
 
 	archive_limit_mmap();
 	if (read_umask(&ar.umask, repo) || open_private(&ar, repo, commit) ||
+	    attrs_init(&ar.attrs, ar.repo, git_commit_id(ar.commit)) ||
 	    gzpipe_start(&ar.gz, sink, ctx))
 		goto out;
 	tar_init(&ar.tar, gzpipe_write, ar.gz, (time_t)git_commit_time(commit));
@@ -346,6 +334,7 @@ int archive_commit(git_repository *repo, git_commit *commit, archive_sink_fn sin
 	ret = 0;
 out:
 	gzpipe_free(ar.gz);
+	attrs_release(&ar.attrs);
 	tar_release(&ar.tar);
 	git_tree_free(tree);
 	buf_release(&ar.path);
