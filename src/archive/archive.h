@@ -8,8 +8,18 @@
  * and `export-subst` placeholders expanded, attributes read from the archived
  * tree itself. The stream is gzip (stock `tar xzf` reads it) at a fast level.
  *
- * Memory does not grow with the number or size of files: the tree is walked
- * depth-first and each blob is streamed to the sink in chunks.
+ * Threads: the caller's thread walks the tree (depth-first, in tree order)
+ * and writes the tar; helper threads read the blobs ahead (readahead.h, each
+ * with a repository handle of its own) and one compresses (gzpipe.h). The
+ * archive's bytes do not depend on how many threads there are or on their
+ * timing. GIT_TRAIN_ARCHIVE_THREADS=<n> sets how many threads read objects,
+ * the caller's included (1: it alone); the default is the number of CPUs
+ * online, at most 4.
+ *
+ * Memory does not grow with the number or size of files: the walk holds only
+ * the current path's trees; at most READAHEAD_SLOTS entries wait to be
+ * written, their blobs holding at most 4 MiB; blobs over 1 MiB are never
+ * held whole but streamed to the sink in chunks when their turn comes.
  */
 #ifndef ARCHIVE_ARCHIVE_H
 #define ARCHIVE_ARCHIVE_H
