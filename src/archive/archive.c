@@ -410,7 +410,7 @@ int archive_commit(git_repository *repo, git_commit *commit, archive_sink_fn sin
 	    attrs_init(&ar.attrs, ar.repo, git_commit_id(ar.commit)) ||
 	    readahead_start(&ar.ra, ar.repo, threads - 1, ARCHIVE_BIG_BLOB,
 			    ARCHIVE_READAHEAD_BUDGET) ||
-	    gzpipe_start(&ar.gz, sink, ctx))
+	    gzpipe_start(&ar.gz, threads, sink, ctx))
 		goto out;
 	tar_init(&ar.tar, gzpipe_write, ar.gz, (time_t)git_commit_time(commit));
 	if (git_commit_tree(&tree, ar.commit) < 0) {

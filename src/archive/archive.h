@@ -10,11 +10,12 @@
  *
  * Threads: the caller's thread walks the tree (depth-first, in tree order)
  * and writes the tar; helper threads read the blobs ahead (readahead.h, each
- * with a repository handle of its own) and one compresses (gzpipe.h). The
- * archive's bytes do not depend on how many threads there are or on their
- * timing. GIT_TRAIN_ARCHIVE_THREADS=<n> sets how many threads read objects,
- * the caller's included (1: it alone); the default is the number of CPUs
- * online, at most 4.
+ * with a repository handle of its own) and others compress it, 256 KiB
+ * pieces side by side (gzpipe.h). The archive's bytes do not depend on how
+ * many threads there are or on their timing. GIT_TRAIN_ARCHIVE_THREADS=<n>
+ * sets both how many threads read objects, the caller's included (1: it
+ * alone), and how many compress; the default is the number of CPUs online,
+ * at most 4. The sink is called on one of the compressing threads.
  *
  * Memory does not grow with the number or size of files: the walk holds only
  * the current path's trees; at most READAHEAD_SLOTS entries wait to be
@@ -29,7 +30,7 @@
 
 /*
  * Receives the compressed bytes in order. Returns 0, or non-zero (after
- * err_set) to abort. It is called on a helper thread that compresses while
+ * err_set) to abort. It is called on the helper threads that compress while
  * the caller's thread reads the tree, never two calls at once; its error
  * message (not its hints) reaches archive_commit()'s caller.
  */
