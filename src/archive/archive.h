@@ -10,7 +10,7 @@
  *
  * Threads: the caller's thread walks the tree (depth-first, in tree order)
  * and writes the tar; helper threads read the blobs ahead (readahead.h, each
- * with a repository handle of its own) and others compress it, 256 KiB
+ * with a repository handle of its own) and others compress the tar, 256 KiB
  * pieces side by side (gzpipe.h). The archive's bytes do not depend on how
  * many threads there are or on their timing. GIT_TRAIN_ARCHIVE_THREADS=<n>
  * sets both how many threads read objects, the caller's included (1: it
@@ -40,11 +40,16 @@ typedef int (*archive_sink_fn)(void *ctx, const void *data, size_t len);
 int archive_commit(git_repository *repo, git_commit *commit, archive_sink_fn sink, void *ctx);
 
 /*
- * libgit2 maps pack files in 1 GiB windows and every page read stays
- * resident, so memory would grow with the pack. This bounds the mapped total
- * (8 MiB windows, 32 MiB in all). Windows opened before stay as they were:
- * call it right after git_libgit2_init(), before any object is read;
- * archive_commit() calls it too, for later packs.
+ * How libgit2 reads objects, for the whole process. libgit2 maps pack files
+ * in 1 GiB windows and every page read stays resident, so memory would grow
+ * with the pack: this bounds the mapped total (8 MiB windows, 32 MiB in
+ * all). And libgit2 hashes every object it reads again to check its name,
+ * up to a fifth of an archive's reading time; git archive does not for the
+ * blobs it writes, and zlib's own checksums still catch damaged data: this
+ * turns that off.
+ * Windows opened before stay as they were: call it right after
+ * git_libgit2_init(), before any object is read; archive_commit() calls it
+ * too, for later packs.
  */
 void archive_limit_mmap(void);
 
