@@ -1,6 +1,7 @@
 /*
  * archive: a commit's tree as a .tar.gz, byte for byte the tar `git archive`
- * writes (see tar.h), gzip-compressed on a second thread (see gzpipe.h).
+ * writes (see tar.h), its blobs read ahead on helper threads (readahead.h)
+ * and the tar gzip-compressed on others (gzpipe.h).
  */
 #include "archive/archive.h"
 
@@ -25,8 +26,11 @@
  * also faster: a whole read of a big blob pays for fresh pages twice.
  */
 #define ARCHIVE_BIG_BLOB (1u << 20)
-/* Blobs read ahead and not yet written hold at most this much. */
-#define ARCHIVE_READAHEAD_BUDGET (4u << 20)
+/*
+ * Blobs read ahead and not yet written hold at most this much, whatever the
+ * number of threads: enough to keep the readers ahead of the writer.
+ */
+#define ARCHIVE_READAHEAD_BUDGET (2u << 20)
 /* Threads reading objects by default, the caller's included (see archive.h). */
 #define ARCHIVE_THREADS_MAX 4
 
@@ -393,8 +397,8 @@ static int open_private(struct archiver *ar, git_repository *repo, git_commit *c
 
 void archive_limit_mmap(void)
 {
-	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(8u << 20));
-	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(32u << 20));
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(4u << 20));
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(16u << 20));
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 }
 

@@ -19,8 +19,14 @@
  *
  * Memory does not grow with the number or size of files: the walk holds only
  * the current path's trees; at most READAHEAD_SLOTS entries wait to be
- * written, their blobs holding at most 4 MiB; blobs over 1 MiB are never
- * held whole but streamed to the sink in chunks when their turn comes.
+ * written, the blobs read ahead holding at most 2 MiB whatever the number of
+ * threads; blobs over 1 MiB are never held whole but streamed to the sink in
+ * chunks when their turn comes; the compressors hold n + 2 pieces of
+ * 256 KiB, in and out, for n threads; libgit2's pack windows are bounded too
+ * (archive_limit_mmap()). Each thread still adds 1-3 MiB (its stack, its
+ * zlib state, what its reads leave in malloc's arenas): on libgit2's own
+ * repository (15.6k files, deltas of 16k commits) the peak RSS is about
+ * 48 MiB with one thread and 56 MiB with four.
  */
 #ifndef ARCHIVE_ARCHIVE_H
 #define ARCHIVE_ARCHIVE_H
@@ -42,14 +48,14 @@ int archive_commit(git_repository *repo, git_commit *commit, archive_sink_fn sin
 /*
  * How libgit2 reads objects, for the whole process. libgit2 maps pack files
  * in 1 GiB windows and every page read stays resident, so memory would grow
- * with the pack: this bounds the mapped total (8 MiB windows, 32 MiB in
- * all). And libgit2 hashes every object it reads again to check its name,
- * up to a fifth of an archive's reading time; git archive does not for the
- * blobs it writes, and zlib's own checksums still catch damaged data: this
- * turns that off.
- * Windows opened before stay as they were: call it right after
- * git_libgit2_init(), before any object is read; archive_commit() calls it
- * too, for later packs.
+ * with the pack: this bounds the mapped total (4 MiB windows, 16 MiB in all;
+ * each thread reading objects holds a window of its own, and smaller
+ * windows cost no more time). And libgit2 hashes every object it reads again
+ * to check its name, up to a fifth of an archive's reading time; git archive
+ * does not for the blobs it writes, and zlib's own checksums still catch
+ * damaged data: this turns that off. Windows opened before stay as they
+ * were: call it right after git_libgit2_init(), before any object is read;
+ * archive_commit() calls it too, for later packs.
  */
 void archive_limit_mmap(void);
 

@@ -285,11 +285,12 @@ static int helper_start(struct helper *h, struct gzpipe *p)
 	h->p = p;
 	for (i = 0; i < 2; i++) {
 		/*
-		 * -15: raw deflate, the gzip wrapper is ours. Memory level 9:
-		 * zlib's largest hash table, 5% faster at level 1 than the
-		 * default, for 0.2% more bytes.
+		 * -15: raw deflate, the gzip wrapper is ours. Memory level 9
+		 * for level 1: zlib's largest hash table, 5% faster than the
+		 * default for 0.2% more bytes. Stored blocks use no hash
+		 * table: the smallest, 1.
 		 */
-		r = deflateInit2(&h->z[i], i, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY);
+		r = deflateInit2(&h->z[i], i, Z_DEFLATED, -15, i ? 9 : 1, Z_DEFAULT_STRATEGY);
 		if (r != Z_OK)
 			return gz_error(r);
 		h->z_ready[i] = 1;
@@ -313,8 +314,8 @@ int gzpipe_start(struct gzpipe **out, unsigned threads, archive_sink_fn sink, vo
 	pthread_cond_init(&p->room, NULL);
 	if (!threads)
 		threads = 1;
-	/* one being filled, one or two per helper, one waiting for the sink */
-	p->nr_slots = 2 * threads + 2;
+	/* one being filled, one per helper, one done and waiting for the sink */
+	p->nr_slots = threads + 2;
 	p->slot = xcalloc(p->nr_slots, sizeof(*p->slot));
 	for (i = 0; i < p->nr_slots; i++) {
 		p->slot[i].data = xmalloc(SLOT_SIZE);
