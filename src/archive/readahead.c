@@ -14,6 +14,9 @@
 
 #include "util/util.h"
 
+/* entries queued and not yet claimed that wake an idle helper */
+#define WAKE_BATCH 32
+
 enum state { QUEUED, CLAIMED, DONE };
 
 struct slot {
@@ -190,7 +193,12 @@ void readahead_queue(struct readahead *ra, const git_oid *id, int read, void *pa
 	s->payload = payload;
 	s->state = read ? QUEUED : DONE;
 	ra->head++;
-	if (read)
+	/*
+	 * Idle helpers are woken for a batch, not for each entry: one that
+	 * has caught up would otherwise sleep and wake once per blob. Nothing
+	 * waits on them meanwhile: the caller reads what no helper took.
+	 */
+	if (read && ra->head - ra->claim >= WAKE_BATCH)
 		pthread_cond_signal(&ra->work);
 	pthread_mutex_unlock(&ra->lock);
 }
