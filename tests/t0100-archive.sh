@@ -299,6 +299,111 @@ test_expect_success 'a text-heavy tree is much smaller archived, as before' '
 	test $((size * 3)) -lt $tree
 '
 
+# Attribute files are read by libgit2 only where one that applies mentions
+# "export-": wherever they sit, whatever defines them, git archive decides.
+test_expect_success 'export attributes deep in the tree, from macros and outside it, as git archive' '
+	git init -q attrs &&
+	(cd attrs &&
+	 mkdir -p a/b a/c d/e &&
+	 for f in a/b/x.txt a/b/y.txt a/b/k.txt a/c/z.txt a/c/w.txt d/e/v.log d/e/u.txt top.log; do
+		echo "\$Format:%H\$ $f" >$f || return 1
+	 done &&
+	 printf "* text=auto\n" >.gitattributes &&
+	 printf "x.txt export-ignore\ny.txt export-subst\n" >a/b/.gitattributes &&
+	 printf "*.txt EXPORT-IGNORE\n" >d/e/.gitattributes &&
+	 git add .gitattributes a d top.log && test_tick && git commit -q -m deep &&
+	 compare_with_git HEAD &&
+	 test_grep ! " a/b/x.txt$" cmp/ours.list &&
+	 test_grep "^[0-9a-f]\{40\} a/b/y.txt" cmp/ours/a/b/y.txt &&
+	 test_grep "Format" cmp/ours/a/b/k.txt &&
+	 test_grep " d/e/u.txt$" cmp/ours.list &&
+	 printf "[attr]drop export-ignore\n" >.gitattributes &&
+	 printf "z.txt drop\n" >a/c/.gitattributes &&
+	 git add .gitattributes a && test_tick && git commit -q -m macro &&
+	 compare_with_git HEAD &&
+	 test_grep ! " a/c/z.txt$" cmp/ours.list &&
+	 test_grep " a/c/w.txt$" cmp/ours.list &&
+	 mkdir -p "$XDG_CONFIG_HOME/git" &&
+	 echo "*.log export-ignore" >"$XDG_CONFIG_HOME/git/attributes" &&
+	 compare_with_git HEAD~1 HEAD~1 &&
+	 rm "$XDG_CONFIG_HOME/git/attributes" &&
+	 test_grep ! " top.log$" cmp/ours.list &&
+	 echo "w.txt export-ignore" >../attrs-file &&
+	 git config core.attributesFile "$TRASH_DIRECTORY/attrs-file" &&
+	 compare_with_git HEAD~1 HEAD~1 &&
+	 git config --unset core.attributesFile &&
+	 test_grep ! " a/c/w.txt$" cmp/ours.list &&
+	 test_grep " top.log$" cmp/ours.list &&
+	 mkdir -p .git/info &&
+	 echo "top.log export-ignore" >.git/info/attributes &&
+	 compare_with_git HEAD~1 HEAD~1 &&
+	 rm .git/info/attributes &&
+	 test_grep ! " top.log$" cmp/ours.list &&
+	 test_grep " a/c/w.txt$" cmp/ours.list)
+'
+
+# The archive's bytes must not depend on the threads: GIT_TRAIN_ARCHIVE_THREADS
+# sets how many read objects and compress. Many files of many sizes, so that
+# blobs are read ahead while others are written; text and random data, so
+# that compressed and stored pieces alternate; blobs over 1 MiB (streamed, in
+# their turn), symlinks, a submodule, export-ignore and export-subst.
+test_expect_success 'the archive is the same whatever the number of threads, loose and packed' '
+	git init -q many &&
+	(cd many &&
+	 awk "BEGIN {
+		for (d = 1; d <= 24; d++) {
+			system(\"mkdir -p d\" d \"/sub\");
+			for (f = 1; f <= 50; f++) {
+				fn = \"d\" d \"/f\" f \".txt\";
+				for (i = 1; i <= d * f; i++)
+					print \"line \" i \" of \" fn >fn;
+				close(fn);
+			}
+		}
+	 }" &&
+	 seq 1 300000 >d3/big.txt &&
+	 head -c 1500000 /dev/urandom >d4/big.bin &&
+	 head -c 300000 /dev/urandom >d5/random.bin &&
+	 ln -s d1/f1.txt link-to-file && ln -s d2 link-to-dir &&
+	 printf "*.tmp export-ignore\nversion.txt export-subst\n" >.gitattributes &&
+	 printf "f1*.txt export-ignore\nsub export-ignore\n" >d6/.gitattributes &&
+	 echo "gone" >d7/scratch.tmp &&
+	 echo "commit \$Format:%H\$ \$Format:%s\$" >version.txt &&
+	 git add -A &&
+	 git update-index --add --cacheinfo 160000,$(git -C ../sub-origin rev-parse HEAD),modules/sub &&
+	 test_tick && git commit -q -m many &&
+	 test $(git ls-files | wc -l) -gt 1200 &&
+	 compare_with_git HEAD &&
+	 test_grep "^drwxrwxr-x .* modules/sub/$" cmp/ours.list &&
+	 test_grep "link-to-dir -> d2" cmp/ours.list &&
+	 test_grep ! "d6/f1" cmp/ours.list &&
+	 for n in 1 2 3 8; do
+		GIT_TRAIN_ARCHIVE_THREADS=$n git train archive -o ../many-loose-$n.tgz || return 1
+	 done &&
+	 git gc -q &&
+	 for n in 1 2 3 8; do
+		GIT_TRAIN_ARCHIVE_THREADS=$n git train archive -o ../many-packed-$n.tgz || return 1
+	 done &&
+	 git train archive -o ../many-default.tgz) &&
+	for n in 2 3 8; do
+		cmp many-loose-1.tgz many-loose-$n.tgz &&
+		cmp many-loose-1.tgz many-packed-$n.tgz || return 1
+	done &&
+	cmp many-loose-1.tgz many-packed-1.tgz &&
+	cmp many-loose-1.tgz many-default.tgz &&
+	gzip -t many-loose-1.tgz
+'
+
+test_expect_success 'GIT_TRAIN_ARCHIVE_THREADS must be a number from 1 to 64' '
+	for v in 0 x 65 -1 2x; do
+		test_expect_code 128 env GIT_TRAIN_ARCHIVE_THREADS=$v git train archive -o bad.tgz 2>err &&
+		test_grep "GIT_TRAIN_ARCHIVE_THREADS" err &&
+		test_path_is_missing bad.tgz || return 1
+	done &&
+	GIT_TRAIN_ARCHIVE_THREADS= git train archive -o empty-is-default.tgz &&
+	cmp a.tgz empty-is-default.tgz
+'
+
 test_expect_success '-o to something that is not a regular file writes into it, never over it' '
 	git train archive -o regular.tgz &&
 	mkfifo pipe &&

@@ -1,6 +1,7 @@
 /*
  * archive: a commit's tree as a .tar.gz, byte for byte the tar `git archive`
- * writes (see tar.h), gzip-compressed on a second thread (see gzpipe.h).
+ * writes (see tar.h), its blobs read ahead on helper threads (readahead.h)
+ * and the tar gzip-compressed on others (gzpipe.h).
  */
 #include "archive/archive.h"
 
@@ -11,11 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive/attrs.h"
 #include "archive/blob-stream.h"
-#include "git/config.h"
 #include "archive/gzpipe.h"
+#include "archive/readahead.h"
 #include "archive/subst.h"
 #include "archive/tar.h"
+#include "git/config.h"
 #include "util/util.h"
 
 /*
@@ -23,16 +26,34 @@
  * also faster: a whole read of a big blob pays for fresh pages twice.
  */
 #define ARCHIVE_BIG_BLOB (1u << 20)
+/*
+ * Blobs read ahead and not yet written hold at most this much, whatever the
+ * number of threads: enough to keep the readers ahead of the writer.
+ */
+#define ARCHIVE_READAHEAD_BUDGET (2u << 20)
+/* Threads reading objects by default, the caller's included (see archive.h). */
+#define ARCHIVE_THREADS_MAX 4
 
 struct pending_dir {
 	size_t len; /* of its path, trailing slash included */
 	git_oid id;
 };
 
+/* One tar entry, queued in archive order while its blob is read ahead. */
+struct entry {
+	enum tar_type type;
+	unsigned perm;
+	int subst;
+	git_oid id;
+	char path[]; /* NUL-terminated */
+};
+
 struct archiver {
 	git_repository *repo; /* our own instance: its index is kept empty */
 	git_commit *commit;
 	git_odb *odb;
+	struct attrs attrs;
+	struct readahead *ra;
 	struct gzpipe *gz;
 	struct tar tar;
 	unsigned umask;
@@ -42,11 +63,17 @@ struct archiver {
 	size_t nr_pending, alloc_pending;
 };
 
-static int put_header(struct archiver *ar, enum tar_type type, unsigned perm, uint64_t size,
-		      const char *link, const git_oid *id)
+static int missing_object(const char *path, const git_oid *id, const char *what)
 {
-	return tar_header(&ar->tar, type, ar->path.ptr, perm, size, link, id);
+	char hex[GIT_OID_HEXSZ + 1];
+
+	git_oid_tostr(hex, sizeof(hex), id);
+	err_set("cannot archive '%s': %s %s is missing from the repository", path, what, hex);
+	err_hint("the repository is corrupt or incomplete; 'git fsck' lists what is missing");
+	return -1;
 }
+
+/* The writing side: the oldest queued entry into the tar. */
 
 static int put_data(void *ctx, const void *data, size_t len)
 {
@@ -55,9 +82,124 @@ static int put_data(void *ctx, const void *data, size_t len)
 	return tar_data(&ar->tar, data, len);
 }
 
+/* The blob whole: as read ahead, or read here when it was too big for that. */
+static int whole_blob(git_odb_object **out, struct archiver *ar, struct entry *e,
+		      struct readahead_item *item)
+{
+	int r;
+
+	if (item->obj) {
+		*out = item->obj;
+		item->obj = NULL;
+		return 0;
+	}
+	r = git_odb_read(out, ar->odb, &e->id);
+	if (r == GIT_ENOTFOUND)
+		return missing_object(e->path, &e->id, "blob");
+	if (r < 0)
+		return err_git("cannot read '%s'", e->path);
+	return 0;
+}
+
+static int put_symlink(struct archiver *ar, struct entry *e, struct readahead_item *item)
+{
+	git_odb_object *obj = NULL;
+	char *target;
+	int r;
+
+	if (whole_blob(&obj, ar, e, item))
+		return -1;
+	target = xstrndup(git_odb_object_data(obj), git_odb_object_size(obj));
+	r = tar_header(&ar->tar, TAR_SYMLINK, e->path, 0777, 0, target, &e->id);
+	free(target);
+	git_odb_object_free(obj);
+	return r;
+}
+
+static int put_substituted(struct archiver *ar, struct entry *e, struct readahead_item *item)
+{
+	git_odb_object *obj = NULL;
+	struct buf out = BUF_INIT;
+	int r;
+
+	if (whole_blob(&obj, ar, e, item))
+		return -1;
+	r = subst_expand(&out, ar->repo, ar->commit, git_odb_object_data(obj),
+			 git_odb_object_size(obj));
+	if (!r)
+		r = tar_header(&ar->tar, TAR_FILE, e->path, e->perm, out.len, NULL, &e->id);
+	if (!r)
+		r = put_data(ar, out.ptr ? out.ptr : "", out.len);
+	buf_release(&out);
+	git_odb_object_free(obj);
+	return r ? r : tar_end_data(&ar->tar);
+}
+
+static int put_blob(struct archiver *ar, struct entry *e, struct readahead_item *item)
+{
+	int r = tar_header(&ar->tar, TAR_FILE, e->path, e->perm, item->size, NULL, &e->id);
+
+	if (r)
+		return r;
+	if (item->obj)
+		r = put_data(ar, git_odb_object_data(item->obj), git_odb_object_size(item->obj));
+	else
+		r = blob_stream(ar->repo, &e->id, e->path, item->size, put_data, ar);
+	return r ? r : tar_end_data(&ar->tar);
+}
+
+static int put_entry(struct archiver *ar, struct entry *e, struct readahead_item *item)
+{
+	if (item->error == GIT_ENOTFOUND)
+		return missing_object(e->path, &e->id, "blob");
+	if (item->error)
+		return err_set("cannot read '%s'%s%s", e->path, item->msg ? ": " : "",
+			       item->msg ? item->msg : "");
+	if (e->type == TAR_DIR)
+		return tar_header(&ar->tar, TAR_DIR, e->path, e->perm, 0, NULL, &e->id);
+	if (e->type == TAR_SYMLINK)
+		return put_symlink(ar, e, item);
+	if (e->subst)
+		return put_substituted(ar, e, item);
+	return put_blob(ar, e, item);
+}
+
+/* Writes the oldest queued entry. 0, 1 when none is left, or -1 with err_set. */
+static int write_next(struct archiver *ar)
+{
+	struct readahead_item item;
+	int r = readahead_next(&item, ar->ra);
+
+	if (r)
+		return r;
+	r = put_entry(ar, item.payload, &item);
+	free(item.payload);
+	readahead_item_release(&item);
+	return r < 0 ? -1 : 0;
+}
+
+/* The walking side: entries queued in the order git archive writes them. */
+
+static int queue_entry(struct archiver *ar, enum tar_type type, unsigned perm, int subst,
+		       const git_oid *id)
+{
+	struct entry *e;
+
+	if (readahead_full(ar->ra) && write_next(ar))
+		return -1;
+	e = xmalloc(sizeof(*e) + ar->path.len + 1);
+	e->type = type;
+	e->perm = perm;
+	e->subst = subst;
+	git_oid_cpy(&e->id, id);
+	memcpy(e->path, ar->path.ptr, ar->path.len + 1);
+	readahead_queue(ar->ra, id, type != TAR_DIR, e);
+	return 0;
+}
+
 static int put_dir(struct archiver *ar, const git_oid *id)
 {
-	return put_header(ar, TAR_DIR, 0777 & ~ar->umask, 0, NULL, id);
+	return queue_entry(ar, TAR_DIR, 0777 & ~ar->umask, 0, id);
 }
 
 /*
@@ -73,10 +215,13 @@ static int put_pending_dirs(struct archiver *ar)
 	for (i = 0; !r && i < ar->nr_pending; i++) {
 		size_t at = ar->pending[i].len;
 		char c = ar->path.ptr[at];
+		size_t len = ar->path.len;
 
 		ar->path.ptr[at] = '\0';
+		ar->path.len = at;
 		r = put_dir(ar, &ar->pending[i].id);
 		ar->path.ptr[at] = c;
+		ar->path.len = len;
 	}
 	ar->nr_pending = 0;
 	return r;
@@ -93,119 +238,17 @@ static void push_pending_dir(struct archiver *ar, const git_oid *id)
 	ar->nr_pending++;
 }
 
-static int missing_object(struct archiver *ar, const git_oid *id, const char *what)
-{
-	char hex[GIT_OID_HEXSZ + 1];
-
-	git_oid_tostr(hex, sizeof(hex), id);
-	err_set("cannot archive '%s': %s %s is missing from the repository", ar->path.ptr, what, hex);
-	err_hint("the repository is corrupt or incomplete; 'git fsck' lists what is missing");
-	return -1;
-}
-
-static int read_object(git_odb_object **out, struct archiver *ar, const git_oid *id)
-{
-	int r = git_odb_read(out, ar->odb, id);
-
-	if (r == GIT_ENOTFOUND)
-		return missing_object(ar, id, "blob");
-	if (r < 0)
-		return err_git("cannot read '%s'", ar->path.ptr);
-	return 0;
-}
-
-static int put_symlink(struct archiver *ar, const git_oid *id)
-{
-	git_odb_object *obj = NULL;
-	char *target;
-	int r;
-
-	if (read_object(&obj, ar, id))
-		return -1;
-	target = xstrndup(git_odb_object_data(obj), git_odb_object_size(obj));
-	r = put_header(ar, TAR_SYMLINK, 0777, 0, target, id);
-	free(target);
-	git_odb_object_free(obj);
-	return r;
-}
-
-/* Writes size bytes of data: whole when given, else streamed from the blob. */
-static int put_blob(struct archiver *ar, const git_oid *id, unsigned perm, size_t size,
-		    const void *data)
-{
-	git_odb_object *obj = NULL;
-	int r = put_header(ar, TAR_FILE, perm, size, NULL, id);
-
-	if (r)
-		return r;
-	if (data)
-		r = put_data(ar, data, size);
-	else if (size > ARCHIVE_BIG_BLOB)
-		r = blob_stream(ar->repo, id, ar->path.ptr, size, put_data, ar);
-	else if (!(r = read_object(&obj, ar, id)))
-		r = put_data(ar, git_odb_object_data(obj), git_odb_object_size(obj));
-	git_odb_object_free(obj);
-	return r ? r : tar_end_data(&ar->tar);
-}
-
-static int put_substituted(struct archiver *ar, const git_oid *id, unsigned perm)
-{
-	git_odb_object *obj = NULL;
-	struct buf out = BUF_INIT;
-	int r;
-
-	if (read_object(&obj, ar, id))
-		return -1;
-	r = subst_expand(&out, ar->repo, ar->commit, git_odb_object_data(obj),
-			 git_odb_object_size(obj));
-	if (!r)
-		r = put_blob(ar, id, perm, out.len, out.ptr ? out.ptr : "");
-	buf_release(&out);
-	git_odb_object_free(obj);
-	return r;
-}
-
 static int put_file(struct archiver *ar, const git_tree_entry *te, int subst)
 {
-	const git_oid *id = git_tree_entry_id(te);
 	git_filemode_t mode = git_tree_entry_filemode(te);
 	unsigned perm = (mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0777 : 0666) & ~ar->umask;
-	git_object_t type;
-	size_t size;
-	int r;
 
 	if (mode == GIT_FILEMODE_LINK)
-		return put_symlink(ar, id);
-	if (subst)
-		return put_substituted(ar, id, perm);
-	/* the size first: only small blobs may be read whole */
-	r = git_odb_read_header(&size, &type, ar->odb, id);
-	if (r == GIT_ENOTFOUND)
-		return missing_object(ar, id, "blob");
-	if (r < 0)
-		return err_git("cannot read '%s'", ar->path.ptr);
-	return put_blob(ar, id, perm, size, NULL);
+		return queue_entry(ar, TAR_SYMLINK, 0777, 0, git_tree_entry_id(te));
+	return queue_entry(ar, TAR_FILE, perm, subst, git_tree_entry_id(te));
 }
 
 static int walk_tree(struct archiver *ar, git_tree *tree);
-
-/* export-ignore and export-subst of the path, from the archived commit's attributes. */
-static int path_attributes(int *out_ignore, int *out_subst, struct archiver *ar)
-{
-	static const char *names[] = { "export-ignore", "export-subst" };
-	git_attr_options opts;
-	const char *values[2];
-
-	memset(&opts, 0, sizeof(opts));
-	opts.version = GIT_ATTR_OPTIONS_VERSION;
-	opts.flags = GIT_ATTR_CHECK_INDEX_ONLY | GIT_ATTR_CHECK_INCLUDE_COMMIT;
-	git_oid_cpy(&opts.attr_commit_id, git_commit_id(ar->commit));
-	if (git_attr_get_many_ext(values, ar->repo, &opts, ar->path.ptr, 2, names) < 0)
-		return err_git("cannot read the attributes of '%s'", ar->path.ptr);
-	*out_ignore = GIT_ATTR_IS_TRUE(values[0]);
-	*out_subst = GIT_ATTR_IS_TRUE(values[1]);
-	return 0;
-}
 
 static int put_subtree(struct archiver *ar, const git_oid *id)
 {
@@ -213,7 +256,7 @@ static int put_subtree(struct archiver *ar, const git_oid *id)
 	int r = git_tree_lookup(&sub, ar->repo, id);
 
 	if (r == GIT_ENOTFOUND)
-		return missing_object(ar, id, "tree");
+		return missing_object(ar->path.ptr, id, "tree");
 	if (r < 0)
 		return err_git("cannot read '%s'", ar->path.ptr);
 	push_pending_dir(ar, id);
@@ -235,7 +278,7 @@ static int put_tree_entry(struct archiver *ar, const git_tree_entry *te)
 		buf_putc(&ar->path, '/');
 	if (mode != GIT_FILEMODE_TREE && put_pending_dirs(ar))
 		return -1;
-	if (path_attributes(&ignore, &subst, ar))
+	if (attrs_get(&ignore, &subst, &ar->attrs, ar->path.ptr))
 		return -1;
 	if (ignore)
 		return 0;
@@ -251,14 +294,48 @@ static int put_tree_entry(struct archiver *ar, const git_tree_entry *te)
 static int walk_tree(struct archiver *ar, git_tree *tree)
 {
 	size_t base = ar->path.len, i, n = git_tree_entrycount(tree);
-	int r = 0;
+	int r = attrs_enter(&ar->attrs, tree, ar->path.ptr);
 
+	if (r)
+		return r;
 	for (i = 0; !r && i < n; i++) {
 		r = put_tree_entry(ar, git_tree_entry_byindex(tree, i));
 		ar->path.len = base;
 		ar->path.ptr[base] = '\0';
 	}
+	attrs_leave(&ar->attrs);
 	return r;
+}
+
+/* The whole walk, then what is still queued. */
+static int write_tree(struct archiver *ar, git_tree *tree)
+{
+	int r;
+
+	if (walk_tree(ar, tree))
+		return -1;
+	while (!(r = write_next(ar)))
+		;
+	return r < 0 ? -1 : 0;
+}
+
+/* GIT_TRAIN_ARCHIVE_THREADS, else the CPUs online up to ARCHIVE_THREADS_MAX. */
+static int read_threads(unsigned *out)
+{
+	const char *v = getenv("GIT_TRAIN_ARCHIVE_THREADS");
+	char *end;
+	long n;
+
+	if (!v || !*v) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		*out = n < 1 ? 1 : n > ARCHIVE_THREADS_MAX ? ARCHIVE_THREADS_MAX : (unsigned)n;
+		return 0;
+	}
+	n = strtol(v, &end, 10);
+	if (end == v || *end || n < 1 || n > 64)
+		return err_set("bad GIT_TRAIN_ARCHIVE_THREADS '%s': expected a number from 1 to 64", v);
+	*out = (unsigned)n;
+	return 0;
 }
 
 /* tar.umask: an octal number (git reads it with base 0) or "user". Default 002. */
@@ -320,19 +397,25 @@ static int open_private(struct archiver *ar, git_repository *repo, git_commit *c
 
 void archive_limit_mmap(void)
 {
-	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(8u << 20));
-	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(32u << 20));
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(4u << 20));
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(16u << 20));
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 }
 
 int archive_commit(git_repository *repo, git_commit *commit, archive_sink_fn sink, void *ctx)
 {
 	struct archiver ar = { 0 };
 	git_tree *tree = NULL;
+	unsigned threads = 1;
 	int ret = -1;
 
 	archive_limit_mmap();
-	if (read_umask(&ar.umask, repo) || open_private(&ar, repo, commit) ||
-	    gzpipe_start(&ar.gz, sink, ctx))
+	if (read_threads(&threads) || read_umask(&ar.umask, repo) ||
+	    open_private(&ar, repo, commit) ||
+	    attrs_init(&ar.attrs, ar.repo, git_commit_id(ar.commit)) ||
+	    readahead_start(&ar.ra, ar.repo, threads - 1, ARCHIVE_BIG_BLOB,
+			    ARCHIVE_READAHEAD_BUDGET) ||
+	    gzpipe_start(&ar.gz, threads, sink, ctx))
 		goto out;
 	tar_init(&ar.tar, gzpipe_write, ar.gz, (time_t)git_commit_time(commit));
 	if (git_commit_tree(&tree, ar.commit) < 0) {
@@ -340,12 +423,15 @@ int archive_commit(git_repository *repo, git_commit *commit, archive_sink_fn sin
 		goto out;
 	}
 	buf_grow(&ar.path, 256);
-	if (tar_global_header(&ar.tar, git_commit_id(ar.commit)) || walk_tree(&ar, tree) ||
+	if (tar_global_header(&ar.tar, git_commit_id(ar.commit)) || write_tree(&ar, tree) ||
 	    tar_finish(&ar.tar) || gzpipe_finish(ar.gz))
 		goto out;
 	ret = 0;
 out:
+	/* the readers first: the queue's blobs and payloads go with them */
+	readahead_free(ar.ra);
 	gzpipe_free(ar.gz);
+	attrs_release(&ar.attrs);
 	tar_release(&ar.tar);
 	git_tree_free(tree);
 	buf_release(&ar.path);

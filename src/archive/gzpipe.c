@@ -1,9 +1,16 @@
 /*
- * gzpipe: see gzpipe.h. The deflate calls depend only on the input: slots
- * are full but the last, the output buffer is always drained when full and
- * only then, and the level of a slot depends on its bytes alone. zlib's
- * stored blocks follow the room left in the output buffer, so this is what
- * keeps the stream the same from run to run.
+ * gzpipe: see gzpipe.h. Pieces are numbered in order. The producer fills
+ * piece `head` in a slot of its own; helpers take the pieces handed over,
+ * [next, head), in order and compress each into its slot's output buffer;
+ * the helper holding the `emitting` token hands the done pieces to the sink
+ * while the oldest one not yet emitted is done, and writes the trailer after
+ * the last. A slot is the producer's again once its piece is emitted.
+ *
+ * A piece's bytes depend on its input alone: every piece but the last is
+ * full; its dictionary is the 32 KiB before it (copied into the slot, since
+ * the previous slot may be refilled first); its level depends on its bytes
+ * alone; its output buffer is always OUT_SIZE (zlib's stored blocks follow
+ * the room left in the output buffer), grown the same way if ever short.
  */
 #include "archive/gzpipe.h"
 
@@ -15,35 +22,66 @@
 
 #include "util/util.h"
 
-#define SLOTS 4
 #define SLOT_SIZE (256u << 10)
-#define OUT_SIZE (64u << 10)
+/* more than deflate's worst case for a piece (stored blocks and the flush) */
+#define OUT_SIZE (SLOT_SIZE + SLOT_SIZE / 8)
+#define DICT_SIZE (32u << 10)
 /* slots shorter than this are compressed whatever they hold: too few bytes to judge */
 #define MIN_JUDGED (64u << 10)
+
+/* gzip's header as `gzip -n -1` writes it: no name, no time; "fastest", Unix */
+static const unsigned char gzip_header[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 3 };
+/* after the pieces' sync flushes: an empty final block (fixed codes, just end of block) */
+static const unsigned char final_block[2] = { 0x03, 0x00 };
 
 struct slot {
 	unsigned char *data;
 	size_t len;
+	unsigned char *dict;
+	size_t dict_len;
+	unsigned char *out;
+	size_t out_len, out_alloc;
+	uLong crc;
+	int done;
+};
+
+struct helper {
+	struct gzpipe *p;
+	pthread_t thread;
+	int running;
+	z_stream z[2]; /* raw deflate at level 0 (stored) and 1, reset for each piece */
+	int z_ready[2];
 };
 
 struct gzpipe {
 	archive_sink_fn sink;
 	void *sink_ctx;
-	z_stream z;
-	int z_ready;
-	int level; /* of the last slot */
-	unsigned char *out;
-	pthread_t thread;
-	int running;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct slot slot[SLOTS];
-	unsigned head, tail; /* slots filled by the producer: [tail, head) */
+	pthread_cond_t work; /* helpers: a piece to compress, the end, or stop */
+	pthread_cond_t room; /* producer: a piece emitted, the end, or a failure */
+	struct slot *slot;
+	unsigned nr_slots;
+	uint64_t head;	  /* pieces handed over */
+	uint64_t next;	  /* the next piece a helper takes */
+	uint64_t emitted; /* pieces given to the sink */
+	int emitting;	  /* a helper holds the sink */
+	/* the emitting helper's: */
+	int header_out;
+	uLong crc;
+	uint32_t isize;
 	int closing;  /* producer: no more data, finish the stream */
 	int aborting; /* producer: stop now, no trailer */
-	int failed;   /* thread: the error is in msg */
+	int failed;   /* a helper: the error is in msg */
+	int finished; /* the trailer is out */
 	char *msg;
+	struct helper *helpers;
+	unsigned nr_helpers;
 };
+
+static struct slot *slot_of(struct gzpipe *p, uint64_t piece)
+{
+	return &p->slot[piece % p->nr_slots];
+}
 
 /*
  * Level 1, or 0 (stored) for bytes whose histogram is nearly flat: there
@@ -86,163 +124,242 @@ static int gz_error(int r)
 	return err_set("cannot compress the archive: zlib error %d", r);
 }
 
-/* Hands the full output buffer to the sink. */
-static int drain(struct gzpipe *p)
+/* A piece as a raw deflate stream ending at a byte boundary. On a helper, unlocked. */
+static int compress_piece(struct helper *h, struct slot *s)
 {
-	size_t n = OUT_SIZE - p->z.avail_out;
+	int level = slot_level(s->data, s->len);
+	z_stream *z = &h->z[level];
+	int r = deflateReset(z);
 
-	p->z.next_out = p->out;
-	p->z.avail_out = OUT_SIZE;
-	return n ? p->sink(p->sink_ctx, p->out, n) : 0;
+	/* a stored piece refers to nothing before it */
+	if (r == Z_OK && level && s->dict_len)
+		r = deflateSetDictionary(z, s->dict, (uInt)s->dict_len);
+	if (r != Z_OK)
+		return gz_error(r);
+	z->next_in = s->data;
+	z->avail_in = (uInt)s->len;
+	z->next_out = s->out;
+	z->avail_out = (uInt)s->out_alloc;
+	for (;;) {
+		size_t used;
+
+		r = deflate(z, Z_SYNC_FLUSH);
+		if (r != Z_OK && r != Z_BUF_ERROR)
+			return gz_error(r);
+		/* room left over: all input taken and flushed */
+		if (z->avail_out)
+			break;
+		used = s->out_alloc;
+		s->out_alloc += OUT_SIZE;
+		s->out = xrealloc(s->out, s->out_alloc);
+		z->next_out = s->out + used;
+		z->avail_out = (uInt)(s->out_alloc - used);
+	}
+	s->out_len = s->out_alloc - z->avail_out;
+	s->crc = crc32(0, s->data, (uInt)s->len);
+	return 0;
 }
 
-/* One deflate() call, with room to write. Its result, or -1 with err_set. */
-static int step(struct gzpipe *p, int flush)
+static void put_le32(unsigned char *b, uint32_t v)
 {
-	int r;
+	b[0] = (unsigned char)v;
+	b[1] = (unsigned char)(v >> 8);
+	b[2] = (unsigned char)(v >> 16);
+	b[3] = (unsigned char)(v >> 24);
+}
 
-	if (!p->z.avail_out && drain(p))
+/* The gzip header, before the first bytes out. Token holder, unlocked. */
+static int put_header(struct gzpipe *p)
+{
+	if (p->header_out)
+		return 0;
+	p->header_out = 1;
+	return p->sink(p->sink_ctx, gzip_header, sizeof(gzip_header));
+}
+
+static int put_piece(struct gzpipe *p, struct slot *s)
+{
+	if (put_header(p) || p->sink(p->sink_ctx, s->out, s->out_len))
 		return -1;
-	r = deflate(&p->z, flush);
-	if (r == Z_STREAM_ERROR)
-		return gz_error(r);
+	p->crc = crc32_combine(p->crc, s->crc, (z_off_t)s->len);
+	p->isize += (uint32_t)s->len;
+	return 0;
+}
+
+static int put_trailer(struct gzpipe *p)
+{
+	unsigned char t[sizeof(final_block) + 8];
+
+	memcpy(t, final_block, sizeof(final_block));
+	put_le32(t + sizeof(final_block), (uint32_t)p->crc);
+	put_le32(t + sizeof(final_block) + 4, p->isize);
+	if (put_header(p))
+		return -1;
+	return p->sink(p->sink_ctx, t, sizeof(t));
+}
+
+/*
+ * Under the lock: if no one holds the sink, hands the done pieces to it in
+ * order, and the trailer once everything is out after the producer closed.
+ * The lock is let go around each call of the sink. 0, or -1 with err_set.
+ */
+static int emit(struct gzpipe *p)
+{
+	int r = 0;
+
+	if (p->emitting)
+		return 0;
+	p->emitting = 1;
+	while (!r && !p->aborting) {
+		if (p->emitted < p->head && slot_of(p, p->emitted)->done) {
+			struct slot *s = slot_of(p, p->emitted);
+
+			pthread_mutex_unlock(&p->lock);
+			r = put_piece(p, s);
+			pthread_mutex_lock(&p->lock);
+			if (!r) {
+				p->emitted++;
+				pthread_cond_signal(&p->room);
+			}
+		} else if (p->closing && p->emitted == p->head && !p->finished) {
+			pthread_mutex_unlock(&p->lock);
+			r = put_trailer(p);
+			pthread_mutex_lock(&p->lock);
+			if (!r) {
+				p->finished = 1;
+				pthread_cond_broadcast(&p->room);
+				pthread_cond_broadcast(&p->work);
+			}
+		} else {
+			break;
+		}
+	}
+	p->emitting = 0;
 	return r;
 }
 
-static int set_level(struct gzpipe *p, int level)
+/* Under the lock: the helper's error, for the producer. */
+static void helper_failed(struct gzpipe *p)
 {
-	int r;
-
-	/* flushed to a block boundary first, deflateParams() changes at once */
-	do {
-		if (step(p, Z_BLOCK) < 0)
-			return -1;
-	} while (!p->z.avail_out);
-	r = deflateParams(&p->z, level, Z_DEFAULT_STRATEGY);
-	if (r != Z_OK)
-		return gz_error(r);
-	p->level = level;
-	return 0;
-}
-
-static int compress_slot(struct gzpipe *p, struct slot *s)
-{
-	int level = slot_level(s->data, s->len);
-
-	if (level != p->level && set_level(p, level))
-		return -1;
-	p->z.next_in = s->data;
-	p->z.avail_in = (uInt)s->len;
-	while (p->z.avail_in)
-		if (step(p, Z_NO_FLUSH) < 0)
-			return -1;
-	return 0;
-}
-
-static int finish_stream(struct gzpipe *p)
-{
-	int r;
-
-	while ((r = step(p, Z_FINISH)) != Z_STREAM_END)
-		if (r < 0)
-			return -1;
-	return drain(p);
-}
-
-static int gz_open(struct gzpipe *p)
-{
-	/* 16 + 15: a gzip wrapper with a zero mtime, as `gzip -n` writes */
-	int r = deflateInit2(&p->z, 1, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY);
-
-	if (r != Z_OK)
-		return gz_error(r);
-	p->z_ready = 1;
-	p->level = 1;
-	p->out = xmalloc(OUT_SIZE);
-	p->z.next_out = p->out;
-	p->z.avail_out = OUT_SIZE;
-	return 0;
-}
-
-/* Runs on the helper thread; errors go to p->msg for the producer. */
-static int compress_all(struct gzpipe *p)
-{
-	for (;;) {
-		struct slot *s;
-
-		pthread_mutex_lock(&p->lock);
-		while (p->tail == p->head && !p->closing && !p->aborting)
-			pthread_cond_wait(&p->cond, &p->lock);
-		if (p->aborting || p->tail == p->head) {
-			pthread_mutex_unlock(&p->lock);
-			break;
-		}
-		s = &p->slot[p->tail % SLOTS];
-		pthread_mutex_unlock(&p->lock);
-		if (compress_slot(p, s))
-			return -1;
-		pthread_mutex_lock(&p->lock);
-		p->tail++;
-		pthread_cond_broadcast(&p->cond);
-		pthread_mutex_unlock(&p->lock);
-	}
-	return p->aborting ? 0 : finish_stream(p);
-}
-
-static void *thread_main(void *arg)
-{
-	struct gzpipe *p = arg;
-
-	if (compress_all(p)) {
-		pthread_mutex_lock(&p->lock);
+	if (!p->failed) {
 		p->msg = xstrdup(err_msg());
 		p->failed = 1;
-		pthread_cond_broadcast(&p->cond);
-		pthread_mutex_unlock(&p->lock);
 	}
 	err_clear();
+	pthread_cond_broadcast(&p->room);
+	pthread_cond_broadcast(&p->work);
+}
+
+static void *helper_main(void *arg)
+{
+	struct helper *h = arg;
+	struct gzpipe *p = h->p;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->aborting && !p->failed && !p->finished) {
+		if (p->next < p->head) {
+			struct slot *s = slot_of(p, p->next++);
+			int r;
+
+			pthread_mutex_unlock(&p->lock);
+			r = compress_piece(h, s);
+			pthread_mutex_lock(&p->lock);
+			s->done = 1;
+			if (r || emit(p))
+				helper_failed(p);
+		} else if (p->closing && p->emitted == p->head && !p->emitting) {
+			if (emit(p))
+				helper_failed(p);
+		} else {
+			pthread_cond_wait(&p->work, &p->lock);
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
 	return NULL;
 }
 
-int gzpipe_start(struct gzpipe **out, archive_sink_fn sink, void *ctx)
+static int helper_start(struct helper *h, struct gzpipe *p)
+{
+	int i, r;
+
+	h->p = p;
+	for (i = 0; i < 2; i++) {
+		/*
+		 * -15: raw deflate, the gzip wrapper is ours. Memory level 9
+		 * for level 1: zlib's largest hash table, 5% faster than the
+		 * default for 0.2% more bytes. Stored blocks use no hash
+		 * table: the smallest, 1.
+		 */
+		r = deflateInit2(&h->z[i], i, Z_DEFLATED, -15, i ? 9 : 1, Z_DEFAULT_STRATEGY);
+		if (r != Z_OK)
+			return gz_error(r);
+		h->z_ready[i] = 1;
+	}
+	if (pthread_create(&h->thread, NULL, helper_main, h))
+		return err_set("cannot start a compression thread");
+	h->running = 1;
+	return 0;
+}
+
+int gzpipe_start(struct gzpipe **out, unsigned threads, archive_sink_fn sink, void *ctx)
 {
 	struct gzpipe *p = xcalloc(1, sizeof(*p));
-	int i;
+	unsigned i;
 
 	*out = p;
 	p->sink = sink;
 	p->sink_ctx = ctx;
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->cond, NULL);
-	for (i = 0; i < SLOTS; i++)
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->room, NULL);
+	if (!threads)
+		threads = 1;
+	/* one being filled, one per helper, one done and waiting for the sink */
+	p->nr_slots = threads + 2;
+	p->slot = xcalloc(p->nr_slots, sizeof(*p->slot));
+	for (i = 0; i < p->nr_slots; i++) {
 		p->slot[i].data = xmalloc(SLOT_SIZE);
-	if (gz_open(p))
-		return -1;
-	if (pthread_create(&p->thread, NULL, thread_main, p))
-		return err_set("cannot start the compression thread");
-	p->running = 1;
+		p->slot[i].dict = xmalloc(DICT_SIZE);
+		p->slot[i].out = xmalloc(OUT_SIZE);
+		p->slot[i].out_alloc = OUT_SIZE;
+	}
+	p->crc = crc32(0, NULL, 0);
+	p->helpers = xcalloc(threads, sizeof(*p->helpers));
+	for (i = 0; i < threads; i++) {
+		p->nr_helpers++;
+		if (helper_start(&p->helpers[i], p))
+			return -1;
+	}
 	return 0;
 }
 
-static int thread_failed(struct gzpipe *p)
+static int helper_error(struct gzpipe *p)
 {
 	return err_set("%s", p->msg && *p->msg ? p->msg : "cannot write the archive");
 }
 
-/* The slot being filled is the one at head; it is handed over when full. */
+/* Hands the piece being filled to the helpers and takes the next slot. */
 static int hand_over(struct gzpipe *p)
 {
+	struct slot *prev = slot_of(p, p->head), *s;
 	int failed;
 
 	pthread_mutex_lock(&p->lock);
 	p->head++;
-	pthread_cond_broadcast(&p->cond);
-	while (p->head - p->tail == SLOTS && !p->failed)
-		pthread_cond_wait(&p->cond, &p->lock);
+	pthread_cond_signal(&p->work);
+	while (p->head - p->emitted == p->nr_slots && !p->failed)
+		pthread_cond_wait(&p->room, &p->lock);
 	failed = p->failed;
-	p->slot[p->head % SLOTS].len = 0;
 	pthread_mutex_unlock(&p->lock);
-	return failed ? thread_failed(p) : 0;
+	if (failed)
+		return helper_error(p);
+	/* emitted, so no helper looks at it any more; prev is only read */
+	s = slot_of(p, p->head);
+	s->len = 0;
+	s->done = 0;
+	s->dict_len = prev->len < DICT_SIZE ? prev->len : DICT_SIZE;
+	memcpy(s->dict, prev->data + prev->len - s->dict_len, s->dict_len);
+	return 0;
 }
 
 int gzpipe_write(void *pipe, const void *data, size_t len)
@@ -251,7 +368,7 @@ int gzpipe_write(void *pipe, const void *data, size_t len)
 	const unsigned char *d = data;
 
 	while (len) {
-		struct slot *s = &p->slot[p->head % SLOTS];
+		struct slot *s = slot_of(p, p->head);
 		size_t n = SLOT_SIZE - s->len < len ? SLOT_SIZE - s->len : len;
 
 		memcpy(s->data + s->len, d, n);
@@ -264,38 +381,60 @@ int gzpipe_write(void *pipe, const void *data, size_t len)
 	return 0;
 }
 
+static void join_helpers(struct gzpipe *p)
+{
+	unsigned i;
+
+	for (i = 0; i < p->nr_helpers; i++) {
+		if (p->helpers[i].running)
+			pthread_join(p->helpers[i].thread, NULL);
+		p->helpers[i].running = 0;
+	}
+}
+
 int gzpipe_finish(struct gzpipe *p)
 {
-	if (p->slot[p->head % SLOTS].len && hand_over(p))
+	int failed;
+
+	if (slot_of(p, p->head)->len && hand_over(p))
 		return -1;
 	pthread_mutex_lock(&p->lock);
 	p->closing = 1;
-	pthread_cond_broadcast(&p->cond);
+	pthread_cond_broadcast(&p->work);
+	while (!p->finished && !p->failed)
+		pthread_cond_wait(&p->room, &p->lock);
+	failed = p->failed;
 	pthread_mutex_unlock(&p->lock);
-	pthread_join(p->thread, NULL);
-	p->running = 0;
-	return p->failed ? thread_failed(p) : 0;
+	join_helpers(p);
+	return failed ? helper_error(p) : 0;
 }
 
 void gzpipe_free(struct gzpipe *p)
 {
-	int i;
+	unsigned i;
+	int j;
 
 	if (!p)
 		return;
 	pthread_mutex_lock(&p->lock);
 	p->aborting = 1;
-	pthread_cond_broadcast(&p->cond);
+	pthread_cond_broadcast(&p->work);
 	pthread_mutex_unlock(&p->lock);
-	if (p->running)
-		pthread_join(p->thread, NULL);
-	if (p->z_ready)
-		deflateEnd(&p->z);
-	free(p->out);
-	for (i = 0; i < SLOTS; i++)
+	join_helpers(p);
+	for (i = 0; i < p->nr_helpers; i++)
+		for (j = 0; j < 2; j++)
+			if (p->helpers[i].z_ready[j])
+				deflateEnd(&p->helpers[i].z[j]);
+	for (i = 0; i < p->nr_slots; i++) {
 		free(p->slot[i].data);
+		free(p->slot[i].dict);
+		free(p->slot[i].out);
+	}
+	free(p->slot);
+	free(p->helpers);
 	pthread_mutex_destroy(&p->lock);
-	pthread_cond_destroy(&p->cond);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->room);
 	free(p->msg);
 	free(p);
 }
