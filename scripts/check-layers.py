@@ -51,9 +51,17 @@ def folder_of(relpath, layers):
     return best
 
 
-def nm(path, *flags):
-    out = subprocess.run(["nm", *flags, path], check=True, capture_output=True, text=True)
-    return out.stdout.splitlines()
+def nm_all(paths, *flags):
+    """{path: [lines]} of `nm flags` over every path, in one run of nm."""
+    out = subprocess.run(["nm", "-A", *flags, *paths], check=True, capture_output=True,
+                         text=True)
+    lines = {p: [] for p in paths}
+    for line in out.stdout.splitlines():
+        # "path:0000000000000000 T sym", "path:                 U sym"
+        path, _, rest = line.rpartition(":")
+        if path in lines:
+            lines[path].append(rest.strip())
+    return lines
 
 
 def object_files(objdir, srcdir):
@@ -74,24 +82,29 @@ def object_files(objdir, srcdir):
                     break
 
 
-def check_calls(objdir, srcdir, layers, rank):
-    defined = {}  # symbol -> (folder, object)
+def layered_objects(objdir, srcdir, layers):
+    """(path, rel, folder) of every object in a layer; main's is left out."""
     objects = []
     for full, rel in object_files(objdir, srcdir):
         folder = folder_of(rel, layers)
-        if folder is None:
-            continue  # main
-        objects.append((full, rel, folder))
-        for line in nm(full, "--defined-only", "-g"):
+        if folder is not None:
+            objects.append((full, rel, folder))
+    if not objects:
+        sys.exit("check-layers: no object files under %s/src (run make first)" % objdir)
+    return objects
+
+
+def check_calls(objects, rank, undefined):
+    defined = {}  # symbol -> (folder, object)
+    symbols = nm_all([full for full, _, _ in objects], "--defined-only", "-g")
+    for full, rel, folder in objects:
+        for line in symbols[full]:
             parts = line.split()
             if len(parts) == 3 and parts[1] in "TDBRCVW":
                 defined[parts[2]] = (folder, rel)
-    if not objects:
-        sys.exit("check-layers: no object files under %s/src (run make first)" % objdir)
     errors = []
     for full, rel, folder in objects:
-        for line in nm(full, "-u"):
-            sym = line.split()[-1]
+        for sym in undefined[full]:
             if sym not in defined:
                 continue
             callee, where = defined[sym]
@@ -108,13 +121,12 @@ PRINTING_ALLOWED = {"cmd"}
 PRINTING_EXCEPTIONS = {"util/util.o", "aws/trace.o"}
 
 
-def check_printing(objdir, srcdir, layers):
+def check_printing(objects, undefined):
     errors = []
-    for full, rel in object_files(objdir, srcdir):
-        folder = folder_of(rel, layers)
-        if folder is None or folder in PRINTING_ALLOWED or rel in PRINTING_EXCEPTIONS:
+    for full, rel, folder in objects:
+        if folder in PRINTING_ALLOWED or rel in PRINTING_EXCEPTIONS:
             continue
-        used = sorted({line.split()[-1] for line in nm(full, "-u")} & PRINTING)
+        used = sorted(set(undefined[full]) & PRINTING)
         if used:
             errors.append("%s uses %s: only cmd/ prints; modules speak through util/ui.h"
                           % (rel, ", ".join(used)))
@@ -171,8 +183,11 @@ def main():
     rank = {name: i for i, name in enumerate(layers)}  # 0 is the top
     errors = check_sources(args.srcdir, layers, rank)
     if args.objdir:
-        errors += check_calls(args.objdir, args.srcdir, layers, rank)
-        errors += check_printing(args.objdir, args.srcdir, layers)
+        objects = layered_objects(args.objdir, args.srcdir, layers)
+        undefined = {path: [line.split()[-1] for line in lines]
+                     for path, lines in nm_all([o[0] for o in objects], "-u").items()}
+        errors += check_calls(objects, rank, undefined)
+        errors += check_printing(objects, undefined)
     for e in errors:
         print("error: " + e)
     if errors:

@@ -70,7 +70,7 @@ AWS_EC2_METADATA_DISABLED=true
 export AWS_EC2_METADATA_DISABLED
 # Every fixed poll of git-train and of the runner a tenth as long (util.h:
 # poll_interval()); the fake passes it on to its instances.
-GIT_TRAIN_POLL_SCALE=0.1
+GIT_TRAIN_POLL_SCALE=${GIT_TRAIN_TEST_POLL_SCALE:-0.1}
 export GIT_TRAIN_POLL_SCALE
 
 git config --global init.defaultBranch main
@@ -127,13 +127,24 @@ test_done() {
 	test_stop_moto
 	echo "1..$test_count"
 	# the time is what tests/test-times.sh lists, slowest first, after make check
+	times >"$TRASH_DIRECTORY/.times" 2>/dev/null
 	say "$TEST_NAME: $test_count tests, $test_failures failed, $test_skipped skipped" \
-		"in $(test_seconds_since "$test_start_time") s"
+		"in $(test_seconds_since "$test_start_time") s," \
+		"$(test_cpu_seconds "$TRASH_DIRECTORY/.times") s of CPU"
 	if test $test_failures = 0; then
 		test -n "$KEEP_TRASH" || rm -rf "$TRASH_DIRECTORY"
 		exit 0
 	fi
 	exit 1
+}
+
+# test_cpu_seconds <file>: the CPU seconds (user and system) of the script
+# and of every process it waited for, from what `times` wrote into file
+test_cpu_seconds() {
+	tr -s " \n" "\n\n" <"$1" | awk '
+		{ m = $0; sub(/m.*/, "", m); s = $0; sub(/^[0-9]*m/, "", s); sub(/s$/, "", s)
+		  t += m * 60 + s }
+		END { printf "%.1f", t }'
 }
 
 # test_seconds_since <date +%s.%N>: the seconds since then, to a tenth
