@@ -5,8 +5,9 @@
 # IMDSv2, shuts down and is interrupted like a spot instance, and leaves no
 # process behind; fault rules select requests by parameter; RunInstances is
 # idempotent by ClientToken; GetProducts answers on-demand prices. Shown
-# through the AWS CLI and signed curl requests, as git-train and the runner
-# see it.
+# through botocore (the AWS CLI's own library), the AWS CLI where its own
+# behaviour is the point (a retry; `aws s3 cp` on an instance) and signed curl
+# requests, as git-train and the runner see it.
 . "$(dirname "$0")/test-lib.sh"
 
 if test_have_prereq MOTO && test_have_prereq FAKE; then
@@ -17,8 +18,11 @@ fi
 PY=/usr/bin/python3
 SQ="'"
 
-fake_aws() {
-	aws --endpoint-url "$FAKE_URL" "$@"
+# fake_call <service> <Operation> [<JSON parameters>]: the call through the
+# fake, made by botocore (the AWS CLI's library: its serializers, parsers,
+# signing and retries); the response as JSON
+fake_call() {
+	$PY "$TEST_DIRECTORY/botocall.py" "$FAKE_URL" "$@"
 }
 
 # call <service> <body> [<json target>]: a request signed by curl, through
@@ -55,11 +59,13 @@ launch() {
 	test_grep "^i-[0-9a-f]*$" "$1.id"
 }
 
-# run_instances [options]: the AWS CLI's RunInstances, once, through the fake
+# run_instances [<JSON members>]: botocore's RunInstances, one attempt, through
+# the fake, of a t3.micro with those parameters too; the instance id
 run_instances() {
-	env AWS_MAX_ATTEMPTS=1 aws --endpoint-url "$FAKE_URL" ec2 run-instances \
-		--image-id "$(cat ami)" --instance-type t3.micro "$@" \
-		--query "Instances[0].InstanceId" --output text
+	env AWS_MAX_ATTEMPTS=1 $PY "$TEST_DIRECTORY/botocall.py" "$FAKE_URL" ec2 RunInstances \
+		"{\"ImageId\": \"$(cat ami)\", \"InstanceType\": \"t3.micro\",
+		  \"MinCount\": 1, \"MaxCount\": 1${1:+, $1}}" >ri.json &&
+	json "d[\"Instances\"][0][\"InstanceId\"]" ri.json
 }
 
 # send <instance id> <json list of commands>: SendCommand; the id in command.id
@@ -75,7 +81,7 @@ finished() {
 	i=0
 	while :; do
 		ssm GetCommandInvocation "{\"CommandId\": \"$(cat command.id)\", \"InstanceId\": \"$1\"}" >inv.json
-		case $(json 'd.get("Status")' inv.json) in
+		case $(sed -n 's/.*"Status": "\([A-Za-z]*\)".*/\1/p' inv.json) in
 		Success|Failed|TimedOut) return 0 ;;
 		esac
 		i=$((i + 1))
@@ -88,11 +94,12 @@ finished() {
 	done
 }
 
-# online <instance id>: SSM lists it as Online
+# online <instance id>: SSM lists it, once, as Online (grep, not a python3
+# per look: the loops that wait would take a core)
 online() {
 	ssm DescribeInstanceInformation \
 		"{\"Filters\": [{\"Key\": \"InstanceIds\", \"Values\": [\"$1\"]}]}" >info.json &&
-	test "$(json '[i["PingStatus"] for i in d["InstanceInformationList"]]' info.json)" = "['Online']"
+	test "$(grep -o '"PingStatus": "[A-Za-z]*"' info.json)" = '"PingStatus": "Online"'
 }
 
 wait_online() {
@@ -119,17 +126,16 @@ sleepers() {
 }
 
 test_expect_success AWS 'setup: the AMI parameter, a role in an instance profile, a bucket' '
-	fake_aws ssm get-parameter \
-		--name /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64 \
-		--query Parameter.Value --output text >ami &&
+	fake_call ssm GetParameter \
+		"{\"Name\": \"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64\"}" \
+		>param.json &&
+	json "d[\"Parameter\"][\"Value\"]" param.json >ami &&
 	test_grep "^ami-" ami &&
-	echo "{}" >trust.json &&
-	fake_aws iam create-role --role-name train-role \
-		--assume-role-policy-document file://trust.json >/dev/null &&
-	fake_aws iam create-instance-profile --instance-profile-name train-profile >/dev/null &&
-	fake_aws iam add-role-to-instance-profile --instance-profile-name train-profile \
-		--role-name train-role &&
-	fake_aws s3 mb s3://fake-bucket
+	fake_call iam CreateRole "{\"RoleName\": \"train-role\", \"AssumeRolePolicyDocument\": \"{}\"}" \
+		iam CreateInstanceProfile "{\"InstanceProfileName\": \"train-profile\"}" \
+		iam AddRoleToInstanceProfile \
+		"{\"InstanceProfileName\": \"train-profile\", \"RoleName\": \"train-role\"}" \
+		s3 CreateBucket "{\"Bucket\": \"fake-bucket\"}" >/dev/null
 '
 
 # (this instance has the real AWS CLI, not the fake's stand-in: see the aws s3 cp test)
@@ -151,8 +157,8 @@ test_expect_success AWS 'an instance boots into a sandbox and is Online only aft
 	done &&
 	wait_online $id &&
 	test $(($(date +%s) - start)) -ge 3 &&
-	fake_aws ssm describe-instance-information \
-		--filters "Key=InstanceIds,Values=$id" >cli-online.json &&
+	fake_call ssm DescribeInstanceInformation \
+		"{\"Filters\": [{\"Key\": \"InstanceIds\", \"Values\": [\"$id\"]}]}" >cli-online.json &&
 	test "$(json "d[\"InstanceInformationList\"][0][\"PingStatus\"]" cli-online.json)" = Online &&
 	test "$(test_fake_instance $id online)" = true &&
 	test_fake_settings "{\"ready_delay\": 0}"
@@ -164,10 +170,12 @@ test_expect_success AWS 'SendCommand runs the commands with sh in the sandbox' '
 	cat >params.json <<-\EOF &&
 	{"commands": ["printf \"%s\\n\" one \"two words\"", "echo made >made.txt", "pwd"]}
 	EOF
-	fake_aws ssm send-command --document-name AWS-RunShellScript --instance-ids $id \
-		--parameters file://params.json --query Command.CommandId --output text >command.id &&
+	fake_call ssm SendCommand "{\"DocumentName\": \"AWS-RunShellScript\",
+		\"InstanceIds\": [\"$id\"], \"Parameters\": $(cat params.json)}" >sent.json &&
+	json "d[\"Command\"][\"CommandId\"]" sent.json >command.id &&
 	finished $id &&
-	fake_aws ssm get-command-invocation --command-id "$(cat command.id)" --instance-id $id >cli.json &&
+	fake_call ssm GetCommandInvocation \
+		"{\"CommandId\": \"$(cat command.id)\", \"InstanceId\": \"$id\"}" >cli.json &&
 	test "$(json "d[\"Status\"], d[\"ResponseCode\"]" cli.json)" = "(${SQ}Success${SQ}, 0)" &&
 	json "d[\"StandardOutputContent\"]" cli.json >out &&
 	printf "%s\n" one "two words" "$dir/root" "" >expect &&
@@ -237,7 +245,8 @@ test_expect_success AWS 'aws s3 cp on the instance works with the role credentia
 		\"aws --endpoint-url \\\"\$AWS_ENDPOINT_URL\\\" s3 cp out.txt s3://fake-bucket/from-instance\"]" &&
 	finished $id &&
 	test "$(json "d[\"Status\"]" inv.json)" = Success &&
-	fake_aws s3 cp s3://fake-bucket/from-instance - >got &&
+	fake_call s3 GetObject "{\"Bucket\": \"fake-bucket\", \"Key\": \"from-instance\"}" >object.json &&
+	json "d[\"Body\"].rstrip()" object.json >got &&
 	echo written on the instance >expect &&
 	test_cmp expect got
 '
@@ -358,7 +367,7 @@ test_expect_success AWS 'a rule with params: no spot capacity, on-demand launche
 		\"service\": \"ec2\", \"action\": \"RunInstances\",
 		\"params\": {\"InstanceMarketOptions.MarketType\": \"spot\"}}]" &&
 	before=$(count_instances) &&
-	test_must_fail run_instances --instance-market-options MarketType=spot 2>err &&
+	test_must_fail run_instances "\"InstanceMarketOptions\": {\"MarketType\": \"spot\"}" 2>err &&
 	test_grep "InsufficientInstanceCapacity" err &&
 	test "$(count_instances)" = "$before" &&
 	launch ondemand &&
@@ -391,15 +400,16 @@ test_expect_success AWS 'ClientToken: the CLI'\''s retry after a lost response, 
 
 test_expect_success AWS 'ClientToken: a repeat gets the first response, never a second instance' '
 	test_fake_ctl rules "[{\"fault\": \"error500-after\", \"action\": \"RunInstances\", \"times\": 1}]" &&
-	test_must_fail run_instances --client-token retry-token-2 2>err &&
+	test_must_fail run_instances "\"ClientToken\": \"retry-token-2\"" 2>err &&
 	test_grep InternalError err &&
 	by_token retry-token-2 >made &&
 	test_grep "^i-[0-9a-f]*$" made &&
-	run_instances --client-token retry-token-2 >again &&
+	run_instances "\"ClientToken\": \"retry-token-2\"" >again &&
 	test_cmp made again &&
 	by_token retry-token-2 >made2 &&
 	test_cmp made made2 &&
-	test_must_fail run_instances --client-token retry-token-2 --monitoring Enabled=true 2>err &&
+	test_must_fail run_instances \
+		"\"ClientToken\": \"retry-token-2\", \"Monitoring\": {\"Enabled\": true}" 2>err &&
 	test_grep IdempotentParameterMismatch err &&
 	test "$(test_fake_count "ec2 RunInstances")" = 3 &&
 	test_fake_ctl reset
@@ -443,13 +453,12 @@ price() {
 LINUX="operatingSystem=Linux tenancy=Shared preInstalledSw=NA capacitystatus=Used"
 
 test_expect_success AWS 'GetProducts: the on-demand Linux price, as the Price List API shapes it' '
-	fake_aws pricing get-products --region us-east-1 --service-code AmazonEC2 --filters \
-		Type=TERM_MATCH,Field=instanceType,Value=t3.micro \
-		Type=TERM_MATCH,Field=regionCode,Value=us-east-1 \
-		Type=TERM_MATCH,Field=operatingSystem,Value=Linux \
-		Type=TERM_MATCH,Field=tenancy,Value=Shared \
-		Type=TERM_MATCH,Field=preInstalledSw,Value=NA \
-		Type=TERM_MATCH,Field=capacitystatus,Value=Used >products.json &&
+	filters= &&
+	for f in instanceType=t3.micro regionCode=us-east-1 $LINUX; do
+		filters="$filters${filters:+, }{\"Type\": \"TERM_MATCH\", \"Field\": \"${f%%=*}\", \"Value\": \"${f#*=}\"}"
+	done &&
+	fake_call pricing GetProducts \
+		"{\"ServiceCode\": \"AmazonEC2\", \"Filters\": [$filters]}" >products.json &&
 	test "$(json "d[\"FormatVersion\"]" products.json)" = aws_v1 &&
 	prices >got &&
 	echo 0.0104000000 >expect &&

@@ -107,11 +107,18 @@ test_expect_success() {
 		return 0
 	fi
 	test_out="$TRASH_DIRECTORY/.test-output"
-	test_t0=$(date +%s.%N)
+	if test -n "$GIT_TRAIN_TEST_TIMES"; then
+		test_t0=$(date +%s.%N)
+		times >"$TRASH_DIRECTORY/.times"
+	fi
 	(cd "$TRASH_DIRECTORY" && eval "$2") >"$test_out" 2>&1 </dev/null
 	test_rc=$?
 	# GIT_TRAIN_TEST_TIMES=1: each test's time, to find what makes a script slow
-	test -z "$GIT_TRAIN_TEST_TIMES" || say "$(test_seconds_since "$test_t0") s: $1"
+	if test -n "$GIT_TRAIN_TEST_TIMES"; then
+		times >>"$TRASH_DIRECTORY/.times"
+		say "$(test_seconds_since "$test_t0") s," \
+			"$(test_cpu_seconds_between <"$TRASH_DIRECTORY/.times") s of CPU: $1"
+	fi
 	if test $test_rc = 0; then
 		echo "ok $test_count - $1"
 	else
@@ -145,6 +152,14 @@ test_cpu_seconds() {
 		{ m = $0; sub(/m.*/, "", m); s = $0; sub(/^[0-9]*m/, "", s); sub(/s$/, "", s)
 		  t += m * 60 + s }
 		END { printf "%.1f", t }'
+}
+
+# test_cpu_seconds_between: the CPU seconds between two `times` outputs on stdin
+test_cpu_seconds_between() {
+	tr -s " \n" "\n\n" | awk '
+		{ m = $0; sub(/m.*/, "", m); s = $0; sub(/^[0-9]*m/, "", s); sub(/s$/, "", s)
+		  t[NR] = m * 60 + s }
+		END { printf "%.1f", t[5] + t[6] + t[7] + t[8] - t[1] - t[2] - t[3] - t[4] }'
 }
 
 # test_seconds_since <date +%s.%N>: the seconds since then, to a tenth
@@ -298,10 +313,51 @@ test_wait_for_server() {
 	done
 }
 
+# Under make check, a script's moto is a fork of one zygote per make run
+# (tests/moto-zygote.py), which imported moto once: a fresh moto_server costs
+# three seconds of CPU, most of it loading what every one of them loads. A
+# script run by itself, or one whose zygote didn't come up, starts its own.
+test_moto_zygote() {
+	test -n "$GIT_TRAIN_TEST_MAKE_PID" || return 1
+	zygote_sock=${TMPDIR:-/tmp}/git-train-test-moto.$GIT_TRAIN_TEST_MAKE_PID
+	if mkdir "$zygote_sock.lock" 2>/dev/null; then
+		# moto's own interpreter, from moto_server's first line
+		$(sed -n '1s/^#! *//p' "$(command -v moto_server)") \
+			"$TEST_DIRECTORY/moto-zygote.py" "$zygote_sock" "$GIT_TRAIN_TEST_MAKE_PID" \
+			</dev/null >"$zygote_sock.lock/log" 2>&1 &
+		echo $! >"$zygote_sock.lock/pid"
+	fi
+	i=0
+	until test -S "$zygote_sock"; do
+		i=$((i + 1))
+		zygote_pid=$(cat "$zygote_sock.lock/pid" 2>/dev/null)
+		if test $i -gt 300 || { test -n "$zygote_pid" && ! kill -0 "$zygote_pid" 2>/dev/null; }; then
+			say "no moto zygote: starting moto_server (see $zygote_sock.lock/log)"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# test_moto_fork [VAR=value...]: a moto of this script's own, forked by the
+# zygote; sets MOTO_PORT and MOTO_PID
+test_moto_fork() {
+	set -- "$(/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(("\n".join(sys.argv[2:]) + "\n\n").encode())
+print(s.makefile().readline().strip())' "$zygote_sock" $$ "$TRASH_DIRECTORY/.moto.log" "$@")" &&
+	MOTO_PORT=${1% *} MOTO_PID=${1#* } &&
+	test -n "$MOTO_PORT" && test "$MOTO_PORT" != "$MOTO_PID"
+}
+
 test_start_moto() {
-	MOTO_PORT=$(test_free_port) || return 1
-	env "$@" moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$TRASH_DIRECTORY/.moto.log" 2>&1 &
-	MOTO_PID=$!
+	if ! test_moto_zygote || ! test_moto_fork "$@"; then
+		MOTO_PORT=$(test_free_port) || return 1
+		env "$@" moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$TRASH_DIRECTORY/.moto.log" 2>&1 &
+		MOTO_PID=$!
+	fi
 	MOTO_URL="http://127.0.0.1:$MOTO_PORT"
 	test_wait_for_server $MOTO_PID "$TRASH_DIRECTORY/.moto.log" moto_server \
 		curl -sf -o /dev/null "$MOTO_URL/moto-api/" || return 1
