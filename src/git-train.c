@@ -69,7 +69,8 @@ static int looks_like_instance_type(const char *s)
 	if (!(*s >= 'a' && *s <= 'z'))
 		return 0;
 	for (p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		      *p == '.'))
 			return 0;
 	return 1;
 }
@@ -122,7 +123,8 @@ int main(int argc, const char **argv)
 	}
 	if (word[0] == '-') {
 		msg_error("unknown option '%s'", word);
-		msg_hint("options come after the instance type or command: git train local %s", word);
+		msg_hint("options come after the instance type or command: git train local %s",
+			 word);
 		print_usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -150,6 +152,7 @@ int main(int argc, const char **argv)
 	if (closest_subcommand(word))
 		msg_hint("did you mean '%s'?", closest_subcommand(word));
 	else
-		msg_hint("an instance type looks like t3.micro or g5.xlarge; 'git train -h' lists the commands");
+		msg_hint(
+			"an instance type looks like t3.micro or g5.xlarge; 'git train -h' lists the commands");
 	return EXIT_USAGE;
 }

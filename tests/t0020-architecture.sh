@@ -89,4 +89,21 @@ test_expect_success 'a source outside the folders, an undocumented folder, #incl
 	test_grep "^error: src/top/n.h:1: #include_next" out
 '
 
+# The formatting is .clang-format's, as clang-format 14 applies it (Debian
+# 12's, what scripts/install-deps.sh installs): other versions format some
+# constructs differently, so the check asks for that one.
+if test "$(clang-format --version 2>/dev/null | sed -n 's/.*version \([0-9]*\)\..*/\1/p')" = 14; then
+	test_set_prereq CLANG_FORMAT_14
+fi
+
+test_expect_success CLANG_FORMAT_14 'every C source is formatted as .clang-format says' '
+	find "$SRCDIR/src" "$SRCDIR/tests/unit" "$SRCDIR/tests/helper" -name "*.[ch]" >sources &&
+	test_line_count -gt 150 sources &&
+	xargs clang-format --dry-run -Werror <sources >out 2>&1 || {
+		head -n 40 out
+		echo "clang-format -i applies .clang-format"
+		false
+	}
+'
+
 test_done

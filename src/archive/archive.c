@@ -333,7 +333,8 @@ static int read_threads(unsigned *out)
 	}
 	n = strtol(v, &end, 10);
 	if (end == v || *end || n < 1 || n > 64)
-		return err_set("bad GIT_TRAIN_ARCHIVE_THREADS '%s': expected a number from 1 to 64", v);
+		return err_set("bad GIT_TRAIN_ARCHIVE_THREADS '%s': expected a number from 1 to 64",
+			       v);
 	*out = (unsigned)n;
 	return 0;
 }
@@ -363,7 +364,8 @@ static int read_umask(unsigned *out, git_repository *repo)
 	} else {
 		n = strtol(v, &end, 0);
 		if (end == v || *end || n < 0) {
-			err_set("bad tar.umask '%s': expected an octal number like 022, or 'user'", v);
+			err_set("bad tar.umask '%s': expected an octal number like 022, or 'user'",
+				v);
 			err_hint("fix it with: git config tar.umask 022");
 			free(v);
 			return -1;

@@ -20,7 +20,8 @@ static int short_blob(const char *path, const git_oid *id, size_t got, size_t si
 	char hex[GIT_OID_HEXSZ + 1];
 
 	git_oid_tostr(hex, sizeof(hex), id);
-	return err_set("cannot archive '%s': blob %s gave %zu of its %zu bytes", path, hex, got, size);
+	return err_set("cannot archive '%s': blob %s gave %zu of its %zu bytes", path, hex, got,
+		       size);
 }
 
 static int stream_loose(git_odb_stream *st, const git_oid *id, const char *path, size_t size,
@@ -56,7 +57,8 @@ static int spawn_cat_file(pid_t *out, int *out_fd, git_repository *repo, const g
 	char hex[GIT_OID_HEXSZ + 1];
 	char *gitdir = xstrfmt("--git-dir=%s", git_repository_path(repo));
 	/* below core.bigFileThreshold git itself would load the whole blob */
-	char *argv[] = { "git", "-c", "core.bigFileThreshold=1m", gitdir, "cat-file", "blob", hex, NULL };
+	char *argv[] = { "git", "-c", "core.bigFileThreshold=1m", gitdir, "cat-file", "blob",
+			 hex,	NULL };
 	posix_spawn_file_actions_t fa;
 	int p[2], r;
 

@@ -45,8 +45,9 @@ static int rebase_entry(struct archive_entry *e, const char *root, const char *t
 	if (!name || !*name)
 		return err_set("cannot extract '%s': an entry has no name", tarball);
 	if (name_escapes(name) || (hard && name_escapes(hard)))
-		return err_set("cannot extract '%s': entry '%s' would be written outside the directory",
-			       tarball, name);
+		return err_set(
+			"cannot extract '%s': entry '%s' would be written outside the directory",
+			tarball, name);
 	p = xstrfmt("%s/%s", root, name);
 	archive_entry_copy_pathname(e, p);
 	free(p);
@@ -58,8 +59,7 @@ static int rebase_entry(struct archive_entry *e, const char *root, const char *t
 	return 0;
 }
 
-static int copy_data(struct archive *in, struct archive *out, const char *tarball,
-		     const char *name)
+static int copy_data(struct archive *in, struct archive *out, const char *tarball, const char *name)
 {
 	const void *block;
 	size_t size;
@@ -119,8 +119,8 @@ int archive_extract(const char *tarball, const char *dir)
 	archive_read_support_filter_all(in);
 	archive_read_support_format_tar(in);
 	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
-					    ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-					    ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+						    ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+						    ARCHIVE_EXTRACT_SECURE_NODOTDOT);
 	if (archive_read_open_filename(in, tarball, 65536) != ARCHIVE_OK) {
 		err_set("cannot open '%s': %s", tarball, archive_error_string(in));
 		goto out;

@@ -24,7 +24,7 @@
 
 #define SLOT_SIZE (256u << 10)
 /* more than deflate's worst case for a piece (stored blocks and the flush) */
-#define OUT_SIZE (SLOT_SIZE + SLOT_SIZE / 8)
+#define OUT_SIZE  (SLOT_SIZE + SLOT_SIZE / 8)
 #define DICT_SIZE (32u << 10)
 /* slots shorter than this are compressed whatever they hold: too few bytes to judge */
 #define MIN_JUDGED (64u << 10)

@@ -17,7 +17,11 @@
 /* entries queued and not yet claimed that wake an idle helper */
 #define WAKE_BATCH 32
 
-enum state { QUEUED, CLAIMED, DONE };
+enum state {
+	QUEUED,
+	CLAIMED,
+	DONE
+};
 
 struct slot {
 	git_oid id;
@@ -147,7 +151,8 @@ static void *helper_main(void *arg)
 static int helper_open(struct helper *h, struct readahead *ra, const char *gitdir)
 {
 	h->ra = ra;
-	if (git_repository_open_bare(&h->repo, gitdir) < 0 || git_repository_odb(&h->odb, h->repo) < 0)
+	if (git_repository_open_bare(&h->repo, gitdir) < 0 ||
+	    git_repository_odb(&h->odb, h->repo) < 0)
 		return err_git("cannot open the repository for reading ahead");
 	if (pthread_create(&h->thread, NULL, helper_main, h))
 		return err_set("cannot start a thread to read objects");

@@ -31,8 +31,9 @@ static int put_date(struct buf *out, const git_time *when, char style)
 			   tm.tm_year + 1900, tz);
 		break;
 	case 'D':
-		buf_printf(out, "%s, %d %s %d %02d:%02d:%02d %+05d", weekdays[tm.tm_wday], tm.tm_mday,
-			   months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, tz);
+		buf_printf(out, "%s, %d %s %d %02d:%02d:%02d %+05d", weekdays[tm.tm_wday],
+			   tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+			   tm.tm_sec, tz);
 		break;
 	case 'i':
 		buf_printf(out, "%04d-%02d-%02d %02d:%02d:%02d %+05d", tm.tm_year + 1900,

@@ -6,8 +6,8 @@
 
 #include "util/util.h"
 
-#define BLOCK 512
-#define RECORD (20 * BLOCK)
+#define BLOCK	       512
+#define RECORD	       (20 * BLOCK)
 #define USTAR_MAX_SIZE 077777777777ULL
 
 struct ustar {
@@ -161,8 +161,8 @@ static size_t path_prefix(const char *path, size_t len)
 	return i;
 }
 
-int tar_header(struct tar *t, enum tar_type type, const char *path, unsigned mode,
-	       uint64_t size, const char *link, const git_oid *id)
+int tar_header(struct tar *t, enum tar_type type, const char *path, unsigned mode, uint64_t size,
+	       const char *link, const git_oid *id)
 {
 	char hex[GIT_OID_HEXSZ + 1];
 	struct buf rec = BUF_INIT;

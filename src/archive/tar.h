@@ -36,15 +36,19 @@ void tar_release(struct tar *t);
 /* git's pax global header: "comment=<commit id>" (git get-tar-commit-id). */
 int tar_global_header(struct tar *t, const git_oid *commit);
 
-enum tar_type { TAR_FILE = '0', TAR_SYMLINK = '2', TAR_DIR = '5' };
+enum tar_type {
+	TAR_FILE = '0',
+	TAR_SYMLINK = '2',
+	TAR_DIR = '5'
+};
 
 /*
  * One entry's header. mode is the permission bits; size counts only for
  * files; link is the symlink target; id names the object in the names git
  * invents for pax headers. The data (files only) follows with tar_data().
  */
-int tar_header(struct tar *t, enum tar_type type, const char *path, unsigned mode,
-	       uint64_t size, const char *link, const git_oid *id);
+int tar_header(struct tar *t, enum tar_type type, const char *path, unsigned mode, uint64_t size,
+	       const char *link, const git_oid *id);
 int tar_data(struct tar *t, const void *data, size_t len);
 /* Pads the data just written to the 512-byte block. */
 int tar_end_data(struct tar *t);

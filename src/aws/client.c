@@ -112,8 +112,7 @@ static int creds_need_refresh(const struct aws_client *c)
 {
 	if (!c->have_creds)
 		return 1;
-	return c->creds.expiration &&
-	       time(NULL) + AWS_CREDS_REFRESH_MARGIN >= c->creds.expiration;
+	return c->creds.expiration && time(NULL) + AWS_CREDS_REFRESH_MARGIN >= c->creds.expiration;
 }
 
 /*

@@ -74,21 +74,21 @@ struct aws_body_reader {
 
 struct aws_request {
 	enum aws_protocol protocol;
-	const char *service;  /* "s3", "ec2", "ssm", "sts", "iam", "pricing" */
-	const char *region;   /* NULL: the client's region */
-	const char *method;   /* REST-XML only; the others POST */
-	const char *path;     /* REST-XML: already percent-encoded, e.g. "/bucket/key"; else "/" */
-	const char *query;    /* REST-XML: already encoded, without '?' */
-	const char *target;   /* JSON: X-Amz-Target, e.g. "AmazonSSM.GetParameter" */
+	const char *service; /* "s3", "ec2", "ssm", "sts", "iam", "pricing" */
+	const char *region;  /* NULL: the client's region */
+	const char *method;  /* REST-XML only; the others POST */
+	const char *path;    /* REST-XML: already percent-encoded, e.g. "/bucket/key"; else "/" */
+	const char *query;   /* REST-XML: already encoded, without '?' */
+	const char *target;  /* JSON: X-Amz-Target, e.g. "AmazonSSM.GetParameter" */
 	const struct aws_header *headers;
 	size_t nr_headers;
-	const void *body;     /* in-memory body (QUERY: the form, JSON: the document) */
+	const void *body; /* in-memory body (QUERY: the form, JSON: the document) */
 	size_t body_len;
 	struct aws_body_reader *reader; /* or a streamed one */
 	/* Response body sink for large downloads; NULL collects it in out->body. */
 	int (*on_body)(void *ctx, const void *data, size_t len);
 	void *on_body_ctx;
-	int max_attempts;     /* 0: the client's default (train.maxAttempts, 5) */
+	int max_attempts; /* 0: the client's default (train.maxAttempts, 5) */
 };
 
 struct aws_error {
@@ -118,7 +118,7 @@ struct aws_client {
 	struct aws_settings settings;
 	struct aws_credentials creds;
 	int have_creds;
-	double clock_offset;  /* seconds to add to our clock */
+	double clock_offset; /* seconds to add to our clock */
 	int max_attempts;
 	struct http_client *http;
 	struct aws_client_priv *priv; /* aws.c's lock; NULL in a hand-made client */
@@ -140,7 +140,6 @@ void aws_response_release(struct aws_response *r);
 
 /* The value of a response header (name lower-case); borrowed, NULL if absent. */
 const char *aws_response_header(const struct aws_response *r, const char *name);
-
 
 /*
  * A Query-protocol call: action plus "Version=..." and already-encoded

@@ -8,17 +8,34 @@
 #include "util/xml.h"
 
 static const char *const throttling_codes[] = {
-	"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-	"TooManyRequestsException", "ProvisionedThroughputExceededException",
-	"TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
-	"RequestThrottled", "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
+	"Throttling",
+	"ThrottlingException",
+	"ThrottledException",
+	"RequestThrottledException",
+	"TooManyRequestsException",
+	"ProvisionedThroughputExceededException",
+	"TransactionInProgressException",
+	"RequestLimitExceeded",
+	"BandwidthLimitExceeded",
+	"RequestThrottled",
+	"SlowDown",
+	"PriorRequestNotComplete",
+	"EC2ThrottledException",
 	"TooManyRequests",
 };
 
 static const char *const transient_codes[] = {
-	"InternalError", "InternalFailure", "InternalServerError", "InternalServiceError",
-	"InternalServerException", "ServiceUnavailable", "ServiceUnavailableException",
-	"Unavailable", "RequestTimeout", "RequestTimeoutException", "IDPCommunicationError",
+	"InternalError",
+	"InternalFailure",
+	"InternalServerError",
+	"InternalServiceError",
+	"InternalServerException",
+	"ServiceUnavailable",
+	"ServiceUnavailableException",
+	"Unavailable",
+	"RequestTimeout",
+	"RequestTimeoutException",
+	"IDPCommunicationError",
 };
 
 /*
@@ -26,20 +43,25 @@ static const char *const transient_codes[] = {
  * only burns the budget: the launcher moves to another zone instead.
  */
 static const char *const capacity_codes[] = {
-	"InsufficientInstanceCapacity", "InsufficientCapacity", "UnfulfillableCapacity",
-	"InsufficientHostCapacity", "InsufficientReservedInstanceCapacity",
+	"InsufficientInstanceCapacity",
+	"InsufficientCapacity",
+	"UnfulfillableCapacity",
+	"InsufficientHostCapacity",
+	"InsufficientReservedInstanceCapacity",
 };
 
 static const char *const skew_codes[] = {
-	"RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture",
+	"RequestTimeTooSkewed",	     "RequestExpired",	      "RequestInTheFuture",
 	"InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure",
 };
 
 static const char *const auth_codes[] = {
-	"SignatureDoesNotMatch", "InvalidSignatureException", "InvalidClientTokenId",
-	"InvalidAccessKeyId", "AuthFailure", "UnrecognizedClientException",
-	"IncompleteSignature", "MissingAuthenticationToken", "InvalidToken",
-	"ExpiredToken", "ExpiredTokenException",
+	"SignatureDoesNotMatch", "InvalidSignatureException",
+	"InvalidClientTokenId",	 "InvalidAccessKeyId",
+	"AuthFailure",		 "UnrecognizedClientException",
+	"IncompleteSignature",	 "MissingAuthenticationToken",
+	"InvalidToken",		 "ExpiredToken",
+	"ExpiredTokenException",
 };
 
 static int in_list(const char *code, const char *const *list, size_t n)
@@ -238,7 +260,9 @@ void aws_error_parse(struct aws_error *out, const struct http_response *res,
 		     enum aws_protocol protocol, const char *method)
 {
 	static const char *const id_headers[] = {
-		"x-amzn-requestid", "x-amz-request-id", "x-amzn-request-id",
+		"x-amzn-requestid",
+		"x-amz-request-id",
+		"x-amzn-request-id",
 	};
 	const char *region = http_response_header(res, "x-amz-bucket-region");
 	size_t i;

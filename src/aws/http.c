@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HTTP_CONNECT_TIMEOUT_MS 10000L
+#define HTTP_CONNECT_TIMEOUT_MS	   10000L
 #define HTTP_DEFAULT_STALL_SECONDS 60L
 /* Idle handles kept: enough for the S3 engineer's parallel part uploads. */
 #define HTTP_POOL_MAX 32
@@ -306,8 +306,9 @@ static void set_method(CURL *h, const struct http_request *req)
 	if (has_body(req)) {
 		/* UPLOAD sends the body from on_read whatever the method. */
 		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
-				 (curl_off_t)(req->read ? req->read_length : (long long)req->body_len));
+		curl_easy_setopt(
+			h, CURLOPT_INFILESIZE_LARGE,
+			(curl_off_t)(req->read ? req->read_length : (long long)req->body_len));
 		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
 		if (strcmp(req->method, "PUT"))

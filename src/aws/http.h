@@ -44,8 +44,8 @@ struct http_header {
 };
 
 struct http_request {
-	const char *method; /* "GET", "PUT", "POST", "HEAD", "DELETE", ... */
-	const char *url;    /* scheme://authority/path?query, sent as is */
+	const char *method;	    /* "GET", "PUT", "POST", "HEAD", "DELETE", ... */
+	const char *url;	    /* scheme://authority/path?query, sent as is */
 	const char *const *headers; /* "Name: value" lines */
 	size_t nr_headers;
 
@@ -67,11 +67,11 @@ struct http_request {
 
 struct http_response {
 	long status;
-	struct buf body;	    /* everything not given to on_body */
-	long long body_streamed;    /* bytes given to on_body */
+	struct buf body;	 /* everything not given to on_body */
+	long long body_streamed; /* bytes given to on_body */
 	struct http_header *headers;
 	size_t nr_headers;
-	double seconds;		    /* from sending to the last byte */
+	double seconds; /* from sending to the last byte */
 };
 
 struct http_client;

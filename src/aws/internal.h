@@ -21,11 +21,11 @@ struct aws_call {
 	const char *method;
 	const char *region;
 	char *endpoint;
-	char *url;	/* endpoint + path + query */
-	char *host;	/* the URL's authority, for the Host header */
-	char *path;	/* as signed: the endpoint's own path + the request's */
-	char *label;	/* for trace: "sts GetCallerIdentity" */
-	int attempts;	/* budget */
+	char *url;    /* endpoint + path + query */
+	char *host;   /* the URL's authority, for the Host header */
+	char *path;   /* as signed: the endpoint's own path + the request's */
+	char *label;  /* for trace: "sts GetCallerIdentity" */
+	int attempts; /* budget */
 };
 
 /* A private copy of the credentials for one attempt, wiped afterwards. */
@@ -39,20 +39,18 @@ struct aws_call_creds {
 struct header_list {
 	struct sigv4_header *v; /* what is signed */
 	size_t nr;
-	char **lines;		/* what is sent: "Name: value" */
+	char **lines; /* what is sent: "Name: value" */
 	size_t nr_lines;
 };
 
 /* Endpoint, URL, Host, signing region and label of a call. 0, or -1 with err_set. */
-int aws_call_init(struct aws_call *call, const struct aws_client *c,
-		  const struct aws_request *req);
+int aws_call_init(struct aws_call *call, const struct aws_client *c, const struct aws_request *req);
 void aws_call_release(struct aws_call *call);
 
 /* The headers of one attempt, signed at time t. 0, or -1 with err_set. */
-int aws_sign_request(struct header_list *out, struct sigv4_auth *auth,
-		     const struct aws_call *call, const struct aws_call_creds *cc, time_t t);
+int aws_sign_request(struct header_list *out, struct sigv4_auth *auth, const struct aws_call *call,
+		     const struct aws_call_creds *cc, time_t t);
 void aws_header_list_release(struct header_list *l);
-
 
 /* The client's lock (no-op for a client without priv), recursive. */
 void aws_client_lock(struct aws_client *c);

@@ -58,8 +58,7 @@ static const char *signing_region(const struct aws_client *c, const struct aws_r
 	return c->settings.region;
 }
 
-int aws_call_init(struct aws_call *call, const struct aws_client *c,
-		     const struct aws_request *req)
+int aws_call_init(struct aws_call *call, const struct aws_client *c, const struct aws_request *req)
 {
 	const char *scheme_end, *auth, *auth_end, *base, *rpath;
 	struct buf url = BUF_INIT;
@@ -71,7 +70,8 @@ int aws_call_init(struct aws_call *call, const struct aws_client *c,
 	call->method = req->protocol == AWS_PROTOCOL_REST_XML && req->method ? req->method : "POST";
 	call->label = make_label(req);
 	call->attempts = req->max_attempts > 0 ? req->max_attempts
-			 : c->max_attempts > 0 ? c->max_attempts : AWS_DEFAULT_MAX_ATTEMPTS;
+			 : c->max_attempts > 0 ? c->max_attempts
+					       : AWS_DEFAULT_MAX_ATTEMPTS;
 	call->region = signing_region(c, req);
 	if (!call->region) {
 		err_set("cannot call %s: no AWS region configured", req->service);
@@ -79,7 +79,8 @@ int aws_call_init(struct aws_call *call, const struct aws_client *c,
 			 "'region' in your AWS profile (aws configure)");
 		return -1;
 	}
-	call->endpoint = aws_settings_endpoint_url(&c->settings, req->service, call->region, &custom);
+	call->endpoint =
+		aws_settings_endpoint_url(&c->settings, req->service, call->region, &custom);
 	scheme_end = call->endpoint ? strstr(call->endpoint, "://") : NULL;
 	if (!scheme_end || !scheme_end[3])
 		return err_set("cannot call %s: bad endpoint URL '%s'", req->service,
@@ -109,8 +110,14 @@ int aws_call_init(struct aws_call *call, const struct aws_client *c,
 static int reserved_header(const char *name)
 {
 	static const char *const names[] = {
-		"Host", "Authorization", "X-Amz-Date", "X-Amz-Security-Token",
-		"x-amz-content-sha256", "User-Agent", "Content-Length", "Expect",
+		"Host",
+		"Authorization",
+		"X-Amz-Date",
+		"X-Amz-Security-Token",
+		"x-amz-content-sha256",
+		"User-Agent",
+		"Content-Length",
+		"Expect",
 	};
 	size_t i;
 
@@ -119,7 +126,6 @@ static int reserved_header(const char *name)
 			return 1;
 	return 0;
 }
-
 
 static void header_add(struct header_list *l, const char *name, const char *value, int sign)
 {
@@ -157,8 +163,8 @@ static const char *content_type(enum aws_protocol p)
 }
 
 /* Builds and signs the headers of one attempt at time t. */
-int aws_sign_request(struct header_list *out, struct sigv4_auth *auth,
-			const struct aws_call *call, const struct aws_call_creds *cc, time_t t)
+int aws_sign_request(struct header_list *out, struct sigv4_auth *auth, const struct aws_call *call,
+		     const struct aws_call_creds *cc, time_t t)
 {
 	const struct aws_request *req = call->req;
 	struct sigv4_credentials creds = { cc->access_key_id, cc->secret_access_key,
@@ -205,4 +211,3 @@ int aws_sign_request(struct header_list *out, struct sigv4_auth *auth,
 		header_add(out, auth->headers[i].name, auth->headers[i].value, 0);
 	return 0;
 }
-

@@ -12,7 +12,7 @@
 #include "aws/internal.h"
 
 #define AWS_RETRY_BASE_MS 100
-#define AWS_RETRY_CAP_MS 20000
+#define AWS_RETRY_CAP_MS  20000
 /* AWS rejects requests more than 5 minutes off; correct from 4. */
 #define AWS_SKEW_LIMIT 240
 
@@ -76,8 +76,8 @@ static void trace_request(const struct attempt *a, const struct header_list *h)
 	if (!level)
 		return;
 	if (a->call->attempts > 1 && a->number > 1)
-		aws_trace(a->secrets, "%s %s (%s, attempt %d of %d)", a->call->method,
-			  a->call->url, a->call->label, a->number, a->call->attempts);
+		aws_trace(a->secrets, "%s %s (%s, attempt %d of %d)", a->call->method, a->call->url,
+			  a->call->label, a->number, a->call->attempts);
 	else
 		aws_trace(a->secrets, "%s %s (%s)", a->call->method, a->call->url, a->call->label);
 	if (level < 2)
@@ -139,9 +139,10 @@ static int correct_skew(struct attempt *a, const struct http_response *res,
 	aws_client_unlock(a->client);
 	a->skew_corrected = 1;
 	if (aws_trace_level())
-		aws_trace(a->secrets, "clock skew: the server's clock is %.0f s %s ours; "
-			  "retrying with its time", diff < 0 ? -diff : diff,
-			  diff < 0 ? "behind" : "ahead of");
+		aws_trace(a->secrets,
+			  "clock skew: the server's clock is %.0f s %s ours; "
+			  "retrying with its time",
+			  diff < 0 ? -diff : diff, diff < 0 ? "behind" : "ahead of");
 	return 1;
 }
 
@@ -191,7 +192,8 @@ static int report_aws_error(const struct attempt *a, const struct aws_call_creds
 	}
 	if (gave_up)
 		err_hint("gave up after %d attempts; 'git config train.maxAttempts <n>' changes "
-			 "the budget", a->number);
+			 "the budget",
+			 a->number);
 	return -1;
 }
 
@@ -203,7 +205,8 @@ static int report_transport_error(const struct attempt *a, int gave_up)
 	free(msg);
 	if (gave_up)
 		err_hint("gave up after %d attempts; check the network, or the endpoint "
-			 "(AWS_ENDPOINT_URL, train.endpointUrl)", a->number);
+			 "(AWS_ENDPOINT_URL, train.endpointUrl)",
+			 a->number);
 	return -1;
 }
 
@@ -333,4 +336,3 @@ out:
 	aws_call_release(&call);
 	return ret;
 }
-

@@ -415,8 +415,8 @@ static int is_token_char(unsigned char c)
 static int skip_header(const char *name, const struct sigv4_request *req)
 {
 	static const char *const skipped[] = {
-	    "authorization", "x-amz-date", "x-amz-security-token",
-	    "user-agent",    "expect",	   "x-amzn-trace-id",
+		"authorization", "x-amz-date", "x-amz-security-token",
+		"user-agent",	 "expect",     "x-amzn-trace-id",
 	};
 	size_t i;
 
@@ -544,7 +544,7 @@ static void presign_params(struct entry_list *l, struct signing *s, const struct
 static void canonical_query(struct buf *out, const struct sigv4_request *req, enum sigv4_mode mode,
 			    struct signing *s)
 {
-	struct entry_list l = {NULL, 0, 0};
+	struct entry_list l = { NULL, 0, 0 };
 	size_t i;
 
 	parse_query(&l, req->query);
@@ -574,7 +574,7 @@ static void signing_release(struct signing *s)
 
 static int signing_init(struct signing *s, const struct sigv4_request *req, enum sigv4_mode mode)
 {
-	struct entry_list headers = {NULL, 0, 0};
+	struct entry_list headers = { NULL, 0, 0 };
 	struct buf canon_headers = BUF_INIT;
 	int ret = -1;
 
@@ -709,7 +709,7 @@ void sigv4_auth_release(struct sigv4_auth *auth)
 
 int sigv4_presign_url(struct buf *out, const struct sigv4_request *req)
 {
-	struct entry_list l = {NULL, 0, 0};
+	struct entry_list l = { NULL, 0, 0 };
 	char signature[SIGV4_HEX_LEN + 1];
 	struct signing s;
 	size_t i;

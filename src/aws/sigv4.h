@@ -45,12 +45,12 @@
 
 #include "util/util.h"
 
-#define SIGV4_KEY_LEN 32	 /* bytes of a derived signing key */
-#define SIGV4_HEX_LEN 64	 /* hex digits of a signature or a SHA-256 */
-#define SIGV4_AMZ_DATE_LEN 16	 /* "20150830T123600Z" */
-#define SIGV4_MAX_EXPIRES 604800 /* presigned URLs live at most 7 days */
+#define SIGV4_KEY_LEN	   32	  /* bytes of a derived signing key */
+#define SIGV4_HEX_LEN	   64	  /* hex digits of a signature or a SHA-256 */
+#define SIGV4_AMZ_DATE_LEN 16	  /* "20150830T123600Z" */
+#define SIGV4_MAX_EXPIRES  604800 /* presigned URLs live at most 7 days */
 
-#define SIGV4_UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
+#define SIGV4_UNSIGNED_PAYLOAD	"UNSIGNED-PAYLOAD"
 #define SIGV4_STREAMING_PAYLOAD "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 
 struct sigv4_credentials {

@@ -22,7 +22,9 @@ int aws_trace_level(void)
 
 /* Presigned URLs carry the credential scope, the signature and the token. */
 static const char *const secret_params[] = {
-	"X-Amz-Signature=", "X-Amz-Credential=", "X-Amz-Security-Token=",
+	"X-Amz-Signature=",
+	"X-Amz-Credential=",
+	"X-Amz-Security-Token=",
 };
 
 static void redact_params(struct buf *line)
@@ -35,9 +37,9 @@ static void redact_params(struct buf *line)
 		for (i = 0; i < ARRAY_SIZE(secret_params); i++)
 			if (!strncasecmp(p, secret_params[i], strlen(secret_params[i])))
 				break;
-		if (i == ARRAY_SIZE(secret_params) || (p > line->ptr && p[-1] != '?' &&
-							p[-1] != '&' && p[-1] != ' ' &&
-							p[-1] != ',')) {
+		if (i == ARRAY_SIZE(secret_params) ||
+		    (p > line->ptr && p[-1] != '?' && p[-1] != '&' && p[-1] != ' ' &&
+		     p[-1] != ',')) {
 			buf_putc(&out, *p++);
 			continue;
 		}

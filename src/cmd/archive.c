@@ -174,7 +174,8 @@ int cmd_archive(int argc, const char **argv)
 		goto out;
 	if (!o.output && isatty(STDOUT_FILENO)) {
 		msg_error("refusing to write compressed data to a terminal");
-		msg_hint("name a file with -o <file>, or redirect the output: git train archive >code.tar.gz");
+		msg_hint(
+			"name a file with -o <file>, or redirect the output: git train archive >code.tar.gz");
 		ret = EXIT_FATAL;
 		goto out;
 	}

@@ -142,8 +142,9 @@ static int json_params(char **out, const char **args, int nr)
 
 		if (!eq || eq == args[i]) {
 			cJSON_Delete(obj);
-			return err_set("bad parameter '%s': expected <name>=<value> or a JSON object",
-				       args[i]);
+			return err_set(
+				"bad parameter '%s': expected <name>=<value> or a JSON object",
+				args[i]);
 		}
 		name = xstrndup(args[i], (size_t)(eq - args[i]));
 		cJSON_AddStringToObject(obj, name, eq + 1);
@@ -154,9 +155,8 @@ static int json_params(char **out, const char **args, int nr)
 	return *out ? 0 : err_set("cannot build the JSON request: out of memory");
 }
 
-static int build_request(struct aws_request *req, struct buf *body,
-			 const struct service_info *svc, const struct aws_call_opts *o,
-			 const char **args, int nr)
+static int build_request(struct aws_request *req, struct buf *body, const struct service_info *svc,
+			 const struct aws_call_opts *o, const char **args, int nr)
 {
 	char *json = NULL;
 
@@ -178,7 +178,8 @@ static int build_request(struct aws_request *req, struct buf *body,
 		return err_set("--upload-file and -o are for s3 only");
 	} else if (!nr) {
 		return err_set("name the %s action to call, e.g. %s", svc->name,
-			       svc->protocol == AWS_PROTOCOL_JSON ? "GetParameter" : "GetCallerIdentity");
+			       svc->protocol == AWS_PROTOCOL_JSON ? "GetParameter"
+								  : "GetCallerIdentity");
 	} else if (svc->protocol == AWS_PROTOCOL_QUERY) {
 		buf_puts(body, "Action=");
 		buf_uri_encode(body, args[0], strlen(args[0]), 0);
@@ -259,8 +260,8 @@ static int send_parallel(struct aws_response *out, struct aws_client *c,
 	return ret;
 }
 
-static int call(const struct service_info *svc, const struct aws_call_opts *o,
-		const char **args, int nr)
+static int call(const struct service_info *svc, const struct aws_call_opts *o, const char **args,
+		int nr)
 {
 	struct aws_client client;
 	struct aws_response res = { 0 };
@@ -299,7 +300,8 @@ static int call(const struct service_info *svc, const struct aws_call_opts *o,
 	if (aws_client_init(&client, &cfg))
 		goto out;
 	have_client = 1;
-	if (o->jobs > 1 ? send_parallel(&res, &client, &req, o->jobs) : aws_send(&res, &client, &req))
+	if (o->jobs > 1 ? send_parallel(&res, &client, &req, o->jobs)
+			: aws_send(&res, &client, &req))
 		goto out;
 	if (download.fp && fclose(download.fp)) {
 		download.fp = NULL;
@@ -335,9 +337,11 @@ int cmd_aws_call(int argc, const char **argv)
 		OPT_STRING(0, "path", &o.path, "path", "s3: the request path, percent-encoded"),
 		OPT_STRING(0, "query", &o.query, "query", "s3: the query string, percent-encoded"),
 		OPT_STRING(0, "data", &o.data, "body", "s3: the request body"),
-		OPT_STRING(0, "upload-file", &o.upload_file, "file", "s3: stream the body from <file>"),
+		OPT_STRING(0, "upload-file", &o.upload_file, "file",
+			   "s3: stream the body from <file>"),
 		OPT_INT(0, "jobs", &o.jobs, "n", "send the request from <n> threads at once"),
-		OPT_STRING('o', "output", &o.output, "file", "s3: stream the response body to <file>"),
+		OPT_STRING('o', "output", &o.output, "file",
+			   "s3: stream the response body to <file>"),
 		OPT_END(),
 	};
 	struct parsed_args pa = { 0 };

@@ -40,7 +40,7 @@ int cmd_check_script_args(const struct parsed_args *pa, const char *what)
 }
 
 int cmd_code_resolve(git_commit **out, git_repository *repo, const struct code_opts *o,
-		      const char *verb)
+		     const char *verb)
 {
 	return run_resolve_code(out, NULL, repo, o->rev, o->stash, o->include_untracked, verb,
 				cmd_plain_ui());
@@ -114,7 +114,6 @@ const struct ui *cmd_plain_ui(void)
 	pthread_once(&once, plain_ui_init);
 	return &plain.ui;
 }
-
 
 static void on_signal(int sig)
 {

@@ -22,16 +22,16 @@
 #include "util/ui.h"
 
 struct code_opts {
-	const char *rev;       /* NULL: HEAD */
+	const char *rev; /* NULL: HEAD */
 	int stash;
 	int include_untracked;
 };
 
-#define OPT_CODE(o)                                                                       \
-	OPT_STRING(0, "rev", &(o)->rev, "commit-ish", "use this commit (default: HEAD)"), \
-	OPT_BOOL(0, "stash", &(o)->stash, "use a snapshot of the working tree"),          \
-	OPT_BOOL('u', "include-untracked", &(o)->include_untracked,                       \
-		 "with --stash: include untracked, non-ignored files")
+#define OPT_CODE(o)                                                                                \
+	OPT_STRING(0, "rev", &(o)->rev, "commit-ish", "use this commit (default: HEAD)"),          \
+		OPT_BOOL(0, "stash", &(o)->stash, "use a snapshot of the working tree"),           \
+		OPT_BOOL('u', "include-untracked", &(o)->include_untracked,                        \
+			 "with --stash: include untracked, non-ignored files")
 
 /* Checks the combination; prints the error (the caller shows usage). 0 or -1. */
 int cmd_code_check(const struct code_opts *o);
@@ -48,7 +48,7 @@ int cmd_check_script_args(const struct parsed_args *pa, const char *what);
  * what is used for --stash. 0, or -1 with err_set.
  */
 int cmd_code_resolve(git_commit **out, git_repository *repo, const struct code_opts *o,
-		      const char *verb);
+		     const char *verb);
 
 /*
  * The request of a command that runs a script: the code it names, its

@@ -159,8 +159,8 @@ static void print_config(const struct history_entry *a, const struct history_ent
 	config_row(&t, "commit", buf_cstr(&ca[0]), buf_cstr(&cb[0]), 0);
 	config_row(&t, "backend", a->rec.backend, b->rec.backend, 0);
 	config_row(&t, "status", buf_cstr(&ca[1]), buf_cstr(&cb[1]), 0);
-	config_row(&t, "args", run_record_extra(&a->rec, "args"),
-		   run_record_extra(&b->rec, "args"), 0);
+	config_row(&t, "args", run_record_extra(&a->rec, "args"), run_record_extra(&b->rec, "args"),
+		   0);
 	config_row(&t, "start", buf_cstr(&ca[2]), buf_cstr(&cb[2]), 0);
 	config_row(&t, "duration", buf_cstr(&ca[3]), buf_cstr(&cb[3]), 0);
 	for (i = 0; i < ARRAY_SIZE(extra); i++)
@@ -175,8 +175,7 @@ static void print_config(const struct history_entry *a, const struct history_ent
 }
 
 /* The metric names of both runs: a's in its order, then those only b has. */
-static void metric_names(struct strvec *out, const struct run_record *a,
-			 const struct run_record *b)
+static void metric_names(struct strvec *out, const struct run_record *a, const struct run_record *b)
 {
 	double v;
 	size_t i;

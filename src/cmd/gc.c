@@ -57,7 +57,8 @@ static int age_setting(long *out, const struct config *cfg, const char *key, con
 		char *why = xstrdup(err_msg());
 
 		err_set("bad %s: %s", key, why);
-		err_hint("a duration is a number of seconds, or units d, h, m, s: 90s, 2m, 1h30m, 2d");
+		err_hint(
+			"a duration is a number of seconds, or units d, h, m, s: 90s, 2m, 1h30m, 2d");
 		free(why);
 	}
 	free(v);
@@ -97,8 +98,8 @@ static int instance_verdict(char **why, struct gc *g, struct remote_entry *e)
 	if (r < 0)
 		return -1;
 	if (r == 0) {
-		*why = xstrfmt("run %s finished (%s) but its instance is still %s",
-			       e->run.run_id, e->note.status, e->instance->state);
+		*why = xstrfmt("run %s finished (%s) but its instance is still %s", e->run.run_id,
+			       e->note.status, e->instance->state);
 		return 0;
 	}
 	if (max && !time_parse_duration(&limit, max) && e->run.launched &&
@@ -106,8 +107,8 @@ static int instance_verdict(char **why, struct gc *g, struct remote_entry *e)
 		struct buf b = BUF_INIT;
 
 		ago(&b, difftime(g->now, e->run.launched));
-		*why = xstrfmt("run %s has run for %s, past its max runtime of %ss",
-			       e->run.run_id, buf_cstr(&b), max);
+		*why = xstrfmt("run %s has run for %s, past its max runtime of %ss", e->run.run_id,
+			       buf_cstr(&b), max);
 		buf_release(&b);
 	}
 	err_clear();
@@ -182,8 +183,8 @@ static int gc_uploads(struct gc *g)
 		    time_parse_iso8601(&t, u[i].initiated) ||
 		    difftime(g->now, t) <= (double)g->upload_age)
 			continue;
-		if (!g->dry_run &&
-		    s3_abort_multipart_upload(&g->ctx.client, g->ctx.bucket, u[i].key, u[i].upload_id))
+		if (!g->dry_run && s3_abort_multipart_upload(&g->ctx.client, g->ctx.bucket,
+							     u[i].key, u[i].upload_id))
 			goto out;
 		uri = s3_uri(g->ctx.bucket, u[i].key);
 		buf_puts(&why, "started ");

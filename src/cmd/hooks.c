@@ -16,9 +16,9 @@
 #include "util/util.h"
 
 static const char *const hooks_usage[] = {
-    "git train hooks install [--chain]",
-    "git train hooks uninstall",
-    NULL,
+	"git train hooks install [--chain]",
+	"git train hooks uninstall",
+	NULL,
 };
 
 static void say_done(enum hooks_action a, const char *dir)
@@ -84,8 +84,8 @@ int cmd_hooks(int argc, const char **argv)
 	struct parsed_args pa;
 	int chain = 0, r, install;
 	const struct option options[] = {
-	    OPT_BOOL(0, "chain", &chain, "keep another pre-push hook, run it first"),
-	    OPT_END(),
+		OPT_BOOL(0, "chain", &chain, "keep another pre-push hook, run it first"),
+		OPT_END(),
 	};
 
 	r = parse_options(&pa, argc, argv, options, hooks_usage);

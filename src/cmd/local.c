@@ -111,7 +111,8 @@ int cmd_local(int argc, const char **argv)
 		OPT_STRING(0, "script", &o.script, "path", "the training script (train.script)"),
 		OPT_STRING(0, "setup", &o.setup, "cmd", "shell command run first (train.setup)"),
 		OPT_BOOL(0, "keep-workdir", &o.keep_workdir, "keep the extracted code"),
-		OPT_BOOL(0, "smoke", &o.smoke, "record the run as a smoke run (the pre-push hook's)"),
+		OPT_BOOL(0, "smoke", &o.smoke,
+			 "record the run as a smoke run (the pre-push hook's)"),
 		OPT_END(),
 	};
 

@@ -178,8 +178,11 @@ int cmd_logs(int argc, const char **argv)
 	if (parse_options(&pa, argc, argv, opts, logs_usage) != PARSE_OPT_OK)
 		goto out;
 	if (pa.nr_args != 1 || pa.dashdash) {
-		msg_error("%s", pa.nr_args ? "'git train logs' shows one run at a time"
-					   : "name the run whose log to show ('git train status' lists them)");
+		msg_error(
+			"%s",
+			pa.nr_args
+				? "'git train logs' shows one run at a time"
+				: "name the run whose log to show ('git train status' lists them)");
 		parse_options_usage(stderr, logs_usage, opts);
 		goto out;
 	}

@@ -188,7 +188,8 @@ static int push(git_repository *repo, const char *remote)
 		fputs(buf_cstr(&output), stderr);
 		err_set("cannot push the runs to '%s': its runs kept changing while merging them",
 			remote);
-		err_hint("tried %d times; run 'git train notes push %s' again", PUSH_ATTEMPTS, remote);
+		err_hint("tried %d times; run 'git train notes push %s' again", PUSH_ATTEMPTS,
+			 remote);
 		r = -1;
 	}
 	buf_release(&output);
@@ -226,7 +227,8 @@ int cmd_notes(int argc, const char **argv)
 		ret = bad_usage(&pa, opts);
 		goto out;
 	}
-	if (repo_open(&repo) || notes_merge_remote(&remote, repo, pa.nr_args > 1 ? pa.args[1] : NULL)) {
+	if (repo_open(&repo) ||
+	    notes_merge_remote(&remote, repo, pa.nr_args > 1 ? pa.args[1] : NULL)) {
 		err_report();
 		goto out;
 	}

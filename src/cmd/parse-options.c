@@ -53,7 +53,8 @@ static const char *closest_long(const struct option *opts, const char *name)
 		if (!opts->long_name)
 			continue;
 		d = levenshtein(name, opts->long_name);
-		if (d < best_d || (d <= 3 && !strncmp(name, opts->long_name, strlen(name)) && strlen(name) >= 2)) {
+		if (d < best_d || (d <= 3 && !strncmp(name, opts->long_name, strlen(name)) &&
+				   strlen(name) >= 2)) {
 			best = opts->long_name;
 			best_d = d;
 		}
@@ -105,8 +106,8 @@ static int bad_option(const struct option *opts, const char *const *usage, const
 	return PARSE_OPT_ERROR;
 }
 
-int parse_options(struct parsed_args *out, int argc, const char **argv,
-		  const struct option *opts, const char *const *usage)
+int parse_options(struct parsed_args *out, int argc, const char **argv, const struct option *opts,
+		  const char *const *usage)
 {
 	int i;
 

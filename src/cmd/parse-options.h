@@ -11,7 +11,12 @@
 
 #include <stdio.h>
 
-enum opt_type { OPTION_END, OPTION_BOOL, OPTION_STRING, OPTION_INT };
+enum opt_type {
+	OPTION_END,
+	OPTION_BOOL,
+	OPTION_STRING,
+	OPTION_INT
+};
 
 struct option {
 	enum opt_type type;
@@ -22,20 +27,36 @@ struct option {
 	const char *help;
 };
 
-#define OPT_BOOL(s, l, v, h) { OPTION_BOOL, (s), (l), (v), NULL, (h) }
-#define OPT_STRING(s, l, v, a, h) { OPTION_STRING, (s), (l), (v), (a), (h) }
-#define OPT_INT(s, l, v, a, h) { OPTION_INT, (s), (l), (v), (a), (h) }
-#define OPT_END() { OPTION_END, 0, NULL, NULL, NULL, NULL }
+#define OPT_BOOL(s, l, v, h)                                                                       \
+	{                                                                                          \
+		OPTION_BOOL, (s), (l), (v), NULL, (h)                                              \
+	}
+#define OPT_STRING(s, l, v, a, h)                                                                  \
+	{                                                                                          \
+		OPTION_STRING, (s), (l), (v), (a), (h)                                             \
+	}
+#define OPT_INT(s, l, v, a, h)                                                                     \
+	{                                                                                          \
+		OPTION_INT, (s), (l), (v), (a), (h)                                                \
+	}
+#define OPT_END()                                                                                  \
+	{                                                                                          \
+		OPTION_END, 0, NULL, NULL, NULL, NULL                                              \
+	}
 
 struct parsed_args {
 	const char **args; /* non-option words before "--" (array owned, strings borrowed) */
 	int nr_args;
 	const char **rest; /* words after "--" (points into argv) */
 	int nr_rest;
-	int dashdash;      /* "--" was given */
+	int dashdash; /* "--" was given */
 };
 
-enum { PARSE_OPT_OK = 0, PARSE_OPT_HELP = 1, PARSE_OPT_ERROR = -1 };
+enum {
+	PARSE_OPT_OK = 0,
+	PARSE_OPT_HELP = 1,
+	PARSE_OPT_ERROR = -1
+};
 
 /*
  * Parses argv[0..argc) (argv[0] is the first word after the subcommand).
@@ -43,8 +64,8 @@ enum { PARSE_OPT_OK = 0, PARSE_OPT_HELP = 1, PARSE_OPT_ERROR = -1 };
  * or PARSE_OPT_ERROR after printing the error and usage on stderr.
  * Callers exit 129 for the last two.
  */
-int parse_options(struct parsed_args *out, int argc, const char **argv,
-		  const struct option *opts, const char *const *usage);
+int parse_options(struct parsed_args *out, int argc, const char **argv, const struct option *opts,
+		  const char *const *usage);
 void parse_options_release(struct parsed_args *pa);
 void parse_options_usage(FILE *fp, const char *const *usage, const struct option *opts);
 

@@ -36,9 +36,8 @@ static void print_text(const struct run *r)
 	const struct remote_run *run = backend_aws_remote(r);
 	struct buf b = BUF_INIT;
 
-	buf_printf(&b, "run %s started: %s %s instance %s in %s", run->run_id,
-		   run->instance_type, run->market, run->instance_id,
-		   run->az ? run->az : run->region);
+	buf_printf(&b, "run %s started: %s %s instance %s in %s", run->run_id, run->instance_type,
+		   run->market, run->instance_id, run->az ? run->az : run->region);
 	if (run->price >= 0) {
 		buf_puts(&b, ", est. ");
 		pricing_format(&b, run->price);
@@ -71,7 +70,8 @@ static void print_json(const struct run *r, const struct run_record *rec)
 		if (rec->duration >= 0)
 			cJSON_AddNumberToObject(o, "duration", rec->duration);
 		if (run_record_extra(rec, "cost"))
-			cJSON_AddNumberToObject(o, "cost", strtod(run_record_extra(rec, "cost"), NULL));
+			cJSON_AddNumberToObject(o, "cost",
+						strtod(run_record_extra(rec, "cost"), NULL));
 		m = cJSON_AddObjectToObject(o, "metrics");
 		for (i = 0; i < rec->nr_metrics; i++)
 			cJSON_AddNumberToObject(m, rec->metrics[i].name, rec->metrics[i].value);

@@ -10,7 +10,12 @@
 #include "git/run-record.h"
 #include "run/run.h"
 
-enum run_output { RUN_OUTPUT_TEXT, RUN_OUTPUT_RUN_ID, RUN_OUTPUT_INSTANCE_ID, RUN_OUTPUT_JSON };
+enum run_output {
+	RUN_OUTPUT_TEXT,
+	RUN_OUTPUT_RUN_ID,
+	RUN_OUTPUT_INSTANCE_ID,
+	RUN_OUTPUT_JSON
+};
 
 /* "text", "run-id", "instance-id", "json". 0, or -1 for anything else. */
 int run_output_parse(enum run_output *out, const char *s);

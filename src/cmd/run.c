@@ -23,8 +23,8 @@
 #include "util/util.h"
 
 /* The watchdog counts whole minutes; the others only need to be positive. */
-#define MIN_MAX_RUNTIME 60
-#define MIN_SPOT_TIMEOUT 0
+#define MIN_MAX_RUNTIME	  60
+#define MIN_SPOT_TIMEOUT  0
 #define MIN_READY_TIMEOUT 1
 
 static const char *const run_usage[] = {
@@ -372,7 +372,8 @@ int cmd_run(int argc, const char **argv)
 		OPT_STRING(0, "output", &c.output, "format",
 			   "text, run-id, instance-id or json (train.output)"),
 		OPT_BOOL(0, "keep", &c.keep, "keep the instance up after the run (train.keep)"),
-		OPT_BOOL(0, "smoke", &c.smoke, "record the run as a smoke run (the pre-push hook's)"),
+		OPT_BOOL(0, "smoke", &c.smoke,
+			 "record the run as a smoke run (the pre-push hook's)"),
 		OPT_STRING(0, "max-runtime", &c.max_runtime, "duration",
 			   "the instance shuts down after this (train.maxRuntime, 8h)"),
 		OPT_STRING(0, "ready-timeout", &c.ready_timeout, "duration",

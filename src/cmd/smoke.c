@@ -28,8 +28,8 @@
 #define TAIL_LINES 20
 
 static const char *const smoke_usage[] = {
-    "git train smoke [--force] [<commit>...]",
-    NULL,
+	"git train smoke [--force] [<commit>...]",
+	NULL,
 };
 
 struct smoke_ctx {
@@ -42,7 +42,11 @@ struct smoke_ctx {
 	int force;
 };
 
-enum smoke_outcome { SMOKE_OK, SMOKE_FAILED, SMOKE_INTERRUPTED };
+enum smoke_outcome {
+	SMOKE_OK,
+	SMOKE_FAILED,
+	SMOKE_INTERRUPTED
+};
 
 /*
  * The smoke run is this very git-train (/proc/self/exe), not whichever
@@ -137,7 +141,8 @@ static void last_log_line(struct buf *out, const char *path)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd >= 0 && !fstat(fd, &st)) {
-		off_t from = st.st_size > (off_t)sizeof(tail) ? st.st_size - (off_t)sizeof(tail) : 0;
+		off_t from =
+			st.st_size > (off_t)sizeof(tail) ? st.st_size - (off_t)sizeof(tail) : 0;
 
 		n = pread(fd, tail, sizeof(tail), from);
 	}
@@ -244,9 +249,9 @@ static enum smoke_outcome smoke_one(const struct smoke_ctx *c, git_commit *commi
 		ret = not_set_up(c, short_id);
 		goto out;
 	}
-	r = c->force
-		? 1
-		: smoke_find_pass(&pass, c->repo, git_commit_tree_id(commit), c->smoke.args_text);
+	r = c->force ? 1
+		     : smoke_find_pass(&pass, c->repo, git_commit_tree_id(commit),
+				       c->smoke.args_text);
 	if (r < 0) {
 		err_report();
 		goto out;
@@ -360,8 +365,8 @@ int cmd_smoke(int argc, const char **argv)
 	const char *head = "HEAD";
 	int force = 0, nr, r;
 	const struct option options[] = {
-	    OPT_BOOL(0, "force", &force, "run even when the tree already passed"),
-	    OPT_END(),
+		OPT_BOOL(0, "force", &force, "run even when the tree already passed"),
+		OPT_END(),
 	};
 
 	r = parse_options(&pa, argc, argv, options, smoke_usage);

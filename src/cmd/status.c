@@ -22,8 +22,18 @@
 /* Finished runs shown besides the live ones when no run is named. */
 #define STATUS_RECENT 10
 
-enum { COL_RUN, COL_COMMIT, COL_TYPE, COL_MARKET, COL_STATE, COL_TRAINING, COL_UPTIME,
-       COL_COST, COL_SUBJECT, NR_COLS };
+enum {
+	COL_RUN,
+	COL_COMMIT,
+	COL_TYPE,
+	COL_MARKET,
+	COL_STATE,
+	COL_TRAINING,
+	COL_UPTIME,
+	COL_COST,
+	COL_SUBJECT,
+	NR_COLS
+};
 
 static const char *const headings[NR_COLS] = {
 	"RUN", "COMMIT", "TYPE", "MARKET", "STATE", "TRAINING", "UPTIME", "COST", "SUBJECT",

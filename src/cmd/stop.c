@@ -84,11 +84,10 @@ static void say(const struct remote_entry *e, int was_alive)
 	const char *status = e->recorded && e->note.status ? e->note.status : "no result";
 
 	if (was_alive && !strcmp(status, "stopped"))
-		printf("stopped %s: instance %s terminated\n", e->run.run_id,
-		       e->run.instance_id);
+		printf("stopped %s: instance %s terminated\n", e->run.run_id, e->run.instance_id);
 	else if (was_alive)
-		printf("%s had already finished (%s): instance %s terminated\n",
-		       e->run.run_id, status, e->run.instance_id);
+		printf("%s had already finished (%s): instance %s terminated\n", e->run.run_id,
+		       status, e->run.instance_id);
 	else
 		printf("%s had already ended (%s)\n", e->run.run_id, status);
 }

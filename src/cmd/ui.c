@@ -56,7 +56,7 @@ static void finish_locked(struct cmd_ui *u)
 static void say(void *ctx, enum ui_kind kind, const char *text)
 {
 	static const char *const prefix[] = {
-		[UI_PROGRESS] = "", [UI_INFO] = "",	      [UI_WARNING] = "warning: ",
+		[UI_PROGRESS] = "",	[UI_INFO] = "",	      [UI_WARNING] = "warning: ",
 		[UI_ERROR] = "error: ", [UI_HINT] = "hint: ",
 	};
 	struct cmd_ui *u = ctx;
@@ -143,7 +143,8 @@ static int ask(void *ctx, const char *question)
 			answer[len++] = ch;
 	}
 	answer[len] = '\0';
-	while (len && (answer[len - 1] == ' ' || answer[len - 1] == '\r' || answer[len - 1] == '\t'))
+	while (len &&
+	       (answer[len - 1] == ' ' || answer[len - 1] == '\r' || answer[len - 1] == '\t'))
 		answer[--len] = '\0';
 	return !strcasecmp(answer, "y") || !strcasecmp(answer, "yes");
 }

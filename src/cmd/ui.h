@@ -17,7 +17,9 @@
 
 #include "util/ui.h"
 
-enum { CMD_UI_STAMP = 1 << 0 };
+enum {
+	CMD_UI_STAMP = 1 << 0
+};
 
 struct cmd_ui {
 	struct ui ui; /* what modules get: &u->ui */

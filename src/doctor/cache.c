@@ -104,7 +104,7 @@ static int report_from_json(struct doctor_report *out, const cJSON *checks)
 	if (!n)
 		return -1;
 	out->checks = xcalloc(n, sizeof(*out->checks));
-	cJSON_ArrayForEach(o, checks) {
+	cJSON_ArrayForEach (o, checks) {
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "check");
 		const cJSON *detail = cJSON_GetObjectItemCaseSensitive(o, "detail");
 

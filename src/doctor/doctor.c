@@ -175,8 +175,8 @@ static int check_bucket_exists(struct doctor_ctx *x, char **region)
 				   "account, or %s may not s3:ListBucket it",
 				   x->bucket, x->caller_arn),
 			   xstrfmt("git config train.bucket <a bucket of account %s>\n"
-				   "or allow s3:ListBucket on arn:%s:s3:::%s for %s", x->account,
-				   x->partition, x->bucket, x->caller_arn));
+				   "or allow s3:ListBucket on arn:%s:s3:::%s for %s",
+				   x->account, x->partition, x->bucket, x->caller_arn));
 	} else {
 		doctor_add(x, "bucket exists", DOCTOR_FAILED, take_error(), NULL);
 	}
@@ -221,10 +221,10 @@ static void check_bucket_writable(struct doctor_ctx *x)
 		"git train doctor checks that it can write here; safe to delete\n";
 	char *key = xstrfmt("%s%s.git-train-doctor-%ld-%ld", x->prefix, *x->prefix ? "/" : "",
 			    (long)getpid(), (long)time(NULL));
-	char *grant = xstrfmt("allow s3:PutObject and s3:DeleteObject on "
-			      "arn:%s:s3:::%s/%s%s* for %s",
-			      x->partition, x->bucket, x->prefix, *x->prefix ? "/" : "",
-			      x->caller_arn);
+	char *grant =
+		xstrfmt("allow s3:PutObject and s3:DeleteObject on "
+			"arn:%s:s3:::%s/%s%s* for %s",
+			x->partition, x->bucket, x->prefix, *x->prefix ? "/" : "", x->caller_arn);
 
 	if (aws_checks_put_object(x->client, x->bucket, key, probe, sizeof(probe) - 1)) {
 		char *e = take_error();

@@ -31,13 +31,17 @@
 #include "aws/client.h"
 #include "git/config.h"
 
-#define DOCTOR_CACHE_SECONDS 600
+#define DOCTOR_CACHE_SECONDS	     600
 #define DOCTOR_DEFAULT_INSTANCE_TYPE "t3.micro"
 
-enum doctor_state { DOCTOR_OK, DOCTOR_FAILED, DOCTOR_SKIPPED };
+enum doctor_state {
+	DOCTOR_OK,
+	DOCTOR_FAILED,
+	DOCTOR_SKIPPED
+};
 
 struct doctor_check {
-	char *name;   /* "credentials", "bucket exists", ... */
+	char *name; /* "credentials", "bucket exists", ... */
 	enum doctor_state state;
 	char *detail; /* what was found, why it failed, or why it was skipped */
 	char *fix;    /* failures only: what to do, one or more lines; NULL if nothing helps */

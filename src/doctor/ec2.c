@@ -6,7 +6,7 @@
 
 #include "services/aws-checks.h"
 
-#define AMI_PARAMETER "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-"
+#define AMI_PARAMETER	"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-"
 #define MAX_SUGGESTIONS 4
 
 struct candidate {
@@ -145,8 +145,8 @@ static void check_type(struct doctor_ctx *x, int r, const struct strvec *archs)
 	}
 	if (r || aws_checks_offered_types(&offered, x->client, x->instance_type)) {
 		char *e = xstrdup(err_msg());
-		int denied = !strncmp(e, "UnauthorizedOperation", 21) ||
-			     !strncmp(e, "AccessDenied", 12);
+		int denied =
+			!strncmp(e, "UnauthorizedOperation", 21) || !strncmp(e, "AccessDenied", 12);
 
 		err_clear();
 		doctor_add(x, "instance type", DOCTOR_FAILED, e,

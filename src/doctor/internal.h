@@ -15,18 +15,18 @@
 struct doctor_ctx {
 	struct doctor_report *report;
 	struct aws_client *client;
-	char *bucket;           /* train.bucket, NULL if unset */
-	char *prefix;           /* train.prefix, default "git-train", no slashes around it */
-	char *profile;          /* train.instanceProfile, NULL if unset */
-	char *instance_type;    /* train.instanceType, default t3.micro */
-	const char *region;     /* the client's, NULL if none */
-	char *partition;        /* "aws", or the caller's from its ARN ("aws-cn", ...) */
+	char *bucket;	     /* train.bucket, NULL if unset */
+	char *prefix;	     /* train.prefix, default "git-train", no slashes around it */
+	char *profile;	     /* train.instanceProfile, NULL if unset */
+	char *instance_type; /* train.instanceType, default t3.micro */
+	const char *region;  /* the client's, NULL if none */
+	char *partition;     /* "aws", or the caller's from its ARN ("aws-cn", ...) */
 	char *caller_arn;
 	char *account;
-	char *role;             /* the profile's role once found */
+	char *role; /* the profile's role once found */
 	int profile_found;
 	int have_creds;
-	int bucket_usable;      /* set and exists: the role can be checked against it */
+	int bucket_usable; /* set and exists: the role can be checked against it */
 };
 
 /* Appends a result. detail and fix are taken over (may be NULL). */

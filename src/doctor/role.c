@@ -208,8 +208,10 @@ static char *bucket_fix(const struct doctor_ctx *x, const char *objects)
 		   "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
 		   "\"Action\":[\"s3:GetObject\",\"s3:PutObject\"],\"Resource\":\"%s*\"}]}",
 		   objects);
-	buf_printf(&fix, "aws iam put-role-policy --role-name %s --policy-name git-train-bucket "
-		   "--policy-document ", x->role);
+	buf_printf(&fix,
+		   "aws iam put-role-policy --role-name %s --policy-name git-train-bucket "
+		   "--policy-document ",
+		   x->role);
 	sq_quote(&fix, buf_cstr(&doc));
 	buf_release(&doc);
 	return buf_detach(&fix);

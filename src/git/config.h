@@ -46,5 +46,4 @@ int config_parse_bool(int *out, const char *value);
  */
 int config_get_string_or(char **out, const struct config *cfg, const char *key, const char *def);
 
-
 #endif

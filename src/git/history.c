@@ -105,8 +105,7 @@ static int push_all(git_revwalk *walk, git_repository *repo)
 	return 0;
 }
 
-static int setup_walk(git_revwalk *walk, git_repository *repo, int all,
-		      const char **revs, int nr)
+static int setup_walk(git_revwalk *walk, git_repository *repo, int all, const char **revs, int nr)
 {
 	int i;
 
@@ -128,8 +127,8 @@ static int setup_walk(git_revwalk *walk, git_repository *repo, int all,
 	return 0;
 }
 
-static void add_lines(struct history *out, git_repository *repo, git_commit *c,
-		      size_t order, const char *note)
+static void add_lines(struct history *out, git_repository *repo, git_commit *c, size_t order,
+		      const char *note)
 {
 	char *short_id = repo_short_id(repo, git_commit_id(c));
 	const char *subject = git_commit_summary(c) ? git_commit_summary(c) : "";
@@ -299,8 +298,8 @@ int history_metric(double *out, const struct run_record *r, const char *name)
 int history_lower_is_better(const char *metric)
 {
 	static const char *const lower[] = {
-		"loss", "error", "err", "perplexity", "ppl", "mse", "mae", "rmse",
-		"wer", "cer", "latency", "time", "nll", NULL,
+		"loss", "error", "err", "perplexity", "ppl",  "mse", "mae",
+		"rmse", "wer",	 "cer", "latency",    "time", "nll", NULL,
 	};
 	const char *p = metric;
 

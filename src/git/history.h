@@ -19,13 +19,13 @@
 struct cJSON;
 
 struct history_entry {
-	size_t order;   /* the commit's position in the walk */
+	size_t order;	/* the commit's position in the walk */
 	size_t line_no; /* the line's position in the note */
 	git_oid commit;
 	char *short_id;
 	char *subject;
-	char *line;     /* the note line as written */
-	int parsed;     /* rec holds the line's fields */
+	char *line; /* the note line as written */
+	int parsed; /* rec holds the line's fields */
 	struct run_record rec;
 };
 

@@ -24,7 +24,7 @@ extern const char hook_pre_push[];
 /* A line every version of git-train's pre-push hook has. */
 #define HOOKS_MARKER "# git-train pre-push hook:"
 
-#define HOOKS_FILE "pre-push"
+#define HOOKS_FILE	   "pre-push"
 #define HOOKS_CHAINED_FILE "pre-push.chained"
 
 /* The hooks directory (absolute or relative to the current directory). Caller frees. 0 or -1. */

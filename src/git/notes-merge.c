@@ -263,8 +263,8 @@ struct merge_ctx {
 };
 
 /* A merge commit of tip and theirs whose notes are the union of both. */
-static int merge_commit(git_oid *out, struct merge_ctx *ctx, git_repository *repo,
-			git_commit *tip, const git_signature *sig)
+static int merge_commit(git_oid *out, struct merge_ctx *ctx, git_repository *repo, git_commit *tip,
+			const git_signature *sig)
 {
 	struct merge m = { repo, NULL, 0, 0 };
 	struct notes_index a, b;
@@ -287,7 +287,8 @@ static int merge_commit(git_oid *out, struct merge_ctx *ctx, git_repository *rep
 	if (notes_index_load_commit(&a, tip) || notes_index_load_commit(&b, theirs) ||
 	    walk(&m, &a, &b))
 		goto out;
-	if (git_treebuilder_write(&tree_id, m.tb) < 0 || git_tree_lookup(&tree, repo, &tree_id) < 0) {
+	if (git_treebuilder_write(&tree_id, m.tb) < 0 ||
+	    git_tree_lookup(&tree, repo, &tree_id) < 0) {
 		err_git("cannot write the merged notes tree");
 		goto out;
 	}
@@ -311,8 +312,8 @@ out:
 }
 
 /* notes_update_fn: decides between up to date, fast-forward and merge on the current tip. */
-static int merge_step(git_oid *out, git_repository *repo, git_commit *tip,
-		      const git_signature *sig, void *payload)
+static int merge_step(git_oid *out, git_repository *repo, git_commit *tip, const git_signature *sig,
+		      void *payload)
 {
 	struct merge_ctx *ctx = payload;
 	struct notes_merge_result *res = ctx->res;
@@ -412,7 +413,8 @@ static int list_remotes(struct strvec *out, git_repository *repo)
 	git_config_entry *e;
 	int r;
 
-	if (git_repository_config_snapshot(&cfg, repo) < 0 || git_config_iterator_new(&it, cfg) < 0) {
+	if (git_repository_config_snapshot(&cfg, repo) < 0 ||
+	    git_config_iterator_new(&it, cfg) < 0) {
 		git_config_free(cfg);
 		return err_git("cannot list the remotes");
 	}

@@ -19,15 +19,15 @@
 #include "util/util.h"
 
 enum notes_merge_kind {
-	NOTES_MERGE_UP_TO_DATE,   /* theirs already part of ours: nothing written */
+	NOTES_MERGE_UP_TO_DATE,	  /* theirs already part of ours: nothing written */
 	NOTES_MERGE_FAST_FORWARD, /* ours part of theirs, or none: the ref moved to theirs */
-	NOTES_MERGE_MERGED,       /* a merge commit with both tips as parents */
+	NOTES_MERGE_MERGED,	  /* a merge commit with both tips as parents */
 };
 
 struct notes_merge_result {
 	enum notes_merge_kind kind;
 	size_t new_lines; /* lines (runs) that were not in our notes before */
-	size_t commits;   /* commits whose note changed */
+	size_t commits;	  /* commits whose note changed */
 };
 
 /*

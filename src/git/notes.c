@@ -160,7 +160,8 @@ static int append_line(git_oid *out, git_repository *repo, git_commit *tip,
 	git_oid blob;
 	int r = new_note_text(&text, repo, tip, a->commit, a->line);
 
-	if (!r && git_note_commit_create(out, &blob, repo, tip, sig, sig, a->commit, text.ptr, 1) < 0)
+	if (!r &&
+	    git_note_commit_create(out, &blob, repo, tip, sig, sig, a->commit, text.ptr, 1) < 0)
 		r = err_git("cannot write the notes commit");
 	buf_release(&text);
 	return r;
@@ -210,7 +211,8 @@ int notes_index_load_commit(struct notes_index *out, git_commit *notes)
 
 	memset(out, 0, sizeof(*out));
 	if (git_note_commit_iterator_new(&it, notes) < 0)
-		return err_git("cannot read the notes commit %s", git_oid_tostr_s(git_commit_id(notes)));
+		return err_git("cannot read the notes commit %s",
+			       git_oid_tostr_s(git_commit_id(notes)));
 	while ((r = git_note_next(&blob, &commit, it)) == 0) {
 		out->entries = xrealloc(out->entries, (out->nr + 1) * sizeof(*out->entries));
 		git_oid_cpy(&out->entries[out->nr].commit, &commit);
@@ -220,7 +222,8 @@ int notes_index_load_commit(struct notes_index *out, git_commit *notes)
 	git_note_iterator_free(it);
 	if (r != GIT_ITEROVER) {
 		notes_index_release(out);
-		return err_git("cannot read the notes commit %s", git_oid_tostr_s(git_commit_id(notes)));
+		return err_git("cannot read the notes commit %s",
+			       git_oid_tostr_s(git_commit_id(notes)));
 	}
 	if (out->nr)
 		qsort(out->entries, out->nr, sizeof(*out->entries), entry_cmp);

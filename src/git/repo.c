@@ -12,14 +12,16 @@ int repo_open(git_repository **out)
 
 	*out = NULL;
 	if (getenv("GIT_DIR")) {
-		r = git_repository_open_ext(out, getenv("GIT_DIR"),
-					    GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_FROM_ENV, NULL);
+		r = git_repository_open_ext(
+			out, getenv("GIT_DIR"),
+			GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_FROM_ENV, NULL);
 	} else {
 		r = git_repository_open_ext(out, ".", GIT_REPOSITORY_OPEN_FROM_ENV, ceil);
 	}
 	if (r == GIT_ENOTFOUND) {
 		err_set("not a git repository (or any of the parent directories): .git");
-		err_hint("run git-train inside the repository whose code you want to train, or 'git init' one");
+		err_hint(
+			"run git-train inside the repository whose code you want to train, or 'git init' one");
 		return -1;
 	}
 	if (r < 0)
@@ -37,8 +39,10 @@ int repo_resolve_commit(git_commit **out, git_repository *repo, const char *rev)
 		if (git_repository_head_unborn(repo) == 1) {
 			char *branch = repo_branch_name(repo);
 
-			err_set("HEAD has no commit yet (branch '%s' is unborn): nothing to train", branch);
-			err_hint("commit your training code first: git add train.py && git commit -m 'training code'");
+			err_set("HEAD has no commit yet (branch '%s' is unborn): nothing to train",
+				branch);
+			err_hint(
+				"commit your training code first: git add train.py && git commit -m 'training code'");
 			free(branch);
 			return -1;
 		}
@@ -47,7 +51,8 @@ int repo_resolve_commit(git_commit **out, git_repository *repo, const char *rev)
 	r = git_revparse_single(&obj, repo, rev);
 	if (r == GIT_ENOTFOUND || r == GIT_EINVALIDSPEC || r == GIT_EAMBIGUOUS) {
 		err_set("bad revision '%s'%s", rev,
-			r == GIT_EAMBIGUOUS ? ": it is ambiguous" : ": unknown revision or path not in the working tree");
+			r == GIT_EAMBIGUOUS ? ": it is ambiguous"
+					    : ": unknown revision or path not in the working tree");
 		err_hint("name a commit: a branch, a tag, a SHA, or an expression like HEAD~1");
 		return -1;
 	}

@@ -296,10 +296,12 @@ static int parse_field(struct run_record *r, const char *key, const char *value)
 	if (!strcmp(key, "exit"))
 		return parse_int(&r->exit_code, value) ? err_set("bad exit code '%s'", value) : 0;
 	if (!strcmp(key, "start"))
-		return time_parse_iso8601(&r->start, value) ? err_set("bad start time '%s'", value) : 0;
+		return time_parse_iso8601(&r->start, value) ? err_set("bad start time '%s'", value)
+							    : 0;
 	if (!strcmp(key, "duration"))
-		return time_parse_formatted_duration(&r->duration, value) ? err_set("bad duration '%s'", value)
-							   : 0;
+		return time_parse_formatted_duration(&r->duration, value)
+			       ? err_set("bad duration '%s'", value)
+			       : 0;
 	run_record_add_extra(r, key, value);
 	return 0;
 }
@@ -413,7 +415,7 @@ int run_record_parse_metrics(struct run_record *r, const char *json, struct buf 
 			      "like {\"loss\": 0.25}");
 		goto out;
 	}
-	cJSON_ArrayForEach(v, root) {
+	cJSON_ArrayForEach (v, root) {
 		if (cJSON_IsNumber(v))
 			run_record_add_metric(r, v->string, v->valuedouble);
 		else if (warnings)

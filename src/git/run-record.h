@@ -29,13 +29,13 @@ struct run_field {
 
 struct run_record {
 	char *id;
-	char *backend;      /* "local", or an instance type */
-	char *status;       /* succeeded, failed, interrupted, ... */
-	int exit_code;      /* -1 when unknown */
-	time_t start;       /* 0 when unknown */
-	double duration;    /* seconds; < 0 when unknown */
-	char *log;          /* where the full log is */
-	char *parent;       /* for --stash snapshots: the commit they were made on */
+	char *backend;	 /* "local", or an instance type */
+	char *status;	 /* succeeded, failed, interrupted, ... */
+	int exit_code;	 /* -1 when unknown */
+	time_t start;	 /* 0 when unknown */
+	double duration; /* seconds; < 0 when unknown */
+	char *log;	 /* where the full log is */
+	char *parent;	 /* for --stash snapshots: the commit they were made on */
 	struct metric *metrics;
 	size_t nr_metrics;
 	struct run_field *extra;

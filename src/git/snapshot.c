@@ -15,7 +15,7 @@
 #include "util/util.h"
 
 /* Used when neither the environment nor user.name/user.email name anyone. */
-#define FALLBACK_NAME "git-train"
+#define FALLBACK_NAME  "git-train"
 #define FALLBACK_EMAIL "git-train@localhost"
 
 static int check_repo(git_repository *repo)
@@ -25,7 +25,8 @@ static int check_repo(git_repository *repo)
 	if (git_repository_is_bare(repo)) {
 		err_set("--stash needs a working tree, and '%s' is a bare repository",
 			git_repository_path(repo));
-		err_hint("run it in a clone with a working tree, or leave out --stash to use a commit");
+		err_hint(
+			"run it in a clone with a working tree, or leave out --stash to use a commit");
 		return -1;
 	}
 	if (git_repository_head_unborn(repo) != 1)
@@ -33,7 +34,8 @@ static int check_repo(git_repository *repo)
 	branch = repo_branch_name(repo);
 	err_set("cannot snapshot the working tree: HEAD has no commit yet (branch '%s' is unborn)",
 		branch);
-	err_hint("a snapshot is made on top of a commit: git add train.py && git commit -m 'training code'");
+	err_hint(
+		"a snapshot is made on top of a commit: git add train.py && git commit -m 'training code'");
 	free(branch);
 	return -1;
 }
@@ -59,7 +61,8 @@ static int check_conflicts(git_index *idx)
 	git_index_conflict_iterator_free(it);
 	err_set("cannot snapshot the working tree: %zu path%s unresolved conflicts (first: '%s')",
 		n, n == 1 ? " has" : "s have", path ? path : "?");
-	err_hint("resolve them and mark them with 'git add <path>', or run a commit without --stash");
+	err_hint(
+		"resolve them and mark them with 'git add <path>', or run a commit without --stash");
 	free(path);
 	return -1;
 }
@@ -207,7 +210,8 @@ static char *snapshot_message(git_repository *repo, git_commit *head)
 	return msg;
 }
 
-static int write_commit(git_oid *out, git_repository *repo, git_commit *head, const git_oid *tree_id)
+static int write_commit(git_oid *out, git_repository *repo, git_commit *head,
+			const git_oid *tree_id)
 {
 	git_signature *author = NULL, *committer = NULL;
 	git_tree *tree = NULL;
@@ -215,7 +219,8 @@ static int write_commit(git_oid *out, git_repository *repo, git_commit *head, co
 	const git_commit *parents[1] = { head };
 	int ret = -1;
 
-	if (make_signature(&author, repo, "AUTHOR") || make_signature(&committer, repo, "COMMITTER"))
+	if (make_signature(&author, repo, "AUTHOR") ||
+	    make_signature(&committer, repo, "COMMITTER"))
 		goto out;
 	if (git_tree_lookup(&tree, repo, tree_id) < 0) {
 		err_git("cannot read the snapshot's tree");
@@ -223,7 +228,8 @@ static int write_commit(git_oid *out, git_repository *repo, git_commit *head, co
 	}
 	msg = snapshot_message(repo, head);
 	/* No ref to update: the commit exists only as an object. */
-	if (git_commit_create(out, repo, NULL, author, committer, NULL, msg, tree, 1, parents) < 0) {
+	if (git_commit_create(out, repo, NULL, author, committer, NULL, msg, tree, 1, parents) <
+	    0) {
 		err_git("cannot write the snapshot commit");
 		goto out;
 	}
@@ -295,7 +301,8 @@ int snapshot_keep(git_repository *repo, const git_oid *snapshot)
 
 	git_oid_tostr(hex, sizeof(hex), snapshot);
 	snprintf(name, sizeof(name), "refs/train/snapshots/%s", hex);
-	if (git_reference_create(&ref, repo, name, snapshot, 1, "git-train: keep a snapshot that ran") < 0)
+	if (git_reference_create(&ref, repo, name, snapshot, 1,
+				 "git-train: keep a snapshot that ran") < 0)
 		return err_git("cannot keep the snapshot %s as %s", hex, name);
 	git_reference_free(ref);
 	return 0;

@@ -29,9 +29,9 @@ struct upload_job {
 	struct s3_upload_stats stats;
 	int skipped;
 	int ret;
-	int raised;	/* it failed and raised cancel to stop the launch */
-	int done;	/* atomic: the thread has finished */
-	char *error;	/* its error message, when ret */
+	int raised;  /* it failed and raised cancel to stop the launch */
+	int done;    /* atomic: the thread has finished */
+	char *error; /* its error message, when ret */
 };
 
 /* A run on EC2: run->state. */

@@ -20,7 +20,7 @@
 #define START_UNKNOWN_GRACE 60
 /* How long the runner may take to say it started. */
 #define START_TIMEOUT 300
-#define STARTED_LINE "git-train: runner started"
+#define STARTED_LINE  "git-train: runner started"
 
 static void *upload_main(void *arg)
 {
@@ -134,11 +134,11 @@ static int check_started(struct aws_run *x, const struct ssm_invocation *inv,
 	if (!strcmp(inv->status, "Success") && inv->stdout_text &&
 	    strstr(inv->stdout_text, STARTED_LINE))
 		return 0;
-	last_line(&why, inv->stderr_text && *inv->stderr_text ? inv->stderr_text
-							       : inv->stdout_text);
+	last_line(&why,
+		  inv->stderr_text && *inv->stderr_text ? inv->stderr_text : inv->stdout_text);
 	err_set("the runner did not start on %s: SSM command %s ended %s (exit %d)%s%s",
-		x->remote.instance_id, command_id, inv->status, inv->exit_code,
-		why.len ? ": " : "", buf_cstr(&why));
+		x->remote.instance_id, command_id, inv->status, inv->exit_code, why.len ? ": " : "",
+		buf_cstr(&why));
 	err_hint("its output: aws ssm get-command-invocation --region %s --command-id %s "
 		 "--instance-id %s",
 		 x->remote.region, command_id, x->remote.instance_id);
@@ -171,8 +171,9 @@ static int wait_started(struct aws_run *x, const char *command_id)
 			return err_set("SSM does not know command %s on %s after %d s", command_id,
 				       x->remote.instance_id, START_UNKNOWN_GRACE);
 		if (now_monotonic() - t > START_TIMEOUT)
-			return err_set("the runner did not start on %s within %d s (SSM command %s)",
-				       x->remote.instance_id, START_TIMEOUT, command_id);
+			return err_set(
+				"the runner did not start on %s within %d s (SSM command %s)",
+				x->remote.instance_id, START_TIMEOUT, command_id);
 		if (sleep_unless_cancelled(x->cancel, poll_interval(1)))
 			return RC_CANCELLED;
 	}

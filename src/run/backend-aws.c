@@ -130,7 +130,8 @@ static void describe_run(struct aws_run *x)
 	remote->smoke = run->req->smoke;
 	remote->args = args ? xstrdup(args) : NULL;
 	remote->instance_type = xstrdup(x->o->instance_type);
-	remote->region = xstrdup(x->client.settings.region ? x->client.settings.region : "us-east-1");
+	remote->region =
+		xstrdup(x->client.settings.region ? x->client.settings.region : "us-east-1");
 	remote->bucket = xstrdup(x->target.bucket);
 	remote->run_prefix = layout_run_prefix(&x->target.layout, run->hex, remote->run_id);
 	remote->price = -1;

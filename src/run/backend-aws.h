@@ -37,17 +37,17 @@
 struct backend_aws_opts {
 	const char *instance_type;
 	const char *instance_profile;
-	const char *ami;	 /* NULL: Amazon Linux 2023 */
+	const char *ami; /* NULL: Amazon Linux 2023 */
 	const char *subnet;
 	const char *security_group;
-	int volume_size_gib;	 /* 0: the AMI's */
+	int volume_size_gib; /* 0: the AMI's */
 	int on_demand;
 	int fail_if_no_spot;
-	int yes;		 /* on-demand fallback allowed without asking */
-	int keep;		 /* the instance stays up after the run */
-	long spot_timeout;	 /* seconds */
-	long max_runtime;	 /* seconds */
-	long ready_timeout;	 /* seconds */
+	int yes;	    /* on-demand fallback allowed without asking */
+	int keep;	    /* the instance stays up after the run */
+	long spot_timeout;  /* seconds */
+	long max_runtime;   /* seconds */
+	long ready_timeout; /* seconds */
 };
 
 /* The run on EC2 once prepared (its id, instance, market, price, S3 prefix); borrowed. */

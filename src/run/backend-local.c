@@ -31,17 +31,26 @@ struct local {
 	struct strvec argv, envp;
 	struct child_signals saved;
 	struct child_log log;
-	int installed;	/* saved holds the signal dispositions to restore */
-	int ran;	/* follow ran the training: the directory is the run's record */
+	int installed; /* saved holds the signal dispositions to restore */
+	int ran;       /* follow ran the training: the directory is the run's record */
 	int code, setup_failed;
 	double t0;
 };
 
 /* What a script must not inherit: anything pointing git at the user's repository. */
 static const char *const env_removed[] = {
-	"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
-	"GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX",
-	"GIT_CEILING_DIRECTORIES", "PYTHONUNBUFFERED", "GIT_TRAIN_RUN_ID", "GIT_TRAIN_COMMIT",
+	"GIT_DIR",
+	"GIT_WORK_TREE",
+	"GIT_INDEX_FILE",
+	"GIT_OBJECT_DIRECTORY",
+	"GIT_ALTERNATE_OBJECT_DIRECTORIES",
+	"GIT_COMMON_DIR",
+	"GIT_NAMESPACE",
+	"GIT_PREFIX",
+	"GIT_CEILING_DIRECTORIES",
+	"PYTHONUNBUFFERED",
+	"GIT_TRAIN_RUN_ID",
+	"GIT_TRAIN_COMMIT",
 	"GIT_TRAIN_OUTPUTS",
 };
 
@@ -128,8 +137,7 @@ static void collect_outputs(struct buf *warnings, const struct local *l, const c
 	if (lstat(outputs, &st))
 		goto out;
 	if (!S_ISDIR(st.st_mode))
-		buf_printf(warnings, "'%s' is not a directory: outputs not kept\n",
-			   outputs_dir);
+		buf_printf(warnings, "'%s' is not a directory: outputs not kept\n", outputs_dir);
 	else if (rename(outputs, dest))
 		buf_printf(warnings, "cannot move the outputs to '%s': %s\n", dest,
 			   strerror(errno));

@@ -98,9 +98,10 @@ static int wait_running(struct ready *w)
 		if (!r && !strcmp(w->inst->state, "running"))
 			return 0;
 		if (!r && gone(w->inst))
-			return err_set(
-			    "%s is %s before it was ready: %s", w->inst->id, w->inst->state,
-			    w->inst->state_reason ? w->inst->state_reason : "EC2 gave no reason");
+			return err_set("%s is %s before it was ready: %s", w->inst->id,
+				       w->inst->state,
+				       w->inst->state_reason ? w->inst->state_reason
+							     : "EC2 gave no reason");
 		if (now_monotonic() >= w->deadline)
 			return err_set("%s was not running after %lds (still %s)", w->inst->id,
 				       w->x->o->ready_timeout, r ? "unknown" : w->inst->state);

@@ -16,14 +16,13 @@
 
 static void sweep_failed_launch(struct launch_ctx *x)
 {
-	struct ec2_tag by_run = {(char *)"tag:git-train:run-id", (char *)x->o->run_id};
+	struct ec2_tag by_run = { (char *)"tag:git-train:run-id", (char *)x->o->run_id };
 	struct ec2_instance *v = NULL;
 	size_t n = 0, i;
 
 	if (ec2_describe_instances(&v, &n, x->c, NULL, 0, &by_run, 1)) {
 		ui_say(x->o->ui, UI_WARNING,
-		       "cannot check whether the failed launch started an instance: %s",
-			    err_msg());
+		       "cannot check whether the failed launch started an instance: %s", err_msg());
 		ui_say(x->o->ui, UI_HINT, "look for instances tagged git-train:run-id=%s",
 		       x->o->run_id);
 		err_clear();

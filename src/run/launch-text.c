@@ -104,25 +104,26 @@ struct quota {
 };
 
 static const struct quota quotas[] = {
-	{"g", "All G and VT Spot Instance Requests", "L-3819A6DF",
-	 "Running On-Demand G and VT instances", "L-DB2E81BA"},
-	{"vt", "All G and VT Spot Instance Requests", "L-3819A6DF",
-	 "Running On-Demand G and VT instances", "L-DB2E81BA"},
-	{"p", "All P Spot Instance Requests", "L-7212CCBC", "Running On-Demand P instances",
-	 "L-417A185B"},
-	{"inf", "All Inf Spot Instance Requests", NULL, "Running On-Demand Inf instances", NULL},
-	{"trn", "All Trn Spot Instance Requests", NULL, "Running On-Demand Trn instances", NULL},
-	{"dl", "All DL Spot Instance Requests", NULL, "Running On-Demand DL instances", NULL},
-	{"f", "All F Spot Instance Requests", NULL, "Running On-Demand F instances", NULL},
-	{"x", "All X Spot Instance Requests", NULL, "Running On-Demand X instances", NULL},
-	{"u", "All U Spot Instance Requests", NULL, "Running On-Demand High Memory instances",
-	 NULL},
-	{"hpc", "All HPC Spot Instance Requests", NULL, "Running On-Demand HPC instances", NULL},
+	{ "g", "All G and VT Spot Instance Requests", "L-3819A6DF",
+	  "Running On-Demand G and VT instances", "L-DB2E81BA" },
+	{ "vt", "All G and VT Spot Instance Requests", "L-3819A6DF",
+	  "Running On-Demand G and VT instances", "L-DB2E81BA" },
+	{ "p", "All P Spot Instance Requests", "L-7212CCBC", "Running On-Demand P instances",
+	  "L-417A185B" },
+	{ "inf", "All Inf Spot Instance Requests", NULL, "Running On-Demand Inf instances", NULL },
+	{ "trn", "All Trn Spot Instance Requests", NULL, "Running On-Demand Trn instances", NULL },
+	{ "dl", "All DL Spot Instance Requests", NULL, "Running On-Demand DL instances", NULL },
+	{ "f", "All F Spot Instance Requests", NULL, "Running On-Demand F instances", NULL },
+	{ "x", "All X Spot Instance Requests", NULL, "Running On-Demand X instances", NULL },
+	{ "u", "All U Spot Instance Requests", NULL, "Running On-Demand High Memory instances",
+	  NULL },
+	{ "hpc", "All HPC Spot Instance Requests", NULL, "Running On-Demand HPC instances", NULL },
 };
 
 static const struct quota standard = {
 	"", "All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests", "L-34B43A08",
-	"Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", "L-1216C47A"};
+	"Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", "L-1216C47A"
+};
 
 const char *launch_quota_name(const char **out_code, const char *type, int spot)
 {

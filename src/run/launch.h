@@ -51,17 +51,17 @@ struct launch_opts {
 	const char *run_id;
 	const char *short_sha;
 	const char *instance_type;
-	const char *ami;	/* NULL: the public AL2023 parameter */
-	const char *subnet;	/* NULL: default VPC */
+	const char *ami;    /* NULL: the public AL2023 parameter */
+	const char *subnet; /* NULL: default VPC */
 	const char *security_group;
 	const char *instance_profile;
-	int volume_size_gib;	/* 0: the AMI's */
-	int on_demand;		/* 1: skip spot */
+	int volume_size_gib; /* 0: the AMI's */
+	int on_demand;	     /* 1: skip spot */
 	int fail_if_no_spot;
-	int yes;		/* fallback to on-demand allowed without asking */
-	long spot_timeout;	/* seconds of retrying spot capacity */
-	long max_runtime;	/* seconds; the user-data watchdog */
-	long ready_timeout;	/* seconds to wait for SSM Online */
+	int yes;			    /* fallback to on-demand allowed without asking */
+	long spot_timeout;		    /* seconds of retrying spot capacity */
+	long max_runtime;		    /* seconds; the user-data watchdog */
+	long ready_timeout;		    /* seconds to wait for SSM Online */
 	const struct pricing_quote *prices; /* may have unknown (< 0) prices */
 	const struct ec2_tag *tags;
 	size_t nr_tags;

@@ -13,8 +13,8 @@
 #include "util/time.h"
 
 static const char *const names[] = {
-	[LAYOUT_CODE] = "code.tar.gz", [LAYOUT_RUN_JSON] = "run.json", [LAYOUT_LOG] = "log",
-	[LAYOUT_RESULT] = "result.json", [LAYOUT_OUTPUTS] = "outputs", [LAYOUT_WORK] = "work",
+	[LAYOUT_CODE] = "code.tar.gz",	 [LAYOUT_RUN_JSON] = "run.json", [LAYOUT_LOG] = "log",
+	[LAYOUT_RESULT] = "result.json", [LAYOUT_OUTPUTS] = "outputs",	 [LAYOUT_WORK] = "work",
 };
 
 /* Keeps key segments plain: letters, digits, '.', '_' and '-'; anything else becomes '-'. */
@@ -236,7 +236,7 @@ int layout_result_parse(struct run_record *out, const char *text, size_t len, co
 		run_record_add_extra(out, "stage", stage);
 	m = cJSON_GetObjectItemCaseSensitive(o, "metrics");
 	if (cJSON_IsObject(m))
-		cJSON_ArrayForEach(v, m)
+		cJSON_ArrayForEach (v, m)
 			if (cJSON_IsNumber(v) && v->string)
 				run_record_add_metric(out, v->string, v->valuedouble);
 	cJSON_Delete(o);

@@ -82,7 +82,8 @@ char *layout_repo_name(git_repository *repo, const struct config *cfg);
 char *layout_code_key(const struct layout *l, const char *commit);
 /* "<repo prefix><sha>/runs/<run-id>/". Caller frees. */
 char *layout_run_prefix(const struct layout *l, const char *commit, const char *run_id);
-/* A run's item in S3: run_prefix followed by its name ("outputs/" for LAYOUT_OUTPUTS). Caller frees. */
+/* A run's item in S3: run_prefix followed by its name ("outputs/" for LAYOUT_OUTPUTS). Caller
+ * frees. */
 char *layout_run_key(const char *run_prefix, enum layout_item item);
 /* The same as an s3:// URI in bucket. Caller frees. */
 char *layout_run_uri(const char *bucket, const char *run_prefix, enum layout_item item);

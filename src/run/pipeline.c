@@ -34,8 +34,8 @@ int run_resolve_code(git_commit **out, char **out_parent, git_repository *repo, 
 		return err_git("cannot read the snapshot commit");
 	s = repo_short_id(repo, &id);
 	if (c == 1) {
-		ui_say(ui, UI_INFO, "nothing to snapshot: the working tree matches HEAD, %s HEAD (%s)",
-		       verb, s);
+		ui_say(ui, UI_INFO,
+		       "nothing to snapshot: the working tree matches HEAD, %s HEAD (%s)", verb, s);
 	} else {
 		ui_say(ui, UI_INFO, "%s snapshot %s of the working tree", verb, s);
 		if (out_parent && git_commit_parentcount(*out) > 0)

@@ -87,7 +87,8 @@ int remote_run_save(struct aws_client *c, const struct remote_run *r, const char
 	char *text = cJSON_PrintUnformatted(o);
 	char *key = layout_run_key(r->run_prefix, LAYOUT_RUN_JSON);
 	struct s3_mem_body mem = { text, text ? strlen(text) : 0, 0 };
-	struct aws_body_reader body = { s3_mem_read, s3_mem_rewind, &mem, (long long)mem.len, NULL };
+	struct aws_body_reader body = { s3_mem_read, s3_mem_rewind, &mem, (long long)mem.len,
+					NULL };
 	char crc[S3_CRC32_SIZE];
 	int ret;
 
@@ -104,8 +105,8 @@ int remote_run_save(struct aws_client *c, const struct remote_run *r, const char
 }
 
 /* GETs the run's item and parses it. 0, 1 when absent, or -1. */
-static int get_json(cJSON **out, struct aws_client *c, const char *bucket,
-		    const char *run_prefix, enum layout_item item)
+static int get_json(cJSON **out, struct aws_client *c, const char *bucket, const char *run_prefix,
+		    enum layout_item item)
 {
 	struct buf body = BUF_INIT;
 	char *key = layout_run_key(run_prefix, item);
@@ -131,7 +132,7 @@ static char *args_words(const cJSON *a)
 	struct buf b = BUF_INIT;
 	const cJSON *v;
 
-	cJSON_ArrayForEach(v, a) {
+	cJSON_ArrayForEach (v, a) {
 		if (!cJSON_IsString(v))
 			continue;
 		if (b.len)

@@ -24,29 +24,29 @@
 
 #define REMOTE_TAG_RUN_ID "git-train:run-id"
 #define REMOTE_TAG_COMMIT "git-train:commit"
-#define REMOTE_TAG_REPO "git-train:repo"
+#define REMOTE_TAG_REPO	  "git-train:repo"
 #define REMOTE_TAG_BRANCH "git-train:branch"
-#define REMOTE_TAG_USER "git-train:user"
+#define REMOTE_TAG_USER	  "git-train:user"
 #define REMOTE_TAG_MARKET "git-train:market"
-#define REMOTE_TAG_PRICE "git-train:price"
+#define REMOTE_TAG_PRICE  "git-train:price"
 /* Seconds the instance may live (the watchdog's); gc terminates it after that. */
 #define REMOTE_TAG_MAX_RUNTIME "git-train:max-runtime"
 
 struct remote_run {
 	char *run_id;
-	char *commit;	/* full hex SHA */
-	char *parent;	/* NULL unless a --stash snapshot */
+	char *commit; /* full hex SHA */
+	char *parent; /* NULL unless a --stash snapshot */
 	char *instance_id;
 	char *instance_type;
-	char *market;	/* "spot" or "on-demand" */
+	char *market; /* "spot" or "on-demand" */
 	char *az;
-	double price;	/* USD/h; < 0 unknown */
+	double price; /* USD/h; < 0 unknown */
 	char *region;
 	time_t launched;
 	char *bucket;
 	char *run_prefix; /* <prefix>/<repo>/<sha>/runs/<run-id>/ */
-	char *args;	/* the script's arguments as shell words; NULL when none */
-	int smoke;	/* a smoke run (the pre-push hook's) */
+	char *args;	  /* the script's arguments as shell words; NULL when none */
+	int smoke;	  /* a smoke run (the pre-push hook's) */
 };
 
 void remote_run_release(struct remote_run *r);
@@ -76,8 +76,8 @@ int remote_run_result(struct run_record *out, struct aws_client *c, const struct
 /*
  * The fields every note of r has, whatever its status: id, backend, start
  * (r->launched when start is 0), duration, parent, log, the extra fields
- * listed at remote_run_result(), and args and smoke (run_record_describe_args). Status, exit code and metrics are the
- * caller's.
+ * listed at remote_run_result(), and args and smoke (run_record_describe_args). Status, exit code
+ * and metrics are the caller's.
  */
 void remote_run_describe(struct run_record *out, const struct remote_run *r, time_t start,
 			 double duration);

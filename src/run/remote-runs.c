@@ -95,8 +95,8 @@ static int add_instances(struct remote_runs *l, struct remote_runs_ctx *ctx)
 	struct ec2_tag filter = { (char *)"tag:" REMOTE_TAG_REPO, (char *)ctx->repo_name };
 	size_t i;
 
-	if (ec2_describe_instances(&l->instances, &l->nr_instances, &ctx->client, NULL, 0,
-				   &filter, 1))
+	if (ec2_describe_instances(&l->instances, &l->nr_instances, &ctx->client, NULL, 0, &filter,
+				   1))
 		return -1;
 	for (i = 0; i < l->nr_instances; i++) {
 		const struct ec2_instance *inst = &l->instances[i];
@@ -171,7 +171,8 @@ static void add_note_lines(struct remote_runs *l, const char *note, const git_oi
 		struct remote_entry *e;
 
 		if (run_record_parse(&rec, p, n) == 0 && rec.backend &&
-		    strcmp(rec.backend, "local") && rec.log && skip_prefix(rec.log, "s3://", NULL)) {
+		    strcmp(rec.backend, "local") && rec.log &&
+		    skip_prefix(rec.log, "s3://", NULL)) {
 			e = find_exact(l, rec.id);
 			if (!e) {
 				e = add_entry(l);

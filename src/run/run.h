@@ -33,12 +33,12 @@
 struct run_request {
 	git_repository *repo;
 	const struct config *cfg;
-	const char *rev;	       /* the commit to run; NULL: HEAD */
-	int stash;		       /* a snapshot of the working tree instead */
-	int include_untracked;	       /* with stash: untracked, non-ignored files too */
-	const char *verb;	       /* for the snapshot's message: "running" */
+	const char *rev;       /* the commit to run; NULL: HEAD */
+	int stash;	       /* a snapshot of the working tree instead */
+	int include_untracked; /* with stash: untracked, non-ignored files too */
+	const char *verb;      /* for the snapshot's message: "running" */
 	const struct script_settings *script;
-	const char *const *args;       /* the script's arguments, byte for byte */
+	const char *const *args; /* the script's arguments, byte for byte */
 	int nr_args;
 	int smoke;		       /* recorded as a smoke run (smoke=1) */
 	const struct ui *ui;	       /* may be NULL: silent */

@@ -124,13 +124,13 @@ char *runner_command(const struct runner_job *job)
 	here_doc(&out, "start.sh", buf_cstr(&start));
 	/* detached: training outlives this command and SSM's 48 h cap */
 	buf_puts(
-	    &out,
-	    "if command -v setsid >/dev/null 2>&1; then\n"
-	    "\tsetsid nohup sh \"$dir/start.sh\" \"$dir\" </dev/null >\"$dir/runner.out\" 2>&1 &\n"
-	    "else\n"
-	    "\tnohup sh \"$dir/start.sh\" \"$dir\" </dev/null >\"$dir/runner.out\" 2>&1 &\n"
-	    "fi\n"
-	    "echo \"git-train: runner started (pid $!)\"\n");
+		&out,
+		"if command -v setsid >/dev/null 2>&1; then\n"
+		"\tsetsid nohup sh \"$dir/start.sh\" \"$dir\" </dev/null >\"$dir/runner.out\" 2>&1 &\n"
+		"else\n"
+		"\tnohup sh \"$dir/start.sh\" \"$dir\" </dev/null >\"$dir/runner.out\" 2>&1 &\n"
+		"fi\n"
+		"echo \"git-train: runner started (pid $!)\"\n");
 	buf_release(&start);
 	return buf_detach(&out);
 }

@@ -47,19 +47,20 @@ extern const char runner_sh[];
 
 struct runner_job {
 	const char *run_id;
-	const char *commit;	/* full hex SHA */
+	const char *commit; /* full hex SHA */
 	const char *bucket;
-	const char *code_key;	/* layout.h: the commit's code */
-	const char *run_prefix; /* layout.h: the run's prefix, for the log, result and outputs keys */
+	const char *code_key; /* layout.h: the commit's code */
+	const char
+		*run_prefix; /* layout.h: the run's prefix, for the log, result and outputs keys */
 	const char *region;
-	const char *script;	/* path in the tree */
+	const char *script;	 /* path in the tree */
 	const char *interpreter; /* words; NULL: the script's #! line (script_interpreter()) */
-	const char *setup;	/* NULL: none */
+	const char *setup;	 /* NULL: none */
 	const char *outputs_dir; /* relative to the tree */
 	const char *const *args;
 	int nr_args;
-	int keep;		/* 1: do not shut down at the end */
-	int log_interval;	/* seconds; 0: 5 */
+	int keep;	  /* 1: do not shut down at the end */
+	int log_interval; /* seconds; 0: 5 */
 };
 
 /*

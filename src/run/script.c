@@ -20,7 +20,7 @@ static const struct {
 	const char *ext;
 	const char *interpreter;
 } interpreters[] = {
-	{ ".py", "python3" }, { ".sh", "sh" },   { ".bash", "bash" },  { ".pl", "perl" },
+	{ ".py", "python3" }, { ".sh", "sh" },	 { ".bash", "bash" }, { ".pl", "perl" },
 	{ ".rb", "ruby" },    { ".js", "node" }, { ".R", "Rscript" }, { ".jl", "julia" },
 };
 
@@ -57,9 +57,8 @@ static int use_shebang(struct strvec *out, const char *script, const char *work)
 		goto out;
 	}
 	if (read(fd, magic, 2) != 2 || memcmp(magic, "#!", 2)) {
-		err_set(
-		    "cannot tell how to run '%s': its extension is not known and it has no #! line",
-		    script);
+		err_set("cannot tell how to run '%s': its extension is not known and it has no #! line",
+			script);
 		err_hint("name the interpreter: "
 			 "git config train.interpreter <command> (for example python3)");
 		goto out;

@@ -215,7 +215,7 @@ static int spawn_logged(pid_t *out, char *const *argv, int log_fd)
 	posix_spawnattr_init(&attr);
 	/* Its own group, so that a timeout reaches the script it started too. */
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-					    POSIX_SPAWN_SETSIGMASK);
+						POSIX_SPAWN_SETSIGMASK);
 	posix_spawnattr_setpgroup(&attr, 0);
 	sigemptyset(&none);
 	posix_spawnattr_setsigmask(&attr, &none);

@@ -36,8 +36,8 @@ static char *effective_umask(const struct config *cfg)
 	return xstrfmt("%04lo", n & 07777);
 }
 
-int upload_target_init(struct upload_target *out, const struct config *cfg,
-		       git_repository *repo, const git_commit *commit)
+int upload_target_init(struct upload_target *out, const struct config *cfg, git_repository *repo,
+		       const git_commit *commit)
 {
 	char hex[GIT_OID_HEXSZ + 1];
 
@@ -117,8 +117,8 @@ static int is_current(const struct s3_object *o, const struct upload_target *t)
 	const char *mask = s3_object_meta(o, "git-train-umask");
 	const char *format = s3_object_meta(o, "git-train-format");
 
-	return commit && !strcmp(commit, t->commit) && mask && !strcmp(mask, t->umask) &&
-	       format && !strcmp(format, UPLOAD_FORMAT);
+	return commit && !strcmp(commit, t->commit) && mask && !strcmp(mask, t->umask) && format &&
+	       !strcmp(format, UPLOAD_FORMAT);
 }
 
 int upload_commit(struct s3_upload_stats *out, int *out_skipped, struct aws_client *c,
@@ -154,8 +154,9 @@ int upload_commit(struct s3_upload_stats *out, int *out_skipped, struct aws_clie
 	r = s3_upload_stream(out, c, t->bucket, t->key, meta, ARRAY_SIZE(meta), produce_archive,
 			     &cp, &o);
 	if (r && strstr(err_msg(), ": NoSuchBucket: "))
-		err_hint("create it (aws s3 mb s3://%s) or name another: git config train.bucket <name>",
-			 t->bucket);
+		err_hint(
+			"create it (aws s3 mb s3://%s) or name another: git config train.bucket <name>",
+			t->bucket);
 	return r;
 }
 

@@ -33,15 +33,15 @@ struct upload_target {
 	char *uri;    /* s3://bucket/key */
 	char *commit; /* full hex SHA */
 	char *short_id;
-	char *umask;  /* the effective tar.umask, "0002" */
+	char *umask; /* the effective tar.umask, "0002" */
 };
 
 /*
  * Where the code of commit goes. -1 with err_set and the fix
  * (`git config train.bucket <name>`) when train.bucket is unset.
  */
-int upload_target_init(struct upload_target *out, const struct config *cfg,
-		       git_repository *repo, const git_commit *commit);
+int upload_target_init(struct upload_target *out, const struct config *cfg, git_repository *repo,
+		       const git_commit *commit);
 void upload_target_release(struct upload_target *t);
 
 /*

@@ -26,9 +26,8 @@ static int code_is(const struct aws_response *res, const char *code)
  * One Query call and its parsed response. Returns AWS_CHECKS_NOT_FOUND when
  * the service answered with not_found_code (err_msg() says what), else 0 or -1.
  */
-static int query_xml(xmlDocPtr *out, struct aws_client *c, const char *service,
-		     const char *action, const char *version, const char *params,
-		     const char *not_found_code)
+static int query_xml(xmlDocPtr *out, struct aws_client *c, const char *service, const char *action,
+		     const char *version, const char *params, const char *not_found_code)
 {
 	struct aws_response res;
 	int ret = -1;
@@ -106,8 +105,8 @@ static void collect(struct strvec *out, xmlNodePtr list, const char *member, con
 }
 
 /* An IAM listing, following IsTruncated/Marker to the end. */
-static int iam_list(struct strvec *out, struct aws_client *c, const char *action,
-		    const char *role, const char *list, const char *field)
+static int iam_list(struct strvec *out, struct aws_client *c, const char *action, const char *role,
+		    const char *list, const char *field)
 {
 	struct buf params = BUF_INIT, path = BUF_INIT;
 	char *marker = NULL, *truncated = NULL;
@@ -144,8 +143,7 @@ out:
 	return ret;
 }
 
-int aws_checks_instance_profile_roles(struct strvec *out, struct aws_client *c,
-				      const char *profile)
+int aws_checks_instance_profile_roles(struct strvec *out, struct aws_client *c, const char *profile)
 {
 	struct buf params = BUF_INIT;
 	xmlDocPtr doc = NULL;
@@ -217,7 +215,7 @@ int aws_checks_policy_document(char **out, struct aws_client *c, const char *pol
 		goto out;
 	param(&params, "VersionId", version);
 	ret = iam_text(out, c, "GetPolicyVersion", &params,
-			 "GetPolicyVersionResult/PolicyVersion/Document");
+		       "GetPolicyVersionResult/PolicyVersion/Document");
 out:
 	free(version);
 	buf_release(&params);

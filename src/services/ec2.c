@@ -8,9 +8,9 @@
 #include "services/ec2-parse.h"
 #include "util/time.h"
 
-#define EC2_VERSION "2016-11-15"
+#define EC2_VERSION	    "2016-11-15"
 #define DEFAULT_ROOT_DEVICE "/dev/xvda"
-#define SPOT_OPTIONS "InstanceMarketOptions.SpotOptions"
+#define SPOT_OPTIONS	    "InstanceMarketOptions.SpotOptions"
 
 /* "&<name>=<value>", the name built from fmt (never needs encoding), the value encoded. */
 static void param(struct buf *b, const char *value, const char *fmt, ...) PRINTF_LIKE(3, 4);

@@ -39,10 +39,10 @@ struct ec2_launch {
 struct ec2_instance {
 	char *id;
 	char *type;
-	char *state;	 /* pending, running, shutting-down, terminated, stopping, stopped */
+	char *state; /* pending, running, shutting-down, terminated, stopping, stopped */
 	char *az;
-	char *lifecycle; /* "spot", or NULL for on-demand */
-	time_t launched; /* 0 when unknown */
+	char *lifecycle;    /* "spot", or NULL for on-demand */
+	time_t launched;    /* 0 when unknown */
 	char *state_reason; /* StateReason/Message, NULL if none */
 	struct ec2_tag *tags;
 	size_t nr_tags;
@@ -87,11 +87,13 @@ void ec2_instance_release(struct ec2_instance *i);
 void ec2_instances_free(struct ec2_instance *v, size_t nr);
 
 enum ec2_error_class {
-	EC2_ERR_OTHER,	   /* InvalidParameter*, UnauthorizedOperation, InvalidAMIID.*: never retried */
-	EC2_ERR_CAPACITY,  /* InsufficientInstanceCapacity, InsufficientCapacity, UnfulfillableCapacity */
-	EC2_ERR_QUOTA,	   /* MaxSpotInstanceCountExceeded, VcpuLimitExceeded, InstanceLimitExceeded */
-	EC2_ERR_PRICE,	   /* SpotMaxPriceTooLow */
-	EC2_ERR_TRANSIENT, /* RequestLimitExceeded, InternalError, ServiceUnavailable, Unavailable */
+	EC2_ERR_OTHER, /* InvalidParameter*, UnauthorizedOperation, InvalidAMIID.*: never retried */
+	EC2_ERR_CAPACITY, /* InsufficientInstanceCapacity, InsufficientCapacity,
+			     UnfulfillableCapacity */
+	EC2_ERR_QUOTA, /* MaxSpotInstanceCountExceeded, VcpuLimitExceeded, InstanceLimitExceeded */
+	EC2_ERR_PRICE, /* SpotMaxPriceTooLow */
+	EC2_ERR_TRANSIENT, /* RequestLimitExceeded, InternalError, ServiceUnavailable, Unavailable
+			    */
 };
 enum ec2_error_class ec2_error_class(const char *code);
 

@@ -42,7 +42,7 @@ static int any_matches(const cJSON *v, const char *s, int ignore_case)
 		return iam_policy_match(v->valuestring, s, ignore_case);
 	if (!cJSON_IsArray(v))
 		return 0;
-	cJSON_ArrayForEach(item, v)
+	cJSON_ArrayForEach (item, v)
 		if (cJSON_IsString(item) && iam_policy_match(item->valuestring, s, ignore_case))
 			return 1;
 	return 0;
@@ -94,7 +94,7 @@ enum iam_decision iam_policy_decide(const cJSON *const *docs, size_t nr, const c
 				result = d;
 			continue;
 		}
-		cJSON_ArrayForEach(st, sts) {
+		cJSON_ArrayForEach (st, sts) {
 			enum iam_decision d = statement_decision(st, action, resource);
 
 			if (d == IAM_EXPLICIT_DENY)

@@ -61,10 +61,8 @@ static void product_price(double *best, const cJSON *product)
 {
 	const cJSON *term, *dim;
 
-	cJSON_ArrayForEach(term, get(get(product, "terms"), "OnDemand"))
-	{
-		cJSON_ArrayForEach(dim, get(term, "priceDimensions"))
-		{
+	cJSON_ArrayForEach (term, get(get(product, "terms"), "OnDemand")) {
+		cJSON_ArrayForEach (dim, get(term, "priceDimensions")) {
 			const cJSON *usd = get(get(dim, "pricePerUnit"), "USD");
 			char *end;
 			double v;
@@ -95,8 +93,7 @@ int pricing_parse_products(double *out, char **out_next_token, const char *json,
 		goto out;
 	}
 	/* each entry is a JSON document in a string; an object is taken as it is */
-	cJSON_ArrayForEach(entry, get(doc, "PriceList"))
-	{
+	cJSON_ArrayForEach (entry, get(doc, "PriceList")) {
 		cJSON *product = NULL;
 
 		if (cJSON_IsString(entry))

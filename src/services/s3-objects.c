@@ -151,7 +151,8 @@ static int list_page(struct s3_listed **list, size_t *nr, char **token, struct a
 		*token = xml_path_text(xml_root(doc), "NextContinuationToken");
 		if (!*token || !**token) {
 			err_set("ListObjectsV2: truncated response of bucket '%s' without a "
-				"continuation token", bucket);
+				"continuation token",
+				bucket);
 			goto out;
 		}
 	}
@@ -240,7 +241,7 @@ static int delete_batch(struct aws_client *c, const char *bucket, const char *co
 	struct aws_request req = { 0 };
 	struct aws_response res = { 0 };
 	struct aws_header headers[2] = { { "Content-Type", "application/xml" },
-					  { "Content-MD5", NULL } };
+					 { "Content-MD5", NULL } };
 	struct buf xml = BUF_INIT;
 	struct s3_mem_body mem = { 0 };
 	struct aws_body_reader body = { s3_mem_read, s3_mem_rewind, &mem, 0, NULL };
@@ -249,7 +250,8 @@ static int delete_batch(struct aws_client *c, const char *bucket, const char *co
 	size_t i;
 	int ret = -1;
 
-	buf_puts(&xml, "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>");
+	buf_puts(&xml,
+		 "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>");
 	for (i = 0; i < nr; i++) {
 		buf_puts(&xml, "<Object><Key>");
 		s3_xml_escape(&xml, keys[i]);
@@ -280,8 +282,7 @@ out:
 	return ret;
 }
 
-int s3_delete_objects(struct aws_client *c, const char *bucket, const char *const *keys,
-		      size_t nr)
+int s3_delete_objects(struct aws_client *c, const char *bucket, const char *const *keys, size_t nr)
 {
 	size_t i, n;
 

@@ -31,7 +31,6 @@ int s3_list_objects(struct s3_listed **out, size_t *out_nr, struct aws_client *c
 void s3_listed_free(struct s3_listed *v, size_t nr);
 
 /* DeleteObjects (1000 keys per request) or DeleteObject; a missing key counts as deleted. */
-int s3_delete_objects(struct aws_client *c, const char *bucket, const char *const *keys,
-		      size_t nr);
+int s3_delete_objects(struct aws_client *c, const char *bucket, const char *const *keys, size_t nr);
 
 #endif

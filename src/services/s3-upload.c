@@ -397,7 +397,8 @@ static void abort_upload(struct uploader *up)
 	if (s3_abort_multipart_upload(up->c, up->bucket, up->key, up->upload_id)) {
 		err_set("%s; and the incomplete upload cannot be aborted: %s", msg, err_msg());
 		err_hint("S3 bills its parts until it is removed: aws s3api abort-multipart-upload "
-			 "--bucket %s --key %s --upload-id %s", up->bucket, up->key, up->upload_id);
+			 "--bucket %s --key %s --upload-id %s",
+			 up->bucket, up->key, up->upload_id);
 	} else if (strcmp(msg, err_msg())) {
 		err_set("%s", msg);
 	}
@@ -434,8 +435,8 @@ static void uploader_release(struct uploader *up)
 }
 
 int s3_upload_stream(struct s3_upload_stats *out, struct aws_client *c, const char *bucket,
-		  const char *key, const struct aws_header *meta, size_t nr_meta,
-		  s3_upload_producer_fn produce, void *ctx, const struct s3_upload_opts *opts)
+		     const char *key, const struct aws_header *meta, size_t nr_meta,
+		     s3_upload_producer_fn produce, void *ctx, const struct s3_upload_opts *opts)
 {
 	struct uploader up = { 0 };
 	const char *slash = strrchr(key, '/');
@@ -479,7 +480,8 @@ int s3_upload_stream(struct s3_upload_stats *out, struct aws_client *c, const ch
 	if (ret) {
 		/* the producer's own error (and hints) stays as it is */
 		if (ours)
-			err_set("cannot upload '%s': %s", up.name, up.error ? up.error : "interrupted");
+			err_set("cannot upload '%s': %s", up.name,
+				up.error ? up.error : "interrupted");
 		abort_upload(&up);
 	}
 	out->bytes = up.bytes;

@@ -21,15 +21,15 @@
 #include "util/ui.h"
 
 #define S3_UPLOAD_PART_SIZE (8u << 20)
-#define S3_UPLOAD_JOBS 4
+#define S3_UPLOAD_JOBS	    4
 
 struct s3_upload_opts {
 	const volatile sig_atomic_t *cancel; /* non-zero: stop and abort; may be NULL */
-	const struct ui *ui;	    /* where the progress meter goes; NULL: none */
-	const char *progress_title; /* the meter's title; NULL: no meter */
-	uint64_t size_hint;	    /* expected size for the meter, 0: unknown */
-	int jobs;		    /* parallel parts; 0: S3_UPLOAD_JOBS */
-	size_t part_size;	    /* 0: S3_UPLOAD_PART_SIZE */
+	const struct ui *ui;		     /* where the progress meter goes; NULL: none */
+	const char *progress_title;	     /* the meter's title; NULL: no meter */
+	uint64_t size_hint;		     /* expected size for the meter, 0: unknown */
+	int jobs;			     /* parallel parts; 0: S3_UPLOAD_JOBS */
+	size_t part_size;		     /* 0: S3_UPLOAD_PART_SIZE */
 };
 
 struct s3_upload_stats {

@@ -71,7 +71,8 @@ static char *encode_param(const char *s)
 
 static int s3_call(struct aws_response *out, struct aws_client *c, const char *method,
 		   const char *bucket, const char *key, const char *query,
-		   const struct aws_header *headers, size_t nr_headers, struct aws_body_reader *body)
+		   const struct aws_header *headers, size_t nr_headers,
+		   struct aws_body_reader *body)
 {
 	struct aws_request req = { 0 };
 	char *path = s3_path(bucket, key);
@@ -138,8 +139,7 @@ static void headers_free(struct aws_header *h, size_t nr)
 	free(h);
 }
 
-int s3_head_object(struct s3_object *out, struct aws_client *c, const char *bucket,
-		   const char *key)
+int s3_head_object(struct s3_object *out, struct aws_client *c, const char *bucket, const char *key)
 {
 	struct aws_response res = { 0 };
 	const char *v;
@@ -347,7 +347,8 @@ int s3_complete_multipart_upload(struct aws_client *c, const char *bucket, const
 	size_t i;
 	int ret = -1;
 
-	buf_puts(&xml, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+	buf_puts(&xml,
+		 "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
 	for (i = 0; i < nr; i++) {
 		buf_printf(&xml, "<Part><PartNumber>%d</PartNumber><ETag>", parts[i].number);
 		s3_xml_escape(&xml, parts[i].etag);

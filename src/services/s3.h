@@ -38,14 +38,14 @@
 #define S3_SSE "AES256"
 /* S3 refuses parts under 5 MiB but the last, and more than 10,000 parts. */
 #define S3_MIN_PART_SIZE (5u << 20)
-#define S3_MAX_PARTS 10000
+#define S3_MAX_PARTS	 10000
 /* base64 of a CRC32, with its NUL */
 #define S3_CRC32_SIZE 9
 
 struct s3_object {
 	long long size;
-	char *etag;	     /* as S3 sends it, with its quotes */
-	char *sse;	     /* x-amz-server-side-encryption, NULL when absent */
+	char *etag;		 /* as S3 sends it, with its quotes */
+	char *sse;		 /* x-amz-server-side-encryption, NULL when absent */
 	struct aws_header *meta; /* x-amz-meta-*, names lower-case without the prefix */
 	size_t nr_meta;
 };
@@ -117,7 +117,8 @@ int s3_list_multipart_uploads(struct s3_upload **out, size_t *out_nr, struct aws
 			      const char *bucket, const char *prefix);
 void s3_uploads_free(struct s3_upload *u, size_t nr);
 
-/* "/bucket/key" for a path-style request, the key encoded once, '/' kept; key NULL: "/bucket". Caller frees. */
+/* "/bucket/key" for a path-style request, the key encoded once, '/' kept; key NULL: "/bucket".
+ * Caller frees. */
 char *s3_path(const char *bucket, const char *key);
 
 /* "s3://bucket/key" (caller frees): how users and the AWS CLI name an object. */

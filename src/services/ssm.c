@@ -72,8 +72,7 @@ int ssm_instance_online(int *out_online, char **out_ping, struct aws_client *c,
 		goto out;
 	}
 	list = cJSON_GetObjectItemCaseSensitive(doc, "InstanceInformationList");
-	cJSON_ArrayForEach(info, list)
-	{
+	cJSON_ArrayForEach (info, list) {
 		const char *id = json_string(info, "InstanceId");
 
 		if (id && !strcmp(id, instance_id))

@@ -30,8 +30,8 @@ int ssm_send_shell(char **out, struct aws_client *c, const char *instance_id, co
 		   int timeout_seconds, const char *comment);
 
 struct ssm_invocation {
-	char *status;	  /* Pending, InProgress, Delayed, Success, Cancelled, TimedOut, Failed, ... */
-	int exit_code;	  /* ResponseCode; -1 while running */
+	char *status;  /* Pending, InProgress, Delayed, Success, Cancelled, TimedOut, Failed, ... */
+	int exit_code; /* ResponseCode; -1 while running */
 	char *stdout_text; /* StandardOutputContent (at most 24,000 chars) */
 	char *stderr_text;
 };

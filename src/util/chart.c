@@ -9,8 +9,14 @@ static const char *const spark_unicode[8] = {
 };
 static const char spark_ascii[8] = { '_', '.', ',', '-', '~', '=', '*', '#' };
 static const char *const eighths[8] = {
-	"", "\xe2\x96\x8f", "\xe2\x96\x8e", "\xe2\x96\x8d",
-	"\xe2\x96\x8c", "\xe2\x96\x8b", "\xe2\x96\x8a", "\xe2\x96\x89",
+	"",
+	"\xe2\x96\x8f",
+	"\xe2\x96\x8e",
+	"\xe2\x96\x8d",
+	"\xe2\x96\x8c",
+	"\xe2\x96\x8b",
+	"\xe2\x96\x8a",
+	"\xe2\x96\x89",
 };
 static const char *const full_block = "\xe2\x96\x88";
 

@@ -14,7 +14,10 @@
 
 #include "util/util.h"
 
-enum chart_style { CHART_ASCII, CHART_UNICODE };
+enum chart_style {
+	CHART_ASCII,
+	CHART_UNICODE
+};
 
 struct chart_scale {
 	double min, max;

@@ -25,7 +25,7 @@
  * never lost; everything else happens in the loop.
  */
 static int wake_pipe[2] = { -1, -1 };
-static volatile sig_atomic_t nr_signals;    /* SIGINT and SIGTERM received */
+static volatile sig_atomic_t nr_signals; /* SIGINT and SIGTERM received */
 static volatile sig_atomic_t last_signal;
 static volatile sig_atomic_t from_terminal; /* one came from the terminal */
 
@@ -121,15 +121,15 @@ void child_signals_restore(const struct child_signals *saved)
 
 struct child {
 	pid_t pid;
-	int fd[2];    /* read ends of its stdout and stderr pipes, -1 at EOF */
-	int dest[2];  /* where each goes: our fd, -1 once that broke */
+	int fd[2];   /* read ends of its stdout and stderr pipes, -1 at EOF */
+	int dest[2]; /* where each goes: our fd, -1 once that broke */
 	double interrupted_at, termed_at;
 	int forwarded, sent_term, sent_kill;
 };
 
 /* Between fork and exec: async-signal-safe calls only. */
-static void child_exec(int out_w, int err_w, int errno_w, const char *dir,
-		       char *const *argv, char *const *envp, const struct child_signals *saved)
+static void child_exec(int out_w, int err_w, int errno_w, const char *dir, char *const *argv,
+		       char *const *envp, const struct child_signals *saved)
 {
 	sigset_t none;
 	int e;
@@ -318,8 +318,8 @@ static int child_finish(struct child *c, struct child_log *s)
 	return WEXITSTATUS(status);
 }
 
-int child_run(int *out, char *const *argv, char *const *envp, const char *dir,
-		     struct child_log *s, int stdout_dest, const struct child_signals *saved)
+int child_run(int *out, char *const *argv, char *const *envp, const char *dir, struct child_log *s,
+	      int stdout_dest, const struct child_signals *saved)
 {
 	struct child c;
 

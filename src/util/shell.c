@@ -82,7 +82,8 @@ static int is_bare(const char *s, size_t len)
 
 	for (i = 0; i < len; i++)
 		if (!s[i] || !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				     "0123456789@%+=:,./_-", s[i]))
+				     "0123456789@%+=:,./_-",
+				     s[i]))
 			return 0;
 	return len > 0;
 }

@@ -11,7 +11,10 @@ struct strvec {
 	char **v; /* NULL-terminated once anything was pushed */
 	size_t nr, alloc;
 };
-#define STRVEC_INIT { NULL, 0, 0 }
+#define STRVEC_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 void strvec_push(struct strvec *sv, const char *s);
 /* Takes ownership of s. */

@@ -63,8 +63,8 @@ int time_parse_duration(long *out, const char *s)
 				break;
 		if (i == ARRAY_SIZE(units))
 			return invalid(s, strchr("dhms", *p)
-					      ? "units go from days down to seconds, each once"
-					      : "unknown unit");
+						  ? "units go from days down to seconds, each once"
+						  : "unknown unit");
 		if (add(&total, n, units[i].seconds))
 			return invalid(s, "it is too long");
 		next_unit = i + 1;

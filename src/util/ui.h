@@ -52,7 +52,8 @@ struct ui {
 	 * when interrupted while waiting for the answer.
 	 */
 	int (*ask)(void *ctx, const char *question);
-	/* Whether status lines are seen at all (a terminal): callers skip work that only feeds them. */
+	/* Whether status lines are seen at all (a terminal): callers skip work that only feeds
+	 * them. */
 	int live;
 	/* Whether ask can reach someone (a terminal to answer on). */
 	int interactive;

@@ -120,8 +120,8 @@ void buf_uri_encode(struct buf *out, const char *s, size_t len, int keep_slash)
 		unsigned char ch = (unsigned char)s[i];
 
 		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' ||
-		    ch == '~' || (ch == '/' && keep_slash)) {
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == '~' ||
+		    (ch == '/' && keep_slash)) {
 			buf_putc(out, (char)ch);
 		} else {
 			buf_putc(out, '%');
@@ -417,7 +417,7 @@ int mkdir_p(const char *path, int mode)
 	char *p = xstrdup(path), *s;
 	int ret = 0;
 
-	for (s = p + 1; ; s++) {
+	for (s = p + 1;; s++) {
 		char c = *s;
 
 		if (c != '/' && c != '\0')

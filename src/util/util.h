@@ -30,7 +30,10 @@ struct buf {
 	size_t len;
 	size_t alloc;
 };
-#define BUF_INIT { NULL, 0, 0 }
+#define BUF_INIT                                                                                   \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 void buf_grow(struct buf *b, size_t extra);
 void buf_add(struct buf *b, const void *data, size_t len);

@@ -29,8 +29,9 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: test-tool ec2 run|describe|terminate|zones|spot-price|on-demand|quote "
-			"[<args>...]\n");
+	fprintf(stderr,
+		"usage: test-tool ec2 run|describe|terminate|zones|spot-price|on-demand|quote "
+		"[<args>...]\n");
 	return 2;
 }
 

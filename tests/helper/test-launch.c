@@ -113,7 +113,7 @@ static int parse(struct launch_opts *o, struct pricing_quote *q, long *cancel_af
 
 int cmd__launch(int argc, char **argv)
 {
-	struct pricing_quote q = {-1, NULL, -1};
+	struct pricing_quote q = { -1, NULL, -1 };
 	struct launch_opts o;
 	struct launch_result res;
 	struct aws_client c;

@@ -41,7 +41,8 @@ struct role_call {
 /* git-train-<user>, in the characters STS allows and at most 64 of them. */
 static char *session_name(void)
 {
-	const char *user = getenv_nonempty("USER") ? getenv_nonempty("USER") : getenv_nonempty("LOGNAME");
+	const char *user =
+		getenv_nonempty("USER") ? getenv_nonempty("USER") : getenv_nonempty("LOGNAME");
 	struct passwd *pw;
 	char *name, *p;
 
@@ -103,8 +104,7 @@ static int cache_read(struct aws_credentials *out, const struct role_call *rc)
 	fd = open(rc->cache_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return 1;
-	if (fstat(fd, &st) || st.st_uid != getuid() || (st.st_mode & 077) ||
-	    !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) || st.st_uid != getuid() || (st.st_mode & 077) || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return 1;
 	}

@@ -49,7 +49,8 @@ void aws_creds_release(struct aws_credentials *c)
 /* 0 found, 1 not set, -1 (err_set) only one of the two keys is set. */
 static int from_env(struct aws_credentials *out)
 {
-	const char *id = getenv_nonempty("AWS_ACCESS_KEY_ID"), *secret = getenv_nonempty("AWS_SECRET_ACCESS_KEY");
+	const char *id = getenv_nonempty("AWS_ACCESS_KEY_ID"),
+		   *secret = getenv_nonempty("AWS_SECRET_ACCESS_KEY");
 	const char *token = getenv_nonempty("AWS_SESSION_TOKEN");
 	time_t expiration = 0;
 
@@ -63,7 +64,8 @@ static int from_env(struct aws_credentials *out)
 		return -1;
 	}
 	if (!token)
-		token = getenv_nonempty("AWS_SECURITY_TOKEN"); /* the older name, still honoured by the CLI */
+		/* the older name, still honoured by the CLI */
+		token = getenv_nonempty("AWS_SECURITY_TOKEN");
 	if (getenv_nonempty("AWS_CREDENTIAL_EXPIRATION") &&
 	    time_parse_iso8601(&expiration, getenv_nonempty("AWS_CREDENTIAL_EXPIRATION")))
 		return err_set("bad AWS_CREDENTIAL_EXPIRATION '%s': expected a time like "
@@ -103,8 +105,8 @@ static int from_keys(struct aws_credentials *out, const struct aws_profile_secti
 	return 0;
 }
 
-static int from_profile(struct aws_credentials *out, struct chain *ch,
-			const struct aws_profile *p, int skip_role);
+static int from_profile(struct aws_credentials *out, struct chain *ch, const struct aws_profile *p,
+			int skip_role);
 
 static int role_source_named(struct aws_credentials *out, struct chain *ch,
 			     const struct aws_profile *p, const char *name)
@@ -123,11 +125,10 @@ static int role_source_named(struct aws_credentials *out, struct chain *ch,
 	}
 	for (i = 0; i < ch->visited.nr; i++) {
 		if (!strcmp(ch->visited.v[i], name)) {
-			err_set(
-			    "AWS profile '%s' names '%s' as source_profile, which leads back to it",
-			    p->name, name);
+			err_set("AWS profile '%s' names '%s' as source_profile, which leads back to it",
+				p->name, name);
 			err_hint(
-			    "one profile in the chain needs its own keys or credential_source");
+				"one profile in the chain needs its own keys or credential_source");
 			return -1;
 		}
 	}
@@ -161,7 +162,8 @@ static int role_source(struct aws_credentials *out, struct chain *ch, const stru
 		return role_source_named(out, ch, p, name);
 	if (!cs || !*cs) {
 		err_set("AWS profile '%s' has role_arn but neither source_profile nor "
-			"credential_source", p->name);
+			"credential_source",
+			p->name);
 		err_hint("add 'source_profile = <profile with keys>' to it in '%s'",
 			 ch->s->config_file ? ch->s->config_file : "~/.aws/config");
 		return -1;
@@ -178,9 +180,9 @@ static int role_source(struct aws_credentials *out, struct chain *ch, const stru
 		r = aws_creds_from_imds(out, &why);
 		if (r > 0)
 			r = err_set(
-			    "AWS profile '%s' takes credentials from the instance metadata: "
-			    "%s",
-			    p->name, buf_cstr(&why));
+				"AWS profile '%s' takes credentials from the instance metadata: "
+				"%s",
+				p->name, buf_cstr(&why));
 		buf_release(&why);
 		return r;
 	}
@@ -206,7 +208,8 @@ static int from_role(struct aws_credentials *out, struct chain *ch, const struct
 	if (aws_profile_value(p, "web_identity_token_file") &&
 	    !aws_profile_value(p, "source_profile") && !aws_profile_value(p, "credential_source")) {
 		err_set("AWS profile '%s' assumes its role with a web identity token, which "
-			"git-train does not support", p->name);
+			"git-train does not support",
+			p->name);
 		err_hint("export temporary credentials first, e.g. with "
 			 "'eval \"$(aws configure export-credentials --profile %s --format env)\"'",
 			 p->name);
@@ -225,8 +228,8 @@ static int from_role(struct aws_credentials *out, struct chain *ch, const struct
 }
 
 /* 0 found, 1 nothing in this profile, -1 err_set. */
-static int from_profile(struct aws_credentials *out, struct chain *ch,
-			const struct aws_profile *p, int skip_role)
+static int from_profile(struct aws_credentials *out, struct chain *ch, const struct aws_profile *p,
+			int skip_role)
 {
 	const char *process = aws_profile_value(p, "credential_process");
 	const char *role = aws_profile_value(p, "role_arn");
@@ -298,7 +301,7 @@ static int none_found(struct chain *ch)
 }
 
 int aws_creds_resolve(struct aws_credentials *out, const struct aws_sts *sts,
-			    const struct aws_settings *s)
+		      const struct aws_settings *s)
 {
 	struct chain ch = { sts, s, STRVEC_INIT, BUF_INIT };
 	struct aws_profile p;

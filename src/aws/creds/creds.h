@@ -60,7 +60,7 @@ struct aws_sts {
  * and the fix.
  */
 int aws_creds_resolve(struct aws_credentials *out, const struct aws_sts *sts,
-			    const struct aws_settings *s);
+		      const struct aws_settings *s);
 void aws_creds_release(struct aws_credentials *c);
 
 #endif

@@ -16,10 +16,10 @@
 #include <string.h>
 #include <strings.h>
 
-#define IMDS_DEFAULT_ENDPOINT "http://169.254.169.254"
+#define IMDS_DEFAULT_ENDPOINT	 "http://169.254.169.254"
 #define IMDS_DEFAULT_ENDPOINT_V6 "http://[fd00:ec2::254]"
-#define IMDS_TOKEN_TTL "21600"
-#define IMDS_MAX_BODY (64 * 1024)
+#define IMDS_TOKEN_TTL		 "21600"
+#define IMDS_MAX_BODY		 (64 * 1024)
 
 static pthread_once_t imds_once = PTHREAD_ONCE_INIT;
 static CURLcode imds_global_rc;
@@ -141,8 +141,8 @@ static int fetch(struct aws_credentials *out, CURL *curl, const char *ep, struct
 			   status);
 		goto out;
 	}
-	token_header = xstrfmt("X-aws-ec2-metadata-token: %.*s", (int)strcspn(body.ptr, "\r\n"),
-			       body.ptr);
+	token_header =
+		xstrfmt("X-aws-ec2-metadata-token: %.*s", (int)strcspn(body.ptr, "\r\n"), body.ptr);
 	free(url);
 	url = xstrfmt("%s/latest/meta-data/iam/security-credentials/", ep);
 	if (imds_request(&status, &body, curl, "GET", url, token_header, &reason) ||

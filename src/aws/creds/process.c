@@ -125,7 +125,8 @@ static int parse_output(struct aws_credentials *out, const struct buf *output, c
 	}
 	if (!cJSON_IsNumber(version) || version->valuedouble != 1) {
 		err_set("the %s printed an unsupported Version (git-train, like the AWS CLI, "
-			"reads Version 1)", what);
+			"reads Version 1)",
+			what);
 		goto out;
 	}
 	if (aws_creds_from_json(out, doc, "SessionToken", what, xstrfmt("the %s", what)))

@@ -255,8 +255,8 @@ static int load_file(struct aws_profile_section *out, struct strvec *names, cons
 	return ret;
 }
 
-int aws_profile_load(struct aws_profile *out, const char *config_file,
-		     const char *credentials_file, const char *name)
+int aws_profile_load(struct aws_profile *out, const char *config_file, const char *credentials_file,
+		     const char *name)
 {
 	memset(out, 0, sizeof(*out));
 	out->name = xstrdup(name);

@@ -38,7 +38,7 @@ struct aws_profile_section {
 struct aws_profile {
 	char *name;
 	struct aws_profile_section credentials; /* from the credentials file */
-	struct aws_profile_section config;      /* from the config file */
+	struct aws_profile_section config;	/* from the config file */
 	struct strvec names; /* every profile either file defines, for suggestions */
 };
 
@@ -56,8 +56,8 @@ int aws_profile_parse(struct aws_profile_section *out, struct strvec *names, con
  * Reads profile name from both files; a file that does not exist is empty.
  * Either path may be NULL. 0, or -1 with err_set.
  */
-int aws_profile_load(struct aws_profile *out, const char *config_file,
-		     const char *credentials_file, const char *name);
+int aws_profile_load(struct aws_profile *out, const char *config_file, const char *credentials_file,
+		     const char *name);
 void aws_profile_release(struct aws_profile *p);
 
 /* The profile has a section in either file. */

@@ -131,7 +131,8 @@ int aws_settings_load(struct aws_settings *out, const struct config *cfg)
 	}
 	out->config_file = shared_file("AWS_CONFIG_FILE", "config");
 	out->credentials_file = shared_file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
-	out->ignore_configured_endpoints = is_true(getenv_nonempty("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"));
+	out->ignore_configured_endpoints =
+		is_true(getenv_nonempty("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"));
 	if (train_setting(&out->train_endpoint, cfg, "train.endpointUrl") ||
 	    (out->train_endpoint && check_endpoint(out->train_endpoint, "train.endpointUrl")) ||
 	    (getenv_nonempty("AWS_ENDPOINT_URL") &&
@@ -167,8 +168,8 @@ static char *public_endpoint(const char *service, const char *region)
 
 	if (!strcmp(service, "iam"))
 		return !strcmp(domain, "amazonaws.com")
-			   ? xstrdup("https://iam.amazonaws.com")
-			   : xstrfmt("https://iam.%s.%s", region, domain);
+			       ? xstrdup("https://iam.amazonaws.com")
+			       : xstrfmt("https://iam.%s.%s", region, domain);
 	if (!strcmp(service, "pricing"))
 		return xstrdup("https://api.pricing.us-east-1.amazonaws.com");
 	return xstrfmt("https://%s.%s.%s", service, region, domain);
@@ -191,11 +192,12 @@ static const char *configured_endpoint(const struct aws_settings *s, const char 
 		return s->train_endpoint;
 	if (s->ignore_configured_endpoints)
 		return NULL;
-	return getenv_nonempty("AWS_ENDPOINT_URL") ? getenv_nonempty("AWS_ENDPOINT_URL") : s->profile_endpoint;
+	return getenv_nonempty("AWS_ENDPOINT_URL") ? getenv_nonempty("AWS_ENDPOINT_URL")
+						   : s->profile_endpoint;
 }
 
-char *aws_settings_endpoint_url(const struct aws_settings *s, const char *service, const char *region,
-		       int *out_custom)
+char *aws_settings_endpoint_url(const struct aws_settings *s, const char *service,
+				const char *region, int *out_custom)
 {
 	const char *url = configured_endpoint(s, service);
 	size_t len;
@@ -203,8 +205,9 @@ char *aws_settings_endpoint_url(const struct aws_settings *s, const char *servic
 	if (out_custom)
 		*out_custom = url != NULL;
 	if (!url)
-		return public_endpoint(service, region ? region
-					       : s->region ? s->region : "us-east-1");
+		return public_endpoint(service, region	    ? region
+						: s->region ? s->region
+							    : "us-east-1");
 	len = strlen(url);
 	while (len && url[len - 1] == '/')
 		len--;

@@ -21,14 +21,14 @@
 #include "util/util.h"
 
 struct aws_settings {
-	char *profile;      /* never NULL */
-	char *region;       /* NULL when none is configured */
+	char *profile; /* never NULL */
+	char *region;  /* NULL when none is configured */
 	char *region_source;
-	char *config_file;  /* ~/.aws/config or AWS_CONFIG_FILE */
+	char *config_file; /* ~/.aws/config or AWS_CONFIG_FILE */
 	char *credentials_file;
-	char *train_endpoint; /* train.endpointUrl, NULL if unset */
-	char *profile_source; /* "train.profile", "AWS_PROFILE"; NULL: the default */
-	char *profile_endpoint; /* the profile's endpoint_url, NULL if unset */
+	char *train_endpoint;		 /* train.endpointUrl, NULL if unset */
+	char *profile_source;		 /* "train.profile", "AWS_PROFILE"; NULL: the default */
+	char *profile_endpoint;		 /* the profile's endpoint_url, NULL if unset */
 	int ignore_configured_endpoints; /* AWS_IGNORE_CONFIGURED_ENDPOINT_URLS */
 };
 
@@ -42,8 +42,8 @@ void aws_settings_release(struct aws_settings *s);
  * and in *out_custom (may be NULL) whether it is a custom one (then S3 uses
  * path-style addressing). Caller frees.
  */
-char *aws_settings_endpoint_url(const struct aws_settings *s, const char *service, const char *region,
-		       int *out_custom);
+char *aws_settings_endpoint_url(const struct aws_settings *s, const char *service,
+				const char *region, int *out_custom);
 
 /* A profile value from the config/credentials files; caller frees; NULL if unset. */
 char *aws_settings_profile_value(const struct aws_settings *s, const char *key);

@@ -39,9 +39,9 @@
 #endif
 
 /* The classic suite's parameters are not in its files (see its README). */
-#define CLASSIC_KEY "AKIDEXAMPLE"
+#define CLASSIC_KEY    "AKIDEXAMPLE"
 #define CLASSIC_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-#define CLASSIC_TIME 1440938160 /* 2015-08-30T12:36:00Z */
+#define CLASSIC_TIME   1440938160 /* 2015-08-30T12:36:00Z */
 /* Nor is the token of its get-vanilla-with-session-token (it shows in the .creq). */
 #define CLASSIC_VANILLA_TOKEN "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267"
 
@@ -53,8 +53,8 @@
 static const struct {
 	const char *test, *stage, *why;
 } excluded_stages[] = {
-    {"aws-sig-v4-test-suite/get-vanilla-with-session-token", "signed request (.sreq)",
-     "upstream .sreq carries get-vanilla's signature; its .authz (checked) is right"},
+	{ "aws-sig-v4-test-suite/get-vanilla-with-session-token", "signed request (.sreq)",
+	  "upstream .sreq carries get-vanilla's signature; its .authz (checked) is right" },
 };
 
 /* ---- small helpers ---- */
@@ -568,16 +568,16 @@ static void check_header_signing(struct check *c, struct sigv4_request *req,
 		check(c, "signed headers", "", NULL);
 	} else {
 		char *want_req = e->signed_request
-				     ? canonical_form_text(e->signed_request, e->signed_request_len,
-							   squeeze_auth)
-				     : NULL;
+					 ? canonical_form_text(e->signed_request,
+							       e->signed_request_len, squeeze_auth)
+					 : NULL;
 		char *got_req = signed_form(raw, &auth, squeeze_auth);
 
 		check(c, "signature (end to end)", e->signature, auth.signature);
 		if (e->authz) {
 			char *want = squeeze_commas(e->authz, squeeze_auth);
 			char *got =
-			    squeeze_commas(auth_value(&auth, "Authorization"), squeeze_auth);
+				squeeze_commas(auth_value(&auth, "Authorization"), squeeze_auth);
 
 			check(c, "authorization", want, got);
 			free(want);
@@ -829,11 +829,11 @@ static char *classic_readme_token(const char *case_dir)
 
 static void test_classic(struct vcase *vc)
 {
-	struct check c = {vc->test, 0, 0};
-	struct sigv4_credentials creds = {CLASSIC_KEY, CLASSIC_SECRET, NULL};
+	struct check c = { vc->test, 0, 0 };
+	struct sigv4_credentials creds = { CLASSIC_KEY, CLASSIC_SECRET, NULL };
 	const char *base = strrchr(vc->name, '/') ? strrchr(vc->name, '/') + 1 : vc->name;
 	char *token = NULL, *sig;
-	struct expected e = {0};
+	struct expected e = { 0 };
 	struct sigv4_request req;
 	struct raw_request raw;
 
@@ -883,10 +883,10 @@ static void crt_request(struct sigv4_request *req, struct sigv4_credentials *cre
 	req->normalize_path = json_bool(ctx, "normalize", req->normalize_path);
 	req->double_uri_encode = json_bool(ctx, "double_uri_encode", req->double_uri_encode);
 	req->add_content_sha256_header =
-	    json_bool(ctx, "sign_body", req->add_content_sha256_header);
+		json_bool(ctx, "sign_body", req->add_content_sha256_header);
 	req->omit_session_token = json_bool(ctx, "omit_session_token", 0);
 	req->unsigned_payload = json_bool(
-	    ctx, mode == SIGV4_QUERY ? "presign_unsigned_payload" : "unsigned_payload", 0);
+		ctx, mode == SIGV4_QUERY ? "presign_unsigned_payload" : "unsigned_payload", 0);
 	assert_true(req->time != (time_t)-1);
 }
 
@@ -894,11 +894,11 @@ static void test_crt(struct vcase *vc)
 {
 	int query = vc->kind == CASE_CRT_QUERY;
 	const char *pfx = query ? "query" : "header";
-	struct check c = {vc->test, 0, 0};
+	struct check c = { vc->test, 0, 0 };
 	struct sigv4_credentials creds;
 	struct sigv4_request req;
 	struct raw_request raw;
-	struct expected e = {0};
+	struct expected e = { 0 };
 	cJSON *ctx = load_json(vc->dir);
 
 	load_raw(&raw, vc->dir, "request", ".txt");
@@ -914,9 +914,9 @@ static void test_crt(struct vcase *vc)
 	} else {
 		char *creq = run_creq(&req, SIGV4_QUERY), *sts = run_sts(&req, e.creq);
 		char *sig = run_sig(&req, e.sts), *url = run_presign(&req);
-		char *want = e.signed_request
-				 ? canonical_form_text(e.signed_request, e.signed_request_len, 0)
-				 : NULL;
+		char *want = e.signed_request ? canonical_form_text(e.signed_request,
+								    e.signed_request_len, 0)
+					      : NULL;
 		char *got = url ? presigned_form(&raw, url) : NULL;
 
 		check(&c, "canonical request", e.creq, creq);
@@ -956,7 +956,7 @@ static void s3doc_header(struct check *c, const struct vcase *vc, const cJSON *c
 	struct sigv4_credentials creds;
 	struct sigv4_request req;
 	struct raw_request raw;
-	struct expected e = {0};
+	struct expected e = { 0 };
 
 	load_raw(&raw, vc->dir, vc->name, ".req");
 	s3doc_request(&req, &creds, ctx);
@@ -966,8 +966,8 @@ static void s3doc_header(struct check *c, const struct vcase *vc, const cJSON *c
 	e.authz = slurp_chomped(vc->dir, "%s.authz", vc->name);
 	e.signed_request = slurp(&e.signed_request_len, vc->dir, "%s.sreq", vc->name);
 	e.signature = json_str(ctx, "published_signature")
-			  ? xstrdup(json_str(ctx, "published_signature"))
-			  : NULL;
+			      ? xstrdup(json_str(ctx, "published_signature"))
+			      : NULL;
 	e.sreq_stage = "signed request (.sreq)";
 	check_header_signing(c, &req, &raw, &e, 1);
 	expected_release(&e);
@@ -979,7 +979,7 @@ static void s3doc_presign(struct check *c, const struct vcase *vc, const cJSON *
 {
 	struct sigv4_credentials creds;
 	struct sigv4_request req;
-	struct sigv4_header host = {"Host", json_str(ctx, "host")};
+	struct sigv4_header host = { "Host", json_str(ctx, "host") };
 	char *want_creq, *want_sts, *want_url, *creq, *sts, *sig, *url;
 	struct buf full = BUF_INIT, a = BUF_INIT, b = BUF_INIT;
 
@@ -1026,21 +1026,21 @@ static void s3doc_presign(struct check *c, const struct vcase *vc, const cJSON *
 static void s3doc_chunked(struct check *c, const struct vcase *vc, const cJSON *ctx)
 {
 	static const struct sigv4_header headers[] = {
-	    {"Host", "s3.amazonaws.com"},
-	    {"x-amz-date", "20130524T000000Z"},
-	    {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
-	    {"Authorization", "SignatureToBeCalculated"},
-	    {"Content-Encoding", "aws-chunked"},
-	    {"x-amz-decoded-content-length", "66560"},
-	    {"Content-Length", "66824"},
+		{ "Host", "s3.amazonaws.com" },
+		{ "x-amz-date", "20130524T000000Z" },
+		{ "x-amz-storage-class", "REDUCED_REDUNDANCY" },
+		{ "Authorization", "SignatureToBeCalculated" },
+		{ "Content-Encoding", "aws-chunked" },
+		{ "x-amz-decoded-content-length", "66560" },
+		{ "Content-Length", "66824" },
 	};
-	static const size_t chunk_len[] = {65536, 1024, 0};
+	static const size_t chunk_len[] = { 65536, 1024, 0 };
 	struct sigv4_credentials creds;
 	struct sigv4_request req;
 	struct sigv4_auth auth;
 	char *want_creq, *want_sts, *want_sigs, *want_chunk_sts, *creq, *sts, *sig;
-	char *sigs[ARRAY_SIZE(chunk_len) + 1] = {NULL};
-	char *chunk_sts[ARRAY_SIZE(chunk_len)] = {NULL};
+	char *sigs[ARRAY_SIZE(chunk_len) + 1] = { NULL };
+	char *chunk_sts[ARRAY_SIZE(chunk_len)] = { NULL };
 	char *data = xmalloc(65536), *save = NULL, *p;
 	char prev[SIGV4_HEX_LEN + 1];
 	size_t i;
@@ -1113,7 +1113,7 @@ static void s3doc_chunked(struct check *c, const struct vcase *vc, const cJSON *
 
 static void test_s3doc(struct vcase *vc)
 {
-	struct check c = {vc->test, 0, 0};
+	struct check c = { vc->test, 0, 0 };
 	cJSON *ctx = load_json(vc->dir);
 	char *req = xstrfmt("%s/%s.req", vc->dir, vc->name);
 	char *url = xstrfmt("%s/%s.url", vc->dir, vc->name);
@@ -1164,8 +1164,8 @@ static void run_vector_case(void **state)
 
 /* ---- hand-written checks ---- */
 
-static struct sigv4_credentials test_creds = {"AKIDEXAMPLE", CLASSIC_SECRET, NULL};
-static struct sigv4_header host_only[] = {{"Host", "example.amazonaws.com"}};
+static struct sigv4_credentials test_creds = { "AKIDEXAMPLE", CLASSIC_SECRET, NULL };
+static struct sigv4_header host_only[] = { { "Host", "example.amazonaws.com" } };
 
 static void init_req(struct sigv4_request *req, const char *service)
 {
@@ -1236,7 +1236,7 @@ static void test_cached_key_same_signature(void **state)
 	assert_int_equal(sigv4_derive_key(key, CLASSIC_SECRET, "20150830", "us-east-1", "service"),
 			 0);
 	req.signing_key = key;
-	req.creds = &(struct sigv4_credentials){"AKIDEXAMPLE", NULL, NULL};
+	req.creds = &(struct sigv4_credentials){ "AKIDEXAMPLE", NULL, NULL };
 	assert_int_equal(sigv4_sign_headers(&b, &req), 0);
 	assert_string_equal(a.signature, b.signature);
 	assert_string_equal(a.signature,
@@ -1296,10 +1296,10 @@ static void test_query_canonical(void **state)
 static void test_header_canonical(void **state)
 {
 	static const struct sigv4_header h[] = {
-	    {"Host", "example.amazonaws.com"}, {"X-B", "  two   words \t here  "},
-	    {"x-a", "folded\r\n   line"},      {"X-B", "second"},
-	    {"User-Agent", "curl/8"},	       {"X-Amz-Date", "19990101T000000Z"},
-	    {"Authorization", "stale"},	       {"Empty", ""},
+		{ "Host", "example.amazonaws.com" }, { "X-B", "  two   words \t here  " },
+		{ "x-a", "folded\r\n   line" },	     { "X-B", "second" },
+		{ "User-Agent", "curl/8" },	     { "X-Amz-Date", "19990101T000000Z" },
+		{ "Authorization", "stale" },	     { "Empty", "" },
 	};
 	struct sigv4_request req;
 
@@ -1317,7 +1317,7 @@ static void test_header_canonical(void **state)
 
 static void test_s3_headers(void **state)
 {
-	struct sigv4_credentials creds = {"AKIDEXAMPLE", CLASSIC_SECRET, "TOKEN/+="};
+	struct sigv4_credentials creds = { "AKIDEXAMPLE", CLASSIC_SECRET, "TOKEN/+=" };
 	struct sigv4_request req;
 	struct sigv4_auth auth;
 
@@ -1349,7 +1349,7 @@ static void test_s3_headers(void **state)
 
 static void test_presign_token_after_signing(void **state)
 {
-	struct sigv4_credentials creds = {"AKIDEXAMPLE", CLASSIC_SECRET, "T+K"};
+	struct sigv4_credentials creds = { "AKIDEXAMPLE", CLASSIC_SECRET, "T+K" };
 	struct sigv4_request req;
 	struct buf url = BUF_INIT;
 	char *query;
@@ -1375,8 +1375,8 @@ static void test_presign_token_after_signing(void **state)
 
 static void test_errors(void **state)
 {
-	static const struct sigv4_header bad_name[] = {{"Host", "h"}, {"Bad Name", "v"}};
-	struct sigv4_credentials crlf = {"AKIDEXAMPLE", CLASSIC_SECRET, "a\r\nX-Evil: 1"};
+	static const struct sigv4_header bad_name[] = { { "Host", "h" }, { "Bad Name", "v" } };
+	struct sigv4_credentials crlf = { "AKIDEXAMPLE", CLASSIC_SECRET, "a\r\nX-Evil: 1" };
 	struct sigv4_request req;
 	struct sigv4_auth auth;
 	struct buf b = BUF_INIT;
@@ -1423,15 +1423,15 @@ static void test_errors(void **state)
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
-	    cmocka_unit_test(test_derive_key),
-	    cmocka_unit_test(test_cached_key_same_signature),
-	    cmocka_unit_test(test_amz_date),
-	    cmocka_unit_test(test_path_encoding),
-	    cmocka_unit_test(test_query_canonical),
-	    cmocka_unit_test(test_header_canonical),
-	    cmocka_unit_test(test_s3_headers),
-	    cmocka_unit_test(test_presign_token_after_signing),
-	    cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_derive_key),
+		cmocka_unit_test(test_cached_key_same_signature),
+		cmocka_unit_test(test_amz_date),
+		cmocka_unit_test(test_path_encoding),
+		cmocka_unit_test(test_query_canonical),
+		cmocka_unit_test(test_header_canonical),
+		cmocka_unit_test(test_s3_headers),
+		cmocka_unit_test(test_presign_token_after_signing),
+		cmocka_unit_test(test_errors),
 	};
 	const char *env_vectors = getenv("GIT_TRAIN_SIGV4_VECTORS");
 	const char *srcdir = getenv("SRCDIR");
@@ -1442,8 +1442,8 @@ int main(void)
 
 	if (!srcdir || !*srcdir)
 		srcdir = SIGV4_TEST_SRCDIR;
-	tap_output =
-	    getenv("CMOCKA_MESSAGE_OUTPUT") && !strcasecmp(getenv("CMOCKA_MESSAGE_OUTPUT"), "TAP");
+	tap_output = getenv("CMOCKA_MESSAGE_OUTPUT") &&
+		     !strcasecmp(getenv("CMOCKA_MESSAGE_OUTPUT"), "TAP");
 	own = path_join(srcdir, "tests/unit/aws");
 	shared = env_vectors && *env_vectors ? xstrdup(env_vectors)
 					     : path_join(srcdir, "../shared/sigv4-vectors");

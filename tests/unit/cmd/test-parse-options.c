@@ -134,8 +134,8 @@ static void test_words_in_order(void **state)
 
 static void test_dashdash_passes_everything_after(void **state)
 {
-	const char *argv[] = { "-v", "word", "--", "--epochs", "3", "--", "-h", "--json",
-			       "", "a b", "--no-json" };
+	const char *argv[] = { "-v", "word",   "--", "--epochs", "3",	     "--",
+			       "-h", "--json", "",   "a b",	 "--no-json" };
 	struct parsed_args pa;
 
 	(void)state;

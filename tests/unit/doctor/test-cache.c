@@ -56,7 +56,8 @@ static void make_report(struct doctor_report *r, enum doctor_state last)
 	memset(r, 0, sizeof(*r));
 	memset(&x, 0, sizeof(x));
 	x.report = r;
-	doctor_add(&x, "credentials", DOCTOR_OK, xstrdup("arn:aws:iam::1:user/a (account 1)"), NULL);
+	doctor_add(&x, "credentials", DOCTOR_OK, xstrdup("arn:aws:iam::1:user/a (account 1)"),
+		   NULL);
 	doctor_add(&x, "instance type", last, xstrdup("t3.micro"),
 		   last == DOCTOR_OK ? NULL : xstrdup("git config train.instanceType <type>"));
 }
@@ -66,8 +67,9 @@ static void write_cache(double when)
 	FILE *fp = fopen(".git/train/doctor.json", "w");
 
 	assert_non_null(fp);
-	fprintf(fp, "{\"key\": \"%s\", \"time\": %.0f, \"checks\": [{\"check\": \"region\", "
-		    "\"ok\": true, \"skipped\": false, \"detail\": \"us-east-1\", \"fix\": null}]}",
+	fprintf(fp,
+		"{\"key\": \"%s\", \"time\": %.0f, \"checks\": [{\"check\": \"region\", "
+		"\"ok\": true, \"skipped\": false, \"detail\": \"us-east-1\", \"fix\": null}]}",
 		KEY, when);
 	fclose(fp);
 }

@@ -35,9 +35,12 @@ static void test_parameters_new_format(void **state)
 	struct config cfg = { 0 };
 
 	(void)state;
-	assert_int_equal(config_parse_parameters(&cfg,
-		"'train.script'='my train.py' 'train.setup'='echo '\\''hi'\\'' $HOME' "
-		"'train.empty'='' 'core.x'='a=b'"), 0);
+	assert_int_equal(
+		config_parse_parameters(
+			&cfg,
+			"'train.script'='my train.py' 'train.setup'='echo '\\''hi'\\'' $HOME' "
+			"'train.empty'='' 'core.x'='a=b'"),
+		0);
 	assert_int_equal(cfg.nr_params, 4);
 	assert_param(&cfg, 0, "train.script", "my train.py");
 	assert_param(&cfg, 1, "train.setup", "echo 'hi' $HOME");
@@ -68,8 +71,10 @@ static void test_parameters_old_format(void **state)
 	int v = 0;
 
 	(void)state;
-	assert_int_equal(config_parse_parameters(&cfg,
-		"'train.script=a b.py'  'train.setup=it'\\''s = \"x\"' 'train.flag'"), 0);
+	assert_int_equal(
+		config_parse_parameters(
+			&cfg, "'train.script=a b.py'  'train.setup=it'\\''s = \"x\"' 'train.flag'"),
+		0);
 	assert_int_equal(cfg.nr_params, 3);
 	assert_param(&cfg, 0, "train.script", "a b.py");
 	assert_param(&cfg, 1, "train.setup", "it's = \"x\"");
@@ -82,7 +87,10 @@ static void test_parameters_old_format(void **state)
 static void test_parameters_bogus(void **state)
 {
 	static const char *const bad[] = {
-		"train.script=x", "'train.script", "'a.b'='unterminated", "'a.b'=x",
+		"train.script=x",
+		"'train.script",
+		"'a.b'='unterminated",
+		"'a.b'=x",
 	};
 	struct config cfg = { 0 };
 	size_t i;
@@ -236,7 +244,8 @@ static void test_last_dash_c_wins(void **state)
 
 	setenv("GIT_CONFIG_PARAMETERS",
 	       "'train.script'='first.py' 'TRAIN.SCRIPT'='last one.py' 'train.flag'= "
-	       "'train.outputsDir'='out'", 1);
+	       "'train.outputsDir'='out'",
+	       1);
 	assert_int_equal(config_load(&cfg, f->repo), 0);
 	assert_string_setting(&cfg, "train.script", "last one.py");
 	assert_string_setting(&cfg, "train.setup", "pip install -r requirements.txt");

@@ -202,10 +202,10 @@ static void test_parse_not_ours(void **state)
 		"",
 		"reviewed by alice",
 		"Signed-off-by: someone",
-		"20261129-043512-a1b2c3d status=succeeded",          /* no random part */
-		"2026112-043512-a1b2c3d-4f2a status=succeeded",      /* short date */
-		"20261129-043512-A1B2C3D-4f2a status=succeeded",     /* upper-case sha */
-		"20261129-043512-a1b2c3-4f2a status=succeeded",      /* sha too short */
+		"20261129-043512-a1b2c3d status=succeeded",	 /* no random part */
+		"2026112-043512-a1b2c3d-4f2a status=succeeded",	 /* short date */
+		"20261129-043512-A1B2C3D-4f2a status=succeeded", /* upper-case sha */
+		"20261129-043512-a1b2c3-4f2a status=succeeded",	 /* sha too short */
 		"20261129-043512-a1b2c3d-4f2ax status=succeeded",
 		"x20261129-043512-a1b2c3d-4f2a status=succeeded",
 		" 20261129-043512-a1b2c3d-4f2a status=succeeded",
@@ -224,8 +224,8 @@ static void test_parse_not_ours(void **state)
 static void test_parse_malformed(void **state)
 {
 	static const char *const lines[] = {
-		"20261129-043512-a1b2c3d-4f2a status",             /* no '=' */
-		"20261129-043512-a1b2c3d-4f2a =x",                 /* empty key */
+		"20261129-043512-a1b2c3d-4f2a status", /* no '=' */
+		"20261129-043512-a1b2c3d-4f2a =x",     /* empty key */
 		"20261129-043512-a1b2c3d-4f2a exit=three",
 		"20261129-043512-a1b2c3d-4f2a exit=-1",
 		"20261129-043512-a1b2c3d-4f2a start=2026-11-29",
@@ -344,8 +344,8 @@ static void test_metrics_json_empty_and_unicode(void **state)
 
 static void test_metrics_json_invalid(void **state)
 {
-	static const char *const bad[] = { "", "{", "{\"loss\": }", "[1, 2]", "3", "\"loss\"",
-					   "{\"loss\": 1} trailing" };
+	static const char *const bad[] = { "",	"{",	    "{\"loss\": }",	     "[1, 2]",
+					   "3", "\"loss\"", "{\"loss\": 1} trailing" };
 	struct run_record r;
 	size_t i;
 

@@ -42,9 +42,10 @@ static void user_data_rounds_minutes_up(void **state)
 		long seconds;
 		const char *want;
 	} cases[] = {
-		{3601, "shutdown -h +61\n"}, {60, "shutdown -h +1\n"}, {59, "shutdown -h +1\n"},
-		{1, "shutdown -h +1\n"},     {0, "shutdown -h +1\n"},  {-5, "shutdown -h +1\n"},
-		{172800, "shutdown -h +2880\n"},
+		{ 3601, "shutdown -h +61\n" },	   { 60, "shutdown -h +1\n" },
+		{ 59, "shutdown -h +1\n" },	   { 1, "shutdown -h +1\n" },
+		{ 0, "shutdown -h +1\n" },	   { -5, "shutdown -h +1\n" },
+		{ 172800, "shutdown -h +2880\n" },
 	};
 	size_t i;
 
@@ -125,7 +126,7 @@ static void spot_delay_backs_off_within_the_time_left(void **state)
 
 static void fallback_text_shows_both_prices_and_ratio(void **state)
 {
-	struct pricing_quote q = {0.302, NULL, 1.006};
+	struct pricing_quote q = { 0.302, NULL, 1.006 };
 	struct buf b = BUF_INIT;
 	char ratio[16];
 
@@ -135,7 +136,8 @@ static void fallback_text_shows_both_prices_and_ratio(void **state)
 				   "spot was $0.302/h (3.3x)");
 	buf_reset(&b);
 	launch_on_demand_text(&b, "g5.xlarge", &q);
-	assert_string_equal(b.ptr, "launching ON-DEMAND g5.xlarge at $1.006/h (3.3x the spot price)");
+	assert_string_equal(b.ptr,
+			    "launching ON-DEMAND g5.xlarge at $1.006/h (3.3x the spot price)");
 	assert_int_equal(launch_price_ratio(ratio, sizeof(ratio), &q), 1);
 	assert_string_equal(ratio, "3.3x");
 	q.spot = 0.0031;
@@ -147,7 +149,7 @@ static void fallback_text_shows_both_prices_and_ratio(void **state)
 
 static void fallback_text_says_unknown_without_a_ratio(void **state)
 {
-	struct pricing_quote q = {-1, NULL, 1.006};
+	struct pricing_quote q = { -1, NULL, 1.006 };
 	struct buf b = BUF_INIT;
 	char ratio[16];
 

@@ -42,7 +42,8 @@ static void test_keys(void **state)
 	assert_owned_equal(layout_code_key(&l, SHA), "git-train/demo/" SHA "/code.tar.gz");
 	prefix = layout_run_prefix(&l, SHA, RUN);
 	assert_string_equal(prefix, "git-train/demo/" SHA "/runs/" RUN "/");
-	assert_owned_equal(layout_run_key(prefix, LAYOUT_LOG), "git-train/demo/" SHA "/runs/" RUN "/log");
+	assert_owned_equal(layout_run_key(prefix, LAYOUT_LOG),
+			   "git-train/demo/" SHA "/runs/" RUN "/log");
 	assert_owned_equal(layout_run_key(prefix, LAYOUT_RESULT),
 			   "git-train/demo/" SHA "/runs/" RUN "/result.json");
 	assert_owned_equal(layout_run_key(prefix, LAYOUT_RUN_JSON),
@@ -135,9 +136,9 @@ static void test_result_round_trip(void **state)
 static void test_result_from_the_runner(void **state)
 {
 	static const char doc[] =
-	    "{\"run_id\": \"" RUN "\", \"commit\": \"" SHA "\", \"status\": \"failed\", "
-	    "\"exit_code\": 127, \"stage\": \"code\", \"start\": \"2026-11-29T08:00:00Z\", "
-	    "\"end\": \"2026-11-29T08:00:07Z\", \"metrics\": {\"acc\": 0.5, \"bad\": \"x\"}}\n";
+		"{\"run_id\": \"" RUN "\", \"commit\": \"" SHA "\", \"status\": \"failed\", "
+		"\"exit_code\": 127, \"stage\": \"code\", \"start\": \"2026-11-29T08:00:00Z\", "
+		"\"end\": \"2026-11-29T08:00:07Z\", \"metrics\": {\"acc\": 0.5, \"bad\": \"x\"}}\n";
 	struct run_record r;
 
 	(void)state;

@@ -41,19 +41,19 @@
 	"<httpEndpoint>enabled</httpEndpoint></metadataOptions></item>"
 
 static const char run_response[] =
-    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-    "<RunInstancesResponse " NS ">\n"
-    "  <requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId>\n"
-    "  <reservationId>r-1234567890abcdef0</reservationId>\n"
-    "  <ownerId>123456789012</ownerId>\n"
-    "  <groupSet/>\n"
-    "  <instancesSet>\n" INSTANCE(
-	"i-1234567890abcdef0", "<instanceLifecycle>spot</instanceLifecycle>",
-	"<tagSet><item><key>Name</key><value>git-train/abc1234</value></item>"
-	"<item><key>git-train:run-id</key><value>abc1234-20240214-104405</value></item>"
-	"<item><key>empty</key><value/></item></tagSet>") "\n"
-							  "  </instancesSet>\n"
-							  "</RunInstancesResponse>\n";
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	"<RunInstancesResponse " NS ">\n"
+	"  <requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId>\n"
+	"  <reservationId>r-1234567890abcdef0</reservationId>\n"
+	"  <ownerId>123456789012</ownerId>\n"
+	"  <groupSet/>\n"
+	"  <instancesSet>\n" INSTANCE(
+		"i-1234567890abcdef0", "<instanceLifecycle>spot</instanceLifecycle>",
+		"<tagSet><item><key>Name</key><value>git-train/abc1234</value></item>"
+		"<item><key>git-train:run-id</key><value>abc1234-20240214-104405</value></item>"
+		"<item><key>empty</key><value/></item></tagSet>") "\n"
+								  "  </instancesSet>\n"
+								  "</RunInstancesResponse>\n";
 
 static void test_run_response(void **state)
 {
@@ -82,36 +82,35 @@ static void test_run_response(void **state)
 	ec2_instances_free(v, nr);
 }
 
-static const char
-    describe_page1
-	[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-	     "<DescribeInstancesResponse " NS ">\n"
-	     "  <requestId>8f7724cf-496f-496e-8fe3-example</requestId>\n"
-	     "  <reservationSet>\n"
-	     "    <item>\n"
-	     "      <reservationId>r-1234567890abcdef0</reservationId>\n"
-	     "      <ownerId>123456789012</ownerId>\n"
-	     "      <groupSet/>\n"
-	     "      <instancesSet>\n" INSTANCE("i-1111111111aaaaaaa", "", "<tagSet/>")
-		 INSTANCE("i-2222222222bbbbbbb", "<instanceLifecycle>spot</instanceLifecycle>",
-			  "<tagSet><item><key>git-train:run-id</key><value>r2</value></item></"
-			  "tagSet>") "      </instancesSet>\n"
-				     "    </item>\n"
-				     "    <item>\n"
-				     "      <reservationId>r-0987654321fedcba0</reservationId>\n"
-				     "      <instancesSet>\n" INSTANCE(
-					 "i-3333333333ccccccc", "",
-					 "") "      </instancesSet>\n"
-					     "    </item>\n"
-					     "  </reservationSet>\n"
-					     "  <nextToken>eyJ2IjoiMiIsImMiOiJ</nextToken>\n"
-					     "</DescribeInstancesResponse>\n";
+static const char describe_page1[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	"<DescribeInstancesResponse " NS ">\n"
+	"  <requestId>8f7724cf-496f-496e-8fe3-example</requestId>\n"
+	"  <reservationSet>\n"
+	"    <item>\n"
+	"      <reservationId>r-1234567890abcdef0</reservationId>\n"
+	"      <ownerId>123456789012</ownerId>\n"
+	"      <groupSet/>\n"
+	"      <instancesSet>\n" INSTANCE("i-1111111111aaaaaaa", "", "<tagSet/>")
+		INSTANCE("i-2222222222bbbbbbb", "<instanceLifecycle>spot</instanceLifecycle>",
+			 "<tagSet><item><key>git-train:run-id</key><value>r2</value></item></"
+			 "tagSet>") "      </instancesSet>\n"
+				    "    </item>\n"
+				    "    <item>\n"
+				    "      <reservationId>r-0987654321fedcba0</reservationId>\n"
+				    "      <instancesSet>\n" INSTANCE(
+					    "i-3333333333ccccccc", "",
+					    "") "      </instancesSet>\n"
+						"    </item>\n"
+						"  </reservationSet>\n"
+						"  <nextToken>eyJ2IjoiMiIsImMiOiJ</nextToken>\n"
+						"</DescribeInstancesResponse>\n";
 
 static const char describe_page2[] =
-    "<DescribeInstancesResponse " NS "><requestId>x</requestId><reservationSet>"
-    "<item><reservationId>r-5</reservationId><instancesSet>" INSTANCE(
-	"i-4444444444ddddddd", "", "") "</instancesSet></item></reservationSet>"
-				       "<nextToken/></DescribeInstancesResponse>";
+	"<DescribeInstancesResponse " NS "><requestId>x</requestId><reservationSet>"
+	"<item><reservationId>r-5</reservationId><instancesSet>" INSTANCE(
+		"i-4444444444ddddddd", "", "") "</instancesSet></item></reservationSet>"
+					       "<nextToken/></DescribeInstancesResponse>";
 
 static void test_describe_pages(void **state)
 {
@@ -121,12 +120,12 @@ static void test_describe_pages(void **state)
 
 	(void)state;
 	assert_int_equal(
-	    ec2_parse_instances(&v, &nr, &token, describe_page1, strlen(describe_page1)), 0);
+		ec2_parse_instances(&v, &nr, &token, describe_page1, strlen(describe_page1)), 0);
 	assert_string_equal(token, "eyJ2IjoiMiIsImMiOiJ");
 	free(token);
 	assert_int_equal(nr, 3);
 	assert_int_equal(
-	    ec2_parse_instances(&v, &nr, &token, describe_page2, strlen(describe_page2)), 0);
+		ec2_parse_instances(&v, &nr, &token, describe_page2, strlen(describe_page2)), 0);
 	assert_null(token); /* an empty nextToken is the last page */
 	assert_int_equal(nr, 4);
 	assert_string_equal(v[0].id, "i-1111111111aaaaaaa");
@@ -163,21 +162,21 @@ static void test_describe_empty_and_malformed(void **state)
 }
 
 static const char zones_response[] =
-    "<DescribeAvailabilityZonesResponse " NS ">\n"
-    "  <requestId>e23c5a54-a29c-43ee-8b55-0c13example</requestId>\n"
-    "  <availabilityZoneInfo>\n"
-    "    <item><zoneName>us-east-1b</zoneName><zoneState>available</zoneState>"
-    "<regionName>us-east-1</regionName><messageSet/><zoneId>use1-az2</zoneId>"
-    "<zoneType>availability-zone</zoneType></item>\n"
-    "    <item><zoneName>us-east-1a</zoneName><zoneState>available</zoneState>"
-    "<regionName>us-east-1</regionName><messageSet/><zoneId>use1-az1</zoneId></item>\n"
-    "    <item><zoneName>us-east-1e</zoneName><zoneState>impaired</zoneState>"
-    "<regionName>us-east-1</regionName><messageSet><item><message>x</message></item>"
-    "</messageSet><zoneId>use1-az3</zoneId></item>\n"
-    "    <item><zoneName>us-east-1-bos-1a</zoneName><zoneState>available</zoneState>"
-    "<zoneType>local-zone</zoneType></item>\n"
-    "  </availabilityZoneInfo>\n"
-    "</DescribeAvailabilityZonesResponse>\n";
+	"<DescribeAvailabilityZonesResponse " NS ">\n"
+	"  <requestId>e23c5a54-a29c-43ee-8b55-0c13example</requestId>\n"
+	"  <availabilityZoneInfo>\n"
+	"    <item><zoneName>us-east-1b</zoneName><zoneState>available</zoneState>"
+	"<regionName>us-east-1</regionName><messageSet/><zoneId>use1-az2</zoneId>"
+	"<zoneType>availability-zone</zoneType></item>\n"
+	"    <item><zoneName>us-east-1a</zoneName><zoneState>available</zoneState>"
+	"<regionName>us-east-1</regionName><messageSet/><zoneId>use1-az1</zoneId></item>\n"
+	"    <item><zoneName>us-east-1e</zoneName><zoneState>impaired</zoneState>"
+	"<regionName>us-east-1</regionName><messageSet><item><message>x</message></item>"
+	"</messageSet><zoneId>use1-az3</zoneId></item>\n"
+	"    <item><zoneName>us-east-1-bos-1a</zoneName><zoneState>available</zoneState>"
+	"<zoneType>local-zone</zoneType></item>\n"
+	"  </availabilityZoneInfo>\n"
+	"</DescribeAvailabilityZonesResponse>\n";
 
 static void test_zones(void **state)
 {
@@ -194,12 +193,12 @@ static void test_zones(void **state)
 static void test_root_device(void **state)
 {
 	static const char images[] =
-	    "<DescribeImagesResponse " NS "><requestId>x</requestId><imagesSet><item>"
-	    "<imageId>ami-0abcdef1234567890</imageId><imageState>available</imageState>"
-	    "<blockDeviceMapping><item><deviceName>/dev/sda1</deviceName><ebs>"
-	    "<volumeSize>8</volumeSize></ebs></item></blockDeviceMapping>"
-	    "<rootDeviceType>ebs</rootDeviceType><rootDeviceName>/dev/sda1</rootDeviceName>"
-	    "</item></imagesSet></DescribeImagesResponse>";
+		"<DescribeImagesResponse " NS "><requestId>x</requestId><imagesSet><item>"
+		"<imageId>ami-0abcdef1234567890</imageId><imageState>available</imageState>"
+		"<blockDeviceMapping><item><deviceName>/dev/sda1</deviceName><ebs>"
+		"<volumeSize>8</volumeSize></ebs></item></blockDeviceMapping>"
+		"<rootDeviceType>ebs</rootDeviceType><rootDeviceName>/dev/sda1</rootDeviceName>"
+		"</item></imagesSet></DescribeImagesResponse>";
 	static const char none[] = "<DescribeImagesResponse " NS "><imagesSet/>"
 				   "</DescribeImagesResponse>";
 	char *dev = NULL;
@@ -214,32 +213,32 @@ static void test_root_device(void **state)
 
 /* As the API reference's example, plus an older price for a zone and a second page. */
 static const char spot_page1[] =
-    "<DescribeSpotPriceHistoryResponse " NS ">\n"
-    "  <requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId>\n"
-    "  <spotPriceHistorySet>\n"
-    "    <item><instanceType>m3.medium</instanceType><productDescription>Linux/UNIX"
-    "</productDescription><spotPrice>0.0287</spotPrice>"
-    "<timestamp>2014-01-06T04:32:53.000Z</timestamp>"
-    "<availabilityZone>us-west-2a</availabilityZone></item>\n"
-    "    <item><instanceType>m3.medium</instanceType><productDescription>Linux/UNIX"
-    "</productDescription><spotPrice>0.0091</spotPrice>"
-    "<timestamp>2014-01-05T11:28:26.000Z</timestamp>"
-    "<availabilityZone>us-west-2a</availabilityZone></item>\n"
-    "    <item><instanceType>m3.medium</instanceType><productDescription>Linux/UNIX"
-    "</productDescription><spotPrice>0.0301</spotPrice>"
-    "<timestamp>2014-01-06T02:09:34.000Z</timestamp>"
-    "<availabilityZone>us-west-2b</availabilityZone></item>\n"
-    "  </spotPriceHistorySet>\n"
-    "  <nextToken>next-page</nextToken>\n"
-    "</DescribeSpotPriceHistoryResponse>\n";
+	"<DescribeSpotPriceHistoryResponse " NS ">\n"
+	"  <requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId>\n"
+	"  <spotPriceHistorySet>\n"
+	"    <item><instanceType>m3.medium</instanceType><productDescription>Linux/UNIX"
+	"</productDescription><spotPrice>0.0287</spotPrice>"
+	"<timestamp>2014-01-06T04:32:53.000Z</timestamp>"
+	"<availabilityZone>us-west-2a</availabilityZone></item>\n"
+	"    <item><instanceType>m3.medium</instanceType><productDescription>Linux/UNIX"
+	"</productDescription><spotPrice>0.0091</spotPrice>"
+	"<timestamp>2014-01-05T11:28:26.000Z</timestamp>"
+	"<availabilityZone>us-west-2a</availabilityZone></item>\n"
+	"    <item><instanceType>m3.medium</instanceType><productDescription>Linux/UNIX"
+	"</productDescription><spotPrice>0.0301</spotPrice>"
+	"<timestamp>2014-01-06T02:09:34.000Z</timestamp>"
+	"<availabilityZone>us-west-2b</availabilityZone></item>\n"
+	"  </spotPriceHistorySet>\n"
+	"  <nextToken>next-page</nextToken>\n"
+	"</DescribeSpotPriceHistoryResponse>\n";
 
 static const char spot_page2[] =
-    "<DescribeSpotPriceHistoryResponse " NS "><spotPriceHistorySet>"
-    "<item><instanceType>m3.medium</instanceType><productDescription>Linux/UNIX"
-    "</productDescription><spotPrice>0.028700</spotPrice>"
-    "<timestamp>2014-01-06T04:10:00.000Z</timestamp>"
-    "<availabilityZone>us-west-2c</availabilityZone></item>"
-    "</spotPriceHistorySet><nextToken/></DescribeSpotPriceHistoryResponse>";
+	"<DescribeSpotPriceHistoryResponse " NS "><spotPriceHistorySet>"
+	"<item><instanceType>m3.medium</instanceType><productDescription>Linux/UNIX"
+	"</productDescription><spotPrice>0.028700</spotPrice>"
+	"<timestamp>2014-01-06T04:10:00.000Z</timestamp>"
+	"<availabilityZone>us-west-2c</availabilityZone></item>"
+	"</spotPriceHistorySet><nextToken/></DescribeSpotPriceHistoryResponse>";
 
 static void test_spot_prices(void **state)
 {
@@ -315,14 +314,14 @@ static void test_error_class(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_run_response),
-	    cmocka_unit_test(test_describe_pages),
-	    cmocka_unit_test(test_describe_empty_and_malformed),
-	    cmocka_unit_test(test_zones),
-	    cmocka_unit_test(test_root_device),
-	    cmocka_unit_test(test_spot_prices),
-	    cmocka_unit_test(test_spot_malformed),
-	    cmocka_unit_test(test_error_class),
+		cmocka_unit_test(test_run_response),
+		cmocka_unit_test(test_describe_pages),
+		cmocka_unit_test(test_describe_empty_and_malformed),
+		cmocka_unit_test(test_zones),
+		cmocka_unit_test(test_root_device),
+		cmocka_unit_test(test_spot_prices),
+		cmocka_unit_test(test_spot_malformed),
+		cmocka_unit_test(test_error_class),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

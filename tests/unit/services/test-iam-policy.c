@@ -47,19 +47,24 @@ static void test_shapes(void **state)
 	(void)state;
 	/* a single statement object, strings instead of arrays */
 	assert_int_equal(decide("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\","
-				"\"Resource\":\"*\"}}", "s3:PutObject", OBJ), IAM_ALLOW);
+				"\"Resource\":\"*\"}}",
+				"s3:PutObject", OBJ),
+			 IAM_ALLOW);
 	assert_int_equal(decide("{\"Statement\":[{\"Effect\":\"Allow\","
 				"\"Action\":[\"s3:GetObject\",\"s3:PutObject\"],"
 				"\"Resource\":[\"arn:aws:s3:::other/*\","
 				"\"arn:aws:s3:::train-bucket/git-train/*\"]}]}",
-				"s3:putobject", OBJ), IAM_ALLOW);
+				"s3:putobject", OBJ),
+			 IAM_ALLOW);
 	/* the bucket itself is not its objects */
 	assert_int_equal(decide("{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\","
 				"\"Resource\":\"arn:aws:s3:::train-bucket\"}]}",
-				"s3:GetObject", OBJ), IAM_IMPLICIT_DENY);
+				"s3:GetObject", OBJ),
+			 IAM_IMPLICIT_DENY);
 	/* no Resource: not an identity policy statement that grants anything */
 	assert_int_equal(decide("{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\"}]}",
-				"s3:GetObject", OBJ), IAM_IMPLICIT_DENY);
+				"s3:GetObject", OBJ),
+			 IAM_IMPLICIT_DENY);
 	assert_int_equal(decide("{\"Statement\":[]}", "s3:GetObject", OBJ), IAM_IMPLICIT_DENY);
 }
 
@@ -92,12 +97,14 @@ static void test_conditions(void **state)
 	assert_int_equal(decide("{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\","
 				"\"Resource\":\"*\",\"Condition\":{\"Bool\":"
 				"{\"aws:SecureTransport\":\"true\"}}}]}",
-				"s3:GetObject", OBJ), IAM_ALLOW);
+				"s3:GetObject", OBJ),
+			 IAM_ALLOW);
 	assert_int_equal(decide("{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\","
 				"\"Resource\":\"*\"},{\"Effect\":\"Deny\",\"Action\":\"s3:*\","
 				"\"Resource\":\"*\",\"Condition\":{\"Bool\":"
 				"{\"aws:SecureTransport\":\"false\"}}}]}",
-				"s3:GetObject", OBJ), IAM_ALLOW);
+				"s3:GetObject", OBJ),
+			 IAM_ALLOW);
 }
 
 static void test_several_documents(void **state)
@@ -106,12 +113,15 @@ static void test_several_documents(void **state)
 
 	(void)state;
 	assert_int_equal(iam_policy_parse(&docs[0], "{\"Statement\":[{\"Effect\":\"Allow\","
-				"\"Action\":\"ssm:UpdateInstanceInformation\","
-				"\"Resource\":\"*\"}]}"), 0);
+						    "\"Action\":\"ssm:UpdateInstanceInformation\","
+						    "\"Resource\":\"*\"}]}"),
+			 0);
 	assert_int_equal(iam_policy_parse(&docs[1], "{\"Statement\":[{\"Effect\":\"Deny\","
-				"\"Action\":\"s3:*\",\"Resource\":\"*\"}]}"), 0);
+						    "\"Action\":\"s3:*\",\"Resource\":\"*\"}]}"),
+			 0);
 	assert_int_equal(iam_policy_decide((const cJSON *const *)docs, 2,
-					   "ssm:UpdateInstanceInformation", "*"), IAM_ALLOW);
+					   "ssm:UpdateInstanceInformation", "*"),
+			 IAM_ALLOW);
 	assert_int_equal(iam_policy_decide((const cJSON *const *)docs, 2, "s3:GetObject", OBJ),
 			 IAM_EXPLICIT_DENY);
 	assert_int_equal(iam_policy_decide((const cJSON *const *)docs, 0, "s3:GetObject", OBJ),
@@ -126,12 +136,16 @@ static void test_url_encoded(void **state)
 	cJSON *d = NULL;
 
 	(void)state;
-	assert_int_equal(iam_policy_parse(&d,
-		"%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A"
-		"%22Allow%22%2C%22Action%22%3A%22s3%3AGetObject%22%2C%22Resource%22%3A"
-		"%22arn%3Aaws%3As3%3A%3A%3Aa+b%2F%2A%22%7D%5D%7D"), 0);
+	assert_int_equal(
+		iam_policy_parse(
+			&d,
+			"%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A"
+			"%22Allow%22%2C%22Action%22%3A%22s3%3AGetObject%22%2C%22Resource%22%3A"
+			"%22arn%3Aaws%3As3%3A%3A%3Aa+b%2F%2A%22%7D%5D%7D"),
+		0);
 	assert_int_equal(iam_policy_decide((const cJSON *const *)&d, 1, "s3:GetObject",
-					   "arn:aws:s3:::a+b/key"), IAM_ALLOW);
+					   "arn:aws:s3:::a+b/key"),
+			 IAM_ALLOW);
 	cJSON_Delete(d);
 	assert_int_equal(iam_policy_parse(&d, "  \n{\"Statement\": []}"), 0);
 	cJSON_Delete(d);

@@ -147,7 +147,7 @@ static void write_cache(const char *git_dir, const char *data)
 	free(path);
 }
 
-static const struct pricing_quote full = {0.0031, (char *)"us-east-1b", 0.0104};
+static const struct pricing_quote full = { 0.0031, (char *)"us-east-1b", 0.0104 };
 #define T0 ((time_t)1700000000)
 
 static void test_cache_fresh_and_stale(void **state)
@@ -167,12 +167,13 @@ static void test_cache_fresh_and_stale(void **state)
 	assert_true(q.spot < 0 && q.on_demand < 0 && !q.spot_az);
 	assert_int_equal(pricing_cache_get(&q, git_dir, "us-east-1", "t3.small", T0 + 10), 1);
 	/* stale after PRICING_CACHE_SECONDS, and from the future (a clock set back) */
-	assert_int_equal(
-	    pricing_cache_get(&q, git_dir, "us-east-1", "t3.micro", T0 + PRICING_CACHE_SECONDS - 1),
-	    0);
+	assert_int_equal(pricing_cache_get(&q, git_dir, "us-east-1", "t3.micro",
+					   T0 + PRICING_CACHE_SECONDS - 1),
+			 0);
 	pricing_quote_release(&q);
 	assert_int_equal(
-	    pricing_cache_get(&q, git_dir, "us-east-1", "t3.micro", T0 + PRICING_CACHE_SECONDS), 1);
+		pricing_cache_get(&q, git_dir, "us-east-1", "t3.micro", T0 + PRICING_CACHE_SECONDS),
+		1);
 	assert_true(q.spot < 0 && q.on_demand < 0);
 	assert_int_equal(pricing_cache_get(&q, git_dir, "us-east-1", "t3.micro", T0 - 60), 1);
 	assert_int_equal(remove_tree(git_dir), 0);
@@ -181,7 +182,7 @@ static void test_cache_fresh_and_stale(void **state)
 
 static void test_cache_partial(void **state)
 {
-	struct pricing_quote on_demand_only = {-1, NULL, 0.0208}, q;
+	struct pricing_quote on_demand_only = { -1, NULL, 0.0208 }, q;
 	char *git_dir = temp_git_dir();
 	char *path = xstrfmt("%s/train/prices.json", git_dir);
 	struct buf data = BUF_INIT;
@@ -193,9 +194,9 @@ static void test_cache_partial(void **state)
 	/* later, only the on-demand price of t3.micro was had anew */
 	pricing_cache_put(git_dir, "us-east-1", "t3.micro", &on_demand_only,
 			  T0 + PRICING_CACHE_SECONDS + 5);
-	assert_int_equal(
-	    pricing_cache_get(&q, git_dir, "us-east-1", "t3.micro", T0 + PRICING_CACHE_SECONDS + 6),
-	    1);
+	assert_int_equal(pricing_cache_get(&q, git_dir, "us-east-1", "t3.micro",
+					   T0 + PRICING_CACHE_SECONDS + 6),
+			 1);
 	assert_true(q.spot < 0 && !q.spot_az);
 	assert_true(q.on_demand == 0.0208);
 	/* the file keeps only what can still be used: t3.small is gone */
@@ -214,11 +215,11 @@ static void test_cache_partial(void **state)
 static void test_cache_corrupt(void **state)
 {
 	static const char *const bad[] = {
-	    "{not json",
-	    "[1, 2]",
-	    "{\"us-east-1/t3.micro\": 3}",
-	    "{\"us-east-1/t3.micro\": {\"spot\": {\"usd\": \"0.1\", \"time\": 1700000000},"
-	    " \"on_demand\": {\"usd\": 0.2}}}",
+		"{not json",
+		"[1, 2]",
+		"{\"us-east-1/t3.micro\": 3}",
+		"{\"us-east-1/t3.micro\": {\"spot\": {\"usd\": \"0.1\", \"time\": 1700000000},"
+		" \"on_demand\": {\"usd\": 0.2}}}",
 	};
 	char *git_dir = temp_git_dir();
 	struct pricing_quote q;
@@ -303,8 +304,8 @@ static void test_quote(void **state)
 	pricing_cache_put(git_dir, "us-east-1", "t3.micro", &full, time(NULL) - 3600);
 	assert_int_equal(pricing_quote(&q, &warnings, &c, git_dir, "us-east-1", "t3.micro"), 0);
 	assert_true(q.spot < 0 && q.on_demand < 0 && !q.spot_az);
-	assert_non_null(
-	    strstr(buf_cstr(&warnings), "cannot get the spot price of t3.micro in us-east-1: "));
+	assert_non_null(strstr(buf_cstr(&warnings),
+			       "cannot get the spot price of t3.micro in us-east-1: "));
 	assert_non_null(strstr(buf_cstr(&warnings),
 			       "\ncannot get the on-demand price of t3.micro in us-east-1: "));
 	assert_string_equal(err_msg(), "");
@@ -320,15 +321,15 @@ static void test_quote(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_products),
-	    cmocka_unit_test(test_parse_no_products),
-	    cmocka_unit_test(test_parse_malformed),
-	    cmocka_unit_test(test_format),
-	    cmocka_unit_test(test_cache_fresh_and_stale),
-	    cmocka_unit_test(test_cache_partial),
-	    cmocka_unit_test(test_cache_corrupt),
-	    cmocka_unit_test(test_cache_unwritable),
-	    cmocka_unit_test(test_quote),
+		cmocka_unit_test(test_parse_products),
+		cmocka_unit_test(test_parse_no_products),
+		cmocka_unit_test(test_parse_malformed),
+		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_cache_fresh_and_stale),
+		cmocka_unit_test(test_cache_partial),
+		cmocka_unit_test(test_cache_corrupt),
+		cmocka_unit_test(test_cache_unwritable),
+		cmocka_unit_test(test_quote),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

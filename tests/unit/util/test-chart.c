@@ -39,8 +39,8 @@ static char *spark(const double *v, size_t n, enum chart_style style)
 	return buf_detach(&b);
 }
 
-static void assert_bar(const double *v, size_t n, double x, size_t width,
-		       enum chart_style style, const char *want)
+static void assert_bar(const double *v, size_t n, double x, size_t width, enum chart_style style,
+		       const char *want)
 {
 	char *got = bar(v, n, x, width, style);
 

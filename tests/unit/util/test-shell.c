@@ -23,7 +23,10 @@ struct word {
 	size_t len;
 };
 
-#define W(lit) { lit, sizeof(lit) - 1 }
+#define W(lit)                                                                                     \
+	{                                                                                          \
+		lit, sizeof(lit) - 1                                                               \
+	}
 
 static const struct word nasty[] = {
 	W("plain"),
@@ -159,7 +162,9 @@ static void test_forms(void **state)
 	assert_quoted("a b\nc", "'a b\nc'");
 	assert_quoted("\xc3\xa9", "'\xc3\xa9'");
 	assert_quoted("\xff", "\"$(printf '\\377')\"");
-	assert_quoted("a\xff\xfe" "b", "'a'\"$(printf '\\377\\376')\"'b'");
+	assert_quoted("a\xff\xfe"
+		      "b",
+		      "'a'\"$(printf '\\377\\376')\"'b'");
 }
 
 static void test_nul_is_left_out(void **state)
