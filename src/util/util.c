@@ -224,15 +224,21 @@ static void err_track_thread(void)
 		pthread_setspecific(err_key, &err_key);
 }
 
+/* a new error, in place of the last one and its hint */
+static void err_vset(const char *fmt, va_list ap)
+{
+	err_track_thread();
+	buf_reset(&err_buf);
+	buf_reset(&hint_buf);
+	buf_vprintf(&err_buf, fmt, ap);
+}
+
 int err_set(const char *fmt, ...)
 {
 	va_list ap;
 
-	err_track_thread();
-	buf_reset(&err_buf);
-	buf_reset(&hint_buf);
 	va_start(ap, fmt);
-	buf_vprintf(&err_buf, fmt, ap);
+	err_vset(fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -242,11 +248,8 @@ int err_git(const char *fmt, ...)
 	const git_error *e = git_error_last();
 	va_list ap;
 
-	err_track_thread();
-	buf_reset(&err_buf);
-	buf_reset(&hint_buf);
 	va_start(ap, fmt);
-	buf_vprintf(&err_buf, fmt, ap);
+	err_vset(fmt, ap);
 	va_end(ap);
 	if (e && e->message)
 		buf_printf(&err_buf, ": %s", e->message);
