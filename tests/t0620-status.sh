@@ -43,7 +43,7 @@ pfx() {
 
 # rid <n> <sha>: the run id of run n (they sort by n, like real ones by time)
 rid() {
-	printf '20261129-0801%02d-%s-%04d\n' "$1" "$(echo "$2" | cut -c1-7)" "$1"
+	printf '20261129-0801%02d-%s-%04d\n' "$1" "${2%"${2#???????}"}" "$1"
 }
 
 # launch <run-id> <sha> [<max-runtime>]: a spot instance tagged as the launch
@@ -52,7 +52,7 @@ launch() {
 	git train aws-call ec2 RunInstances ImageId=$(cat ami) InstanceType=t3.micro \
 		MinCount=1 MaxCount=1 TagSpecification.1.ResourceType=instance \
 		TagSpecification.1.Tag.1.Key=Name \
-		TagSpecification.1.Tag.1.Value=git-train/$(echo "$2" | cut -c1-7) \
+		TagSpecification.1.Tag.1.Value=git-train/${2%"${2#???????}"} \
 		TagSpecification.1.Tag.2.Key=git-train:run-id TagSpecification.1.Tag.2.Value=$1 \
 		TagSpecification.1.Tag.3.Key=git-train:commit TagSpecification.1.Tag.3.Value=$2 \
 		TagSpecification.1.Tag.4.Key=git-train:repo TagSpecification.1.Tag.4.Value=demo \
