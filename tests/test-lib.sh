@@ -553,11 +553,31 @@ test_fake_ctl() {
 	fi
 }
 
+# test_fake_query <path> <python code> [<arg>...]: runs the code with d, the
+# fake's JSON document at path, and args in argv[1:]: one python3 that asks
+# the fake itself (a curl and a python3 cost twice as much, and tests ask often)
+test_fake_query() {
+	_path=$1 _code=$2
+	shift 2
+	/usr/bin/python3 -c '
+import json, socket, sys
+port, path, code = sys.argv[1:4]
+with socket.create_connection(("127.0.0.1", int(port))) as s:
+    s.sendall(("GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" % path).encode())
+    data = b"".join(iter(lambda: s.recv(65536), b""))
+head, _, body = data.partition(b"\r\n\r\n")
+status = head.split(b"\r\n")[0].decode()
+if status.split()[1:2] != ["200"]:
+    sys.exit("the fake answered " + status)
+d = json.loads(body)
+sys.argv = sys.argv[3:]
+exec(code)' "${FAKE_URL##*:}" "$_path" "$_code" "$@"
+}
+
 test_fake_count() {
-	test_fake_ctl counts | /usr/bin/python3 -c '
-import json, sys
-c = json.load(sys.stdin)
-print(c[sys.argv[1]] if sys.argv[1] in c else c["requests"].get(sys.argv[1], 0))' "$1"
+	test_fake_query /__fake/counts '
+a = sys.argv[1]
+print(d[a] if a in d else d["requests"].get(a, 0))' "$1"
 }
 
 # --- instances: the fake runs them ----------------------------------------------
@@ -602,9 +622,8 @@ test_fake_instances() {
 }
 
 test_fake_instance() {
-	test_fake_instances | /usr/bin/python3 -c '
-import json, sys
-inst = json.load(sys.stdin).get(sys.argv[1])
+	test_fake_query /__fake/instances '
+inst = d.get(sys.argv[1])
 if inst is None:
     sys.exit("no instance " + sys.argv[1])
 v = inst[sys.argv[2]]
