@@ -210,7 +210,8 @@ static int emit(struct gzpipe *p)
 	if (p->emitting)
 		return 0;
 	p->emitting = 1;
-	while (!r && !p->aborting) {
+	/* after a failure (the sink's included) the sink is never called again */
+	while (!r && !p->aborting && !p->failed) {
 		if (p->emitted < p->head && slot_of(p, p->emitted)->done) {
 			struct slot *s = slot_of(p, p->emitted);
 
