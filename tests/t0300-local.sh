@@ -337,29 +337,31 @@ test_expect_success PYTHON 'Ctrl-C (SIGINT to the process group): exit 130, inte
 	test_grep "^run $id interrupted after" int.err
 '
 
+# (each test its own output files: a line left by the one before would be
+# waited for before the background command has truncated the file)
 test_expect_success PYTHON 'SIGINT sent to git-train alone is passed on to the script' '
-	start_own_group git-train local --script sleeper.py >int.out 2>int.err &
+	start_own_group git-train local --script sleeper.py >sigint.out 2>sigint.err &
 	pid=$! &&
-	wait_for_line int.out "^sleeping$" &&
+	wait_for_line sigint.out "^sleeping$" &&
 	kill -INT $pid &&
 	{ wait $pid; rc=$?; } &&
 	test $rc = 130 &&
-	id=$(run_id_of int.err) &&
+	id=$(run_id_of sigint.err) &&
 	note_line_of "$id" >line &&
 	test_grep " status=interrupted " line
 '
 
 test_expect_success PYTHON 'a script that ignores Ctrl-C is terminated after a grace period' '
-	start_own_group git train local --script stubborn.sh >int.out 2>int.err &
+	start_own_group git train local --script stubborn.sh >stubborn.out 2>stubborn.err &
 	pid=$! &&
-	wait_for_line int.out "^sleeping$" &&
+	wait_for_line stubborn.out "^sleeping$" &&
 	start=$(date +%s) &&
 	kill -INT $pid &&
 	{ wait $pid; rc=$?; } &&
 	test $rc = 130 &&
 	test $(($(date +%s) - start)) -lt 20 &&
-	test_grep ! "woke up" int.out &&
-	id=$(run_id_of int.err) &&
+	test_grep ! "woke up" stubborn.out &&
+	id=$(run_id_of stubborn.err) &&
 	note_line_of "$id" >line &&
 	test_grep " status=interrupted " line &&
 	test_grep " exit=143 " line
