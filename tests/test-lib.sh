@@ -343,7 +343,7 @@ test_moto_zygote() {
 # test_moto_fork [VAR=value...]: a moto of this script's own, forked by the
 # zygote; sets MOTO_PORT and MOTO_PID
 test_moto_fork() {
-	set -- "$(/usr/bin/python3 -c '
+	set -- "$("$TEST_PYTHON" -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
