@@ -1,7 +1,10 @@
 #!/bin/sh
-# git train doctor: every check passes on an account set up for training; each
-# missing piece fails its own check, with the fix, and no other check fails;
-# --json says the same; the test secret never shows.
+# git train doctor: every check passes on an account set up for training (the
+# SSM agent's policy and the narrowed bucket statements of docs/ec2-runs.md);
+# each missing piece fails its own check, with the fix, and no other check
+# fails; AmazonSSMManagedInstanceCore and a role that may overwrite code
+# archives pass with a warning and the narrower policy; --json says the same;
+# the test secret never shows.
 . "$(dirname "$0")/test-lib.sh"
 
 if test_have_prereq MOTO; then
@@ -58,7 +61,22 @@ test_expect_success MOTO 'setup: buckets, a role with SSM and bucket access, its
 	{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
 	 "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 	EOF
+	cat >agent.json <<-\EOF &&
+	{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+	 "Action": ["ssm:UpdateInstanceInformation",
+	            "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+	            "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+	            "ec2messages:*"],
+	 "Resource": "*"}]}
+	EOF
 	cat >bucket-policy.json <<-\EOF &&
+	{"Version": "2012-10-17", "Statement": [
+	 {"Effect": "Allow", "Action": "s3:PutObject",
+	  "Resource": "arn:aws:s3:::train-bucket/git-train/*/*/runs/*"},
+	 {"Effect": "Allow", "Action": "s3:GetObject",
+	  "Resource": "arn:aws:s3:::train-bucket/git-train/*/*/code.tar.gz"}]}
+	EOF
+	cat >broad-bucket-policy.json <<-\EOF &&
 	{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
 	 "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::train-bucket/git-train/*"}]}
 	EOF
@@ -66,15 +84,20 @@ test_expect_success MOTO 'setup: buckets, a role with SSM and bucket access, its
 		test_moto_s3 /other-data -X PUT &&
 		test_moto_s3 /train-bucket -X PUT &&
 		role train-role train-profile &&
-		test_moto iam AttachRolePolicy RoleName=train-role \
-			PolicyArn=arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore &&
+		test_moto iam PutRolePolicy RoleName=train-role PolicyName=git-train-agent \
+			PolicyDocument="$(cat agent.json)" &&
 		test_moto iam CreatePolicy PolicyName=train-bucket-access \
 			PolicyDocument="$(cat bucket-policy.json)" >policy.xml &&
 		arn=$(test_xml CreatePolicyResult/Policy/Arn <policy.xml) &&
 		test_moto iam AttachRolePolicy RoleName=train-role PolicyArn="$arn" &&
 		role bare-role bare-profile &&
 		test_moto iam PutRolePolicy RoleName=bare-role PolicyName=bucket \
-			PolicyDocument="$(cat bucket-policy.json)"
+			PolicyDocument="$(cat bucket-policy.json)" &&
+		role core-role core-profile &&
+		test_moto iam AttachRolePolicy RoleName=core-role \
+			PolicyArn=arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore &&
+		test_moto iam PutRolePolicy RoleName=core-role PolicyName=bucket \
+			PolicyDocument="$(cat broad-bucket-policy.json)"
 	} >setup.out &&
 	test_moto ssm GetParameters "{\"Names\": [
 		\"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64\",
@@ -103,8 +126,8 @@ test_expect_success MOTO 'a set-up account: every check passes, in order, exit 0
 	test_grep "^ok   bucket exists: train-bucket$" out &&
 	test_grep "^ok   bucket region: us-east-1$" out &&
 	test_grep "^ok   instance profile: train-profile (role train-role)$" out &&
-	test_grep "^ok   role ssm access: role train-role has AmazonSSMManagedInstanceCore$" out &&
-	test_grep "^ok   role bucket access: role train-role may get and put objects in s3://train-bucket/git-train/$" out &&
+	test_grep "^ok   role ssm access: role train-role allows ssm:UpdateInstanceInformation and its messages$" out &&
+	test_grep "^ok   role bucket access: role train-role may read code archives and write runs in s3://train-bucket/git-train/$" out &&
 	test_grep "^ok   ami: $(ami x86_64) (Amazon Linux 2023, x86_64)$" out &&
 	test_grep "^ok   instance type: t3.micro (x86_64, offered in us-east-1)$" out
 '
@@ -164,11 +187,13 @@ test_expect_success MOTO 'a missing bucket: the command that makes it, and it wo
 	test_aws s3 mb s3://new-bucket --region us-east-1 >/dev/null &&
 	test_expect_code 1 doctor &&
 	only_failure "role bucket access" &&
-	test_grep "^FAIL role bucket access: role train-role cannot reach the bucket: s3:GetObject on arn:aws:s3:::new-bucket/git-train/\* is allowed by no policy$" out &&
+	test_grep "^FAIL role bucket access: role train-role cannot reach the bucket: s3:GetObject on arn:aws:s3:::new-bucket/git-train/doctor-check/0\{40\}/code.tar.gz is allowed by no policy$" out &&
 	sed -n "s/^     fix: aws //p" out >cmd &&
-	test_grep "^iam put-role-policy --role-name train-role " cmd &&
+	test_grep "^iam put-role-policy --role-name train-role --policy-name git-train-bucket .*\"arn:aws:s3:::new-bucket/git-train/\*/\*/runs/\*\"" cmd &&
+	test_grep "\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::new-bucket/git-train/\*/\*/code.tar.gz\"" cmd &&
 	eval "test_aws $(cat cmd)" &&
-	doctor
+	doctor &&
+	test_grep ! "^warn " out
 '
 
 test_expect_success MOTO 'a missing instance profile: the commands that make it, and they work' '
@@ -196,12 +221,49 @@ test_expect_success MOTO 'a role without SSM: the policy to attach, and it works
 	test_expect_code 1 doctor &&
 	only_failure "role ssm access" &&
 	test_grep "^FAIL role ssm access: role bare-role cannot use SSM: ssm:UpdateInstanceInformation is allowed by no policy$" out &&
-	test_grep "^     fix: aws iam attach-role-policy --role-name bare-role --policy-arn arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore$" out &&
-	test_grep "^ok   role bucket access: role bare-role may get and put" out &&
+	sed -n "s/^     fix: aws //p" out >cmd &&
+	test_grep "^iam put-role-policy --role-name bare-role --policy-name git-train-agent .*\"ssm:UpdateInstanceInformation\"" cmd &&
+	test_grep ! "GetParameter\|AmazonSSMManagedInstanceCore" cmd &&
+	test_grep "^ok   role bucket access: role bare-role may read code archives and write runs" out &&
 
-	test_aws $(sed -n "s/^     fix: aws //p" out) &&
+	eval "test_aws $(cat cmd)" &&
 	doctor &&
-	test_grep "^ok   role ssm access: role bare-role has AmazonSSMManagedInstanceCore$" out
+	test_grep "^ok   role ssm access: role bare-role allows ssm:UpdateInstanceInformation and its messages$" out &&
+	test_grep ! "^warn " out
+'
+# The managed policy reads every Parameter Store value, and git-train/*
+# lets a run overwrite other commits' code: both work, both are warned
+# about, each with the narrower policy; applying the fixes clears them.
+test_expect_success MOTO 'AmazonSSMManagedInstanceCore and a broad bucket policy: warnings, the narrower policies' '
+	configure &&
+	git config train.instanceProfile core-profile &&
+	doctor &&
+	test_grep ! "^FAIL" out &&
+	test_grep "^warn role ssm access: role core-role has AmazonSSMManagedInstanceCore, whose ssm:GetParameter on \* lets every training script read every Parameter Store value of the account$" out &&
+	test_grep "^warn role bucket access: role core-role may put objects on code archives (s3:PutObject on arn:aws:s3:::train-bucket/git-train/\*/\*/code.tar.gz): a training script could replace the code of other commits$" out &&
+	sed -n -e "s/^     fix: aws //p" -e "s/^          aws //p" out >cmds &&
+	test_line_count = 3 cmds &&
+	test_grep "^iam put-role-policy --role-name core-role --policy-name git-train-agent " cmds &&
+	test_grep "^iam detach-role-policy --role-name core-role --policy-arn arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore$" cmds &&
+	test_grep "^iam put-role-policy --role-name core-role --policy-name git-train-bucket " cmds &&
+	test_grep "docs/ec2-runs.md, \"The instance role\"" out &&
+
+	doctor --json &&
+	$PY -c "
+import json
+d = {c[\"check\"]: c for c in json.load(open(\"out\"))}
+for name in (\"role ssm access\", \"role bucket access\"):
+    c = d[name]
+    assert c[\"ok\"] and c[\"warning\"] and not c[\"skipped\"] and c[\"fix\"], c
+assert not d[\"credentials\"][\"warning\"], d
+" &&
+
+	while read cmd; do eval "test_aws $cmd" >/dev/null || exit 1; done <cmds &&
+	test_moto iam DeleteRolePolicy RoleName=core-role PolicyName=bucket >/dev/null &&
+	doctor &&
+	test_grep ! "^warn \|^FAIL " out &&
+	test_grep "^ok   role ssm access: role core-role allows ssm:UpdateInstanceInformation and its messages$" out &&
+	test_grep "^ok   role bucket access: role core-role may read code archives" out
 '
 
 test_expect_success MOTO 'an unknown instance type: the error and types that exist' '
@@ -277,9 +339,9 @@ test_expect_success MOTO '--json: the same results, valid JSON' '
 	$PY -c "
 import json, sys
 for c in json.load(open(\"out\")):
-    assert sorted(c) == [\"check\", \"detail\", \"fix\", \"ok\", \"skipped\"], c
-    assert c[\"fix\"] is None or not c[\"ok\"], c
-    mark = \"ok  \" if c[\"ok\"] else \"--  \" if c[\"skipped\"] else \"FAIL\"
+    assert sorted(c) == [\"check\", \"detail\", \"fix\", \"ok\", \"skipped\", \"warning\"], c
+    assert c[\"fix\"] is None or not c[\"ok\"] or c[\"warning\"], c
+    mark = \"warn\" if c[\"warning\"] else \"ok  \" if c[\"ok\"] else \"--  \" if c[\"skipped\"] else \"FAIL\"
     print(mark, c[\"check\"] + \": \" + c[\"detail\"])
     for i, line in enumerate((c[\"fix\"] or \"\").splitlines()):
         print((\"     fix: \" if i == 0 else \"          \") + line)
@@ -290,7 +352,7 @@ for c in json.load(open(\"out\")):
 	$PY -c "
 import json
 d = json.load(open(\"out\"))
-assert len(d) == 11 and all(c[\"ok\"] and not c[\"skipped\"] and c[\"fix\"] is None for c in d), d
+assert len(d) == 11 and all(c[\"ok\"] and not c[\"skipped\"] and not c[\"warning\"] and c[\"fix\"] is None for c in d), d
 "
 '
 

@@ -366,7 +366,7 @@ test_expect_success LAUNCH 'not reachable in time: the likely causes, and the in
 	id=$(sed -n "s/^terminated \(i-[0-9a-f]*\) (not reachable)$/\1/p" err) &&
 	test -n "$id" &&
 	test_grep "^error: $id did not become reachable through SSM within 0:02$" err &&
-	test_grep "^hint: the instance profile train-profile needs a role with AmazonSSMManagedInstanceCore" err &&
+	test_grep "^hint: the instance profile train-profile needs a role that can use SSM" err &&
 	test_grep "^hint: the AMI ami-.* may have no SSM agent" err &&
 	test_grep "^hint: the subnet may have no route to SSM" err &&
 	echo 0 >expect &&

@@ -112,6 +112,16 @@ wait_for_result() {
 
 test_expect_success EC2 'setup: a bucket, an instance profile with SSM and bucket access' '
 	test_setup_train_account train-bucket train-role train-profile &&
+	aws_call iam CreateRole RoleName=core-role AssumeRolePolicyDocument="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"Service\": \"ec2.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]}" \
+		>>setup.out &&
+	aws_call iam CreateInstanceProfile InstanceProfileName=core-profile >>setup.out &&
+	aws_call iam AddRoleToInstanceProfile InstanceProfileName=core-profile \
+		RoleName=core-role >>setup.out &&
+	aws_call iam AttachRolePolicy RoleName=core-role \
+		PolicyArn=arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore >>setup.out &&
+	aws_call iam PutRolePolicy RoleName=core-role PolicyName=git-train-bucket \
+		PolicyDocument="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:PutObject\", \"Resource\": \"arn:aws:s3:::train-bucket/git-train/*/*/runs/*\"}, {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::train-bucket/git-train/*/*/code.tar.gz\"}]}" \
+		>>setup.out &&
 	git config train.bucket train-bucket &&
 	git config train.instanceProfile train-profile &&
 	test_make_train_repo &&
@@ -160,11 +170,18 @@ test_expect_success EC2 'git train t3.micro --wait: the epochs live, exit 0, the
 	test_cmp expect model
 '
 
+# (with a role that has AmazonSSMManagedInstanceCore: it works, and the
+# launch warns about its Parameter Store access)
 test_expect_success EC2 'a script that exits 3: exit 3, the note says failed (exit 3)' '
 	fresh &&
-	test_expect_code 3 train t3.micro --wait -- --epochs 1 --fail 3 &&
+	test_expect_code 3 git -c train.instanceProfile=core-profile train t3.micro --wait \
+		-- --epochs 1 --fail 3 >out 2>err &&
+	cat out err >>"$TRASH_DIRECTORY/all-output" &&
 	id=$(run_id_of out) &&
 	test_grep "run $id failed (exit 3)" err &&
+	test_grep "^warning: role ssm access: role core-role has AmazonSSMManagedInstanceCore, whose ssm:GetParameter on \* lets every training script read every Parameter Store value of the account$" err &&
+	test_grep "^hint: .git train doctor. shows how to narrow it$" err &&
+	test_grep ! "^warning: role bucket access" err &&
 	git notes --ref=train show HEAD >note &&
 	test_grep "^$id backend=t3.micro status=failed exit=3 " note &&
 	none_running

@@ -481,12 +481,13 @@ test_start_ec2() {
 
 # test_setup_train_account <bucket> <role> <profile>: what a user sets up once
 # (docs/ec2-runs.md shows how), straight in moto: the bucket, and an instance
-# profile whose role EC2 may assume, with SSM (AmazonSSMManagedInstanceCore;
-# start moto with MOTO_IAM_LOAD_MANAGED_POLICIES=true) and the bucket's
-# git-train/ prefix. Responses go to setup.out.
+# profile whose role EC2 may assume, with the SSM agent's policy and the
+# bucket statements of the docs (write runs, read code archives under
+# git-train/). Responses go to setup.out.
 test_setup_train_account() {
 	_trust='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'
-	_access="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"s3:GetObject\", \"s3:PutObject\"], \"Resource\": \"arn:aws:s3:::$1/git-train/*\"}]}"
+	_agent='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel", "ec2messages:*"], "Resource": "*"}]}'
+	_access="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:PutObject\", \"Resource\": \"arn:aws:s3:::$1/git-train/*/*/runs/*\"}, {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::$1/git-train/*/*/code.tar.gz\"}]}"
 	{
 		AWS_ENDPOINT_URL=$MOTO_URL git train aws-call s3 --method PUT --path "/$1" &&
 		AWS_ENDPOINT_URL=$MOTO_URL git train aws-call iam CreateRole RoleName="$2" \
@@ -495,8 +496,8 @@ test_setup_train_account() {
 			InstanceProfileName="$3" &&
 		AWS_ENDPOINT_URL=$MOTO_URL git train aws-call iam AddRoleToInstanceProfile \
 			InstanceProfileName="$3" RoleName="$2" &&
-		AWS_ENDPOINT_URL=$MOTO_URL git train aws-call iam AttachRolePolicy RoleName="$2" \
-			PolicyArn=arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore &&
+		AWS_ENDPOINT_URL=$MOTO_URL git train aws-call iam PutRolePolicy RoleName="$2" \
+			PolicyName=git-train-agent "PolicyDocument=$_agent" &&
 		AWS_ENDPOINT_URL=$MOTO_URL git train aws-call iam PutRolePolicy RoleName="$2" \
 			PolicyName=git-train-bucket "PolicyDocument=$_access"
 	} >>setup.out

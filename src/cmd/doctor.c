@@ -1,6 +1,7 @@
 /*
  * git train doctor [--json] [--instance-type <type>]: is this repository and
- * AWS account ready to train? One line per check, and the fix for each failure.
+ * AWS account ready to train? One line per check, and the fix for each failure
+ * or warning.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,10 +39,12 @@ static void put_clean(struct buf *out, const char *s, size_t n)
  *        fix: git config train.bucket <name>
  *             your buckets: ...
  *   --   bucket exists: skipped (no bucket)
+ *   warn role ssm access: role r has AmazonSSMManagedInstanceCore, ...
+ *        fix: ...
  */
 static void print_text(const struct doctor_report *r)
 {
-	static const char *const marks[] = { "ok  ", "FAIL", "--  " };
+	static const char *const marks[] = { "ok  ", "FAIL", "--  ", "warn" };
 	struct buf line = BUF_INIT;
 	size_t i;
 

@@ -68,8 +68,10 @@ cJSON *doctor_report_json(const struct doctor_report *r)
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(o, "check", chk->name);
-		cJSON_AddBoolToObject(o, "ok", chk->state == DOCTOR_OK);
+		cJSON_AddBoolToObject(o, "ok",
+				      chk->state == DOCTOR_OK || chk->state == DOCTOR_WARNING);
 		cJSON_AddBoolToObject(o, "skipped", chk->state == DOCTOR_SKIPPED);
+		cJSON_AddBoolToObject(o, "warning", chk->state == DOCTOR_WARNING);
 		cJSON_AddStringToObject(o, "detail", chk->detail);
 		if (chk->fix)
 			cJSON_AddStringToObject(o, "fix", chk->fix);
@@ -95,7 +97,7 @@ out:
 	return path;
 }
 
-/* Only what a passing report holds: names and details. */
+/* Only what a passing report holds: names, details, and warnings with their fix. */
 static int report_from_json(struct doctor_report *out, const cJSON *checks)
 {
 	const cJSON *o;
@@ -107,6 +109,7 @@ static int report_from_json(struct doctor_report *out, const cJSON *checks)
 	cJSON_ArrayForEach (o, checks) {
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "check");
 		const cJSON *detail = cJSON_GetObjectItemCaseSensitive(o, "detail");
+		const cJSON *fix = cJSON_GetObjectItemCaseSensitive(o, "fix");
 
 		if (!cJSON_IsString(name) || !cJSON_IsString(detail) ||
 		    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "ok")))
@@ -114,6 +117,11 @@ static int report_from_json(struct doctor_report *out, const cJSON *checks)
 		out->checks[i].name = xstrdup(name->valuestring);
 		out->checks[i].detail = xstrdup(detail->valuestring);
 		out->checks[i].state = DOCTOR_OK;
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "warning"))) {
+			out->checks[i].state = DOCTOR_WARNING;
+			if (cJSON_IsString(fix))
+				out->checks[i].fix = xstrdup(fix->valuestring);
+		}
 		out->nr = ++i;
 	}
 	out->from_cache = 1;

@@ -32,7 +32,7 @@ int doctor_report_ok(const struct doctor_report *r)
 	size_t i;
 
 	for (i = 0; i < r->nr; i++)
-		if (r->checks[i].state != DOCTOR_OK)
+		if (r->checks[i].state != DOCTOR_OK && r->checks[i].state != DOCTOR_WARNING)
 			return 0;
 	return r->nr > 0;
 }

@@ -9,7 +9,9 @@
  * AMI resolves (public SSM parameter, arm64 for Graviton types), and the
  * instance type (train.instanceType, default t3.micro) exists and is offered
  * in the region. A check whose prerequisite failed is skipped, never passed.
- * Every failure carries the fix: a command to run where there is one.
+ * Every failure carries the fix: a command to run where there is one. A
+ * check that passes with a risk (a role that may read every Parameter Store
+ * value, or overwrite other commits' code) is a warning, with its fix.
  *
  * The instance type comes from cfg; a command that takes one on its command
  * line passes it as `git -c train.instanceType=<type>` would (a config param).
@@ -37,14 +39,15 @@
 enum doctor_state {
 	DOCTOR_OK,
 	DOCTOR_FAILED,
-	DOCTOR_SKIPPED
+	DOCTOR_SKIPPED,
+	DOCTOR_WARNING /* passes, but something is risky: detail says what, fix how to do better */
 };
 
 struct doctor_check {
 	char *name; /* "credentials", "bucket exists", ... */
 	enum doctor_state state;
 	char *detail; /* what was found, why it failed, or why it was skipped */
-	char *fix;    /* failures only: what to do, one or more lines; NULL if nothing helps */
+	char *fix; /* failures and warnings: what to do, one or more lines; NULL if nothing helps */
 };
 
 struct doctor_report {
@@ -64,11 +67,14 @@ enum {
  */
 int doctor_run(struct doctor_report *out, struct aws_client *c, const struct config *cfg,
 	       unsigned flags);
-/* True when every check passed. */
+/* True when every check passed (a warning passes). */
 int doctor_report_ok(const struct doctor_report *r);
 void doctor_report_release(struct doctor_report *r);
 
-/* [{"check", "ok", "skipped", "detail", "fix"}, ...]; caller cJSON_Deletes. */
+/*
+ * [{"check", "ok", "skipped", "warning", "detail", "fix"}, ...]; a warning
+ * is ok. Caller cJSON_Deletes.
+ */
 cJSON *doctor_report_json(const struct doctor_report *r);
 
 #endif

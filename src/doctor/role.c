@@ -12,6 +12,13 @@
 
 #define SSM_CORE "AmazonSSMManagedInstanceCore"
 
+/* What the SSM agent needs for Run Command, as docs/ec2-runs.md shows it. */
+#define AGENT_POLICY                                                                               \
+	"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":["            \
+	"\"ssm:UpdateInstanceInformation\",\"ssmmessages:CreateControlChannel\","                  \
+	"\"ssmmessages:CreateDataChannel\",\"ssmmessages:OpenControlChannel\","                    \
+	"\"ssmmessages:OpenDataChannel\",\"ec2messages:*\"],\"Resource\":\"*\"}]}"
+
 /* The role's policy documents: inline and attached managed ones. */
 struct role_policies {
 	cJSON **docs;
@@ -46,8 +53,8 @@ void doctor_check_instance_profile(struct doctor_ctx *x)
 	if (!x->profile) {
 		doctor_add(x, name, DOCTOR_FAILED, xstrdup("train.instanceProfile is not set"),
 			   xstrdup("git config train.instanceProfile <name>\n"
-				   "(an instance profile whose role has " SSM_CORE
-				   " and can read and write the bucket)"));
+				   "(an instance profile whose role can use SSM and the bucket: "
+				   "docs/ec2-runs.md, \"The instance role\")"));
 		return;
 	}
 	if (!x->have_creds) {
@@ -146,47 +153,6 @@ static const char *decision_words(enum iam_decision d)
 	return d == IAM_EXPLICIT_DENY ? "is denied" : "is allowed by no policy";
 }
 
-/*
- * The agent registers (ssm:UpdateInstanceInformation) and then takes commands
- * over ec2messages or, in newer agents, ssmmessages: either channel will do.
- */
-static void check_ssm(struct doctor_ctx *x, const struct role_policies *p)
-{
-	char *instance = xstrfmt("arn:%s:ec2:%s:%s:instance/i-0123456789abcdef0", x->partition,
-				 x->region ? x->region : "us-east-1", x->account);
-	const cJSON *const *docs = (const cJSON *const *)p->docs;
-	enum iam_decision reg, msgs, ssmmsgs;
-	const char *missing = NULL;
-	enum iam_decision why = IAM_IMPLICIT_DENY;
-
-	reg = iam_policy_decide(docs, p->nr, "ssm:UpdateInstanceInformation", instance);
-	msgs = iam_policy_decide(docs, p->nr, "ec2messages:GetMessages", "*");
-	ssmmsgs = iam_policy_decide(docs, p->nr, "ssmmessages:CreateControlChannel", "*");
-	if (reg != IAM_ALLOW) {
-		missing = "ssm:UpdateInstanceInformation";
-		why = reg;
-	} else if (msgs != IAM_ALLOW && ssmmsgs != IAM_ALLOW) {
-		missing = "ec2messages:GetMessages (or ssmmessages:CreateControlChannel)";
-		why = msgs == IAM_EXPLICIT_DENY ? msgs : ssmmsgs;
-	}
-	if (!missing && p->ssm_core)
-		doctor_add(x, "role ssm access", DOCTOR_OK,
-			   xstrfmt("role %s has " SSM_CORE, x->role), NULL);
-	else if (!missing)
-		doctor_add(x, "role ssm access", DOCTOR_OK,
-			   xstrfmt("role %s allows ssm:UpdateInstanceInformation and its messages",
-				   x->role),
-			   NULL);
-	else
-		doctor_add(x, "role ssm access", DOCTOR_FAILED,
-			   xstrfmt("role %s cannot use SSM: %s %s", x->role, missing,
-				   decision_words(why)),
-			   xstrfmt("aws iam attach-role-policy --role-name %s "
-				   "--policy-arn arn:%s:iam::aws:policy/" SSM_CORE,
-				   x->role, x->partition));
-	free(instance);
-}
-
 /* Single quotes for a shell: 'it'\''s'. */
 static void sq_quote(struct buf *out, const char *s)
 {
@@ -200,46 +166,186 @@ static void sq_quote(struct buf *out, const char *s)
 	buf_putc(out, '\'');
 }
 
+/* aws iam put-role-policy ... --policy-document '<doc>' */
+static void put_role_policy(struct buf *out, const char *role, const char *name, const char *doc)
+{
+	buf_printf(out,
+		   "aws iam put-role-policy --role-name %s --policy-name %s "
+		   "--policy-document ",
+		   role, name);
+	sq_quote(out, doc);
+}
+
+/*
+ * The agent registers (ssm:UpdateInstanceInformation) and then takes commands
+ * over ec2messages or, in newer agents, ssmmessages: what the agent needs for
+ * Run Command, and nothing of Parameter Store (docs/ec2-runs.md).
+ */
+static char *agent_fix(const struct doctor_ctx *x)
+{
+	struct buf fix = BUF_INIT;
+
+	put_role_policy(&fix, x->role, "git-train-agent", AGENT_POLICY);
+	return buf_detach(&fix);
+}
+
+/*
+ * AmazonSSMManagedInstanceCore, or anything else that grants
+ * ssm:GetParameter(s) on every parameter, lets each training script read
+ * every Parameter Store value of the account: it works, but is a warning.
+ */
+static const char *parameter_reader(const struct doctor_ctx *x, const struct role_policies *p)
+{
+	static const char *const actions[] = { "ssm:GetParameter", "ssm:GetParameters",
+					       "ssm:GetParametersByPath" };
+	const cJSON *const *docs = (const cJSON *const *)p->docs;
+	char *param = xstrfmt("arn:%s:ssm:%s:%s:parameter/doctor-check/any-secret", x->partition,
+			      x->region ? x->region : "us-east-1", x->account);
+	const char *found = NULL;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(actions) && !found; i++)
+		if (iam_policy_decide(docs, p->nr, actions[i], param) == IAM_ALLOW)
+			found = actions[i];
+	free(param);
+	return found;
+}
+
+static void check_ssm(struct doctor_ctx *x, const struct role_policies *p)
+{
+	char *instance = xstrfmt("arn:%s:ec2:%s:%s:instance/i-0123456789abcdef0", x->partition,
+				 x->region ? x->region : "us-east-1", x->account);
+	const cJSON *const *docs = (const cJSON *const *)p->docs;
+	enum iam_decision reg, msgs, ssmmsgs;
+	const char *missing = NULL, *reader;
+	enum iam_decision why = IAM_IMPLICIT_DENY;
+
+	reg = iam_policy_decide(docs, p->nr, "ssm:UpdateInstanceInformation", instance);
+	msgs = iam_policy_decide(docs, p->nr, "ec2messages:GetMessages", "*");
+	ssmmsgs = iam_policy_decide(docs, p->nr, "ssmmessages:CreateControlChannel", "*");
+	if (reg != IAM_ALLOW) {
+		missing = "ssm:UpdateInstanceInformation";
+		why = reg;
+	} else if (msgs != IAM_ALLOW && ssmmsgs != IAM_ALLOW) {
+		missing = "ec2messages:GetMessages (or ssmmessages:CreateControlChannel)";
+		why = msgs == IAM_EXPLICIT_DENY ? msgs : ssmmsgs;
+	}
+	reader = missing ? NULL : parameter_reader(x, p);
+	if (missing) {
+		doctor_add(x, "role ssm access", DOCTOR_FAILED,
+			   xstrfmt("role %s cannot use SSM: %s %s", x->role, missing,
+				   decision_words(why)),
+			   agent_fix(x));
+	} else if (reader) {
+		struct buf fix = BUF_INIT;
+
+		put_role_policy(&fix, x->role, "git-train-agent", AGENT_POLICY);
+		if (p->ssm_core)
+			buf_printf(&fix,
+				   "\naws iam detach-role-policy --role-name %s "
+				   "--policy-arn arn:%s:iam::aws:policy/" SSM_CORE,
+				   x->role, x->partition);
+		buf_puts(&fix, "\n(the SSM agent needs no Parameter Store access: "
+			       "docs/ec2-runs.md, \"The instance role\")");
+		doctor_add(x, "role ssm access", DOCTOR_WARNING,
+			   p->ssm_core ? xstrfmt("role %s has " SSM_CORE ", whose %s on * lets "
+						 "every training script read every Parameter "
+						 "Store value of the account",
+						 x->role, reader)
+				       : xstrfmt("role %s allows %s on every parameter: every "
+						 "training script may read every Parameter Store "
+						 "value of the account",
+						 x->role, reader),
+			   buf_detach(&fix));
+	} else {
+		doctor_add(x, "role ssm access", DOCTOR_OK,
+			   xstrfmt("role %s allows ssm:UpdateInstanceInformation and its messages",
+				   x->role),
+			   NULL);
+	}
+	free(instance);
+}
+
+/*
+ * The bucket statements of the instance role: the runner writes only under
+ * a run's prefix and reads only code archives (see run/layout.h), so that no
+ * training script can replace another commit's code.
+ */
 static char *bucket_fix(const struct doctor_ctx *x, const char *objects)
 {
 	struct buf fix = BUF_INIT, doc = BUF_INIT;
 
-	buf_printf(&doc,
-		   "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
-		   "\"Action\":[\"s3:GetObject\",\"s3:PutObject\"],\"Resource\":\"%s*\"}]}",
-		   objects);
-	buf_printf(&fix,
-		   "aws iam put-role-policy --role-name %s --policy-name git-train-bucket "
-		   "--policy-document ",
-		   x->role);
-	sq_quote(&fix, buf_cstr(&doc));
+	buf_printf(
+		&doc,
+		"{\"Version\":\"2012-10-17\",\"Statement\":["
+		"{\"Effect\":\"Allow\",\"Action\":\"s3:PutObject\",\"Resource\":\"%s*/*/runs/*\"},"
+		"{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\","
+		"\"Resource\":\"%s*/*/code.tar.gz\"}]}",
+		objects, objects);
+	put_role_policy(&fix, x->role, "git-train-bucket", buf_cstr(&doc));
 	buf_release(&doc);
 	return buf_detach(&fix);
 }
 
+/*
+ * The keys a run really uses, as in run/layout.h, with a made-up repository,
+ * commit and run: <prefix>/<repo>/<sha>/code.tar.gz and .../runs/<run-id>/...
+ */
+#define PROBE_COMMIT "doctor-check/0000000000000000000000000000000000000000/"
+#define PROBE_RUN    PROBE_COMMIT "runs/20260101-000000-doctor/"
+
 static void check_bucket_access(struct doctor_ctx *x, const struct role_policies *p)
 {
-	static const char *const actions[] = { "s3:GetObject", "s3:PutObject" };
+	static const struct {
+		const char *action, *key;
+	} needs[] = {
+		{ "s3:GetObject", PROBE_COMMIT "code.tar.gz" },
+		{ "s3:PutObject", PROBE_RUN "log" },
+		{ "s3:PutObject", PROBE_RUN "result.json" },
+		{ "s3:PutObject", PROBE_RUN "outputs/model.bin" },
+	};
 	const cJSON *const *docs = (const cJSON *const *)p->docs;
 	char *objects = xstrfmt("arn:%s:s3:::%s/%s%s", x->partition, x->bucket, x->prefix,
 				*x->prefix ? "/" : "");
-	char *object = xstrfmt("%sdoctor-check", objects);
+	char *object = NULL;
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(actions); i++) {
-		enum iam_decision d = iam_policy_decide(docs, p->nr, actions[i], object);
+	for (i = 0; i < ARRAY_SIZE(needs); i++) {
+		enum iam_decision d;
 
+		free(object);
+		object = xstrfmt("%s%s", objects, needs[i].key);
+		d = iam_policy_decide(docs, p->nr, needs[i].action, object);
 		if (d == IAM_ALLOW)
 			continue;
 		doctor_add(x, "role bucket access", DOCTOR_FAILED,
-			   xstrfmt("role %s cannot reach the bucket: %s on %s* %s", x->role,
-				   actions[i], objects, decision_words(d)),
+			   xstrfmt("role %s cannot reach the bucket: %s on %s %s", x->role,
+				   needs[i].action, object, decision_words(d)),
 			   bucket_fix(x, objects));
 		goto out;
 	}
+	free(object);
+	object = xstrfmt("%s" PROBE_COMMIT "code.tar.gz", objects);
+	if (iam_policy_decide(docs, p->nr, "s3:PutObject", object) == IAM_ALLOW) {
+		struct buf fix = BUF_INIT;
+		char *narrow = bucket_fix(x, objects);
+
+		buf_printf(&fix,
+			   "%s\n(and remove the statement that allows s3:PutObject on code "
+			   "archives: docs/ec2-runs.md, \"The instance role\")",
+			   narrow);
+		free(narrow);
+		doctor_add(x, "role bucket access", DOCTOR_WARNING,
+			   xstrfmt("role %s may put objects on code archives (s3:PutObject on "
+				   "%s*/*/code.tar.gz): a training script could replace the "
+				   "code of other commits",
+				   x->role, objects),
+			   buf_detach(&fix));
+		goto out;
+	}
 	doctor_add(x, "role bucket access", DOCTOR_OK,
-		   xstrfmt("role %s may get and put objects in s3://%s/%s%s", x->role, x->bucket,
-			   x->prefix, *x->prefix ? "/" : ""),
+		   xstrfmt("role %s may read code archives and write runs in s3://%s/%s%s", x->role,
+			   x->bucket, x->prefix, *x->prefix ? "/" : ""),
 		   NULL);
 out:
 	free(objects);

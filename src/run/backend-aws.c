@@ -41,6 +41,28 @@ static void say_failure(const struct ui *ui, const struct doctor_check *chk)
 	buf_release(&b);
 }
 
+/* A risk doctor saw (a role broader than it needs): one line each, the fix in `doctor`. */
+static void say_warnings(const struct ui *ui, const struct doctor_report *rep)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < rep->nr; i++) {
+		const struct doctor_check *chk = &rep->checks[i];
+
+		if (chk->state != DOCTOR_WARNING)
+			continue;
+		buf_reset(&b);
+		put_clean(&b, chk->detail, strlen(chk->detail));
+		ui_say(ui, UI_WARNING, "%s: %s", chk->name, buf_cstr(&b));
+		any = 1;
+	}
+	if (any)
+		ui_say(ui, UI_HINT, "'git train doctor' shows how to narrow it");
+	buf_release(&b);
+}
+
 /* Doctor's checks, from its cache when they passed in the last minutes. */
 static int check_prerequisites(struct aws_run *x)
 {
@@ -52,6 +74,7 @@ static int check_prerequisites(struct aws_run *x)
 	if (doctor_run(&rep, &x->client, x->run->req->cfg, DOCTOR_USE_CACHE))
 		return RC_ERROR;
 	if (doctor_report_ok(&rep)) {
+		say_warnings(x->ui, &rep);
 		ui_say(x->ui, UI_PROGRESS, "prerequisites ok%s",
 		       rep.from_cache ? " (checked recently)" : "");
 		goto out;

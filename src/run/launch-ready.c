@@ -121,7 +121,7 @@ static void unreachable(struct ready *w)
 	time_format_elapsed(&took, o->ready_timeout);
 	err_set("%s did not become reachable through SSM within %s", w->inst->id, took.ptr);
 	if (o->instance_profile)
-		err_hint("the instance profile %s needs a role with AmazonSSMManagedInstanceCore "
+		err_hint("the instance profile %s needs a role that can use SSM "
 			 "(`git train doctor` checks it)",
 			 o->instance_profile);
 	else

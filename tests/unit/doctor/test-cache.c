@@ -2,7 +2,9 @@
  * Unit tests for the doctor's cache: a passing report comes back for the same
  * key within DOCTOR_CACHE_SECONDS, and never for another key, once stale, from
  * the future, from a damaged file, or after a failing report (which removes
- * it). In a real repository made for the test, as a launch would see it.
+ * it); a warning passes, and comes back from the cache as a warning with its
+ * fix, so that a launch from the cache still says it. In a real repository
+ * made for the test, as a launch would see it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -96,6 +98,34 @@ static void test_round_trip(void **state)
 	doctor_report_release(&r);
 }
 
+static void test_warning_is_kept(void **state)
+{
+	struct doctor_report r, back;
+	cJSON *arr;
+	const cJSON *o;
+
+	(void)state;
+	make_report(&r, DOCTOR_WARNING);
+	assert_true(doctor_report_ok(&r));
+	arr = doctor_report_json(&r);
+	o = cJSON_GetArrayItem(arr, 1);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "ok")));
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "warning")));
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "warning")));
+	cJSON_Delete(arr);
+
+	doctor_cache_store(&r, KEY);
+	assert_int_equal(doctor_cache_load(&back, KEY), 0);
+	assert_int_equal(back.nr, 2);
+	assert_int_equal(back.checks[0].state, DOCTOR_OK);
+	assert_null(back.checks[0].fix);
+	assert_int_equal(back.checks[1].state, DOCTOR_WARNING);
+	assert_string_equal(back.checks[1].fix, "git config train.instanceType <type>");
+	assert_true(doctor_report_ok(&back));
+	doctor_report_release(&back);
+	doctor_report_release(&r);
+}
+
 static void test_failure_removes_it(void **state)
 {
 	struct doctor_report r, back;
@@ -169,6 +199,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_warning_is_kept),
 		cmocka_unit_test(test_failure_removes_it),
 		cmocka_unit_test(test_stale_future_damaged),
 		cmocka_unit_test(test_json),
