@@ -91,6 +91,19 @@ test_expect_success PYTHON 'docs/workflow.md: the broken push was refused, the f
 	grep "<- best  lr 0.8$" out-workflow.md
 '
 
+# The guide's role has the SSM agent's policy and the narrowed bucket
+# statements, not AmazonSSMManagedInstanceCore: doctor passes with no warning.
+test_expect_success EC2 'docs/ec2-runs.md: doctor accepts the minimal policies as written' '
+	grep "^ok   role ssm access: role git-train-instance allows ssm:UpdateInstanceInformation and its messages$" out-ec2-runs.md &&
+	grep "^ok   role bucket access: role git-train-instance may read code archives and write runs in s3://my-train-bucket/git-train/$" out-ec2-runs.md &&
+	! grep "^warn \|^FAIL " out-ec2-runs.md &&
+	AWS_ENDPOINT_URL=$MOTO_URL git train aws-call iam ListAttachedRolePolicies RoleName=git-train-instance \
+		>attached.xml &&
+	! grep "AmazonSSMManagedInstanceCore" attached.xml &&
+	AWS_ENDPOINT_URL=$MOTO_URL git train aws-call iam ListPolicies Scope=Local >policies.xml &&
+	grep "<PolicyName>git-train-user</PolicyName>" policies.xml
+'
+
 test_expect_success EC2 'docs/ec2-runs.md: the runs are in the notes, nothing is left running' '
 	grep "^epoch 3 loss=0.125" out-ec2-runs.md &&
 	git -C doc-ec2-runs.md notes --ref=train show HEAD >notes &&
