@@ -363,6 +363,16 @@ test_expect_success AWS 'two repositories named demo: each sees only its own run
 	test_cmp expect out &&
 	git notes --ref=train show $c1 >note &&
 	test_grep "^$(rid 22 $c1) backend=t3.micro status=succeeded .* log=s3://$B/git-train/demo/$c1/runs/$(rid 22 $c1)/log " note &&
+	# an old run known only from its objects (no instance, no note) is found too
+	id=$(rid 25 $c1) &&
+	echo "{\"run_id\": \"$id\", \"commit\": \"$c1\", \"instance_type\": \"t3.micro\"}" >run.json &&
+	put "$(pfx $c1 $id demo)run.json" run.json &&
+	put "$(pfx $c1 $id demo)log" log.txt &&
+	result $id $c1 failed 4 demo &&
+	gt logs $id &&
+	test_cmp expect out &&
+	git notes --ref=train show $c1 >note &&
+	test_grep "^$id backend=t3.micro status=failed exit=4 .* log=s3://$B/git-train/demo/$c1/runs/$id/log" note &&
 	test_expect_code 1 gt stop $(rid 23 $b) &&
 	test_grep "no run .$(rid 23 $b). in this repository" err &&
 	test_expect_code 1 gt stop $(rid 24 $b) &&
