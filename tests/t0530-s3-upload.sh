@@ -59,12 +59,15 @@ test_expect_success MOTO 'setup: a repository, a bucket, train.bucket' '
 	git remote add origin https://example.com/team/demo.git &&
 	git config train.bucket code-bucket &&
 	test_make_train_repo &&
-	test_commit data data/a.txt "some data"
+	test_commit data data/a.txt "some data" &&
+	test_repo_id >repo-id
 '
+# <repo> in the keys: demo and the root commit (src/run/layout.h)
+R=$(cat "$TRASH_DIRECTORY/repo-id" 2>/dev/null)
 
 test_expect_success MOTO 'upload puts the archive at <prefix>/<repo>/<commit>/code.tar.gz' '
 	sha=$(git rev-parse HEAD) &&
-	key=git-train/demo/$sha/code.tar.gz &&
+	key=git-train/$R/$sha/code.tar.gz &&
 	git train upload >out 2>err &&
 	echo "s3://code-bucket/$key" >expect &&
 	test_cmp expect out &&
@@ -79,7 +82,7 @@ test_expect_success MOTO 'upload puts the archive at <prefix>/<repo>/<commit>/co
 '
 
 test_expect_success MOTO 'the object is encrypted, private, and records the commit' '
-	key=git-train/demo/$(git rev-parse HEAD)/code.tar.gz &&
+	key=git-train/$R/$(git rev-parse HEAD)/code.tar.gz &&
 	test_moto_s3 "/code-bucket/$key" -I >head.txt &&
 	test_grep -i "^x-amz-server-side-encryption: AES256" head.txt &&
 	test_grep -i "^x-amz-meta-git-train-commit: $(git rev-parse HEAD)" head.txt &&
@@ -93,7 +96,7 @@ test_expect_success MOTO 'the object is encrypted, private, and records the comm
 
 test_expect_success MOTO 'uploading the same commit again sends nothing but one HEAD' '
 	sha=$(git rev-parse HEAD) &&
-	key=git-train/demo/$sha/code.tar.gz &&
+	key=git-train/$R/$sha/code.tar.gz &&
 	all=$(grep -c "HTTP/1.1\"" "$TRASH_DIRECTORY/.moto.log") &&
 	heads=$(moto_requests HEAD "$key") &&
 	GIT_TRAIN_TRACE=1 git train upload >out 2>trace &&
@@ -127,7 +130,7 @@ test_expect_success MOTO 'a large archive goes up in parallel parts, byte for by
 	test_tick &&
 	git commit -q -m "30 MiB of weights" &&
 	git checkout -q main &&
-	key=git-train/demo/$(git rev-parse big)/code.tar.gz &&
+	key=git-train/$R/$(git rev-parse big)/code.tar.gz &&
 	git train upload --rev big >out 2>err &&
 	test_grep "in 4 parts" err &&
 	s3_get "s3://code-bucket/$key" big-got.tgz &&
@@ -194,7 +197,7 @@ test_expect_success MOTO '--presign prints a GET URL that plain curl downloads' 
 	git train upload --presign 600 >out 2>err &&
 	test_line_count = 2 out &&
 	url=$(sed -n 2p out) &&
-	case "$url" in "$MOTO_URL/code-bucket/git-train/demo/"*X-Amz-Expires=600*) ;; *) false ;; esac &&
+	case "$url" in "$MOTO_URL/code-bucket/git-train/$R/"*X-Amz-Expires=600*) ;; *) false ;; esac &&
 	curl -sf -o presigned.tgz "$url" &&
 	git train archive -o want.tgz &&
 	cmp want.tgz presigned.tgz &&
@@ -212,7 +215,7 @@ test_expect_success MOTO '--stash uploads the snapshot of the working tree' '
 	echo changed >data/a.txt &&
 	git train upload --stash >out 2>err &&
 	test_grep "uploading snapshot" err &&
-	snap=$(sed -n "s|^s3://code-bucket/git-train/demo/\([0-9a-f]*\)/code.tar.gz$|\1|p" out) &&
+	snap=$(sed -n "s|^s3://code-bucket/git-train/$R/\([0-9a-f]*\)/code.tar.gz$|\1|p" out) &&
 	test -n "$snap" &&
 	test "$snap" != "$(git rev-parse HEAD)" &&
 	s3_get "$(cat out)" snap.tgz &&

@@ -91,7 +91,7 @@ wait_for_text() {
 
 # runs_key [REV]: the S3 key prefix of the runs of REV (HEAD)
 runs_key() {
-	echo "git-train/$(basename "$TRASH_DIRECTORY")/$(git rev-parse ${1:-HEAD})/runs"
+	echo "git-train/$(test_repo_id)/$(git rev-parse ${1:-HEAD})/runs"
 }
 
 # s3_get <key> <file>: an object of the bucket
@@ -377,7 +377,7 @@ test_expect_success EC2 'Ctrl-C while the instance boots: it is terminated, exit
 
 test_expect_success EC2 'Ctrl-C during the upload: instance terminated, multipart upload aborted' '
 	fresh "[{\"fault\": \"slow\", \"service\": \"s3\", \"method\": \"PUT\",
-		\"path\": \"/train-bucket/git-train/$(basename "$TRASH_DIRECTORY")/$(git rev-parse big)/code.tar.gz\",
+		\"path\": \"/train-bucket/git-train/$(test_repo_id)/$(git rev-parse big)/code.tar.gz\",
 		\"delay\": 3}]" || exit 1
 	rm -f out err
 	git-train t3.micro --rev big -- --epochs 1 >out 2>err &

@@ -36,9 +36,10 @@ exists() {
 	git train aws-call s3 --method HEAD --path "/$B/$1" >/dev/null 2>&1
 }
 
-# pfx <sha> <run-id>: where the run's objects are
+# pfx <sha> <run-id> [<repo>]: where the run's objects are (<repo>: $R, this
+# repository's id, set once the repository is made)
 pfx() {
-	echo "git-train/demo/$1/runs/$2/"
+	echo "git-train/${3:-$R}/$1/runs/$2/"
 }
 
 # rid <n> <sha>: the run id of run n (they sort by n, like real ones by time)
@@ -46,8 +47,9 @@ rid() {
 	printf '20261129-0801%02d-%s-%04d\n' "$1" "${2%"${2#???????}"}" "$1"
 }
 
-# launch <run-id> <sha> [<max-runtime>]: a spot instance tagged as the launch
-# tags it; its id goes to ids/<run-id>
+# launch <run-id> <sha> [<max-runtime> [<repo>]]: a spot instance tagged as
+# the launch tags it (git-train:repo=<repo>, $R by default); its id goes to
+# ids/<run-id>
 launch() {
 	git train aws-call ec2 RunInstances ImageId=$(cat ami) InstanceType=t3.micro \
 		MinCount=1 MaxCount=1 TagSpecification.1.ResourceType=instance \
@@ -55,7 +57,7 @@ launch() {
 		TagSpecification.1.Tag.1.Value=git-train/${2%"${2#???????}"} \
 		TagSpecification.1.Tag.2.Key=git-train:run-id TagSpecification.1.Tag.2.Value=$1 \
 		TagSpecification.1.Tag.3.Key=git-train:commit TagSpecification.1.Tag.3.Value=$2 \
-		TagSpecification.1.Tag.4.Key=git-train:repo TagSpecification.1.Tag.4.Value=demo \
+		TagSpecification.1.Tag.4.Key=git-train:repo TagSpecification.1.Tag.4.Value=${4:-$R} \
 		TagSpecification.1.Tag.5.Key=git-train:branch TagSpecification.1.Tag.5.Value=main \
 		TagSpecification.1.Tag.6.Key=git-train:market TagSpecification.1.Tag.6.Value=spot \
 		TagSpecification.1.Tag.7.Key=git-train:price TagSpecification.1.Tag.7.Value=0.0104 \
@@ -69,17 +71,17 @@ launch() {
 	 "instance_type": "t3.micro", "market": "spot", "az": "us-east-1a", "price": 0.0104,
 	 "region": "us-east-1", "launched": "2026-11-29T08:01:00Z", "args": ["--epochs", "3"]}
 	EOF
-	put "$(pfx "$2" "$1")run.json" run.json
+	put "$(pfx "$2" "$1" $4)run.json" run.json
 }
 
-# result <run-id> <sha> <status> <exit>: the runner's result.json
+# result <run-id> <sha> <status> <exit> [<repo>]: the runner's result.json
 result() {
 	cat >result.json <<-EOF &&
 	{"run_id": "$1", "commit": "$2", "status": "$3", "exit_code": $4,
 	 "start": "2026-11-29T08:01:10Z", "end": "2026-11-29T08:02:50Z", "duration": 100,
 	 "metrics": {"loss": 0.125, "epochs": 3}}
 	EOF
-	put "$(pfx "$2" "$1")result.json" result.json
+	put "$(pfx "$2" "$1" $5)result.json" result.json
 }
 
 # log <run-id> <sha> <lines...>: the runner's log so far
@@ -122,13 +124,16 @@ test_expect_success AWS 'setup: a repository with two commits, a bucket, train.b
 	git config train.bucket $B &&
 	test_moto ec2 DescribeImages >images.xml &&
 	test_xml imagesSet/item/imageId <images.xml | sed -n 1p >ami &&
-	test -s ami
+	test -s ami &&
+	test_repo_id >repo-id &&
+	test_grep "^demo-[0-9a-f]\{12\}$" repo-id
 '
+R=$(cat "$TRASH_DIRECTORY/repo-id" 2>/dev/null)
 
 test_expect_success AWS 'status without runs says how to start one' '
 	gt status &&
 	test ! -s out &&
-	test_grep "no runs on EC2 for .demo. yet" err
+	test_grep "no runs on EC2 for .$R. yet" err
 '
 
 test_expect_success AWS 'setup: 20 runs, starting, running, finished' '
@@ -188,7 +193,7 @@ test_expect_success AWS 'status --json is an array for scripts' '
 	assert failed["training"] == "failed exit 3", failed
 	assert failed["status"] == "failed" and failed["exit_code"] == 3, failed
 	assert failed["recorded"] is True and failed["metrics"]["loss"] == 0.125, failed
-	assert failed["log"].startswith("s3://train-bucket/git-train/demo/"), failed
+	assert failed["log"].startswith("s3://train-bucket/git-train/demo-"), failed
 	assert starting["training"] == "starting" and starting["status"] is None, starting
 	assert starting["instance_state"] == "running" and starting["market"] == "spot", starting
 	assert starting["price_per_hour"] == 0.0104 and starting["cost"] >= 0, starting
@@ -304,22 +309,86 @@ test_expect_success AWS 'setup: leftovers for gc, and things that are not its bu
 	sed -n "s/.*<instanceId>\(i-[0-9a-f]*\)<\/instanceId>.*/\1/p" ri.xml | head -n 1 >untagged &&
 	launch $(rid 21 $c2) $c2 1 &&
 	echo code >code &&
-	put git-train/demo/$c0/code.tar.gz code &&
-	put git-train/demo/$c1/code.tar.gz code &&
+	put git-train/$R/$c0/code.tar.gz code &&
+	put git-train/$R/$c1/code.tar.gz code &&
 	git commit -q --allow-empty -m "third try" &&
-	put git-train/demo/$(git rev-parse HEAD)/code.tar.gz code &&
+	put git-train/$R/$(git rev-parse HEAD)/code.tar.gz code &&
 	put other/$c0/code.tar.gz code &&
-	git train aws-call s3 --method POST --path /$B/git-train/demo/$c0/code.tar.gz \
+	git train aws-call s3 --method POST --path /$B/git-train/$R/$c0/code.tar.gz \
 		--query uploads >mpu.xml &&
 	git train aws-call s3 --method POST --path /$B/other/big.bin --query uploads >mpu2.xml &&
+	# the legacy layout (git-train 0.1: <repo> was "demo" alone): a finished
+	# run of c1 whose instance is still up, and an archive and upload of c0
+	launch $(rid 22 $c1) $c1 86400 demo &&
+	printf "%s\n" "old line 1" "old line 2" >log.txt &&
+	put "$(pfx $c1 $(rid 22 $c1) demo)log" log.txt &&
+	result $(rid 22 $c1) $c1 succeeded 0 demo &&
+	put git-train/demo/$c0/code.tar.gz code &&
+	git train aws-call s3 --method POST --path /$B/git-train/demo/$c0/code.tar.gz \
+		--query uploads >mpu3.xml &&
+	# bob/demo: another repository named demo, in the same account and bucket,
+	# with runs past their max runtime, old archives and an old upload, in
+	# both layouts
+	git init -q bob &&
+	(
+		cd bob &&
+		git remote add origin https://example.com/bob/demo.git &&
+		git config train.bucket $B &&
+		test_commit "bob was here" &&
+		test_repo_id >../bob-id &&
+		git rev-parse HEAD >../bob-sha
+	) &&
+	Rb=$(cat bob-id) b=$(cat bob-sha) &&
+	test "$Rb" != "$R" &&
+	launch $(rid 23 $b) $b 1 $Rb &&
+	launch $(rid 24 $b) $b 1 demo &&
+	result $(rid 24 $b) $b succeeded 0 demo &&
+	put git-train/$Rb/$b/code.tar.gz code &&
+	put git-train/demo/$b/code.tar.gz code &&
+	git train aws-call s3 --method POST --path /$B/git-train/demo/$b/code.tar.gz \
+		--query uploads >mpu4.xml &&
 	git config train.gc.retention 6s &&
 	git config train.gc.uploadAge 6s &&
 	sleep 8
 '
 
+test_expect_success AWS 'two repositories named demo: each sees only its own runs; an old-layout run still shows' '
+	c1=$(cat c1) b=$(cat bob-sha) &&
+	gt status &&
+	test_grep "^$(rid 22 $c1) .* running  *succeeded  .* first try$" out &&
+	test_grep ! "$(rid 23 $b)" out &&
+	test_grep ! "$(rid 24 $b)" out &&
+	gt logs $(rid 22 $c1) &&
+	printf "%s\n" "old line 1" "old line 2" >expect &&
+	test_cmp expect out &&
+	git notes --ref=train show $c1 >note &&
+	test_grep "^$(rid 22 $c1) backend=t3.micro status=succeeded .* log=s3://$B/git-train/demo/$c1/runs/$(rid 22 $c1)/log " note &&
+	# an old run known only from its objects (no instance, no note) is found too
+	id=$(rid 25 $c1) &&
+	echo "{\"run_id\": \"$id\", \"commit\": \"$c1\", \"instance_type\": \"t3.micro\"}" >run.json &&
+	put "$(pfx $c1 $id demo)run.json" run.json &&
+	put "$(pfx $c1 $id demo)log" log.txt &&
+	result $id $c1 failed 4 demo &&
+	gt logs $id &&
+	test_cmp expect out &&
+	git notes --ref=train show $c1 >note &&
+	test_grep "^$id backend=t3.micro status=failed exit=4 .* log=s3://$B/git-train/demo/$c1/runs/$id/log" note &&
+	test_expect_code 1 gt stop $(rid 23 $b) &&
+	test_grep "no run .$(rid 23 $b). in this repository" err &&
+	test_expect_code 1 gt stop $(rid 24 $b) &&
+	test_grep "no run .$(rid 24 $b). in this repository" err &&
+	test_expect_code 1 gt logs $(rid 24 $b) &&
+	(cd bob && git train status >../bob-out 2>../bob-err) &&
+	test_grep "^$(rid 23 $b) " bob-out &&
+	test_grep "^$(rid 24 $b) .* succeeded " bob-out &&
+	test_line_count = 3 bob-out &&
+	test "$(state $(cat ids/$(rid 23 $b)))" = running &&
+	test "$(state $(cat ids/$(rid 24 $b)))" = running
+'
+
 test_expect_success AWS 'gc --dry-run says what it would remove and removes nothing' '
 	c0=$(cat c0) c1=$(cat c1) c2=$(cat c2) c3=$(git rev-parse HEAD) &&
-	put git-train/demo/$c2/code.tar.gz code &&
+	put git-train/$R/$c2/code.tar.gz code &&
 	put $(pfx $c3 20261129-090000-$(git rev-parse --short=7 $c3)-0001)run.json run.json &&
 	gt gc --dry-run &&
 	for id in $(rid 16 $c2) $(rid 18 $c2) $(rid 19 $c2) $(rid 21 $c2); do
@@ -327,22 +396,25 @@ test_expect_success AWS 'gc --dry-run says what it would remove and removes noth
 	done &&
 	test_grep "^would remove instance .*: run $(rid 16 $c2) finished (succeeded) but its instance is still running$" out &&
 	test_grep "past its max runtime of 1s$" out &&
-	test_grep "^would remove upload of s3://$B/git-train/demo/$c0/code.tar.gz: started .* ago, never completed$" out &&
-	test_grep "^would remove code archive s3://$B/git-train/demo/$c0/code.tar.gz: no live run uses it, last used " out &&
-	test_line_count = 6 out &&
+	test_grep "^would remove upload of s3://$B/git-train/$R/$c0/code.tar.gz: started .* ago, never completed$" out &&
+	test_grep "^would remove code archive s3://$B/git-train/$R/$c0/code.tar.gz: no live run uses it, last used " out &&
+	test_grep "^would remove instance $(cat ids/$(rid 22 $c1)): run $(rid 22 $c1) finished (succeeded) but its instance is still running$" out &&
+	test_grep "^would remove upload of s3://$B/git-train/demo/$c0/code.tar.gz: started " out &&
+	test_grep "^would remove code archive s3://$B/git-train/demo/$c0/code.tar.gz: no live run uses it" out &&
+	test_line_count = 9 out &&
 	test "$(state $(cat ids/$(rid 18 $c2)))" = running &&
 	test "$(state $(cat ids/$(rid 21 $c2)))" = running &&
-	exists git-train/demo/$c0/code.tar.gz &&
+	exists git-train/$R/$c0/code.tar.gz &&
 	git train aws-call s3 --path "/$B" --query uploads >uploads &&
-	test "$(grep -o "<UploadId>" uploads | wc -l)" = 2
+	test "$(grep -o "<UploadId>" uploads | wc -l)" = 4
 '
 
 test_expect_success AWS 'gc removes what is left behind, and nothing else' '
 	c0=$(cat c0) c1=$(cat c1) c2=$(cat c2) c3=$(git rev-parse HEAD) &&
-	put git-train/demo/$c2/code.tar.gz code &&
+	put git-train/$R/$c2/code.tar.gz code &&
 	put $(pfx $c3 20261129-090000-$(git rev-parse --short=7 $c3)-0001)run.json run.json &&
 	gt gc &&
-	test_line_count = 6 out &&
+	test_line_count = 9 out &&
 	test_grep "^removed instance $(cat ids/$(rid 21 $c2)): " out &&
 	for id in $(rid 16 $c2) $(rid 18 $c2) $(rid 19 $c2) $(rid 21 $c2); do
 		state $(cat ids/$id) >st &&
@@ -350,21 +422,62 @@ test_expect_success AWS 'gc removes what is left behind, and nothing else' '
 	done &&
 	test "$(state $(cat untagged))" = running &&
 	test "$(state $(cat ids/$(rid 1 $c1)))" = running &&
-	! exists git-train/demo/$c0/code.tar.gz &&
-	exists git-train/demo/$c1/code.tar.gz &&
-	exists git-train/demo/$c2/code.tar.gz &&
-	exists git-train/demo/$c3/code.tar.gz &&
+	! exists git-train/$R/$c0/code.tar.gz &&
+	exists git-train/$R/$c1/code.tar.gz &&
+	exists git-train/$R/$c2/code.tar.gz &&
+	exists git-train/$R/$c3/code.tar.gz &&
 	exists other/$c0/code.tar.gz &&
+	state $(cat ids/$(rid 22 $c1)) >st &&
+	test_grep "shutting-down\|terminated" st &&
+	! exists git-train/demo/$c0/code.tar.gz &&
+	# bob/demo lost nothing: instances, archives, upload, in either layout
+	b=$(cat bob-sha) Rb=$(cat bob-id) &&
+	test "$(state $(cat ids/$(rid 23 $b)))" = running &&
+	test "$(state $(cat ids/$(rid 24 $b)))" = running &&
+	exists git-train/$Rb/$b/code.tar.gz &&
+	exists git-train/demo/$b/code.tar.gz &&
 	git train aws-call s3 --path "/$B" --query uploads >uploads &&
-	test "$(grep -o "<UploadId>" uploads | wc -l)" = 1 &&
+	test "$(grep -o "<UploadId>" uploads | wc -l)" = 2 &&
 	test_grep "<Key>other/big.bin</Key>" uploads &&
+	test_grep "<Key>git-train/demo/$b/code.tar.gz</Key>" uploads &&
 	git notes --ref=train show $c2 >note &&
 	test_grep "^$(rid 21 $c2) backend=t3.micro status=stopped " note &&
-	put git-train/demo/$c2/code.tar.gz code &&
+	put git-train/$R/$c2/code.tar.gz code &&
 	put $(pfx $c3 20261129-090000-$(git rev-parse --short=7 $c3)-0001)run.json run.json &&
 	gt gc &&
 	test ! -s out &&
 	test_grep "nothing to clean up" err
+'
+
+test_expect_success AWS 'a clone has the same id, whatever it checks out; a shallow one needs train.repo' '
+	c1=$(cat c1) &&
+	git rev-list --max-parents=0 HEAD >expect &&
+	test_cmp expect .git/train/root &&
+	git clone -q . clone &&
+	git -C clone remote set-url origin https://example.com/team/demo.git &&
+	git -C clone config train.bucket $B &&
+	(cd clone && git train status $(rid 1 $c1) >../clone-out) &&
+	test_grep "^$(rid 1 $c1) " clone-out &&
+	git -C clone checkout -q --orphan pages &&
+	git -C clone commit -q --allow-empty -m "another history" &&
+	(cd clone && git train status $(rid 1 $c1) >../clone-out) &&
+	test_grep "^$(rid 1 $c1) " clone-out &&
+	# a kept root that is not a root of this repository is not believed
+	git rev-parse HEAD >.git/train/root &&
+	gt status $(rid 1 $c1) &&
+	test_cmp expect .git/train/root &&
+	git clone -q --depth 1 "file://$TRASH_DIRECTORY" shallow &&
+	git -C shallow config train.bucket $B &&
+	(cd shallow && test_expect_code 128 git train status >../shallow-out 2>../shallow-err) &&
+	test_grep "^error: this is a shallow clone" shallow-err &&
+	test_grep "git fetch --unshallow" shallow-err &&
+	test_grep "train.repo" shallow-err &&
+	git -C shallow config train.repo "../$R" &&
+	(cd shallow && test_expect_code 128 git train status >../shallow-out 2>../shallow-err) &&
+	test_grep "^error: bad train.repo .\.\./$R." shallow-err &&
+	git -C shallow config train.repo "$R" &&
+	(cd shallow && git train status $(rid 1 $c1) >../shallow-out) &&
+	test_grep "^$(rid 1 $c1) " shallow-out
 '
 
 test_expect_success AWS 'errors: no train.bucket, bad credentials, no run named' '

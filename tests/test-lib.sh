@@ -260,6 +260,15 @@ test_make_train_repo() {
 	git commit -q -m "training script"
 }
 
+# test_repo_id: the current repository's <repo> in S3 keys and the
+# git-train:repo tag (src/run/layout.h): origin's readable name, '-', and the
+# first 12 hex digits of the root commit HEAD's first parents lead to.
+test_repo_id() {
+	test_repo_id_name=$(git config remote.origin.url || pwd) &&
+	test_repo_id_name=${test_repo_id_name%.git} &&
+	echo "${test_repo_id_name##*/}-$(git rev-list --first-parent --max-parents=0 HEAD | cut -c1-12)"
+}
+
 if command -v python3 >/dev/null 2>&1; then test_set_prereq PYTHON; fi
 # Debian's python3 when there is one: it starts in a tenth of the time of a shim
 TEST_PYTHON=python3

@@ -11,6 +11,8 @@
  *     instance runs, when nothing of their commit (the archive, its runs'
  *     run.json, logs, results) was written in train.gc.retention (default
  *     30d).
+ * Under the legacy prefix (layout.h), which another repository of the same
+ * name may share, the same but only for commits this repository has.
  * Logs, results and outputs stay: the notes point at them.
  */
 #include <stdio.h>
@@ -21,6 +23,7 @@
 #include "cmd/builtin.h"
 #include "util/time.h"
 #include "cmd/parse-options.h"
+#include "git/repo.h"
 #include "run/remote-runs.h"
 #include "run/run.h"
 #include "services/s3-objects.h"
@@ -38,7 +41,8 @@ struct gc {
 	int dry_run;
 	time_t now;
 	long retention, upload_age; /* seconds */
-	const char *prefix;	    /* <train.prefix>/<repo>/ (layout.h) */
+	const char *prefix;	    /* <train.prefix>/<repo>/ (layout.h), or the legacy one */
+	int legacy;		    /* prefix is the legacy one: only this repository's commits */
 	const char **doomed;	    /* instance ids to terminate */
 	struct remote_entry **doomed_runs;
 	size_t nr_doomed;
@@ -166,6 +170,22 @@ static int gc_instances(struct gc *g)
 	return 0;
 }
 
+/*
+ * Whether key, under g->prefix, may be this repository's: anything under
+ * its own prefix; under the legacy prefix, a commit's archive only when
+ * the commit is one of this repository's.
+ */
+static int ours(const struct gc *g, const char *key)
+{
+	const char *sha;
+	size_t n;
+
+	if (!g->legacy)
+		return 1;
+	sha = layout_code_commit(&n, g->prefix, key);
+	return sha && repo_has_commit(g->ctx.repo, sha, n);
+}
+
 static int gc_uploads(struct gc *g)
 {
 	struct s3_upload *u = NULL;
@@ -179,7 +199,7 @@ static int gc_uploads(struct gc *g)
 		char *uri;
 		time_t t;
 
-		if (!u[i].key || !skip_prefix(u[i].key, g->prefix, NULL) ||
+		if (!u[i].key || !skip_prefix(u[i].key, g->prefix, NULL) || !ours(g, u[i].key) ||
 		    time_parse_iso8601(&t, u[i].initiated) ||
 		    difftime(g->now, t) <= (double)g->upload_age)
 			continue;
@@ -225,8 +245,8 @@ static int in_use(const struct gc *g, const char *sha, size_t n)
  * counts from yesterday, however long ago it was uploaded (a launch does
  * not upload it again).
  */
-static time_t last_used(const struct layout *l, const struct s3_listed *v, size_t nr,
-			const char *sha, size_t n)
+static time_t last_used(const char *prefix, const struct s3_listed *v, size_t nr, const char *sha,
+			size_t n)
 {
 	size_t i;
 	time_t newest = 0, t;
@@ -234,7 +254,7 @@ static time_t last_used(const struct layout *l, const struct s3_listed *v, size_
 	for (i = 0; i < nr; i++) {
 		const char *k = v[i].key;
 
-		if (!layout_key_of_commit(l, k, sha, n))
+		if (!layout_key_of_commit(prefix, k, sha, n))
 			continue;
 		if (!time_parse_iso8601(&t, v[i].last_modified) && t > newest)
 			newest = t;
@@ -253,14 +273,14 @@ static int gc_archives(struct gc *g)
 		return -1;
 	keys = xcalloc(nr + 1, sizeof(*keys));
 	for (i = 0; i < nr; i++) {
-		const char *sha = layout_code_commit(&n, &g->ctx.layout, v[i].key);
+		const char *sha = layout_code_commit(&n, g->prefix, v[i].key);
 		struct buf why = BUF_INIT;
 		char *uri;
 		time_t t;
 
-		if (!sha)
+		if (!sha || !ours(g, v[i].key))
 			continue;
-		t = last_used(&g->ctx.layout, v, nr, sha, n);
+		t = last_used(g->prefix, v, nr, sha, n);
 		if (!t || difftime(g->now, t) <= (double)g->retention || in_use(g, sha, n))
 			continue;
 		keys[nr_keys++] = v[i].key;
@@ -299,6 +319,12 @@ static int gc(int dry_run)
 	if (remote_runs_load(&g.runs, &g.ctx, 0) || gc_instances(&g) || gc_uploads(&g) ||
 	    gc_archives(&g))
 		goto out;
+	if (g.ctx.layout.legacy_prefix) {
+		g.prefix = g.ctx.layout.legacy_prefix;
+		g.legacy = 1;
+		if (gc_uploads(&g) || gc_archives(&g))
+			goto out;
+	}
 	if (!g.removed)
 		fprintf(stderr, "nothing to clean up for '%s'\n", g.ctx.repo_name);
 	ret = EXIT_OK;

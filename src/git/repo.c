@@ -80,6 +80,105 @@ int repo_train_dir(char **out, git_repository *repo, const char *sub, int create
 	return 0;
 }
 
+/* A commit of repo without parents: a root. */
+static int is_root(git_repository *repo, const git_oid *id)
+{
+	git_commit *c = NULL;
+	int r = git_commit_lookup(&c, repo, id) == 0 && git_commit_parentcount(c) == 0;
+
+	git_commit_free(c);
+	return r;
+}
+
+/* The root kept by an earlier call, when it still is one. */
+static int kept_root(git_oid *out, git_repository *repo, const char *path)
+{
+	struct buf b = BUF_INIT;
+	int ok;
+
+	ok = !read_file(&b, path) && b.len == GIT_OID_HEXSZ + 1 && b.ptr[GIT_OID_HEXSZ] == '\n' &&
+	     strspn(b.ptr, "0123456789abcdef") == GIT_OID_HEXSZ &&
+	     !git_oid_fromstrn(out, b.ptr, GIT_OID_HEXSZ) && is_root(repo, out);
+	err_clear();
+	buf_release(&b);
+	return ok;
+}
+
+/* Walks HEAD's first parents to the root. 0, or -1 with err_set. */
+static int walk_to_root(git_oid *out, git_repository *repo)
+{
+	git_commit *c = NULL, *parent;
+	int r;
+
+	if (git_repository_head_unborn(repo) == 1) {
+		err_set("this repository has no commit yet");
+		err_hint(
+			"git-train names a repository by its first commit: commit something first");
+		return -1;
+	}
+	if (repo_resolve_commit(&c, repo, NULL))
+		return -1;
+	while (git_commit_parentcount(c)) {
+		r = git_commit_parent(&parent, c, 0);
+		if (r < 0) {
+			int shallow = git_repository_is_shallow(repo) == 1;
+
+			git_commit_free(c);
+			if (!shallow)
+				return err_git("cannot walk the history to its first commit");
+			err_set("this is a shallow clone: its first commit, which names the "
+				"repository in S3 and in the instances' tags, is not here");
+			err_hint("fetch the whole history once with 'git fetch --unshallow', or "
+				 "set train.repo (see git-train(1))");
+			return -1;
+		}
+		git_commit_free(c);
+		c = parent;
+	}
+	git_oid_cpy(out, git_commit_id(c));
+	git_commit_free(c);
+	return 0;
+}
+
+int repo_root_commit(git_oid *out, git_repository *repo)
+{
+	char *dir = NULL, *path;
+	char hex[GIT_OID_HEXSZ + 2];
+
+	repo_train_dir(&dir, repo, NULL, 0);
+	path = xstrfmt("%s/root", dir);
+	if (kept_root(out, repo, path))
+		goto out;
+	if (walk_to_root(out, repo)) {
+		free(path);
+		free(dir);
+		return -1;
+	}
+	/* only a cache: a repository it cannot be written in walks again next time */
+	git_oid_tostr(hex, sizeof(hex), out);
+	strcat(hex, "\n");
+	if (mkdir_p(dir, 0777) || write_file_atomic(path, hex, strlen(hex), 0666))
+		err_clear();
+out:
+	free(path);
+	free(dir);
+	return 0;
+}
+
+int repo_has_commit(git_repository *repo, const char *hex, size_t len)
+{
+	git_commit *c = NULL;
+	git_oid id;
+	int r;
+
+	if (len != GIT_OID_HEXSZ || strspn(hex, "0123456789abcdef") < len ||
+	    git_oid_fromstrn(&id, hex, len))
+		return 0;
+	r = git_commit_lookup(&c, repo, &id) == 0;
+	git_commit_free(c);
+	return r;
+}
+
 char *repo_short_id(git_repository *repo, const git_oid *id)
 {
 	git_object *obj = NULL;

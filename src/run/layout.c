@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "git/repo.h"
 #include "services/s3.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -81,11 +82,64 @@ static char *config_or(const struct config *cfg, const char *key, const char *de
 	return v;
 }
 
+/* train.repo, when set: one plain key segment, else -1 with err_set. */
+static int valid_repo_id(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n && n <= 200 && strcmp(v, ".") && strcmp(v, "..") &&
+	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n)
+		return 0;
+	err_set("bad train.repo '%s': it names the repository in one S3 key segment and a tag", v);
+	err_hint("use letters, digits, '.', '_' and '-' only, like 'model-1a2b3c4d5e6f'");
+	return -1;
+}
+
+int layout_repo_id(char **out, git_repository *repo, const struct config *cfg)
+{
+	char *name, hex[GIT_OID_HEXSZ + 1];
+	git_oid root;
+	int r;
+
+	*out = NULL;
+	r = config_get_string(out, cfg, "train.repo");
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		if (!valid_repo_id(*out))
+			return 0;
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	free(*out);
+	*out = NULL;
+	if (repo_root_commit(&root, repo))
+		return -1;
+	git_oid_tostr(hex, LAYOUT_ROOT_HEX + 1, &root);
+	name = layout_repo_name(repo, cfg);
+	*out = xstrfmt("%s-%s", name, hex);
+	free(name);
+	return 0;
+}
+
+/* "<train.prefix>/<repo>/" */
+static char *repo_prefix(const char *prefix, const char *repo)
+{
+	const char *p;
+	size_t n;
+
+	for (p = prefix; *p == '/'; p++)
+		;
+	n = strlen(p);
+	while (n && p[n - 1] == '/')
+		n--;
+	return xstrfmt("%.*s%s%s/", (int)n, p, n ? "/" : "", repo);
+}
+
 int layout_init(struct layout *out, const struct config *cfg, git_repository *repo)
 {
 	char *prefix;
-	const char *p;
-	size_t n;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -99,14 +153,19 @@ int layout_init(struct layout *out, const struct config *cfg, git_repository *re
 		err_hint("set it with: git config train.bucket <name>");
 		return -1;
 	}
+	if (layout_repo_id(&out->repo_name, repo, cfg)) {
+		layout_release(out);
+		return -1;
+	}
 	prefix = config_or(cfg, "train.prefix", "git-train");
-	for (p = prefix; *p == '/'; p++)
-		;
-	n = strlen(p);
-	while (n && p[n - 1] == '/')
-		n--;
-	out->repo_name = layout_repo_name(repo, cfg);
-	out->repo_prefix = xstrfmt("%.*s%s%s/", (int)n, p, n ? "/" : "", out->repo_name);
+	out->repo_prefix = repo_prefix(prefix, out->repo_name);
+	out->legacy_name = layout_repo_name(repo, cfg);
+	if (strcmp(out->legacy_name, out->repo_name)) {
+		out->legacy_prefix = repo_prefix(prefix, out->legacy_name);
+	} else {
+		free(out->legacy_name);
+		out->legacy_name = NULL;
+	}
 	free(prefix);
 	return 0;
 }
@@ -116,6 +175,8 @@ void layout_release(struct layout *l)
 	free(l->bucket);
 	free(l->repo_name);
 	free(l->repo_prefix);
+	free(l->legacy_name);
+	free(l->legacy_prefix);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -127,6 +188,33 @@ char *layout_code_key(const struct layout *l, const char *commit)
 char *layout_run_prefix(const struct layout *l, const char *commit, const char *run_id)
 {
 	return xstrfmt("%s%s/runs/%s/", l->repo_prefix, commit, run_id);
+}
+
+char *layout_legacy_run_prefix(const struct layout *l, const char *commit, const char *run_id)
+{
+	return l->legacy_prefix ? xstrfmt("%s%s/runs/%s/", l->legacy_prefix, commit, run_id) : NULL;
+}
+
+size_t layout_run_prefixes(char *out[LAYOUT_MAX_PREFIXES], const struct layout *l,
+			   const char *commit, const char *run_id)
+{
+	out[0] = layout_run_prefix(l, commit, run_id);
+	out[1] = layout_legacy_run_prefix(l, commit, run_id);
+	return out[1] ? 2 : 1;
+}
+
+int layout_is_run_prefix(const struct layout *l, const char *commit, const char *run_id,
+			 const char *prefix)
+{
+	char *v[LAYOUT_MAX_PREFIXES];
+	size_t n = layout_run_prefixes(v, l, commit, run_id), i;
+	int found = 0;
+
+	for (i = 0; i < n; i++) {
+		found |= !strcmp(v[i], prefix);
+		free(v[i]);
+	}
+	return found;
 }
 
 char *layout_run_key(const char *run_prefix, enum layout_item item)
@@ -147,12 +235,12 @@ char *layout_local_path(const char *run_dir, enum layout_item item)
 	return xstrfmt("%s/%s", run_dir, names[item]);
 }
 
-const char *layout_code_commit(size_t *out_len, const struct layout *l, const char *key)
+const char *layout_code_commit(size_t *out_len, const char *repo_prefix, const char *key)
 {
 	const char *rest;
 	size_t n;
 
-	if (!skip_prefix(key, l->repo_prefix, &rest))
+	if (!skip_prefix(key, repo_prefix, &rest))
 		return NULL;
 	n = strspn(rest, "0123456789abcdef");
 	if ((n != 40 && n != 64) || rest[n] != '/' || strcmp(rest + n + 1, names[LAYOUT_CODE]))
@@ -161,11 +249,11 @@ const char *layout_code_commit(size_t *out_len, const struct layout *l, const ch
 	return rest;
 }
 
-int layout_key_of_commit(const struct layout *l, const char *key, const char *sha, size_t sha_len)
+int layout_key_of_commit(const char *repo_prefix, const char *key, const char *sha, size_t sha_len)
 {
 	const char *rest;
 
-	return skip_prefix(key, l->repo_prefix, &rest) && !strncmp(rest, sha, sha_len) &&
+	return skip_prefix(key, repo_prefix, &rest) && !strncmp(rest, sha, sha_len) &&
 	       rest[sha_len] == '/';
 }
 

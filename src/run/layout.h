@@ -13,10 +13,25 @@
  *       result.json            the result document (below), at the end
  *       outputs/...            the script's outputs directory, at the end
  *
- * <repo> is the last path component of the `origin` remote's URL without
- * ".git", else the name of the working tree's directory (of the git
- * directory when bare), so that clones of one repository share their
- * uploads and see each other's runs.
+ * <repo> is the repository's identity, also the value of the instances'
+ * git-train:repo tag: its readable name, the last path component of the
+ * `origin` remote's URL without ".git" (else the name of the working tree's
+ * directory, of the git directory when bare), a '-', and the first 12 hex
+ * digits of its root commit (repo_root_commit: where HEAD's first-parent
+ * chain ends, kept in <git dir>/train/root), like "model-1a2b3c4d5e6f".
+ * Clones of one repository share their uploads and see each other's runs;
+ * alice/model and bob/model, with different histories, never meet.
+ * train.repo, when set, is <repo> as it is (a shallow clone, that cannot
+ * see its root, needs it, or `git fetch --unshallow` once).
+ *
+ * The legacy layout: git-train 0.1 used the readable name alone as
+ * <repo> (prefix and tag). Runs recorded then stay readable: a run is looked
+ * for under both prefixes (layout_run_prefixes), and an instance tagged with
+ * the readable name alone counts as this repository's only when its commit
+ * is one of this repository's. Nothing that may be another repository's
+ * (one that shares the readable name) is ever taken for this one's: under
+ * the legacy prefix, gc touches only the objects of commits this
+ * repository has.
  *
  * On this machine a local run's directory <git dir>/train/runs/<run-id>/
  * holds the same: code.tar.gz (the exact archive that ran), log,
@@ -66,22 +81,46 @@ struct layout {
 	char *bucket;	   /* train.bucket */
 	char *repo_name;   /* <repo>, also the git-train:repo tag's value */
 	char *repo_prefix; /* "<train.prefix>/<repo>/" */
+	/* the legacy layout (above); both NULL when it is the same as <repo> (train.repo) */
+	char *legacy_name;   /* the readable name alone, the old git-train:repo tag's value */
+	char *legacy_prefix; /* "<train.prefix>/<readable name>/" */
 };
 
+/* Hex digits of the root commit in <repo>. */
+#define LAYOUT_ROOT_HEX 12
+
 /*
- * Reads train.bucket and train.prefix. -1 with err_set and the fix
- * (`git config train.bucket <name>`) when train.bucket is unset.
+ * Reads train.bucket, train.prefix and train.repo, and finds <repo>. -1
+ * with err_set and the fix: train.bucket unset (`git config train.bucket
+ * <name>`), a bad train.repo, no commit yet, a shallow clone that never
+ * knew its root.
  */
 int layout_init(struct layout *out, const struct config *cfg, git_repository *repo);
 void layout_release(struct layout *l);
 
-/* <repo> for repo (see above). Caller frees. */
+/* <repo> for repo (see above): train.repo, else "<name>-<root>". 0, or -1 with err_set. */
+int layout_repo_id(char **out, git_repository *repo, const struct config *cfg);
+/* The readable name of repo (see above), the legacy <repo>. Caller frees. */
 char *layout_repo_name(git_repository *repo, const struct config *cfg);
 
 /* "<repo prefix><sha>/code.tar.gz". Caller frees. */
 char *layout_code_key(const struct layout *l, const char *commit);
-/* "<repo prefix><sha>/runs/<run-id>/". Caller frees. */
+/* "<repo prefix><sha>/runs/<run-id>/": where a run is written. Caller frees. */
 char *layout_run_prefix(const struct layout *l, const char *commit, const char *run_id);
+/* The same under the legacy prefix, NULL when there is none. Caller frees. */
+char *layout_legacy_run_prefix(const struct layout *l, const char *commit, const char *run_id);
+
+#define LAYOUT_MAX_PREFIXES 2
+/*
+ * Where a run of this repository may be, in the order to look: its prefix
+ * (layout_run_prefix), then the legacy one, for runs recorded before.
+ * Returns how many (1 or 2); caller frees each.
+ */
+size_t layout_run_prefixes(char *out[LAYOUT_MAX_PREFIXES], const struct layout *l,
+			   const char *commit, const char *run_id);
+/* Whether prefix is one of layout_run_prefixes(l, commit, run_id). */
+int layout_is_run_prefix(const struct layout *l, const char *commit, const char *run_id,
+			 const char *prefix);
 /* A run's item in S3: run_prefix followed by its name ("outputs/" for LAYOUT_OUTPUTS). Caller
  * frees. */
 char *layout_run_key(const char *run_prefix, enum layout_item item);
@@ -91,12 +130,14 @@ char *layout_run_uri(const char *bucket, const char *run_prefix, enum layout_ite
 char *layout_local_path(const char *run_dir, enum layout_item item);
 
 /*
- * Whether key is a commit's code archive under l's prefix: its SHA (40 or
- * 64 hex digits, borrowed from key, *out_len of them), else NULL.
+ * Whether key is a commit's code archive under repo_prefix (a struct
+ * layout's repo_prefix or legacy_prefix): its SHA (40 or 64 hex digits,
+ * borrowed from key, *out_len of them), else NULL.
  */
-const char *layout_code_commit(size_t *out_len, const struct layout *l, const char *key);
-/* Whether key is under the prefix of the commit sha (sha_len bytes): its archive or its runs. */
-int layout_key_of_commit(const struct layout *l, const char *key, const char *sha, size_t sha_len);
+const char *layout_code_commit(size_t *out_len, const char *repo_prefix, const char *key);
+/* Whether key is under repo_prefix's prefix of the commit sha (sha_len bytes): its archive or
+ * its runs. */
+int layout_key_of_commit(const char *repo_prefix, const char *key, const char *sha, size_t sha_len);
 
 /* The run's script arguments, for the result document (NULL when it has none). */
 struct layout_args {

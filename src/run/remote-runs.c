@@ -67,7 +67,7 @@ static struct remote_entry *find_exact(struct remote_runs *l, const char *id)
 }
 
 static void run_from_instance(struct remote_run *out, const struct ec2_instance *i,
-			      struct remote_runs_ctx *ctx)
+			      struct remote_runs_ctx *ctx, int legacy)
 {
 	const char *market = ec2_instance_tag(i, REMOTE_TAG_MARKET);
 	const char *price = ec2_instance_tag(i, REMOTE_TAG_PRICE);
@@ -87,16 +87,38 @@ static void run_from_instance(struct remote_run *out, const struct ec2_instance 
 	out->region = ctx->client.settings.region ? xstrdup(ctx->client.settings.region) : NULL;
 	out->launched = i->launched;
 	out->bucket = xstrdup(ctx->bucket);
-	out->run_prefix = layout_run_prefix(&ctx->layout, out->commit, out->run_id);
+	out->run_prefix = legacy ? layout_legacy_run_prefix(&ctx->layout, out->commit, out->run_id)
+				 : layout_run_prefix(&ctx->layout, out->commit, out->run_id);
+}
+
+/*
+ * Whether the instance is one of this repository's: 1 tagged with <repo>, 2
+ * with the legacy name and running a commit of this repository (another
+ * repository of the same name runs its own), else 0.
+ */
+static int ours(struct remote_runs_ctx *ctx, const char *repo, const char *commit)
+{
+	if (!repo)
+		return 0;
+	if (!strcmp(repo, ctx->repo_name))
+		return 1;
+	return ctx->layout.legacy_name && !strcmp(repo, ctx->layout.legacy_name) &&
+			       repo_has_commit(ctx->repo, commit, strlen(commit))
+		       ? 2
+		       : 0;
 }
 
 static int add_instances(struct remote_runs *l, struct remote_runs_ctx *ctx)
 {
-	struct ec2_tag filter = { (char *)"tag:" REMOTE_TAG_REPO, (char *)ctx->repo_name };
+	/* one request for both tag values */
+	struct ec2_tag filters[] = {
+		{ (char *)"tag:" REMOTE_TAG_REPO, (char *)ctx->repo_name },
+		{ (char *)"tag:" REMOTE_TAG_REPO, ctx->layout.legacy_name },
+	};
 	size_t i;
 
-	if (ec2_describe_instances(&l->instances, &l->nr_instances, &ctx->client, NULL, 0, &filter,
-				   1))
+	if (ec2_describe_instances(&l->instances, &l->nr_instances, &ctx->client, NULL, 0, filters,
+				   ctx->layout.legacy_name ? 2 : 1))
 		return -1;
 	for (i = 0; i < l->nr_instances; i++) {
 		const struct ec2_instance *inst = &l->instances[i];
@@ -104,9 +126,10 @@ static int add_instances(struct remote_runs *l, struct remote_runs_ctx *ctx)
 		const char *id = ec2_instance_tag(inst, REMOTE_TAG_RUN_ID);
 		const char *commit = ec2_instance_tag(inst, REMOTE_TAG_COMMIT);
 		struct remote_entry *e;
+		int which;
 
 		/* the filter already says so; an emulator that ignores it must not widen it */
-		if (!repo || strcmp(repo, ctx->repo_name) || !id || !commit)
+		if (!id || !commit || !(which = ours(ctx, repo, commit)))
 			continue;
 		e = find_exact(l, id);
 		/*
@@ -119,7 +142,7 @@ static int add_instances(struct remote_runs *l, struct remote_runs_ctx *ctx)
 			remote_run_release(&e->run);
 		else
 			e = add_entry(l);
-		run_from_instance(&e->run, inst, ctx);
+		run_from_instance(&e->run, inst, ctx, which == 2);
 		e->instance = inst;
 	}
 	return 0;
@@ -266,23 +289,29 @@ static char *run_id_commit(const char *id)
 static struct remote_entry *find_in_s3(struct remote_runs *l, struct remote_runs_ctx *ctx,
 				       const char *id)
 {
-	char *short_sha = run_id_commit(id), *prefix = NULL;
+	char *short_sha = run_id_commit(id), *prefixes[LAYOUT_MAX_PREFIXES];
 	git_object *obj = NULL;
 	struct remote_run run;
 	struct remote_entry *e = NULL;
+	size_t nr = 0, i;
+	int r = 1;
 
 	err_clear();
 	if (!short_sha || git_revparse_single(&obj, ctx->repo, short_sha) < 0 ||
 	    git_object_type(obj) != GIT_OBJECT_COMMIT)
 		goto out;
-	prefix = layout_run_prefix(&ctx->layout, git_oid_tostr_s(git_object_id(obj)), id);
-	if (remote_run_load(&run, &ctx->client, ctx->bucket, prefix))
+	/* this layout's prefix first, then the legacy one of runs recorded before */
+	nr = layout_run_prefixes(prefixes, &ctx->layout, git_oid_tostr_s(git_object_id(obj)), id);
+	for (i = 0; i < nr && r == 1; i++)
+		r = remote_run_load(&run, &ctx->client, ctx->bucket, prefixes[i]);
+	if (r)
 		goto out;
 	e = add_entry(l);
 	e->run = run;
 out:
 	git_object_free(obj);
-	free(prefix);
+	for (i = 0; i < nr; i++)
+		free(prefixes[i]);
 	free(short_sha);
 	return e;
 }

@@ -1,7 +1,8 @@
 /*
  * remote-runs: the runs of this repository on EC2 as status, logs, stop and
  * gc see them. Two sources, both cheap: the instances tagged
- * git-train:repo=<repo> (one DescribeInstances call, however many runs), and
+ * git-train:repo=<repo> (one DescribeInstances call, however many runs; with
+ * the legacy name too, for this repository's commits only: layout.h), and
  * the remote runs recorded in refs/notes/train (which outlive the
  * instances). A run given by its full id that neither knows (its instance
  * gone, its note never written) is looked up by its run.json in S3.

@@ -170,7 +170,7 @@ int ec2_describe_instances(struct ec2_instance **out, size_t *out_nr, struct aws
 {
 	struct buf params = BUF_INIT, body = BUF_INIT;
 	char *token = NULL;
-	size_t i;
+	size_t i, n, v;
 	int ret = -1;
 
 	*out = NULL;
@@ -179,9 +179,12 @@ int ec2_describe_instances(struct ec2_instance **out, size_t *out_nr, struct aws
 		buf_reset(&params);
 		for (i = 0; i < nr_ids; i++)
 			param(&params, ids[i], "InstanceId.%zu", i + 1);
-		for (i = 0; i < nr_filters; i++) {
-			param(&params, filters[i].key, "Filter.%zu.Name", i + 1);
-			param(&params, filters[i].value, "Filter.%zu.Value.1", i + 1);
+		for (i = 0, n = 0, v = 0; i < nr_filters; i++) {
+			if (!i || strcmp(filters[i].key, filters[i - 1].key)) {
+				param(&params, filters[i].key, "Filter.%zu.Name", ++n);
+				v = 0;
+			}
+			param(&params, filters[i].value, "Filter.%zu.Value.%zu", n, ++v);
 		}
 		if (token)
 			param(&params, token, "NextToken");

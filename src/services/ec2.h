@@ -61,8 +61,9 @@ int ec2_run_instance(struct ec2_instance *out, char **out_code, struct aws_clien
 /*
  * DescribeInstances, every page, in one logical call. ids (may be NULL)
  * restricts to those instances; each filter is "tag:<key>" or another
- * DescribeInstances filter name with one value. *out is an array (caller
- * frees with ec2_instances_free).
+ * DescribeInstances filter name with one value. Consecutive filters of one
+ * name are one filter with several values: an instance matches any of them.
+ * *out is an array (caller frees with ec2_instances_free).
  */
 int ec2_describe_instances(struct ec2_instance **out, size_t *out_nr, struct aws_client *c,
 			   const char *const *ids, size_t nr_ids, const struct ec2_tag *filters,

@@ -22,8 +22,10 @@ static struct layout sample(void)
 	struct layout l;
 
 	l.bucket = "bucket";
-	l.repo_name = "demo";
-	l.repo_prefix = "git-train/demo/";
+	l.repo_name = "demo-1a2b3c4d5e6f";
+	l.repo_prefix = "git-train/demo-1a2b3c4d5e6f/";
+	l.legacy_name = "demo";
+	l.legacy_prefix = "git-train/demo/";
 	return l;
 }
 
@@ -39,6 +41,7 @@ static void test_keys(void **state)
 	char *prefix;
 
 	(void)state;
+	l.repo_prefix = "git-train/demo/";
 	assert_owned_equal(layout_code_key(&l, SHA), "git-train/demo/" SHA "/code.tar.gz");
 	prefix = layout_run_prefix(&l, SHA, RUN);
 	assert_string_equal(prefix, "git-train/demo/" SHA "/runs/" RUN "/");
@@ -74,19 +77,57 @@ static void test_gc_recognises_only_its_keys(void **state)
 	const char *sha;
 
 	(void)state;
-	sha = layout_code_commit(&n, &l, "git-train/demo/" SHA "/code.tar.gz");
+	sha = layout_code_commit(&n, l.legacy_prefix, "git-train/demo/" SHA "/code.tar.gz");
 	assert_non_null(sha);
 	assert_int_equal(n, 40);
 	assert_memory_equal(sha, SHA, 40);
-	assert_null(layout_code_commit(&n, &l, "git-train/other/" SHA "/code.tar.gz"));
-	assert_null(layout_code_commit(&n, &l, "git-train/demo/" SHA "/code.tar.gz.bak"));
-	assert_null(layout_code_commit(&n, &l, "git-train/demo/" SHA "/runs/" RUN "/log"));
-	assert_null(layout_code_commit(&n, &l, "git-train/demo/0fec4c8/code.tar.gz"));
-	assert_null(layout_code_commit(&n, &l, "git-train/demo/" SHA "X/code.tar.gz"));
-	assert_true(layout_key_of_commit(&l, "git-train/demo/" SHA "/runs/" RUN "/log", SHA, 40));
-	assert_true(layout_key_of_commit(&l, "git-train/demo/" SHA "/code.tar.gz", SHA, 40));
-	assert_false(layout_key_of_commit(&l, "git-train/demo/" SHA "0/code.tar.gz", SHA, 40));
-	assert_false(layout_key_of_commit(&l, "other/demo/" SHA "/code.tar.gz", SHA, 40));
+	assert_non_null(layout_code_commit(&n, l.repo_prefix,
+					   "git-train/demo-1a2b3c4d5e6f/" SHA "/code.tar.gz"));
+	assert_null(layout_code_commit(&n, l.repo_prefix, "git-train/demo/" SHA "/code.tar.gz"));
+	assert_null(layout_code_commit(&n, l.legacy_prefix,
+				       "git-train/demo-1a2b3c4d5e6f/" SHA "/code.tar.gz"));
+	assert_null(layout_code_commit(&n, l.legacy_prefix, "git-train/other/" SHA "/code.tar.gz"));
+	assert_null(
+		layout_code_commit(&n, l.legacy_prefix, "git-train/demo/" SHA "/code.tar.gz.bak"));
+	assert_null(
+		layout_code_commit(&n, l.legacy_prefix, "git-train/demo/" SHA "/runs/" RUN "/log"));
+	assert_null(layout_code_commit(&n, l.legacy_prefix, "git-train/demo/0fec4c8/code.tar.gz"));
+	assert_null(layout_code_commit(&n, l.legacy_prefix, "git-train/demo/" SHA "X/code.tar.gz"));
+	assert_true(layout_key_of_commit(l.legacy_prefix, "git-train/demo/" SHA "/runs/" RUN "/log",
+					 SHA, 40));
+	assert_true(layout_key_of_commit(l.legacy_prefix, "git-train/demo/" SHA "/code.tar.gz", SHA,
+					 40));
+	assert_false(layout_key_of_commit(l.legacy_prefix, "git-train/demo/" SHA "0/code.tar.gz",
+					  SHA, 40));
+	assert_false(
+		layout_key_of_commit(l.legacy_prefix, "other/demo/" SHA "/code.tar.gz", SHA, 40));
+	assert_false(layout_key_of_commit(l.repo_prefix, "git-train/demo/" SHA "/runs/" RUN "/log",
+					  SHA, 40));
+}
+
+/* A run is looked for under its repository's prefix, then under the legacy one. */
+static void test_run_prefixes(void **state)
+{
+	struct layout l = sample();
+	char *v[LAYOUT_MAX_PREFIXES];
+
+	(void)state;
+	assert_int_equal(layout_run_prefixes(v, &l, SHA, RUN), 2);
+	assert_owned_equal(v[0], "git-train/demo-1a2b3c4d5e6f/" SHA "/runs/" RUN "/");
+	assert_owned_equal(v[1], "git-train/demo/" SHA "/runs/" RUN "/");
+	assert_owned_equal(layout_legacy_run_prefix(&l, SHA, RUN),
+			   "git-train/demo/" SHA "/runs/" RUN "/");
+	assert_true(layout_is_run_prefix(&l, SHA, RUN, "git-train/demo/" SHA "/runs/" RUN "/"));
+	assert_true(layout_is_run_prefix(&l, SHA, RUN,
+					 "git-train/demo-1a2b3c4d5e6f/" SHA "/runs/" RUN "/"));
+	assert_false(layout_is_run_prefix(&l, SHA, RUN, "elsewhere/" SHA "/runs/" RUN "/"));
+	assert_false(layout_is_run_prefix(&l, SHA, RUN, "git-train/demo/" SHA "/runs/other/"));
+	/* train.repo set to the readable name: no legacy layout */
+	l.legacy_name = l.legacy_prefix = NULL;
+	assert_int_equal(layout_run_prefixes(v, &l, SHA, RUN), 1);
+	assert_null(v[1]);
+	free(v[0]);
+	assert_null(layout_legacy_run_prefix(&l, SHA, RUN));
 }
 
 static void test_result_round_trip(void **state)
@@ -178,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_local_paths),
 		cmocka_unit_test(test_gc_recognises_only_its_keys),
+		cmocka_unit_test(test_run_prefixes),
 		cmocka_unit_test(test_result_round_trip),
 		cmocka_unit_test(test_result_from_the_runner),
 		cmocka_unit_test(test_result_malformed),
