@@ -178,6 +178,14 @@ int remote_run_load(struct remote_run *out, struct aws_client *c, const char *bu
 		return err_set("the run.json of s3://%s/%s names no run id or commit", bucket,
 			       run_prefix);
 	}
+	/* any run can write any run's run.json: it only counts where it belongs */
+	if (!layout_run_prefix_is(run_prefix, out->commit, out->run_id)) {
+		err_set("the run.json of s3://%s/%s names run %s of commit %s, not the run "
+			"it belongs to: not trusted",
+			bucket, run_prefix, out->run_id, out->commit);
+		remote_run_release(out);
+		return -1;
+	}
 	return 0;
 }
 
