@@ -296,43 +296,88 @@ test_expect_success MOTO_FAKE 'through the fake, signed parts are accepted (chec
 	cmp fake-want.tgz fake.tgz
 '
 
-# crc32_of <file>: the base64 CRC32 of each 8 MiB part of file, one a line,
-# then "composite <the CRC32 of those CRC32s>", as S3 computes them
-crc32_of() {
+# sha256_of <file>: the base64 SHA-256 of each 8 MiB part of file, one a line,
+# then "composite <the SHA-256 of those digests>" and "whole <the SHA-256 of
+# the file>", as S3 computes them
+sha256_of() {
 	python3 - "$1" <<-\PY
-	import base64, sys, zlib
+	import base64, hashlib, sys
 	data = open(sys.argv[1], "rb").read()
 	size = 8 << 20
-	crcs = [zlib.crc32(data[i:i + size]).to_bytes(4, "big") for i in range(0, len(data), size)]
-	for c in crcs:
-	    print(base64.b64encode(c).decode())
-	print("composite", base64.b64encode(zlib.crc32(b"".join(crcs)).to_bytes(4, "big")).decode())
+	mds = [hashlib.sha256(data[i:i + size]).digest() for i in range(0, len(data), size)]
+	for m in mds:
+	    print(base64.b64encode(m).decode())
+	print("composite", base64.b64encode(hashlib.sha256(b"".join(mds)).digest()).decode())
+	print("whole", base64.b64encode(hashlib.sha256(data).digest()).decode())
 	PY
 }
 
-test_expect_success MOTO 'each part carries its CRC32; S3 keeps the checksum of the object' '
+test_expect_success MOTO 'each part carries its SHA-256; S3 keeps the checksum of the object' '
 	rev=$(big_commit "checksums") &&
 	GIT_TRAIN_TRACE=2 git train upload --rev $rev >out 2>trace &&
 	test_grep "uploaded code for .* in 4 parts" trace &&
-	test_grep "^trace: > x-amz-checksum-algorithm: CRC32" trace &&
-	s3_get "$(cat out)" crc.tgz &&
-	crc32_of crc.tgz >crc.all &&
-	grep -v "^composite " crc.all | sort >expect &&
-	sed -n "s/^trace: > x-amz-checksum-crc32: //p" trace | tr -d "\r" | sort >actual &&
+	test_grep "^trace: > x-amz-checksum-algorithm: SHA256" trace &&
+	s3_get "$(cat out)" sum.tgz &&
+	sha256_of sum.tgz >sum.all &&
+	grep -v "^composite \|^whole " sum.all | sort >expect &&
+	sed -n "s/^trace: > x-amz-checksum-sha256: //p" trace | tr -d "\r" | sort >actual &&
 	test_cmp expect actual &&
 	test_moto_s3 "/code-bucket/$(sed "s|^s3://code-bucket/||" out)" -I \
-		-H "x-amz-checksum-mode: ENABLED" >head.txt &&
-	test_grep -i "^x-amz-checksum-crc32: $(sed -n "s/^composite //p" crc.all)" head.txt
+		-H "x-amz-checksum-mode: ENABLED" | tr -d "\r" >head.txt &&
+	test_grep -i "^x-amz-checksum-sha256: $(sed -n "s/^composite //p" sum.all)\(-4\)\{0,1\}$" head.txt &&
+	git train upload --rev $rev 2>err &&
+	test_grep "is already in" err
 '
 
-test_expect_success MOTO 'a small archive goes in one PUT that carries its CRC32' '
+test_expect_success MOTO 'a small archive goes in one PUT that carries its SHA-256' '
 	git commit -q --allow-empty -m "one PUT" &&
 	git train upload >out 2>err &&
 	test_grep ! " parts" err &&
 	s3_get "$(cat out)" one.tgz &&
 	test_moto_s3 "/code-bucket/$(sed "s|^s3://code-bucket/||" out)" -I \
-		-H "x-amz-checksum-mode: ENABLED" >head.txt &&
-	test_grep -i "^x-amz-checksum-crc32: $(crc32_of one.tgz | sed -n 1p)" head.txt
+		-H "x-amz-checksum-mode: ENABLED" | tr -d "\r" >head.txt &&
+	test_grep -i "^x-amz-checksum-sha256: $(sha256_of one.tgz | sed -n 1p)$" head.txt
+'
+
+# forge <key> <file> [<curl options>]: what a training run with the role
+# could do: other code at key, with the commit's comment and metadata
+forge() {
+	python3 - "$2" "$sha" <<-\PY &&
+	import io, sys, tarfile
+	with tarfile.open(sys.argv[1], "w:gz", format=tarfile.PAX_FORMAT,
+	                  pax_headers={"comment": sys.argv[2]}) as t:
+	    body = b"print(\"pwned\")\n"
+	    info = tarfile.TarInfo("train.py")
+	    info.size = len(body)
+	    t.addfile(info, io.BytesIO(body))
+	PY
+	gzip -dc "$2" | head -c 1024 | grep -a -q -F "comment=$sha" &&
+	k=$1 f=$2 &&
+	shift 2 &&
+	test_moto_s3 "/code-bucket/$k" -T "$f" -H "x-amz-meta-git-train-commit: $sha" \
+		-H "x-amz-meta-git-train-umask: 0002" -H "x-amz-meta-git-train-format: 2" "$@"
+}
+
+test_expect_success MOTO 'a tampered archive, its metadata and comment forged: uploaded again' '
+	sha=$(git rev-parse HEAD) &&
+	key=git-train/demo/$sha/code.tar.gz &&
+	git train archive -o want.tgz &&
+	forge "$key" forged.tgz -H "x-amz-sdk-checksum-algorithm: SHA256" \
+		-H "x-amz-checksum-sha256: $(sha256_of forged.tgz | sed -n "s/^whole //p")" &&
+	test_moto_s3 "/code-bucket/$key" -I -H "x-amz-checksum-mode: ENABLED" >head.txt &&
+	test_grep -i "^x-amz-meta-git-train-commit: $sha" head.txt &&
+	test_grep -i "^x-amz-checksum-sha256: " head.txt &&
+	git train upload >out 2>err &&
+	test_grep "^uploaded code for $(git rev-parse --short HEAD): .* (replacing s3://code-bucket/$key, whose checksum was not the archive.s)$" err &&
+	s3_get "s3://code-bucket/$key" got.tgz &&
+	cmp want.tgz got.tgz &&
+	git train upload 2>err &&
+	test_grep "is already in" err &&
+	forge "$key" forged.tgz &&
+	git train upload 2>err &&
+	test_grep "^uploaded code for" err &&
+	s3_get "s3://code-bucket/$key" got.tgz &&
+	cmp want.tgz got.tgz
 '
 
 test_expect_success MOTO 'the secret never appears, not even in a trace' '

@@ -40,12 +40,12 @@ launch() {
 # start_run <run-id> <instance> [<test-tool runner options>] [-- <args>]: sends the
 # runner through ssm.c and waits for the SSM command (not the run) to end
 # (the fake is slow to say Online and to know the invocation, as SSM is);
-# the code is at $key when set
+# the code is at $key when set; its SHA-256 is the upload's
 start_run() {
 	run=$1 instance=$2
 	shift 2
 	"$TEST_TOOL" runner --run-id "$run" --commit "$sha" --bucket $BUCKET \
-		--code-key "${key:-$code_key}" --run-prefix "git-train/demo/$sha/runs/$run/" \
+		--code-key "${key:-$code_key}" --code-sha256 "$code_sum" --run-prefix "git-train/demo/$sha/runs/$run/" \
 		--region us-east-1 --script train.py --log-interval 1 \
 		--instance "$instance" "$@" >"$run.send" 2>&1 &&
 	test_grep "^status Success$" "$run.send" &&
@@ -134,10 +134,22 @@ test_expect_success RUNNER 'setup: a training repository, its code in S3' '
 	sha=$(git rev-parse HEAD) &&
 	echo "s3://$BUCKET/git-train/demo/$sha/code.tar.gz" >expect &&
 	test_cmp expect uploaded &&
+	s3_get "git-train/demo/$sha/code.tar.gz" code.tar.gz &&
+	sha256sum <code.tar.gz | cut -c 1-64 >code.sha256 &&
 	git train aws-call ssm GetParameter \
 		Name=/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64 |
 		python3 -c "import json, sys; print(json.load(sys.stdin)[\"Parameter\"][\"Value\"])" >ami &&
-	git archive --format=tar.gz HEAD^{tree} >other.tar.gz &&
+	python3 -c "
+import io, sys, tarfile
+# what a hostile run could put in place of the code: the comment of the commit, other code
+with tarfile.open(sys.argv[1], \"w:gz\", format=tarfile.PAX_FORMAT,
+                  pax_headers={\"comment\": sys.argv[2]}) as t:
+    body = b\"open(\\\"pwned\\\", \\\"w\\\").close()\\n\"
+    info = tarfile.TarInfo(\"train.py\")
+    info.size = len(body)
+    t.addfile(info, io.BytesIO(body))
+" other.tar.gz "$sha" &&
+	gzip -dc other.tar.gz | head -c 1024 | grep -a -q -F "comment=$sha" &&
 	test_moto_s3 /$BUCKET/other/code.tar.gz -T other.tar.gz &&
 	printf "not gzip at all\n" >bad.tar.gz &&
 	test_moto_s3 /$BUCKET/bad/code.tar.gz -T bad.tar.gz &&
@@ -145,6 +157,7 @@ test_expect_success RUNNER 'setup: a training repository, its code in S3' '
 '
 sha=$(git rev-parse -q --verify HEAD)
 code_key=git-train/demo/$sha/code.tar.gz
+code_sum=$(cat code.sha256 2>/dev/null)
 
 test_expect_success RUNNER 'the command is valid sh, holds the runner and no secret' '
 	nasty_args "$TEST_TOOL" runner --run-id r0 --commit "$sha" --bucket $BUCKET \
@@ -184,7 +197,7 @@ test_expect_success RUNNER 'the runner starts detached on each instance' '
 	key=git-train/demo/0000/code.tar.gz &&
 	start_run missing $(cat instance.keep) --keep &&
 	key=other/code.tar.gz &&
-	start_run wrong $(cat instance.keep) --keep &&
+	start_run wrong $(cat instance.keep) --keep --setup "touch setup-ran" &&
 	key=bad/code.tar.gz &&
 	start_run corrupt $(cat instance.corrupt) &&
 	key= &&
@@ -262,7 +275,7 @@ test_expect_success RUNNER 'the runner stopped by a signal (a shutdown): interru
 	test_grep ! "^[^Z]" child.stat
 '
 
-test_expect_success RUNNER 'no archive, or the wrong one: failed, a clear log line' '
+test_expect_success RUNNER 'no archive, or another one (its comment forged): failed at code, nothing run' '
 	wait_result missing &&
 	echo "failed 127 code {}" >expect &&
 	test_cmp expect missing.got &&
@@ -270,7 +283,13 @@ test_expect_success RUNNER 'no archive, or the wrong one: failed, a clear log li
 	wait_result wrong &&
 	echo "failed 126 code {}" >expect &&
 	test_cmp expect wrong.got &&
-	test_grep "^git-train: the code archive s3://$BUCKET/other/code.tar.gz is not the code of commit $sha$" wrong.log
+	forged=$(sha256sum <other.tar.gz | cut -c 1-64) &&
+	echo "git-train: the code archive s3://$BUCKET/other/code.tar.gz is not the code of commit $sha: its SHA-256 is $forged, not $code_sum; nothing of it was run" >expect &&
+	test_cmp expect wrong.log &&
+	dir="$(test_instance_dir $(cat instance.keep))/var/lib/git-train/wrong" &&
+	test_path_is_missing "$dir/work/setup-ran" &&
+	test_path_is_missing "$dir/work/pwned" &&
+	test_path_is_missing "$dir/work/train.py"
 '
 
 test_expect_success RUNNER 'with --keep the instance stays up' '
@@ -285,7 +304,7 @@ test_expect_success RUNNER 'a corrupt archive: failed, and the instance still sh
 	wait_result corrupt &&
 	echo "failed 126 code {}" >expect &&
 	test_cmp expect corrupt.got &&
-	test_grep "^git-train: the code archive s3://$BUCKET/bad/code.tar.gz is corrupt (gzip -t failed)$" corrupt.log &&
+	test_grep "^git-train: the code archive s3://$BUCKET/bad/code.tar.gz is not the code of commit $sha: its SHA-256 is [0-9a-f]*, not $code_sum; nothing of it was run$" corrupt.log &&
 	test_fake_wait_instance "$id" terminated 60 &&
 	calls "$id" >calls &&
 	test_grep "^shutdown -h now$" calls

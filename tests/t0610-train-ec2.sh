@@ -170,14 +170,40 @@ test_expect_success EC2 'git train t3.micro --wait: the epochs live, exit 0, the
 	test_cmp expect model
 '
 
+# What a training run with write access to the bucket could leave for the
+# next run of a commit: other code, claiming the commit in its metadata and
+# its pax comment, with a checksum of its own bytes as the AWS CLI sends it.
+forge_code() {
+	sha=$(git rev-parse HEAD) &&
+	python3 - forged.tgz "$sha" <<-\PY &&
+	import io, sys, tarfile
+	with tarfile.open(sys.argv[1], "w:gz", format=tarfile.PAX_FORMAT,
+	                  pax_headers={"comment": sys.argv[2]}) as t:
+	    body = b"print(\"pwned\")\n"
+	    info = tarfile.TarInfo("train.py")
+	    info.size = len(body)
+	    t.addfile(info, io.BytesIO(body))
+	PY
+	test_moto_s3 "/train-bucket/git-train/$(test_repo_id)/$sha/code.tar.gz" \
+		-T forged.tgz -H "x-amz-meta-git-train-commit: $sha" \
+		-H "x-amz-meta-git-train-umask: 0002" -H "x-amz-meta-git-train-format: 2" \
+		-H "x-amz-sdk-checksum-algorithm: SHA256" \
+		-H "x-amz-checksum-sha256: $(python3 -c "import base64, hashlib, sys
+print(base64.b64encode(hashlib.sha256(open(sys.argv[1], \"rb\").read()).digest()).decode())" forged.tgz)"
+}
+
 # (with a role that has AmazonSSMManagedInstanceCore: it works, and the
 # launch warns about its Parameter Store access)
-test_expect_success EC2 'a script that exits 3: exit 3, the note says failed (exit 3)' '
+test_expect_success EC2 'a script that exits 3, its code forged in S3: uploaded again, exit 3, noted' '
 	fresh &&
+	forge_code &&
 	test_expect_code 3 git -c train.instanceProfile=core-profile train t3.micro --wait \
 		-- --epochs 1 --fail 3 >out 2>err &&
 	cat out err >>"$TRASH_DIRECTORY/all-output" &&
 	id=$(run_id_of out) &&
+	test_grep "uploaded code for .* (replacing s3://train-bucket/.*/code.tar.gz, whose checksum was not the archive.s)" err &&
+	test_grep "^epoch 1/1 loss=0.5000$" out &&
+	test_grep ! pwned out &&
 	test_grep "run $id failed (exit 3)" err &&
 	test_grep "^warning: role ssm access: role core-role has AmazonSSMManagedInstanceCore, whose ssm:GetParameter on \* lets every training script read every Parameter Store value of the account$" err &&
 	test_grep "^hint: .git train doctor. shows how to narrow it$" err &&

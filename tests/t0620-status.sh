@@ -480,6 +480,25 @@ test_expect_success AWS 'a clone has the same id, whatever it checks out; a shal
 	test_grep "^$(rid 1 $c1) " shallow-out
 '
 
+# Every run can write every run's run.json (the role's runs/*): one that
+# names another run would steer the note to another commit.
+test_expect_success AWS 'a run.json that names another run and commit is not trusted' '
+	c1=$(cat c1) c2=$(cat c2) &&
+	id=$(rid 40 $c2) &&
+	cat >run.json <<-EOF &&
+	{"run_id": "$(rid 1 $c1)", "commit": "$c1", "instance_type": "t3.micro",
+	 "launched": "2026-11-29T08:01:00Z"}
+	EOF
+	put "$(pfx $c2 $id)run.json" run.json &&
+	result $id $c2 succeeded 0 &&
+	before=$(note_lines $c1) &&
+	test_expect_code 1 gt status $id &&
+	test_grep "^error: the run.json of s3://$B/$(pfx $c2 $id) names run $(rid 1 $c1) of commit $c1, not the run it belongs to: not trusted$" err &&
+	test "$(note_lines $c1)" = "$before" &&
+	git notes --ref=train show $c2 >note &&
+	test_grep ! "$id" note
+'
+
 test_expect_success AWS 'errors: no train.bucket, bad credentials, no run named' '
 	git config --unset train.bucket &&
 	test_expect_code 128 gt status &&

@@ -191,6 +191,7 @@ int backend_aws_start_runner(struct aws_run *x)
 	job.commit = x->run->hex;
 	job.bucket = x->target.bucket;
 	job.code_key = x->target.key;
+	job.code_sha256 = x->upload.stats.sha256;
 	job.run_prefix = x->remote.run_prefix;
 	job.region = x->remote.region;
 	job.script = s->script;

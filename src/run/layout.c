@@ -217,6 +217,24 @@ int layout_is_run_prefix(const struct layout *l, const char *commit, const char 
 	return found;
 }
 
+int layout_run_prefix_is(const char *run_prefix, const char *commit, const char *run_id)
+{
+	char *tail;
+	size_t n, t;
+	int ret;
+
+	if (!run_prefix || !commit || !run_id || !*commit || !*run_id || strchr(commit, '/') ||
+	    strchr(run_id, '/'))
+		return 0;
+	tail = xstrfmt("%s/runs/%s/", commit, run_id);
+	n = strlen(run_prefix);
+	t = strlen(tail);
+	ret = n >= t && !strcmp(run_prefix + n - t, tail) &&
+	      (n == t || run_prefix[n - t - 1] == '/');
+	free(tail);
+	return ret;
+}
+
 char *layout_run_key(const char *run_prefix, enum layout_item item)
 {
 	return xstrfmt("%s%s%s", run_prefix, names[item], item == LAYOUT_OUTPUTS ? "/" : "");

@@ -6,9 +6,12 @@
  * <train.prefix>/<repo>/ (train.prefix "git-train" by default; "a/b/",
  * "/a/b" and "a/b" are one prefix, and an empty one puts <repo> at the top):
  *
- *   <sha>/code.tar.gz          the code of a commit (or --stash snapshot)
+ *   <sha>/code.tar.gz          the code of a commit (or --stash snapshot),
+ *                              checked by the runner against the SHA-256 the
+ *                              client sends it (upload.h, runner.h)
  *   <sha>/runs/<run-id>/       a run's prefix, holding
  *       run.json               the client's record of the launch
+ *                              (read back only where it names this run)
  *       log                    the script's output, uploaded as it grows
  *       result.json            the result document (below), at the end
  *       outputs/...            the script's outputs directory, at the end
@@ -121,6 +124,12 @@ size_t layout_run_prefixes(char *out[LAYOUT_MAX_PREFIXES], const struct layout *
 /* Whether prefix is one of layout_run_prefixes(l, commit, run_id). */
 int layout_is_run_prefix(const struct layout *l, const char *commit, const char *run_id,
 			 const char *prefix);
+/*
+ * 1 when run_prefix is the prefix of run run_id of commit (it ends in
+ * "<commit>/runs/<run_id>/"), else 0: what a run's documents say of
+ * themselves (run.json is writable by every run) must match where they are.
+ */
+int layout_run_prefix_is(const char *run_prefix, const char *commit, const char *run_id);
 /* A run's item in S3: run_prefix followed by its name ("outputs/" for LAYOUT_OUTPUTS). Caller
  * frees. */
 char *layout_run_key(const char *run_prefix, enum layout_item item);

@@ -89,14 +89,14 @@ int remote_run_save(struct aws_client *c, const struct remote_run *r, const char
 	struct s3_mem_body mem = { text, text ? strlen(text) : 0, 0 };
 	struct aws_body_reader body = { s3_mem_read, s3_mem_rewind, &mem, (long long)mem.len,
 					NULL };
-	char crc[S3_CRC32_SIZE];
+	char sum[S3_SHA256_SIZE];
 	int ret;
 
 	if (!text) {
 		ret = err_set("cannot write run.json of run %s: out of memory", r->run_id);
 	} else {
-		s3_crc32_base64(crc, s3_crc32_next(0, text, mem.len));
-		ret = s3_put_object(c, r->bucket, key, &body, crc, NULL, 0);
+		s3_sha256_of(sum, text, mem.len);
+		ret = s3_put_object(c, r->bucket, key, &body, sum, NULL, 0);
 	}
 	free(key);
 	free(text);
@@ -177,6 +177,14 @@ int remote_run_load(struct remote_run *out, struct aws_client *c, const char *bu
 		remote_run_release(out);
 		return err_set("the run.json of s3://%s/%s names no run id or commit", bucket,
 			       run_prefix);
+	}
+	/* any run can write any run's run.json: it only counts where it belongs */
+	if (!layout_run_prefix_is(run_prefix, out->commit, out->run_id)) {
+		err_set("the run.json of s3://%s/%s names run %s of commit %s, not the run "
+			"it belongs to: not trusted",
+			bucket, run_prefix, out->run_id, out->commit);
+		remote_run_release(out);
+		return -1;
 	}
 	return 0;
 }

@@ -69,6 +69,7 @@ static void start_script(struct buf *out, const struct runner_job *job)
 	assign(out, "COMMIT", job->commit);
 	assign(out, "BUCKET", job->bucket);
 	assign(out, "CODE_KEY", job->code_key);
+	assign(out, "CODE_SHA256", job->code_sha256);
 	assign_key(out, "LOG_KEY", job->run_prefix, LAYOUT_LOG);
 	assign_key(out, "RESULT_KEY", job->run_prefix, LAYOUT_RESULT);
 	assign_key(out, "OUTPUTS_KEY", job->run_prefix, LAYOUT_OUTPUTS);

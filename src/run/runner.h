@@ -11,8 +11,11 @@
  *
  * The runner (POSIX sh, curl, tar, gzip, and the AWS CLI with the
  * instance's role: the user's credentials never reach the instance):
- *   1. downloads s3://<bucket>/<code_key>, checks it with gzip -t and that
- *      its pax header names the commit, extracts it into <dir>/work;
+ *   1. downloads s3://<bucket>/<code_key>, checks that its SHA-256 is
+ *      code_sha256 (the client's, of the archive it made: whoever can write
+ *      the object cannot make this run run other code), extracts it into
+ *      <dir>/work; any other archive fails the run at stage "code", before
+ *      anything of it runs;
  *   2. runs the setup command (sh -c) then the script, with its arguments
  *      exactly as given, PYTHONUNBUFFERED=1, GIT_TRAIN_RUN_ID,
  *      GIT_TRAIN_COMMIT and GIT_TRAIN_OUTPUTS, stdout and stderr into <dir>/log;
@@ -49,7 +52,8 @@ struct runner_job {
 	const char *run_id;
 	const char *commit; /* full hex SHA */
 	const char *bucket;
-	const char *code_key; /* layout.h: the commit's code */
+	const char *code_key;	 /* layout.h: the commit's code */
+	const char *code_sha256; /* hex SHA-256 of the archive (upload.h) */
 	const char
 		*run_prefix; /* layout.h: the run's prefix, for the log, result and outputs keys */
 	const char *region;

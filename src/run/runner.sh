@@ -1,7 +1,7 @@
 # git-train runner: one training run on this instance (src/run/runner.h).
 #
 # start.sh (written by runner_command()) sets RUNNER_DIR, RUN_ID, COMMIT,
-# BUCKET, CODE_KEY, LOG_KEY, RESULT_KEY, OUTPUTS_KEY, REGION, SCRIPT,
+# BUCKET, CODE_KEY, CODE_SHA256, LOG_KEY, RESULT_KEY, OUTPUTS_KEY, REGION, SCRIPT,
 # INTERPRETER, SETUP, OUTPUTS_DIR, KEEP and LOG_INTERVAL, sets the script's
 # arguments as "$@", then sources this file. It needs POSIX sh, curl, tar,
 # gzip and the AWS CLI, which works with the instance's role: no credentials
@@ -152,16 +152,44 @@ runner_fail() {
 	status=failed
 }
 
+# The archive's SHA-256 in hex, by whichever tool the image has.
+runner_sha256() {
+	if command -v sha256sum >/dev/null 2>&1; then
+		sha256sum <"$1" | cut -c 1-64
+	elif command -v openssl >/dev/null 2>&1; then
+		openssl dgst -sha256 -r <"$1" | cut -c 1-64
+	else
+		return 1
+	fi
+}
+
+# Anyone who can write the object could have replaced it: only the archive
+# whose SHA-256 the client computed is this commit's code.
+runner_check_code() {
+	case $CODE_SHA256 in
+	*[!0-9a-f]* | '')
+		runner_fail code 126 "no SHA-256 to check the code archive $where against"
+		return 1
+		;;
+	esac
+	if ! sum=$(runner_sha256 "$code") || test ${#sum} != 64; then
+		runner_fail code 127 "cannot check the code archive $where: neither sha256sum nor openssl works here"
+	elif test "$sum" != "$CODE_SHA256"; then
+		runner_fail code 126 "the code archive $where is not the code of commit $COMMIT: its SHA-256 is $sum, not $CODE_SHA256; nothing of it was run"
+	else
+		return 0
+	fi
+	return 1
+}
+
 runner_fetch_code() {
 	where=s3://$BUCKET/$CODE_KEY
 	if ! command -v aws >/dev/null 2>&1; then
 		runner_fail code 127 "cannot download $where: the AWS CLI (aws) is not installed"
 	elif ! runner_s3 cp "$where" "$code" 2>>"$log"; then
 		runner_fail code 127 "cannot download $where"
-	elif ! gzip -t "$code" 2>>"$log"; then
-		runner_fail code 126 "the code archive $where is corrupt (gzip -t failed)"
-	elif ! gzip -dc "$code" 2>/dev/null | head -c 1024 | grep -a -q -F "comment=$COMMIT"; then
-		runner_fail code 126 "the code archive $where is not the code of commit $COMMIT"
+	elif ! runner_check_code; then
+		return 1
 	elif ! mkdir -p "$work" || ! (cd "$work" && gzip -dc "$code" | tar -xf -) 2>>"$log"; then
 		runner_fail code 126 "cannot extract the code archive $where into $work"
 	else

@@ -110,15 +110,19 @@ static uint64_t estimate_size(git_repository *repo, git_commit *commit)
 	return total;
 }
 
-/* Same commit, same tar.umask, same archiver: the same bytes are already there. */
-static int is_current(const struct s3_object *o, const struct upload_target *t)
+/*
+ * Same commit, same tar.umask, same archiver: the object claims to hold the
+ * same bytes. A claim only (whoever can write the object can write its
+ * metadata), which spares the local archive when it is plainly outdated.
+ */
+static int claims_current(const struct s3_object *o, const struct upload_target *t)
 {
 	const char *commit = s3_object_meta(o, "git-train-commit");
 	const char *mask = s3_object_meta(o, "git-train-umask");
 	const char *format = s3_object_meta(o, "git-train-format");
 
 	return commit && !strcmp(commit, t->commit) && mask && !strcmp(mask, t->umask) && format &&
-	       !strcmp(format, UPLOAD_FORMAT);
+	       !strcmp(format, UPLOAD_FORMAT) && o->checksum_sha256;
 }
 
 int upload_commit(struct s3_upload_stats *out, int *out_skipped, struct aws_client *c,
@@ -133,10 +137,10 @@ int upload_commit(struct s3_upload_stats *out, int *out_skipped, struct aws_clie
 	struct commit_producer cp = { repo, commit };
 	struct s3_upload_opts o = *opts;
 	struct s3_object obj;
-	int r;
+	int r, replacing = 0;
 
 	memset(out, 0, sizeof(*out));
-	*out_skipped = 0;
+	*out_skipped = UPLOAD_SENT;
 	r = s3_head_object(&obj, c, t->bucket, t->key);
 	if (r < 0) {
 		char *msg = xstrdup(err_msg());
@@ -145,9 +149,18 @@ int upload_commit(struct s3_upload_stats *out, int *out_skipped, struct aws_clie
 		free(msg);
 		return -1;
 	}
-	*out_skipped = r == 0 && is_current(&obj, t);
+	if (r == 0 && claims_current(&obj, t)) {
+		/* what S3 keeps is computed from the bytes it holds: it decides */
+		if (s3_upload_digest(out, produce_archive, &cp, &o)) {
+			s3_object_release(&obj);
+			return -1;
+		}
+		if (s3_upload_matches(out, obj.checksum_sha256, obj.size))
+			*out_skipped = UPLOAD_SKIPPED;
+		replacing = 1;
+	}
 	s3_object_release(&obj);
-	if (*out_skipped)
+	if (*out_skipped == UPLOAD_SKIPPED)
 		return 0;
 	if (o.progress_title && !o.size_hint && ui_live(o.ui))
 		o.size_hint = estimate_size(repo, commit);
@@ -157,6 +170,8 @@ int upload_commit(struct s3_upload_stats *out, int *out_skipped, struct aws_clie
 		err_hint(
 			"create it (aws s3 mb s3://%s) or name another: git config train.bucket <name>",
 			t->bucket);
+	if (!r && replacing)
+		*out_skipped = UPLOAD_REPLACED;
 	return r;
 }
 
@@ -165,7 +180,7 @@ void upload_describe(struct buf *out, const struct upload_target *t,
 {
 	char size[32];
 
-	if (skipped) {
+	if (skipped == UPLOAD_SKIPPED) {
 		buf_printf(out, "code for %s is already in %s", t->short_id, t->uri);
 		return;
 	}
@@ -175,4 +190,6 @@ void upload_describe(struct buf *out, const struct upload_target *t,
 			   st->parts, st->seconds);
 	else
 		buf_printf(out, "uploaded code for %s: %s, %.1f s", t->short_id, size, st->seconds);
+	if (skipped == UPLOAD_REPLACED)
+		buf_printf(out, " (replacing %s, whose checksum was not the archive's)", t->uri);
 }

@@ -11,6 +11,7 @@
 #include "services/s3-upload.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -56,9 +57,11 @@ struct uploader {
 	int stop;    /* a failure or a cancel: everyone winds down */
 	char *error; /* the first failure */
 	struct s3_part *parts;
+	unsigned char (*digests)[SHA256_DIGEST_LENGTH]; /* the parts' SHA-256, for the checksum */
 	size_t nr_parts;
 
 	/* the sink's, then the main thread's */
+	EVP_MD_CTX *whole; /* the SHA-256 of all the bytes so far */
 	struct part *filling;
 	char *upload_id;
 	uint64_t bytes;
@@ -137,14 +140,12 @@ static int part_rewind(void *ctx)
 	return cancelled(p->up) ? err_set("interrupted") : 0;
 }
 
-static void sha256_hex(char out[65], const void *data, size_t len)
+static void hex_of(char out[65], const unsigned char md[SHA256_DIGEST_LENGTH])
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char md[SHA256_DIGEST_LENGTH];
 	size_t i;
 
-	SHA256(data, len, md);
-	for (i = 0; i < sizeof(md); i++) {
+	for (i = 0; i < SHA256_DIGEST_LENGTH; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];
 	}
@@ -153,13 +154,14 @@ static void sha256_hex(char out[65], const void *data, size_t len)
 
 /*
  * The part as a request body, signed with its SHA-256 so that S3 checks it,
- * and its CRC32, which S3 checks too and keeps with the object (see s3.h).
+ * and carrying it as its checksum, which S3 keeps with the object (see s3.h).
  */
-static void part_body(struct aws_body_reader *out, char crc32[S3_CRC32_SIZE], struct part *p,
-		      char hex[65])
+static void part_body(struct aws_body_reader *out, char sum[S3_SHA256_SIZE],
+		      unsigned char md[SHA256_DIGEST_LENGTH], struct part *p, char hex[65])
 {
-	sha256_hex(hex, p->data, p->len);
-	s3_crc32_base64(crc32, s3_crc32_next(0, p->data, p->len));
+	SHA256((const unsigned char *)p->data, p->len, md);
+	hex_of(hex, md);
+	s3_sha256_base64(sum, md);
 	p->pos = 0;
 	out->read = part_read;
 	out->rewind = part_rewind;
@@ -171,17 +173,19 @@ static void part_body(struct aws_body_reader *out, char crc32[S3_CRC32_SIZE], st
 static int send_one(struct uploader *up, struct aws_client *c, struct part *p)
 {
 	struct aws_body_reader body;
-	char hex[65], crc32[S3_CRC32_SIZE], *etag = NULL;
+	char hex[65], sum[S3_SHA256_SIZE], *etag = NULL;
+	unsigned char md[SHA256_DIGEST_LENGTH];
 	int r;
 
-	part_body(&body, crc32, p, hex);
-	r = s3_upload_part(&etag, c, up->bucket, up->key, up->upload_id, p->number, &body, crc32);
+	part_body(&body, sum, md, p, hex);
+	r = s3_upload_part(&etag, c, up->bucket, up->key, up->upload_id, p->number, &body, sum);
 	pthread_mutex_lock(&up->lock);
 	if (r) {
 		fail_locked(up, err_msg());
 	} else {
 		up->parts[p->number - 1].etag = etag;
-		memcpy(up->parts[p->number - 1].crc32, crc32, sizeof(crc32));
+		memcpy(up->parts[p->number - 1].sha256, sum, sizeof(sum));
+		memcpy(up->digests[p->number - 1], md, sizeof(md));
 	}
 	p->len = 0;
 	up->spare[up->nr_spare++] = p;
@@ -311,8 +315,9 @@ static int queue_part(struct uploader *up)
 		return -1;
 	}
 	up->parts = xrealloc(up->parts, (up->nr_parts + 1) * sizeof(*up->parts));
+	up->digests = xrealloc(up->digests, (up->nr_parts + 1) * sizeof(*up->digests));
 	up->parts[up->nr_parts].number = p->number = (int)up->nr_parts + 1;
-	up->parts[up->nr_parts].crc32[0] = '\0';
+	up->parts[up->nr_parts].sha256[0] = '\0';
 	up->parts[up->nr_parts++].etag = NULL;
 	up->queue[up->nr_queued++] = p;
 	up->bytes += p->len;
@@ -329,6 +334,8 @@ static int part_sink(void *ctx, const void *data, size_t len)
 
 	if (cancelled(up))
 		return stopped(up);
+	/* here, beside the compressor's threads: the workers' cores are the network's */
+	EVP_DigestUpdate(up->whole, data, len);
 	while (len) {
 		size_t n;
 
@@ -355,7 +362,8 @@ static int part_sink(void *ctx, const void *data, size_t len)
 static int finish(struct uploader *up)
 {
 	struct aws_body_reader body;
-	char hex[65], crc32[S3_CRC32_SIZE];
+	char hex[65], sum[S3_SHA256_SIZE];
+	unsigned char md[SHA256_DIGEST_LENGTH];
 	int r;
 
 	pthread_mutex_lock(&up->lock);
@@ -377,9 +385,9 @@ static int finish(struct uploader *up)
 		r = s3_complete_multipart_upload(up->c, up->bucket, up->key, up->upload_id,
 						 up->parts, up->nr_parts);
 	} else {
-		part_body(&body, crc32, up->filling, hex);
+		part_body(&body, sum, md, up->filling, hex);
 		up->bytes = up->filling->len;
-		r = s3_put_object(up->c, up->bucket, up->key, &body, crc32, up->meta, up->nr_meta);
+		r = s3_put_object(up->c, up->bucket, up->key, &body, sum, up->meta, up->nr_meta);
 	}
 	if (r)
 		fail(up, err_msg());
@@ -426,12 +434,51 @@ static void uploader_release(struct uploader *up)
 	for (i = 0; i < up->nr_parts; i++)
 		free(up->parts[i].etag);
 	free(up->parts);
+	free(up->digests);
+	EVP_MD_CTX_free(up->whole);
 	free(up->spare);
 	free(up->queue);
 	free(up->error);
 	free(up->upload_id);
 	pthread_cond_destroy(&up->cond);
 	pthread_mutex_destroy(&up->lock);
+}
+
+/*
+ * out's sha256 and checksum: whole's digest, and S3's checksum of an object
+ * in nr parts whose digests are digests (nr 0: one PUT, the whole's).
+ */
+static void set_checksums(struct s3_upload_stats *out, EVP_MD_CTX *whole,
+			  const unsigned char (*digests)[SHA256_DIGEST_LENGTH], size_t nr)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	char sum[S3_SHA256_SIZE];
+
+	EVP_DigestFinal_ex(whole, md, NULL);
+	hex_of(out->sha256, md);
+	if (!nr) {
+		s3_sha256_base64(out->checksum, md);
+		return;
+	}
+	SHA256((const unsigned char *)digests, nr * SHA256_DIGEST_LENGTH, md);
+	s3_sha256_base64(sum, md);
+	snprintf(out->checksum, sizeof(out->checksum), "%s-%d", sum, (int)nr);
+}
+
+static EVP_MD_CTX *sha256_start(void)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		abort(); /* out of memory, as x*alloc */
+	return ctx;
+}
+
+static size_t part_size_of(const struct s3_upload_opts *opts)
+{
+	size_t n = opts->part_size ? opts->part_size : S3_UPLOAD_PART_SIZE;
+
+	return n < S3_MIN_PART_SIZE ? S3_MIN_PART_SIZE : n;
 }
 
 int s3_upload_stream(struct s3_upload_stats *out, struct aws_client *c, const char *bucket,
@@ -453,9 +500,8 @@ int s3_upload_stream(struct s3_upload_stats *out, struct aws_client *c, const ch
 	up.meta = meta;
 	up.nr_meta = nr_meta;
 	up.opts = opts;
-	up.part_size = opts->part_size ? opts->part_size : S3_UPLOAD_PART_SIZE;
-	if (up.part_size < S3_MIN_PART_SIZE)
-		up.part_size = S3_MIN_PART_SIZE;
+	up.part_size = part_size_of(opts);
+	up.whole = sha256_start();
 	up.jobs = opts->jobs > 0 ? opts->jobs : S3_UPLOAD_JOBS;
 	/*
 	 * one part per worker: filling one takes milliseconds, sending it far
@@ -475,6 +521,7 @@ int s3_upload_stream(struct s3_upload_stats *out, struct aws_client *c, const ch
 		pthread_mutex_unlock(&up.lock);
 	} else if (!finish(&up)) {
 		ret = 0;
+		set_checksums(out, up.whole, up.digests, up.upload_id ? up.nr_parts : 0);
 	}
 	join_workers(&up);
 	if (ret) {
@@ -490,4 +537,84 @@ int s3_upload_stream(struct s3_upload_stats *out, struct aws_client *c, const ch
 	progress_stop(up.progress, !ret);
 	uploader_release(&up);
 	return ret;
+}
+
+/* s3_upload_digest()'s sink: the parts cut as part_sink() cuts them. */
+struct digest {
+	EVP_MD_CTX *whole, *part;
+	size_t part_size, in_part;
+	unsigned char (*digests)[SHA256_DIGEST_LENGTH];
+	size_t nr;
+	uint64_t bytes;
+};
+
+static void digest_part_end(struct digest *d)
+{
+	d->digests = xrealloc(d->digests, (d->nr + 1) * sizeof(*d->digests));
+	EVP_DigestFinal_ex(d->part, d->digests[d->nr++], NULL);
+	EVP_DigestInit_ex(d->part, EVP_sha256(), NULL);
+	d->in_part = 0;
+}
+
+static int digest_sink(void *ctx, const void *data, size_t len)
+{
+	struct digest *d = ctx;
+	const char *from = data;
+
+	EVP_DigestUpdate(d->whole, data, len);
+	d->bytes += len;
+	while (len) {
+		size_t n = d->part_size - d->in_part;
+
+		/* a full part ends only once more data comes, as in part_sink() */
+		if (!n) {
+			digest_part_end(d);
+			continue;
+		}
+		if (n > len)
+			n = len;
+		EVP_DigestUpdate(d->part, from, n);
+		d->in_part += n;
+		from += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int s3_upload_digest(struct s3_upload_stats *out, s3_upload_producer_fn produce, void *ctx,
+		     const struct s3_upload_opts *opts)
+{
+	struct digest d = { 0 };
+	double start = now_monotonic();
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	d.whole = sha256_start();
+	d.part = sha256_start();
+	d.part_size = part_size_of(opts);
+	ret = produce(ctx, digest_sink, &d);
+	if (!ret) {
+		if (d.nr) /* the last part, queued by finish() */
+			digest_part_end(&d);
+		set_checksums(out, d.whole, d.digests, d.nr);
+		out->bytes = d.bytes;
+		out->parts = (int)d.nr;
+		out->seconds = now_monotonic() - start;
+	}
+	free(d.digests);
+	EVP_MD_CTX_free(d.part);
+	EVP_MD_CTX_free(d.whole);
+	return ret;
+}
+
+int s3_upload_matches(const struct s3_upload_stats *st, const char *checksum, long long size)
+{
+	const char *dash = strrchr(st->checksum, '-'); /* never in base64 */
+	size_t n = dash ? (size_t)(dash - st->checksum) : 0;
+
+	if (!checksum || size < 0 || (uint64_t)size != st->bytes || !st->checksum[0])
+		return 0;
+	if (!strcmp(checksum, st->checksum))
+		return 1;
+	return st->parts && dash && strlen(checksum) == n && !strncmp(checksum, st->checksum, n);
 }

@@ -5,8 +5,10 @@
  * goes in one PUT, a longer one as a multipart upload whose parts a few
  * worker threads send in parallel, each on its own connection. At most jobs
  * parts exist at once, so memory stays flat whatever the size. Each part is
- * signed with its SHA-256 and carries its CRC32 (see s3.h), so S3 rejects a
- * corrupted one. Any failure, or the cancel flag (set from a SIGINT/SIGTERM
+ * signed with its SHA-256 and carries it as its checksum (see s3.h), so S3
+ * rejects a corrupted one and keeps the object's checksum. The SHA-256 of
+ * the whole stream is computed on the way, for whoever will read the object
+ * back and must know it is these bytes. Any failure, or the cancel flag (set from a SIGINT/SIGTERM
  * handler), aborts the multipart upload: no incomplete upload is left
  * behind to be billed.
  */
@@ -18,6 +20,7 @@
 #include <stdint.h>
 
 #include "aws/client.h"
+#include "services/s3.h"
 #include "util/ui.h"
 
 #define S3_UPLOAD_PART_SIZE (8u << 20)
@@ -36,6 +39,9 @@ struct s3_upload_stats {
 	uint64_t bytes; /* bytes uploaded */
 	int parts;	/* 0 for a single PUT */
 	double seconds;
+	char sha256[65]; /* hex SHA-256 of the whole object */
+	/* the ChecksumSHA256 S3 keeps for it, as a HEAD shows it (see s3.h) */
+	char checksum[S3_CHECKSUM_SIZE];
 };
 
 /* Takes the next len bytes of the object. 0, or non-zero to stop (having set the error). */
@@ -51,5 +57,24 @@ typedef int (*s3_upload_producer_fn)(void *ctx, s3_upload_sink_fn sink, void *si
 int s3_upload_stream(struct s3_upload_stats *out, struct aws_client *c, const char *bucket,
 		     const char *key, const struct aws_header *meta, size_t nr_meta,
 		     s3_upload_producer_fn produce, void *ctx, const struct s3_upload_opts *opts);
+
+/*
+ * What s3_upload_stream() with opts would report of produce()'s bytes
+ * (bytes, parts, sha256 and checksum), sending nothing: the checksum S3
+ * keeps depends on how the bytes are cut into parts. 0, or -1 with
+ * produce()'s error.
+ */
+int s3_upload_digest(struct s3_upload_stats *out, s3_upload_producer_fn produce, void *ctx,
+		     const struct s3_upload_opts *opts);
+
+/*
+ * 1 when an object whose HEAD shows size and checksum (its
+ * x-amz-checksum-sha256; NULL: none) holds the bytes st describes, else 0.
+ * S3 computes that checksum from the bytes it holds, so whoever can write
+ * the object cannot forge it. A multipart upload's checksum may come
+ * without its "-<parts>" (moto's HEAD drops it); the size then tells it
+ * from the one other object with that SHA-256: the parts' digests end to end.
+ */
+int s3_upload_matches(const struct s3_upload_stats *st, const char *checksum, long long size);
 
 #endif

@@ -7,7 +7,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <zlib.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "aws/sigv4.h"
 #include "util/xml.h"
@@ -18,34 +19,17 @@
  */
 static const struct aws_header sse_header = { "x-amz-server-side-encryption", S3_SSE };
 
-void s3_crc32_base64(char out[S3_CRC32_SIZE], uint32_t crc)
+void s3_sha256_base64(char out[S3_SHA256_SIZE], const unsigned char md[32])
 {
-	static const char b64[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	/* 32 bits: five 6-bit groups, then 2 bits padded with zeros, then "==" */
-	uint64_t v = (uint64_t)crc << 4;
-	int i;
-
-	for (i = 0; i < 6; i++)
-		out[i] = b64[(v >> (30 - 6 * i)) & 63];
-	out[6] = '=';
-	out[7] = '=';
-	out[8] = '\0';
+	EVP_EncodeBlock((unsigned char *)out, md, 32);
 }
 
-uint32_t s3_crc32_next(uint32_t crc, const void *data, size_t len)
+void s3_sha256_of(char out[S3_SHA256_SIZE], const void *data, size_t len)
 {
-	const unsigned char *d = data;
+	unsigned char md[SHA256_DIGEST_LENGTH];
 
-	/* zlib takes at most UINT_MAX bytes at a time */
-	while (len) {
-		unsigned n = len > (1u << 30) ? 1u << 30 : (unsigned)len;
-
-		crc = (uint32_t)crc32(crc, d, n);
-		d += n;
-		len -= n;
-	}
-	return crc;
+	SHA256(data, len, md);
+	s3_sha256_base64(out, md);
 }
 
 char *s3_path(const char *bucket, const char *key)
@@ -114,17 +98,17 @@ static struct aws_header *write_headers(size_t *out_nr, const struct aws_header 
 }
 
 /*
- * A body's CRC32 headers; 2, or 0 without crc32. S3 only needs the value;
+ * A body's checksum headers; 2, or 0 without sha256. S3 only needs the value;
  * the SDKs send x-amz-sdk-checksum-algorithm along, and emulators look for it.
  */
-static size_t crc32_headers(struct aws_header h[2], const char *crc32)
+static size_t checksum_headers(struct aws_header h[2], const char *sha256)
 {
-	if (!crc32)
+	if (!sha256)
 		return 0;
-	h[0].name = "x-amz-checksum-crc32";
-	h[0].value = (char *)crc32;
+	h[0].name = "x-amz-checksum-sha256";
+	h[0].value = (char *)sha256;
 	h[1].name = "x-amz-sdk-checksum-algorithm";
-	h[1].value = "CRC32";
+	h[1].value = "SHA256";
 	return 2;
 }
 
@@ -139,6 +123,9 @@ static void headers_free(struct aws_header *h, size_t nr)
 	free(h);
 }
 
+/* S3 shows an object's stored checksum only when asked. */
+static const struct aws_header checksum_mode = { "x-amz-checksum-mode", "ENABLED" };
+
 int s3_head_object(struct s3_object *out, struct aws_client *c, const char *bucket, const char *key)
 {
 	struct aws_response res = { 0 };
@@ -147,7 +134,7 @@ int s3_head_object(struct s3_object *out, struct aws_client *c, const char *buck
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (s3_call(&res, c, "HEAD", bucket, key, NULL, NULL, 0, NULL)) {
+	if (s3_call(&res, c, "HEAD", bucket, key, NULL, &checksum_mode, 1, NULL)) {
 		long status = res.status ? res.status : res.error.status;
 
 		if (status == 404 || status == 403) {
@@ -162,6 +149,8 @@ int s3_head_object(struct s3_object *out, struct aws_client *c, const char *buck
 	out->etag = v ? xstrdup(v) : NULL;
 	v = aws_response_header(&res, "x-amz-server-side-encryption");
 	out->sse = v ? xstrdup(v) : NULL;
+	v = aws_response_header(&res, "x-amz-checksum-sha256");
+	out->checksum_sha256 = v ? xstrdup(v) : NULL;
 	out->meta = xcalloc(res.nr_headers + 1, sizeof(*out->meta));
 	for (i = 0; i < res.nr_headers; i++) {
 		const char *name;
@@ -193,16 +182,17 @@ void s3_object_release(struct s3_object *o)
 	headers_free(o->meta, o->nr_meta);
 	free(o->etag);
 	free(o->sse);
+	free(o->checksum_sha256);
 	memset(o, 0, sizeof(*o));
 }
 
 int s3_put_object(struct aws_client *c, const char *bucket, const char *key,
-		  struct aws_body_reader *body, const char *crc32, const struct aws_header *meta,
+		  struct aws_body_reader *body, const char *sha256, const struct aws_header *meta,
 		  size_t nr_meta)
 {
 	struct aws_response res = { 0 };
 	struct aws_header sum[2];
-	size_t nr, nr_sum = crc32_headers(sum, crc32);
+	size_t nr, nr_sum = checksum_headers(sum, sha256);
 	struct aws_header *h = write_headers(&nr, sum, nr_sum, meta, nr_meta);
 	int r = s3_call(&res, c, "PUT", bucket, key, NULL, h, nr, body);
 
@@ -238,7 +228,7 @@ int s3_create_multipart_upload(char **out, struct aws_client *c, const char *buc
 {
 	struct aws_response res = { 0 };
 	xmlDocPtr doc = NULL;
-	static const struct aws_header algorithm = { "x-amz-checksum-algorithm", "CRC32" };
+	static const struct aws_header algorithm = { "x-amz-checksum-algorithm", "SHA256" };
 	size_t nr;
 	struct aws_header *h = write_headers(&nr, &algorithm, 1, meta, nr_meta);
 	int ret = -1;
@@ -267,11 +257,11 @@ out:
 
 int s3_upload_part(char **out, struct aws_client *c, const char *bucket, const char *key,
 		   const char *upload_id, int number, struct aws_body_reader *body,
-		   const char *crc32)
+		   const char *sha256)
 {
 	struct aws_response res = { 0 };
 	struct aws_header sum[2];
-	size_t nr_sum = crc32_headers(sum, crc32);
+	size_t nr_sum = checksum_headers(sum, sha256);
 	char *id = encode_param(upload_id);
 	char *query = xstrfmt("partNumber=%d&uploadId=%s", number, id);
 	const char *etag;
@@ -353,8 +343,8 @@ int s3_complete_multipart_upload(struct aws_client *c, const char *bucket, const
 		buf_printf(&xml, "<Part><PartNumber>%d</PartNumber><ETag>", parts[i].number);
 		s3_xml_escape(&xml, parts[i].etag);
 		buf_puts(&xml, "</ETag>");
-		if (parts[i].crc32[0])
-			buf_printf(&xml, "<ChecksumCRC32>%s</ChecksumCRC32>", parts[i].crc32);
+		if (parts[i].sha256[0])
+			buf_printf(&xml, "<ChecksumSHA256>%s</ChecksumSHA256>", parts[i].sha256);
 		buf_puts(&xml, "</Part>");
 	}
 	buf_puts(&xml, "</CompleteMultipartUpload>");

@@ -16,13 +16,16 @@
  * AES256) and a private ACL, so nothing git-train uploads is ever public or
  * stored in the clear, whatever the bucket's defaults.
  *
- * Integrity: a body is signed with its SHA-256 and also carries its CRC32
- * (x-amz-checksum-crc32), which S3 checks (BadDigest) and keeps with the
- * object. Multipart uploads are created with the CRC32 algorithm, so each
- * part names its CRC32 and CompleteMultipartUpload lists them: S3 then
- * stores a checksum of the checksums ("COMPOSITE") that `aws s3api
- * head-object --checksum-mode ENABLED` shows. (Without an algorithm, moto
- * checksums the whole object in one go when the upload completes.)
+ * Integrity: a body is signed with its SHA-256 and also carries it as an
+ * additional checksum (x-amz-checksum-sha256), which S3 checks (BadDigest)
+ * and keeps with the object. Multipart uploads are created with the SHA256
+ * algorithm, so each part names its SHA-256 and CompleteMultipartUpload
+ * lists them: S3 then stores a checksum of the checksums ("COMPOSITE",
+ * base64 of the SHA-256 of the parts' digests, "-<parts>" after it), which
+ * a HEAD shows (s3_head_object() asks for it). Whoever can write an object
+ * can set its x-amz-meta-*, but not a stored checksum that differs from its
+ * bytes: S3 computes or verifies it. (moto keeps a single PUT's checksum as
+ * sent, and computes a multipart upload's from the parts it holds.)
  *
  * Errors: -1 with err_set("<Code>: <Message> (request id <id>)") from
  * aws_send(), or a description of a malformed response.
@@ -39,23 +42,25 @@
 /* S3 refuses parts under 5 MiB but the last, and more than 10,000 parts. */
 #define S3_MIN_PART_SIZE (5u << 20)
 #define S3_MAX_PARTS	 10000
-/* base64 of a CRC32, with its NUL */
-#define S3_CRC32_SIZE 9
+/* base64 of a SHA-256, with its NUL */
+#define S3_SHA256_SIZE 45
+/* an object's ChecksumSHA256 as a HEAD shows it: base64, "-<parts>" after a multipart upload's */
+#define S3_CHECKSUM_SIZE (S3_SHA256_SIZE + 12)
 
 struct s3_object {
 	long long size;
 	char *etag;		 /* as S3 sends it, with its quotes */
 	char *sse;		 /* x-amz-server-side-encryption, NULL when absent */
+	char *checksum_sha256;	 /* x-amz-checksum-sha256, NULL when S3 keeps none */
 	struct aws_header *meta; /* x-amz-meta-*, names lower-case without the prefix */
 	size_t nr_meta;
 };
 
 /*
- * HEAD of bucket/key. 0 with *out filled when it exists, 1 when it does not
- * (404), 2 when S3 will not say (403: without s3:ListBucket a missing key is
- * 403, and a HEAD error has no body to tell why; a caller about to write can
- * go on and get the write's own, fuller error), -1 with err_set on any other
- * failure. *out is zeroed unless 0.
+ * HEAD of bucket/key, with x-amz-checksum-mode: ENABLED. 0 with *out filled when it exists, 1 when
+ * it does not (404), 2 when S3 will not say (403: without s3:ListBucket a missing key is 403, and a
+ * HEAD error has no body to tell why; a caller about to write can go on and get the write's own,
+ * fuller error), -1 with err_set on any other failure. *out is zeroed unless 0.
  */
 int s3_head_object(struct s3_object *out, struct aws_client *c, const char *bucket,
 		   const char *key);
@@ -63,39 +68,36 @@ int s3_head_object(struct s3_object *out, struct aws_client *c, const char *buck
 const char *s3_object_meta(const struct s3_object *o, const char *name);
 void s3_object_release(struct s3_object *o);
 
-/*
- * s3_crc32_next() continues a CRC32 (from 0) over more bytes;
- * s3_crc32_base64() writes one as x-amz-checksum-crc32 wants it: its four
- * big-endian bytes in base64.
- */
-void s3_crc32_base64(char out[S3_CRC32_SIZE], uint32_t crc);
-uint32_t s3_crc32_next(uint32_t crc, const void *data, size_t len);
+/* A SHA-256 digest as x-amz-checksum-sha256 wants it: base64. */
+void s3_sha256_base64(char out[S3_SHA256_SIZE], const unsigned char md[32]);
+/* The base64 SHA-256 of len bytes at data. */
+void s3_sha256_of(char out[S3_SHA256_SIZE], const void *data, size_t len);
 
 /*
- * PUT of a whole object from body (its length known) whose CRC32 is crc32
- * (s3_crc32_base64(); NULL: none sent), with metadata given as names without
- * the x-amz-meta- prefix. 0, or -1 with err_set.
+ * PUT of a whole object from body (its length known) whose SHA-256 is
+ * sha256 (s3_sha256_base64(); NULL: none sent), with metadata given as
+ * names without the x-amz-meta- prefix. 0, or -1 with err_set.
  */
 int s3_put_object(struct aws_client *c, const char *bucket, const char *key,
-		  struct aws_body_reader *body, const char *crc32, const struct aws_header *meta,
+		  struct aws_body_reader *body, const char *sha256, const struct aws_header *meta,
 		  size_t nr_meta);
 
-/* CreateMultipartUpload, CRC32 checksums; *out is the upload id (caller frees). */
+/* CreateMultipartUpload, SHA256 checksums; *out is the upload id (caller frees). */
 int s3_create_multipart_upload(char **out, struct aws_client *c, const char *bucket,
 			       const char *key, const struct aws_header *meta, size_t nr_meta);
 
 /*
- * UploadPart number (1-based) whose CRC32 is crc32 (s3_crc32_base64());
+ * UploadPart number (1-based) whose SHA-256 is sha256 (s3_sha256_base64());
  * *out is the part's ETag (caller frees).
  */
 int s3_upload_part(char **out, struct aws_client *c, const char *bucket, const char *key,
 		   const char *upload_id, int number, struct aws_body_reader *body,
-		   const char *crc32);
+		   const char *sha256);
 
 struct s3_part {
 	int number;
 	char *etag;
-	char crc32[S3_CRC32_SIZE];
+	char sha256[S3_SHA256_SIZE]; /* "": none */
 };
 
 /* CompleteMultipartUpload with parts in ascending order. */

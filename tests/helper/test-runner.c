@@ -83,7 +83,7 @@ out:
 
 static const char *const usage[] = {
 	"test-tool runner --run-id <id> --commit <sha> --bucket <bucket> --code-key <key>\n"
-	"           --run-prefix <prefix> --region <region> --script <path>\n"
+	"           --code-sha256 <hex> --run-prefix <prefix> --region <region> --script <path>\n"
 	"           [--interpreter <cmd>] [--setup <cmd>] [--outputs-dir <dir>]\n"
 	"           [--keep] [--log-interval <seconds>]\n"
 	"           [--instance <id> [--wait <seconds>]] [-- <script-args>...]",
@@ -103,6 +103,7 @@ int cmd__runner(int argc, char **argv_)
 		OPT_STRING(0, "commit", &job.commit, "sha", "the commit's full SHA"),
 		OPT_STRING(0, "bucket", &job.bucket, "bucket", "S3 bucket"),
 		OPT_STRING(0, "code-key", &job.code_key, "key", "key of code.tar.gz"),
+		OPT_STRING(0, "code-sha256", &job.code_sha256, "hex", "its SHA-256"),
 		OPT_STRING(0, "run-prefix", &job.run_prefix, "prefix", "the run's key prefix"),
 		OPT_STRING(0, "region", &job.region, "region", "AWS region"),
 		OPT_STRING(0, "script", &job.script, "path", "the training script"),

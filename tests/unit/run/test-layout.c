@@ -58,6 +58,23 @@ static void test_keys(void **state)
 	free(prefix);
 }
 
+/* run.json names its run: only where it lies, not another run's prefix. */
+static void test_run_prefix_is(void **state)
+{
+	(void)state;
+	assert_true(layout_run_prefix_is("git-train/demo/" SHA "/runs/" RUN "/", SHA, RUN));
+	assert_true(layout_run_prefix_is(SHA "/runs/" RUN "/", SHA, RUN));
+	assert_false(layout_run_prefix_is("git-train/demo/" SHA "/runs/" RUN "/", SHA, "other"));
+	assert_false(layout_run_prefix_is("git-train/demo/" SHA "/runs/" RUN "/", "abc", RUN));
+	assert_false(layout_run_prefix_is("git-train/demo/x" SHA "/runs/" RUN "/", SHA, RUN));
+	assert_false(layout_run_prefix_is("git-train/demo/" SHA "/runs/" RUN, SHA, RUN));
+	assert_false(layout_run_prefix_is("git-train/demo/" SHA "/runs/x/" RUN "/", SHA, RUN));
+	assert_false(
+		layout_run_prefix_is("git-train/demo/" SHA "/runs/" RUN "/", SHA "/runs/x", RUN));
+	assert_false(layout_run_prefix_is("git-train/demo/" SHA "/runs/" RUN "/", SHA, ""));
+	assert_false(layout_run_prefix_is("git-train/demo/" SHA "/runs/" RUN "/", NULL, RUN));
+}
+
 static void test_local_paths(void **state)
 {
 	(void)state;
@@ -217,6 +234,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_run_prefix_is),
 		cmocka_unit_test(test_local_paths),
 		cmocka_unit_test(test_gc_recognises_only_its_keys),
 		cmocka_unit_test(test_run_prefixes),
