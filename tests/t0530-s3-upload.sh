@@ -360,7 +360,7 @@ forge() {
 
 test_expect_success MOTO 'a tampered archive, its metadata and comment forged: uploaded again' '
 	sha=$(git rev-parse HEAD) &&
-	key=git-train/demo/$sha/code.tar.gz &&
+	key=git-train/$R/$sha/code.tar.gz &&
 	git train archive -o want.tgz &&
 	forge "$key" forged.tgz -H "x-amz-sdk-checksum-algorithm: SHA256" \
 		-H "x-amz-checksum-sha256: $(sha256_of forged.tgz | sed -n "s/^whole //p")" &&

@@ -130,6 +130,8 @@ test_expect_success RUNNER 'setup: a training repository, its code in S3' '
 	test_moto_s3 /$BUCKET -X PUT &&
 	git remote add origin https://example.com/team/demo.git &&
 	git config train.bucket $BUCKET &&
+	# the keys under git-train/demo/, as train.repo names them
+	git config train.repo demo &&
 	git train upload >uploaded &&
 	sha=$(git rev-parse HEAD) &&
 	echo "s3://$BUCKET/git-train/demo/$sha/code.tar.gz" >expect &&
