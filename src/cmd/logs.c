@@ -146,31 +146,27 @@ static int instance_gone(struct remote_runs_ctx *ctx, const struct remote_run *r
 	return gone;
 }
 
-static int follow(struct remote_runs_ctx *ctx, struct remote_entry *e)
+static int follow_printing(struct printed *p, struct remote_runs_ctx *ctx, struct remote_entry *e)
 {
-	struct printed p;
 	int polls = 0, waiting_said = 0, done;
 	/* one more look for a result after the instance is seen gone: it may have just come */
 	int gone = e->instance && !remote_runs_instance_alive(e->instance);
 
-	printed_init(&p);
 	for (;;) {
 		done = remote_runs_finalize(ctx, e);
 		if (done < 0)
 			return EXIT_FAILED;
-		if (print_from(&p, ctx, &e->run) < 0)
+		if (print_from(p, ctx, &e->run) < 0)
 			return EXIT_FAILED;
-		if (done == 0) {
-			flush_held(&p);
+		if (done == 0)
 			return EXIT_OK;
-		}
 		if (gone) {
 			err_set("run %s ended without a result: its instance %s is gone",
 				e->run.run_id, e->run.instance_id);
 			err_hint("the log above is all it uploaded");
 			return EXIT_FAILED;
 		}
-		if (!p.bytes && !waiting_said && isatty(2)) {
+		if (!p->bytes && !waiting_said && isatty(2)) {
 			fprintf(stderr, "waiting for run %s to start...\n", e->run.run_id);
 			waiting_said = 1;
 		}
@@ -180,6 +176,17 @@ static int follow(struct remote_runs_ctx *ctx, struct remote_entry *e)
 		if (cmd_interrupted)
 			return EXIT_INTERRUPTED;
 	}
+}
+
+static int follow(struct remote_runs_ctx *ctx, struct remote_entry *e)
+{
+	struct printed p;
+	int ret;
+
+	printed_init(&p);
+	ret = follow_printing(&p, ctx, e);
+	flush_held(&p);
+	return ret;
 }
 
 static int print_all(struct remote_runs_ctx *ctx, struct remote_entry *e)
@@ -210,9 +217,15 @@ static char *printable(const char *s)
 {
 	char *out = xstrdup(s), *p;
 
-	for (p = out; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+	for (p = out; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		/* C0 controls, DEL, and C1 controls as UTF-8 writes them (0xc2 0x80..0x9f) */
+		if (c < 0x20 || c == 0x7f)
 			*p = '?';
+		else if (c == 0xc2 && (unsigned char)p[1] >= 0x80 && (unsigned char)p[1] < 0xa0)
+			p[0] = p[1] = '?';
+	}
 	return out;
 }
 
