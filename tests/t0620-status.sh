@@ -513,7 +513,15 @@ test_expect_success AWS 'a pulled note cannot steer logs: the configured bucket 
 	gt logs $id &&
 	test_cmp real.txt out &&
 	test_grep "^warning: a note of run $id says its log is at .s3://evil/x?\[31m/log.; reading it from s3://$B/$(pfx $c1 $id)log, where this repository.s runs are$" err &&
-	test_grep ! "forged" out
+	test_grep ! "forged" out &&
+	# a run noted in the legacy layout (git-train 0.1) is read there, without a warning
+	old=$(rid 22 $c1) &&
+	git notes --ref=train show $c1 >note &&
+	test_grep "^$old .* log=s3://$B/$(pfx $c1 $old demo)log " note &&
+	gt logs $old &&
+	printf "%s\n" "old line 1" "old line 2" >expect &&
+	test_cmp expect out &&
+	test_grep ! "warning" err
 '
 
 test_expect_success AWS,TTY 'on a terminal, logs shows control characters instead of obeying them' '
