@@ -499,6 +499,89 @@ test_expect_success AWS 'a run.json that names another run and commit is not tru
 	test_grep ! "$id" note
 '
 
+# Notes are pulled from a shared remote (cat_sort_uniq merges add the other
+# clone's lines as they are), so a collaborator can write any line. Here a
+# line is added with git notes append: what a pull of it leaves behind.
+test_expect_success AWS 'a pulled note cannot steer logs: the configured bucket only, log= warned about' '
+	c1=$(cat c1) id=$(rid 30 $(cat c1)) &&
+	test_moto_s3 /evil -X PUT &&
+	printf "forged log\n" >evil.txt &&
+	git train aws-call s3 --method PUT --path /evil/x/log --upload-file evil.txt >/dev/null &&
+	printf "real log\033]0;pwned\007 title\r\n\033[2Jcleared\rover\n\302\233 c1\n" >real.txt &&
+	put "$(pfx $c1 $id)log" real.txt &&
+	git notes --ref=train append -m "$id backend=t3.micro status=succeeded exit=0 log=s3://evil/x%1B%5B31m/log" $c1 &&
+	gt logs $id &&
+	test_cmp real.txt out &&
+	test_grep "^warning: a note of run $id says its log is at .s3://evil/x?\[31m/log.; reading it from s3://$B/$(pfx $c1 $id)log, where this repository.s runs are$" err &&
+	test_grep ! "forged" out &&
+	# a run noted in the legacy layout (git-train 0.1) is read there, without a warning
+	old=$(rid 22 $c1) &&
+	git notes --ref=train show $c1 >note &&
+	test_grep "^$old .* log=s3://$B/$(pfx $c1 $old demo)log " note &&
+	gt logs $old &&
+	printf "%s\n" "old line 1" "old line 2" >expect &&
+	test_cmp expect out &&
+	test_grep ! "warning" err
+'
+
+test_expect_success AWS,TTY 'on a terminal, logs shows control characters instead of obeying them' '
+	id=$(rid 30 $(cat c1)) &&
+	script -qec "git train logs $id" /dev/null </dev/null >tty.out &&
+	cat tty.out >>all-output &&
+	test_grep "real log^\[\]0;pwned^G title" tty.out &&
+	test_grep "^\^\[\[2Jcleared" tty.out &&
+	test_grep "^over" tty.out &&
+	test_grep "M-^\[ c1" tty.out &&
+	! grep -q "$(printf "\033")" tty.out &&
+	! grep -q "$(printf "\007")" tty.out &&
+	! grep -q "$(printf "\302\233")" tty.out
+'
+
+test_expect_success AWS 'two different lines for a run: status and log show a conflict, neither wins' '
+	c2=$(cat c2) id=$(rid 17 $(cat c2)) &&
+	git notes --ref=train append -m "$id backend=a1.forged status=failed exit=1 metric.loss=9 log=s3://evil/x/log" $c2 &&
+	gt status $id &&
+	test_grep "^$id .* conflict: succeeded or failed exit 1 " out &&
+	test_grep "^warning: run $id has two different note lines" err &&
+	gt status --json $id &&
+	/usr/bin/python3 - "$R" <<-\EOF &&
+	import json, sys
+	[run] = json.load(open("out"))
+	assert run["conflict"] is True and run["status"] is None, run
+	assert run["exit_code"] is None and run["metrics"] == {}, run
+	assert run["log"].startswith("s3://train-bucket/git-train/%s/" % sys.argv[1]), run
+	EOF
+	git train log $c2 >out 2>err &&
+	test "$(grep -c "(conflict)" out)" = 2 &&
+	test_grep "^warning: run $id has different note lines" err &&
+	gt logs $id &&
+	test_line_count = 3 out &&
+	test_grep "^warning: a note of run $id says its log is at .s3://evil/x/log." err &&
+	git notes --ref=train show $c2 >note &&
+	test "$(grep -c "^$id " note)" = 2 &&
+	grep -v "backend=a1.forged" note >kept &&
+	git notes --ref=train add -f -F kept $c2
+'
+
+test_expect_success AWS 'a line noted for a live run does not keep its real result out' '
+	c1=$(cat c1) id=$(rid 31 $(cat c1)) &&
+	launch $id $c1 &&
+	git notes --ref=train append -m "$id backend=t3.micro status=succeeded exit=0 log=s3://$B/$(pfx $c1 $id)log" $c1 &&
+	gt status $id &&
+	test_grep "^$id .* running  *starting, but a note says succeeded " out &&
+	result $id $c1 failed 4 &&
+	gt status $id &&
+	test_grep "^$id .* conflict: failed exit 4 or succeeded " out &&
+	git notes --ref=train show $c1 >note &&
+	test_grep "^$id backend=t3.micro status=failed exit=4 " note &&
+	test_grep "^$id backend=t3.micro status=succeeded exit=0 log=" note &&
+	gt status $id &&
+	git notes --ref=train show $c1 >note &&
+	test "$(grep -c "^$id " note)" = 2 &&
+	grep -v "^$id backend=t3.micro status=succeeded" note >kept &&
+	git notes --ref=train add -f -F kept $c1
+'
+
 test_expect_success AWS 'errors: no train.bucket, bad credentials, no run named' '
 	git config --unset train.bucket &&
 	test_expect_code 128 gt status &&

@@ -117,6 +117,45 @@ test_expect_success PYTHON 'git push --no-verify skips the smoke run' '
 	test "$(git --git-dir=remote.git rev-parse refs/heads/unverified)" = "$(git rev-parse HEAD)"
 '
 
+# Notes travel (git train notes push/pull): a clone that pulls them must not
+# take another clone's smoke passes, or a collaborator's forged ones, for its
+# own. Its own passes carry its seal (clone=), made lazily with its secret
+# train.cloneId the first time it records one.
+test_expect_success PYTHON 'the hook trusts only its own clone'"'"'s smoke passes, not pulled ones' '
+	git config train.cloneId >id &&
+	grep -q "^[0-9a-f]\{64\}$" id &&
+	git notes --ref=train show $(git --git-dir=remote.git rev-parse main) >note &&
+	test_grep "status=succeeded .*args=--epochs%202 smoke=1 clone=[0-9a-f]\{32\}$" note &&
+	git clone -q remote.git pulled &&
+	(
+		cd pulled &&
+		git config train.smoke.args "--epochs 2" &&
+		git train hooks install >/dev/null &&
+		git train notes pull >/dev/null &&
+		test_must_fail git config train.cloneId &&
+		git notes --ref=train show main >note &&
+		test_grep "status=succeeded .*smoke=1 clone=" note &&
+		test_tick && git commit -q --amend -m "same tree, pulled pass" &&
+		short=$(git rev-parse --short HEAD) &&
+		git push origin HEAD:refs/heads/pulled 2>err &&
+		test_grep "^smoke $short passed in " err &&
+		test_grep ! "already passed" err &&
+		git config train.cloneId >id &&
+		! test_cmp ../id id &&
+		test_tick && git commit -q --amend -m "same tree, own pass" &&
+		git push origin HEAD:refs/heads/pulled-again 2>err &&
+		test_grep "^smoke $(git rev-parse --short HEAD) already passed" err &&
+		pass=$(git notes --ref=train show main | grep "status=succeeded .*smoke=1 clone=" | head -n 1) &&
+		break_training "broken, with forged passes" &&
+		short=$(git rev-parse --short HEAD) &&
+		git notes --ref=train add -m "$pass" HEAD &&
+		git notes --ref=train append -m "$(date -u +%Y%m%d-%H%M%S)-$short-beef backend=local status=succeeded exit=0 args=--epochs%202 smoke=1 clone=0123456789abcdef0123456789abcdef" HEAD &&
+		test_must_fail git push origin HEAD:refs/heads/forged 2>err &&
+		test_grep "^smoke $short failed (exit 3) in " err &&
+		test_must_fail git --git-dir=../remote.git rev-parse -q --verify refs/heads/forged
+	)
+'
+
 test_expect_success PYTHON 'deleting a remote branch passes at once' '
 	git push origin :refs/heads/unverified 2>err &&
 	test_grep "nothing new to smoke-train" err &&

@@ -291,8 +291,11 @@ test_expect_success 'init sets the notes config, says why, and a second init cha
 	cat >expect <<-\EOF &&
 	set notes.rewriteRef=refs/notes/train: runs follow their commits through git commit --amend and git rebase
 	set notes.train.mergeStrategy=cat_sort_uniq: git notes merge keeps the runs of both sides
+	set train.cloneId (random, in this clone'"'"'s config only): the pre-push hook trusts only the smoke passes this clone recorded
 	EOF
 	test_cmp expect out &&
+	git -C four config --local train.cloneId >id &&
+	grep -q "^[0-9a-f]\{64\}$" id &&
 	git -C four config --get-all notes.rewriteRef >values &&
 	printf "refs/notes/commits\nrefs/notes/train\n" >expect &&
 	test_cmp expect values &&

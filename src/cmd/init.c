@@ -6,6 +6,9 @@
  *   notes.train.mergeStrategy=cat_sort_uniq  git notes merge keeps both sides' runs
  *   remote.<name>.fetch=+refs/notes/train*:refs/notes/remotes/<name>/train*
  *                                          (with --remote) git fetch brings the runs
+ *   train.cloneId=<random>                 this clone's own secret (git/clone-id.h):
+ *                                          the smoke passes it seals are the only
+ *                                          ones the pre-push hook trusts
  *
  * A setting already in effect (from any config file) is left alone, so
  * running it twice changes nothing.
@@ -17,6 +20,7 @@
 #include <git2.h>
 
 #include "cmd/builtin.h"
+#include "git/clone-id.h"
 #include "git/notes-merge.h"
 #include "git/notes.h"
 #include "cmd/parse-options.h"
@@ -117,6 +121,24 @@ static int add_fetch_refspec(int *changed, git_config *cfg, git_repository *repo
 	return r;
 }
 
+static int set_clone_id(int *changed, git_repository *repo)
+{
+	char *secret = NULL;
+	int r = clone_id_get(&secret, repo, 0);
+
+	if (r == 1) {
+		r = clone_id_get(&secret, repo, 1);
+		if (!r) {
+			printf("set %s (random, in this clone's config only): the pre-push hook "
+			       "trusts only the smoke passes this clone recorded\n",
+			       CLONE_ID_KEY);
+			(*changed)++;
+		}
+	}
+	free(secret);
+	return r < 0 ? -1 : 0;
+}
+
 /* git reads these as booleans, true by default; false means runs stay behind. */
 static void warn_rewrite_off(git_config *cfg)
 {
@@ -142,6 +164,7 @@ static int init_config(git_repository *repo, const char *remote)
 		goto out;
 	}
 	if (set_rewrite_ref(&changed, cfg, repo) || set_merge_strategy(&changed, cfg, repo) ||
+	    set_clone_id(&changed, repo) ||
 	    (remote && add_fetch_refspec(&changed, cfg, repo, remote)))
 		goto out;
 	if (!changed)

@@ -59,6 +59,8 @@ static void print_text(const struct history *h)
 		if (!h->v[i].parsed)
 			continue;
 		entry_cells(&cells[i * 5], &h->v[i].rec);
+		if (h->v[i].conflict)
+			buf_puts(&cells[i * 5 + 2], " (conflict)");
 		for (j = 0; j < 5; j++)
 			if (history_width(buf_cstr(&cells[i * 5 + j])) > w[j])
 				w[j] = history_width(buf_cstr(&cells[i * 5 + j]));
@@ -85,6 +87,24 @@ static void print_text(const struct history *h)
 		buf_release(&cells[i]);
 	free(cells);
 	buf_release(&line);
+}
+
+/* Each run with different lines, once: which is right only its owner can tell. */
+static void warn_conflicts(const struct history *h)
+{
+	size_t i, j;
+
+	for (i = 0; i < h->nr; i++) {
+		if (!h->v[i].conflict)
+			continue;
+		for (j = 0; j < i; j++)
+			if (h->v[j].conflict && !strcmp(h->v[j].rec.id, h->v[i].rec.id))
+				break;
+		if (j == i)
+			msg_warning("run %s has different note lines (pulled, forged, or a race); "
+				    "'git notes --ref=train edit <commit>' removes the wrong one",
+				    h->v[i].rec.id);
+	}
 }
 
 static void print_json(const struct history *h)
@@ -349,6 +369,7 @@ int cmd_log(int argc, const char **argv)
 		print_json(&h);
 	else
 		print_text(&h);
+	warn_conflicts(&h);
 	if (!h.any_notes)
 		msg_hint("no runs recorded yet: try 'git train local'");
 	else if (!h.nr)

@@ -5,6 +5,14 @@
  * printed), until the run's result appears; then it prints the rest, writes
  * the note and exits 0, like `kubectl logs -f`: the run's own exit code is the
  * launch's (`--wait`) or status's to tell, not the log's.
+ *
+ * The log is read from where this clone's configuration puts the run
+ * (remote-runs.h), whatever a pulled note's log= says; a log= that names
+ * another place is shown in a warning. The log is the script's output, so
+ * on a terminal its control characters are made visible the way `cat -v`
+ * shows them (ESC as ^[, a carriage return ends the line): a log cannot
+ * move the cursor, retitle the window or hide what came before. Piped or
+ * redirected, the bytes go through unchanged.
  */
 #include <errno.h>
 #include <signal.h>
@@ -32,16 +40,71 @@ static const char *const logs_usage[] = {
 
 struct printed {
 	long long bytes;
+	int clean; /* stdout is a terminal: control characters made visible */
+	int held;  /* clean: the last byte, held back: 0, '\r' or 0xc2 */
 };
+
+/* One byte for a terminal, as `cat -v` shows it, after what p->held says. */
+static void put_clean(struct buf *out, struct printed *p, unsigned char c)
+{
+	if (p->held == '\r') {
+		p->held = 0;
+		buf_putc(out, '\n'); /* "\r\n" is one newline, a lone "\r" ends its line too */
+		if (c == '\n')
+			return;
+	} else if (p->held == 0xc2) {
+		p->held = 0;
+		if (c >= 0x80 && c < 0xa0) { /* U+0080..U+009F: the C1 controls (CSI ...) */
+			buf_printf(out, "M-^%c", c - 0x80 + 0x40);
+			return;
+		}
+		buf_putc(out, 0xc2);
+	}
+	if (c == '\r' || c == 0xc2)
+		p->held = c;
+	else if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+		buf_printf(out, "^%c", c == 0x7f ? '?' : c + 0x40);
+	else
+		buf_putc(out, (char)c);
+}
+
+static int write_out(const void *data, size_t len)
+{
+	if (fwrite(data, 1, len, stdout) != len)
+		return err_set("cannot write the log: %s", strerror(errno));
+	return 0;
+}
 
 static int to_stdout(void *ctx, const void *data, size_t len)
 {
 	struct printed *p = ctx;
+	struct buf b = BUF_INIT;
+	size_t i;
+	int r;
 
-	if (fwrite(data, 1, len, stdout) != len)
-		return err_set("cannot write the log: %s", strerror(errno));
 	p->bytes += (long long)len;
-	return 0;
+	if (!p->clean)
+		return write_out(data, len);
+	for (i = 0; i < len; i++)
+		put_clean(&b, p, ((const unsigned char *)data)[i]);
+	r = write_out(b.ptr, b.len);
+	buf_release(&b);
+	return r;
+}
+
+/* What a byte held back at the end of a chunk stands for, once the log ends. */
+static void flush_held(struct printed *p)
+{
+	if (p->held)
+		putchar(p->held == '\r' ? '\n' : p->held);
+	p->held = 0;
+	fflush(stdout);
+}
+
+static void printed_init(struct printed *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->clean = isatty(1);
 }
 
 /* The log from p->bytes on. 0, 1 when there is nothing (new), -1. */
@@ -83,9 +146,8 @@ static int instance_gone(struct remote_runs_ctx *ctx, const struct remote_run *r
 	return gone;
 }
 
-static int follow(struct remote_runs_ctx *ctx, struct remote_entry *e)
+static int follow_printing(struct printed *p, struct remote_runs_ctx *ctx, struct remote_entry *e)
 {
-	struct printed p = { 0 };
 	int polls = 0, waiting_said = 0, done;
 	/* one more look for a result after the instance is seen gone: it may have just come */
 	int gone = e->instance && !remote_runs_instance_alive(e->instance);
@@ -94,7 +156,7 @@ static int follow(struct remote_runs_ctx *ctx, struct remote_entry *e)
 		done = remote_runs_finalize(ctx, e);
 		if (done < 0)
 			return EXIT_FAILED;
-		if (print_from(&p, ctx, &e->run) < 0)
+		if (print_from(p, ctx, &e->run) < 0)
 			return EXIT_FAILED;
 		if (done == 0)
 			return EXIT_OK;
@@ -104,7 +166,7 @@ static int follow(struct remote_runs_ctx *ctx, struct remote_entry *e)
 			err_hint("the log above is all it uploaded");
 			return EXIT_FAILED;
 		}
-		if (!p.bytes && !waiting_said && isatty(2)) {
+		if (!p->bytes && !waiting_said && isatty(2)) {
 			fprintf(stderr, "waiting for run %s to start...\n", e->run.run_id);
 			waiting_said = 1;
 		}
@@ -116,11 +178,25 @@ static int follow(struct remote_runs_ctx *ctx, struct remote_entry *e)
 	}
 }
 
+static int follow(struct remote_runs_ctx *ctx, struct remote_entry *e)
+{
+	struct printed p;
+	int ret;
+
+	printed_init(&p);
+	ret = follow_printing(&p, ctx, e);
+	flush_held(&p);
+	return ret;
+}
+
 static int print_all(struct remote_runs_ctx *ctx, struct remote_entry *e)
 {
-	struct printed p = { 0 };
-	int r = print_from(&p, ctx, &e->run);
+	struct printed p;
+	int r;
 
+	printed_init(&p);
+	r = print_from(&p, ctx, &e->run);
+	flush_held(&p);
 	if (r < 0)
 		return EXIT_FAILED;
 	/* what every command does when it sees a result first */
@@ -136,6 +212,43 @@ static int print_all(struct remote_runs_ctx *ctx, struct remote_entry *e)
 	return EXIT_OK;
 }
 
+/* A note's text, for a message: it came from elsewhere, so no control characters. */
+static char *printable(const char *s)
+{
+	char *out = xstrdup(s), *p;
+
+	for (p = out; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		/* C0 controls, DEL, and C1 controls as UTF-8 writes them (0xc2 0x80..0x9f) */
+		if (c < 0x20 || c == 0x7f)
+			*p = '?';
+		else if (c == 0xc2 && (unsigned char)p[1] >= 0x80 && (unsigned char)p[1] < 0xa0)
+			p[0] = p[1] = '?';
+	}
+	return out;
+}
+
+/* What the run's notes say that this command does not follow. */
+static void warn_note(const struct remote_entry *e)
+{
+	const char *elsewhere = remote_runs_note_elsewhere(e);
+	char *uri, *named;
+
+	if (elsewhere) {
+		uri = layout_run_uri(e->run.bucket, e->run.run_prefix, LAYOUT_LOG);
+		named = printable(elsewhere);
+		msg_warning("a note of run %s says its log is at '%s'; reading it from %s, "
+			    "where this repository's runs are",
+			    e->run.run_id, named, uri);
+		free(named);
+		free(uri);
+	}
+	if (e->conflict)
+		msg_warning("run %s has two different note lines: see 'git train log'",
+			    e->run.run_id);
+}
+
 static int logs(const char *name, int follow_it)
 {
 	struct remote_runs_ctx ctx;
@@ -149,6 +262,7 @@ static int logs(const char *name, int follow_it)
 	ret = EXIT_FAILED;
 	if (remote_runs_load(&runs, &ctx, 1) || !(e = remote_runs_find(&runs, &ctx, name)))
 		goto out;
+	warn_note(e);
 	if (!follow_it || e->recorded) {
 		ret = print_all(&ctx, e);
 		goto out;

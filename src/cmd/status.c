@@ -115,6 +115,17 @@ static char *training_of_record(const struct run_record *r)
 	return xstrdup(r->status ? r->status : "unknown");
 }
 
+/* Two different note lines: both said, neither taken for the run's outcome. */
+static char *training_of_conflict(const struct remote_entry *e)
+{
+	char *a = training_of_record(&e->note), *b = training_of_record(&e->other);
+	char *out = xstrfmt("conflict: %s or %s", a, b);
+
+	free(a);
+	free(b);
+	return out;
+}
+
 /*
  * S3 failing for one run fails for all (a wrong region, no permission):
  * say it once, and show the rest as unknown without asking again.
@@ -157,11 +168,11 @@ static void fill_times(struct row *row, time_t now)
 	row->cost = -1;
 	if (e->instance && remote_runs_instance_alive(e->instance) && e->run.launched)
 		row->uptime = difftime(now, e->run.launched);
-	else if (e->recorded && e->note.duration >= 0)
+	else if (e->recorded && !e->conflict && e->note.duration >= 0)
 		row->uptime = e->note.duration;
 	if (row->uptime >= 0 && e->run.price >= 0)
 		row->cost = e->run.price * row->uptime / 3600;
-	else if (e->recorded && (v = run_record_extra(&e->note, "cost")))
+	else if (e->recorded && !e->conflict && (v = run_record_extra(&e->note, "cost")))
 		row->cost = strtod(v, NULL);
 }
 
@@ -188,7 +199,9 @@ static void fill_row(struct row *row, struct remote_runs_ctx *ctx, time_t now, i
 
 	if (!e->recorded && !*failed)
 		r = remote_runs_finalize(ctx, e);
-	if (e->recorded)
+	if (e->recorded && e->conflict)
+		row->training = training_of_conflict(e);
+	else if (e->recorded)
 		row->training = training_of_record(&e->note);
 	else if (*failed)
 		row->training = xstrdup("unknown");
@@ -196,6 +209,13 @@ static void fill_row(struct row *row, struct remote_runs_ctx *ctx, time_t now, i
 		row->training = s3_failed(failed);
 	else
 		row->training = training_of_live(ctx, e, failed);
+	if (!e->recorded && e->early) {
+		char *live = row->training, *noted = training_of_record(&e->other);
+
+		row->training = xstrfmt("%s, but a note says %s", live, noted);
+		free(live);
+		free(noted);
+	}
 	fill_commit(row, ctx->repo);
 	fill_times(row, now);
 }
@@ -270,6 +290,8 @@ static cJSON *row_json(const struct row *row)
 {
 	const struct remote_entry *e = row->e;
 	const struct run_record *n = &e->note;
+	/* a conflict has no one outcome: its lines are in the notes, as `git train log` shows */
+	int recorded = e->recorded && !e->conflict;
 	cJSON *o = cJSON_CreateObject(), *m;
 	char when[TIME_ISO8601_SIZE];
 	size_t i;
@@ -283,24 +305,26 @@ static cJSON *row_json(const struct row *row)
 	json_add_string_or_null(o, "az", e->run.az);
 	json_add_string_or_null(o, "instance_state", e->instance ? e->instance->state : NULL);
 	json_add_string_or_null(o, "training", row->training);
-	json_add_string_or_null(o, "status", e->recorded ? n->status : NULL);
-	json_add_number_or_null(o, "exit_code", e->recorded && n->exit_code >= 0, n->exit_code);
+	json_add_string_or_null(o, "status", recorded ? n->status : NULL);
+	json_add_number_or_null(o, "exit_code", recorded && n->exit_code >= 0, n->exit_code);
 	time_format_iso8601(when, e->run.launched);
 	json_add_string_or_null(o, "launched", e->run.launched ? when : NULL);
 	json_add_number_or_null(o, "uptime_seconds", row->uptime >= 0, row->uptime);
 	json_add_number_or_null(o, "price_per_hour", e->run.price >= 0, e->run.price);
 	json_add_number_or_null(o, "cost", row->cost >= 0, row->cost);
 	m = cJSON_AddObjectToObject(o, "metrics");
-	for (i = 0; e->recorded && i < n->nr_metrics; i++)
+	for (i = 0; recorded && i < n->nr_metrics; i++)
 		cJSON_AddNumberToObject(m, n->metrics[i].name, n->metrics[i].value);
-	json_add_string_or_null(o, "log", e->recorded ? n->log : NULL);
-	if (!e->recorded && e->run.bucket && e->run.run_prefix) {
+	json_add_string_or_null(o, "log", NULL);
+	/* where `git train logs` reads it, whatever a note says */
+	if (e->run.bucket && e->run.run_prefix) {
 		char *uri = layout_run_uri(e->run.bucket, e->run.run_prefix, LAYOUT_LOG);
 
 		cJSON_ReplaceItemInObject(o, "log", cJSON_CreateString(uri));
 		free(uri);
 	}
 	cJSON_AddBoolToObject(o, "recorded", e->recorded);
+	cJSON_AddBoolToObject(o, "conflict", e->recorded && e->conflict);
 	return o;
 }
 
@@ -335,6 +359,12 @@ static int status(int json, const char **names, int nr_names)
 		goto out;
 	for (i = 0; i < rows.nr; i++)
 		fill_row(&rows.v[i], &ctx, now, &failed);
+	for (i = 0; i < rows.nr; i++)
+		if (rows.v[i].e->recorded && rows.v[i].e->conflict)
+			msg_warning("run %s has two different note lines (pulled, forged, or a "
+				    "race): neither is taken for its outcome; 'git train log' "
+				    "shows both",
+				    rows.v[i].e->run.run_id);
 	if (json)
 		print_json(&rows);
 	else if (rows.nr)

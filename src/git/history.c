@@ -203,8 +203,39 @@ static int entry_cmp(const void *pa, const void *pb)
 	return a->line_no < b->line_no ? 1 : a->line_no > b->line_no ? -1 : 0;
 }
 
+static int by_run_id(const void *pa, const void *pb)
+{
+	const struct history_entry *a = *(const struct history_entry *const *)pa;
+	const struct history_entry *b = *(const struct history_entry *const *)pb;
+
+	return strcmp(a->rec.id, b->rec.id);
+}
+
+/* Lines of one run that say different things: the same id side by side once sorted. */
+static void mark_conflicts(struct history *h)
+{
+	struct history_entry **v = xcalloc(h->nr + 1, sizeof(*v));
+	size_t n = 0, i, j;
+
+	for (i = 0; i < h->nr; i++)
+		if (h->v[i].parsed)
+			v[n++] = &h->v[i];
+	if (n)
+		qsort(v, n, sizeof(*v), by_run_id);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && !strcmp(v[i]->rec.id, v[j]->rec.id); j++)
+			if (!run_record_same(&v[i]->rec, &v[j]->rec))
+				v[i]->conflict = 1;
+		if (v[i]->conflict)
+			while (i < j)
+				v[i++]->conflict = 1;
+	}
+	free(v);
+}
+
 static void sort_entries(struct history *h)
 {
+	mark_conflicts(h);
 	if (h->nr)
 		qsort(h->v, h->nr, sizeof(*h->v), entry_cmp);
 }
@@ -390,6 +421,7 @@ cJSON *history_entry_json(const struct history_entry *e)
 	for (i = 0; i < r->nr_extra; i++)
 		cJSON_AddStringToObject(x, r->extra[i].key, r->extra[i].value);
 	cJSON_AddStringToObject(o, "line", e->line);
+	cJSON_AddBoolToObject(o, "conflict", e->conflict);
 	buf_release(&when);
 	return o;
 }

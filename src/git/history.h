@@ -27,6 +27,12 @@ struct history_entry {
 	char *line; /* the note line as written */
 	int parsed; /* rec holds the line's fields */
 	struct run_record rec;
+	/*
+	 * Another line in the history is for the same run and says something
+	 * else (run_record_same()): pulled, forged, or a race. Both are kept
+	 * and shown; neither is the run's outcome.
+	 */
+	int conflict;
 };
 
 struct history {

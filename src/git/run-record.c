@@ -142,6 +142,34 @@ static char *decode(const char *s, size_t len)
 }
 
 /* The shortest of %.15g and %.17g that reads back as the same double. */
+/* r's line without its seal field (values are encoded: a field holds no space). */
+static void format_unsealed(struct buf *out, const struct run_record *r)
+{
+	const char *at;
+
+	run_record_format(out, r);
+	at = strstr(buf_cstr(out), " " RUN_RECORD_SEAL_KEY "=");
+	if (at) {
+		size_t from = (size_t)(at - out->ptr), to = from + 1 + strcspn(at + 1, " ");
+
+		memmove(out->ptr + from, out->ptr + to, out->len - to + 1);
+		out->len -= to - from;
+	}
+}
+
+int run_record_same(const struct run_record *a, const struct run_record *b)
+{
+	struct buf x = BUF_INIT, y = BUF_INIT;
+	int same;
+
+	format_unsealed(&x, a);
+	format_unsealed(&y, b);
+	same = !strcmp(buf_cstr(&x), buf_cstr(&y));
+	buf_release(&x);
+	buf_release(&y);
+	return same;
+}
+
 void run_record_put_number(struct buf *out, double v)
 {
 	char tmp[64];

@@ -55,6 +55,19 @@ void run_record_put_number(struct buf *out, double v);
 /* Appends the one-line form (no newline) to out. */
 void run_record_format(struct buf *out, const struct run_record *r);
 
+/*
+ * The extra field that holds the seal of the clone that wrote the line
+ * (run/smoke.h): each clone seals its own lines, so it is no part of what
+ * a line says of its run.
+ */
+#define RUN_RECORD_SEAL_KEY "clone"
+
+/*
+ * Whether two lines say the same of their run: equal but for their seals.
+ * Two lines of one run that are not are a conflict: pulled, forged, or a race.
+ */
+int run_record_same(const struct run_record *a, const struct run_record *b);
+
 /* 0 parsed, 1 not a git-train line (left alone by callers), -1 malformed (err_set). */
 int run_record_parse(struct run_record *out, const char *line, size_t len);
 

@@ -12,6 +12,7 @@
 #include "git/notes.h"
 #include "git/repo.h"
 #include "git/snapshot.h"
+#include "run/smoke.h"
 #include "util/shell.h"
 #include "util/time.h"
 
@@ -137,6 +138,11 @@ int run_finish(struct run *r)
 	if (ret)
 		return ret;
 	r->ended = 1;
+	/* unsealed, the pass only counts for nobody: worth a warning, not the note */
+	if (smoke_seal(&r->rec, r->req->repo, git_commit_tree_id(r->commit))) {
+		ui_say(r->req->ui, UI_WARNING, "%s", err_msg());
+		err_clear();
+	}
 	return run_note_write(r->req->repo, &r->rec, r->hex) < 0 ? RC_ERROR : 0;
 }
 
@@ -155,14 +161,14 @@ void run_release(struct run *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Whether note has a line for run id. */
-static int has_line(const char *note, const char *id)
+/* Whether note has exactly this line. */
+static int has_line(const char *note, const char *line)
 {
-	size_t n = strlen(id);
+	size_t n = strlen(line);
 	const char *p = note;
 
 	while (*p) {
-		if (!strncmp(p, id, n) && (p[n] == ' ' || p[n] == '\n' || !p[n]))
+		if (!strncmp(p, line, n) && (p[n] == '\n' || !p[n]))
 			return 1;
 		p += strcspn(p, "\n");
 		p += *p == '\n';
@@ -175,6 +181,8 @@ static int has_line(const char *note, const char *id)
  * moment could both write the line (notes_append is compare-and-swap on the
  * ref, so neither loses the other's). Such twin lines are identical but for
  * the cost of a stopped run, and `cat_sort_uniq` would fold identical ones.
+ * A different line for the same run (pulled from another clone, or forged)
+ * does not stop ours: both stay, and status and log show the conflict.
  */
 int run_note_write(git_repository *repo, const struct run_record *rec, const char *commit)
 {
@@ -188,13 +196,12 @@ int run_note_write(git_repository *repo, const struct run_record *rec, const cha
 	r = notes_read(&note, repo, &oid);
 	if (r < 0)
 		return -1;
-	if (r == 0 && has_line(note, rec->id)) {
-		free(note);
-		return 1;
-	}
-	free(note);
 	run_record_format(&line, rec);
-	r = notes_append(repo, &oid, buf_cstr(&line));
+	if (r == 0 && has_line(note, buf_cstr(&line)))
+		r = 1;
+	else
+		r = notes_append(repo, &oid, buf_cstr(&line));
+	free(note);
 	buf_release(&line);
 	return r;
 }

@@ -53,6 +53,7 @@ static struct remote_entry *add_entry(struct remote_runs *l)
 	l->v[l->nr++] = e;
 	e->run.price = -1;
 	run_record_init(&e->note);
+	run_record_init(&e->other);
 	return e;
 }
 
@@ -148,25 +149,77 @@ static int add_instances(struct remote_runs *l, struct remote_runs_ctx *ctx)
 	return 0;
 }
 
-/* "s3://bucket/<run prefix>log" back into bucket and run prefix. */
-static int split_log_uri(struct remote_run *out, const char *log)
+/* "YYYYMMDD-HHMMSS-<short sha>-<4 hex>": the short SHA, or NULL. */
+static char *run_id_commit(const char *id)
 {
-	const char *b, *slash;
+	size_t n = strlen(id), i;
 
-	if (!log || !skip_prefix(log, "s3://", &b) || !ends_with(log, "/log"))
-		return -1;
-	slash = strchr(b, '/');
-	if (!slash || slash == b)
-		return -1;
-	out->bucket = xstrndup(b, (size_t)(slash - b));
-	out->run_prefix = xstrndup(slash + 1, strlen(slash + 1) - 3);
-	return 0;
+	if (n < 28 || id[8] != '-' || id[15] != '-' || id[n - 5] != '-')
+		return NULL;
+	for (i = 16; i < n - 5; i++)
+		if (!strchr("0123456789abcdef", id[i]))
+			return NULL;
+	return xstrndup(id + 16, n - 21);
 }
 
+/*
+ * The commit a noted run's prefix is under: the noted commit, unless the
+ * note was carried to another commit (notes.rewriteRef: amend, rebase),
+ * then the commit the run id names when this clone has it. Caller frees.
+ */
+static char *run_commit_of_note(struct remote_runs_ctx *ctx, const char *id, const git_oid *noted)
+{
+	const char *hex = git_oid_tostr_s(noted);
+	char *short_sha = run_id_commit(id);
+	git_object *obj = NULL;
+	char *out;
+
+	if (!short_sha || !strncmp(hex, short_sha, strlen(short_sha)) ||
+	    git_revparse_single(&obj, ctx->repo, short_sha) < 0 ||
+	    git_object_type(obj) != GIT_OBJECT_COMMIT)
+		out = xstrdup(hex);
+	else
+		out = xstrdup(git_oid_tostr_s(git_object_id(obj)));
+	git_error_clear();
+	git_object_free(obj);
+	free(short_sha);
+	return out;
+}
+
+/*
+ * Of the places the layout gives the run (run/layout.h), the one its note
+ * names: the legacy one (git-train 0.1) only when the note says so and the
+ * commit is this repository's, else this layout's. Caller frees.
+ */
+static char *note_run_prefix(struct remote_runs_ctx *ctx, const struct run_record *rec,
+			     const char *run_commit)
+{
+	char *v[LAYOUT_MAX_PREFIXES], *uri;
+	size_t n = layout_run_prefixes(v, &ctx->layout, run_commit, rec->id), i, pick = 0;
+
+	for (i = 1; i < n; i++) {
+		uri = layout_run_uri(ctx->bucket, v[i], LAYOUT_LOG);
+		if (rec->log && !strcmp(rec->log, uri) &&
+		    repo_has_commit(ctx->repo, run_commit, strlen(run_commit)))
+			pick = i;
+		free(uri);
+	}
+	for (i = 0; i < n; i++)
+		if (i != pick)
+			free(v[i]);
+	return v[pick];
+}
+
+/*
+ * A run known from a note. Where its things are comes from this clone's
+ * configuration (train.bucket, train.prefix, the repository) and the run
+ * id, never from the note's log=: a pulled note could name any bucket.
+ */
 static void run_from_note(struct remote_run *out, const struct run_record *rec,
-			  const git_oid *commit)
+			  const git_oid *commit, struct remote_runs_ctx *ctx)
 {
 	const char *v;
+	char *run_commit;
 
 	out->run_id = xstrdup(rec->id);
 	out->commit = xstrdup(git_oid_tostr_s(commit));
@@ -180,11 +233,19 @@ static void run_from_note(struct remote_run *out, const struct run_record *rec,
 		out->instance_id = xstrdup(v);
 	out->price = (v = run_record_extra(rec, "price")) ? strtod(v, NULL) : -1;
 	out->launched = rec->start;
-	split_log_uri(out, rec->log);
+	run_commit = run_commit_of_note(ctx, rec->id, commit);
+	out->bucket = xstrdup(ctx->bucket);
+	out->run_prefix = note_run_prefix(ctx, rec, run_commit);
+	free(run_commit);
 }
 
-/* A note line of a remote run: any backend but local, with its log in S3. */
-static void add_note_lines(struct remote_runs *l, const char *note, const git_oid *commit)
+/*
+ * A note line of a remote run: any backend but local, with its log in S3.
+ * The first line of a run is its record; another line that says something
+ * else is kept too, as a conflict: neither wins silently.
+ */
+static void add_note_lines(struct remote_runs *l, const char *note, const git_oid *commit,
+			   struct remote_runs_ctx *ctx)
 {
 	const char *p = note;
 
@@ -199,12 +260,17 @@ static void add_note_lines(struct remote_runs *l, const char *note, const git_oi
 			e = find_exact(l, rec.id);
 			if (!e) {
 				e = add_entry(l);
-				run_from_note(&e->run, &rec, commit);
+				run_from_note(&e->run, &rec, commit, ctx);
 			}
 			if (!e->recorded) {
 				run_record_release(&e->note);
 				e->note = rec;
 				e->recorded = 1;
+				run_record_init(&rec);
+			} else if (!e->conflict && !run_record_same(&e->note, &rec)) {
+				run_record_release(&e->other);
+				e->other = rec;
+				e->conflict = 1;
 				run_record_init(&rec);
 			}
 		}
@@ -229,7 +295,7 @@ static int add_notes(struct remote_runs *l, struct remote_runs_ctx *ctx)
 		if (r < 0)
 			goto out;
 		if (r == 0)
-			add_note_lines(l, note, &idx.entries[i].commit);
+			add_note_lines(l, note, &idx.entries[i].commit, ctx);
 		free(note);
 	}
 	ret = 0;
@@ -246,6 +312,35 @@ static int newest_first(const void *a, const void *b)
 	return strcmp(eb->run.run_id, ea->run.run_id);
 }
 
+/*
+ * A note line of a run whose instance is still alive is not its record
+ * yet: its result is what the runner uploads when it ends, and a line
+ * pulled (or forged) before that must not mark the run as recorded, or its
+ * real result would never be noted. The line is kept aside, and becomes a
+ * conflict if the result says otherwise (remote_runs_finalize).
+ */
+static void unconfirm_live(struct remote_runs *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++) {
+		struct remote_entry *e = l->v[i];
+
+		if (!e->recorded || !e->instance || !remote_runs_instance_alive(e->instance))
+			continue;
+		if (!e->conflict) {
+			run_record_release(&e->other);
+			e->other = e->note;
+			run_record_init(&e->note);
+		}
+		run_record_release(&e->note);
+		run_record_init(&e->note);
+		e->recorded = 0;
+		e->conflict = 0;
+		e->early = 1;
+	}
+}
+
 int remote_runs_load(struct remote_runs *out, struct remote_runs_ctx *ctx, int with_notes)
 {
 	memset(out, 0, sizeof(*out));
@@ -253,6 +348,7 @@ int remote_runs_load(struct remote_runs *out, struct remote_runs_ctx *ctx, int w
 		remote_runs_release(out);
 		return -1;
 	}
+	unconfirm_live(out);
 	if (out->nr)
 		qsort(out->v, out->nr, sizeof(*out->v), newest_first);
 	return 0;
@@ -265,24 +361,12 @@ void remote_runs_release(struct remote_runs *l)
 	for (i = 0; i < l->nr; i++) {
 		remote_run_release(&l->v[i]->run);
 		run_record_release(&l->v[i]->note);
+		run_record_release(&l->v[i]->other);
 		free(l->v[i]);
 	}
 	free(l->v);
 	ec2_instances_free(l->instances, l->nr_instances);
 	memset(l, 0, sizeof(*l));
-}
-
-/* "YYYYMMDD-HHMMSS-<short sha>-<4 hex>": the short SHA, or NULL. */
-static char *run_id_commit(const char *id)
-{
-	size_t n = strlen(id), i;
-
-	if (n < 28 || id[8] != '-' || id[15] != '-' || id[n - 5] != '-')
-		return NULL;
-	for (i = 16; i < n - 5; i++)
-		if (!strchr("0123456789abcdef", id[i]))
-			return NULL;
-	return xstrndup(id + 16, n - 21);
 }
 
 /* A run neither tagged nor noted: its run.json, found from the commit in its id. */
@@ -393,5 +477,25 @@ int remote_runs_finalize(struct remote_runs_ctx *ctx, struct remote_entry *e)
 	if (r)
 		return r;
 	e->recorded = 1;
+	/* a line noted before the result that says something else: both stay */
+	if (e->early && !run_record_same(&e->note, &e->other))
+		e->conflict = 1;
 	return 0;
+}
+
+const char *remote_runs_note_elsewhere(const struct remote_entry *e)
+{
+	const struct run_record *lines[2] = { &e->note, &e->other };
+	const char *elsewhere = NULL;
+	char *uri;
+	size_t i;
+
+	if (!e->run.bucket || !e->run.run_prefix)
+		return NULL;
+	uri = layout_run_uri(e->run.bucket, e->run.run_prefix, LAYOUT_LOG);
+	for (i = 0; i < 2 && !elsewhere; i++)
+		if (lines[i]->log && strcmp(lines[i]->log, uri))
+			elsewhere = lines[i]->log;
+	free(uri);
+	return elsewhere;
 }

@@ -6,6 +6,13 @@
  * the remote runs recorded in refs/notes/train (which outlive the
  * instances). A run given by its full id that neither knows (its instance
  * gone, its note never written) is looked up by its run.json in S3.
+ *
+ * Notes are pulled from a shared remote, so they are trusted with nothing
+ * but what they say of the run: where a run's things are always comes from
+ * this clone's configuration (train.bucket, train.prefix, the repository:
+ * run/layout.h) and the run id, never from a line's log=; two different
+ * lines for one run are both kept, as a conflict; and a line for a run
+ * whose instance is still alive is not its record until the result says so.
  */
 #ifndef RUN_REMOTE_RUNS_H
 #define RUN_REMOTE_RUNS_H
@@ -40,6 +47,14 @@ struct remote_entry {
 	const struct ec2_instance *instance; /* NULL: no instance (any more) */
 	struct run_record note;		     /* its note line, when recorded */
 	int recorded;
+	/*
+	 * other: with conflict, another line for the run that says something
+	 * else than note; with early (and not recorded), a line noted while
+	 * the instance is alive, before any result.
+	 */
+	struct run_record other;
+	int conflict;
+	int early;
 	int completed; /* run.json was read (remote_runs_complete) */
 };
 
@@ -66,7 +81,8 @@ struct remote_entry *remote_runs_find(struct remote_runs *l, struct remote_runs_
 
 /*
  * A run that is not recorded yet: reads its result and, when it has one,
- * writes its note and fills e->note (e->recorded = 1). run.json completes
+ * writes its note and fills e->note (e->recorded = 1; e->conflict when a
+ * line noted early says something else). run.json completes
  * what the tags say (--stash parent). 0 finished, 1 not yet, -1 error.
  */
 int remote_runs_finalize(struct remote_runs_ctx *ctx, struct remote_entry *e);
@@ -76,6 +92,13 @@ int remote_runs_finalize(struct remote_runs_ctx *ctx, struct remote_entry *e);
  * --stash parent. A run without run.json keeps what it has. 0, or -1.
  */
 int remote_runs_complete(struct remote_runs_ctx *ctx, struct remote_entry *e);
+
+/*
+ * The log= of e's note lines when one names another place than where its
+ * log is read from (e->run: this clone's bucket and layout); borrowed, NULL
+ * when they agree.
+ */
+const char *remote_runs_note_elsewhere(const struct remote_entry *e);
 
 /* An instance that is, or may still be, running (pending, running, stopping, stopped). */
 int remote_runs_instance_alive(const struct ec2_instance *i);

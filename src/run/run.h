@@ -90,9 +90,11 @@ int run_stop(struct run *r, const char *why);
 void run_release(struct run *r);
 
 /*
- * Writes rec as a line of the note on commit, unless the note has a line
- * for rec's id already: every command that sees a finished run calls this,
- * the first one writes it. 0 written, 1 already there, -1 with err_set.
+ * Writes rec as a line of the note on commit, unless the note has that very
+ * line already: every command that sees a finished run calls this, the
+ * first one writes it. Another line for rec's id does not count (a pulled
+ * or forged one must not keep the real outcome out): both stay, a conflict
+ * status and log show. 0 written, 1 already there, -1 with err_set.
  */
 int run_note_write(git_repository *repo, const struct run_record *rec, const char *commit);
 

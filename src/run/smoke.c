@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "util/time.h"
+#include "git/clone-id.h"
 #include "git/notes.h"
 #include "git/run-record.h"
 #include "util/shell.h"
@@ -92,8 +93,51 @@ void smoke_settings_release(struct smoke_settings *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* The id of a passing smoke line with these args in note; NULL if none. Caller frees. */
-static char *passing_run(const char *note, const char *args_text)
+/* What a smoke line's seal covers: the tree, the run, its arguments and its outcome. */
+static char *seal_text(const git_oid *tree, const char *id, const char *args, const char *status)
+{
+	return xstrfmt("git-train smoke\ntree %s\nrun %s\nargs %s\nstatus %s\n",
+		       git_oid_tostr_s(tree), id, args ? args : "", status ? status : "");
+}
+
+int smoke_seal(struct run_record *rec, git_repository *repo, const git_oid *tree)
+{
+	const char *smoke = run_record_extra(rec, "smoke");
+	char *text, *seal = NULL;
+	int ret;
+
+	if (!smoke || strcmp(smoke, "1") || run_record_extra(rec, SMOKE_SEAL_KEY))
+		return 0;
+	text = seal_text(tree, rec->id, run_record_extra(rec, "args"), rec->status);
+	ret = clone_id_seal(&seal, repo, text);
+	if (!ret)
+		run_record_add_extra(rec, SMOKE_SEAL_KEY, seal);
+	free(seal);
+	free(text);
+	return ret;
+}
+
+/* Whether rec carries this clone's seal for tree: a pass pulled from elsewhere does not. */
+static int sealed_here(const struct run_record *rec, git_repository *repo, const git_oid *tree)
+{
+	const char *seal = run_record_extra(rec, SMOKE_SEAL_KEY);
+	char *text;
+	int ok;
+
+	if (!seal)
+		return 0;
+	text = seal_text(tree, rec->id, run_record_extra(rec, "args"), rec->status);
+	ok = clone_id_check(repo, text, seal);
+	free(text);
+	return ok;
+}
+
+/*
+ * The id of a passing smoke line with these args in note, sealed by this
+ * clone for tree; NULL if none. Caller frees.
+ */
+static char *passing_run(const char *note, const char *args_text, git_repository *repo,
+			 const git_oid *tree)
 {
 	const char *line = note;
 	char *found = NULL;
@@ -109,7 +153,7 @@ static char *passing_run(const char *note, const char *args_text)
 			args = run_record_extra(&rec, "args");
 			if (smoke && !strcmp(smoke, "1") && rec.status &&
 			    !strcmp(rec.status, "succeeded") &&
-			    !strcmp(args ? args : "", args_text))
+			    !strcmp(args ? args : "", args_text) && sealed_here(&rec, repo, tree))
 				found = xstrdup(rec.id);
 		}
 		err_clear(); /* a line that does not parse is someone else's */
@@ -138,7 +182,7 @@ static int check_noted_commit(struct smoke_pass *out, git_repository *repo,
 	ret = notes_index_read(&note, repo, idx, commit);
 	if (ret)
 		goto out;
-	out->run_id = passing_run(note, args_text);
+	out->run_id = passing_run(note, args_text, repo, tree);
 	ret = out->run_id ? 0 : 1;
 	if (!ret)
 		git_oid_cpy(&out->commit, commit);

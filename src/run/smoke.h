@@ -7,6 +7,12 @@
  * passing smoke run with the same arguments is not run again, whichever
  * commit that run was recorded on (an amend that changes only the message, a
  * rebase that keeps the tree, a note copied by notes.rewriteRef).
+ *
+ * Only passes this clone recorded count: a smoke run's note line carries
+ * clone=<seal>, this clone's seal (git/clone-id.h) of the tree, the run id,
+ * the arguments and the status. A line pulled from a shared remote, or
+ * copied onto another tree, has no seal that checks here, so its tree is
+ * smoke-run again.
  */
 #ifndef RUN_SMOKE_H
 #define RUN_SMOKE_H
@@ -15,6 +21,7 @@
 #include <signal.h>
 
 #include "git/config.h"
+#include "git/run-record.h"
 #include "util/strvec.h"
 #include "util/util.h"
 
@@ -33,6 +40,16 @@ struct smoke_settings {
 int smoke_settings_load(struct smoke_settings *out, const struct config *cfg);
 void smoke_settings_release(struct smoke_settings *s);
 
+/* The note line's field that holds the seal. */
+#define SMOKE_SEAL_KEY RUN_RECORD_SEAL_KEY
+
+/*
+ * Seals rec when it is a smoke run's line (smoke=1 and no seal yet): adds
+ * clone=<seal> for tree, making this clone's secret if it has none. 0, or
+ * -1 with err_set.
+ */
+int smoke_seal(struct run_record *rec, git_repository *repo, const git_oid *tree);
+
 /* A passing smoke run found in the notes. */
 struct smoke_pass {
 	char *run_id;
@@ -40,8 +57,8 @@ struct smoke_pass {
 };
 
 /*
- * Looks for a note line with smoke=1, status=succeeded and args equal to
- * args_text on any commit whose tree is tree. 0 with *out when there is one
+ * Looks for a note line with smoke=1, status=succeeded, args equal to
+ * args_text and this clone's seal on any commit whose tree is tree. 0 with *out when there is one
  * (release it), 1 when there is none, -1 with err_set.
  */
 int smoke_find_pass(struct smoke_pass *out, git_repository *repo, const git_oid *tree,

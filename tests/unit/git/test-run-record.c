@@ -361,6 +361,37 @@ static void test_metrics_json_invalid(void **state)
 	err_clear();
 }
 
+/* Two lines of a run are the same but for their seals; anything else differs. */
+static void test_same_but_for_the_seal(void **state)
+{
+	static const char *const lines[] = {
+		"20261129-043512-a1b2c3d-4f2a backend=local status=succeeded exit=0 smoke=1",
+		"20261129-043512-a1b2c3d-4f2a backend=local status=succeeded exit=0 smoke=1 "
+		"clone=0123456789abcdef0123456789abcdef",
+		"20261129-043512-a1b2c3d-4f2a backend=local status=succeeded exit=0 "
+		"clone=fedcba9876543210fedcba9876543210 smoke=1",
+		"20261129-043512-a1b2c3d-4f2a backend=local status=failed exit=0 smoke=1",
+		"20261129-043512-a1b2c3d-4f2a backend=a1.forged status=succeeded exit=0 smoke=1",
+		"20261129-043512-a1b2c3d-4f2a backend=local status=succeeded exit=0 smoke=1 "
+		"clone2=x",
+	};
+	struct run_record r[ARRAY_SIZE(lines)];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(lines); i++)
+		assert_int_equal(run_record_parse(&r[i], lines[i], strlen(lines[i])), 0);
+	assert_true(run_record_same(&r[0], &r[0]));
+	assert_true(run_record_same(&r[0], &r[1]));
+	assert_true(run_record_same(&r[1], &r[2]));
+	for (i = 3; i < ARRAY_SIZE(lines); i++) {
+		assert_false(run_record_same(&r[0], &r[i]));
+		assert_false(run_record_same(&r[i], &r[1]));
+	}
+	for (i = 0; i < ARRAY_SIZE(lines); i++)
+		run_record_release(&r[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_metrics_json),
 		cmocka_unit_test(test_metrics_json_empty_and_unicode),
 		cmocka_unit_test(test_metrics_json_invalid),
+		cmocka_unit_test(test_same_but_for_the_seal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
