@@ -131,7 +131,10 @@ Control endpoint (unsigned, under /__fake/), used by tests/test-lib.sh:
   POST /__fake/settings     {"ready_delay": s (0), "invocation_delay": s (0),
                              "interrupt_grace": s (5), "user_data": bool (false),
                              "aws_cli": "standin" | "real" ("standin"; for the
-                             instances that boot from then on)}:
+                             instances that boot from then on),
+                             "s3_regions": "off" | "301" | "400" ("off"; see
+                             s3_wrong_region(): S3's answers to a request
+                             signed for another region than its bucket's)}:
                              changes those named, answers all
   POST /__fake/prices       {"t3.micro": 0.5, ...}: on-demand Linux price in every region
   POST /__fake/interrupt    {"instance": id}: a spot interruption notice in its IMDS,
@@ -190,8 +193,9 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
               "date"}
 MAX_SKEW = 15 * 60
 DEFAULT_SETTINGS = {"ready_delay": 0.0, "invocation_delay": 0.0, "interrupt_grace": 5.0,
-                    "user_data": False, "aws_cli": "standin"}
+                    "user_data": False, "aws_cli": "standin", "s3_regions": "off"}
 AWS_CLIS = ("standin", "real")
+S3_REGIONS = ("off", "301", "400")
 # the stand-in for `aws s3 cp` (aws-cli-standin.py says why), beside this file
 # the tests' GIT_TRAIN_POLL_SCALE, passed on to the instances (the runner's tick)
 POLL_SCALE = {k: v for k, v in os.environ.items() if k == "GIT_TRAIN_POLL_SCALE"}
@@ -507,6 +511,60 @@ def fault_response(rule, call):
         time.sleep(float(rule.get("delay", 2)))
         return None
     raise ValueError(f"unknown fault {kind!r}")
+
+
+# --- S3 buckets in other regions ---------------------------------------------
+
+def s3_bucket_of(call, host):
+    """The bucket an S3 request is about: the Host's first labels before
+    .localhost (virtual-hosted), else the path's first segment; None for
+    ListBuckets."""
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if name.endswith(".localhost"):
+        return name[:-len(".localhost")]
+    first = call.path.lstrip("/").split("/", 1)[0]
+    return urllib.parse.unquote(first) or None
+
+
+def s3_wrong_region(state, call, host):
+    """With settings s3_regions, S3's answer to a request signed for another
+    region than its bucket's, else None. moto serves any bucket in any region;
+    S3 says where the bucket is: "301" a PermanentRedirect with
+    x-amz-bucket-region (a HEAD: the bare 301), "400" an
+    AuthorizationHeaderMalformed naming the region in <Region> only (a HEAD:
+    a bare 400 with x-amz-bucket-region, the one place it can say)."""
+    mode = state.setting("s3_regions")
+    if mode == "off" or call.service != "s3" or "location" in \
+            urllib.parse.parse_qs(call.query, keep_blank_values=True):
+        return None
+    bucket = s3_bucket_of(call, host)
+    if not bucket:
+        return None
+    up = state.upstream
+    conn = http.client.HTTPConnection(up.hostname, up.port, timeout=30)
+    try:
+        conn.request("HEAD", "/" + urllib.parse.quote(bucket))
+        r = conn.getresponse()
+        r.read()
+        region = r.getheader("x-amz-bucket-region")
+    finally:
+        conn.close()
+    if r.status != 200 or not region or region == call.region:
+        return None
+    header = [("x-amz-bucket-region", region)]
+    if call.method == "HEAD":
+        return Response(int(mode), b"", header)
+    if mode == "301":
+        res = aws_error(call, 301, "PermanentRedirect",
+                        "The bucket you are attempting to access must be addressed using the "
+                        "specified endpoint. Please send all future requests to this endpoint.")
+        res.headers += header
+        return res
+    res = aws_error(call, 400, "AuthorizationHeaderMalformed",
+                    f"The authorization header is malformed; the region '{call.region}' is "
+                    f"wrong; expecting '{region}'")
+    res.body = res.body.replace(b"</Message>", f"</Message><Region>{region}</Region>".encode())
+    return res
 
 
 # --- services the fake implements itself -----------------------------------
@@ -1416,6 +1474,10 @@ def setting_value(name, value):
         if value not in AWS_CLIS:
             raise ValueError(f"aws_cli is one of {', '.join(AWS_CLIS)}, not {value!r}")
         return value
+    if name == "s3_regions":
+        if str(value) not in S3_REGIONS:
+            raise ValueError(f"s3_regions is one of {', '.join(S3_REGIONS)}, not {value!r}")
+        return str(value)
     if isinstance(DEFAULT_SETTINGS[name], bool):
         return value if isinstance(value, bool) else str(value).lower() == "true"
     return float(value)
@@ -1522,8 +1584,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(call, res)
         self.count(call)
         res = verify(state, call, self.headers.get("Host", ""))
-        rule = None if res else pick_fault(state, call)
         what = "signature/time check failed" if res else ""
+        if res is None:
+            res = s3_wrong_region(state, call, self.headers.get("Host", ""))
+            what = "the bucket is in another region" if res else ""
+        rule = None if res else pick_fault(state, call)
         if rule:
             what = "fault " + rule["fault"]
             if rule["fault"] in ("drop", "reset"):

@@ -19,6 +19,9 @@ struct aws_client_priv {
 	/* Recursive: resolving credentials may itself send (STS AssumeRole). */
 	pthread_mutex_t lock;
 	int resolving;
+	/* where S3 said buckets are: bucket, region, bucket, region, ... */
+	char **bucket_regions;
+	size_t nr_bucket_regions;
 };
 
 static char *dup_or_null(const char *s)
@@ -90,6 +93,11 @@ void aws_client_release(struct aws_client *c)
 	aws_settings_release(&c->settings);
 	http_client_free(c->http);
 	if (c->priv) {
+		size_t i;
+
+		for (i = 0; i < c->priv->nr_bucket_regions; i++)
+			free(c->priv->bucket_regions[i]);
+		free(c->priv->bucket_regions);
 		pthread_mutex_destroy(&c->priv->lock);
 		free(c->priv);
 	}
@@ -106,6 +114,44 @@ void aws_client_unlock(struct aws_client *c)
 {
 	if (c->priv)
 		pthread_mutex_unlock(&c->priv->lock);
+}
+
+char *aws_client_bucket_region(struct aws_client *c, const char *bucket)
+{
+	char *region = NULL;
+	size_t i;
+
+	if (!c->priv)
+		return NULL;
+	aws_client_lock(c);
+	for (i = 0; i + 1 < c->priv->nr_bucket_regions && !region; i += 2)
+		if (!strcmp(c->priv->bucket_regions[i], bucket))
+			region = xstrdup(c->priv->bucket_regions[i + 1]);
+	aws_client_unlock(c);
+	return region;
+}
+
+void aws_client_set_bucket_region(struct aws_client *c, const char *bucket, const char *region)
+{
+	struct aws_client_priv *p = c->priv;
+	size_t i;
+
+	if (!p)
+		return;
+	aws_client_lock(c);
+	for (i = 0; i + 1 < p->nr_bucket_regions; i += 2)
+		if (!strcmp(p->bucket_regions[i], bucket))
+			break;
+	if (i + 1 < p->nr_bucket_regions) {
+		free(p->bucket_regions[i + 1]);
+	} else {
+		p->bucket_regions =
+			xrealloc(p->bucket_regions, (p->nr_bucket_regions + 2) * sizeof(char *));
+		p->bucket_regions[i] = xstrdup(bucket);
+		p->nr_bucket_regions += 2;
+	}
+	p->bucket_regions[i + 1] = xstrdup(region);
+	aws_client_unlock(c);
 }
 
 static int creds_need_refresh(const struct aws_client *c)

@@ -27,6 +27,16 @@
  * is not retried. on_body only ever sees 2xx bodies; error documents are
  * collected in out->body and parsed.
  *
+ * S3 requests that name their bucket (req->bucket) are addressed as the AWS
+ * CLI does (aws/bucket.h) and follow the bucket's region, as botocore's
+ * S3RegionRedirector does: an answer that the bucket is elsewhere (HTTP
+ * 301/302/307, PermanentRedirect, AuthorizationHeaderMalformed naming the
+ * region, IllegalLocationConstraintException, a HEAD's bare 301 or 400),
+ * with the region in x-amz-bucket-region or the error's <Region> (else a
+ * HeadBucket asks), sends the request once more, to that region's endpoint
+ * and signed for it. The client remembers the region of each bucket, so its
+ * later requests go there at once.
+ *
  * Budget: req->max_attempts, else train.maxAttempts, else AWS_MAX_ATTEMPTS,
  * else 5. Backoff: a uniform delay in [0, min(20 s, base * 2^(n-1))], base
  * 100 ms (GIT_TRAIN_RETRY_BASE_MS, for tests). A transfer that moves no byte
@@ -77,9 +87,16 @@ struct aws_request {
 	const char *service; /* "s3", "ec2", "ssm", "sts", "iam", "pricing" */
 	const char *region;  /* NULL: the client's region */
 	const char *method;  /* REST-XML only; the others POST */
-	const char *path;    /* REST-XML: already percent-encoded, e.g. "/bucket/key"; else "/" */
-	const char *query;   /* REST-XML: already encoded, without '?' */
-	const char *target;  /* JSON: X-Amz-Target, e.g. "AmazonSSM.GetParameter" */
+	/*
+	 * S3: the bucket the request is about; path is then within it ("/key",
+	 * NULL or "" for the bucket itself). NULL: path names everything
+	 * ("/bucket/key", path-style; "/" for ListBuckets).
+	 */
+	const char *bucket;
+	int path_style;	    /* S3: path-style whatever the settings (GetBucketLocation) */
+	const char *path;   /* REST-XML: already percent-encoded, e.g. "/key"; else "/" */
+	const char *query;  /* REST-XML: already encoded, without '?' */
+	const char *target; /* JSON: X-Amz-Target, e.g. "AmazonSSM.GetParameter" */
 	const struct aws_header *headers;
 	size_t nr_headers;
 	const void *body; /* in-memory body (QUERY: the form, JSON: the document) */
@@ -96,6 +113,7 @@ struct aws_error {
 	char *code;
 	char *message;
 	char *request_id;
+	char *region; /* S3: where the bucket is (x-amz-bucket-region, or <Region>) */
 };
 
 struct aws_response {
@@ -136,6 +154,16 @@ void aws_client_release(struct aws_client *c);
 int aws_client_credentials(struct aws_credentials *out, double *out_offset, struct aws_client *c);
 
 int aws_send(struct aws_response *out, struct aws_client *c, const struct aws_request *req);
+
+/*
+ * Where aws_send() would send a request about bucket: *out is the URL of
+ * key_path ("/key", percent-encoded; NULL: the bucket), without a query, and
+ * *out_region the region to sign for (the bucket's, once the client knows
+ * it). Both caller-freed. 0, or -1 with err_set.
+ */
+int aws_s3_url(char **out, char **out_region, struct aws_client *c, const char *bucket,
+	       const char *key_path);
+
 void aws_response_release(struct aws_response *r);
 
 /* The value of a response header (name lower-case); borrowed, NULL if absent. */

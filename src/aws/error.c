@@ -101,6 +101,7 @@ void aws_error_release(struct aws_error *e)
 	free(e->code);
 	free(e->message);
 	free(e->request_id);
+	free(e->region);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -198,6 +199,7 @@ static void parse_xml(struct aws_error *e, const struct http_response *res)
 	take(&e->request_id, xml_path_text(err, "RequestId"));
 	take(&e->request_id, xml_path_text(root, "RequestId"));
 	take(&e->request_id, xml_path_text(root, "RequestID"));
+	take(&e->region, xml_path_text(err, "Region"));
 	if (!e->code)
 		set_malformed(e, res, "no error code");
 out:
@@ -288,6 +290,10 @@ void aws_error_parse(struct aws_error *out, const struct http_response *res,
 		out->message = known ? xstrfmt("HTTP %ld %s", res->status,
 					       status_names[status_index(res->status)].reason)
 				     : xstrfmt("HTTP %ld", res->status);
+	if (region && *region) {
+		free(out->region);
+		out->region = xstrdup(region);
+	}
 	if ((res->status == 301 || res->status == 307) && region) {
 		char *m = xstrfmt("%s (the bucket is in region '%s')", out->message, region);
 

@@ -21,11 +21,12 @@ struct aws_call {
 	const char *method;
 	const char *region;
 	char *endpoint;
-	char *url;    /* endpoint + path + query */
-	char *host;   /* the URL's authority, for the Host header */
-	char *path;   /* as signed: the endpoint's own path + the request's */
-	char *label;  /* for trace: "sts GetCallerIdentity" */
-	int attempts; /* budget */
+	char *url;	     /* endpoint + path + query */
+	char *host;	     /* the URL's authority, for the Host header */
+	char *path;	     /* as signed: the endpoint's own path + the request's */
+	char *label;	     /* for trace: "sts GetCallerIdentity" */
+	char *bucket_region; /* the region an S3 bucket request signs for (call->region) */
+	int attempts;	     /* budget */
 };
 
 /* A private copy of the credentials for one attempt, wiped afterwards. */
@@ -43,14 +44,26 @@ struct header_list {
 	size_t nr_lines;
 };
 
-/* Endpoint, URL, Host, signing region and label of a call. 0, or -1 with err_set. */
-int aws_call_init(struct aws_call *call, const struct aws_client *c, const struct aws_request *req);
+/*
+ * Endpoint, URL, Host, signing region and label of a call; an S3 request
+ * about a bucket goes to region (NULL: where the client knows the bucket is,
+ * else req->region, else the client's). 0, or -1 with err_set.
+ */
+int aws_call_init(struct aws_call *call, struct aws_client *c, const struct aws_request *req,
+		  const char *region);
 void aws_call_release(struct aws_call *call);
 
 /* The headers of one attempt, signed at time t. 0, or -1 with err_set. */
 int aws_sign_request(struct header_list *out, struct sigv4_auth *auth, const struct aws_call *call,
 		     const struct aws_call_creds *cc, time_t t);
 void aws_header_list_release(struct header_list *l);
+
+/*
+ * The region S3 said bucket is in (caller frees), NULL if it has not said;
+ * remembering one. A client without priv remembers nothing.
+ */
+char *aws_client_bucket_region(struct aws_client *c, const char *bucket);
+void aws_client_set_bucket_region(struct aws_client *c, const char *bucket, const char *region);
 
 /* The client's lock (no-op for a client without priv), recursive. */
 void aws_client_lock(struct aws_client *c);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aws/bucket.h"
 #include "aws/internal.h"
 #include "aws/sigv4.h"
 
@@ -46,6 +47,7 @@ void aws_call_release(struct aws_call *call)
 	free(call->host);
 	free(call->path);
 	free(call->label);
+	free(call->bucket_region);
 }
 
 /* Global services sign for us-east-1 wherever the client's region is. */
@@ -58,7 +60,34 @@ static const char *signing_region(const struct aws_client *c, const struct aws_r
 	return c->settings.region;
 }
 
-int aws_call_init(struct aws_call *call, const struct aws_client *c, const struct aws_request *req)
+/*
+ * Host and path of an S3 request about req->bucket, given the endpoint's
+ * authority and its own path (base, without a trailing slash).
+ */
+static void address_bucket(struct aws_call *call, const struct aws_client *c,
+			   const struct aws_request *req, const char *authority, size_t auth_len,
+			   const char *base, size_t base_len, int custom)
+{
+	const char *key = req->path && *req->path ? req->path : "";
+	const char *slash = *key && *key != '/' ? "/" : "";
+	struct buf b = BUF_INIT;
+
+	if (!req->path_style && aws_bucket_virtual_hosted(req->bucket, call->endpoint, custom,
+							  c->settings.s3_addressing)) {
+		call->host = xstrfmt("%s.%.*s", req->bucket, (int)auth_len, authority);
+		call->path = xstrfmt("%.*s%s%s", (int)base_len, base, *key ? slash : "/", key);
+		return;
+	}
+	call->host = xstrndup(authority, auth_len);
+	buf_add(&b, base, base_len);
+	buf_putc(&b, '/');
+	buf_uri_encode(&b, req->bucket, strlen(req->bucket), 0);
+	buf_printf(&b, "%s%s", slash, key);
+	call->path = buf_detach(&b);
+}
+
+int aws_call_init(struct aws_call *call, struct aws_client *c, const struct aws_request *req,
+		  const char *region)
 {
 	const char *scheme_end, *auth, *auth_end, *base, *rpath;
 	struct buf url = BUF_INIT;
@@ -73,6 +102,12 @@ int aws_call_init(struct aws_call *call, const struct aws_client *c, const struc
 			 : c->max_attempts > 0 ? c->max_attempts
 					       : AWS_DEFAULT_MAX_ATTEMPTS;
 	call->region = signing_region(c, req);
+	if (req->bucket) {
+		call->bucket_region =
+			region ? xstrdup(region) : aws_client_bucket_region(c, req->bucket);
+		if (call->bucket_region)
+			call->region = call->bucket_region;
+	}
 	if (!call->region) {
 		err_set("cannot call %s: no AWS region configured", req->service);
 		err_hint("set one with 'git config train.region us-east-1', AWS_REGION, or "
@@ -87,23 +122,56 @@ int aws_call_init(struct aws_call *call, const struct aws_client *c, const struc
 			       call->endpoint ? call->endpoint : "");
 	auth = scheme_end + 3;
 	auth_end = auth + strcspn(auth, "/?#");
-	call->host = xstrndup(auth, (size_t)(auth_end - auth));
-	if (strchr(call->host, '@'))
+	if (memchr(auth, '@', (size_t)(auth_end - auth)))
 		return err_set("cannot call %s: endpoint URL '%s' must not hold user information",
 			       req->service, call->endpoint);
 	base = auth_end;
 	base_len = strcspn(base, "?#");
 	while (base_len && base[base_len - 1] == '/')
 		base_len--;
-	rpath = req->protocol == AWS_PROTOCOL_REST_XML && req->path && *req->path ? req->path : "/";
-	call->path = xstrfmt("%.*s%s%s", (int)base_len, base, *rpath == '/' ? "" : "/", rpath);
+	if (req->protocol == AWS_PROTOCOL_REST_XML && req->bucket) {
+		address_bucket(call, c, req, auth, (size_t)(auth_end - auth), base, base_len,
+			       custom);
+	} else {
+		call->host = xstrndup(auth, (size_t)(auth_end - auth));
+		rpath = req->protocol == AWS_PROTOCOL_REST_XML && req->path && *req->path
+				? req->path
+				: "/";
+		call->path =
+			xstrfmt("%.*s%s%s", (int)base_len, base, *rpath == '/' ? "" : "/", rpath);
+	}
 
-	buf_add(&url, call->endpoint, (size_t)(auth_end - call->endpoint));
+	buf_add(&url, call->endpoint, (size_t)(auth - call->endpoint));
+	buf_puts(&url, call->host);
 	buf_puts(&url, call->path);
 	if (req->protocol == AWS_PROTOCOL_REST_XML && req->query && *req->query)
 		buf_printf(&url, "?%s", req->query);
 	call->url = buf_detach(&url);
 	return 0;
+}
+
+int aws_s3_url(char **out, char **out_region, struct aws_client *c, const char *bucket,
+	       const char *key_path)
+{
+	struct aws_request req = { 0 };
+	struct aws_call call;
+	int ret = -1;
+
+	*out = *out_region = NULL;
+	req.protocol = AWS_PROTOCOL_REST_XML;
+	req.service = "s3";
+	req.method = "GET";
+	/* as the AWS CLI: S3 without a region is us-east-1 */
+	req.region = c->settings.region ? NULL : "us-east-1";
+	req.bucket = bucket;
+	req.path = key_path;
+	if (!aws_call_init(&call, c, &req, NULL)) {
+		*out = xstrdup(call.url);
+		*out_region = xstrdup(call.region);
+		ret = 0;
+	}
+	aws_call_release(&call);
+	return ret;
 }
 
 /* Headers we set ourselves, or that the signer owns: a caller's copy is dropped. */

@@ -2,6 +2,7 @@
  * aws_send(): the attempts of one call, retries with backoff, clock-skew
  * correction, and the error a caller finally sees.
  */
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <openssl/rand.h>
@@ -178,13 +179,18 @@ static enum attempt_result classify(struct attempt *a, enum http_result hr,
 	return aws_error_is_retryable(&out->error) ? ATTEMPT_RETRY : ATTEMPT_FAILED;
 }
 
-static int report_aws_error(const struct attempt *a, const struct aws_call_creds *cc,
-			    const struct aws_error *e, int gave_up)
+static void set_aws_error(const struct aws_error *e)
 {
 	if (e->request_id)
 		err_set("%s: %s (request id %s)", e->code, e->message, e->request_id);
 	else
 		err_set("%s: %s", e->code, e->message);
+}
+
+static int report_aws_error(const struct attempt *a, const struct aws_call_creds *cc,
+			    const struct aws_error *e, int gave_up)
+{
+	set_aws_error(e);
 	if (aws_error_is_auth(e)) {
 		err_hint("AWS rejected the credentials%s%s: check the access key and secret",
 			 cc->source ? " from " : "", cc->source ? cc->source : "");
@@ -281,19 +287,17 @@ out:
 	return ret;
 }
 
-int aws_send(struct aws_response *out, struct aws_client *c, const struct aws_request *req)
+/* The attempts of one call, until success, a final error or the budget's end. */
+static int send_call(struct aws_response *out, struct aws_client *c, struct aws_call *call)
 {
-	struct aws_call call;
+	const struct aws_request *req = call->req;
 	struct aws_call_creds cc = { 0 };
 	struct attempt a = { 0 };
 	enum attempt_result r;
 	int transport = 0, ret = -1;
 	long delay;
 
-	memset(out, 0, sizeof(*out));
-	if (aws_call_init(&call, c, req))
-		goto out;
-	a.call = &call;
+	a.call = call;
 	a.client = c;
 	for (a.number = 1;; a.number++) {
 		aws_call_creds_release(&cc);
@@ -304,7 +308,7 @@ int aws_send(struct aws_response *out, struct aws_client *c, const struct aws_re
 		}
 		if (r == ATTEMPT_SKEWED) {
 			a.number--; /* the clock's fault, not the service's: no budget used */
-		} else if (r == ATTEMPT_FAILED || a.number >= call.attempts) {
+		} else if (r == ATTEMPT_FAILED || a.number >= call->attempts) {
 			int gave_up = r == ATTEMPT_RETRY;
 
 			if (gave_up && aws_trace_level())
@@ -328,11 +332,125 @@ int aws_send(struct aws_response *out, struct aws_client *c, const struct aws_re
 		delay = backoff_ms(a.number);
 		if (aws_trace_level())
 			aws_trace(a.secrets, "retrying in %ld ms (attempt %d of %d)", delay,
-				  a.number + 1, call.attempts);
+				  a.number + 1, call->attempts);
 		sleep_ms(delay);
 	}
-out:
 	aws_call_creds_release(&cc);
+	return ret;
+}
+
+/* A region name as botocore's validate_region_name() takes it: it becomes part of a host name. */
+static int valid_region(const char *r)
+{
+	size_t n = strlen(r), i;
+
+	if (!n || n > 63 || r[0] == '-' || r[n - 1] == '-')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)r[i]) && r[i] != '-')
+			return 0;
+	return 1;
+}
+
+/*
+ * The answer says the bucket is in another region (botocore's
+ * S3RegionRedirector's cases), whether or not it says which.
+ */
+static int is_wrong_region(const struct aws_call *call, const struct aws_response *res)
+{
+	const struct aws_error *e = &res->error;
+	long status = e->status ? e->status : res->status;
+
+	if (!e->code)
+		return 0;
+	if (status == 301 || status == 302 || status == 307)
+		return 1;
+	if (!strcmp(call->method, "HEAD") && status == 400)
+		return 1;
+	if (!strcmp(e->code, "PermanentRedirect") ||
+	    !strcmp(e->code, "IllegalLocationConstraintException"))
+		return 1;
+	return !strcmp(e->code, "AuthorizationHeaderMalformed") && e->region;
+}
+
+/* Where the bucket is, by HeadBucket, whose every answer names it; NULL if none does. */
+static char *ask_bucket_region(struct aws_client *c, const struct aws_call *call)
+{
+	struct aws_request req = { 0 };
+	struct aws_response res = { 0 };
+	struct aws_call head;
+	char *region = NULL;
+	const char *h;
+
+	req.protocol = AWS_PROTOCOL_REST_XML;
+	req.service = "s3";
+	req.method = "HEAD";
+	req.bucket = call->req->bucket;
+	req.max_attempts = 1;
+	if (!aws_call_init(&head, c, &req, call->region)) {
+		send_call(&res, c, &head);
+		h = aws_response_header(&res, "x-amz-bucket-region");
+		if (h && *h)
+			region = xstrdup(h);
+	}
+	aws_call_release(&head);
+	aws_response_release(&res);
+	return region;
+}
+
+/* The region to send a failed S3 request to instead; NULL: none (then it failed). */
+static char *redirect_region(struct aws_client *c, const struct aws_call *call,
+			     const struct aws_response *res)
+{
+	char *region;
+
+	if (!call->req->bucket || !is_wrong_region(call, res))
+		return NULL;
+	if (res->error.region) {
+		region = xstrdup(res->error.region);
+	} else {
+		region = ask_bucket_region(c, call);
+		set_aws_error(&res->error); /* not the HeadBucket's, if it failed */
+	}
+	if (region && (!valid_region(region) || !strcmp(region, call->region))) {
+		free(region);
+		region = NULL;
+	}
+	return region;
+}
+
+int aws_send(struct aws_response *out, struct aws_client *c, const struct aws_request *req)
+{
+	struct aws_call call;
+	char *region = NULL;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (aws_call_init(&call, c, req, NULL))
+		goto out;
+	ret = send_call(out, c, &call);
+	if (!ret || !(region = redirect_region(c, &call, out)))
+		goto out;
+	/* once, as botocore does: a second answer that it is elsewhere is final */
+	if (aws_trace_level())
+		aws_trace(NULL, "the bucket '%s' is in %s, not %s: sending it there", req->bucket,
+			  region, call.region);
+	aws_client_set_bucket_region(c, req->bucket, region);
+	if (rewind_body(req)) {
+		/* the error stays the one S3 gave */
+		err_hint("the bucket is in %s; the request body could not be rewound to send "
+			 "it there",
+			 region);
+		goto out;
+	}
+	aws_call_release(&call);
+	aws_response_release(out);
+	err_clear();
+	if (aws_call_init(&call, c, req, region))
+		goto out;
+	ret = send_call(out, c, &call);
+out:
+	free(region);
 	aws_call_release(&call);
 	return ret;
 }

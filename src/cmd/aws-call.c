@@ -10,6 +10,12 @@
  *   git train aws-call s3 --method PUT --path /bucket/key --data hello
  *   git train aws-call s3 --method PUT --path /bucket/key --upload-file big.tar.gz
  *   git train aws-call s3 --path /bucket/key -o big.tar.gz
+ *   git train aws-call s3 --bucket bucket --path /key
+ *
+ * --bucket names the bucket apart, as git-train's own S3 calls do: it is
+ * then addressed as they address it (virtual-hosted or path-style) and
+ * followed to its region; --path is within it. Without it, --path is sent
+ * as given.
  *
  * --upload-file streams the file (UNSIGNED-PAYLOAD, rewound for a retry) and
  * -o streams a successful response body into a file: the paths that S3
@@ -32,8 +38,9 @@
 
 static const char *const aws_call_usage[] = {
 	"git train aws-call [--region <region>] <service> <action> [<name>=<value>...]",
-	"git train aws-call s3 [--method <method>] [--path <path>] [--query <query>]\n"
-	"                       [--data <body> | --upload-file <file>] [-o <file>]",
+	"git train aws-call s3 [--method <method>] [--bucket <bucket>] [--path <path>]\n"
+	"                       [--query <query>] [--data <body> | --upload-file <file>]\n"
+	"                       [-o <file>]",
 	NULL,
 };
 
@@ -55,6 +62,7 @@ static const struct service_info services[] = {
 struct aws_call_opts {
 	const char *region;
 	const char *method;
+	const char *bucket;
 	const char *path;
 	const char *query;
 	const char *data;
@@ -165,17 +173,19 @@ static int build_request(struct aws_request *req, struct buf *body, const struct
 	req->region = o->region;
 	if (svc->protocol == AWS_PROTOCOL_REST_XML) {
 		req->method = o->method ? o->method : "GET";
-		req->path = o->path ? o->path : "/";
+		req->bucket = o->bucket;
+		req->path = o->path ? o->path : o->bucket ? NULL : "/";
 		req->query = o->query;
 		if (nr)
-			return err_set("s3 takes --method, --path, --query and --data, not '%s'",
+			return err_set("s3 takes --method, --bucket, --path, --query and --data, "
+				       "not '%s'",
 				       args[0]);
 		if (o->data && o->upload_file)
 			return err_set("--data and --upload-file cannot be used together");
 		if (o->data)
 			buf_puts(body, o->data);
-	} else if (o->upload_file || o->output) {
-		return err_set("--upload-file and -o are for s3 only");
+	} else if (o->upload_file || o->output || o->bucket) {
+		return err_set("--bucket, --upload-file and -o are for s3 only");
 	} else if (!nr) {
 		return err_set("name the %s action to call, e.g. %s", svc->name,
 			       svc->protocol == AWS_PROTOCOL_JSON ? "GetParameter"
@@ -334,6 +344,8 @@ int cmd_aws_call(int argc, const char **argv)
 	struct option options[] = {
 		OPT_STRING(0, "region", &o.region, "region", "sign for this region"),
 		OPT_STRING(0, "method", &o.method, "method", "s3: the HTTP method (default GET)"),
+		OPT_STRING(0, "bucket", &o.bucket, "bucket",
+			   "s3: the bucket, addressed as git-train does; --path within it"),
 		OPT_STRING(0, "path", &o.path, "path", "s3: the request path, percent-encoded"),
 		OPT_STRING(0, "query", &o.query, "query", "s3: the query string, percent-encoded"),
 		OPT_STRING(0, "data", &o.data, "body", "s3: the request body"),

@@ -6,19 +6,16 @@
 
 #include "util/xml.h"
 
-/* "/bucket" or "/bucket/key" (the key percent-encoded, its slashes kept). */
-static void object_path(struct buf *out, const char *bucket, const char *key)
+/* "/key" (percent-encoded, its slashes kept) within the bucket. */
+static void object_path(struct buf *out, const char *key)
 {
 	buf_putc(out, '/');
-	buf_uri_encode(out, bucket, strlen(bucket), 0);
-	if (key) {
-		buf_putc(out, '/');
-		buf_uri_encode(out, key, strlen(key), 1);
-	}
+	buf_uri_encode(out, key, strlen(key), 1);
 }
 
+/* bucket NULL: ListBuckets. */
 static int s3_send(struct aws_response *out, struct aws_client *c, const char *method,
-		   const char *path, const char *query)
+		   const char *bucket, const char *path, const char *query)
 {
 	struct aws_request req;
 
@@ -27,8 +24,11 @@ static int s3_send(struct aws_response *out, struct aws_client *c, const char *m
 	req.protocol = AWS_PROTOCOL_REST_XML;
 	req.service = "s3";
 	req.method = method;
+	req.bucket = bucket;
 	req.path = path;
 	req.query = query;
+	/* as botocore: GetBucketLocation path-style, which any region answers */
+	req.path_style = query && !strcmp(query, "location");
 	return aws_send(out, c, &req);
 }
 
@@ -44,7 +44,7 @@ int aws_checks_list_buckets(struct strvec *out, struct aws_client *c)
 	xmlNodePtr b;
 	int ret = -1;
 
-	if (s3_send(&res, c, "GET", "/", NULL) ||
+	if (s3_send(&res, c, "GET", NULL, "/", NULL) ||
 	    xml_parse(&doc, res.body.ptr ? res.body.ptr : "", res.body.len))
 		goto out;
 	for (b = xml_path(xml_root(doc), "Buckets/Bucket"); b; b = xml_next(b, "Bucket")) {
@@ -63,14 +63,12 @@ out:
 int aws_checks_head_bucket(char **out, struct aws_client *c, const char *bucket)
 {
 	struct aws_response res;
-	struct buf path = BUF_INIT;
 	const char *region;
 	long status;
 	int ret = 0;
 
 	*out = NULL;
-	object_path(&path, bucket, NULL);
-	if (s3_send(&res, c, "HEAD", buf_cstr(&path), NULL)) {
+	if (s3_send(&res, c, "HEAD", bucket, NULL, NULL)) {
 		/* a HEAD response has no body: the status is all S3 says */
 		status = status_of(&res);
 		if (status == 404) {
@@ -83,7 +81,10 @@ int aws_checks_head_bucket(char **out, struct aws_client *c, const char *bucket)
 		} else if (status != 301) {
 			ret = -1;
 		}
-		/* 301: it exists, in another region (x-amz-bucket-region says which) */
+		/*
+		 * 301: it exists, in another region (x-amz-bucket-region says
+		 * which), and aws_send() could not follow it there
+		 */
 	}
 	region = aws_response_header(&res, "x-amz-bucket-region");
 	if (ret >= 0 && region && *region)
@@ -91,21 +92,18 @@ int aws_checks_head_bucket(char **out, struct aws_client *c, const char *bucket)
 	if (!ret)
 		err_clear();
 	aws_response_release(&res);
-	buf_release(&path);
 	return ret;
 }
 
 int aws_checks_bucket_region(char **out, struct aws_client *c, const char *bucket)
 {
 	struct aws_response res;
-	struct buf path = BUF_INIT;
 	xmlDocPtr doc = NULL;
 	char *loc = NULL;
 	int ret = -1;
 
 	*out = NULL;
-	object_path(&path, bucket, NULL);
-	if (s3_send(&res, c, "GET", buf_cstr(&path), "location") ||
+	if (s3_send(&res, c, "GET", bucket, NULL, "location") ||
 	    xml_parse(&doc, res.body.ptr ? res.body.ptr : "", res.body.len))
 		goto out;
 	loc = xml_text(xml_root(doc));
@@ -121,7 +119,6 @@ out:
 	free(loc);
 	xml_free(doc);
 	aws_response_release(&res);
-	buf_release(&path);
 	return ret;
 }
 
@@ -139,10 +136,11 @@ int aws_checks_put_object(struct aws_client *c, const char *bucket, const char *
 
 	memset(&req, 0, sizeof(req));
 	memset(&res, 0, sizeof(res));
-	object_path(&path, bucket, key);
+	object_path(&path, key);
 	req.protocol = AWS_PROTOCOL_REST_XML;
 	req.service = "s3";
 	req.method = "PUT";
+	req.bucket = bucket;
 	req.path = buf_cstr(&path);
 	req.headers = headers;
 	req.nr_headers = ARRAY_SIZE(headers);
@@ -160,8 +158,8 @@ int aws_checks_delete_object(struct aws_client *c, const char *bucket, const cha
 	struct buf path = BUF_INIT;
 	int ret;
 
-	object_path(&path, bucket, key);
-	ret = s3_send(&res, c, "DELETE", buf_cstr(&path), NULL);
+	object_path(&path, key);
+	ret = s3_send(&res, c, "DELETE", bucket, buf_cstr(&path), NULL);
 	aws_response_release(&res);
 	buf_release(&path);
 	return ret;

@@ -46,7 +46,7 @@ int s3_get_object(struct buf *out, struct aws_client *c, const char *bucket, con
 	struct aws_request req = { 0 };
 	struct aws_response res = { 0 };
 	struct aws_header range = { "Range", NULL };
-	char *path = s3_path(bucket, key);
+	char *path = s3_key_path(key);
 	int ret = -1;
 
 	if (offset > 0) {
@@ -57,6 +57,7 @@ int s3_get_object(struct buf *out, struct aws_client *c, const char *bucket, con
 	req.protocol = AWS_PROTOCOL_REST_XML;
 	req.service = "s3";
 	req.method = "GET";
+	req.bucket = bucket;
 	req.path = path;
 	req.on_body = sink;
 	req.on_body_ctx = sink_ctx;
@@ -123,7 +124,7 @@ static void add_contents(struct s3_listed **list, size_t *nr, xmlNodePtr root)
 
 /* One page; *token is the next page's continuation token, NULL after the last. */
 static int list_page(struct s3_listed **list, size_t *nr, char **token, struct aws_client *c,
-		     const char *bucket, const char *path, const char *prefix)
+		     const char *bucket, const char *prefix)
 {
 	struct aws_request req = { 0 };
 	struct aws_response res = { 0 };
@@ -139,7 +140,7 @@ static int list_page(struct s3_listed **list, size_t *nr, char **token, struct a
 	req.protocol = AWS_PROTOCOL_REST_XML;
 	req.service = "s3";
 	req.method = "GET";
-	req.path = path;
+	req.bucket = bucket;
 	req.query = q.ptr;
 	if (aws_send(&res, c, &req) || parse_doc(&doc, &res, "ListObjectsV2"))
 		goto out;
@@ -168,13 +169,13 @@ out:
 int s3_list_objects(struct s3_listed **out, size_t *out_nr, struct aws_client *c,
 		    const char *bucket, const char *prefix)
 {
-	char *path = s3_path(bucket, NULL), *token = NULL;
+	char *token = NULL;
 	int ret = -1;
 
 	*out = NULL;
 	*out_nr = 0;
 	do {
-		if (list_page(out, out_nr, &token, c, bucket, path, prefix))
+		if (list_page(out, out_nr, &token, c, bucket, prefix))
 			goto out;
 	} while (token);
 	ret = 0;
@@ -185,7 +186,6 @@ out:
 		*out_nr = 0;
 	}
 	free(token);
-	free(path);
 	return ret;
 }
 
@@ -245,7 +245,6 @@ static int delete_batch(struct aws_client *c, const char *bucket, const char *co
 	struct buf xml = BUF_INIT;
 	struct s3_mem_body mem = { 0 };
 	struct aws_body_reader body = { s3_mem_read, s3_mem_rewind, &mem, 0, NULL };
-	char *path = s3_path(bucket, NULL);
 	xmlDocPtr doc = NULL;
 	size_t i;
 	int ret = -1;
@@ -265,7 +264,7 @@ static int delete_batch(struct aws_client *c, const char *bucket, const char *co
 	req.protocol = AWS_PROTOCOL_REST_XML;
 	req.service = "s3";
 	req.method = "POST";
-	req.path = path;
+	req.bucket = bucket;
 	req.query = "delete";
 	req.headers = headers;
 	req.nr_headers = ARRAY_SIZE(headers);
@@ -278,7 +277,6 @@ out:
 	aws_response_release(&res);
 	free(headers[1].value);
 	buf_release(&xml);
-	free(path);
 	return ret;
 }
 

@@ -32,24 +32,22 @@ void s3_sha256_of(char out[S3_SHA256_SIZE], const void *data, size_t len)
 	s3_sha256_base64(out, md);
 }
 
-char *s3_path(const char *bucket, const char *key)
-{
-	struct buf b = BUF_INIT;
-
-	buf_putc(&b, '/');
-	buf_puts(&b, bucket);
-	if (key) {
-		buf_putc(&b, '/');
-		buf_uri_encode(&b, key, strlen(key), 1);
-	}
-	return buf_detach(&b);
-}
-
 static char *encode_param(const char *s)
 {
 	struct buf b = BUF_INIT;
 
 	buf_uri_encode(&b, s, strlen(s), 0);
+	return buf_detach(&b);
+}
+
+char *s3_key_path(const char *key)
+{
+	struct buf b = BUF_INIT;
+
+	if (!key)
+		return NULL;
+	buf_putc(&b, '/');
+	buf_uri_encode(&b, key, strlen(key), 1);
 	return buf_detach(&b);
 }
 
@@ -59,12 +57,13 @@ static int s3_call(struct aws_response *out, struct aws_client *c, const char *m
 		   struct aws_body_reader *body)
 {
 	struct aws_request req = { 0 };
-	char *path = s3_path(bucket, key);
+	char *path = s3_key_path(key);
 	int r;
 
 	req.protocol = AWS_PROTOCOL_REST_XML;
 	req.service = "s3";
 	req.method = method;
+	req.bucket = bucket;
 	req.path = path;
 	req.query = query;
 	req.headers = headers;
@@ -475,54 +474,6 @@ char *s3_uri(const char *bucket, const char *key)
 	return xstrfmt("s3://%s/%s", bucket, key);
 }
 
-/* A bucket name that can be a host name label under TLS: no dots, no capitals. */
-static int dns_compatible(const char *bucket)
-{
-	size_t n = strlen(bucket), i;
-
-	if (n < 3 || n > 63 || bucket[0] == '-' || bucket[n - 1] == '-')
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((bucket[i] >= 'a' && bucket[i] <= 'z') ||
-		      (bucket[i] >= '0' && bucket[i] <= '9') || bucket[i] == '-'))
-			return 0;
-	return 1;
-}
-
-static const char *s3_region(const struct aws_client *c)
-{
-	/* as the AWS CLI: S3 without a region is us-east-1 */
-	return c->settings.region ? c->settings.region : "us-east-1";
-}
-
-char *s3_url(struct aws_client *c, const char *bucket, const char *key)
-{
-	int custom = 0;
-	char *endpoint = aws_settings_endpoint_url(&c->settings, "s3", s3_region(c), &custom);
-	char *path, *url, *host;
-
-	if (!endpoint) {
-		err_set("no S3 endpoint for region '%s'", s3_region(c));
-		return NULL;
-	}
-	host = strstr(endpoint, "://");
-	if (!custom && host && dns_compatible(bucket)) {
-		struct buf b = BUF_INIT;
-
-		host += 3;
-		buf_add(&b, endpoint, (size_t)(host - endpoint));
-		buf_printf(&b, "%s.%s/", bucket, host);
-		buf_uri_encode(&b, key, strlen(key), 1);
-		url = buf_detach(&b);
-	} else {
-		path = s3_path(bucket, key);
-		url = xstrfmt("%s%s", endpoint, path);
-		free(path);
-	}
-	free(endpoint);
-	return url;
-}
-
 /* Splits url into host (with port) and path; both point into copies the caller frees. */
 static int split_url(char **out_host, char **out_path, const char *url)
 {
@@ -546,14 +497,14 @@ int s3_presign(char **out, struct aws_client *c, const char *method, const char 
 	double offset;
 	struct sigv4_header headers[2];
 	struct buf target = BUF_INIT;
-	char *url = NULL, *host = NULL, *path = NULL, *base;
+	char *url = NULL, *host = NULL, *path = NULL, *base, *region = NULL, *key_path;
 	int ret = -1;
 
 	*out = NULL;
 	if (aws_client_credentials(&mine, &offset, c))
 		return -1;
-	url = s3_url(c, bucket, key);
-	if (!url || split_url(&host, &path, url))
+	key_path = s3_key_path(key);
+	if (aws_s3_url(&url, &region, c, bucket, key_path) || split_url(&host, &path, url))
 		goto out;
 	creds.access_key_id = mine.access_key_id;
 	creds.secret_access_key = mine.secret_access_key;
@@ -568,7 +519,7 @@ int s3_presign(char **out, struct aws_client *c, const char *method, const char 
 	req.headers = headers;
 	req.nr_headers = strcmp(method, "PUT") ? 1 : 2;
 	req.service = "s3";
-	req.region = s3_region(c);
+	req.region = region;
 	req.creds = &creds;
 	req.time = time(NULL) + (time_t)offset;
 	req.expires = expires;
@@ -583,6 +534,8 @@ out:
 	aws_creds_release(&mine);
 	buf_release(&target);
 	free(url);
+	free(region);
+	free(key_path);
 	free(host);
 	free(path);
 	return ret;

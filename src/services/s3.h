@@ -2,13 +2,11 @@
  * s3: the S3 calls git-train makes, each one aws_send() away: HEAD and PUT of
  * an object, the multipart upload calls, and presigned URLs.
  *
- * Addressing: a custom endpoint (AWS_ENDPOINT_URL[_S3], train.endpointUrl)
- * gets path-style URLs (http://127.0.0.1:5000/bucket/key), since emulators and
- * S3-compatible stores rarely resolve bucket subdomains; AWS itself gets
- * virtual-hosted URLs (https://bucket.s3.region.amazonaws.com/key) when the
- * bucket name is a valid DNS label, as the AWS CLI does. Requests through
- * aws_send() are path-style for now: struct aws_request names a path, not a
- * host (path-style requests still work on AWS; see s3_url()).
+ * Addressing: every call names its bucket (struct aws_request's bucket), and
+ * the client addresses it as the AWS CLI does (aws/bucket.h): virtual-hosted
+ * (https://bucket.s3.region.amazonaws.com/key) on AWS, path-style
+ * (http://127.0.0.1:5000/bucket/key) on a custom endpoint or when the bucket
+ * name is no host name, and follows the bucket to its region.
  *
  * Keys are sent percent-encoded with '/' kept, exactly once.
  *
@@ -119,25 +117,20 @@ int s3_list_multipart_uploads(struct s3_upload **out, size_t *out_nr, struct aws
 			      const char *bucket, const char *prefix);
 void s3_uploads_free(struct s3_upload *u, size_t nr);
 
-/* "/bucket/key" for a path-style request, the key encoded once, '/' kept; key NULL: "/bucket".
+/* "/key" (struct aws_request's path of an object), encoded once, '/' kept; key NULL: NULL.
  * Caller frees. */
-char *s3_path(const char *bucket, const char *key);
+char *s3_key_path(const char *key);
 
 /* "s3://bucket/key" (caller frees): how users and the AWS CLI name an object. */
 char *s3_uri(const char *bucket, const char *key);
 
 /*
- * The object's URL (caller frees), virtual-hosted or path-style as described
- * above, with the key encoded. NULL with err_set when the endpoint is unknown.
- */
-char *s3_url(struct aws_client *c, const char *bucket, const char *key);
-
-/*
- * A presigned URL for method ("GET" or "PUT") on bucket/key, valid for
- * expires seconds (1 .. 7 days), signed with UNSIGNED-PAYLOAD and the session
- * token when there is one. A presigned PUT also signs S3_PRESIGN_PUT_HEADER,
- * which the request must send, so that the object is encrypted.
- * *out is the URL (caller frees). 0, or -1 with err_set.
+ * A presigned URL for method ("GET" or "PUT") on bucket/key, addressed as
+ * the client's requests are (aws_s3_url(): in the bucket's region once the
+ * client knows it), valid for expires seconds (1 .. 7 days), signed with
+ * UNSIGNED-PAYLOAD and the session token when there is one. A presigned PUT
+ * also signs S3_PRESIGN_PUT_HEADER, which the request must send, so that the
+ * object is encrypted. *out is the URL (caller frees). 0, or -1 with err_set.
  */
 #define S3_PRESIGN_PUT_HEADER "x-amz-server-side-encryption: " S3_SSE
 int s3_presign(char **out, struct aws_client *c, const char *method, const char *bucket,

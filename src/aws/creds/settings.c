@@ -69,7 +69,22 @@ static int is_true(const char *v)
 	return v && !strcasecmp(v, "true");
 }
 
-/* What the settings take from the profile: region and endpoint_url. */
+static int load_addressing(struct aws_settings *s, const char *v)
+{
+	if (!v || !*v || !strcmp(v, "auto"))
+		s->s3_addressing = AWS_S3_AUTO;
+	else if (!strcmp(v, "virtual"))
+		s->s3_addressing = AWS_S3_VIRTUAL;
+	else if (!strcmp(v, "path"))
+		s->s3_addressing = AWS_S3_PATH;
+	else
+		return err_set("bad addressing_style '%s' in the s3 settings of the AWS profile "
+			       "'%s': expected auto, virtual or path",
+			       v, s->profile);
+	return 0;
+}
+
+/* What the settings take from the profile: region, endpoint_url, S3 addressing. */
 static int load_from_profile(struct aws_settings *s)
 {
 	struct aws_profile p;
@@ -89,6 +104,8 @@ static int load_from_profile(struct aws_settings *s)
 	}
 	if (is_true(aws_profile_value(&p, "ignore_configured_endpoint_urls")))
 		s->ignore_configured_endpoints = 1;
+	if (load_addressing(s, aws_profile_value(&p, "s3.addressing_style")))
+		goto out;
 	ret = 0;
 out:
 	aws_profile_release(&p);

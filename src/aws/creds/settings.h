@@ -20,6 +20,13 @@
 #include "git/config.h"
 #include "util/util.h"
 
+/* The profile's s3.addressing_style, as botocore reads it. */
+enum aws_s3_addressing {
+	AWS_S3_AUTO,	/* virtual-hosted when the bucket allows, path-style on custom endpoints */
+	AWS_S3_VIRTUAL, /* virtual-hosted when the bucket allows, custom endpoints too */
+	AWS_S3_PATH,	/* always path-style */
+};
+
 struct aws_settings {
 	char *profile; /* never NULL */
 	char *region;  /* NULL when none is configured */
@@ -30,6 +37,7 @@ struct aws_settings {
 	char *profile_source;		 /* "train.profile", "AWS_PROFILE"; NULL: the default */
 	char *profile_endpoint;		 /* the profile's endpoint_url, NULL if unset */
 	int ignore_configured_endpoints; /* AWS_IGNORE_CONFIGURED_ENDPOINT_URLS */
+	enum aws_s3_addressing s3_addressing;
 };
 
 /* Reads the settings (cfg may be NULL: environment and files only). 0, or -1 with err_set. */
