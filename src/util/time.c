@@ -193,6 +193,9 @@ void time_format_duration(struct buf *out, double seconds)
 
 	if (seconds < 0)
 		seconds = 0;
+	if (!(seconds <
+	      TIME_DURATION_MAX)) /* (found by fuzzing: 1e300 s from a note into a long) */
+		seconds = TIME_DURATION_MAX;
 	if (seconds < 59.95) {
 		buf_printf(out, "%.1fs", seconds);
 		return;
@@ -234,7 +237,8 @@ int time_parse_formatted_duration(double *out, const char *s)
 
 void time_format_elapsed(struct buf *out, double seconds)
 {
-	long s = seconds > 0 ? (long)seconds : 0;
+	long s =
+		seconds > 0 ? (long)(seconds < TIME_DURATION_MAX ? seconds : TIME_DURATION_MAX) : 0;
 
 	if (s >= 3600)
 		buf_printf(out, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);

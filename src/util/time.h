@@ -37,12 +37,16 @@ void time_format_iso8601(char out[TIME_ISO8601_SIZE], time_t t);
 /* 0 with *out seconds (a bare number is seconds), or -1 with err_set naming s. */
 int time_parse_duration(long *out, const char *s);
 
+/* The longest length of time shown (31 million years): longer ones show as this. */
+#define TIME_DURATION_MAX 1e15
+
 /* "12.3s" under a minute, "4m05s", "1h02m03s"; a negative length shows as 0. */
 void time_format_duration(struct buf *out, double seconds);
 /* Reads back what time_format_duration() writes (and "90.5s"). 0, or -1. */
 int time_parse_formatted_duration(double *out, const char *s);
 
-/* "m:ss", "h:mm:ss" from an hour on; a negative length shows as 0:00. */
+/* "m:ss", "h:mm:ss" from an hour on; a negative length shows as 0:00 (a longer one than
+ * TIME_DURATION_MAX as that). */
 void time_format_elapsed(struct buf *out, double seconds);
 
 #endif

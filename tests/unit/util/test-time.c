@@ -203,6 +203,9 @@ static void test_format_duration(void **state)
 	assert_duration(3599.6, "1h00m00s");
 	assert_duration(3723, "1h02m03s");
 	assert_duration(100 * 3600 + 1, "100h00m01s");
+	/* found by fuzzing: a note's duration=1e300s went into a long */
+	assert_duration(1e300, "277777777777h46m40s");
+	assert_duration(1.0 / 0.0, "277777777777h46m40s");
 }
 
 static void test_formatted_duration_reads_back(void **state)
@@ -248,6 +251,7 @@ static void test_elapsed(void **state)
 	assert_elapsed(3599, "59:59");
 	assert_elapsed(3600, "1:00:00");
 	assert_elapsed(4530, "1:15:30");
+	assert_elapsed(1e300, "277777777777:46:40");
 }
 
 int main(void)
