@@ -3,7 +3,9 @@
 # need, builds with -Werror, runs `make check` (cmocka unit tests and shell
 # tests), runs it again under AddressSanitizer + UndefinedBehaviorSanitizer,
 # runs `make distcheck` (which leaves out the tests on moto: the two builds ran
-# them), and ends with one line: "N passed, N failed". Each phase says how long
+# them), runs each libFuzzer harness for a few seconds in a clang build of its
+# own (`make fuzz-smoke`, one result like distcheck), and ends with one line:
+# "N passed, N failed". Each phase says how long
 # it took, and each suite lists the time of each test script, slowest first.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -83,7 +85,13 @@ check default "$root/build-ci"
 wait $asan_build
 cat "$root/build-asan.out"
 rm -f "$root/build-asan.out"
+# the fuzzing build (clang, libFuzzer) compiles while the sanitizer tests mostly wait
+build fuzzing "$root/build-fuzz" CC=clang --enable-fuzzing >"$root/build-fuzz.out" 2>&1 &
+fuzz_build=$!
 check sanitizers "$root/build-asan"
+wait $fuzz_build
+cat "$root/build-fuzz.out"
+rm -f "$root/build-fuzz.out"
 
 if [ "${GIT_TRAIN_SKIP_DISTCHECK:-}" != 1 ]; then
 	echo "== distcheck"
@@ -94,6 +102,23 @@ if [ "${GIT_TRAIN_SKIP_DISTCHECK:-}" != 1 ]; then
 	else
 		echo "not ok - make distcheck"
 		tail -40 "$root/build-ci/distcheck.out"
+		failed=$((failed + 1))
+	fi
+fi
+
+if [ "${GIT_TRAIN_SKIP_FUZZ:-}" != 1 ]; then
+	echo "== fuzz-smoke"
+	t0=$SECONDS
+	if test -e "$root/build-fuzz/build.failed"; then
+		echo "not ok - make fuzz-smoke: the fuzzing build failed"
+		failed=$((failed + 1))
+	elif (cd "$root/build-fuzz" && make fuzz-smoke FUZZ_SECONDS=12 >fuzz-smoke.out 2>&1); then
+		sed -n 's/^ok - /  ok - /p' "$root/build-fuzz/fuzz-smoke.out"
+		echo "ok - make fuzz-smoke ($((SECONDS - t0)) s; built in $(cat "$root/build-fuzz/build.time") s)"
+		passed=$((passed + 1))
+	else
+		echo "not ok - make fuzz-smoke"
+		tail -40 "$root/build-fuzz/fuzz-smoke.out"
 		failed=$((failed + 1))
 	fi
 fi

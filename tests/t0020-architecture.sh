@@ -97,7 +97,8 @@ if test "$(clang-format --version 2>/dev/null | sed -n 's/.*version \([0-9]*\)\.
 fi
 
 test_expect_success CLANG_FORMAT_14 'every C source is formatted as .clang-format says' '
-	find "$SRCDIR/src" "$SRCDIR/tests/unit" "$SRCDIR/tests/helper" -name "*.[ch]" >sources &&
+	find "$SRCDIR/src" "$SRCDIR/tests/unit" "$SRCDIR/tests/helper" "$SRCDIR/tests/fuzz" \
+		-name "*.[ch]" >sources &&
 	test_line_count -gt 150 sources &&
 	xargs clang-format --dry-run -Werror <sources >out 2>&1 || {
 		head -n 40 out

@@ -212,17 +212,21 @@ void run_record_format(struct buf *out, const struct run_record *r)
 		buf_printf(out, " start=%s", when);
 	}
 	if (r->duration >= 0) {
-		/* Milliseconds are plenty, and "12.3s" reads better than 12.300000000000001. */
-		char tmp[64];
-		size_t n;
+		/*
+		 * Milliseconds are plenty, and "12.3s" reads better than
+		 * 12.300000000000001. (In a buf: 1e300 seconds has 301 digits.)
+		 */
+		struct buf tmp = BUF_INIT;
 
-		snprintf(tmp, sizeof(tmp), "%.3f", r->duration);
-		n = strlen(tmp);
-		while (tmp[n - 1] == '0')
-			tmp[--n] = '\0';
-		if (tmp[n - 1] == '.')
-			tmp[--n] = '\0';
-		buf_printf(out, " duration=%ss", tmp);
+		buf_printf(&tmp, "%.3f", r->duration);
+		if (strchr(tmp.ptr, '.')) {
+			while (tmp.ptr[tmp.len - 1] == '0')
+				tmp.ptr[--tmp.len] = '\0';
+			if (tmp.ptr[tmp.len - 1] == '.')
+				tmp.ptr[--tmp.len] = '\0';
+		}
+		buf_printf(out, " duration=%ss", tmp.ptr);
+		buf_release(&tmp);
 	}
 	put_field(out, "parent", r->parent);
 	for (i = 0; i < r->nr_metrics; i++) {
@@ -398,7 +402,7 @@ char *run_record_new_id(const char *short_sha, time_t now)
 {
 	static uint16_t next;
 	static int seeded;
-	char when[32];
+	char when[64];
 	uint16_t suffix;
 	struct tm tm;
 
@@ -412,7 +416,9 @@ char *run_record_new_id(const char *short_sha, time_t now)
 	}
 	suffix = __atomic_fetch_add(&next, 1, __ATOMIC_SEQ_CST);
 	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y%m%d-%H%M%S", &tm);
+	/* four digits of year, as is_run_id() wants, where strftime's %Y would write 999 */
+	snprintf(when, sizeof(when), "%04d%02d%02d-%02d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	return xstrfmt("%s-%s-%04x", when, short_sha, (unsigned)suffix);
 }
 

@@ -5,6 +5,7 @@
 #include "run/layout.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -336,7 +337,7 @@ int layout_result_parse(struct run_record *out, const char *text, size_t len, co
 	status = json_string(o, "status");
 	free(out->status);
 	out->status = xstrdup(status && *status ? status : "failed");
-	out->exit_code = (int)json_number(o, "exit_code", -1);
+	out->exit_code = json_int(o, "exit_code", 0, INT_MAX, -1);
 	stage = json_string(o, "stage");
 	if (stage && *stage && !run_record_extra(out, "stage"))
 		run_record_add_extra(out, "stage", stage);

@@ -2,6 +2,7 @@
 #include "util/json.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,7 +154,6 @@ int ssm_get_invocation(struct ssm_invocation *out, struct aws_client *c, const c
 		       const char *instance_id)
 {
 	cJSON *req = cJSON_CreateObject(), *doc = NULL;
-	const cJSON *code;
 	struct aws_response res;
 	int ret = -1;
 
@@ -174,9 +174,7 @@ int ssm_get_invocation(struct ssm_invocation *out, struct aws_client *c, const c
 		err_set("GetCommandInvocation: no Status in the response");
 		goto out;
 	}
-	code = cJSON_GetObjectItemCaseSensitive(doc, "ResponseCode");
-	if (cJSON_IsNumber(code))
-		out->exit_code = code->valueint;
+	out->exit_code = json_int(doc, "ResponseCode", INT_MIN, INT_MAX, -1);
 	out->stdout_text = json_strdup(doc, "StandardOutputContent");
 	out->stderr_text = json_strdup(doc, "StandardErrorContent");
 	ret = 0;

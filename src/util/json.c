@@ -24,6 +24,16 @@ double json_number(const cJSON *obj, const char *key, double def)
 	return cJSON_IsNumber(v) ? v->valuedouble : def;
 }
 
+int json_int(const cJSON *obj, const char *key, int min, int max, int def)
+{
+	double v = json_number(obj, key, def);
+
+	/* a comparison first: casting 1e300 (or NaN) to int is undefined */
+	if (!(v >= min && v <= max) || (double)(int)v != v)
+		return def;
+	return (int)v;
+}
+
 void json_add_string_or_null(cJSON *obj, const char *key, const char *value)
 {
 	if (value)

@@ -14,6 +14,11 @@ const char *json_string(const cJSON *obj, const char *key);
 char *json_strdup(const cJSON *obj, const char *key);
 /* The number member key of obj, or def when absent or not a number. */
 double json_number(const cJSON *obj, const char *key, double def);
+/*
+ * The number member key of obj as an int, or def when absent, not a number,
+ * not whole or outside min..max (never a cast of a double out of int's range).
+ */
+int json_int(const cJSON *obj, const char *key, int min, int max, int def);
 
 /* Adds key: value, or key: null when value is NULL. */
 void json_add_string_or_null(cJSON *obj, const char *key, const char *value);

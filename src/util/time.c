@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,19 +156,35 @@ int time_parse_iso8601(time_t *out, const char *s)
 	tm.tm_min = mi;
 	tm.tm_sec = se;
 	t = timegm(&tm);
-	if (t == (time_t)-1)
+	if (t == (time_t)-1 &&
+	    (y != 1969 || mo != 12 || d != 31 || h != 23 || mi != 59 || se != 59))
+		return -1; /* (one second before the epoch is -1 too) */
+	t -= offset;
+	/* an offset can push year 0000 or 9999 out of what is written back */
+	if (t < TIME_ISO8601_MIN || t > TIME_ISO8601_MAX)
 		return -1;
-	*out = t - offset;
+	*out = t;
 	return 0;
 }
 
 void time_format_iso8601(char out[TIME_ISO8601_SIZE], time_t t)
 {
+	char tmp[64];
 	struct tm tm;
 
+	/*
+	 * Always four digits of year (strftime's %Y writes 999 for the year
+	 * 999, which no longer reads back): a time outside 0000-9999 is clamped.
+	 */
+	if (t < TIME_ISO8601_MIN)
+		t = TIME_ISO8601_MIN;
+	if (t > TIME_ISO8601_MAX)
+		t = TIME_ISO8601_MAX;
 	gmtime_r(&t, &tm);
-	if (!strftime(out, TIME_ISO8601_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		strcpy(out, "1970-01-01T00:00:00Z"); /* a year past 9999 */
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	memcpy(out, tmp, TIME_ISO8601_SIZE - 1);
+	out[TIME_ISO8601_SIZE - 1] = '\0';
 }
 
 void time_format_duration(struct buf *out, double seconds)
@@ -176,6 +193,9 @@ void time_format_duration(struct buf *out, double seconds)
 
 	if (seconds < 0)
 		seconds = 0;
+	if (!(seconds <
+	      TIME_DURATION_MAX)) /* (found by fuzzing: 1e300 s from a note into a long) */
+		seconds = TIME_DURATION_MAX;
 	if (seconds < 59.95) {
 		buf_printf(out, "%.1fs", seconds);
 		return;
@@ -217,7 +237,8 @@ int time_parse_formatted_duration(double *out, const char *s)
 
 void time_format_elapsed(struct buf *out, double seconds)
 {
-	long s = seconds > 0 ? (long)seconds : 0;
+	long s =
+		seconds > 0 ? (long)(seconds < TIME_DURATION_MAX ? seconds : TIME_DURATION_MAX) : 0;
 
 	if (s >= 3600)
 		buf_printf(out, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);

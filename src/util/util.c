@@ -225,6 +225,7 @@ static void err_track_thread(void)
 }
 
 /* a new error, in place of the last one and its hint */
+static void err_vset(const char *fmt, va_list ap) PRINTF_LIKE(1, 0);
 static void err_vset(const char *fmt, va_list ap)
 {
 	err_track_thread();
@@ -291,6 +292,7 @@ void err_report(void)
 	err_clear();
 }
 
+static void vmsg(const char *prefix, const char *fmt, va_list ap) PRINTF_LIKE(2, 0);
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
 	struct buf b = BUF_INIT;

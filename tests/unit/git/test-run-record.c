@@ -129,6 +129,50 @@ static void test_round_trip_odd_values(void **state)
 	run_record_release(&r);
 }
 
+/*
+ * Found by fuzzing: a start before the year 1000 was written "999-06-01..."
+ * (strftime's %Y does not pad) and the line no longer parsed; a duration of
+ * 1e300 s was cut to 63 digits. Both read back now, and a start that only a
+ * zone offset pushes outside 0000-9999 is refused rather than written wrong.
+ */
+static void test_round_trip_extreme_times(void **state)
+{
+	static const char line_999[] =
+		"20260101-000000-0123456-abcd start=0999-06-01T12:00:00Z duration=1e300s";
+	static const char line_early[] =
+		"20260101-000000-0123456-abcd start=0000-01-01T00:00:00+01:00";
+	struct run_record r, back;
+	char *line;
+
+	(void)state;
+	assert_int_equal(run_record_parse(&r, line_999, strlen(line_999)), 0);
+	line = format(&r);
+	assert_non_null(strstr(line, " start=0999-06-01T12:00:00Z "));
+	assert_int_equal(run_record_parse(&back, line, strlen(line)), 0);
+	assert_int_equal(back.start, r.start);
+	assert_true(back.duration == 1e300);
+	assert_round_trip(&r);
+	run_record_release(&back);
+	run_record_release(&r);
+	free(line);
+
+	run_record_init(&r);
+	r.id = xstrdup("20260101-000000-0123456-abcd");
+	r.start = -62167219200LL; /* 0000-01-01T00:00:00Z */
+	assert_round_trip(&r);
+	line = format(&r);
+	assert_non_null(strstr(line, " start=0000-01-01T00:00:00Z"));
+	free(line);
+	r.start = 253402300799LL; /* 9999-12-31T23:59:59Z */
+	assert_round_trip(&r);
+	run_record_release(&r);
+
+	err_clear();
+	assert_int_equal(run_record_parse(&r, line_early, strlen(line_early)), -1);
+	assert_non_null(strstr(err_msg(), "bad start time"));
+	err_clear();
+}
+
 static void test_round_trip_unknown_fields(void **state)
 {
 	struct run_record r;
@@ -397,6 +441,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_plain),
 		cmocka_unit_test(test_round_trip_odd_values),
+		cmocka_unit_test(test_round_trip_extreme_times),
 		cmocka_unit_test(test_round_trip_unknown_fields),
 		cmocka_unit_test(test_number_shortest),
 		cmocka_unit_test(test_parse_reads_unknown_keys),

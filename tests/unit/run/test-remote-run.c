@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "run/layout.h"
 #include "run/remote-run.h"
 #include "util/time.h"
 #include "util/util.h"
@@ -91,6 +92,38 @@ static void test_describe_unknowns(void **state)
 	free(line);
 }
 
+static int exit_code_of(const char *result_json)
+{
+	struct run_record rec;
+	int code;
+
+	run_record_init(&rec);
+	assert_int_equal(layout_result_parse(&rec, result_json, strlen(result_json), "result.json"),
+			 0);
+	code = rec.exit_code;
+	run_record_release(&rec);
+	return code;
+}
+
+/*
+ * Found by fuzzing: result.json's exit_code was cast to int whatever it
+ * held, undefined for 1e300. A number that is no exit code reads as unknown.
+ */
+static void test_result_exit_code_clamped(void **state)
+{
+	(void)state;
+	assert_int_equal(exit_code_of("{\"status\": \"failed\", \"exit_code\": 3}"), 3);
+	assert_int_equal(exit_code_of("{\"exit_code\": 0}"), 0);
+	assert_int_equal(exit_code_of("{\"exit_code\": 2147483647}"), 2147483647);
+	assert_int_equal(exit_code_of("{\"exit_code\": 1e300}"), -1);
+	assert_int_equal(exit_code_of("{\"exit_code\": -1e300}"), -1);
+	assert_int_equal(exit_code_of("{\"exit_code\": 2147483648}"), -1);
+	assert_int_equal(exit_code_of("{\"exit_code\": 1e999}"), -1);
+	assert_int_equal(exit_code_of("{\"exit_code\": 2.5}"), -1);
+	assert_int_equal(exit_code_of("{\"exit_code\": -7}"), -1);
+	assert_int_equal(exit_code_of("{\"exit_code\": \"3\"}"), -1);
+}
+
 static void assert_usd(double v, const char *want)
 {
 	struct buf b = BUF_INIT;
@@ -117,6 +150,7 @@ int main(void)
 		cmocka_unit_test(test_describe_line),
 		cmocka_unit_test(test_describe_unknowns),
 		cmocka_unit_test(test_format_usd),
+		cmocka_unit_test(test_result_exit_code_clamped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -121,6 +121,33 @@ static void test_iso8601_parse(void **state)
 	assert_int_equal(time_parse_iso8601(&t, "tomorrow"), -1);
 }
 
+/* Four digits of year always, so that every time written reads back. */
+static void test_iso8601_format_pads_and_clamps(void **state)
+{
+	char out[TIME_ISO8601_SIZE];
+	time_t t;
+
+	(void)state;
+	assert_int_equal(time_parse_iso8601(&t, "0999-06-01T12:00:00Z"), 0);
+	time_format_iso8601(out, t);
+	assert_string_equal(out, "0999-06-01T12:00:00Z");
+	assert_int_equal(time_parse_iso8601(&t, "0000-01-01T00:00:00Z"), 0);
+	assert_int_equal(t, TIME_ISO8601_MIN);
+	time_format_iso8601(out, t);
+	assert_string_equal(out, "0000-01-01T00:00:00Z");
+	time_format_iso8601(out, -1);
+	assert_string_equal(out, "1969-12-31T23:59:59Z");
+	assert_int_equal(time_parse_iso8601(&t, out), 0);
+	assert_int_equal(t, -1);
+	time_format_iso8601(out, TIME_ISO8601_MIN - 1);
+	assert_string_equal(out, "0000-01-01T00:00:00Z");
+	time_format_iso8601(out, TIME_ISO8601_MAX + 1);
+	assert_string_equal(out, "9999-12-31T23:59:59Z");
+	/* a zone that moves the instant out of 0000-9999 */
+	assert_int_equal(time_parse_iso8601(&t, "0000-01-01T00:00:00+00:01"), -1);
+	assert_int_equal(time_parse_iso8601(&t, "9999-12-31T23:59:59-00:01"), -1);
+}
+
 /* As AWS writes times in run.json, result documents and API answers. */
 static void test_iso8601_as_aws_writes_it(void **state)
 {
@@ -176,6 +203,9 @@ static void test_format_duration(void **state)
 	assert_duration(3599.6, "1h00m00s");
 	assert_duration(3723, "1h02m03s");
 	assert_duration(100 * 3600 + 1, "100h00m01s");
+	/* found by fuzzing: a note's duration=1e300s went into a long */
+	assert_duration(1e300, "277777777777h46m40s");
+	assert_duration(1.0 / 0.0, "277777777777h46m40s");
 }
 
 static void test_formatted_duration_reads_back(void **state)
@@ -221,6 +251,7 @@ static void test_elapsed(void **state)
 	assert_elapsed(3599, "59:59");
 	assert_elapsed(3600, "1:00:00");
 	assert_elapsed(4530, "1:15:30");
+	assert_elapsed(1e300, "277777777777:46:40");
 }
 
 int main(void)
@@ -232,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_the_message_names_the_value_and_the_forms),
 		cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_iso8601_parse),
+		cmocka_unit_test(test_iso8601_format_pads_and_clamps),
 		cmocka_unit_test(test_iso8601_as_aws_writes_it),
 		cmocka_unit_test(test_iso8601_format),
 		cmocka_unit_test(test_format_duration),
