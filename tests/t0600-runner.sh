@@ -20,6 +20,16 @@ fi
 
 BUCKET=train-bucket
 
+# as_user <cmd>...: cmd as a user that is not root, for whom the runner's
+# directory is in TMPDIR (nobody, when the tests run as root)
+if test "$(id -u)" != 0; then
+	as_user() { "$@"; }
+	test_set_prereq NOT_ROOT
+elif setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+	as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+	test_set_prereq NOT_ROOT
+fi
+
 # s3_get <key> <file>: an object of the bucket, from moto, signed by curl
 s3_get() {
 	curl -sf -o "$2" --aws-sigv4 "aws:amz:us-east-1:s3" \
@@ -161,6 +171,53 @@ test_expect_success RUNNER 'the command is valid sh, holds the runner and no sec
 	test_grep "^runner_main \"\$@\"$" cmd.sh &&
 	test_grep ! -F "$TEST_AWS_SECRET_ACCESS_KEY" cmd.sh &&
 	test_grep ! -F "$TEST_AWS_ACCESS_KEY_ID" cmd.sh
+'
+
+# Another user of a shared TMPDIR plants a link where the runner's directory
+# goes, or makes that directory first: the command refuses it (before
+# writing anything), and makes a missing one with mode 700. A stand-in
+# nohup keeps the runner itself from starting on this machine.
+test_expect_success NOT_ROOT 'not root: the runner directory in TMPDIR is private; a planted link is refused' '
+	"$TEST_TOOL" runner --run-id r9 --commit 0123 --bucket $BUCKET --code-key c \
+		--run-prefix p/ --region us-east-1 --script train.py >r9.sh &&
+	uid=$(as_user id -u) &&
+	mkdir -p shared victim stubs &&
+	chmod 1777 shared &&
+	chmod 777 victim &&
+	printf "#!/bin/sh\necho \"nohup \$*\" >>\"%s/nohup.log\"\n" "$PWD" >stubs/nohup &&
+	chmod 755 stubs/nohup &&
+	: >nohup.log && chmod 666 nohup.log &&
+	dir=$PWD/shared/git-train-$uid &&
+	ln -s "$PWD/victim" "$dir" &&
+	test_expect_code 1 as_user env TMPDIR="$PWD/shared" PATH="$PWD/stubs:$PATH" \
+		sh r9.sh >out 2>err &&
+	echo "git-train: refusing the runner directory $dir: it is a symbolic link" >expect &&
+	test_cmp expect err &&
+	test ! -s out &&
+	test -z "$(ls -A victim)" &&
+	rm "$dir" &&
+	as_user mkdir -m 777 "$dir" &&
+	test_expect_code 1 as_user env TMPDIR="$PWD/shared" PATH="$PWD/stubs:$PATH" \
+		sh r9.sh >out 2>err &&
+	test_grep "^git-train: refusing the runner directory $dir: other users may use it (drwxrwxrwx)$" err &&
+	rmdir "$dir" &&
+	if test "$(id -u)" = 0; then
+		mkdir -m 700 "$dir" &&
+		test_expect_code 1 as_user env TMPDIR="$PWD/shared" PATH="$PWD/stubs:$PATH" \
+			sh r9.sh >out 2>err &&
+		test_grep "^git-train: refusing the runner directory $dir: it belongs to user 0$" err &&
+		rmdir "$dir"
+	fi &&
+	test ! -s nohup.log &&
+	as_user env TMPDIR="$PWD/shared" PATH="$PWD/stubs:$PATH" sh r9.sh >out 2>err &&
+	test_grep "^git-train: runner started" out &&
+	i=0 &&
+	until test -s nohup.log; do
+		i=$((i + 1)) && test $i -lt 100 && sleep 0.1 || return 1
+	done &&
+	test_grep "^nohup sh $dir/r9/start.sh $dir/r9$" nohup.log &&
+	ls -ldn "$dir" >mode &&
+	test_grep "^drwx------ *[0-9]* $uid " mode
 '
 
 # The runs go on at the same time, each instance's runner detached from

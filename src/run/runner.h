@@ -29,6 +29,11 @@
  *      first;
  *   6. unless keep, calls `shutdown -h now` (by name, never by path): the
  *      instance terminates (InstanceInitiatedShutdownBehavior=terminate).
+ *
+ * When not root and without GIT_TRAIN_RUNNER_DIR, the runner's directory
+ * is in ${TMPDIR:-/tmp}, which other users share: it is made with mode
+ * 700, and the command fails (naming it) when it is a symbolic link, another
+ * user's, or open to group or others.
  * AWS endpoints come from AWS_ENDPOINT_URL[_S3] and
  * AWS_EC2_METADATA_SERVICE_ENDPOINT when set (the tests' sandbox), passed
  * explicitly to the AWS CLI.
