@@ -3,8 +3,9 @@
 # (`test-tool runner` prints or sends runner_command()) runs src/run/runner.sh in
 # the fake's sandbox for an instance launched in moto: the code from S3, the
 # script with its arguments byte for byte, the log in S3 while it runs,
-# result.json, the outputs, then the instance shuts itself down. Failures of
-# the runner itself still leave a log, a result and no running instance.
+# result.json, the outputs (all encrypted by S3), then the instance shuts
+# itself down. Failures of the runner itself still leave a log, a result and
+# no running instance.
 . "$(dirname "$0")/test-lib.sh"
 
 if ! test -x "$TEST_TOOL"; then
@@ -93,6 +94,13 @@ print(" ".join(words + [json.dumps(r["metrics"], sort_keys=True)]))' \
 # calls <instance>: what the instance ran of shutdown & co.
 calls() {
 	cat "$(test_instance_dir "$1")/calls.log" 2>/dev/null
+}
+
+# sse <key>: the server-side encryption S3 says the object has
+sse() {
+	curl -sf -I --aws-sigv4 "aws:amz:us-east-1:s3" \
+		--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" "$MOTO_URL/$BUCKET/$1" |
+		tr -d "\r" | sed -n "s/^x-amz-server-side-encryption: //Ip"
 }
 
 # The arguments of the argument test: every kind of byte a shell could mangle.
@@ -268,6 +276,9 @@ test_expect_success RUNNER 'a run: live log, result with metrics, outputs, then 
 	s3_get "git-train/demo/$sha/runs/r1/outputs/model.txt" model.txt &&
 	echo weights >expect &&
 	test_cmp expect model.txt &&
+	for object in log result.json outputs/model.txt; do
+		test "$(sse "git-train/demo/$sha/runs/r1/$object")" = AES256 || return 1
+	done &&
 	test_fake_wait_instance "$id" terminated 60 &&
 	calls "$id" >calls &&
 	test_grep "^shutdown -h now$" calls

@@ -53,7 +53,8 @@ runner_s3() {
 # A copy is uploaded: the log keeps growing while the CLI reads it.
 runner_upload_log() {
 	cp "$log" "$log.upload" &&
-		runner_s3 cp "$log.upload" "s3://$BUCKET/$LOG_KEY" --content-type text/plain
+		runner_s3 cp "$log.upload" "s3://$BUCKET/$LOG_KEY" --content-type text/plain \
+			--sse AES256
 }
 
 # 0 when IMDSv2 announces a spot interruption. The token lives in this
@@ -253,7 +254,7 @@ runner_write_result() {
 runner_upload_outputs() {
 	dir=$work/$OUTPUTS_DIR
 	test -d "$dir" && test -n "$(ls -A "$dir")" || return 0
-	runner_s3 cp --recursive "$dir" "s3://$BUCKET/$OUTPUTS_KEY" ||
+	runner_s3 cp --recursive "$dir" "s3://$BUCKET/$OUTPUTS_KEY" --sse AES256 ||
 		echo "git-train: cannot upload the outputs" >&2
 	return 0
 }
@@ -261,10 +262,10 @@ runner_upload_outputs() {
 # The log, then the result: a client that sees the result reads the log
 # once more, and must find all of it.
 runner_upload_result() {
-	runner_s3 cp "$log" "s3://$BUCKET/$LOG_KEY" --content-type text/plain ||
+	runner_s3 cp "$log" "s3://$BUCKET/$LOG_KEY" --content-type text/plain --sse AES256 ||
 		echo "git-train: cannot upload the log" >&2
-	runner_s3 cp "$result" "s3://$BUCKET/$RESULT_KEY" --content-type application/json ||
-		echo "git-train: cannot upload the result" >&2
+	runner_s3 cp "$result" "s3://$BUCKET/$RESULT_KEY" --content-type application/json \
+		--sse AES256 || echo "git-train: cannot upload the result" >&2
 	return 0
 }
 
