@@ -5,7 +5,8 @@
 # script with its arguments byte for byte, the log in S3 while it runs,
 # result.json, the outputs (all encrypted by S3), then the instance shuts
 # itself down. Failures of the runner itself still leave a log, a result and
-# no running instance.
+# no running instance, and a runner killed outright leaves an instance that
+# its watchdog shuts down.
 . "$(dirname "$0")/test-lib.sh"
 
 if ! test -x "$TEST_TOOL"; then
@@ -94,6 +95,20 @@ print(" ".join(words + [json.dumps(r["metrics"], sort_keys=True)]))' \
 # calls <instance>: what the instance ran of shutdown & co.
 calls() {
 	cat "$(test_instance_dir "$1")/calls.log" 2>/dev/null
+}
+
+# wait_calls <instance> <n> <line>: until the instance called it n times (30 s)
+wait_calls() {
+	i=0
+	until test "$(calls "$1" | grep -c -x -e "$3")" -ge "$2"; do
+		i=$((i + 1))
+		if test $i -gt 150; then
+			echo >&2 "$1 did not call '$3' $2 times:"
+			calls "$1" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
 }
 
 # sse <key>: the server-side encryption S3 says the object has
@@ -240,6 +255,7 @@ test_expect_success RUNNER 'the runner starts detached on each instance' '
 	launch keep &&
 	launch corrupt &&
 	launch spot &&
+	launch watch &&
 	start_run r1 $(cat instance.main) -- --epochs 3 --hold go &&
 	nasty_args start_run args $(cat instance.keep) --keep -- --args &&
 	start_run exit3 $(cat instance.keep) --keep -- --fail 3 &&
@@ -369,6 +385,42 @@ test_expect_success RUNNER 'a spot interruption: preempted, with the log so far'
 	printf "epoch 1/3 loss=0.5000\ngit-train: spot interruption notice: stopping the run\n" >expect &&
 	test_cmp expect spot.log &&
 	test_fake_wait_instance "$id" terminated 90
+'
+
+# The watchdog's stage, 2 s, is a minute on the instance; the fake's minute
+# is 3 s: the heartbeat (every second: --log-interval 5 at the tests' tick)
+# has room to spare, and the test waits seconds, not minutes.
+test_expect_success RUNNER 'the watchdog: with --keep, at the deadline when the run ends' '
+	id=$(cat instance.watch) &&
+	test_fake_settings "{\"shutdown_minute\": 3}" &&
+	start_run wkeep $id --keep --log-interval 5 --idle-timeout 2 --deadline-in 3600 \
+		-- --epochs 1 &&
+	wait_result wkeep &&
+	wait_calls $id 1 "shutdown --no-wall -h +60" &&
+	calls $id >calls &&
+	test_grep "^shutdown --no-wall -h +1$" calls &&
+	test_grep ! "now" calls &&
+	test "$(calls $id | tail -n 1)" = "shutdown --no-wall -h +60" &&
+	test_fake_instance $id shutdown_in >left &&
+	test_grep "^1[0-9][0-9]\.[0-9]$" left &&
+	test "$(test_fake_instance $id terminated)" = false
+'
+
+test_expect_success RUNNER 'the watchdog: moved on while the runner lives; its shell killed, the instance shuts down within the stage' '
+	id=$(cat instance.watch) &&
+	calls $id | wc -l >before &&
+	start_run watch $id --log-interval 5 --idle-timeout 2 --deadline-in 3600 \
+		-- --epochs 2 --hold never &&
+	wait_object watch log "^epoch 1/2 loss=0.5000$" &&
+	wait_calls $id $(($(cat before) + 5)) "shutdown --no-wall -h +1" &&
+	test "$(test_fake_instance $id terminated)" = false &&
+	pid=$(sed -n "s/^git-train: runner started (pid \([0-9]*\))$/\1/p" watch.send) &&
+	kill -KILL "$pid" &&
+	test_fake_wait_instance $id terminated 15 &&
+	test "$(test_fake_instance $id ended_by)" = "scheduled shutdown" &&
+	test_grep ! now "$(test_instance_dir $id)/calls.log" &&
+	test_must_fail s3_get "git-train/demo/$sha/runs/watch/result.json" watch.result.json &&
+	test "$(sse "git-train/demo/$sha/runs/watch/log")" = AES256
 '
 
 test_expect_success RUNNER 'no secret of the user on the instances or in S3' '
