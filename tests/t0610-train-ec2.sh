@@ -292,6 +292,8 @@ test_expect_success EC2 'bad options: usage errors (129); bad train.* values: fa
 	test_grep "^error: --spot-timeout: invalid duration .soon." err &&
 	test_expect_code 129 git train t3.micro --max-runtime=30s 2>err &&
 	test_grep "^error: --max-runtime must be at least 60 seconds" err &&
+	test_expect_code 129 git train t3.micro --idle-timeout=0 2>err &&
+	test_grep "^error: --idle-timeout must be at least 1 seconds" err &&
 	test_expect_code 129 git train t3.micro --spot --on-demand 2>err &&
 	test_expect_code 129 git train t3.micro --volume-size=0 2>err &&
 	test_expect_code 129 git train t3.micro --epochs 3 2>err &&
@@ -302,6 +304,8 @@ test_expect_success EC2 'bad options: usage errors (129); bad train.* values: fa
 	test_expect_code 128 git -c train.output=xml train t3.micro 2>err &&
 	test_grep "^error: bad config value .xml. for .train.output." err &&
 	test_expect_code 128 git -c train.wait=maybe train t3.micro 2>err &&
+	test_expect_code 128 git -c train.idleTimeout=soon train t3.micro 2>err &&
+	test_grep "^error: bad config value .soon. for .train.idleTimeout.: invalid duration" err &&
 	test $(test_fake_count total) = 0
 '
 
