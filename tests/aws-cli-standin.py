@@ -10,7 +10,7 @@ real CLI, and t0590 checks the real CLI on an instance). It makes the requests
 the CLI makes, the way the CLI makes them:
 
   aws [--endpoint-url URL] [--region REGION] s3 cp SRC DST [--recursive]
-      [--content-type TYPE] [--only-show-errors | --quiet]
+      [--content-type TYPE] [--sse [AES256]] [--only-show-errors | --quiet]
 
   s3://bucket/key to a file          HeadObject, then GetObject into a temporary
                                      file renamed into place
@@ -19,7 +19,8 @@ the CLI makes, the way the CLI makes them:
                                      PutObject for each file under it (symlinks
                                      followed), key prefix/<relative path>
   Content-Type: --content-type, else guessed from the file name (mimetypes),
-  as the CLI does. Retries a 5xx answer or a dropped connection (5 attempts).
+  as the CLI does. --sse (AES256, its only value here) asks S3 to encrypt what
+  is uploaded (x-amz-server-side-encryption: AES256). Retries a 5xx answer or a dropped connection (5 attempts).
 
 Credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN,
 else the instance role's from IMDSv2 (AWS_EC2_METADATA_SERVICE_ENDPOINT),
@@ -191,7 +192,7 @@ def s3_url(arg):
     return bucket, key
 
 
-def upload_one(s3, path, bucket, key, content_type, show):
+def upload_one(s3, path, bucket, key, content_type, show, sse=None):
     dst = f"s3://{bucket}/{key}"
     try:
         with open(path, "rb") as f:
@@ -200,8 +201,10 @@ def upload_one(s3, path, bucket, key, content_type, show):
         sys.stderr.write(f"upload failed: {path} to {dst} {e}\n")
         return False
     ctype = content_type or mimetypes.guess_type(path)[0]
-    status, _, code, msg = s3.request("PUT", bucket, key, body,
-                                      {"Content-Type": ctype} if ctype else None)
+    headers = {"Content-Type": ctype} if ctype else {}
+    if sse:
+        headers["x-amz-server-side-encryption"] = sse
+    status, _, code, msg = s3.request("PUT", bucket, key, body, headers)
     if code:
         sys.stderr.write(f"upload failed: {path} to {dst} An error occurred ({code}) when "
                          f"calling the PutObject operation: {msg}\n")
@@ -236,7 +239,7 @@ def download(s3, bucket, key, path, show):
     return True
 
 
-def cp(s3, src, dst, recursive, content_type, show):
+def cp(s3, src, dst, recursive, content_type, show, sse=None):
     if src.startswith("s3://") and not dst.startswith("s3://"):
         if recursive:
             usage("cp --recursive from S3")
@@ -252,7 +255,7 @@ def cp(s3, src, dst, recursive, content_type, show):
             return False
         if prefix == "" or prefix.endswith("/"):
             prefix += os.path.basename(src)
-        return upload_one(s3, src, bucket, prefix, content_type, show)
+        return upload_one(s3, src, bucket, prefix, content_type, show, sse)
     if not os.path.isdir(src):
         raise Fatal(f"The user-provided path {src} does not exist.")
     if prefix and not prefix.endswith("/"):
@@ -263,7 +266,7 @@ def cp(s3, src, dst, recursive, content_type, show):
         for name in sorted(files):
             path = os.path.join(root, name)
             rel = os.path.relpath(path, src).replace(os.sep, "/")
-            ok = upload_one(s3, path, bucket, prefix + rel, content_type, show) and ok
+            ok = upload_one(s3, path, bucket, prefix + rel, content_type, show, sse) and ok
     return ok
 
 
@@ -289,7 +292,7 @@ def main(argv):
         i += 1
     if args[:2] != ["s3", "cp"]:
         usage(f"the command `aws {' '.join(args[:2])}`")
-    recursive, show, content_type, paths = False, True, None, []
+    recursive, show, content_type, sse, paths = False, True, None, None, []
     rest = args[2:]
     i = 0
     while i < len(rest):
@@ -301,6 +304,12 @@ def main(argv):
         elif a == "--content-type":
             content_type = rest[i + 1]
             i += 1
+        elif a == "--sse":
+            sse = "AES256"  # the CLI's value when none is given
+            if i + 1 < len(rest) and rest[i + 1] in ("AES256", "aws:kms", "aws:kms:dsse"):
+                if rest[i + 1] != "AES256":
+                    usage(f"--sse {rest[i + 1]}")
+                i += 1
         elif a.startswith("--"):
             usage(f"the option {a}")
         else:
@@ -314,7 +323,7 @@ def main(argv):
     region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
     try:
         s3 = S3(endpoint, region)
-        ok = cp(s3, paths[0], paths[1], recursive, content_type, show)
+        ok = cp(s3, paths[0], paths[1], recursive, content_type, show, sse)
     except Fatal as e:
         sys.stderr.write(f"fatal error: {e}\n")
         return 1

@@ -85,7 +85,11 @@ The instance sandbox: <--sandbox>/<instance-id>/
                   AWS CLI on the fake's PATH runs.
                   `shutdown [-h|-P|-H] now` (or +0), `poweroff`, `halt`,
                   `systemctl poweroff|halt` also POST /__fake/shutdown/<id>;
-                  `shutdown -h +N`, `shutdown -c`, reboot etc. only record.
+                  `shutdown [-h] +N` (or no time: +1, as systemd's) schedules the
+                  shutdown N "minutes" (settings shutdown_minute seconds each) ahead,
+                  replacing any scheduled before, and `shutdown -c` cancels it, as
+                  systemd's do (POST /__fake/schedule/<id>); --no-wall is taken;
+                  an hh:mm time, -k, reboot etc. only record.
   calls.log       those calls, one a line
   root/           the commands' working directory
   home/, tmp/     HOME (with empty .aws/config and .aws/credentials), TMPDIR
@@ -134,17 +138,24 @@ Control endpoint (unsigned, under /__fake/), used by tests/test-lib.sh:
                              instances that boot from then on),
                              "s3_regions": "off" | "301" | "400" ("off"; see
                              s3_wrong_region(): S3's answers to a request
-                             signed for another region than its bucket's)}:
+                             signed for another region than its bucket's),
+                             "shutdown_minute": s (60): what a minute of
+                             `shutdown +N` lasts, for the schedules made from then on}:
                              changes those named, answers all
   POST /__fake/prices       {"t3.micro": 0.5, ...}: on-demand Linux price in every region
   POST /__fake/interrupt    {"instance": id}: a spot interruption notice in its IMDS,
                              then after interrupt_grace seconds it is terminated in moto
                              and its processes ended
   POST /__fake/shutdown/<id>  the instance shuts down: terminated in moto, processes ended
+  POST /__fake/schedule/<id>  {"minutes": N}: it shuts down in N shutdown_minutes, unless
+                             another schedule replaces this one; {"minutes": null}: none
   GET  /__fake/instances    {"<id>": {"sandbox": path, "imds_port": n, "online": bool,
                              "commands": [ids], "calls": [lines of calls.log],
                              "terminated": bool (true once its processes are gone),
-                             "interrupted": bool, "region": r, "role": name}}
+                             "interrupted": bool, "region": r, "role": name,
+                             "shutdown_in": seconds until its scheduled shutdown or null,
+                             "ended_by": null, "shutdown" (now, from inside), "scheduled
+                             shutdown", "spot interruption" or "TerminateInstances"}}
   POST /__fake/reset        no rules, no counts, offset 0, default settings and prices,
                              no remembered ClientTokens; every instance's processes ended
                              and the instance forgotten (its files stay; one still
@@ -193,7 +204,8 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
               "date"}
 MAX_SKEW = 15 * 60
 DEFAULT_SETTINGS = {"ready_delay": 0.0, "invocation_delay": 0.0, "interrupt_grace": 5.0,
-                    "user_data": False, "aws_cli": "standin", "s3_regions": "off"}
+                    "user_data": False, "aws_cli": "standin", "s3_regions": "off",
+                    "shutdown_minute": 60.0}
 AWS_CLIS = ("standin", "real")
 S3_REGIONS = ("off", "301", "400")
 # the stand-in for `aws s3 cp` (aws-cli-standin.py says why), beside this file
@@ -689,16 +701,28 @@ printf '%s\\n' "$line" >>'{dir}/calls.log'
 halt_now() {{
 	curl -s -o /dev/null --noproxy '*' -m 10 -X POST '{url}/__fake/shutdown/{id}' || :
 }}
+schedule() {{
+	printf '{{"minutes": %s}}' "$1" |
+		curl -s -o /dev/null --noproxy '*' -m 10 -X POST --data-binary @- \\
+			'{url}/__fake/schedule/{id}' || :
+}}
 """
 STANDIN_BODY = {
-    "shutdown": """now= other=
+    "shutdown": """now= other= cancel= when=
 for a in "$@"; do
 	case $a in
 	now|+0) now=1 ;;
-	-r|--reboot|-c|-k|--help|--show) other=1 ;;
+	+*[!0-9]*) other=1 ;;
+	+[0-9]*) when=${a#+} ;;
+	-c) cancel=1 ;;
+	-r|--reboot|-k|--help|--show|[0-9]*:*) other=1 ;;
 	esac
 done
-if test -n "$now" && test -z "$other"; then halt_now; fi
+if test -n "$other"; then :
+elif test -n "$cancel"; then schedule null
+elif test -n "$now"; then halt_now
+else schedule "${when:-1}"
+fi
 """,
     "poweroff": """for a in "$@"; do
 	case $a in --help|-w|--wtmp-only|--reboot) exit 0 ;; esac
@@ -738,6 +762,8 @@ class Instance:
         self.ending = False  # terminating: no going back
         self.terminated = False  # and its processes are gone
         self.interrupt_at = None
+        self.shutdown_timer = None  # shutdown +N: (timer, when)
+        self.ended_by = None
         self.commands = []
         self.lock = threading.Lock()
         self.imds = None
@@ -823,8 +849,31 @@ class Instance:
         if self.dir:
             end_processes(self.dir + "/")
 
+    def schedule(self, minutes):
+        """shutdown +minutes (None: shutdown -c); it replaces the one before, as systemd's."""
+        with self.lock:
+            if self.shutdown_timer:
+                self.shutdown_timer[0].cancel()
+            self.shutdown_timer = None
+            if minutes is None or self.ending:
+                return
+            delay = float(minutes) * float(self.state.setting("shutdown_minute"))
+            timer = threading.Timer(delay, self.scheduled)
+            timer.daemon = True
+            self.shutdown_timer = (timer, time.time() + delay)
+            timer.args = (self.shutdown_timer,)
+            timer.start()
+
+    def scheduled(self, which):
+        with self.lock:
+            if self.shutdown_timer is not which:
+                return  # replaced or cancelled while it fired
+        log(f"instance {self.id}: its scheduled shutdown")
+        self.shut_down("scheduled shutdown")
+
     def stop(self):
         """Stopped: its processes are gone; started again, it boots anew."""
+        self.schedule(None)
         self.stopped = True
         self.end_processes()
 
@@ -838,15 +887,20 @@ class Instance:
             if self.ending:
                 return
             self.ending = True
+            self.ended_by = self.ended_by or "TerminateInstances"
+            if self.shutdown_timer:
+                self.shutdown_timer[0].cancel()
+            self.shutdown_timer = None
         self.end_processes()
         self.stop_imds()
         self.terminated = True
         log(f"instance {self.id} terminated")
 
-    def shut_down(self):
+    def shut_down(self, reason="shutdown"):
         """From inside (shutdown, or the end of a spot interruption)."""
         if self.ending:
             return
+        self.ended_by = self.ended_by or reason
         status, _ = moto_query(self.state, "ec2", self.region,
                                {"Action": "TerminateInstances", "Version": "2016-11-15",
                                 "InstanceId.1": self.id})
@@ -857,16 +911,18 @@ class Instance:
     def interrupt(self):
         grace = float(self.state.setting("interrupt_grace"))
         self.interrupt_at = time.time() + grace
-        timer = threading.Timer(grace, self.shut_down)
+        timer = threading.Timer(grace, self.shut_down, args=("spot interruption",))
         timer.daemon = True
         timer.start()
         return self.interrupt_at
 
     def describe(self):
+        when = self.shutdown_timer[1] if self.shutdown_timer else None
         return {"sandbox": self.dir, "imds_port": self.imds_port, "online": self.online(),
                 "commands": list(self.commands), "calls": self.calls(),
                 "terminated": self.terminated, "interrupted": self.interrupt_at is not None,
-                "region": self.region, "role": self.role}
+                "region": self.region, "role": self.role, "ended_by": self.ended_by,
+                "shutdown_in": round(max(0.0, when - time.time()), 1) if when else None}
 
     def run_user_data(self):
         data = self.state.user_data.get(self.id)
@@ -974,6 +1030,7 @@ def reset_instances(state):
             state.invocations = {}
             state.user_data = {}
         for inst in instances:
+            inst.schedule(None)
             inst.ending = True
             inst.stop_imds()
             with state.lock:
@@ -1453,9 +1510,9 @@ def json_doc(doc, status=200):
 
 
 def control_instance(state, what, arg):
-    """/__fake/interrupt and /__fake/shutdown/<id>."""
+    """/__fake/interrupt, /__fake/shutdown/<id> and /__fake/schedule/<id>."""
     iid = arg.get("instance") if what == "interrupt" and isinstance(arg, dict) else \
-        what[len("shutdown/"):]
+        what.split("/", 1)[1]
     inst = state.instances.get(iid)
     if inst is None:
         sync_all(state)
@@ -1464,6 +1521,14 @@ def control_instance(state, what, arg):
         return json_doc({"error": f"no running instance {iid!r}"}, 404)
     if what == "interrupt":
         return json_doc({"instance": iid, "time": iso(inst.interrupt())})
+    if what.startswith("schedule/"):
+        minutes = arg.get("minutes") if isinstance(arg, dict) else None
+        if minutes is not None and (not isinstance(minutes, (int, float)) or minutes < 0):
+            return json_doc({"error": f"minutes: a number or null, not {minutes!r}"}, 400)
+        inst.schedule(minutes)
+        log(f"instance {iid}: shutdown " + (f"in {minutes} minutes" if minutes is not None
+                                            else "cancelled"))
+        return json_doc({"instance": iid, "minutes": minutes})
     log(f"instance {iid} shuts itself down")
     threading.Thread(target=inst.shut_down, daemon=True).start()
     return json_doc({"instance": iid})
@@ -1491,7 +1556,7 @@ def control(state, call):
         return json_doc({"error": f"not JSON: {e}"}, 400)
     if what == "reset":
         reset_instances(state)
-    if what in ("interrupt",) or what.startswith("shutdown/"):
+    if what in ("interrupt",) or what.startswith(("shutdown/", "schedule/")):
         return control_instance(state, what, arg)
     if what == "instances":
         sync_all(state)

@@ -3,7 +3,7 @@
 # moto (and the fake where moto lacks something: ClientToken idempotency,
 # the Price List API, injected capacity errors). A spot launch is spot,
 # tagged at launch (instance and volume), IMDSv2 only, terminated on
-# shutdown; what DescribeInstances says matches what moto says (its XML read
+# shutdown, its root volume encrypted; what DescribeInstances says matches what moto says (its XML read
 # by the test itself, not by git-train's parser); prices are real
 # numbers, cached per repository. Driven through `test-tool ec2` (tests/helper/).
 . "$(dirname "$0")/test-lib.sh"
@@ -77,7 +77,11 @@ test_expect_success EC2 'setup: an instance profile, an AMI and its root device'
 	read ami root <ami &&
 	test -n "$ami" && test -n "$root" &&
 	echo "$ami" >ami-id &&
-	echo "$root" >ami-root
+	echo "$root" >ami-root &&
+	test_moto ec2 DescribeImages ImageId.1="$ami" >image.xml &&
+	test_xml imagesSet/item/blockDeviceMapping/item deviceName ebs/volumeSize <image.xml |
+		sed -n "s|^$root	||p" >ami-root-size &&
+	test_grep "^[1-9][0-9]*$" ami-root-size
 '
 
 test_expect_success EC2 'availability zones: the available ones, sorted' '
@@ -138,15 +142,15 @@ test_expect_success EC2 'IMDSv2 only, terminate on shutdown, the user data as gi
 	printf "#!/bin/sh\nshutdown -h +60" >expect && test_cmp expect actual
 '
 
-test_expect_success EC2 'the root volume: the AMI root device, its size, gp3, tagged too' '
+test_expect_success EC2 'the root volume: the AMI root device, its size, gp3, encrypted, tagged too' '
 	id=$(cat spot-id) &&
 	echo "root-device $(cat ami-root)" >expect &&
 	grep "^root-device " cli >actual && test_cmp expect actual &&
 	test_moto ec2 DescribeVolumes Filter.1.Name=attachment.instance-id \
 		"Filter.1.Value.1=$id" >volumes.xml &&
-	test_xml volumeSet/item size volumeType "tagSet/item[key=\"git-train:run-id\"]/value" \
-		<volumes.xml >actual &&
-	printf "16\tgp3\t%s\n" "$RUN_ID" >expect && test_cmp expect actual
+	test_xml volumeSet/item size volumeType encrypted \
+		"tagSet/item[key=\"git-train:run-id\"]/value" <volumes.xml >actual &&
+	printf "16\tgp3\ttrue\t%s\n" "$RUN_ID" >expect && test_cmp expect actual
 '
 
 test_expect_success EC2 'an on-demand launch has no lifecycle; describe by id' '
@@ -159,7 +163,11 @@ test_expect_success EC2 'an on-demand launch has no lifecycle; describe by id' '
 	sort od-id spot-id | sed "s/^/id /" >expect &&
 	test_cmp expect actual &&
 	grep "^lifecycle " out | sort >actual &&
-	printf "lifecycle on-demand\nlifecycle spot\n" >expect && test_cmp expect actual
+	printf "lifecycle on-demand\nlifecycle spot\n" >expect && test_cmp expect actual &&
+	test_moto ec2 DescribeVolumes Filter.1.Name=attachment.instance-id \
+		"Filter.1.Value.1=$(cat od-id)" >volumes.xml &&
+	test_xml volumeSet/item size encrypted <volumes.xml >actual &&
+	printf "%s\ttrue\n" "$(cat ami-root-size)" >expect && test_cmp expect actual
 '
 
 test_expect_success EC2_FAKE 'a repeated ClientToken gives the same instance, not a second' '

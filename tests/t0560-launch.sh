@@ -97,7 +97,12 @@ test_expect_success LAUNCH 'a spot launch in a fresh account: spot, IMDSv2, term
 	test_json "d[\"Parameter\"][\"Value\"]" <parameter.json >want-ami &&
 	echo "$ami" >got-ami &&
 	test_cmp want-ami got-ami &&
-	test_grep "waiting for $id to be reachable through SSM (0:0.), done." err
+	test_grep "waiting for $id to be reachable through SSM (0:0.), done." err &&
+	test_moto ec2 DescribeVolumes Filter.1.Name=attachment.instance-id \
+		Filter.1.Value.1="$id" >volumes.xml &&
+	test_xml volumeSet/item encrypted <volumes.xml >got &&
+	echo true >expect &&
+	test_cmp expect got
 '
 
 test_expect_success LAUNCH 'the instance is tagged at launch: ours and the caller'"'"'s' '
@@ -115,7 +120,7 @@ test_expect_success LAUNCH 'the instance is tagged at launch: ours and the calle
 	test_cmp expect got
 '
 
-test_expect_success LAUNCH 'user data is the max-runtime watchdog and nothing else' '
+test_expect_success LAUNCH 'user data is the watchdog and nothing else: the idle timeout, else the max runtime' '
 	id=$(sed -n "s/^instance //p" out) &&
 	test_moto ec2 DescribeInstanceAttribute InstanceId="$id" Attribute=userData >attribute.xml &&
 	test_xml userData/value <attribute.xml | base64 -d >user-data &&
@@ -129,13 +134,20 @@ test_expect_success LAUNCH 'user data is the max-runtime watchdog and nothing el
 	id2=$(sed -n "s/^instance //p" out2) &&
 	test_moto ec2 DescribeInstanceAttribute InstanceId="$id2" Attribute=userData >attribute.xml &&
 	test_xml userData/value <attribute.xml | base64 -d >user-data2 &&
-	test_grep "^shutdown -h +91$" user-data2
+	test_grep "^shutdown -h +91$" user-data2 &&
+	launch --run-id=20261129-000000-abc1234-0003 --idle-timeout=900 t3.micro >out3 &&
+	id3=$(sed -n "s/^instance //p" out3) &&
+	test_moto ec2 DescribeInstanceAttribute InstanceId="$id3" Attribute=userData >attribute.xml &&
+	test_xml userData/value <attribute.xml | base64 -d | grep -v "^#" >commands &&
+	echo "shutdown -h +15" >expect &&
+	test_cmp expect commands
 '
 
 test_expect_success LAUNCH 'at boot, the user data schedules the shutdown' '
 	fresh &&
 	settings "{\"user_data\": true}" &&
-	launch --run-id=20261129-000000-abc1234-0002 --max-runtime=600 t3.micro >out 2>err &&
+	launch --run-id=20261129-000000-abc1234-0002 --max-runtime=600 --idle-timeout=900 \
+		t3.micro >out 2>err &&
 	id=$(sed -n "s/^instance //p" out) &&
 	i=0 &&
 	until curl -sf "$FAKE_URL/__fake/instances" >instances.json &&
@@ -145,7 +157,9 @@ test_expect_success LAUNCH 'at boot, the user data schedules the shutdown' '
 		i=$((i + 1)) && test $i -lt 100 && sleep 0.1 || return 1
 	done &&
 	echo "shutdown -h +10" >expect &&
-	test_cmp expect calls
+	test_cmp expect calls &&
+	test_fake_instance "$id" shutdown_in >left &&
+	test_grep "^[56][0-9][0-9]\.[0-9]$" left
 '
 
 test_expect_success LAUNCH 'no spot capacity in one zone: launched in the next' '
@@ -278,11 +292,16 @@ test_expect_success LAUNCH 'other errors fail at once with the AWS message' '
 	fresh "[{\"fault\": \"error\", \"status\": 400, \"code\": \"InvalidAMIID.NotFound\",
 		\"message\": \"The image id [ami-00000000] does not exist\",
 		\"service\": \"ec2\", \"action\": \"RunInstances\"}]" &&
-	test_expect_code 1 launch --yes --ami=ami-00000000 t3.micro >out 2>err &&
+	test_expect_code 1 launch --yes t3.micro >out 2>err &&
 	test_grep "^error: cannot launch spot t3.micro in us-east-1a: InvalidAMIID.NotFound: The image id \[ami-00000000\] does not exist" err &&
 	test_fake_count "ec2 RunInstances" >got &&
 	echo 1 >expect &&
-	test_cmp expect got
+	test_cmp expect got &&
+	fresh &&
+	test_expect_code 1 launch --yes --ami=ami-00000000 t3.micro >out 2>err &&
+	test_grep "^error: cannot look up AMI ami-00000000 in us-east-1: InvalidAMIID" err &&
+	test_grep "^hint: check train.ami (or --ami): AMIs belong to a region" err &&
+	test "$(test_fake_count "ec2 RunInstances")" = 0
 '
 
 test_expect_success LAUNCH 'a 500 after the instance was created: still exactly one instance' '

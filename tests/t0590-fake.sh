@@ -2,7 +2,8 @@
 # The fake that stands in for EC2 instances and for what moto lacks: an
 # instance launched through it boots into a sandbox, becomes Online in SSM,
 # runs what SendCommand sends with sh, gets its role's credentials from its own
-# IMDSv2, shuts down and is interrupted like a spot instance, and leaves no
+# IMDSv2, shuts down (now, or when scheduled: shutdown +N) and is
+# interrupted like a spot instance, and leaves no
 # process behind; fault rules select requests by parameter; RunInstances is
 # idempotent by ClientToken; GetProducts answers on-demand prices. Shown
 # through botocore (the AWS CLI's own library), the AWS CLI where its own
@@ -263,11 +264,13 @@ test_expect_success AWS 'the role keys work only with their session token' '
 	test "$(sigv4 -H "x-amz-security-token: $(cat role-token)x")" = 400
 '
 
-test_expect_success AWS 'shutdown -h +60 is only recorded; shutdown -h now terminates' '
+test_expect_success AWS 'shutdown -h +60 is scheduled, an hour ahead; shutdown -h now terminates' '
 	id=$(cat one.id) &&
 	send $id "[\"shutdown -h +60\", \"setsid sleep 987651 </dev/null >/dev/null 2>&1 &\"]" &&
 	finished $id &&
 	test "$(test_fake_instance $id calls)" = "shutdown -h +60" &&
+	test_fake_instance $id shutdown_in >left &&
+	test_grep "^3[56][0-9][0-9]\.[0-9]$" left &&
 	test "$(sleepers 987651)" = 1 &&
 	online $id &&
 	port=$(test_fake_instance $id imds_port) &&
@@ -284,7 +287,8 @@ test_expect_success AWS 'shutdown -h +60 is only recorded; shutdown -h now termi
 		test_xml reservationSet/item/instancesSet/item/instanceState/name)" = terminated &&
 	! online $id &&
 	finished $id &&
-	test "$(json "d[\"Status\"]" inv.json)" = Failed
+	test "$(json "d[\"Status\"]" inv.json)" = Failed &&
+	test "$(test_fake_instance $id ended_by)" = shutdown
 '
 
 test_expect_success AWS 'TerminateInstances through the fake ends the instance'\''s processes' '
@@ -298,6 +302,32 @@ test_expect_success AWS 'TerminateInstances through the fake ends the instance'\
 	test "$(cat .status)" = 200 &&
 	test "$(sleepers 987652)" = 0 &&
 	test "$(test_fake_instance $id terminated)" = true
+'
+
+test_expect_success AWS 'shutdown +N: a later one replaces it, -c cancels it, it fires in N shutdown_minutes' '
+	test_fake_settings "{\"shutdown_minute\": 5}" &&
+	launch sched &&
+	id=$(cat sched.id) &&
+	wait_online $id &&
+	send $id "[\"shutdown -h +600\", \"shutdown --no-wall -h +2\"]" &&
+	finished $id &&
+	test_fake_instance $id shutdown_in >left &&
+	test_grep "^[0-9]\.[0-9]$" left &&
+	send $id "[\"shutdown -c\"]" &&
+	finished $id &&
+	test "$(test_fake_instance $id shutdown_in)" = null &&
+	test_fake_settings "{\"shutdown_minute\": 0.5}" &&
+	send $id "[\"shutdown -h +1\", \"setsid sleep 987654 </dev/null >/dev/null 2>&1 &\"]" &&
+	test_fake_wait_instance $id terminated 10 &&
+	test "$(test_fake_instance $id ended_by)" = "scheduled shutdown" &&
+	test "$(sleepers 987654)" = 0 &&
+	test "$(test_moto ec2 DescribeInstances InstanceId.1=$id |
+		test_xml reservationSet/item/instancesSet/item/instanceState/name)" = terminated &&
+	printf "%s\n" "shutdown -h +600" "shutdown --no-wall -h +2" "shutdown -c" "shutdown -h +1" \
+		>expect &&
+	test_fake_instance $id calls >calls &&
+	test_cmp expect calls &&
+	test_fake_settings "{\"shutdown_minute\": 60}"
 '
 
 test_expect_success AWS 'a spot interruption: the notice in IMDS, terminated after the grace' '

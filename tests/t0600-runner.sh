@@ -3,8 +3,10 @@
 # (`test-tool runner` prints or sends runner_command()) runs src/run/runner.sh in
 # the fake's sandbox for an instance launched in moto: the code from S3, the
 # script with its arguments byte for byte, the log in S3 while it runs,
-# result.json, the outputs, then the instance shuts itself down. Failures of
-# the runner itself still leave a log, a result and no running instance.
+# result.json, the outputs (all encrypted by S3), then the instance shuts
+# itself down. Failures of the runner itself still leave a log, a result and
+# no running instance, and a runner killed outright leaves an instance that
+# its watchdog shuts down.
 . "$(dirname "$0")/test-lib.sh"
 
 if ! test -x "$TEST_TOOL"; then
@@ -19,6 +21,16 @@ if test_have_prereq MOTO && test_have_prereq FAKE && test_have_prereq PYTHON; th
 fi
 
 BUCKET=train-bucket
+
+# as_user <cmd>...: cmd as a user that is not root, for whom the runner's
+# directory is in TMPDIR (nobody, when the tests run as root)
+if test "$(id -u)" != 0; then
+	as_user() { "$@"; }
+	test_set_prereq NOT_ROOT
+elif setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+	as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+	test_set_prereq NOT_ROOT
+fi
 
 # s3_get <key> <file>: an object of the bucket, from moto, signed by curl
 s3_get() {
@@ -83,6 +95,27 @@ print(" ".join(words + [json.dumps(r["metrics"], sort_keys=True)]))' \
 # calls <instance>: what the instance ran of shutdown & co.
 calls() {
 	cat "$(test_instance_dir "$1")/calls.log" 2>/dev/null
+}
+
+# wait_calls <instance> <n> <line>: until the instance called it n times (30 s)
+wait_calls() {
+	i=0
+	until test "$(calls "$1" | grep -c -x -e "$3")" -ge "$2"; do
+		i=$((i + 1))
+		if test $i -gt 150; then
+			echo >&2 "$1 did not call '$3' $2 times:"
+			calls "$1" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+# sse <key>: the server-side encryption S3 says the object has
+sse() {
+	curl -sf -I --aws-sigv4 "aws:amz:us-east-1:s3" \
+		--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" "$MOTO_URL/$BUCKET/$1" |
+		tr -d "\r" | sed -n "s/^x-amz-server-side-encryption: //Ip"
 }
 
 # The arguments of the argument test: every kind of byte a shell could mangle.
@@ -178,6 +211,53 @@ test_expect_success RUNNER 'the command is valid sh, holds the runner and no sec
 	test_grep ! -F "$TEST_AWS_ACCESS_KEY_ID" cmd.sh
 '
 
+# Another user of a shared TMPDIR plants a link where the runner's directory
+# goes, or makes that directory first: the command refuses it (before
+# writing anything), and makes a missing one with mode 700. A stand-in
+# nohup keeps the runner itself from starting on this machine.
+test_expect_success NOT_ROOT 'not root: the runner directory in TMPDIR is private; a planted link is refused' '
+	"$TEST_TOOL" runner --run-id r9 --commit 0123 --bucket $BUCKET --code-key c \
+		--run-prefix p/ --region us-east-1 --script train.py >r9.sh &&
+	uid=$(as_user id -u) &&
+	mkdir -p shared victim stubs &&
+	chmod 1777 shared &&
+	chmod 777 victim &&
+	printf "#!/bin/sh\necho \"nohup \$*\" >>\"%s/nohup.log\"\n" "$PWD" >stubs/nohup &&
+	chmod 755 stubs/nohup &&
+	: >nohup.log && chmod 666 nohup.log &&
+	dir=$PWD/shared/git-train-$uid &&
+	ln -s "$PWD/victim" "$dir" &&
+	test_expect_code 1 as_user env TMPDIR="$PWD/shared" PATH="$PWD/stubs:$PATH" \
+		sh r9.sh >out 2>err &&
+	echo "git-train: refusing the runner directory $dir: it is a symbolic link" >expect &&
+	test_cmp expect err &&
+	test ! -s out &&
+	test -z "$(ls -A victim)" &&
+	rm "$dir" &&
+	as_user mkdir -m 777 "$dir" &&
+	test_expect_code 1 as_user env TMPDIR="$PWD/shared" PATH="$PWD/stubs:$PATH" \
+		sh r9.sh >out 2>err &&
+	test_grep "^git-train: refusing the runner directory $dir: other users may use it (drwxrwxrwx)$" err &&
+	rmdir "$dir" &&
+	if test "$(id -u)" = 0; then
+		mkdir -m 700 "$dir" &&
+		test_expect_code 1 as_user env TMPDIR="$PWD/shared" PATH="$PWD/stubs:$PATH" \
+			sh r9.sh >out 2>err &&
+		test_grep "^git-train: refusing the runner directory $dir: it belongs to user 0$" err &&
+		rmdir "$dir"
+	fi &&
+	test ! -s nohup.log &&
+	as_user env TMPDIR="$PWD/shared" PATH="$PWD/stubs:$PATH" sh r9.sh >out 2>err &&
+	test_grep "^git-train: runner started" out &&
+	i=0 &&
+	until test -s nohup.log; do
+		i=$((i + 1)) && test $i -lt 100 && sleep 0.1 || return 1
+	done &&
+	test_grep "^nohup sh $dir/r9/start.sh $dir/r9$" nohup.log &&
+	ls -ldn "$dir" >mode &&
+	test_grep "^drwx------ *[0-9]* $uid " mode
+'
+
 # The runs go on at the same time, each instance's runner detached from
 # SSM: the suite waits for the slowest, not for the sum. The main run (r1)
 # is the one run of the suite whose runner uses the real AWS CLI; the
@@ -190,6 +270,7 @@ test_expect_success RUNNER 'the runner starts detached on each instance' '
 	launch keep &&
 	launch corrupt &&
 	launch spot &&
+	launch watch &&
 	start_run r1 $(cat instance.main) -- --epochs 3 --hold go &&
 	nasty_args start_run args $(cat instance.keep) --keep -- --args &&
 	start_run exit3 $(cat instance.keep) --keep -- --fail 3 &&
@@ -226,6 +307,9 @@ test_expect_success RUNNER 'a run: live log, result with metrics, outputs, then 
 	s3_get "git-train/demo/$sha/runs/r1/outputs/model.txt" model.txt &&
 	echo weights >expect &&
 	test_cmp expect model.txt &&
+	for object in log result.json outputs/model.txt; do
+		test "$(sse "git-train/demo/$sha/runs/r1/$object")" = AES256 || return 1
+	done &&
 	test_fake_wait_instance "$id" terminated 60 &&
 	calls "$id" >calls &&
 	test_grep "^shutdown -h now$" calls
@@ -322,6 +406,42 @@ test_expect_success RUNNER 'a spot interruption: preempted, with the log so far'
 	printf "epoch 1/3 loss=0.5000\ngit-train: spot interruption notice: stopping the run\n" >expect &&
 	test_cmp expect spot.log &&
 	test_fake_wait_instance "$id" terminated 90
+'
+
+# The watchdog's stage, 2 s, is a minute on the instance; the fake's minute
+# is 3 s: the heartbeat (every second: --log-interval 5 at the tests' tick)
+# has room to spare, and the test waits seconds, not minutes.
+test_expect_success RUNNER 'the watchdog: with --keep, at the deadline when the run ends' '
+	id=$(cat instance.watch) &&
+	test_fake_settings "{\"shutdown_minute\": 3}" &&
+	start_run wkeep $id --keep --log-interval 5 --idle-timeout 2 --deadline-in 3600 \
+		-- --epochs 1 &&
+	wait_result wkeep &&
+	wait_calls $id 1 "shutdown --no-wall -h +60" &&
+	calls $id >calls &&
+	test_grep "^shutdown --no-wall -h +1$" calls &&
+	test_grep ! "now" calls &&
+	test "$(calls $id | tail -n 1)" = "shutdown --no-wall -h +60" &&
+	test_fake_instance $id shutdown_in >left &&
+	test_grep "^1[0-9][0-9]\.[0-9]$" left &&
+	test "$(test_fake_instance $id terminated)" = false
+'
+
+test_expect_success RUNNER 'the watchdog: moved on while the runner lives; its shell killed, the instance shuts down within the stage' '
+	id=$(cat instance.watch) &&
+	calls $id | wc -l >before &&
+	start_run watch $id --log-interval 5 --idle-timeout 2 --deadline-in 3600 \
+		-- --epochs 2 --hold never &&
+	wait_object watch log "^epoch 1/2 loss=0.5000$" &&
+	wait_calls $id $(($(cat before) + 5)) "shutdown --no-wall -h +1" &&
+	test "$(test_fake_instance $id terminated)" = false &&
+	pid=$(sed -n "s/^git-train: runner started (pid \([0-9]*\))$/\1/p" watch.send) &&
+	kill -KILL "$pid" &&
+	test_fake_wait_instance $id terminated 15 &&
+	test "$(test_fake_instance $id ended_by)" = "scheduled shutdown" &&
+	test_grep ! now "$(test_instance_dir $id)/calls.log" &&
+	test_must_fail s3_get "git-train/demo/$sha/runs/watch/result.json" watch.result.json &&
+	test "$(sse "git-train/demo/$sha/runs/watch/log")" = AES256
 '
 
 test_expect_success RUNNER 'no secret of the user on the instances or in S3' '

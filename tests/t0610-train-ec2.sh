@@ -3,7 +3,9 @@
 # fake, which really runs the runner in a sandbox standing in for the
 # instance. Spot first, the fallback only when allowed, the script's exit
 # status and arguments passed through, the note, and nothing left running or
-# half-uploaded after a failure or a Ctrl-C at any stage.
+# half-uploaded after a failure or a Ctrl-C at any stage; an instance whose
+# client was killed before its runner started shuts itself down, and gc
+# terminates one that did not.
 . "$(dirname "$0")/test-lib.sh"
 
 test_start_ec2
@@ -167,7 +169,12 @@ test_expect_success EC2 'git train t3.micro --wait: the epochs live, exit 0, the
 	none_running &&
 	s3_get "$(runs_key)/$id/outputs/model.txt" model &&
 	echo "weights after 3 epochs" >expect &&
-	test_cmp expect model
+	test_cmp expect model &&
+	iid=$(sed -n "s/.*instance \(i-[0-9a-f]*\) is ready.*/\1/p" out err) &&
+	printf "%s\n" "shutdown --no-wall -h +15" "shutdown -h now" >expect &&
+	test_fake_instance "$iid" calls >calls &&
+	test_cmp expect calls &&
+	test "$(test_fake_instance "$iid" ended_by)" = shutdown
 '
 
 # What a training run with write access to the bucket could leave for the
@@ -328,6 +335,8 @@ test_expect_success EC2 'bad options: usage errors (129); bad train.* values: fa
 	test_grep "^error: --spot-timeout: invalid duration .soon." err &&
 	test_expect_code 129 git train t3.micro --max-runtime=30s 2>err &&
 	test_grep "^error: --max-runtime must be at least 60 seconds" err &&
+	test_expect_code 129 git train t3.micro --idle-timeout=0 2>err &&
+	test_grep "^error: --idle-timeout must be at least 1 seconds" err &&
 	test_expect_code 129 git train t3.micro --spot --on-demand 2>err &&
 	test_expect_code 129 git train t3.micro --volume-size=0 2>err &&
 	test_expect_code 129 git train t3.micro --epochs 3 2>err &&
@@ -338,6 +347,8 @@ test_expect_success EC2 'bad options: usage errors (129); bad train.* values: fa
 	test_expect_code 128 git -c train.output=xml train t3.micro 2>err &&
 	test_grep "^error: bad config value .xml. for .train.output." err &&
 	test_expect_code 128 git -c train.wait=maybe train t3.micro 2>err &&
+	test_expect_code 128 git -c train.idleTimeout=soon train t3.micro 2>err &&
+	test_grep "^error: bad config value .soon. for .train.idleTimeout.: invalid duration" err &&
 	test $(test_fake_count total) = 0
 '
 
@@ -457,6 +468,44 @@ test_expect_success EC2 'a spot interruption while following: non-zero, the note
 	s3_get "$(runs_key)/$id/log" log &&
 	test_grep "^step 1$" log &&
 	none_running
+'
+
+# The first instance boots without its user data (the fake runs it only when
+# told): nothing but gc ends it. The second runs it: its watchdog's stage,
+# 2s, is a minute on the instance, 3 s in the fake.
+test_expect_success EC2 'the client SIGKILLed after the launch: the instance shuts itself down; gc ends one that cannot' '
+	fresh &&
+	test_fake_settings "{\"ready_delay\": 60}" || exit 1
+	rm -f out err
+	git-train t3.micro --idle-timeout=2s -- --epochs 1 >out 2>err &
+	pid=$! &&
+	wait_for_text err "reachable through SSM" &&
+	kill -KILL $pid &&
+	instance_ids running >unwatched &&
+	test_line_count = 1 unwatched &&
+	cat out err >>"$TRASH_DIRECTORY/all-output" &&
+	test_fake_settings "{\"user_data\": true, \"shutdown_minute\": 3}" || exit 1
+	rm -f out2 err2
+	git-train t3.micro --idle-timeout=2s -- --epochs 1 >out2 2>err2 &
+	pid=$! &&
+	wait_for_text err2 "reachable through SSM" &&
+	kill -KILL $pid &&
+	cat out2 err2 >>"$TRASH_DIRECTORY/all-output" &&
+	instance_ids running | grep -v -x -F "$(cat unwatched)" >watched &&
+	test_line_count = 1 watched &&
+	id=$(cat watched) &&
+	test_fake_wait_instance $id terminated 20 &&
+	test "$(test_fake_instance $id ended_by)" = "scheduled shutdown" &&
+	test "$(test_fake_instance $id calls)" = "shutdown -h +1" &&
+	git -c train.idleTimeout=2s train gc --dry-run >out 2>err &&
+	test_grep "^would remove instance $(cat unwatched): run [0-9a-f-]* has no log [0-9]*s after its launch, past train.idleTimeout (2s): its runner never started$" out &&
+	test_line_count = 1 out &&
+	instance_ids running >running &&
+	test_cmp unwatched running &&
+	git -c train.idleTimeout=2s train gc >out 2>err &&
+	test_grep "^removed instance $(cat unwatched): " out &&
+	none_running &&
+	test "$(test_fake_instance $(cat unwatched) calls)" = ""
 '
 
 test_expect_success EC2 'the test secret is in no output, no sandbox file, no S3 object' '

@@ -347,6 +347,7 @@ test_expect_success AWS 'setup: leftovers for gc, and things that are not its bu
 	put git-train/demo/$b/code.tar.gz code &&
 	git train aws-call s3 --method POST --path /$B/git-train/demo/$b/code.tar.gz \
 		--query uploads >mpu4.xml &&
+	log $(rid 4 $c1) $c1 "epoch 1/3 loss=0.5000" &&
 	git config train.gc.retention 6s &&
 	git config train.gc.uploadAge 6s &&
 	sleep 8
@@ -608,6 +609,36 @@ test_expect_success AWS 'errors: no train.bucket, bad credentials, no run named'
 	test_expect_code 129 gt logs &&
 	test_expect_code 129 gt stop &&
 	test_expect_code 129 gt gc extra
+'
+
+# Runs 1 to 14 of the first commit are still "starting": their instances
+# up, no log; run 4's log was written before the sleep above, run 2's now.
+test_expect_success AWS 'gc: past train.idleTimeout, instances whose runner never started or stopped beating' '
+	c1=$(cat c1) &&
+	log $(rid 2 $c1) $c1 "epoch 1/3 loss=0.5000" "epoch 2/3 loss=0.2500" &&
+	git config train.idleTimeout 1h &&
+	gt gc --dry-run &&
+	test_grep ! "instance" out &&
+	git config train.idleTimeout 5s &&
+	gt gc --dry-run &&
+	test_grep "^would remove instance $(cat ids/$(rid 1 $c1)): run $(rid 1 $c1) has no log [0-9]*[sm] after its launch, past train.idleTimeout (5s): its runner never started$" out &&
+	test_grep "^would remove instance $(cat ids/$(rid 4 $c1)): run $(rid 4 $c1) has not written its log for [0-9]*[sm], past train.idleTimeout (5s): its runner is gone$" out &&
+	test_grep ! "$(rid 2 $c1)" out &&
+	test_line_count = 12 out &&
+	test "$(state $(cat ids/$(rid 1 $c1)))" = running &&
+	gt gc &&
+	test_line_count = 12 out &&
+	test_grep "^removed instance $(cat ids/$(rid 4 $c1)): run $(rid 4 $c1) has not written its log" out &&
+	for n in 1 4 14; do
+		state $(cat ids/$(rid $n $c1)) >st &&
+		test_grep "shutting-down\|terminated" st || return 1
+	done &&
+	test "$(state $(cat ids/$(rid 2 $c1)))" = running &&
+	git notes --ref=train show $c1 >note &&
+	test_grep "^$(rid 1 $c1) backend=t3.micro status=stopped " note &&
+	test_expect_code 128 git -c train.idleTimeout=0 train gc 2>err &&
+	test_grep "bad train.idleTimeout" err &&
+	git config --unset train.idleTimeout
 '
 
 test_expect_success AWS 'the secret appears in no output' '

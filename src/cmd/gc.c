@@ -2,8 +2,11 @@
  * git train gc [--dry-run]: removes what git-train left behind in AWS, found
  * only by this repository's tags and S3 prefix, never anything else:
  *   - instances tagged for this repository that are still up although their
- *     run has a result (--keep, or a shutdown that failed), or that have
- *     outlived their git-train:max-runtime tag;
+ *     run has a result (--keep, or a shutdown that failed), that have
+ *     outlived their git-train:max-runtime tag, or whose runner is not
+ *     alive (runner.h): launched more than train.idleTimeout (default 15m)
+ *     ago, and their run's log never written or not for that long (their
+ *     own watchdog shuts them down then too, unless it failed);
  *   - incomplete multipart uploads under <train.prefix>/<repo>/ started
  *     more than train.gc.uploadAge ago (default 1d): an upload in progress
  *     is younger than that;
@@ -41,6 +44,7 @@ struct gc {
 	int dry_run;
 	time_t now;
 	long retention, upload_age; /* seconds */
+	long idle_timeout;	    /* seconds */
 	const char *prefix;	    /* <train.prefix>/<repo>/ (layout.h), or the legacy one */
 	int legacy;		    /* prefix is the legacy one: only this repository's commits */
 	const char **doomed;	    /* instance ids to terminate */
@@ -90,6 +94,48 @@ static void ago(struct buf *out, double seconds)
 		buf_printf(out, "%lds", s);
 }
 
+/*
+ * Why an instance up for longer than train.idleTimeout should go when its
+ * runner is not alive: no log (it never started), or a log older than that
+ * (its heartbeat stopped). *why is NULL when it beats. 0, or -1.
+ */
+static int idle_verdict(char **why, struct gc *g, struct remote_entry *e)
+{
+	char *key = layout_run_key(e->run.run_prefix, LAYOUT_LOG);
+	struct s3_listed *v = NULL;
+	struct buf b = BUF_INIT, limit = BUF_INIT;
+	size_t nr = 0, i;
+	time_t t = 0;
+	int ret = -1;
+
+	*why = NULL;
+	if (s3_list_objects(&v, &nr, &g->ctx.client, g->ctx.bucket, key))
+		goto out;
+	for (i = 0; i < nr && strcmp(v[i].key, key); i++)
+		;
+	if (i < nr && time_parse_iso8601(&t, v[i].last_modified))
+		t = 0;
+	ago(&limit, (double)g->idle_timeout);
+	if (i == nr) {
+		ago(&b, difftime(g->now, e->run.launched));
+		*why = xstrfmt("run %s has no log %s after its launch, past train.idleTimeout "
+			       "(%s): its runner never started",
+			       e->run.run_id, buf_cstr(&b), buf_cstr(&limit));
+	} else if (t && difftime(g->now, t) > (double)g->idle_timeout) {
+		ago(&b, difftime(g->now, t));
+		*why = xstrfmt("run %s has not written its log for %s, past train.idleTimeout "
+			       "(%s): its runner is gone",
+			       e->run.run_id, buf_cstr(&b), buf_cstr(&limit));
+	}
+	ret = 0;
+out:
+	buf_release(&b);
+	buf_release(&limit);
+	s3_listed_free(v, nr);
+	free(key);
+	return ret;
+}
+
 /* Why the instance of e should go, or NULL. *why is the caller's. */
 static int instance_verdict(char **why, struct gc *g, struct remote_entry *e)
 {
@@ -116,6 +162,9 @@ static int instance_verdict(char **why, struct gc *g, struct remote_entry *e)
 		buf_release(&b);
 	}
 	err_clear();
+	if (!*why && e->run.launched && e->run.run_prefix &&
+	    difftime(g->now, e->run.launched) > (double)g->idle_timeout)
+		return idle_verdict(why, g, e);
 	return 0;
 }
 
@@ -312,8 +361,13 @@ static int gc(int dry_run)
 	g.now = time(NULL);
 	if (remote_runs_ctx_init(&g.ctx) ||
 	    age_setting(&g.retention, &g.ctx.cfg, "train.gc.retention", "30d") ||
-	    age_setting(&g.upload_age, &g.ctx.cfg, "train.gc.uploadAge", "1d"))
+	    age_setting(&g.upload_age, &g.ctx.cfg, "train.gc.uploadAge", "1d") ||
+	    age_setting(&g.idle_timeout, &g.ctx.cfg, "train.idleTimeout", REMOTE_IDLE_TIMEOUT))
 		goto out;
+	if (g.idle_timeout < 1) {
+		err_set("bad train.idleTimeout: at least 1 second");
+		goto out;
+	}
 	g.prefix = g.ctx.layout.repo_prefix;
 	ret = EXIT_FAILED;
 	if (remote_runs_load(&g.runs, &g.ctx, 0) || gc_instances(&g) || gc_uploads(&g) ||

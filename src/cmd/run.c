@@ -22,15 +22,20 @@
 #include "cmd/run-output.h"
 #include "util/util.h"
 
-/* The watchdog counts whole minutes; the others only need to be positive. */
+/*
+ * The watchdog counts whole minutes; the others only need to be positive
+ * (an idle timeout under a minute is a minute on the instance, and gc's).
+ */
 #define MIN_MAX_RUNTIME	  60
 #define MIN_SPOT_TIMEOUT  0
 #define MIN_READY_TIMEOUT 1
+#define MIN_IDLE_TIMEOUT  1
 
 static const char *const run_usage[] = {
 	"git train <instance-type> [--spot | --on-demand] [--fail-if-no-spot] [--yes]\n"
 	"                [--spot-timeout <duration>] [--wait] [--keep] [--output <format>]\n"
 	"                [--max-runtime <duration>] [--ready-timeout <duration>]\n"
+	"                [--idle-timeout <duration>]\n"
 	"                [--rev <commit-ish> | --stash [--include-untracked]]\n"
 	"                [--script <path>] [--setup <cmd>] [--region <region>] [--ami <id>]\n"
 	"                [--volume-size <GiB>] [--subnet <id>] [--security-group <id>]\n"
@@ -44,7 +49,8 @@ struct run_cmd {
 	struct code_opts code;
 	const char *script, *setup;
 	int spot, on_demand, fail_if_no_spot, yes, wait, keep, smoke;
-	const char *spot_timeout, *max_runtime, *ready_timeout, *output, *volume_size;
+	const char *spot_timeout, *max_runtime, *ready_timeout, *idle_timeout, *output,
+		*volume_size;
 	const char *region, *ami, *subnet, *security_group;
 };
 
@@ -115,7 +121,8 @@ static int check_usage(const struct run_cmd *c, const struct parsed_args *pa)
 	}
 	if (check_flag_duration("--spot-timeout", c->spot_timeout, MIN_SPOT_TIMEOUT) ||
 	    check_flag_duration("--max-runtime", c->max_runtime, MIN_MAX_RUNTIME) ||
-	    check_flag_duration("--ready-timeout", c->ready_timeout, MIN_READY_TIMEOUT))
+	    check_flag_duration("--ready-timeout", c->ready_timeout, MIN_READY_TIMEOUT) ||
+	    check_flag_duration("--idle-timeout", c->idle_timeout, MIN_IDLE_TIMEOUT))
 		return -1;
 	return cmd_code_check(&c->code);
 }
@@ -231,6 +238,8 @@ static int resolve(struct resolved *s, const struct run_cmd *c, const struct con
 			  MIN_MAX_RUNTIME) ||
 	    pick_duration(&o->ready_timeout, c->ready_timeout, cfg, "train.readyTimeout", "10m",
 			  MIN_READY_TIMEOUT) ||
+	    pick_duration(&o->idle_timeout, c->idle_timeout, cfg, "train.idleTimeout",
+			  REMOTE_IDLE_TIMEOUT, MIN_IDLE_TIMEOUT) ||
 	    pick_output(&s->output, c->output, cfg) ||
 	    pick_volume_size(&o->volume_size_gib, c->volume_size, cfg) ||
 	    pick_string(&s->instance_profile, NULL, cfg, "train.instanceProfile") ||
@@ -378,6 +387,8 @@ int cmd_run(int argc, const char **argv)
 			   "the instance shuts down after this (train.maxRuntime, 8h)"),
 		OPT_STRING(0, "ready-timeout", &c.ready_timeout, "duration",
 			   "wait this long for SSM to reach it (train.readyTimeout, 10m)"),
+		OPT_STRING(0, "idle-timeout", &c.idle_timeout, "duration",
+			   "shut down this long without a live runner (train.idleTimeout, 15m)"),
 		OPT_CODE(&c.code),
 		OPT_STRING(0, "script", &c.script, "path", "the training script (train.script)"),
 		OPT_STRING(0, "setup", &c.setup, "cmd", "shell command run first (train.setup)"),

@@ -188,6 +188,7 @@ static int launch(struct aws_run *x)
 	lo.yes = o->yes;
 	lo.spot_timeout = o->spot_timeout;
 	lo.max_runtime = o->max_runtime;
+	lo.idle_timeout = o->idle_timeout;
 	lo.ready_timeout = o->ready_timeout;
 	lo.prices = &x->prices;
 	lo.tags = x->tags;

@@ -48,6 +48,7 @@ struct backend_aws_opts {
 	long spot_timeout;  /* seconds */
 	long max_runtime;   /* seconds */
 	long ready_timeout; /* seconds */
+	long idle_timeout;  /* seconds without a runner before the instance shuts down */
 };
 
 /* The run on EC2 once prepared (its id, instance, market, price, S3 prefix); borrowed. */

@@ -17,6 +17,8 @@ struct launch_ctx {
 	const struct launch_opts *o;
 	const char *region;
 	char *ami;
+	char *root_device; /* the AMI's, whose volume is encrypted */
+	int root_gib;	   /* its size */
 	char *user_data;
 	struct ec2_tag *tags; /* o->tags and ours; ours own their strings */
 	size_t nr_tags, nr_own_tags;

@@ -132,6 +132,8 @@ int launch_run(struct launch_ctx *x, struct ec2_instance *out, int spot, const c
 	l.instance_profile = o->instance_profile;
 	l.user_data = x->user_data;
 	l.client_token = token;
+	l.root_device = x->root_device;
+	l.root_gib = x->root_gib;
 	l.volume_size_gib = o->volume_size_gib;
 	l.tags = x->tags;
 	l.nr_tags = x->nr_tags;

@@ -8,17 +8,22 @@
 
 #include "util/time.h"
 
-char *launch_user_data(long max_runtime)
+char *launch_user_data(long max_runtime, long idle_timeout)
 {
-	long minutes = max_runtime > 0 ? (max_runtime + 59) / 60 : 1;
+	long first = idle_timeout > 0 && idle_timeout < max_runtime ? idle_timeout : max_runtime;
+	long minutes = first > 0 ? (first + 59) / 60 : 1;
 
 	/*
 	 * Only the watchdog: cloud-init runs this as root at first boot, and
 	 * shutdown(8) with the instance's terminate behaviour ends it for good.
+	 * Its first stage is short: a runner that never starts (no client left
+	 * to start it) leaves no instance running for long. The runner moves
+	 * it on while it lives (runner.sh), never past the max runtime.
 	 * By name, so that a stand-in on PATH can take its place in tests.
 	 */
 	return xstrfmt("#!/bin/sh\n"
-		       "# git-train: no instance outlives its max runtime (%lds)\n"
+		       "# git-train: the watchdog, until the runner takes it over;\n"
+		       "# no instance outlives its max runtime (%lds)\n"
 		       "shutdown -h +%ld\n",
 		       max_runtime, minutes < 1 ? 1 : minutes);
 }

@@ -96,6 +96,24 @@ out:
 	return r;
 }
 
+/* The AMI's root device: RunInstances names it to encrypt its volume. */
+static int resolve_root_device(struct launch_ctx *x)
+{
+	char *code = NULL, *e;
+
+	if (!ec2_image_root_device(&x->root_device, &x->root_gib, &code, x->c, x->ami))
+		return 0;
+	e = xstrdup(err_msg());
+	err_set("cannot look up AMI %s in %s: %s", x->ami, x->region, e);
+	if (code && !strcmp(code, "UnauthorizedOperation"))
+		err_hint("`git train doctor` checks the permissions git-train needs");
+	else if (x->o->ami)
+		err_hint("check train.ami (or --ami): AMIs belong to a region");
+	free(code);
+	free(e);
+	return -1;
+}
+
 static int has_tag(const struct launch_opts *o, const char *key)
 {
 	size_t i;
@@ -156,6 +174,7 @@ static void release_ctx(struct launch_ctx *x)
 	}
 	free(x->tags);
 	free(x->ami);
+	free(x->root_device);
 	free(x->user_data);
 	free(x->capacity_error);
 	strvec_clear(&x->zones);
@@ -207,9 +226,11 @@ int launch_instance(struct launch_result *out, struct aws_client *c, const struc
 	if (launch_cancelled(&x))
 		return RC_CANCELLED;
 	r = resolve_ami(&x);
+	if (!r && !launch_cancelled(&x))
+		r = resolve_root_device(&x);
 	if (r)
 		goto out;
-	x.user_data = launch_user_data(o->max_runtime);
+	x.user_data = launch_user_data(o->max_runtime, o->idle_timeout);
 	r = launch_cancelled(&x) ? RC_CANCELLED : launch_market(&x, &inst, spot);
 	if (r == RC_NO_SPOT) {
 		r = launch_fallback(&x);

@@ -22,9 +22,12 @@
  *      train.onDemandFallback), else the question when the ui can ask
  *      (a terminal), else fail (RC_NO_SPOT) saying how to allow it.
  *   4. Tags at launch (l->tags plus Name=git-train/<short sha> and
- *      git-train:market), IMDSv2 only, shutdown behaviour terminate, and
- *      user data that schedules `shutdown -h +<max_runtime minutes>`, so
- *      that no instance outlives its max runtime even if no client is left.
+ *      git-train:market), IMDSv2 only, shutdown behaviour terminate, the
+ *      root volume encrypted (its device from DescribeImages), and
+ *      user data that schedules `shutdown -h +<idle_timeout minutes>` (the
+ *      max runtime when shorter): an instance whose runner never starts,
+ *      because no client is left to start it, shuts down within minutes; the
+ *      runner then keeps the watchdog moving, never past the max runtime.
  *   5. Ready means reachable: it waits for "running", then for SSM to say
  *      Online, with progress and the elapsed time; on ready_timeout it names
  *      the likely causes (no instance profile, an AMI without the SSM agent,
@@ -61,6 +64,7 @@ struct launch_opts {
 	int yes;			    /* fallback to on-demand allowed without asking */
 	long spot_timeout;		    /* seconds of retrying spot capacity */
 	long max_runtime;		    /* seconds; the user-data watchdog */
+	long idle_timeout;		    /* seconds until the runner takes over; 0: none */
 	long ready_timeout;		    /* seconds to wait for SSM Online */
 	const struct pricing_quote *prices; /* may have unknown (< 0) prices */
 	const struct ec2_tag *tags;
@@ -79,7 +83,12 @@ struct launch_result {
 int launch_instance(struct launch_result *out, struct aws_client *c, const struct launch_opts *o);
 void launch_result_release(struct launch_result *r);
 
-/* The user data of a run: the max-runtime watchdog (caller frees). */
-char *launch_user_data(long max_runtime);
+/*
+ * The user data of a run: the watchdog's first stage, `shutdown -h +<m>`
+ * with m the minutes of idle_timeout (0: none) or of max_runtime when that
+ * is shorter, rounded up, at least 1. The runner, once it runs, moves it on
+ * (runner.h). Caller frees.
+ */
+char *launch_user_data(long max_runtime, long idle_timeout);
 
 #endif

@@ -31,6 +31,12 @@
 #define REMOTE_TAG_PRICE  "git-train:price"
 /* Seconds the instance may live (the watchdog's); gc terminates it after that. */
 #define REMOTE_TAG_MAX_RUNTIME "git-train:max-runtime"
+/*
+ * train.idleTimeout's default: how long an instance lives without a runner
+ * that reports (its log uploaded, its watchdog moved on: runner.h) before
+ * it shuts itself down, and gc terminates it.
+ */
+#define REMOTE_IDLE_TIMEOUT "15m"
 
 struct remote_run {
 	char *run_id;

@@ -80,6 +80,8 @@ static void start_script(struct buf *out, const struct runner_job *job)
 	assign(out, "OUTPUTS_DIR", job->outputs_dir ? job->outputs_dir : "outputs");
 	buf_printf(out, "KEEP=%d\n", job->keep ? 1 : 0);
 	buf_printf(out, "LOG_INTERVAL=%d\n", job->log_interval > 0 ? job->log_interval : 5);
+	buf_printf(out, "IDLE_TIMEOUT=%ld\n", job->idle_timeout > 0 ? job->idle_timeout : 0);
+	buf_printf(out, "DEADLINE=%lld\n", job->deadline > 0 ? (long long)job->deadline : 0LL);
 	buf_puts(out, "set --");
 	if (job->nr_args) {
 		buf_putc(out, ' ');
@@ -105,18 +107,46 @@ char *runner_interpreter(const struct script_settings *s)
 	return buf_detach(&out);
 }
 
+/*
+ * private_dir <dir>: makes dir with mode 700 unless it exists, then fails
+ * unless it is a directory (not a symbolic link) of this user's that no one
+ * else may enter: in a /tmp that every user shares, another may have made
+ * it first, or planted a link to somewhere of theirs.
+ */
+static const char private_dir_sh[] =
+	"private_dir() {\n"
+	"\tmkdir -m 700 \"$1\" 2>/dev/null || :\n"
+	"\tset -- \"$1\" $(LC_ALL=C ls -ldn \"$1\" 2>/dev/null)\n"
+	"\tif test -L \"$1\"; then\n"
+	"\t\twhy='it is a symbolic link'\n"
+	"\telif ! test -d \"$1\"; then\n"
+	"\t\twhy='it is not a directory, and cannot be made one'\n"
+	"\telif test \"$4\" != \"$(id -u)\"; then\n"
+	"\t\twhy=\"it belongs to user $4\"\n"
+	"\telse\n"
+	"\t\tcase $2 in\n"
+	"\t\td[r-][w-][xsS-]------ | d[r-][w-][xsS-]------.) return 0 ;;\n"
+	"\t\tesac\n"
+	"\t\twhy=\"other users may use it ($2)\"\n"
+	"\tfi\n"
+	"\techo \"git-train: refusing the runner directory $1: $why\" >&2\n"
+	"\texit 1\n"
+	"}\n";
+
 char *runner_command(const struct runner_job *job)
 {
 	struct buf out = BUF_INIT, start = BUF_INIT;
 
 	start_script(&start, job);
-	buf_puts(&out, "set -e\n"
-		       "if test -n \"${GIT_TRAIN_RUNNER_DIR:-}\"; then\n"
+	buf_puts(&out, "set -e\n");
+	buf_puts(&out, private_dir_sh);
+	buf_puts(&out, "if test -n \"${GIT_TRAIN_RUNNER_DIR:-}\"; then\n"
 		       "\tbase=$GIT_TRAIN_RUNNER_DIR\n"
 		       "elif test \"$(id -u)\" = 0; then\n"
 		       "\tbase=/var/lib/git-train\n"
 		       "else\n"
 		       "\tbase=${TMPDIR:-/tmp}/git-train-$(id -u)\n"
+		       "\tprivate_dir \"$base\"\n"
 		       "fi\n");
 	buf_puts(&out, "dir=$base/");
 	shell_quote(&out, job->run_id, strlen(job->run_id));

@@ -32,6 +32,22 @@
  *      first;
  *   6. unless keep, calls `shutdown -h now` (by name, never by path): the
  *      instance terminates (InstanceInitiatedShutdownBehavior=terminate).
+ *      With keep, the watchdog moves to the deadline and stays there.
+ *
+ * The watchdog (when idle_timeout > 0): the instance's own scheduled
+ * shutdown, `shutdown -h +<minutes>`, which lives in init, not in the
+ * runner: no signal to the runner (SIGKILL, the OOM killer) cancels it.
+ * The user data set its first stage (launch.h); the runner's heartbeat,
+ * at least every minute (a quarter of idle_timeout when shorter) while it
+ * lives, moves it idle_timeout ahead, never past the deadline, and uploads
+ * the log even when it did not grow. A runner that stops beating leaves an
+ * instance that shuts down within idle_timeout, and a log older than that
+ * (`git train gc` terminates such instances too).
+ *
+ * When not root and without GIT_TRAIN_RUNNER_DIR, the runner's directory
+ * is in ${TMPDIR:-/tmp}, which other users share: it is made with mode
+ * 700, and the command fails (naming it) when it is a symbolic link, another
+ * user's, or open to group or others.
  * AWS endpoints come from AWS_ENDPOINT_URL[_S3] and
  * AWS_EC2_METADATA_SERVICE_ENDPOINT when set (the tests' sandbox), passed
  * explicitly to the AWS CLI.
@@ -42,6 +58,8 @@
  */
 #ifndef RUN_RUNNER_H
 #define RUN_RUNNER_H
+
+#include <time.h>
 
 #include "run/script.h"
 #include "util/util.h"
@@ -63,8 +81,10 @@ struct runner_job {
 	const char *outputs_dir; /* relative to the tree */
 	const char *const *args;
 	int nr_args;
-	int keep;	  /* 1: do not shut down at the end */
-	int log_interval; /* seconds; 0: 5 */
+	int keep;	   /* 1: do not shut down at the end */
+	int log_interval;  /* seconds; 0: 5 */
+	long idle_timeout; /* the watchdog's stage in seconds (rounded up to minutes); 0: none */
+	time_t deadline;   /* when the max runtime ends (seconds since the epoch); 0: none */
 };
 
 /*

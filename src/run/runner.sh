@@ -2,12 +2,14 @@
 #
 # start.sh (written by runner_command()) sets RUNNER_DIR, RUN_ID, COMMIT,
 # BUCKET, CODE_KEY, CODE_SHA256, LOG_KEY, RESULT_KEY, OUTPUTS_KEY, REGION, SCRIPT,
-# INTERPRETER, SETUP, OUTPUTS_DIR, KEEP and LOG_INTERVAL, sets the script's
-# arguments as "$@", then sources this file. It needs POSIX sh, curl, tar,
-# gzip and the AWS CLI, which works with the instance's role: no credentials
-# are ever written here. Whatever fails, the run ends with a log, a result
-# and a shutdown (unless KEEP=1): an instance is never left running because
-# the runner failed. The result is the document src/run/layout.h describes.
+# INTERPRETER, SETUP, OUTPUTS_DIR, KEEP, LOG_INTERVAL, IDLE_TIMEOUT and
+# DEADLINE, sets the script's arguments as "$@", then sources this file. It
+# needs POSIX sh, curl, tar, gzip and the AWS CLI, which works with the
+# instance's role: no credentials are ever written here. Whatever fails, the
+# run ends with a log, a result and a shutdown (unless KEEP=1): an instance
+# is never left running because the runner failed, and its watchdog ends it
+# when the runner itself is killed. The result is the document
+# src/run/layout.h describes.
 # shellcheck disable=SC2153 # the upper-case settings come from start.sh
 
 log=$RUNNER_DIR/log
@@ -19,6 +21,11 @@ s3_endpoint=${AWS_ENDPOINT_URL_S3:-${AWS_ENDPOINT_URL:-}}
 imds=${AWS_EC2_METADATA_SERVICE_ENDPOINT:-http://169.254.169.254/}
 imds=${imds%/}
 case $LOG_INTERVAL in '' | 0 | *[!0-9]*) LOG_INTERVAL=5 ;; esac
+case ${IDLE_TIMEOUT:-} in '' | *[!0-9]*) IDLE_TIMEOUT=0 ;; esac
+case ${DEADLINE:-} in '' | *[!0-9]*) DEADLINE=0 ;; esac
+# The heartbeat's period in seconds: a minute, or a quarter of the
+# watchdog's stage when that is shorter.
+beat=$((IDLE_TIMEOUT / 4 < 60 ? IDLE_TIMEOUT / 4 : 60))
 # The monitor's tick, a second: GIT_TRAIN_POLL_SCALE (0.001 to 1), which only
 # the tests' stand-in instances set, shortens it as it shortens git-train's polls.
 tick=1
@@ -53,7 +60,40 @@ runner_s3() {
 # A copy is uploaded: the log keeps growing while the CLI reads it.
 runner_upload_log() {
 	cp "$log" "$log.upload" &&
-		runner_s3 cp "$log.upload" "s3://$BUCKET/$LOG_KEY" --content-type text/plain
+		runner_s3 cp "$log.upload" "s3://$BUCKET/$LOG_KEY" --content-type text/plain \
+			--sse AES256
+}
+
+# The watchdog (runner.h): the instance's scheduled shutdown, which init
+# keeps whatever becomes of this shell. runner_arm <seconds> moves it that
+# far ahead (in whole minutes), never past DEADLINE: past it, now.
+runner_arm() {
+	test "$IDLE_TIMEOUT" -gt 0 || return 0
+	ahead=$1
+	beat_at=$(date +%s)
+	if test "$DEADLINE" -gt 0 && test $((DEADLINE - beat_at)) -lt "$ahead"; then
+		ahead=$((DEADLINE - beat_at))
+	fi
+	test "$ahead" -gt 0 || ahead=0
+	minutes=$(((ahead + 59) / 60))
+	# systemd's shutdown would tell every terminal at each heartbeat
+	shutdown --no-wall -h "+$minutes" >/dev/null 2>&1 ||
+		shutdown -h "+$minutes" >/dev/null 2>&1 || :
+}
+
+# The heartbeat, every LOG_INTERVAL ticks: the log to S3 when it grew, and
+# once a beat the log anyway (gc reads a stale log as a dead runner) and
+# the watchdog IDLE_TIMEOUT ahead again.
+runner_beat() {
+	size=$(wc -c <"$log")
+	due=
+	if test "$IDLE_TIMEOUT" -gt 0 && test $(($(date +%s) - beat_at)) -ge "$beat"; then
+		due=1
+	fi
+	if { test "$size" != "$sent" || test -n "$due"; } && runner_upload_log; then
+		sent=$size
+	fi
+	test -z "$due" || runner_arm "$IDLE_TIMEOUT"
 }
 
 # 0 when IMDSv2 announces a spot interruption. The token lives in this
@@ -86,13 +126,14 @@ runner_signal_job() {
 	return 0
 }
 
-# In the background while the run lasts: the log to S3 every LOG_INTERVAL
-# ticks when it grew, and the spot watch (IMDS at most every 5 ticks).
+# In the background while the run lasts, and while this runner's shell
+# does (else the watchdog must run out): the heartbeat, and the spot watch
+# (IMDS at most every 5 ticks).
 runner_monitor() {
 	ticks=0 sent=-1 imds_token='' notice_at=
 	spot_every=$((LOG_INTERVAL < 5 ? LOG_INTERVAL : 5))
 	test "${AWS_EC2_METADATA_DISABLED:-}" = true && spot_every=0
-	while ! test -e "$RUNNER_DIR/stop"; do
+	while ! test -e "$RUNNER_DIR/stop" && kill -0 $$ 2>/dev/null; do
 		sleep "$tick"
 		ticks=$((ticks + 1))
 		if test -z "$notice_at" && test "$spot_every" != 0 &&
@@ -104,12 +145,18 @@ runner_monitor() {
 		elif test -n "$notice_at" && test $((ticks - notice_at)) = 30; then
 			runner_signal_job KILL
 		fi
-		if test $((ticks % LOG_INTERVAL)) = 0; then
-			size=$(wc -c <"$log")
-			if test "$size" != "$sent" && runner_upload_log; then
-				sent=$size
-			fi
-		fi
+		test $((ticks % LOG_INTERVAL)) != 0 || runner_beat
+	done
+}
+
+# The heartbeat alone, while the last uploads run (the monitor's log would
+# race theirs), until "$RUNNER_DIR/done".
+runner_keepalive() {
+	ticks=0 sent=$(wc -c <"$log")
+	while ! test -e "$RUNNER_DIR/done" && kill -0 $$ 2>/dev/null; do
+		sleep "$tick"
+		ticks=$((ticks + 1))
+		test $((ticks % LOG_INTERVAL)) != 0 || runner_beat
 	done
 }
 
@@ -281,7 +328,7 @@ runner_write_result() {
 runner_upload_outputs() {
 	dir=$work/$OUTPUTS_DIR
 	test -d "$dir" && test -n "$(ls -A "$dir")" || return 0
-	runner_s3 cp --recursive "$dir" "s3://$BUCKET/$OUTPUTS_KEY" ||
+	runner_s3 cp --recursive "$dir" "s3://$BUCKET/$OUTPUTS_KEY" --sse AES256 ||
 		echo "git-train: cannot upload the outputs" >&2
 	return 0
 }
@@ -289,10 +336,10 @@ runner_upload_outputs() {
 # The log, then the result: a client that sees the result reads the log
 # once more, and must find all of it.
 runner_upload_result() {
-	runner_s3 cp "$log" "s3://$BUCKET/$LOG_KEY" --content-type text/plain ||
+	runner_s3 cp "$log" "s3://$BUCKET/$LOG_KEY" --content-type text/plain --sse AES256 ||
 		echo "git-train: cannot upload the log" >&2
-	runner_s3 cp "$result" "s3://$BUCKET/$RESULT_KEY" --content-type application/json ||
-		echo "git-train: cannot upload the result" >&2
+	runner_s3 cp "$result" "s3://$BUCKET/$RESULT_KEY" --content-type application/json \
+		--sse AES256 || echo "git-train: cannot upload the result" >&2
 	return 0
 }
 
@@ -301,7 +348,9 @@ runner_main() {
 	start_s=$(date +%s)
 	trap runner_on_signal TERM INT HUP
 	: >>"$log"
-	rm -f "$RUNNER_DIR/stop" "$RUNNER_DIR/preempted" "$RUNNER_DIR/job.pid"
+	rm -f "$RUNNER_DIR/stop" "$RUNNER_DIR/done" "$RUNNER_DIR/preempted" "$RUNNER_DIR/job.pid"
+	# the user data's first stage becomes the heartbeat's
+	runner_arm "$IDLE_TIMEOUT"
 	runner_monitor &
 	monitor_pid=$!
 
@@ -335,14 +384,27 @@ runner_main() {
 		wait "$monitor_pid"
 	done
 	runner_write_result
+	keepalive_pid=
+	if test "$IDLE_TIMEOUT" -gt 0; then
+		runner_keepalive &
+		keepalive_pid=$!
+	fi
 	# the outputs after the result when time is short (a spot notice gives
 	# 2 minutes), else before it: then a result means all is there
 	case $status in
 	preempted | interrupted) runner_upload_result && runner_upload_outputs ;;
 	*) runner_upload_outputs && runner_upload_result ;;
 	esac
+	: >"$RUNNER_DIR/done"
+	while test -n "$keepalive_pid" && kill -0 "$keepalive_pid" 2>/dev/null; do
+		wait "$keepalive_pid"
+	done
 	if test "$KEEP" != 1; then
 		shutdown -h now || poweroff
+	elif test "$DEADLINE" -gt 0; then
+		runner_arm "$DEADLINE" # no more heartbeats: kept until the max runtime
+	elif test "$IDLE_TIMEOUT" -gt 0; then
+		shutdown -c >/dev/null 2>&1 || :
 	fi
 }
 

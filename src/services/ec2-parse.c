@@ -149,14 +149,29 @@ int ec2_parse_zones(struct strvec *out, const char *xml, size_t len)
 	return 0;
 }
 
-int ec2_parse_root_device(char **out, const char *xml, size_t len)
+int ec2_parse_root_device(char **out, int *out_gib, const char *xml, size_t len)
 {
 	xmlDocPtr doc = NULL;
+	xmlNodePtr item;
 
 	*out = NULL;
+	*out_gib = 0;
 	if (parse_doc(&doc, xml, len))
 		return -1;
 	*out = text_or_null(xml_root(doc), "imagesSet/item/rootDeviceName");
+	item = xml_path(xml_root(doc), "imagesSet/item/blockDeviceMapping");
+	for (item = item ? xml_child(item, "item") : NULL; item && *out;
+	     item = xml_next(item, "item")) {
+		char *name = text_or_null(item, "deviceName");
+		char *size =
+			name && !strcmp(name, *out) ? text_or_null(item, "ebs/volumeSize") : NULL;
+		long gib = size ? strtol(size, NULL, 10) : 0;
+
+		if (gib > 0 && gib <= 65536)
+			*out_gib = (int)gib;
+		free(name);
+		free(size);
+	}
 	xml_free(doc);
 	return 0;
 }

@@ -27,8 +27,12 @@ int ec2_parse_instances(struct ec2_instance **v, size_t *nr, char **out_next_tok
 /* DescribeAvailabilityZones: the zones in state "available", appended, unsorted. */
 int ec2_parse_zones(struct strvec *out, const char *xml, size_t len);
 
-/* DescribeImages for one AMI: its rootDeviceName (caller frees), NULL if it names none. */
-int ec2_parse_root_device(char **out, const char *xml, size_t len);
+/*
+ * DescribeImages for one AMI: its rootDeviceName (caller frees), NULL if it
+ * names none, and the size in GiB of that device's volume in its
+ * blockDeviceMapping (*out_gib, 0 when it says none).
+ */
+int ec2_parse_root_device(char **out, int *out_gib, const char *xml, size_t len);
 
 struct ec2_spot_entry {
 	char *az;

@@ -50,16 +50,17 @@ out:
 	return ret;
 }
 
-/* The AMI's root device, whose size BlockDeviceMapping changes. */
-static int root_device(char **out, char **out_code, struct aws_client *c, const char *ami)
+int ec2_image_root_device(char **out, int *out_gib, char **out_code, struct aws_client *c,
+			  const char *ami)
 {
 	struct buf params = BUF_INIT, body = BUF_INIT;
 	int ret = -1;
 
 	*out = NULL;
+	*out_gib = 0;
 	param(&params, ami, "ImageId.1");
 	if (ec2_call(&body, out_code, c, "DescribeImages", &params) ||
-	    ec2_parse_root_device(out, body.ptr, body.len))
+	    ec2_parse_root_device(out, out_gib, body.ptr, body.len))
 		goto out;
 	if (!*out)
 		*out = xstrdup(DEFAULT_ROOT_DEVICE);
@@ -94,6 +95,8 @@ static void user_data(struct buf *b, const char *text)
 static int run_params(struct buf *b, char **out_code, struct aws_client *c,
 		      const struct ec2_launch *l)
 {
+	int gib;
+
 	param(b, l->ami, "ImageId");
 	param(b, l->instance_type, "InstanceType");
 	buf_puts(b, "&MinCount=1&MaxCount=1");
@@ -117,16 +120,29 @@ static int run_params(struct buf *b, char **out_code, struct aws_client *c,
 	/* IMDSv2 only; the endpoint stays on for the runner's spot notices */
 	buf_puts(b, "&MetadataOptions.HttpTokens=required&MetadataOptions.HttpEndpoint=enabled");
 	buf_puts(b, "&InstanceInitiatedShutdownBehavior=terminate");
-	if (l->volume_size_gib > 0) {
+	/*
+	 * The root volume: encrypted, even in an account that does not by
+	 * default. The AMI's size unless told otherwise, said (EC2 would keep
+	 * it anyway; emulators want a size or a snapshot).
+	 */
+	if (l->root_device) {
+		param(b, l->root_device, "BlockDeviceMapping.1.DeviceName");
+		gib = l->root_gib;
+	} else {
 		char *dev;
 
-		if (root_device(&dev, out_code, c, l->ami))
+		if (ec2_image_root_device(&dev, &gib, out_code, c, l->ami))
 			return -1;
 		param(b, dev, "BlockDeviceMapping.1.DeviceName");
 		free(dev);
+	}
+	buf_puts(b, "&BlockDeviceMapping.1.Ebs.Encrypted=true"
+		    "&BlockDeviceMapping.1.Ebs.DeleteOnTermination=true");
+	if (l->volume_size_gib > 0) {
 		buf_printf(b, "&BlockDeviceMapping.1.Ebs.VolumeSize=%d", l->volume_size_gib);
-		buf_puts(b, "&BlockDeviceMapping.1.Ebs.VolumeType=gp3"
-			    "&BlockDeviceMapping.1.Ebs.DeleteOnTermination=true");
+		buf_puts(b, "&BlockDeviceMapping.1.Ebs.VolumeType=gp3");
+	} else if (gib > 0) {
+		buf_printf(b, "&BlockDeviceMapping.1.Ebs.VolumeSize=%d", gib);
 	}
 	if (l->nr_tags) {
 		tag_specification(b, 1, "instance", l);

@@ -31,8 +31,10 @@ struct ec2_launch {
 	const char *instance_profile; /* IamInstanceProfile.Name */
 	const char *user_data;	      /* plain text, base64-encoded here */
 	const char *client_token;     /* <= 64 ASCII: a retry never starts a second instance */
-	int volume_size_gib;	      /* root volume (gp3); 0: the AMI's default */
-	const struct ec2_tag *tags;   /* TagSpecifications for the instance and its volume */
+	const char *root_device;      /* the AMI's (ec2_image_root_device); NULL: looked up */
+	int root_gib;		    /* the AMI's root volume size, with root_device; 0: not said */
+	int volume_size_gib;	    /* root volume (gp3); 0: the AMI's default */
+	const struct ec2_tag *tags; /* TagSpecifications for the instance and its volume */
 	size_t nr_tags;
 };
 
@@ -51,12 +53,23 @@ struct ec2_instance {
 /*
  * RunInstances for one instance: IMDSv2 only (HttpTokens=required, and
  * HttpEndpoint enabled so the runner sees spot notices),
- * InstanceInitiatedShutdownBehavior=terminate, MinCount=MaxCount=1.
+ * InstanceInitiatedShutdownBehavior=terminate, MinCount=MaxCount=1, and
+ * the root volume (the AMI's root device) encrypted (Encrypted=true, the
+ * account's default EBS key) and deleted on termination, whatever the
+ * account's default encryption says.
  * 0 with *out filled; -1 with err_set and *out_code the AWS error code
  * (caller frees; NULL when the failure was not an AWS error).
  */
 int ec2_run_instance(struct ec2_instance *out, char **out_code, struct aws_client *c,
 		     const struct ec2_launch *l);
+
+/*
+ * DescribeImages of ami: the name of its root device (*out, caller frees),
+ * /dev/xvda when it names none, and that volume's size (*out_gib, 0 when
+ * not said). 0, or -1 with err_set and *out_code.
+ */
+int ec2_image_root_device(char **out, int *out_gib, char **out_code, struct aws_client *c,
+			  const char *ami);
 
 /*
  * DescribeInstances, every page, in one logical call. ids (may be NULL)

@@ -48,6 +48,7 @@ static int usage(void)
 {
 	fputs("usage: test-tool launch [--on-demand] [--fail-if-no-spot] [--yes]\n"
 	      "       [--spot-timeout=N] [--max-runtime=N] [--ready-timeout=N]\n"
+	      "       [--idle-timeout=N]\n"
 	      "       [--spot-price=X] [--on-demand-price=X] [--spot-az=AZ] [--ami=ID]\n"
 	      "       [--subnet=ID] [--profile=NAME] [--run-id=ID] [--tag=K=V]...\n"
 	      "       [--cancel-after=N] <instance-type>\n",
@@ -85,6 +86,8 @@ static int parse(struct launch_opts *o, struct pricing_quote *q, long *cancel_af
 			o->max_runtime = atol(v);
 		else if (skip_prefix(a, "--ready-timeout=", &v))
 			o->ready_timeout = atol(v);
+		else if (skip_prefix(a, "--idle-timeout=", &v))
+			o->idle_timeout = atol(v);
 		else if (skip_prefix(a, "--spot-price=", &v))
 			q->spot = atof(v);
 		else if (skip_prefix(a, "--on-demand-price=", &v))

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "test-tool.h"
@@ -86,6 +87,7 @@ static const char *const usage[] = {
 	"           --code-sha256 <hex> --run-prefix <prefix> --region <region> --script <path>\n"
 	"           [--interpreter <cmd>] [--setup <cmd>] [--outputs-dir <dir>]\n"
 	"           [--keep] [--log-interval <seconds>]\n"
+	"           [--idle-timeout <seconds> [--deadline-in <seconds>]]\n"
 	"           [--instance <id> [--wait <seconds>]] [-- <script-args>...]",
 	NULL,
 };
@@ -96,7 +98,7 @@ int cmd__runner(int argc, char **argv_)
 	struct runner_job job;
 	struct parsed_args pa;
 	const char *outputs = "outputs", *instance = NULL;
-	int seconds = 60, ret = 0;
+	int seconds = 60, ret = 0, idle = 0, deadline_in = 0;
 	char *cmd, *interpreter = NULL;
 	struct option opts[] = {
 		OPT_STRING(0, "run-id", &job.run_id, "id", "run id"),
@@ -112,6 +114,8 @@ int cmd__runner(int argc, char **argv_)
 		OPT_STRING(0, "outputs-dir", &outputs, "dir", "outputs directory"),
 		OPT_BOOL(0, "keep", &job.keep, "no shutdown at the end"),
 		OPT_INT(0, "log-interval", &job.log_interval, "seconds", "log upload interval"),
+		OPT_INT(0, "idle-timeout", &idle, "seconds", "the watchdog's stage"),
+		OPT_INT(0, "deadline-in", &deadline_in, "seconds", "the max runtime left"),
 		OPT_STRING(0, "instance", &instance, "id", "send it to this instance"),
 		OPT_INT(0, "wait", &seconds, "seconds", "how long to wait for SSM"),
 		OPT_END(),
@@ -133,6 +137,8 @@ int cmd__runner(int argc, char **argv_)
 		job.interpreter = interpreter;
 	}
 	job.outputs_dir = outputs;
+	job.idle_timeout = idle;
+	job.deadline = deadline_in > 0 ? time(NULL) + deadline_in : 0;
 	job.args = pa.rest;
 	job.nr_args = pa.nr_rest;
 	cmd = runner_command(&job);

@@ -18,7 +18,7 @@
 
 static void user_data_is_only_the_watchdog(void **state)
 {
-	char *ud = launch_user_data(3600);
+	char *ud = launch_user_data(3600, 0);
 	const char *line, *nl;
 	int commands = 0;
 
@@ -51,9 +51,32 @@ static void user_data_rounds_minutes_up(void **state)
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		char *ud = launch_user_data(cases[i].seconds);
+		char *ud = launch_user_data(cases[i].seconds, 0);
 
 		assert_non_null(strstr(ud, cases[i].want));
+		free(ud);
+	}
+}
+
+/* The first stage is the idle timeout, unless the max runtime is shorter. */
+static void user_data_schedules_the_idle_timeout(void **state)
+{
+	static const struct {
+		long max_runtime, idle;
+		const char *want;
+	} cases[] = {
+		{ 28800, 900, "\nshutdown -h +15\n" }, { 28800, 901, "\nshutdown -h +16\n" },
+		{ 28800, 2, "\nshutdown -h +1\n" },    { 600, 900, "\nshutdown -h +10\n" },
+		{ 3600, 0, "\nshutdown -h +60\n" },    { 3600, 3600, "\nshutdown -h +60\n" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *ud = launch_user_data(cases[i].max_runtime, cases[i].idle);
+
+		assert_non_null(strstr(ud, cases[i].want));
+		assert_null(strstr(strstr(ud, cases[i].want) + strlen(cases[i].want), "shutdown"));
 		free(ud);
 	}
 }
@@ -210,6 +233,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(user_data_is_only_the_watchdog),
 		cmocka_unit_test(user_data_rounds_minutes_up),
+		cmocka_unit_test(user_data_schedules_the_idle_timeout),
 		cmocka_unit_test(client_tokens_name_run_market_and_attempt),
 		cmocka_unit_test(client_tokens_stay_short_and_ascii),
 		cmocka_unit_test(spot_wait_text_is_exact),

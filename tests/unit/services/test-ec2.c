@@ -201,14 +201,27 @@ static void test_root_device(void **state)
 		"</item></imagesSet></DescribeImagesResponse>";
 	static const char none[] = "<DescribeImagesResponse " NS "><imagesSet/>"
 				   "</DescribeImagesResponse>";
+	static const char two[] =
+		"<DescribeImagesResponse " NS "><imagesSet><item><blockDeviceMapping>"
+		"<item><deviceName>/dev/sdb</deviceName><ebs><volumeSize>100</volumeSize></ebs></item>"
+		"<item><deviceName>/dev/xvda</deviceName><ebs><volumeSize>15</volumeSize></ebs></item>"
+		"</blockDeviceMapping><rootDeviceName>/dev/xvda</rootDeviceName>"
+		"</item></imagesSet></DescribeImagesResponse>";
 	char *dev = NULL;
+	int gib = -1;
 
 	(void)state;
-	assert_int_equal(ec2_parse_root_device(&dev, images, strlen(images)), 0);
+	assert_int_equal(ec2_parse_root_device(&dev, &gib, images, strlen(images)), 0);
 	assert_string_equal(dev, "/dev/sda1");
+	assert_int_equal(gib, 8);
 	free(dev);
-	assert_int_equal(ec2_parse_root_device(&dev, none, strlen(none)), 0);
+	assert_int_equal(ec2_parse_root_device(&dev, &gib, two, strlen(two)), 0);
+	assert_string_equal(dev, "/dev/xvda");
+	assert_int_equal(gib, 15);
+	free(dev);
+	assert_int_equal(ec2_parse_root_device(&dev, &gib, none, strlen(none)), 0);
 	assert_null(dev);
+	assert_int_equal(gib, 0);
 }
 
 /* As the API reference's example, plus an older price for a zone and a second page. */
