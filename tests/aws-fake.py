@@ -1191,14 +1191,15 @@ def ec2_handler(state, call):
         return None
     res = forward(state.upstream, call)
     if res.status == 200:
-        for iid in instance_ids(call):
-            inst = state.instances.get(iid)
-            if inst is None:
-                continue
-            if call.action == "TerminateInstances":
-                inst.terminate()
-            else:
-                inst.stop()
+        # each instance ends on its own (gc ends a dozen in one call: their
+        # IMDS servers take a poll interval each to stop)
+        ends = [threading.Thread(target=inst.terminate if call.action == "TerminateInstances"
+                                 else inst.stop)
+                for inst in filter(None, map(state.instances.get, instance_ids(call)))]
+        for t in ends:
+            t.start()
+        for t in ends:
+            t.join()
     return res
 
 
