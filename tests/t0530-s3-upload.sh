@@ -342,16 +342,7 @@ test_expect_success MOTO 'a small archive goes in one PUT that carries its SHA-2
 # forge <key> <file> [<curl options>]: what a training run with the role
 # could do: other code at key, with the commit's comment and metadata
 forge() {
-	python3 - "$2" "$sha" <<-\PY &&
-	import io, sys, tarfile
-	with tarfile.open(sys.argv[1], "w:gz", format=tarfile.PAX_FORMAT,
-	                  pax_headers={"comment": sys.argv[2]}) as t:
-	    body = b"print(\"pwned\")\n"
-	    info = tarfile.TarInfo("train.py")
-	    info.size = len(body)
-	    t.addfile(info, io.BytesIO(body))
-	PY
-	gzip -dc "$2" | head -c 1024 | grep -a -q -F "comment=$sha" &&
+	test_forged_code "$2" "$sha" &&
 	k=$1 f=$2 &&
 	shift 2 &&
 	test_moto_s3 "/code-bucket/$k" -T "$f" -H "x-amz-meta-git-train-commit: $sha" \

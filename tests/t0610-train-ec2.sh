@@ -182,15 +182,7 @@ test_expect_success EC2 'git train t3.micro --wait: the epochs live, exit 0, the
 # its pax comment, with a checksum of its own bytes as the AWS CLI sends it.
 forge_code() {
 	sha=$(git rev-parse HEAD) &&
-	python3 - forged.tgz "$sha" <<-\PY &&
-	import io, sys, tarfile
-	with tarfile.open(sys.argv[1], "w:gz", format=tarfile.PAX_FORMAT,
-	                  pax_headers={"comment": sys.argv[2]}) as t:
-	    body = b"print(\"pwned\")\n"
-	    info = tarfile.TarInfo("train.py")
-	    info.size = len(body)
-	    t.addfile(info, io.BytesIO(body))
-	PY
+	test_forged_code forged.tgz "$sha" &&
 	test_moto_s3 "/train-bucket/git-train/$(test_repo_id)/$sha/code.tar.gz" \
 		-T forged.tgz -H "x-amz-meta-git-train-commit: $sha" \
 		-H "x-amz-meta-git-train-umask: 0002" -H "x-amz-meta-git-train-format: 2" \

@@ -260,6 +260,23 @@ test_make_train_repo() {
 	git commit -q -m "training script"
 }
 
+# test_forged_code <file> <sha> [<python statement>]: what a hostile training
+# run could put in place of a commit's code: a .tar.gz whose train.py runs the
+# statement (print("pwned") by default), its pax comment claiming the commit,
+# as git archive's does
+test_forged_code() {
+	python3 - "$1" "$2" "${3:-print(\"pwned\")}" <<-\PY &&
+	import io, sys, tarfile
+	with tarfile.open(sys.argv[1], "w:gz", format=tarfile.PAX_FORMAT,
+	                  pax_headers={"comment": sys.argv[2]}) as t:
+	    body = sys.argv[3].encode() + b"\n"
+	    info = tarfile.TarInfo("train.py")
+	    info.size = len(body)
+	    t.addfile(info, io.BytesIO(body))
+	PY
+	gzip -dc "$1" | head -c 1024 | grep -a -q -F "comment=$2"
+}
+
 # test_repo_id: the current repository's <repo> in S3 keys and the
 # git-train:repo tag (src/run/layout.h): origin's readable name, '-', and the
 # first 12 hex digits of the root commit HEAD's first parents lead to.

@@ -50,21 +50,36 @@ static int is_utf8(const unsigned char *s, size_t len)
 	return 1;
 }
 
-static void check_same(const struct strvec *a, const struct strvec *b, const char *quoted)
+/*
+ * Quotes words and splits them back: the same words (when they are UTF-8:
+ * the quoting may respell the rest), never a NUL in the quoted text.
+ */
+static void quote_back(const struct strvec *words, int all_utf8)
 {
+	struct strvec back = STRVEC_INIT;
+	struct buf q = BUF_INIT;
 	size_t i;
 
-	FUZZ_CHECK(a->nr == b->nr, "%zu words became %zu: %s", a->nr, b->nr, quoted);
-	for (i = 0; i < a->nr; i++)
-		FUZZ_CHECK(!strcmp(a->v[i], b->v[i]), "word %zu '%s' became '%s' in: %s", i,
-			   a->v[i], b->v[i], quoted);
+	shell_quote_argv(&q, (const char *const *)words->v, (int)words->nr);
+	FUZZ_CHECK(!memchr(buf_cstr(&q), '\0', q.len), "a NUL in the quoted text");
+	FUZZ_CHECK(!shell_split(&back, buf_cstr(&q)), "quoted words do not split (%s): %s",
+		   err_msg(), buf_cstr(&q));
+	if (all_utf8) {
+		FUZZ_CHECK(words->nr == back.nr, "%zu words became %zu: %s", words->nr, back.nr,
+			   buf_cstr(&q));
+		for (i = 0; i < words->nr; i++)
+			FUZZ_CHECK(!strcmp(words->v[i], back.v[i]),
+				   "word %zu '%s' became '%s' in: %s", i, words->v[i], back.v[i],
+				   buf_cstr(&q));
+	}
+	strvec_clear(&back);
+	buf_release(&q);
 }
 
 /* split, quote, split: the same words. */
 static void split_quote_split(const char *text)
 {
-	struct strvec words = STRVEC_INIT, back = STRVEC_INIT;
-	struct buf q = BUF_INIT;
+	struct strvec words = STRVEC_INIT;
 	size_t i;
 
 	if (!shell_split(&words, text)) {
@@ -72,23 +87,16 @@ static void split_quote_split(const char *text)
 
 		for (i = 0; i < words.nr; i++)
 			all_utf8 &= is_utf8((const unsigned char *)words.v[i], strlen(words.v[i]));
-		shell_quote_argv(&q, (const char *const *)words.v, (int)words.nr);
-		FUZZ_CHECK(!shell_split(&back, buf_cstr(&q)), "quoted words do not split (%s): %s",
-			   err_msg(), buf_cstr(&q));
-		if (all_utf8)
-			check_same(&words, &back, buf_cstr(&q));
+		quote_back(&words, all_utf8);
 	}
 	err_clear();
 	strvec_clear(&words);
-	strvec_clear(&back);
-	buf_release(&q);
 }
 
 /* quote, split: the same words. */
 static void quote_split(const uint8_t *data, size_t size)
 {
-	struct strvec words = STRVEC_INIT, back = STRVEC_INIT;
-	struct buf q = BUF_INIT;
+	struct strvec words = STRVEC_INIT;
 	const char *p = (const char *)data, *end = p + size;
 	int all_utf8 = 1;
 
@@ -100,16 +108,9 @@ static void quote_split(const uint8_t *data, size_t size)
 		strvec_push_nodup(&words, xstrndup(p, n));
 		p += n + 1;
 	}
-	shell_quote_argv(&q, (const char *const *)words.v, (int)words.nr);
-	FUZZ_CHECK(!memchr(buf_cstr(&q), '\0', q.len), "a NUL in the quoted text");
-	FUZZ_CHECK(!shell_split(&back, buf_cstr(&q)), "quoted words do not split (%s): %s",
-		   err_msg(), buf_cstr(&q));
-	if (all_utf8)
-		check_same(&words, &back, buf_cstr(&q));
+	quote_back(&words, all_utf8);
 	err_clear();
 	strvec_clear(&words);
-	strvec_clear(&back);
-	buf_release(&q);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
