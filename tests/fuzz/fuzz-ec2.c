@@ -39,8 +39,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	case 2: {
 		char *root = NULL;
+		int gib = 0;
 
-		(void)ec2_parse_root_device(&root, xml, len);
+		(void)ec2_parse_root_device(&root, &gib, xml, len);
 		free(root);
 		break;
 	}

@@ -82,7 +82,8 @@ static void expected(char sum[S3_CHECKSUM_SIZE], char whole[65], const unsigned 
 		}
 		SHA256(mds, nr * 32, md);
 		s3_sha256_base64(b64, md);
-		snprintf(sum, S3_CHECKSUM_SIZE, "%s-%zu", b64, nr);
+		snprintf(sum, S3_CHECKSUM_SIZE, "%s-%u", b64,
+			 (unsigned)nr); /* S3: at most 10000 parts */
 	}
 	free(mds);
 }
