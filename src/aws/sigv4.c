@@ -42,19 +42,6 @@ struct signing {
 	struct buf creq;
 };
 
-static const char hex_digits[] = "0123456789abcdef";
-
-static void hex_encode(char *out, const unsigned char *in, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = hex_digits[in[i] >> 4];
-		out[2 * i + 1] = hex_digits[in[i] & 0xf];
-	}
-	out[2 * len] = '\0';
-}
-
 static int sha256_hex(char out[SIGV4_HEX_LEN + 1], const void *data, size_t len)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];

@@ -18,18 +18,6 @@
 #define SECRET_BYTES 32
 #define SEAL_BYTES   16
 
-static void to_hex(char *out, const unsigned char *v, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[v[i] >> 4];
-		out[2 * i + 1] = digits[v[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static int read_secret(char **out, git_repository *repo)
 {
 	struct config cfg;
@@ -54,7 +42,7 @@ static int make_secret(git_repository *repo)
 
 	if (getrandom(v, sizeof(v), 0) != (ssize_t)sizeof(v))
 		return err_set("cannot make this clone's %s: no random bytes", CLONE_ID_KEY);
-	to_hex(hex, v, sizeof(v));
+	hex_encode(hex, v, sizeof(v));
 	r = run_git(NULL, repo, args);
 	OPENSSL_cleanse(v, sizeof(v));
 	OPENSSL_cleanse(hex, sizeof(hex));
@@ -86,7 +74,7 @@ static void seal_with(char *out, const char *secret, const char *text)
 
 	HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)text, strlen(text),
 	     md, &len);
-	to_hex(out, md, SEAL_BYTES);
+	hex_encode(out, md, SEAL_BYTES);
 	OPENSSL_cleanse(md, sizeof(md));
 }
 

@@ -140,18 +140,6 @@ static int part_rewind(void *ctx)
 	return cancelled(p->up) ? err_set("interrupted") : 0;
 }
 
-static void hex_of(char out[65], const unsigned char md[SHA256_DIGEST_LENGTH])
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
-}
-
 /*
  * The part as a request body, signed with its SHA-256 so that S3 checks it,
  * and carrying it as its checksum, which S3 keeps with the object (see s3.h).
@@ -160,7 +148,7 @@ static void part_body(struct aws_body_reader *out, char sum[S3_SHA256_SIZE],
 		      unsigned char md[SHA256_DIGEST_LENGTH], struct part *p, char hex[65])
 {
 	SHA256((const unsigned char *)p->data, p->len, md);
-	hex_of(hex, md);
+	hex_encode(hex, md, SHA256_DIGEST_LENGTH);
 	s3_sha256_base64(sum, md);
 	p->pos = 0;
 	out->read = part_read;
@@ -455,7 +443,7 @@ static void set_checksums(struct s3_upload_stats *out, EVP_MD_CTX *whole,
 	char sum[S3_SHA256_SIZE];
 
 	EVP_DigestFinal_ex(whole, md, NULL);
-	hex_of(out->sha256, md);
+	hex_encode(out->sha256, md, SHA256_DIGEST_LENGTH);
 	if (!nr) {
 		s3_sha256_base64(out->checksum, md);
 		return;

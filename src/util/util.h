@@ -116,6 +116,8 @@ const char *getenv_nonempty(const char *name);
 
 /* The value of a hex digit, -1 for anything else. */
 int hex_value(int c);
+/* len bytes as 2 * len lowercase hex digits and a NUL, in out. */
+void hex_encode(char *out, const unsigned char *in, size_t len);
 
 /* Edit distance, for "did you mean" suggestions. */
 size_t levenshtein(const char *a, const char *b);
