@@ -91,6 +91,21 @@ wait_for_text() {
 	done
 }
 
+# signal_when <signal> <text> [<seconds>] -- <git-train args>: git-train in the
+# background (its output in out and err), sent the signal once err says text
+# (within seconds, 30 by default); its pid in $pid
+signal_when() {
+	sig=$1 text=$2 within=30
+	shift 2
+	test "$1" = -- || { within=$1 && shift; }
+	shift
+	rm -f out err
+	git-train "$@" >out 2>err &
+	pid=$!
+	wait_for_text err "$text" $within &&
+	kill -$sig $pid
+}
+
 # runs_key [REV]: the S3 key prefix of the runs of REV (HEAD)
 runs_key() {
 	echo "git-train/$(test_repo_id)/$(git rev-parse ${1:-HEAD})/runs"
@@ -374,11 +389,7 @@ test_expect_success EC2 'a script not in the commit: fatal before anything, no A
 
 test_expect_success EC2 'Ctrl-C while waiting for spot capacity: nothing left running, exit 130' '
 	fresh "$capacity_everywhere" || exit 1
-	rm -f out err
-	git-train t3.micro --spot-timeout=1m -- --epochs 1 >out 2>err &
-	pid=$! &&
-	wait_for_text err "waiting for spot capacity" &&
-	kill -INT $pid &&
+	signal_when INT "waiting for spot capacity" -- t3.micro --spot-timeout=1m -- --epochs 1 &&
 	{ wait $pid; rc=$?; } &&
 	cat out err >>"$TRASH_DIRECTORY/all-output" &&
 	{ test $rc = 130 || { echo "exit $rc"; cat err; false; }; } &&
@@ -390,11 +401,7 @@ test_expect_success EC2 'Ctrl-C while waiting for spot capacity: nothing left ru
 test_expect_success EC2 'Ctrl-C while the instance boots: it is terminated, exit 130' '
 	fresh &&
 	test_fake_settings "{\"ready_delay\": 60}" || exit 1
-	rm -f out err
-	git-train t3.micro -- --epochs 1 >out 2>err &
-	pid=$! &&
-	wait_for_text err "reachable through SSM" &&
-	kill -INT $pid &&
+	signal_when INT "reachable through SSM" -- t3.micro -- --epochs 1 &&
 	{ wait $pid; rc=$?; } &&
 	cat out err >>"$TRASH_DIRECTORY/all-output" &&
 	{ test $rc = 130 || { echo "exit $rc"; cat err; false; }; } &&
@@ -408,11 +415,7 @@ test_expect_success EC2 'Ctrl-C during the upload: instance terminated, multipar
 	fresh "[{\"fault\": \"slow\", \"service\": \"s3\", \"method\": \"PUT\",
 		\"path\": \"/train-bucket/git-train/$(test_repo_id)/$(git rev-parse big)/code.tar.gz\",
 		\"delay\": 3}]" || exit 1
-	rm -f out err
-	git-train t3.micro --rev big -- --epochs 1 >out 2>err &
-	pid=$! &&
-	wait_for_text err "waiting for the upload of the code" 60 &&
-	kill -INT $pid &&
+	signal_when INT "waiting for the upload of the code" 60 -- t3.micro --rev big -- --epochs 1 &&
 	{ wait $pid; rc=$?; } &&
 	cat out err >>"$TRASH_DIRECTORY/all-output" &&
 	{ test $rc = 130 || { echo "exit $rc"; cat err; false; }; } &&
@@ -468,21 +471,13 @@ test_expect_success EC2 'a spot interruption while following: non-zero, the note
 test_expect_success EC2 'the client SIGKILLed after the launch: the instance shuts itself down; gc ends one that cannot' '
 	fresh &&
 	test_fake_settings "{\"ready_delay\": 60}" || exit 1
-	rm -f out err
-	git-train t3.micro --idle-timeout=2s -- --epochs 1 >out 2>err &
-	pid=$! &&
-	wait_for_text err "reachable through SSM" &&
-	kill -KILL $pid &&
+	signal_when KILL "reachable through SSM" -- t3.micro --idle-timeout=2s -- --epochs 1 &&
 	instance_ids running >unwatched &&
 	test_line_count = 1 unwatched &&
 	cat out err >>"$TRASH_DIRECTORY/all-output" &&
 	test_fake_settings "{\"user_data\": true, \"shutdown_minute\": 3}" || exit 1
-	rm -f out2 err2
-	git-train t3.micro --idle-timeout=2s -- --epochs 1 >out2 2>err2 &
-	pid=$! &&
-	wait_for_text err2 "reachable through SSM" &&
-	kill -KILL $pid &&
-	cat out2 err2 >>"$TRASH_DIRECTORY/all-output" &&
+	signal_when KILL "reachable through SSM" -- t3.micro --idle-timeout=2s -- --epochs 1 &&
+	cat out err >>"$TRASH_DIRECTORY/all-output" &&
 	instance_ids running | grep -v -x -F "$(cat unwatched)" >watched &&
 	test_line_count = 1 watched &&
 	id=$(cat watched) &&
