@@ -211,6 +211,13 @@ test_expect_success NOT_ROOT 'not root: the runner directory in TMPDIR is privat
 	"$TEST_TOOL" runner --run-id r9 --commit 0123 --bucket $BUCKET --code-key c \
 		--run-prefix p/ --region us-east-1 --script train.py >r9.sh &&
 	uid=$(as_user id -u) &&
+	# the other user must reach it all, wherever the checkout is (a private
+	# mktemp -d, a home directory): a directory of its own in /tmp
+	w=$(mktemp -d /tmp/git-train-t0600.XXXXXX) &&
+	chmod 755 "$w" &&
+	cp r9.sh "$w/r9.sh" &&
+	chmod 644 "$w/r9.sh" &&
+	cd "$w" &&
 	mkdir -p shared victim stubs &&
 	chmod 1777 shared &&
 	chmod 777 victim &&
@@ -247,7 +254,9 @@ test_expect_success NOT_ROOT 'not root: the runner directory in TMPDIR is privat
 	done &&
 	test_grep "^nohup sh $dir/r9/start.sh $dir/r9$" nohup.log &&
 	ls -ldn "$dir" >mode &&
-	test_grep "^drwx------ *[0-9]* $uid " mode
+	test_grep "^drwx------ *[0-9]* $uid " mode &&
+	cd "$TRASH_DIRECTORY" &&
+	rm -rf "$w"
 '
 
 # The runs go on at the same time, each instance's runner detached from
