@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(build-essential autoconf automake pkg-config git python3 man-db
 	libgit2-dev libcurl4-openssl-dev libssl-dev libcjson-dev libarchive-dev
 	zlib1g-dev libxml2-dev libcmocka-dev curl awscli python3-botocore
-	bash-completion clang-format clang libclang-rt-dev)
+	bash-completion clang-format clang libclang-rt-dev
+	python3-torch python3-venv python3-pip git-lfs)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -298,6 +298,24 @@ else
 	test_set_prereq UNSANITIZED
 fi
 if command -v man >/dev/null 2>&1; then test_set_prereq MAN; fi
+# Real PyTorch (Debian's python3-torch, CPU) for /usr/bin/python3; the
+# pyenv python3 first on PATH does not see it.
+if /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then test_set_prereq TORCH; fi
+if command -v git-lfs >/dev/null 2>&1; then test_set_prereq LFS; fi
+
+# test_torchrun_wrapper <dir>: a torchrun first on PATH in <dir> for
+# Debian's torch 1.13 on Python 3.11, whose torchrun fails with its default
+# --redirects/--tee ('NoneType' object has no attribute 'get': Python 3.11
+# no longer iterates IntFlag's zero and composite members); --redirects 2
+# --tee 1 works. Only the tests need it: real instances have torch 2.x.
+test_torchrun_wrapper() {
+	mkdir -p "$1" &&
+	cat >"$1/torchrun" <<-\EOF &&
+	#!/bin/sh
+	exec /usr/bin/python3 -m torch.distributed.run --redirects 2 --tee 1 "$@"
+	EOF
+	chmod +x "$1/torchrun"
+}
 # util-linux's script(1) gives a command a terminal: `script -qec "cmd" /dev/null`
 if script -qec true /dev/null >/dev/null 2>&1 </dev/null; then test_set_prereq TTY; fi
 
