@@ -57,6 +57,7 @@ static const struct service_info services[] = {
 	{ "ssm", AWS_PROTOCOL_JSON, "AmazonSSM" },
 	{ "pricing", AWS_PROTOCOL_JSON, "AWSPriceListService" },
 	{ "s3", AWS_PROTOCOL_REST_XML, NULL },
+	{ "secretsmanager", AWS_PROTOCOL_JSON, "secretsmanager" },
 };
 
 struct aws_call_opts {

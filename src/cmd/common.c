@@ -99,6 +99,25 @@ int cmd_config_override(struct config *cfg, const char *key, const char *value)
 	return ret;
 }
 
+int cmd_inputs_apply(struct config *cfg, const struct inputs_opts *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->data.nr; i++)
+		if (cmd_config_override(cfg, "train.data", o->data.v[i]))
+			return -1;
+	for (i = 0; i < o->env.nr; i++)
+		if (cmd_config_override(cfg, "train.env", o->env.v[i]))
+			return -1;
+	return 0;
+}
+
+void cmd_inputs_release(struct inputs_opts *o)
+{
+	strvec_clear(&o->data);
+	strvec_clear(&o->env);
+}
+
 volatile sig_atomic_t cmd_interrupted;
 static struct cmd_ui plain;
 

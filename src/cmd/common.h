@@ -36,6 +36,25 @@ struct code_opts {
 /* Checks the combination; prints the error (the caller shows usage). 0 or -1. */
 int cmd_code_check(const struct code_opts *o);
 
+/* --data and --env (repeatable): train.data and train.env entries for this run. */
+struct inputs_opts {
+	struct strvec data, env;
+};
+
+#define OPT_INPUTS(o)                                                                              \
+	OPT_STRING_LIST(0, "data", &(o)->data, "name=s3://bucket/prefix/",                         \
+			"bring S3 data to the run (train.data; repeatable)"),                      \
+		OPT_STRING_LIST(0, "env", &(o)->env, "KEY=VALUE",                                  \
+				"set a variable for setup and the script (train.env; repeatable)")
+
+/*
+ * Adds the options' entries after the config's, as `-c` settings would be:
+ * run/inputs.h reads them, a later entry of a name replacing an earlier one,
+ * and doctor sees the data the run asks for. 0, or -1 with err_set.
+ */
+int cmd_inputs_apply(struct config *cfg, const struct inputs_opts *o);
+void cmd_inputs_release(struct inputs_opts *o);
+
 /*
  * A command that runs a script takes no words before "--": they are the
  * script's. Prints the error and how to write it (`git train <what> --

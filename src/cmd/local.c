@@ -19,12 +19,14 @@
 
 static const char *const local_usage[] = {
 	"git train local [--rev <commit-ish> | --stash [--include-untracked]] [--script <path>]\n"
-	"                [--setup <cmd>] [--keep-workdir] [-- <script-args>...]",
+	"                [--setup <cmd>] [--data <name>=s3://<bucket>/<prefix>/]... [--env <KEY>=<VALUE>]...\n"
+	"                [--keep-workdir] [-- <script-args>...]",
 	NULL,
 };
 
 struct local_opts {
 	struct code_opts code;
+	struct inputs_opts inputs;
 	const char *script;
 	const char *setup;
 	int keep_workdir;
@@ -79,7 +81,8 @@ static int run_local(const struct local_opts *o, const struct parsed_args *pa)
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&run, 0, sizeof(run));
 	cmd_ui_init(&ui, 0, NULL);
-	if (repo_open(&repo) || config_load(&cfg, repo) || script_settings_load(&script, &cfg))
+	if (repo_open(&repo) || config_load(&cfg, repo) || cmd_inputs_apply(&cfg, &o->inputs) ||
+	    script_settings_load(&script, &cfg))
 		goto fatal;
 	loaded = 1;
 	script_settings_override(&script, o->script, o->setup);
@@ -110,6 +113,7 @@ int cmd_local(int argc, const char **argv)
 		OPT_CODE(&o.code),
 		OPT_STRING(0, "script", &o.script, "path", "the training script (train.script)"),
 		OPT_STRING(0, "setup", &o.setup, "cmd", "shell command run first (train.setup)"),
+		OPT_INPUTS(&o.inputs),
 		OPT_BOOL(0, "keep-workdir", &o.keep_workdir, "keep the extracted code"),
 		OPT_BOOL(0, "smoke", &o.smoke,
 			 "record the run as a smoke run (the pre-push hook's)"),
@@ -122,9 +126,11 @@ int cmd_local(int argc, const char **argv)
 		r = PARSE_OPT_ERROR;
 	if (r != PARSE_OPT_OK) {
 		parse_options_release(&pa);
+		cmd_inputs_release(&o.inputs);
 		return EXIT_USAGE;
 	}
 	r = run_local(&o, &pa);
 	parse_options_release(&pa);
+	cmd_inputs_release(&o.inputs);
 	return r;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/strvec.h"
 #include "util/util.h"
 
 void parse_options_usage(FILE *fp, const char *const *usage, const struct option *opts)
@@ -70,6 +71,9 @@ static int set_value(const struct option *o, const char *val, int negated, const
 		return 0;
 	case OPTION_STRING:
 		*(const char **)o->value = val;
+		return 0;
+	case OPTION_STRING_LIST:
+		strvec_push(o->value, val);
 		return 0;
 	case OPTION_INT: {
 		char *end;

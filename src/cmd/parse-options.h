@@ -15,14 +15,16 @@ enum opt_type {
 	OPTION_END,
 	OPTION_BOOL,
 	OPTION_STRING,
-	OPTION_INT
+	OPTION_INT,
+	OPTION_STRING_LIST /* repeatable: each value appended to a struct strvec */
 };
 
 struct option {
 	enum opt_type type;
 	int short_name;
 	const char *long_name;
-	void *value; /* int * for BOOL/INT, const char ** for STRING (borrowed from argv) */
+	void *value; /* int * for BOOL/INT, const char ** for STRING (borrowed from argv),
+		       struct strvec * for STRING_LIST (the caller clears it) */
 	const char *argh;
 	const char *help;
 };
@@ -38,6 +40,10 @@ struct option {
 #define OPT_INT(s, l, v, a, h)                                                                     \
 	{                                                                                          \
 		OPTION_INT, (s), (l), (v), (a), (h)                                                \
+	}
+#define OPT_STRING_LIST(s, l, v, a, h)                                                             \
+	{                                                                                          \
+		OPTION_STRING_LIST, (s), (l), (v), (a), (h)                                        \
 	}
 #define OPT_END()                                                                                  \
 	{                                                                                          \

@@ -39,6 +39,7 @@ static const char *const run_usage[] = {
 	"                [--rev <commit-ish> | --stash [--include-untracked]]\n"
 	"                [--script <path>] [--setup <cmd>] [--region <region>] [--ami <id>]\n"
 	"                [--volume-size <GiB>] [--subnet <id>] [--security-group <id>]\n"
+	"                [--data <name>=s3://<bucket>/<prefix>/]... [--env <KEY>=<VALUE>]...\n"
 	"                [-- <script-args>...]",
 	NULL,
 };
@@ -47,6 +48,7 @@ static const char *const run_usage[] = {
 struct run_cmd {
 	const char *type; /* the instance type */
 	struct code_opts code;
+	struct inputs_opts inputs;
 	const char *script, *setup;
 	int spot, on_demand, fail_if_no_spot, yes, wait, keep, smoke;
 	const char *spot_timeout, *max_runtime, *ready_timeout, *idle_timeout, *output,
@@ -330,7 +332,7 @@ static int run(const char *type, const struct run_cmd *c, const struct parsed_ar
 	if (repo_open(&repo) || config_load(&cfg, repo) ||
 	    cmd_config_override(&cfg, "train.instanceType", type) ||
 	    (c->region && cmd_config_override(&cfg, "train.region", c->region)) ||
-	    resolve(&s, c, &cfg))
+	    cmd_inputs_apply(&cfg, &c->inputs) || resolve(&s, c, &cfg))
 		goto fatal;
 	s.o.instance_type = type;
 	cmd_run_request(&req, repo, &cfg, &c->code, &s.script, pa, c->smoke > 0, &ui.ui,
@@ -392,6 +394,7 @@ int cmd_run(int argc, const char **argv)
 		OPT_CODE(&c.code),
 		OPT_STRING(0, "script", &c.script, "path", "the training script (train.script)"),
 		OPT_STRING(0, "setup", &c.setup, "cmd", "shell command run first (train.setup)"),
+		OPT_INPUTS(&c.inputs),
 		OPT_STRING(0, "region", &c.region, "region", "AWS region (train.region)"),
 		OPT_STRING(0, "ami", &c.ami, "id", "AMI (train.ami; default Amazon Linux 2023)"),
 		OPT_STRING(0, "volume-size", &c.volume_size, "GiB",
@@ -410,9 +413,11 @@ int cmd_run(int argc, const char **argv)
 		r = PARSE_OPT_ERROR;
 	if (r != PARSE_OPT_OK) {
 		parse_options_release(&pa);
+		cmd_inputs_release(&c.inputs);
 		return EXIT_USAGE;
 	}
 	r = run(argv[0], &c, &pa);
 	parse_options_release(&pa);
+	cmd_inputs_release(&c.inputs);
 	return r;
 }

@@ -259,3 +259,29 @@ int config_get_string_or(char **out, const struct config *cfg, const char *key, 
 	}
 	return 0;
 }
+
+static int push_entry(const git_config_entry *e, void *payload)
+{
+	strvec_push(payload, e->value ? e->value : "");
+	return 0;
+}
+
+int config_get_all(struct strvec *out, const struct config *cfg, const char *key)
+{
+	char *canon = config_canonical_key(key);
+	size_t before = out->nr, i;
+	int r;
+
+	if (cfg->snapshot) {
+		r = git_config_get_multivar_foreach(cfg->snapshot, key, NULL, push_entry, out);
+		if (r < 0 && r != GIT_ENOTFOUND) {
+			free(canon);
+			return err_git("cannot read config '%s'", key);
+		}
+	}
+	for (i = 0; i < cfg->nr_params; i++)
+		if (!strcmp(cfg->params[i].key, canon))
+			strvec_push(out, cfg->params[i].value ? cfg->params[i].value : "");
+	free(canon);
+	return out->nr > before ? 0 : 1;
+}

@@ -14,6 +14,8 @@
 
 #include <git2.h>
 
+#include "util/strvec.h"
+
 struct config_param {
 	char *key;   /* canonical: section and name lower-cased */
 	char *value; /* NULL for `-c key` without '=' (boolean true) */
@@ -45,5 +47,12 @@ int config_parse_bool(int *out, const char *value);
  * an unset key gives a copy of def (NULL when def is). 0, or -1 (err_set).
  */
 int config_get_string_or(char **out, const struct config *cfg, const char *key, const char *def);
+
+/*
+ * Every value of a multi-valued key (`git config --add`), in git's order:
+ * the files' (system to worktree) then the `-c` settings'. Appended to out
+ * (a `-c key` without '=' gives ""). 0 when there was one, 1 when none, -1 (err_set).
+ */
+int config_get_all(struct strvec *out, const struct config *cfg, const char *key);
 
 #endif

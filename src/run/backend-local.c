@@ -13,6 +13,8 @@
 
 #include "archive/archive.h"
 #include "git/repo.h"
+#include "run/data.h"
+#include "run/inputs.h"
 #include "run/layout.h"
 #include "run/run.h"
 #include "util/child.h"
@@ -35,6 +37,9 @@ struct local {
 	int ran;       /* follow ran the training: the directory is the run's record */
 	int code, setup_failed;
 	double t0;
+	struct run_inputs inputs; /* train.data, train.env, train.secret */
+	struct strvec input_env;  /* their NAME=value, secrets' values included */
+	char *data_dir;		  /* <dir>/data, when there is data */
 };
 
 /* What a script must not inherit: anything pointing git at the user's repository. */
@@ -64,15 +69,29 @@ static int env_is_removed(const char *entry)
 	return 0;
 }
 
+/* Whether entry (NAME=value) names a variable that set (NAME=value entries) holds too. */
+static int env_is_set(const char *entry, const struct strvec *set)
+{
+	size_t i, n = strcspn(entry, "=");
+
+	for (i = 0; i < set->nr; i++)
+		if (!strncmp(set->v[i], entry, n) && set->v[i][n] == '=')
+			return 1;
+	return 0;
+}
+
 static void script_env(struct strvec *out, const struct run *run, const char *run_dir,
-		       const char *outputs)
+		       const char *outputs, const struct strvec *inputs)
 {
 	const char *ceiling = getenv("GIT_CEILING_DIRECTORIES");
 	char **e;
+	size_t i;
 
 	for (e = environ; *e; e++)
-		if (!env_is_removed(*e))
+		if (!env_is_removed(*e) && !env_is_set(*e, inputs))
 			strvec_push(out, *e);
+	for (i = 0; i < inputs->nr; i++)
+		strvec_push(out, inputs->v[i]);
 	strvec_push(out, "PYTHONUNBUFFERED=1");
 	strvec_push_nodup(out, xstrfmt("GIT_TRAIN_RUN_ID=%s", run->rec.id));
 	strvec_push_nodup(out, xstrfmt("GIT_TRAIN_COMMIT=%s", run->hex));
@@ -210,12 +229,83 @@ static int local_prepare(struct run *run)
 	run->state = l;
 	l->log.log = -1;
 	run->rec.backend = xstrdup("local");
-	if (script_check_outputs_dir(run->req->script->outputs_dir) || make_run_dir(run, l))
+	if (script_check_outputs_dir(run->req->script->outputs_dir) ||
+	    inputs_load(&l->inputs, run->req->cfg) || make_run_dir(run, l))
 		return RC_ERROR;
 	l->work = layout_local_path(l->dir, LAYOUT_WORK);
 	l->outputs = xstrfmt("%s/%s", l->work, run->req->script->outputs_dir);
 	l->log_path = layout_local_path(l->dir, LAYOUT_LOG);
 	return 0;
+}
+
+/*
+ * The data, downloaded through the cache, and the secrets, read with the
+ * user's credentials: into l->input_env with train.env's variables, and
+ * their names and fingerprints into the note.
+ */
+static int resolve_inputs(struct run *run, struct local *l)
+{
+	struct run_inputs *in = &l->inputs;
+	struct aws_client client;
+	char *cache = NULL;
+	size_t i;
+	int have_client = 0, ret = -1;
+
+	for (i = 0; i < in->nr_env; i++)
+		strvec_push_nodup(&l->input_env,
+				  xstrfmt("%s=%s", in->env[i].name, in->env[i].value));
+	if (in->nr_data || in->nr_secrets) {
+		if (aws_client_init(&client, run->req->cfg))
+			goto out;
+		have_client = 1;
+	}
+	if (in->nr_data) {
+		if (!(cache = data_cache_dir()))
+			goto out;
+		l->data_dir = xstrfmt("%s/data", l->dir);
+		if (mkdir(l->data_dir, 0777)) {
+			err_set("cannot create '%s': %s", l->data_dir, strerror(errno));
+			goto out;
+		}
+	}
+	for (i = 0; i < in->nr_data; i++) {
+		struct inputs_data *d = &in->data[i];
+		struct s3_listed *v = NULL;
+		char *dest = xstrfmt("%s/%s", l->data_dir, d->name);
+		size_t nr = 0, got = 0;
+		int r = data_list(&v, &nr, &client, d) ||
+			data_fetch(&got, &client, d, v, nr, cache, dest);
+
+		s3_listed_free(v, nr);
+		if (!r) {
+			ui_say(run->req->ui, UI_PROGRESS,
+			       "data %s: %zu object%s, fingerprint %s (%zu downloaded)", d->name,
+			       nr, nr == 1 ? "" : "s", d->fingerprint, got);
+			strvec_push_nodup(&l->input_env, xstrfmt("%s=%s", d->var, dest));
+			if (in->nr_data == 1)
+				strvec_push_nodup(&l->input_env,
+						  xstrfmt("GIT_TRAIN_DATA=%s", dest));
+		}
+		free(dest);
+		if (r)
+			goto out;
+	}
+	for (i = 0; i < in->nr_secrets; i++) {
+		const struct inputs_secret *sec = &in->secrets[i];
+		char *value = NULL;
+
+		if (secrets_get(&value, &client, sec->kind, sec->ref))
+			goto out;
+		strvec_push_nodup(&l->input_env, xstrfmt("%s=%s", sec->name, value));
+		secret_free(value);
+	}
+	inputs_note(&run->rec, in);
+	ret = 0;
+out:
+	if (have_client)
+		aws_client_release(&client);
+	free(cache);
+	return ret;
 }
 
 static int local_start(struct run *run)
@@ -229,9 +319,9 @@ static int local_start(struct run *run)
 	l->installed = 1;
 	if (prepare_workdir(run, tarball, l->work) ||
 	    script_argv(&l->argv, run->req->script, l->work, run->req->args, run->req->nr_args) ||
-	    mkdir_p(l->outputs, 0777))
+	    mkdir_p(l->outputs, 0777) || resolve_inputs(run, l))
 		goto out;
-	script_env(&l->envp, run, l->dir, l->outputs);
+	script_env(&l->envp, run, l->dir, l->outputs, &l->input_env);
 	l->log.log = open(l->log_path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0666);
 	if (l->log.log < 0) {
 		err_set("cannot create '%s': %s", l->log_path, strerror(errno));
@@ -299,6 +389,12 @@ static int local_collect(struct run *run)
 		buf_printf(&warnings, "%s\n", err_msg());
 		err_clear();
 	}
+	/* links into the data cache: the cache keeps the data */
+	if (l->data_dir && !((const struct backend_local_opts *)run->opts)->keep_workdir &&
+	    remove_tree(l->data_dir)) {
+		buf_printf(&warnings, "%s\n", err_msg());
+		err_clear();
+	}
 	free(run->rec.log);
 	run->rec.log = note_log_path(run->req->repo, l->log_path);
 	say_warnings(ui, &warnings);
@@ -321,6 +417,14 @@ static int local_stop(struct run *run, const char *why)
 	return 0;
 }
 
+static void zero_strings(struct strvec *sv)
+{
+	size_t i;
+
+	for (i = 0; i < sv->nr; i++)
+		explicit_bzero(sv->v[i], strlen(sv->v[i]));
+}
+
 static void local_release(struct run *run)
 {
 	struct local *l = run->state;
@@ -335,7 +439,13 @@ static void local_release(struct run *run)
 	if (l->dir && !l->ran && remove_tree(l->dir))
 		err_clear();
 	strvec_clear(&l->argv);
+	/* the secrets' values */
+	zero_strings(&l->envp);
+	zero_strings(&l->input_env);
 	strvec_clear(&l->envp);
+	strvec_clear(&l->input_env);
+	inputs_release(&l->inputs);
+	free(l->data_dir);
 	free(l->dir);
 	free(l->work);
 	free(l->outputs);

@@ -1,0 +1,144 @@
+#!/bin/sh
+# Data, environment and secrets (train.data/--data, train.env/--env,
+# train.secret): an S3 prefix brought to the run and fingerprinted in the
+# note, downloaded once into the cache for local runs, variables for setup
+# and the script, secrets read by reference whose values reach the script
+# and nothing else; and the checks before launch (a missing prefix or
+# secret, a role that cannot read them).
+. "$(dirname "$0")/test-lib.sh"
+
+test_start_ec2
+
+SECRET_VALUE=s3cr3t-$$-hunter2
+MANAGER_VALUE=mgr-$$-swordfish
+
+# aws_call ARGS...: one AWS call straight to moto through git-train's own client
+aws_call() {
+	AWS_ENDPOINT_URL=$MOTO_URL git train aws-call "$@"
+}
+
+# put KEY TEXT: an object of the data bucket
+put() {
+	aws_call s3 --method PUT --path "/data-bucket/$1" --data "$2" >/dev/null
+}
+
+# train ARGS...: git train, its output kept for the secret check at the end
+train() {
+	git train "$@" >out 2>err
+	rc=$?
+	cat out err >>"$TRASH_DIRECTORY/all-output"
+	return $rc
+}
+
+# gets: how many objects of the data bucket were downloaded through the fake
+gets() {
+	test_fake_query /__fake/counts '
+print(sum(n for k, n in d["requests"].items() if k.startswith("GET /data-bucket/text/")))'
+}
+
+test_expect_success EC2 'setup: a data prefix, a SecureString and a secret, a script that reads them' '
+	aws_call s3 --method PUT --path /data-bucket >/dev/null &&
+	put text/a.txt "first file" &&
+	put text/b.txt "second file" &&
+	put text/sub/c.txt "third file" &&
+	put other/x.txt "not under the prefix" &&
+	aws_call ssm PutParameter "{\"Name\": \"/train/token\", \"Value\": \"$SECRET_VALUE\", \"Type\": \"SecureString\"}" >/dev/null &&
+	aws_call secretsmanager CreateSecret "{\"Name\": \"train-key\", \"SecretString\": \"$MANAGER_VALUE\"}" >/dev/null &&
+	cat >train.py <<-\PY &&
+	import hashlib, os
+	d = os.environ["GIT_TRAIN_DATA"]
+	assert d == os.environ["GIT_TRAIN_DATA_TEXT"], d
+	for root, dirs, files in sorted(os.walk(d)):
+	    for f in sorted(files):
+	        p = os.path.join(root, f)
+	        print("data", os.path.relpath(p, d), open(p).read())
+	for k in ("MODE", "TOKEN", "KEY"):
+	    v = os.environ.get(k)
+	    print(k, "unset" if v is None else hashlib.sha256(v.encode()).hexdigest())
+	PY
+	git add train.py &&
+	git commit -q -m "reads data, env and secrets" &&
+	git config --add train.data text=s3://data-bucket/text &&
+	git config --add train.env MODE=offline &&
+	git config --add train.secret TOKEN=ssm:/train/token &&
+	git config --add train.secret KEY=secretsmanager:train-key
+'
+
+sha() {
+	printf %s "$1" | sha256sum | cut -c 1-64
+}
+
+test_expect_success EC2 'git train local: the data, the variables and the secrets; the note names them' '
+	before=$(gets) &&
+	train local --setup "test \"\$MODE\" = offline && test -n \"\$TOKEN\" && test -d \"\$GIT_TRAIN_DATA\"" &&
+	test_grep "^data a.txt first file$" out &&
+	test_grep "^data b.txt second file$" out &&
+	test_grep "^data sub/c.txt third file$" out &&
+	test_grep ! "not under the prefix" out &&
+	test_grep "^MODE $(sha offline)$" out &&
+	test_grep "^TOKEN $(sha "$SECRET_VALUE")$" out &&
+	test_grep "^KEY $(sha "$MANAGER_VALUE")$" out &&
+	test $(($(gets) - before)) = 3 &&
+	git notes --ref=train show HEAD >note &&
+	test_grep " env=MODE " note &&
+	test_grep " secrets=KEY,TOKEN " note &&
+	test_grep " data\.text=[0-9a-f]\{12\}" note &&
+	sed -n "s/.* data\.text=\([0-9a-f]*\).*/\1/p" note >fp1 &&
+	printf "a.txt\t10\t%s\nb.txt\t11\t%s\nsub/c.txt\t10\t%s\n" \
+		"$(printf "first file" | md5sum | cut -c 1-32)" \
+		"$(printf "second file" | md5sum | cut -c 1-32)" \
+		"$(printf "third file" | md5sum | cut -c 1-32)" | sha256sum | cut -c 1-12 >expect &&
+	test_cmp expect fp1
+'
+
+test_expect_success EC2 'a second local run downloads nothing; a changed object changes the fingerprint' '
+	before=$(gets) &&
+	train local --env MODE=online &&
+	test $(gets) = $before &&
+	test_grep "^MODE $(sha online)$" out &&
+	test_grep "^data b.txt second file$" out &&
+	put text/b.txt "second file, changed" &&
+	train local &&
+	test $(($(gets) - before)) = 1 &&
+	test_grep "^data b.txt second file, changed$" out &&
+	git notes --ref=train show HEAD >note &&
+	sed -n "s/.* data\.text=\([0-9a-f]*\).*/\1/p" note >fps &&
+	test_line_count = 3 fps &&
+	test $(sort -u fps | wc -l) = 2 &&
+	test "$(sed -n 2p fps)" = "$(cat fp1)"
+'
+
+test_expect_success EC2 '--data and --env override by name; bad names and addresses are refused' '
+	test_must_fail git train local --data "te st=s3://data-bucket/text/" 2>err &&
+	test_grep "is not a data source name" err &&
+	test_must_fail git train local --data "text=https://example.com/x" 2>err &&
+	test_grep "is not an s3://<bucket>/<prefix>/ address" err &&
+	test_must_fail git train local --env "1X=y" 2>err &&
+	test_grep "is not a variable name" err &&
+	test_must_fail git train local --env "GIT_TRAIN_RUN_ID=y" 2>err &&
+	test_grep "GIT_TRAIN_\* are git-train" err &&
+	test_must_fail git train local --env "PATH=/x" 2>err &&
+	test_grep "does not let a run set PATH" err &&
+	test_must_fail git -c train.secret=T=vault:/x train local 2>err &&
+	test_grep "must start with ssm: or secretsmanager:" err &&
+	test_must_fail git -c train.data=text-x=s3://data-bucket/text/ -c train.data=text_x=s3://data-bucket/text/ train local 2>err &&
+	test_grep "would both be GIT_TRAIN_DATA_TEXT_X" err &&
+	test_must_fail git train local --data text=s3://data-bucket/nothing/ 2>err &&
+	test_grep "the data .text. at s3://data-bucket/nothing/ is empty or does not exist" err &&
+	test_must_fail git -c train.secret=GONE=ssm:/train/gone train local 2>err &&
+	test_grep "the secret ssm:/train/gone does not exist" err &&
+	ls .git/train/runs >runs &&
+	test_line_count = 3 runs
+'
+
+test_expect_success EC2 'an object key that would land outside the data directory is refused' '
+	put "evil/../../escape.txt" "pwned" &&
+	put "evil/ok.txt" "fine" &&
+	test_must_fail git train local --data text=s3://data-bucket/evil/ 2>err &&
+	test_grep "refusing the data .text. at s3://data-bucket/evil/: its object key .evil/../../escape.txt." err &&
+	! find "$TRASH_DIRECTORY" -name escape.txt | grep . &&
+	ls .git/train/runs >runs &&
+	test_line_count = 3 runs
+'
+
+test_done
