@@ -141,4 +141,89 @@ test_expect_success EC2 'an object key that would land outside the data director
 	test_line_count = 3 runs
 '
 
+test_expect_success EC2 'EC2: a role that cannot read the data or the secrets fails before launch, naming the permission' '
+	test_setup_train_account train-bucket train-role train-profile &&
+	git config train.bucket train-bucket &&
+	git config train.instanceProfile train-profile &&
+	test_must_fail git train doctor >doctor.out 2>&1 &&
+	test_grep "data: .*text s3://data-bucket/text/ (3 objects)" doctor.out &&
+	test_grep "secrets: TOKEN (ssm:/train/token), KEY (secretsmanager:train-key) exist" doctor.out &&
+	test_grep "role data access.*s3:ListBucket on arn:aws:s3:::data-bucket is allowed by no policy" doctor.out &&
+	test_grep "role secret access.*ssm:GetParameter on arn:aws:ssm:us-east-1:[0-9]*:parameter/train/token is allowed by no policy" doctor.out &&
+	test_must_fail train t3.micro --wait &&
+	test_grep "role data access: role train-role cannot list the data .text.: s3:ListBucket" err &&
+	test_grep "nothing was launched" err &&
+	aws_call ec2 DescribeInstances >instances.xml &&
+	test_grep ! "<instanceId>" instances.xml
+'
+
+test_expect_success EC2 'EC2: a missing prefix or secret fails before launch, naming it' '
+	aws_call iam PutRolePolicy RoleName=train-role PolicyName=git-train-inputs \
+		PolicyDocument="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:ListBucket\", \"Resource\": \"arn:aws:s3:::data-bucket\"}, {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::data-bucket/text/*\"}, {\"Effect\": \"Allow\", \"Action\": \"ssm:GetParameter\", \"Resource\": \"arn:aws:ssm:*:*:parameter/train/*\"}, {\"Effect\": \"Allow\", \"Action\": \"secretsmanager:GetSecretValue\", \"Resource\": \"arn:aws:secretsmanager:*:*:secret:train-key-*\"}]}" \
+		>>setup.out &&
+	git train doctor >doctor.out 2>&1 &&
+	test_grep "role data access.*may list and read the data" doctor.out &&
+	test_grep "role secret access.*may read the secrets" doctor.out &&
+	test_must_fail train t3.micro --data text=s3://data-bucket/nothing/ &&
+	test_grep "the data .text. at s3://data-bucket/nothing/ is empty or does not exist" err &&
+	test_must_fail train t3.micro --data more=s3://data-bucket/other/ &&
+	test_grep "role data access: role train-role cannot read the data .more.: s3:GetObject on arn:aws:s3:::data-bucket/other/\*" err &&
+	test_must_fail git -c train.secret=GONE=secretsmanager:gone train t3.micro >out 2>err &&
+	test_grep "the secret secretsmanager:gone does not exist" err &&
+	aws_call ec2 DescribeInstances >instances.xml &&
+	test_grep ! "<instanceId>" instances.xml
+'
+
+test_expect_success EC2 'EC2: the data, a variable and the secrets reach the script; the note names them' '
+	test_fake_settings "{\"aws_cli\": \"real\"}" &&
+	train t3.micro --wait --spot-timeout=5s &&
+	test_grep "^data a.txt first file$" out &&
+	test_grep "^data b.txt second file, changed$" out &&
+	test_grep "^data sub/c.txt third file$" out &&
+	test_grep "^MODE $(sha offline)$" out &&
+	test_grep "^TOKEN $(sha "$SECRET_VALUE")$" out &&
+	test_grep "^KEY $(sha "$MANAGER_VALUE")$" out &&
+	test_grep "git-train: data text: s3://data-bucket/text/ in .*/data/text (fingerprint" out &&
+	git notes --ref=train show HEAD >note &&
+	tail -n 1 note >last &&
+	test_grep " env=MODE " last &&
+	test_grep " secrets=KEY,TOKEN " last &&
+	test "$(sed -n "s/.* data\.text=\([0-9a-f]*\).*/\1/p" last)" = "$(sed -n 3p fps)" &&
+	id=$(sed -n "s/^run \([^ ]*\) started: .*/\1/p" out err | head -n 1) &&
+	test -n "$id" &&
+	git train log >log.out &&
+	cat log.out note >>"$TRASH_DIRECTORY/all-output" &&
+	instance=$(sed -n "s/.* instance=\(i-[0-9a-f]*\).*/\1/p" last) &&
+	find "$(test_instance_dir $instance)/var/lib/amazon/ssm" -name _script.sh >scripts &&
+	test_line_count = 1 scripts &&
+	test_grep "^SECRETS=.TOKEN.ssm./train/token$" $(cat scripts)
+'
+
+test_expect_success EC2 'the secrets are in no output, log, note, S3 object, user data or SSM command' '
+	test -s "$TRASH_DIRECTORY/all-output" &&
+	for v in "$SECRET_VALUE" "$MANAGER_VALUE"; do
+		test_grep ! -F "$v" "$TRASH_DIRECTORY/all-output" &&
+		! grep -rlF "$v" "$TRASH_DIRECTORY/.instances" .git || return 1
+	done &&
+	for b in train-bucket data-bucket; do
+		aws_call s3 --path /$b --query list-type=2 >list.xml &&
+		sed -e "s|<Key>|\n&|g" list.xml | sed -n "s|^<Key>\([^<]*\)</Key>.*|\1|p" >keys &&
+		mkdir -p s3-copy/$b &&
+		n=0 &&
+		while read key; do
+			n=$((n + 1)) &&
+			aws_call s3 --path "/$b/$key" -o s3-copy/$b/$n || return 1
+		done <keys || return 1
+	done &&
+	test -n "$(ls s3-copy/train-bucket)" &&
+	! grep -rlF -e "$SECRET_VALUE" -e "$MANAGER_VALUE" s3-copy &&
+	aws_call ec2 DescribeInstances >instances.xml &&
+	for i in $(sed -n "s|.*<instanceId>\(i-[0-9a-f]*\)</instanceId>.*|\1|p" instances.xml); do
+		aws_call ec2 DescribeInstanceAttribute InstanceId=$i Attribute=userData >ud.xml &&
+		sed -n "s|.*<value>\([^<]*\)</value>.*|\1|p" ud.xml | base64 -d >ud.txt &&
+		test_grep "shutdown" ud.txt &&
+		! grep -F -e "$SECRET_VALUE" -e "$MANAGER_VALUE" ud.txt || return 1
+	done
+'
+
 test_done

@@ -51,6 +51,16 @@ char *doctor_cache_key(const struct doctor_ctx *x)
 	key_part(&b, x->prefix);
 	key_part(&b, x->profile);
 	key_part(&b, x->instance_type);
+	for (i = 0; i < x->inputs.nr_data; i++) {
+		char *uri = inputs_data_uri(&x->inputs.data[i]);
+
+		key_part(&b, uri);
+		free(uri);
+	}
+	for (i = 0; i < x->inputs.nr_secrets; i++) {
+		key_part(&b, x->inputs.secrets[i].manager ? "secretsmanager" : "ssm");
+		key_part(&b, x->inputs.secrets[i].ref);
+	}
 	EVP_Digest(b.ptr, b.len, md, &md_len, EVP_sha256(), NULL);
 	for (i = 0; i < md_len; i++)
 		buf_printf(&hex, "%02x", md[i]);

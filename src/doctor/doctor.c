@@ -323,7 +323,7 @@ static int load_settings(struct doctor_ctx *x, const struct config *cfg)
 	x->region = x->client->settings.region && *x->client->settings.region
 			    ? x->client->settings.region
 			    : NULL;
-	return 0;
+	return inputs_load(&x->inputs, cfg);
 }
 
 static void ctx_release(struct doctor_ctx *x)
@@ -336,6 +336,14 @@ static void ctx_release(struct doctor_ctx *x)
 	free(x->caller_arn);
 	free(x->account);
 	free(x->role);
+	if (x->secret_info) {
+		size_t i;
+
+		for (i = 0; i < x->inputs.nr_secrets; i++)
+			secrets_info_release(&x->secret_info[i]);
+		free(x->secret_info);
+	}
+	inputs_release(&x->inputs);
 }
 
 int doctor_run(struct doctor_report *out, struct aws_client *c, const struct config *cfg,
@@ -361,6 +369,7 @@ int doctor_run(struct doctor_report *out, struct aws_client *c, const struct con
 		x.partition = xstrdup("aws");
 	check_region(&x);
 	check_bucket(&x);
+	doctor_check_inputs(&x);
 	doctor_check_instance_profile(&x);
 	doctor_check_role(&x);
 	doctor_check_ami_and_type(&x);

@@ -3,12 +3,15 @@
  *
  * doctor.c runs the checks in order and owns the report; doctor-role.c checks
  * the instance profile and its role's policies; doctor-ec2.c the AMI and the
- * instance type; doctor-cache.c keeps passing reports for a few minutes.
+ * instance type; doctor-cache.c keeps passing reports for a few minutes;
+ * inputs.c the data and secrets a run brings in.
  */
 #ifndef DOCTOR_INTERNAL_H
 #define DOCTOR_INTERNAL_H
 
 #include "doctor/doctor.h"
+#include "git/inputs.h"
+#include "services/secrets.h"
 #include "util/util.h"
 
 /* The settings the checks read, and what earlier checks learned. */
@@ -26,7 +29,9 @@ struct doctor_ctx {
 	char *role; /* the profile's role once found */
 	int profile_found;
 	int have_creds;
-	int bucket_usable; /* set and exists: the role can be checked against it */
+	int bucket_usable;		  /* set and exists: the role can be checked against it */
+	struct run_inputs inputs;	  /* train.data, train.secret (and train.env) */
+	struct secrets_info *secret_info; /* per inputs.secrets, once described (inputs.c) */
 };
 
 /* Appends a result. detail and fix are taken over (may be NULL). */
@@ -38,6 +43,20 @@ void doctor_skip(struct doctor_ctx *x, const char *name, const char *why);
 void doctor_check_instance_profile(struct doctor_ctx *x);
 void doctor_check_role(struct doctor_ctx *x);
 void doctor_check_ami_and_type(struct doctor_ctx *x);
+
+/*
+ * inputs.c, only when train.data or train.secret is set: "data" (each
+ * source can be listed with the user's credentials and is not empty),
+ * "secrets" (each exists: described, never read), and from the role's
+ * policies (role.c) "role data access" (s3:ListBucket on the bucket,
+ * s3:GetObject on its prefix) and "role secret access" (ssm:GetParameter
+ * or secretsmanager:GetSecretValue on each, kms:Decrypt on a customer
+ * managed key when the secret names one).
+ */
+void doctor_check_inputs(struct doctor_ctx *x);
+void doctor_check_inputs_access(struct doctor_ctx *x, const cJSON *const *docs, size_t nr);
+/* Skips the role's input checks (that are due) with why. */
+void doctor_skip_inputs_access(struct doctor_ctx *x, const char *why);
 
 /* The cache key of these settings: a lower-case hex SHA-256. Caller frees. */
 char *doctor_cache_key(const struct doctor_ctx *x);

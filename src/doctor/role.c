@@ -360,6 +360,7 @@ void doctor_check_role(struct doctor_ctx *x)
 	if (!x->role) {
 		doctor_skip(x, "role ssm access", why);
 		doctor_skip(x, "role bucket access", why);
+		doctor_skip_inputs_access(x, why);
 		return;
 	}
 	if (load_policies(&p, x)) {
@@ -370,6 +371,7 @@ void doctor_check_role(struct doctor_ctx *x)
 		doctor_add(x, "role ssm access", DOCTOR_FAILED, e, fix);
 		doctor_add(x, "role bucket access", DOCTOR_FAILED, xstrdup(e),
 			   fix ? xstrdup(fix) : NULL);
+		doctor_skip_inputs_access(x, "its policies cannot be read");
 		policies_release(&p);
 		return;
 	}
@@ -378,5 +380,6 @@ void doctor_check_role(struct doctor_ctx *x)
 		check_bucket_access(x, &p);
 	else
 		doctor_skip(x, "role bucket access", "no bucket");
+	doctor_check_inputs_access(x, (const cJSON *const *)p.docs, p.nr);
 	policies_release(&p);
 }

@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 
+#include "git/inputs.h"
 #include "run/backend-aws.h"
 #include "run/launch.h"
 #include "run/run.h"
@@ -52,6 +53,7 @@ struct aws_run {
 	int have_instance;
 	struct run_record result; /* what follow found, for collect */
 	int have_result;
+	struct run_inputs inputs; /* train.data (with fingerprints), train.env, train.secret */
 };
 
 /* backend-aws.c */

@@ -205,6 +205,7 @@ int backend_aws_start_runner(struct aws_run *x)
 	job.idle_timeout = x->o->idle_timeout;
 	/* the max runtime counts from the launch, as the user data's watchdog did */
 	job.deadline = x->remote.launched + x->o->max_runtime;
+	job.inputs = &x->inputs;
 	script = runner_command(&job);
 	comment = xstrfmt("git-train run %s", x->remote.run_id);
 	if (ssm_send_shell(&command_id, &x->client, x->remote.instance_id, script,

@@ -11,7 +11,9 @@
 
 #include "doctor/doctor.h"
 #include "git/repo.h"
+#include "run/data.h"
 #include "run/layout.h"
+#include "services/secrets.h"
 #include "util/time.h"
 
 /* AWS's words are not ours: keep them from moving the cursor. */
@@ -286,6 +288,55 @@ static void say_cancelled(struct aws_run *x, const char *terminated)
 	buf_release(&b);
 }
 
+/*
+ * With the user's credentials, before anything is launched: each data
+ * source can be listed, is not empty and holds no key that would land
+ * outside its directory (its fingerprint is then what the run must find),
+ * and each secret exists (described, never read). The note's fields go
+ * into run.json.
+ */
+static int check_inputs(struct aws_run *x)
+{
+	struct run_inputs *in = &x->inputs;
+	struct run_record fields;
+	size_t i;
+	int ret = RC_ERROR;
+
+	run_record_init(&fields);
+	for (i = 0; i < in->nr_data; i++) {
+		char *uri = inputs_data_uri(&in->data[i]);
+
+		if (data_list(NULL, NULL, &x->client, &in->data[i])) {
+			free(uri);
+			goto out;
+		}
+		ui_say(x->ui, UI_PROGRESS, "data %s: %s, fingerprint %s", in->data[i].name, uri,
+		       in->data[i].fingerprint);
+		free(uri);
+	}
+	for (i = 0; i < in->nr_secrets; i++) {
+		const struct inputs_secret *s = &in->secrets[i];
+		struct secrets_info info;
+
+		if (secrets_describe(&info, &x->client, s->manager ? SECRETS_MANAGER : SECRETS_SSM,
+				     s->ref))
+			goto out;
+		secrets_info_release(&info);
+	}
+	inputs_note(&fields, in);
+	for (i = 0; i < fields.nr_extra; i++) {
+		strvec_push_nodup(&x->remote.fields,
+				  xstrfmt("%s=%s", fields.extra[i].key, fields.extra[i].value));
+		run_record_add_extra(&x->run->rec, fields.extra[i].key, fields.extra[i].value);
+	}
+	ret = 0;
+out:
+	if (ret)
+		err_hint("nothing was launched");
+	run_record_release(&fields);
+	return ret;
+}
+
 static int aws_prepare(struct run *run)
 {
 	struct aws_run *x = xcalloc(1, sizeof(*x));
@@ -298,7 +349,7 @@ static int aws_prepare(struct run *run)
 	x->cancel = run->req->cancel;
 	x->remote.price = -1;
 	run->rec.backend = xstrdup(x->o->instance_type);
-	if (aws_client_init(&x->client, run->req->cfg))
+	if (inputs_load(&x->inputs, run->req->cfg) || aws_client_init(&x->client, run->req->cfg))
 		return RC_ERROR;
 	x->have_client = 1;
 	ret = check_prerequisites(x);
@@ -307,6 +358,8 @@ static int aws_prepare(struct run *run)
 	if (upload_target_init(&x->target, run->req->cfg, run->req->repo, run->commit))
 		return RC_ERROR;
 	describe_run(x);
+	if (check_inputs(x))
+		return RC_ERROR;
 	quote_prices(x);
 	return 0;
 }
@@ -373,6 +426,7 @@ static void aws_release(struct run *run)
 	launch_result_release(&x->launched);
 	run_record_release(&x->result);
 	remote_run_release(&x->remote);
+	inputs_release(&x->inputs);
 	if (x->have_client)
 		aws_client_release(&x->client);
 	free(x);

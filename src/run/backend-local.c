@@ -14,7 +14,8 @@
 #include "archive/archive.h"
 #include "git/repo.h"
 #include "run/data.h"
-#include "run/inputs.h"
+#include "services/secrets.h"
+#include "git/inputs.h"
 #include "run/layout.h"
 #include "run/run.h"
 #include "util/child.h"
@@ -294,7 +295,8 @@ static int resolve_inputs(struct run *run, struct local *l)
 		const struct inputs_secret *sec = &in->secrets[i];
 		char *value = NULL;
 
-		if (secrets_get(&value, &client, sec->kind, sec->ref))
+		if (secrets_get(&value, &client, sec->manager ? SECRETS_MANAGER : SECRETS_SSM,
+				sec->ref))
 			goto out;
 		strvec_push_nodup(&l->input_env, xstrfmt("%s=%s", sec->name, value));
 		secret_free(value);

@@ -27,7 +27,7 @@
 #include <stddef.h>
 
 #include "aws/client.h"
-#include "run/inputs.h"
+#include "git/inputs.h"
 #include "services/s3-objects.h"
 
 /* Whether the part of a key after the prefix is safe to write under a directory (0, else -1). */

@@ -32,6 +32,7 @@ void remote_run_release(struct remote_run *r)
 	free(r->bucket);
 	free(r->run_prefix);
 	free(r->args);
+	strvec_clear(&r->fields);
 	memset(r, 0, sizeof(*r));
 	r->price = -1;
 }
@@ -77,6 +78,18 @@ static cJSON *run_json(const struct remote_run *r, const char *const *args, int 
 		cJSON_AddItemToArray(a, cJSON_CreateString(args[i]));
 	if (r->smoke)
 		cJSON_AddTrueToObject(o, "smoke");
+	if (r->fields.nr) {
+		cJSON *f = cJSON_AddObjectToObject(o, "fields");
+		size_t j;
+
+		for (j = 0; j < r->fields.nr; j++) {
+			const char *eq = strchr(r->fields.v[j], '=');
+			char *k = xstrndup(r->fields.v[j], (size_t)(eq - r->fields.v[j]));
+
+			cJSON_AddStringToObject(f, k, eq + 1);
+			free(k);
+		}
+	}
 	return o;
 }
 
@@ -126,6 +139,23 @@ static int get_json(cJSON **out, struct aws_client *c, const char *bucket, const
 	return r;
 }
 
+/* run.json's fields: string values under keys of [A-Za-z0-9._-] only. */
+static void load_fields(struct strvec *out, const cJSON *f)
+{
+	const cJSON *v;
+
+	cJSON_ArrayForEach (v, f) {
+		const char *k = v->string;
+
+		if (!k || !*k ||
+		    k[strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				"0123456789._-")] ||
+		    !cJSON_IsString(v))
+			continue;
+		strvec_push_nodup(out, xstrfmt("%s=%s", k, v->valuestring));
+	}
+}
+
 /* run.json's args array as shell words; NULL when there are none. */
 static char *args_words(const cJSON *a)
 {
@@ -172,6 +202,7 @@ int remote_run_load(struct remote_run *out, struct aws_client *c, const char *bu
 	out->run_prefix = xstrdup(run_prefix);
 	out->args = args_words(cJSON_GetObjectItemCaseSensitive(o, "args"));
 	out->smoke = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "smoke"));
+	load_fields(&out->fields, cJSON_GetObjectItemCaseSensitive(o, "fields"));
 	cJSON_Delete(o);
 	if (!out->run_id || !out->commit) {
 		remote_run_release(out);
@@ -189,11 +220,25 @@ int remote_run_load(struct remote_run *out, struct aws_client *c, const char *bu
 	return 0;
 }
 
+/* The note's own fields, which run.json's fields may not stand for. */
+static int own_field(const char *k)
+{
+	static const char *const own[] = { "backend", "status", "exit",	 "start", "duration",
+					   "log",     "parent", "stage", "clone" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(own); i++)
+		if (!strcmp(k, own[i]))
+			return 1;
+	return !strncmp(k, "metric.", 7);
+}
+
 void remote_run_describe(struct run_record *out, const struct remote_run *r, time_t start,
 			 double duration)
 {
 	struct buf b = BUF_INIT;
 	char *key;
+	size_t i;
 
 	run_record_init(out);
 	out->id = xstrdup(r->run_id);
@@ -223,6 +268,14 @@ void remote_run_describe(struct run_record *out, const struct remote_run *r, tim
 		run_record_add_extra(out, "args", r->args);
 	if (r->smoke)
 		run_record_add_extra(out, "smoke", "1");
+	for (i = 0; i < r->fields.nr; i++) {
+		const char *eq = strchr(r->fields.v[i], '=');
+		char *k = xstrndup(r->fields.v[i], (size_t)(eq - r->fields.v[i]));
+
+		if (!run_record_extra(out, k) && !own_field(k))
+			run_record_add_extra(out, k, eq + 1);
+		free(k);
+	}
 	free(key);
 	buf_release(&b);
 }

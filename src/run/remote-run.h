@@ -21,6 +21,7 @@
 #include "aws/client.h"
 #include "git/config.h"
 #include "git/run-record.h"
+#include "util/strvec.h"
 
 #define REMOTE_TAG_RUN_ID "git-train:run-id"
 #define REMOTE_TAG_COMMIT "git-train:commit"
@@ -53,6 +54,14 @@ struct remote_run {
 	char *run_prefix; /* <prefix>/<repo>/<sha>/runs/<run-id>/ */
 	char *args;	  /* the script's arguments as shell words; NULL when none */
 	int smoke;	  /* a smoke run (the pre-push hook's) */
+	/*
+	 * Note fields the client decided at launch (run.json's "fields"):
+	 * key=value entries, e.g. env=K1,K2 or data.<name>=<fingerprint>
+	 * (run/inputs.h). Keys are [A-Za-z0-9._-]; one that the note has
+	 * already, or that is one of its own (status, metric.*, ...), is not
+	 * added: run.json is in S3, where a run could rewrite it.
+	 */
+	struct strvec fields;
 };
 
 void remote_run_release(struct remote_run *r);

@@ -61,6 +61,42 @@ static void assign_key(struct buf *out, const char *name, const char *run_prefix
 	free(key);
 }
 
+/*
+ * DATA: "name TAB variable TAB fingerprint TAB bucket TAB prefix" lines;
+ * USER_ENV: the names of train.env's variables, each value in
+ * USER_ENV_<NAME>; SECRETS: "NAME TAB ssm|secretsmanager TAB reference"
+ * lines. Names and references are checked (git/inputs.h): no tab, newline
+ * or quote in them.
+ */
+static void assign_inputs(struct buf *out, const struct run_inputs *in)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < in->nr_data; i++) {
+		const struct inputs_data *d = &in->data[i];
+
+		buf_printf(&b, "%s\t%s\t%s\t%s\t%s\n", d->name, d->var,
+			   d->fingerprint ? d->fingerprint : "", d->bucket, d->prefix);
+	}
+	assign(out, "DATA", buf_cstr(&b));
+	buf_reset(&b);
+	for (i = 0; i < in->nr_env; i++) {
+		char *name = xstrfmt("USER_ENV_%s", in->env[i].name);
+
+		buf_printf(&b, "%s%s", i ? " " : "", in->env[i].name);
+		assign(out, name, in->env[i].value);
+		free(name);
+	}
+	assign(out, "USER_ENV", buf_cstr(&b));
+	buf_reset(&b);
+	for (i = 0; i < in->nr_secrets; i++)
+		buf_printf(&b, "%s\t%s\t%s\n", in->secrets[i].name,
+			   in->secrets[i].manager ? "secretsmanager" : "ssm", in->secrets[i].ref);
+	assign(out, "SECRETS", buf_cstr(&b));
+	buf_release(&b);
+}
+
 /* start.sh: the run's settings and the script's arguments, then the runner. */
 static void start_script(struct buf *out, const struct runner_job *job)
 {
@@ -82,6 +118,8 @@ static void start_script(struct buf *out, const struct runner_job *job)
 	buf_printf(out, "LOG_INTERVAL=%d\n", job->log_interval > 0 ? job->log_interval : 5);
 	buf_printf(out, "IDLE_TIMEOUT=%ld\n", job->idle_timeout > 0 ? job->idle_timeout : 0);
 	buf_printf(out, "DEADLINE=%lld\n", job->deadline > 0 ? (long long)job->deadline : 0LL);
+	if (job->inputs)
+		assign_inputs(out, job->inputs);
 	buf_puts(out, "set --");
 	if (job->nr_args) {
 		buf_putc(out, ' ');

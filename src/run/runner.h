@@ -52,6 +52,20 @@
  * AWS_EC2_METADATA_SERVICE_ENDPOINT when set (the tests' sandbox), passed
  * explicitly to the AWS CLI.
  *
+ * Data, secrets and variables (runner_job.inputs), after the code and
+ * before the setup: each data source is synced (`aws s3 sync`) into
+ * <dir>/data/<name> and listed again; a listing whose fingerprint
+ * (run/data.h) is not the one the client saw at launch (the data changed
+ * since), or that holds a key that would land outside the directory,
+ * fails the run at stage "setup". GIT_TRAIN_DATA_<NAME> (and
+ * GIT_TRAIN_DATA for a single source) name the directories. Secrets are
+ * read with the instance's role (ssm get-parameter --with-decryption,
+ * secretsmanager get-secret-value) into the runner's memory only, and
+ * exported with train.env's variables to the setup and the script alone:
+ * not to the runner's own AWS CLI calls, never echoed, never written to a
+ * file; a secret that cannot be read fails the run at stage "setup",
+ * naming its reference.
+ *
  * When the run fails before its script ran, the result's stage says where
  * ("code", "setup", "script", "outputs") and a "git-train: ..." line in the
  * log says what failed.
@@ -61,6 +75,7 @@
 
 #include <time.h>
 
+#include "git/inputs.h"
 #include "run/script.h"
 #include "util/util.h"
 
@@ -85,6 +100,12 @@ struct runner_job {
 	int log_interval;  /* seconds; 0: 5 */
 	long idle_timeout; /* the watchdog's stage in seconds (rounded up to minutes); 0: none */
 	time_t deadline;   /* when the max runtime ends (seconds since the epoch); 0: none */
+	/*
+	 * train.data (with each source's fingerprint at launch), train.env and
+	 * train.secret (git/inputs.h): names, values of variables and the
+	 * secrets' references, never a secret's value. NULL: none.
+	 */
+	const struct run_inputs *inputs;
 };
 
 /*

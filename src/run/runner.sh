@@ -174,9 +174,9 @@ runner_stopping() {
 # that a spot notice stops all of it), output into the log; sets job_rc.
 runner_job() {
 	if command -v setsid >/dev/null 2>&1; then
-		(cd "$work" && exec setsid "$@") </dev/null >>"$log" 2>&1 &
+		(cd "$work" && runner_job_env && exec setsid "$@") </dev/null >>"$log" 2>&1 &
 	else
-		(cd "$work" && exec "$@") </dev/null >>"$log" 2>&1 &
+		(cd "$work" && runner_job_env && exec "$@") </dev/null >>"$log" 2>&1 &
 	fi
 	job_pid=$!
 	echo "$job_pid" >"$RUNNER_DIR/job.pid"
@@ -243,6 +243,156 @@ runner_fetch_code() {
 		return 0
 	fi
 	return 1
+}
+
+# --- data, secrets and the environment (train.data, train.secret, train.env) ---
+# start.sh sets DATA ("name TAB variable TAB fingerprint TAB bucket TAB
+# prefix" lines), SECRETS ("NAME TAB ssm|secretsmanager TAB reference"
+# lines) and USER_ENV (names; each value in USER_ENV_<NAME>), all checked by
+# the client (git/inputs.h). A secret's value lives in this shell's
+# variables only: exported to the setup and the script (runner_job_env),
+# never to the runner's own AWS CLI calls, never echoed, never in a file.
+data_tab=$(printf '\t')
+secret_names=
+
+# runner_aws_at <endpoint> <aws args>...: the AWS CLI, at endpoint when set.
+runner_aws_at() {
+	at=$1
+	shift
+	if test -n "$at"; then
+		aws --endpoint-url "$at" --region "$REGION" "$@"
+	else
+		aws --region "$REGION" "$@"
+	fi
+}
+
+# runner_data_key <key relative to the prefix>: 0 when it stays inside the
+# source's directory (run/data.h: no leading '/', no empty, "." or ".."
+# component but a trailing '/').
+runner_data_key() {
+	test -z "$1" && return 0
+	case /$1/ in
+	//* | */../* | */./*) return 1 ;;
+	esac
+	case $1 in
+	*//*) return 1 ;;
+	esac
+	return 0
+}
+
+# runner_data_fingerprint <bucket> <prefix> <listing file>: the listing
+# (run/data.h's lines, sorted) into the file and its fingerprint on stdout;
+# 2 when a key would land outside the source's directory.
+runner_data_fingerprint() {
+	runner_aws_at "$s3_endpoint" s3api list-objects-v2 --bucket "$1" --prefix "$2" \
+		--query 'Contents[].[Key,Size,ETag]' --output text >"$3.raw" 2>>"$log" || return 1
+	while IFS=$data_tab read -r key size etag; do
+		test -z "$size" && test "$key" = None && continue
+		etag=${etag#\"}
+		etag=${etag%\"}
+		printf '%s\t%s\t%s\n' "${key#"$2"}" "$size" "$etag"
+	done <"$3.raw" | LC_ALL=C sort >"$3" || return 1
+	while IFS=$data_tab read -r key size etag; do
+		if ! runner_data_key "$key"; then
+			runner_say "refusing the data at s3://$1/$2: its object key '$2$key' would land outside the data's directory"
+			return 2
+		fi
+	done <"$3"
+	sum=$(runner_sha256 "$3") || return 1
+	printf '%s\n' "$sum" | cut -c 1-12
+}
+
+# Each source into $RUNNER_DIR/data/<name>, then checked against the
+# fingerprint of the launch: data that changed since fails the run.
+runner_fetch_data() {
+	test -n "${DATA:-}" || return 0
+	count=0 first_data=
+	while IFS=$data_tab read -r name var fp bucket prefix; do
+		test -n "$name" || continue
+		count=$((count + 1))
+		dir=$RUNNER_DIR/data/$name
+		where=s3://$bucket/$prefix
+		if ! mkdir -p "$dir" ||
+			! runner_s3 sync "$where" "$dir" --exclude '../*' --exclude '*/../*' \
+				--exclude '*/..' --exclude '/*' 2>>"$log"; then
+			runner_fail setup 1 "cannot sync the data '$name' from $where"
+			return 1
+		fi
+		got=$(runner_data_fingerprint "$bucket" "$prefix" "$RUNNER_DIR/data.$count.list")
+		case $? in
+		0) ;;
+		2)
+			runner_fail setup 1 "the data '$name' at $where is refused"
+			return 1
+			;;
+		*)
+			runner_fail setup 1 "cannot list the data '$name' at $where"
+			return 1
+			;;
+		esac
+		if test "$got" != "$fp"; then
+			runner_fail setup 1 "the data '$name' at $where changed since the launch (fingerprint $got, not $fp): the run does not use it; run again to use the new data"
+			return 1
+		fi
+		runner_say "data $name: $where in $dir (fingerprint $got)"
+		export "$var=$dir"
+		test "$count" != 1 || first_data=$dir
+	done <<GIT_TRAIN_DATA_EOF
+$DATA
+GIT_TRAIN_DATA_EOF
+	test "$count" != 1 || export GIT_TRAIN_DATA="$first_data"
+	return 0
+}
+
+# The secrets into this shell's memory, with the instance's role.
+runner_fetch_secrets() {
+	test -n "${SECRETS:-}" || return 0
+	count=0
+	while IFS=$data_tab read -r name kind ref; do
+		test -n "$name" || continue
+		count=$((count + 1))
+		# shellcheck disable=SC2034 # eval reads value
+		case $kind in
+		ssm)
+			value=$(runner_aws_at "${AWS_ENDPOINT_URL_SSM:-${AWS_ENDPOINT_URL:-}}" \
+				ssm get-parameter --name "$ref" --with-decryption \
+				--query Parameter.Value --output text 2>>"$log")
+			;;
+		secretsmanager)
+			value=$(runner_aws_at "${AWS_ENDPOINT_URL_SECRETS_MANAGER:-${AWS_ENDPOINT_URL:-}}" \
+				secretsmanager get-secret-value --secret-id "$ref" \
+				--query SecretString --output text 2>>"$log")
+			;;
+		*) false ;;
+		esac || {
+			unset value
+			runner_fail setup 1 "cannot read the secret $name ($kind:$ref) with the instance's role"
+			return 1
+		}
+		eval "secret_value_$count=\$value"
+		unset value
+		secret_names="$secret_names $name"
+	done <<GIT_TRAIN_SECRETS_EOF
+$SECRETS
+GIT_TRAIN_SECRETS_EOF
+	runner_say "secrets read:$secret_names"
+	return 0
+}
+
+# In the job's subshell only: train.env's variables, then the secrets.
+runner_job_env() {
+	for _gt_name in ${USER_ENV:-}; do
+		case $_gt_name in '' | [0-9]* | *[!A-Za-z0-9_]*) continue ;; esac
+		eval "$_gt_name=\$USER_ENV_$_gt_name"
+		export "${_gt_name?}"
+	done
+	_gt_n=0
+	for _gt_name in $secret_names; do
+		_gt_n=$((_gt_n + 1))
+		case $_gt_name in '' | [0-9]* | *[!A-Za-z0-9_]*) continue ;; esac
+		eval "$_gt_name=\$secret_value_$_gt_n"
+		export "${_gt_name?}"
+	done
 }
 
 runner_run_setup() {
@@ -366,7 +516,8 @@ runner_main() {
 			PYTHONUNBUFFERED=1 GIT_TRAIN_RUN_ID=$RUN_ID GIT_TRAIN_COMMIT=$COMMIT
 			GIT_TRAIN_OUTPUTS=$work/$OUTPUTS_DIR
 			export PYTHONUNBUFFERED GIT_TRAIN_RUN_ID GIT_TRAIN_COMMIT GIT_TRAIN_OUTPUTS
-			runner_run_setup && ! runner_stopping && runner_run_script "$@"
+			runner_fetch_data && runner_fetch_secrets &&
+				runner_run_setup && ! runner_stopping && runner_run_script "$@"
 		fi
 		;;
 	esac

@@ -22,16 +22,16 @@
  *     repository. One name is not both a train.env and a train.secret.
  *   - a secret's reference is ssm:<name or ARN> or
  *     secretsmanager:<name or ARN>, of the characters AWS allows in them.
- * A secret's value is never here: only where it is (services/secrets.h).
+ * A secret's value is never here: only where it is (services/secrets.h
+ * reads it). The run's note and doctor's checks read the same settings.
  */
-#ifndef RUN_INPUTS_H
-#define RUN_INPUTS_H
+#ifndef GIT_INPUTS_H
+#define GIT_INPUTS_H
 
 #include <stddef.h>
 
 #include "git/config.h"
 #include "git/run-record.h"
-#include "services/secrets.h"
 
 struct inputs_data {
 	char *name;
@@ -48,8 +48,8 @@ struct inputs_env {
 
 struct inputs_secret {
 	char *name;
-	enum secrets_kind kind;
-	char *ref; /* after "ssm:" or "secretsmanager:" */
+	int manager; /* 0: "ssm:<parameter>", 1: "secretsmanager:<secret>" (services/secrets.h) */
+	char *ref;   /* after "ssm:" or "secretsmanager:" */
 };
 
 struct run_inputs {

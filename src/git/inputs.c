@@ -1,4 +1,4 @@
-#include "run/inputs.h"
+#include "git/inputs.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -170,9 +170,9 @@ static int parse_secret(struct inputs_secret *s, const char *entry)
 	    check_var_name(s->name, "train.secret", entry))
 		goto bad;
 	if (skip_prefix(ref, "ssm:", &ref)) {
-		s->kind = SECRETS_SSM;
+		s->manager = 0;
 	} else if (skip_prefix(ref, "secretsmanager:", &ref)) {
-		s->kind = SECRETS_MANAGER;
+		s->manager = 1;
 	} else {
 		err_set("train.secret '%s': the reference must start with ssm: or secretsmanager:",
 			entry);
