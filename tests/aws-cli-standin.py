@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""aws-cli-standin: the `aws s3 cp` that src/run/runner.sh uses, for the fake's instances.
+"""aws-cli-standin: the `aws s3 cp` that src/run/runner.sh uses, for the fake's instances
+(and the commands that bring a run its data and secrets: see data_and_secrets()).
 
 The real AWS CLI takes 1-2 seconds to start on a test machine, and the runner
 calls it several times per run (the code, the log every few seconds, the
@@ -60,7 +61,7 @@ class Fatal(Exception):
 
 def usage(msg):
     sys.stderr.write(f"aws: error: {msg} (tests/aws-cli-standin.py implements only the "
-                     "`aws s3 cp` that the runner uses)\n")
+                     "`aws s3 cp` that the runner uses, and its data and secrets commands)\n")
     sys.exit(252)
 
 
@@ -270,6 +271,225 @@ def cp(s3, src, dst, recursive, content_type, show, sse=None):
     return ok
 
 
+# --- data and secrets (train.data, train.secret): what src/run/runner.sh's
+# runner_fetch_data and runner_fetch_secrets call ------------------------------
+#
+#   aws s3 sync s3://bucket/prefix DIR [--exclude PATTERN]... [--only-show-errors]
+#       ListObjectsV2 (every page), then GetObject of each key not excluded
+#       (patterns relative to the source, as the CLI's filters are) whose
+#       file in DIR is missing or of another size; a key that would land
+#       outside DIR is skipped with a warning, as the CLI does
+#   aws s3api list-objects-v2 --bucket B --prefix P --query 'Contents[].[Key,Size,ETag]'
+#       --output text
+#       those fields, tab-separated, a line per object ("None" when there is none)
+#   aws ssm get-parameter --name N --with-decryption --query Parameter.Value --output text
+#   aws secretsmanager get-secret-value --secret-id N --query SecretString --output text
+#       the value, and a newline; errors as the CLI's:
+#       "An error occurred (Code) when calling the Action operation: message", exit 254
+
+import fnmatch
+import xml.etree.ElementTree as ET
+
+
+def sign_request(host, region, service, method, path, query, headers, body, creds):
+    key_id, secret, token = creds
+    now = datetime.datetime.now(datetime.timezone.utc)
+    amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+    payload_hash = hashlib.sha256(body).hexdigest()
+    headers.update({"Host": host, "X-Amz-Date": amz_date})
+    if service == "s3":
+        headers["X-Amz-Content-SHA256"] = payload_hash
+    if token:
+        headers["X-Amz-Security-Token"] = token
+    signed = sorted(k.lower() for k in headers)
+    canon_headers = "".join(f"{k.lower()}:{' '.join(str(v).split())}\n"
+                            for k, v in sorted(headers.items(), key=lambda kv: kv[0].lower()))
+    canon_query = "&".join(f"{urllib.parse.quote(k, safe='-_.~')}={urllib.parse.quote(v, safe='-_.~')}"
+                           for k, v in sorted(query))
+    canonical = "\n".join([method, path, canon_query, canon_headers, ";".join(signed),
+                           payload_hash])
+    scope = f"{day}/{region}/{service}/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + secret).encode()
+    for part in (day, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    sig = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    headers["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={key_id}/{scope}, "
+                                f"SignedHeaders={';'.join(signed)}, Signature={sig}")
+    return canon_query
+
+
+def call(endpoint, region, service, method, path, query=(), headers=None, body=b""):
+    """(status, body): one signed request, retried on a 5xx or a dropped connection."""
+    parts = loopback_url(endpoint, "the endpoint")
+    creds = credentials()
+    for attempt in range(5):
+        hdr = dict(headers or {})
+        qs = sign_request(parts.netloc, region, service, method, path, list(query), hdr, body,
+                          creds)
+        try:
+            status, data, _ = http_request(parts, method, path + ("?" + qs if qs else ""), hdr,
+                                           body, timeout=60)
+        except OSError:
+            if attempt == 4:
+                raise Fatal(f"Could not connect to the endpoint URL: \"{endpoint}\"")
+            time.sleep(0.05 * 2 ** attempt)
+            continue
+        if status >= 500 and attempt < 4:
+            time.sleep(0.05 * 2 ** attempt)
+            continue
+        return status, data
+    raise AssertionError("not reached")
+
+
+class CallError(Exception):
+    pass
+
+
+def s3_list(endpoint, region, bucket, prefix):
+    path = "/" + urllib.parse.quote(bucket, safe="")
+    token, out = None, []
+    while True:
+        query = [("list-type", "2"), ("prefix", prefix)]
+        if token:
+            query.append(("continuation-token", token))
+        status, data = call(endpoint, region, "s3", "GET", path, query)
+        if status >= 300:
+            code, msg = error_of(status, data)
+            raise CallError(f"An error occurred ({code}) when calling the ListObjectsV2 "
+                            f"operation: {msg}")
+        root = ET.fromstring(data)
+        for el in root.iter():
+            el.tag = el.tag.rsplit("}", 1)[-1]
+        for c in root.iter("Contents"):
+            out.append((c.findtext("Key") or "", int(c.findtext("Size") or 0),
+                        c.findtext("ETag") or ""))
+        if root.findtext("IsTruncated") != "true":
+            return out
+        token = root.findtext("NextContinuationToken")
+
+
+def s3_sync(endpoint, region, src, dst, excludes, show):
+    bucket, prefix = s3_url(src)
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    s3 = S3(endpoint, region)
+    root = os.path.abspath(dst)
+    ok = True
+    for key, size, _ in s3_list(endpoint, region, bucket, prefix):
+        rel = key[len(prefix):]
+        if not rel or rel.endswith("/"):
+            continue
+        if any(fnmatch.fnmatchcase(rel, p) for p in excludes):
+            continue
+        path = os.path.abspath(os.path.join(root, rel))
+        if not path.startswith(root + os.sep):
+            sys.stderr.write(f"warning: Skipping file s3://{bucket}/{key}. File does not "
+                             "exist in the destination directory.\n")
+            continue
+        if os.path.isfile(path) and os.path.getsize(path) == size:
+            continue
+        ok = download(s3, bucket, key, path, show) and ok
+    return ok
+
+
+def json_call(endpoint, region, service, target, doc):
+    body = json.dumps(doc).encode()
+    status, data = call(endpoint, region, service, "POST", "/", (),
+                        {"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"},
+                        body)
+    try:
+        answer = json.loads(data or b"{}")
+    except ValueError:
+        answer = {}
+    if status >= 300:
+        code = str(answer.get("__type", status)).rsplit("#", 1)[-1]
+        msg = answer.get("message") or answer.get("Message") or ""
+        raise CallError(f"An error occurred ({code}) when calling the "
+                        f"{target.rsplit('.', 1)[-1]} operation: {msg}")
+    return answer
+
+
+def options(rest, flags, valued):
+    """{option: value or True} and the words left, for the forms above only."""
+    got, words, i = {}, [], 0
+    while i < len(rest):
+        a = rest[i]
+        if a in valued:
+            if i + 1 >= len(rest):
+                usage(f"argument {a}: expected one argument")
+            if a == "--exclude":
+                got.setdefault(a, []).append(rest[i + 1])
+            else:
+                got[a] = rest[i + 1]
+            i += 2
+            continue
+        if a in flags:
+            got[a] = True
+        elif a.startswith("--"):
+            usage(f"the option {a}")
+        else:
+            words.append(a)
+        i += 1
+    return got, words
+
+
+def data_and_secrets(args, endpoint, region):
+    """The exit status of one of the commands above; None when args is none of them."""
+    env = os.environ
+    cmd, rest = args[:2], args[2:]
+    try:
+        if cmd == ["s3", "sync"]:
+            o, words = options(rest, ("--only-show-errors", "--quiet", "--no-progress"),
+                               ("--exclude",))
+            if len(words) != 2 or not words[0].startswith("s3://") or \
+                    words[1].startswith("s3://"):
+                usage("s3 sync other than from S3 to a directory")
+            ep = endpoint or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+            show = not (o.get("--only-show-errors") or o.get("--quiet"))
+            return 0 if s3_sync(ep, region, words[0], words[1], o.get("--exclude", []),
+                                show) else 1
+        if cmd == ["s3api", "list-objects-v2"]:
+            o, words = options(rest, (), ("--bucket", "--prefix", "--query", "--output"))
+            if words or o.get("--query") != "Contents[].[Key,Size,ETag]" or \
+                    o.get("--output") != "text" or "--bucket" not in o:
+                usage("s3api list-objects-v2 other than the runner's")
+            ep = endpoint or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+            listed = s3_list(ep, region, o["--bucket"], o.get("--prefix", ""))
+            for key, size, etag in listed:
+                print(f"{key}\t{size}\t{etag}")
+            if not listed:
+                print("None")
+            return 0
+        if cmd == ["ssm", "get-parameter"]:
+            o, words = options(rest, ("--with-decryption",), ("--name", "--query", "--output"))
+            if words or o.get("--query") != "Parameter.Value" or o.get("--output") != "text":
+                usage("ssm get-parameter other than the runner's")
+            ep = endpoint or env.get("AWS_ENDPOINT_URL_SSM") or env.get("AWS_ENDPOINT_URL")
+            doc = {"Name": o.get("--name", ""), "WithDecryption": bool(o.get("--with-decryption"))}
+            print(json_call(ep, region, "ssm", "AmazonSSM.GetParameter", doc)["Parameter"]["Value"])
+            return 0
+        if cmd == ["secretsmanager", "get-secret-value"]:
+            o, words = options(rest, (), ("--secret-id", "--query", "--output"))
+            if words or o.get("--query") != "SecretString" or o.get("--output") != "text":
+                usage("secretsmanager get-secret-value other than the runner's")
+            ep = endpoint or env.get("AWS_ENDPOINT_URL_SECRETS_MANAGER") or \
+                env.get("AWS_ENDPOINT_URL")
+            doc = {"SecretId": o.get("--secret-id", "")}
+            print(json_call(ep, region, "secretsmanager", "secretsmanager.GetSecretValue",
+                            doc)["SecretString"])
+            return 0
+    except CallError as e:
+        sys.stderr.write(f"\n{e}\n")
+        return 254
+    except Fatal as e:
+        sys.stderr.write(f"fatal error: {e}\n")
+        return 1
+    return None
+
+
+
 def main(argv):
     endpoint = region = None
     args = []
@@ -291,6 +511,10 @@ def main(argv):
         args.append(a)
         i += 1
     if args[:2] != ["s3", "cp"]:
+        rc = data_and_secrets(args, endpoint, region or os.environ.get("AWS_REGION") or
+                              os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
+        if rc is not None:
+            return rc
         usage(f"the command `aws {' '.join(args[:2])}`")
     recursive, show, content_type, sse, paths = False, True, None, None, []
     rest = args[2:]

@@ -117,4 +117,23 @@ test_expect_success EC2 'docs/ec2-runs.md: the runs are in the notes, nothing is
 	! grep -r "$TEST_AWS_SECRET_ACCESS_KEY" out-ec2-runs.md .instances
 '
 
+test_expect_success EC2 'docs/data-and-secrets.md: the data, the variable and the token reached the runs, the token nothing else' '
+	grep "^hamlet.txt 20 bytes$" out-data-and-secrets.md &&
+	grep "^caesar.txt 16 bytes$" out-data-and-secrets.md &&
+	grep "data text: 2 objects, fingerprint [0-9a-f]* (2 downloaded)" out-data-and-secrets.md &&
+	grep "data text: 2 objects, fingerprint [0-9a-f]* (0 downloaded)" out-data-and-secrets.md &&
+	test "$(grep -c "^token: set$" out-data-and-secrets.md)" = 3 &&
+	grep "^wandb mode: disabled$" out-data-and-secrets.md &&
+	test "$(grep -c "^wandb mode: offline$" out-data-and-secrets.md)" = 2 &&
+	git -C doc-data-and-secrets.md notes --ref=train show HEAD >notes &&
+	test_line_count = 3 notes &&
+	test "$(grep -c " env=WANDB_MODE secrets=HF_TOKEN data\.text=[0-9a-f]\{12\}" notes)" = 3 &&
+	sed -n "s/.* data\.text=\([0-9a-f]*\).*/\1/p" notes | sort -u >fingerprints &&
+	test_line_count = 1 fingerprints &&
+	grep "backend=t3.micro status=succeeded" notes &&
+	token=$(cat doc-data-and-secrets.md/token.txt) &&
+	test -n "$token" &&
+	! grep -rlF "$token" out-data-and-secrets.md .instances doc-data-and-secrets.md/.git
+'
+
 test_done
