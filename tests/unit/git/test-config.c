@@ -284,6 +284,31 @@ static void test_config_count(void **state)
 	unsetenv("GIT_CONFIG_COUNT");
 }
 
+/* Every value of a multi-valued key: the file's, in order, then the -c ones. */
+static void test_get_all(void **state)
+{
+	struct fixture *f = *state;
+	struct strvec v = STRVEC_INIT;
+	git_config *file = NULL;
+	struct config cfg;
+
+	assert_int_equal(git_repository_config(&file, f->repo), 0);
+	assert_int_equal(git_config_set_multivar(file, "train.env", "^$", "A=1"), 0);
+	assert_int_equal(git_config_set_multivar(file, "train.env", "^$", "B=2"), 0);
+	git_config_free(file);
+	setenv("GIT_CONFIG_PARAMETERS", "'TRAIN.Env'='A=3' 'train.other'='x'", 1);
+	assert_int_equal(config_load(&cfg, f->repo), 0);
+	assert_int_equal(config_get_all(&v, &cfg, "train.env"), 0);
+	assert_int_equal(v.nr, 3);
+	assert_string_equal(v.v[0], "A=1");
+	assert_string_equal(v.v[1], "B=2");
+	assert_string_equal(v.v[2], "A=3");
+	strvec_clear(&v);
+	assert_int_equal(config_get_all(&v, &cfg, "train.none"), 1);
+	assert_int_equal(v.nr, 0);
+	config_release(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +321,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_config, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_last_dash_c_wins, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_config_count, repo_setup, repo_teardown),
+		cmocka_unit_test_setup_teardown(test_get_all, repo_setup, repo_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
