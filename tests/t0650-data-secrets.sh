@@ -30,6 +30,20 @@ train() {
 	return $rc
 }
 
+# wait_for_text FILE TEXT: until FILE says TEXT (30 s)
+wait_for_text() {
+	i=0
+	until grep -q "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		if test $i -gt 300; then
+			echo >&2 "no '$2' in $1:"
+			cat >&2 "$1"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 # gets: how many objects of the data bucket were downloaded through the fake
 gets() {
 	test_fake_query /__fake/counts '
@@ -197,6 +211,23 @@ test_expect_success EC2 'EC2: the data, a variable and the secrets reach the scr
 	find "$(test_instance_dir $instance)/var/lib/amazon/ssm" -name _script.sh >scripts &&
 	test_line_count = 1 scripts &&
 	test_grep "^SECRETS=.TOKEN.ssm./train/token$" $(cat scripts)
+'
+
+test_expect_success EC2 'EC2: data that changed between the launch and the sync fails the run at stage setup' '
+	test_fake_settings "{\"aws_cli\": \"standin\", \"ready_delay\": 2}" &&
+	rm -f out err &&
+	{ git train t3.micro --wait --spot-timeout=5s >out 2>err & } &&
+	pid=$! &&
+	wait_for_text err "data text: s3://data-bucket/text/, fingerprint" &&
+	put text/a.txt "first file, changed after the launch" &&
+	{ wait $pid; rc=$?; } &&
+	cat out err >>"$TRASH_DIRECTORY/all-output" &&
+	test $rc != 0 &&
+	test_grep "git-train: the data .text. at s3://data-bucket/text/ changed since the launch (fingerprint [0-9a-f]*, not $(sed -n 3p fps))" out &&
+	test_grep ! "^data a.txt" out &&
+	git notes --ref=train show HEAD | tail -n 1 >last &&
+	test_grep "status=failed .*stage=setup" last &&
+	test_grep " data\.text=$(sed -n 3p fps)" last
 '
 
 test_expect_success EC2 'the secrets are in no output, log, note, S3 object, user data or SSM command' '
