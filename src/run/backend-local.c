@@ -263,7 +263,7 @@ static int resolve_inputs(struct run *run, struct local *l)
 	if (in->nr_data) {
 		if (!(cache = data_cache_dir()))
 			goto out;
-		l->data_dir = xstrfmt("%s/data", l->dir);
+		l->data_dir = layout_local_path(l->dir, LAYOUT_DATA);
 		if (mkdir(l->data_dir, 0777)) {
 			err_set("cannot create '%s': %s", l->data_dir, strerror(errno));
 			goto out;

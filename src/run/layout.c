@@ -17,6 +17,7 @@
 static const char *const names[] = {
 	[LAYOUT_CODE] = "code.tar.gz",	 [LAYOUT_RUN_JSON] = "run.json", [LAYOUT_LOG] = "log",
 	[LAYOUT_RESULT] = "result.json", [LAYOUT_OUTPUTS] = "outputs",	 [LAYOUT_WORK] = "work",
+	[LAYOUT_DATA] = "data",
 };
 
 /* Keeps key segments plain: letters, digits, '.', '_' and '-'; anything else becomes '-'. */

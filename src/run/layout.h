@@ -38,8 +38,8 @@
  *
  * On this machine a local run's directory <git dir>/train/runs/<run-id>/
  * holds the same: code.tar.gz (the exact archive that ran), log,
- * result.json, outputs/, and work/ (where the code is extracted) while the
- * run lasts.
+ * result.json, outputs/, and work/ (where the code is extracted) and data/
+ * (train.data's sources, links into the data cache) while the run lasts.
  *
  * The result document (result.json), the same wherever the run was:
  *   {"run_id": "...", "commit": "<sha>",
@@ -77,6 +77,7 @@ enum layout_item {
 	LAYOUT_RESULT,	 /* result.json */
 	LAYOUT_OUTPUTS,	 /* outputs/ ("outputs" as a local path) */
 	LAYOUT_WORK,	 /* work/ (local runs only) */
+	LAYOUT_DATA, /* data/<name>/: train.data, as the run saw it (local runs only, run/data.h) */
 };
 
 /* A repository's place in S3. */
