@@ -12,12 +12,12 @@
 #include <unistd.h>
 
 #include "archive/archive.h"
+#include "git/inputs.h"
 #include "git/repo.h"
 #include "run/data.h"
-#include "services/secrets.h"
-#include "git/inputs.h"
 #include "run/layout.h"
 #include "run/run.h"
+#include "services/secrets.h"
 #include "util/child.h"
 #include "util/strvec.h"
 
@@ -293,12 +293,19 @@ static int resolve_inputs(struct run *run, struct local *l)
 	}
 	for (i = 0; i < in->nr_secrets; i++) {
 		const struct inputs_secret *sec = &in->secrets[i];
-		char *value = NULL;
+		char *value = NULL, *entry;
+		size_t n = strlen(sec->name), m;
 
 		if (secrets_get(&value, &client, sec->manager ? SECRETS_MANAGER : SECRETS_SSM,
 				sec->ref))
 			goto out;
-		strvec_push_nodup(&l->input_env, xstrfmt("%s=%s", sec->name, value));
+		/* one allocation, no growing buffer: no copy of the value left behind */
+		m = strlen(value);
+		entry = xmalloc(n + m + 2);
+		memcpy(entry, sec->name, n);
+		entry[n] = '=';
+		memcpy(entry + n + 1, value, m + 1);
+		strvec_push_nodup(&l->input_env, entry);
 		secret_free(value);
 	}
 	inputs_note(&run->rec, in);
