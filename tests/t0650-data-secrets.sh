@@ -84,7 +84,9 @@ sha() {
 
 test_expect_success EC2 'git train local: the data, the variables and the secrets; the note names them' '
 	before=$(gets) &&
-	train local --setup "test \"\$MODE\" = offline && test -n \"\$TOKEN\" && test -d \"\$GIT_TRAIN_DATA\"" &&
+	GIT_TRAIN_TRACE=2 train local --setup "test \"\$MODE\" = offline && test -n \"\$TOKEN\" && test -d \"\$GIT_TRAIN_DATA\"" &&
+	test_grep "POST .*(ssm GetParameter)" err &&
+	test_grep "POST .*(secretsmanager GetSecretValue)" err &&
 	test_grep "^data a.txt first file$" out &&
 	test_grep "^data b.txt second file$" out &&
 	test_grep "^data sub/c.txt third file$" out &&
