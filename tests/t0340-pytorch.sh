@@ -119,6 +119,14 @@ test_expect_success TORCH 'git train outputs <local run> -o dir: exactly its fil
 	test_grep "nothing to download: the 2 files of run $id are already in .local-out." err
 '
 
+test_expect_success TORCH,TTY 'on a terminal, a progress meter shows the transfer' '
+	id=$(cat local-id) &&
+	script -qec "git train outputs $id -o tty-out" /dev/null </dev/null >tty.out &&
+	test_grep "Copying outputs of $id: .*100%.*done" tty.out &&
+	files_in tty-out >actual &&
+	test_cmp expect-files actual
+'
+
 test_expect_success EC2,TORCH 'setup: a bucket and an instance profile' '
 	test_setup_train_account $B train-role train-profile &&
 	git config train.bucket $B &&
