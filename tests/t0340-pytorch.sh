@@ -195,6 +195,40 @@ test_expect_success EC2,TORCH 'a partial download resumes with a ranged GET; a c
 	cmp ec2-out/initial.pt "$id/initial.pt"
 '
 
+# An output uploaded in parts (the AWS CLI does so above 8 MiB): its ETag is
+# no MD5, so the SHA-256 the runner wrote in outputs.sha256 checks it.
+test_expect_success EC2,TORCH 'an output whose ETag is no MD5 is checked and skipped by outputs.sha256' '
+	id=$(cat ec2-id) &&
+	prefix=git-train/$(test_repo_id)/$(git rev-parse HEAD)/runs/$id &&
+	key=/$B/$prefix/outputs/big/weights.bin &&
+	head -c 70000 /dev/urandom >weights.bin &&
+	aws_call s3 --method POST --path "$key" --query uploads >mpu.xml &&
+	upload=$(sed -n "s|.*<UploadId>\(.*\)</UploadId>.*|\1|p" mpu.xml) &&
+	aws_call s3 --method PUT --path "$key" --query "partNumber=1&uploadId=$upload" \
+		--upload-file weights.bin >/dev/null &&
+	etag=$(md5sum <weights.bin | cut -c1-32) &&
+	aws_call s3 --method POST --path "$key" --query "uploadId=$upload" \
+		--data "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"$etag\"</ETag></Part></CompleteMultipartUpload>" >/dev/null &&
+	aws_call s3 --path "/$B/$prefix/outputs.sha256" -o sums &&
+	cp sums good-sums &&
+	echo "$(sha256sum <weights.bin | cut -c1-64)  ./big/weights.bin" >>good-sums &&
+	echo "$(sha256sum <expect-files | cut -c1-64)  ./big/weights.bin" >>sums &&
+	aws_call s3 --method PUT --path "/$B/$prefix/outputs.sha256" --upload-file sums >/dev/null &&
+	test_expect_code 1 git train outputs "$id" -o ec2-out 2>err &&
+	test_grep "big/weights.bin. as downloaded does not match its SHA-256" err &&
+	test_path_is_missing ec2-out/big/weights.bin &&
+	test_path_is_missing ec2-out/big/weights.bin.part &&
+	aws_call s3 --method PUT --path "/$B/$prefix/outputs.sha256" --upload-file good-sums >/dev/null &&
+	git train outputs "$id" -o ec2-out 2>err &&
+	test_grep "downloaded 1 file (.*) of run $id into .ec2-out., 2 already there" err &&
+	cmp weights.bin ec2-out/big/weights.bin &&
+	before=$(outputs_gets) &&
+	git train outputs "$id" -o ec2-out 2>err &&
+	test "$(outputs_gets)" = "$before" &&
+	test_grep "nothing to download: the 3 files" err &&
+	aws_call s3 --method DELETE --path "$key" >/dev/null
+'
+
 # an object put straight into the run's outputs, as its instance could
 put_output() {
 	printf "%s\n" "$2" >obj &&
