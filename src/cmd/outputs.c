@@ -134,7 +134,7 @@ static int find_run(struct target *t, const char *name)
 {
 	struct strvec local = STRVEC_INIT;
 	size_t nr_remote = 0;
-	int ret = -1;
+	int ret = -1, remote_ok = 0;
 
 	if (!*name)
 		return err_set("name the run: 'git train log' and 'git train status' list them");
@@ -144,12 +144,18 @@ static int find_run(struct target *t, const char *name)
 	if (local_matches(&local, t->repo, name))
 		goto out;
 	if (!(local.nr == 1 && !strcmp(local.v[0], name)) && has_bucket(&t->cfg)) {
-		if (remote_runs_ctx_init(&t->ctx))
-			goto out;
-		t->have_ctx = 1;
-		if (remote_runs_load(&t->runs, &t->ctx, 1))
-			goto out;
-		nr_remote = remote_matches(&t->remote, &t->runs, name);
+		t->have_ctx = 1; /* released as far as it got */
+		if (remote_runs_ctx_init(&t->ctx) || remote_runs_load(&t->runs, &t->ctx, 1)) {
+			/* a local run needs no AWS: without it, it is the only one known */
+			if (local.nr != 1)
+				goto out;
+			msg_warning("cannot look for runs on EC2 (%s): taking local run %s",
+				    err_msg(), local.v[0]);
+			err_clear();
+		} else {
+			nr_remote = remote_matches(&t->remote, &t->runs, name);
+			remote_ok = 1;
+		}
 		if (nr_remote == 1 && !strcmp(t->remote->run.run_id, name))
 			strvec_clear(&local);
 	}
@@ -162,7 +168,7 @@ static int find_run(struct target *t, const char *name)
 	if (local.nr == 1) {
 		t->local_id = xstrdup(local.v[0]);
 		t->remote = NULL;
-	} else if (!nr_remote && t->have_ctx) {
+	} else if (!nr_remote && remote_ok) {
 		t->remote = remote_runs_find(&t->runs, &t->ctx, name); /* a run only S3 knows */
 		if (!t->remote)
 			goto out;
