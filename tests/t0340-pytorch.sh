@@ -278,7 +278,9 @@ test_expect_success EC2,TORCH 'logs records a detached run with a pattern metric
 	test "$(metric_of "$id" loss)" = 0.25 &&
 	git train log --metric val_loss >chart &&
 	test_grep "2026-11-29T08:01:10Z  *0.5 " chart &&
-	test "$(grep -c "^[0-9a-f]\{7\}  .*  linear regression with torch$" chart)" = 3
+	test "$(grep -c "^[0-9a-f]\{7\}  .*  linear regression with torch$" chart)" = 3 &&
+	git train compare "$(cat local-id)" "$id" >cmp &&
+	test_grep "^val_loss  *1.9[0-9]*  *0.5 " cmp
 '
 
 test_expect_success EC2 'outputs: usage errors and unknown runs' '
