@@ -265,6 +265,10 @@ runner_image_id() {
 }
 
 runner_deps() {
+	for f in requirements.txt pyproject.toml environment.yml environment.yaml ''; do
+		test -n "$f" || return 0 # none of the files deps.sh looks for
+		test -f "$work/$f" && break
+	done
 	first=${INTERPRETER%%[ 	]*}
 	case ${first##*/} in
 	python | python[0-9]*) python=$first ;;
