@@ -697,8 +697,9 @@ test_fake_wait_instance() {
 # --- a Python package index on loopback (dependency tests) -----------------
 #
 # test_make_wheel <dir> <name> <version>: a pure-Python wheel of package
-# <name>, whose module sets VERSION, made by hand as pip reads it (a zip
-# with its dist-info, RECORD hashed): no build tool, no network.
+# <name>, whose module sets VERSION and __version__, made by hand as pip
+# reads it (a zip with its dist-info, RECORD hashed): no build tool, no
+# network.
 # test_start_package_index <dir>: serves <dir> on a free 127.0.0.1 port with
 # `python3 -m http.server`: a PEP 503 "simple" tree when it holds
 # simple/<name>/<wheels> (pip reads http.server's listings as index pages).
@@ -711,7 +712,7 @@ test_make_wheel() {
 	import base64, hashlib, sys, zipfile
 	out, name, version = sys.argv[1:4]
 	info = f"{name}-{version}.dist-info"
-	files = {f"{name}/__init__.py": f"VERSION = {version!r}\n",
+	files = {f"{name}/__init__.py": f"VERSION = __version__ = {version!r}\n",
 	         f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
 	         f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: git-train-tests\n"
 	                          "Root-Is-Purelib: true\nTag: py3-none-any\n"}
