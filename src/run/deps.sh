@@ -129,13 +129,39 @@ deps_relocate() {
 # another run's already did (then $tmp goes).
 deps_publish() {
 	if ! test -f "$venv/.git-train-deps"; then
-		# left by a run that stopped half-way: a complete one has the file
+		# left by a run that stopped half-way (a complete one has the file),
+		# unless a conda build is making it there
+		test -d "$venv.lock" && return 1
 		rm -rf "$venv"
 		mv "$tmp" "$venv" || return 1
 	fi
 	# another run's came first: mv put this one inside it, or it is still here
 	rm -rf "$tmp" "$venv/.$key.$$"
 	test -f "$venv/.git-train-deps"
+}
+
+# The lock of one conda build of $venv: a directory holding the builder's
+# pid; one left by a process that is gone is taken over.
+deps_lock() {
+	if ! mkdir "$venv.lock" 2>/dev/null; then
+		pid=$(cat "$venv.lock/pid" 2>/dev/null) || pid=
+		test -n "$pid" && ! kill -0 "$pid" 2>/dev/null || return 1
+		rm -rf "$venv.lock"
+		mkdir "$venv.lock" 2>/dev/null || return 1
+	fi
+	echo $$ >"$venv.lock/pid"
+	locked=1
+}
+
+deps_abort() {
+	rm -rf "$tmp" "$tmp.tar.gz" "$tmp.tar.gz.err"
+	test -z "${locked:-}" || rm -rf "$venv"
+	deps_unlock
+}
+
+deps_unlock() {
+	test -z "${locked:-}" || rm -rf "$venv.lock"
+	locked=
 }
 
 # A virtual environment in $1 over the interpreter, its packages visible.
@@ -222,6 +248,10 @@ print(os.path.realpath(sys.executable), platform.machine(), " ".join(sys.version
 	venv=$DEPS_ROOT/$key
 	tmp=$DEPS_ROOT/.$key.$$
 	t0=$(deps_ms)
+	locked=
+	# stopped half-way (Ctrl-C, a spot notice): nothing half-made stays
+	trap 'deps_abort; exit 143' TERM
+	trap 'deps_abort; exit 130' INT
 	mkdir -p "$DEPS_ROOT" || return 1
 	rm -rf "$tmp" "$tmp.tar.gz"
 	if test -f "$venv/.git-train-deps"; then
@@ -237,19 +267,34 @@ print(os.path.realpath(sys.executable), platform.machine(), " ".join(sys.version
 	fi
 	if ! test -f "$venv/.git-train-deps"; then
 		deps_say "installing the dependencies from $what${uv:+ with uv} ($key)"
-		deps_install_into "$tmp"
+		build=$tmp
+		# conda writes its prefix into binaries too: such an environment is
+		# built where it stays, by one run at a time
+		if test "$kind" = conda; then
+			if ! deps_lock; then
+				deps_say "cannot install $what: another run is installing environment $key on this machine right now (run again once it is done)"
+				return 75
+			fi
+			build=$venv
+			rm -rf "$venv"
+		fi
+		deps_install_into "$build"
 		rc=$?
 		if test $rc != 0; then
-			rm -rf "$tmp"
+			rm -rf "$build"
+			deps_unlock
 			deps_say "cannot install the dependencies from $what (exit $rc)"
 			return $rc
 		fi
+		if test "$build" = "$venv"; then
+			echo "$venv" >"$venv/.git-train-deps"
+			deps_unlock
 		# tested last: a directory there is complete
-		deps_relocate "$tmp" "$tmp" "$venv" && deps_publish || {
+		elif ! deps_relocate "$tmp" "$tmp" "$venv" || ! deps_publish; then
 			rm -rf "$tmp"
 			deps_say "cannot keep the environment in $venv"
 			return 1
-		}
+		fi
 		cached="cached as $key"
 		if test -n "${DEPS_CACHE:-}"; then
 			if ! (cd "$venv" && tar -cf - .) | gzip -1 >"$tmp.tar.gz" ||
