@@ -259,8 +259,10 @@ static int local_deps(struct run *run, struct local *l, int err_fd)
 	int ret = RC_ERROR;
 
 	memset(&res, 0, sizeof(res));
-	if (!root)
-		goto out;
+	if (!root) { /* deps.sh says so, if the commit has dependencies */
+		root = xstrdup("");
+		err_clear();
+	}
 	script_interpreter(&words, run->req->script);
 	strvec_push_nodup(&env,
 			  xstrfmt("DEPS_PYTHON=%s",

@@ -232,6 +232,13 @@ deps_install_into() {
 
 deps_main() {
 	deps_find || return 0
+	case ${DEPS_ROOT:-} in
+	/*) ;;
+	*)
+		deps_say "cannot install $what: no place for the environment (XDG_CACHE_HOME or HOME, an absolute path, is needed)"
+		return 1
+		;;
+	esac
 	python=${DEPS_PYTHON:-python3}
 	uv=
 	test "$kind" = conda || ! command -v uv >/dev/null 2>&1 || uv=uv
