@@ -2,14 +2,15 @@
 #
 # start.sh (written by runner_command()) sets RUNNER_DIR, RUN_ID, COMMIT,
 # BUCKET, CODE_KEY, CODE_SHA256, LOG_KEY, RESULT_KEY, OUTPUTS_KEY, REGION, SCRIPT,
-# INTERPRETER, SETUP, OUTPUTS_DIR, KEEP, LOG_INTERVAL, IDLE_TIMEOUT,
-# DEADLINE and DEPS_PREFIX, sets the script's arguments as "$@", then sources this file. It
+# INTERPRETER, SETUP, OUTPUTS_DIR, KEEP, LOG_INTERVAL, IDLE_TIMEOUT and
+# DEADLINE, sets the script's arguments as "$@", then sources this file. It
 # needs POSIX sh, curl, tar, gzip and the AWS CLI, which works with the
 # instance's role: no credentials are ever written here. Whatever fails, the
 # run ends with a log, a result and a shutdown (unless KEEP=1): an instance
 # is never left running because the runner failed, and its watchdog ends it
 # when the runner itself is killed. The result is the document
 # src/run/layout.h describes.
+# start.sh also sets DEPS_PREFIX: where the dependency cache is (runner.h).
 # shellcheck disable=SC2153 # the upper-case settings come from start.sh
 
 log=$RUNNER_DIR/log
