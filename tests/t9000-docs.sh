@@ -15,6 +15,16 @@ if test_have_prereq EC2; then
 	chmod +x "$TRASH_DIRECTORY/aws-bin/aws"
 fi
 
+# docs/dependencies.md installs a package as a user would, from PyPI; here a
+# package index on 127.0.0.1 serves a stand-in of it (PIP_INDEX_URL).
+if test_have_prereq PYTHON; then
+	test_make_wheel "$TRASH_DIRECTORY/index/simple/tabulate" tabulate 0.9.0 &&
+	test_make_wheel "$TRASH_DIRECTORY/index/simple/tabulate" tabulate 0.8.10 &&
+	test_start_package_index "$TRASH_DIRECTORY/index" || exit 1
+	PIP_INDEX_URL=$INDEX_URL
+	export PIP_INDEX_URL
+fi
+
 # A repository like the demo's: the example training script, committed.
 test_expect_success PYTHON 'set up the example repository' '
 	cp "$SRCDIR/examples/linear/train.py" . &&
@@ -90,6 +100,20 @@ test_expect_success PYTHON 'docs/workflow.md: the broken push was refused, the f
 	grep "args=--epochs%203" runs &&
 	grep "args=--epochs%205" runs &&
 	grep "<- best  lr 0.8$" out-workflow.md
+'
+
+test_expect_success PYTHON 'docs/dependencies.md: installed, restored without the index, installed again for new requirements' '
+	out=out-dependencies.md &&
+	test "$(grep -c "^git-train: dependencies from requirements.txt installed in [0-9.]* s (cached as [0-9a-f]\{16\})$" $out)" = 2 &&
+	test "$(grep -c "^git-train: dependencies from requirements.txt restored from cache in [0-9.]* s ([0-9a-f]\{16\})$" $out)" = 1 &&
+	sed -n "s/^git-train: dependencies from .* (\(cached as \)\{0,1\}\([0-9a-f]*\))$/\2/p" $out >keys &&
+	test "$(sed -n 1p keys)" = "$(sed -n 2p keys)" &&
+	test "$(sed -n 2p keys)" != "$(sed -n 3p keys)" &&
+	grep "^tabulate 0.9.0 from $TRASH_DIRECTORY/.cache/git-train/envs/$(sed -n 1p keys)$" $out &&
+	grep "^tabulate 0.8.10 from " $out &&
+	test "$(grep -c "GET /simple/tabulate/tabulate-0.9.0-py3-none-any.whl" .index.log)" = 1 &&
+	git -C doc-dependencies.md notes --ref=train show HEAD~1 >notes &&
+	test "$(grep -c " deps=$(sed -n 1p keys)" notes)" = 2
 '
 
 # The guide's role has the SSM agent's policy and the narrowed bucket

@@ -13,6 +13,7 @@
 
 #include "archive/archive.h"
 #include "git/repo.h"
+#include "run/deps.h"
 #include "run/layout.h"
 #include "run/metric-patterns.h"
 #include "run/run.h"
@@ -247,7 +248,57 @@ out:
 	return ret;
 }
 
-/* Setup, then the script: their output live to the fds and into the log. */
+/*
+ * The dependencies (deps.h), before setup: deps.sh in the work directory,
+ * its output like setup's. Once they are installed, setup and the script
+ * run in their environment. 0, or RC_ERROR when it could not run.
+ */
+static int local_deps(struct run *run, struct local *l, int err_fd)
+{
+	struct strvec env = STRVEC_INIT, words = STRVEC_INIT;
+	struct deps_result res;
+	char *root = deps_local_root(), *out = xstrfmt("%s/deps.out", l->dir);
+	char *sh[] = { "/bin/sh", "-c", (char *)deps_sh, "git-train-deps", NULL };
+	size_t i;
+	int ret = RC_ERROR;
+
+	memset(&res, 0, sizeof(res));
+	if (!root) { /* deps.sh says so, if the commit has dependencies */
+		root = xstrdup("");
+		err_clear();
+	}
+	script_interpreter(&words, run->req->script);
+	strvec_push_nodup(&env,
+			  xstrfmt("DEPS_PYTHON=%s",
+				  words.nr && deps_is_python(words.v[0]) ? words.v[0] : "python3"));
+	strvec_push_nodup(&env, xstrfmt("DEPS_ROOT=%s", root));
+	strvec_push_nodup(&env, xstrfmt("DEPS_OUT=%s", out));
+	for (i = 0; i < l->envp.nr; i++)
+		if (strncmp(l->envp.v[i], "DEPS_", 5))
+			strvec_push(&env, l->envp.v[i]);
+	if (child_run(&l->code, sh, env.v, l->work, &l->log, err_fd, &l->saved))
+		goto out;
+	l->setup_failed = l->code != 0;
+	if (!l->setup_failed) {
+		if (deps_read_result(&res, out))
+			goto out;
+		if (res.key) {
+			run_record_add_extra(&run->rec, "deps", res.key);
+			deps_apply(&l->argv, &l->envp, res.venv);
+		}
+	}
+	ret = 0;
+out:
+	unlink(out);
+	deps_result_release(&res);
+	strvec_clear(&words);
+	strvec_clear(&env);
+	free(root);
+	free(out);
+	return ret;
+}
+
+/* Dependencies, setup, then the script: their output live to the fds and into the log. */
 static int local_follow(struct run *run, int out_fd, int err_fd)
 {
 	struct local *l = run->state;
@@ -256,7 +307,9 @@ static int local_follow(struct run *run, int out_fd, int err_fd)
 	l->code = -1;
 	run->rec.start = time(NULL);
 	l->t0 = now_monotonic();
-	if (!child_interrupt_presses() && setup && *setup) {
+	if (!child_interrupt_presses() && local_deps(run, l, err_fd))
+		return RC_ERROR;
+	if (!child_interrupt_presses() && !l->setup_failed && setup && *setup) {
 		char *sh[] = { "/bin/sh", "-c", (char *)setup, NULL };
 
 		if (child_run(&l->code, sh, l->envp.v, l->work, &l->log, err_fd, &l->saved))

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "git/repo.h"
+#include "run/deps.h"
 #include "services/s3.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -22,6 +23,7 @@ static const char *const names[] = {
 	[LAYOUT_OUTPUTS] = "outputs",
 	[LAYOUT_WORK] = "work",
 	[LAYOUT_OUTPUTS_SUMS] = "outputs.sha256",
+	[LAYOUT_ENVS] = "envs",
 };
 
 /* Keeps key segments plain: letters, digits, '.', '_' and '-'; anything else becomes '-'. */
@@ -241,6 +243,11 @@ int layout_run_prefix_is(const char *run_prefix, const char *commit, const char 
 	return ret;
 }
 
+char *layout_envs_prefix(const struct layout *l)
+{
+	return xstrfmt("%s%s/", l->repo_prefix, names[LAYOUT_ENVS]);
+}
+
 char *layout_run_key(const char *run_prefix, enum layout_item item)
 {
 	return xstrfmt("%s%s%s", run_prefix, names[item], item == LAYOUT_OUTPUTS ? "/" : "");
@@ -286,6 +293,7 @@ void layout_result_format(struct buf *out, const struct run_record *rec, const c
 {
 	cJSON *root = cJSON_CreateObject(), *metrics, *a;
 	const char *stage = run_record_extra(rec, "stage");
+	const char *deps = run_record_extra(rec, "deps");
 	char when[TIME_ISO8601_SIZE];
 	char *text;
 	size_t i;
@@ -309,6 +317,8 @@ void layout_result_format(struct buf *out, const struct run_record *rec, const c
 	metrics = cJSON_AddObjectToObject(root, "metrics");
 	for (i = 0; i < rec->nr_metrics; i++)
 		cJSON_AddNumberToObject(metrics, rec->metrics[i].name, rec->metrics[i].value);
+	if (deps)
+		cJSON_AddStringToObject(root, "deps", deps);
 	a = cJSON_AddArrayToObject(root, "args");
 	for (k = 0; args && k < args->nr; k++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(args->v[k]));
@@ -323,7 +333,7 @@ int layout_result_parse(struct run_record *out, const char *text, size_t len, co
 {
 	cJSON *o = cJSON_ParseWithLength(text, len);
 	const cJSON *m, *v;
-	const char *status, *stage;
+	const char *status, *stage, *deps;
 	time_t start = 0, end = 0;
 	double duration;
 
@@ -346,6 +356,10 @@ int layout_result_parse(struct run_record *out, const char *text, size_t len, co
 	stage = json_string(o, "stage");
 	if (stage && *stage && !run_record_extra(out, "stage"))
 		run_record_add_extra(out, "stage", stage);
+	/* written by the instance: only a key, never anything else, reaches the note */
+	deps = json_string(o, "deps");
+	if (deps_valid_key(deps) && !run_record_extra(out, "deps"))
+		run_record_add_extra(out, "deps", deps);
 	m = cJSON_GetObjectItemCaseSensitive(o, "metrics");
 	if (cJSON_IsObject(m))
 		cJSON_ArrayForEach (v, m)

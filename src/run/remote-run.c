@@ -258,6 +258,8 @@ int remote_run_result(struct run_record *out, struct aws_client *c, const struct
 	stage = run_record_extra(&res, "stage");
 	if (stage)
 		run_record_add_extra(out, "stage", stage);
+	if (run_record_extra(&res, "deps"))
+		run_record_add_extra(out, "deps", run_record_extra(&res, "deps"));
 out:
 	run_record_release(&res);
 	buf_release(&body);

@@ -10,6 +10,7 @@
 # is never left running because the runner failed, and its watchdog ends it
 # when the runner itself is killed. The result is the document
 # src/run/layout.h describes.
+# start.sh also sets DEPS_PREFIX: where the dependency cache is (runner.h).
 # shellcheck disable=SC2153 # the upper-case settings come from start.sh
 
 log=$RUNNER_DIR/log
@@ -259,6 +260,54 @@ runner_upload_outputs_sums() {
 	return 0
 }
 
+# --- dependencies (src/run/deps.h) -----------------------------------------
+# deps.sh, written beside this file, installs the commit's dependencies into
+# a virtual environment under /var/lib/git-train/envs (the runner
+# directory's parent), or restores it from the repository's cache in S3
+# (s3://$BUCKET/$DEPS_PREFIX<key>.tar.gz); setup and the script then run in
+# it. deps_key goes into the result.
+deps_key=
+
+# The image's AMI id from IMDSv2, part of the cache key: an environment is
+# only restored on the image it was built on.
+runner_image_id() {
+	test "${AWS_EC2_METADATA_DISABLED:-}" != true || return 0
+	token=$(curl -sf --noproxy '*' -m 2 -X PUT \
+		-H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "$imds/latest/api/token") || return 0
+	ami=$(curl -sf --noproxy '*' -m 2 -H "X-aws-ec2-metadata-token: $token" \
+		"$imds/latest/meta-data/ami-id") || return 0
+	case $ami in ami-*[!0-9a-f-]* | *[!0-9a-z-]*) ;; ami-*) echo "$ami" ;; esac
+}
+
+runner_deps() {
+	for f in requirements.txt pyproject.toml environment.yml environment.yaml ''; do
+		test -n "$f" || return 0 # none of the files deps.sh looks for
+		test -f "$work/$f" && break
+	done
+	first=${INTERPRETER%%[ 	]*}
+	case ${first##*/} in
+	python | python[0-9]*) python=$first ;;
+	*) python=python3 first= ;;
+	esac
+	rm -f "$RUNNER_DIR/deps.out"
+	runner_job env DEPS_PYTHON="$python" DEPS_ROOT="${RUNNER_DIR%/*}/envs" \
+		DEPS_CACHE="${DEPS_PREFIX:+s3://$BUCKET/$DEPS_PREFIX}" DEPS_IMAGE="$(runner_image_id)" \
+		DEPS_OUT="$RUNNER_DIR/deps.out" REGION="$REGION" AWS_ENDPOINT_URL_S3="$s3_endpoint" \
+		sh "$RUNNER_DIR/deps.sh"
+	if test "$job_rc" != 0; then
+		runner_stopping && return 1
+		runner_fail setup "$job_rc" "the dependencies were not installed (exit $job_rc): nothing of the script ran"
+		return 1
+	fi
+	test -f "$RUNNER_DIR/deps.out" || return 0
+	deps_key=$(sed -n 's/^key=//p' "$RUNNER_DIR/deps.out")
+	venv=$(sed -n 's/^venv=//p' "$RUNNER_DIR/deps.out")
+	VIRTUAL_ENV=$venv
+	PATH=$venv/bin:$PATH
+	export VIRTUAL_ENV PATH
+	test -z "$first" || INTERPRETER=$venv/bin/python${INTERPRETER#"$first"}
+}
+
 runner_run_setup() {
 	test -n "$SETUP" || return 0
 	runner_job sh -c "$SETUP"
@@ -333,6 +382,7 @@ runner_write_result() {
 			"$(runner_json_string "$COMMIT")"
 		printf '"status": "%s", "exit_code": %d, ' "$status" "$exit_code"
 		test -z "$stage" || printf '"stage": "%s", ' "$stage"
+		test -z "$deps_key" || printf '"deps": "%s", ' "$deps_key"
 		printf '"start": "%s", "end": "%s", "duration": %d, ' "$start" "$end" \
 			$((end_s - start_s))
 		printf '"metrics": %s}\n' "$metrics"
@@ -381,7 +431,8 @@ runner_main() {
 			PYTHONUNBUFFERED=1 GIT_TRAIN_RUN_ID=$RUN_ID GIT_TRAIN_COMMIT=$COMMIT
 			GIT_TRAIN_OUTPUTS=$work/$OUTPUTS_DIR
 			export PYTHONUNBUFFERED GIT_TRAIN_RUN_ID GIT_TRAIN_COMMIT GIT_TRAIN_OUTPUTS
-			runner_run_setup && ! runner_stopping && runner_run_script "$@"
+			runner_deps && ! runner_stopping && runner_run_setup && ! runner_stopping &&
+				runner_run_script "$@"
 		fi
 		;;
 	esac
