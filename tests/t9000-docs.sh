@@ -15,6 +15,16 @@ if test_have_prereq EC2; then
 	chmod +x "$TRASH_DIRECTORY/aws-bin/aws"
 fi
 
+# docs/dependencies.md installs a package as a user would, from PyPI; here a
+# package index on 127.0.0.1 serves a stand-in of it (PIP_INDEX_URL).
+if test_have_prereq PYTHON; then
+	test_make_wheel "$TRASH_DIRECTORY/index/simple/tabulate" tabulate 0.9.0 &&
+	test_make_wheel "$TRASH_DIRECTORY/index/simple/tabulate" tabulate 0.8.10 &&
+	test_start_package_index "$TRASH_DIRECTORY/index" || exit 1
+	PIP_INDEX_URL=$INDEX_URL
+	export PIP_INDEX_URL
+fi
+
 # A repository like the demo's: the example training script, committed.
 test_expect_success PYTHON 'set up the example repository' '
 	cp "$SRCDIR/examples/linear/train.py" . &&
@@ -92,6 +102,20 @@ test_expect_success PYTHON 'docs/workflow.md: the broken push was refused, the f
 	grep "<- best  lr 0.8$" out-workflow.md
 '
 
+test_expect_success PYTHON 'docs/dependencies.md: installed, restored without the index, installed again for new requirements' '
+	out=out-dependencies.md &&
+	test "$(grep -c "^git-train: dependencies from requirements.txt installed in [0-9.]* s (cached as [0-9a-f]\{16\})$" $out)" = 2 &&
+	test "$(grep -c "^git-train: dependencies from requirements.txt restored from cache in [0-9.]* s ([0-9a-f]\{16\})$" $out)" = 1 &&
+	sed -n "s/^git-train: dependencies from .* (\(cached as \)\{0,1\}\([0-9a-f]*\))$/\2/p" $out >keys &&
+	test "$(sed -n 1p keys)" = "$(sed -n 2p keys)" &&
+	test "$(sed -n 2p keys)" != "$(sed -n 3p keys)" &&
+	grep "^tabulate 0.9.0 from $TRASH_DIRECTORY/.cache/git-train/envs/$(sed -n 1p keys)$" $out &&
+	grep "^tabulate 0.8.10 from " $out &&
+	test "$(grep -c "GET /simple/tabulate/tabulate-0.9.0-py3-none-any.whl" .index.log)" = 1 &&
+	git -C doc-dependencies.md notes --ref=train show HEAD~1 >notes &&
+	test "$(grep -c " deps=$(sed -n 1p keys)" notes)" = 2
+'
+
 # The guide's role has the SSM agent's policy and the narrowed bucket
 # statements, not AmazonSSMManagedInstanceCore: doctor passes with no warning.
 test_expect_success EC2 'docs/ec2-runs.md: doctor accepts the minimal policies as written' '
@@ -103,6 +127,21 @@ test_expect_success EC2 'docs/ec2-runs.md: doctor accepts the minimal policies a
 	! grep "AmazonSSMManagedInstanceCore" attached.xml &&
 	AWS_ENDPOINT_URL=$MOTO_URL git train aws-call iam ListPolicies Scope=Local >policies.xml &&
 	grep "<PolicyName>git-train-user</PolicyName>" policies.xml
+'
+
+test_expect_success EC2 'docs/outputs-and-metrics.md: val_loss from the pattern, the outputs back once' '
+	d=doc-outputs-and-metrics.md &&
+	git -C $d notes --ref=train show HEAD >notes &&
+	test "$(grep -c " metric.val_loss=0.216 " notes)" = 2 &&
+	grep "backend=t3.micro status=succeeded" notes &&
+	id=$(sed -n "s/^\(.*\) backend=t3.micro .*/\1/p" notes) &&
+	grep "^downloaded 3 files (.*) of run $id into .$id.$" out-outputs-and-metrics.md &&
+	grep "^ *22  checkpoints/epoch-3.txt$" out-outputs-and-metrics.md &&
+	grep "^downloaded 3 files (.*) of run $id into .model.$" out-outputs-and-metrics.md &&
+	grep "^nothing to download: the 3 files of run $id are already in .model.$" out-outputs-and-metrics.md &&
+	echo "weights after epoch 3" >expect &&
+	test_cmp expect $d/model/checkpoints/epoch-3.txt &&
+	test_cmp expect $d/$id/checkpoints/epoch-3.txt
 '
 
 test_expect_success EC2 'docs/ec2-runs.md: the runs are in the notes, nothing is left running' '

@@ -693,3 +693,49 @@ test_fake_wait_instance() {
 	    time.sleep(0.1)
 	EOF
 }
+
+# --- a Python package index on loopback (dependency tests) -----------------
+#
+# test_make_wheel <dir> <name> <version>: a pure-Python wheel of package
+# <name>, whose module sets VERSION and __version__, made by hand as pip
+# reads it (a zip with its dist-info, RECORD hashed): no build tool, no
+# network.
+# test_start_package_index <dir>: serves <dir> on a free 127.0.0.1 port with
+# `python3 -m http.server`: a PEP 503 "simple" tree when it holds
+# simple/<name>/<wheels> (pip reads http.server's listings as index pages).
+# Sets INDEX_URL (http://127.0.0.1:<port>/simple/) and INDEX_PID; its access
+# log, a line per request, is $TRASH_DIRECTORY/.index.log. It stops with the
+# test script.
+test_make_wheel() {
+	mkdir -p "$1" &&
+	"$TEST_PYTHON" - "$@" <<-\PY
+	import base64, hashlib, sys, zipfile
+	out, name, version = sys.argv[1:4]
+	info = f"{name}-{version}.dist-info"
+	files = {f"{name}/__init__.py": f"VERSION = __version__ = {version!r}\n",
+	         f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+	         f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: git-train-tests\n"
+	                          "Root-Is-Purelib: true\nTag: py3-none-any\n"}
+	record = ""
+	for path, text in files.items():
+	    digest = hashlib.sha256(text.encode()).digest()
+	    b64 = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+	    record += f"{path},sha256={b64},{len(text.encode())}\n"
+	files[f"{info}/RECORD"] = record + f"{info}/RECORD,,\n"
+	with zipfile.ZipFile(f"{out}/{name}-{version}-py3-none-any.whl", "w") as z:
+	    for path, text in files.items():
+	        z.writestr(path, text)
+	PY
+}
+
+INDEX_PID=
+test_start_package_index() {
+	_port=$(test_free_port) || return 1
+	"$TEST_PYTHON" -m http.server --bind 127.0.0.1 --directory "$1" "$_port" \
+		</dev/null >"$TRASH_DIRECTORY/.index.log" 2>&1 &
+	INDEX_PID=$!
+	trap 'test_stop_pid "$INDEX_PID"; test_stop_fake; test_stop_moto' EXIT
+	INDEX_URL=http://127.0.0.1:$_port/simple/
+	test_wait_for_server $INDEX_PID "$TRASH_DIRECTORY/.index.log" "the package index" \
+		curl -sf -o /dev/null "$INDEX_URL"
+}

@@ -269,7 +269,8 @@ static void check_ssm(struct doctor_ctx *x, const struct role_policies *p)
 /*
  * The bucket statements of the instance role: the runner writes only under
  * a run's prefix and reads only code archives (see run/layout.h), so that no
- * training script can replace another commit's code.
+ * training script can replace another commit's code; and it reads and
+ * writes the repository's dependency cache (run/deps.h).
  */
 static char *bucket_fix(const struct doctor_ctx *x, const char *objects)
 {
@@ -280,8 +281,10 @@ static char *bucket_fix(const struct doctor_ctx *x, const char *objects)
 		"{\"Version\":\"2012-10-17\",\"Statement\":["
 		"{\"Effect\":\"Allow\",\"Action\":\"s3:PutObject\",\"Resource\":\"%s*/*/runs/*\"},"
 		"{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\","
-		"\"Resource\":\"%s*/*/code.tar.gz\"}]}",
-		objects, objects);
+		"\"Resource\":\"%s*/*/code.tar.gz\"},"
+		"{\"Effect\":\"Allow\",\"Action\":[\"s3:GetObject\",\"s3:PutObject\"],"
+		"\"Resource\":\"%s*/envs/*\"}]}",
+		objects, objects, objects);
 	put_role_policy(&fix, x->role, "git-train-bucket", buf_cstr(&doc));
 	buf_release(&doc);
 	return buf_detach(&fix);

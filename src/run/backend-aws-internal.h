@@ -11,6 +11,7 @@
 #include <pthread.h>
 
 #include "git/inputs.h"
+#include "run/metric-patterns.h"
 #include "run/backend-aws.h"
 #include "run/launch.h"
 #include "run/run.h"
@@ -53,6 +54,7 @@ struct aws_run {
 	int have_instance;
 	struct run_record result; /* what follow found, for collect */
 	int have_result;
+	struct metric_patterns metrics; /* train.metric, applied to the log by collect */
 	struct run_inputs inputs; /* train.data (with fingerprints), train.env, train.secret */
 };
 

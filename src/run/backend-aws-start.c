@@ -183,7 +183,7 @@ int backend_aws_start_runner(struct aws_run *x)
 {
 	const struct script_settings *s = x->run->req->script;
 	struct runner_job job;
-	char *script, *command_id = NULL, *comment, *interpreter;
+	char *script, *command_id = NULL, *comment, *interpreter, *envs_prefix;
 	int ret;
 
 	memset(&job, 0, sizeof(job));
@@ -205,6 +205,8 @@ int backend_aws_start_runner(struct aws_run *x)
 	job.idle_timeout = x->o->idle_timeout;
 	/* the max runtime counts from the launch, as the user data's watchdog did */
 	job.deadline = x->remote.launched + x->o->max_runtime;
+	envs_prefix = layout_envs_prefix(&x->target.layout);
+	job.envs_prefix = envs_prefix;
 	job.inputs = &x->inputs;
 	script = runner_command(&job);
 	comment = xstrfmt("git-train run %s", x->remote.run_id);
@@ -222,6 +224,7 @@ int backend_aws_start_runner(struct aws_run *x)
 		ui_say(x->ui, UI_PROGRESS, "training started on %s", x->remote.instance_id);
 out:
 	free(interpreter);
+	free(envs_prefix);
 	free(command_id);
 	free(comment);
 	free(script);

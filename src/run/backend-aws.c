@@ -349,7 +349,10 @@ static int aws_prepare(struct run *run)
 	x->cancel = run->req->cancel;
 	x->remote.price = -1;
 	run->rec.backend = xstrdup(x->o->instance_type);
-	if (inputs_load(&x->inputs, run->req->cfg) || aws_client_init(&x->client, run->req->cfg))
+	if (metric_patterns_load(&x->metrics, run->req->cfg) ||
+	    inputs_load(&x->inputs, run->req->cfg))
+		return RC_ERROR;
+	if (aws_client_init(&x->client, run->req->cfg))
 		return RC_ERROR;
 	x->have_client = 1;
 	ret = check_prerequisites(x);
@@ -425,6 +428,7 @@ static void aws_release(struct run *run)
 	pricing_quote_release(&x->prices);
 	launch_result_release(&x->launched);
 	run_record_release(&x->result);
+	metric_patterns_release(&x->metrics);
 	remote_run_release(&x->remote);
 	inputs_release(&x->inputs);
 	if (x->have_client)

@@ -15,7 +15,9 @@
 #include "git/inputs.h"
 #include "git/repo.h"
 #include "run/data.h"
+#include "run/deps.h"
 #include "run/layout.h"
+#include "run/metric-patterns.h"
 #include "run/run.h"
 #include "services/secrets.h"
 #include "util/child.h"
@@ -38,9 +40,10 @@ struct local {
 	int ran;       /* follow ran the training: the directory is the run's record */
 	int code, setup_failed;
 	double t0;
-	struct run_inputs inputs; /* train.data, train.env, train.secret */
-	struct strvec input_env;  /* their NAME=value, secrets' values included */
-	char *data_dir;		  /* <dir>/data, when there is data */
+	struct run_inputs inputs;	/* train.data, train.env, train.secret */
+	struct strvec input_env;	/* their NAME=value, secrets' values included */
+	char *data_dir;			/* <dir>/data, when there is data */
+	struct metric_patterns metrics; /* train.metric */
 };
 
 /* What a script must not inherit: anything pointing git at the user's repository. */
@@ -68,6 +71,15 @@ static int env_is_removed(const char *entry)
 		if (strlen(env_removed[i]) == n && !strncmp(entry, env_removed[i], n))
 			return 1;
 	return 0;
+}
+
+/* Overwrites what may hold a secret's value (train.secret) before it is freed. */
+static void zero_strings(struct strvec *sv)
+{
+	size_t i;
+
+	for (i = 0; i < sv->nr; i++)
+		explicit_bzero(sv->v[i], strlen(sv->v[i]));
 }
 
 /* Whether entry (NAME=value) names a variable that set (NAME=value entries) holds too. */
@@ -230,8 +242,10 @@ static int local_prepare(struct run *run)
 	run->state = l;
 	l->log.log = -1;
 	run->rec.backend = xstrdup("local");
-	if (script_check_outputs_dir(run->req->script->outputs_dir) ||
-	    inputs_load(&l->inputs, run->req->cfg) || make_run_dir(run, l))
+	if (metric_patterns_load(&l->metrics, run->req->cfg) ||
+	    inputs_load(&l->inputs, run->req->cfg))
+		return RC_ERROR;
+	if (script_check_outputs_dir(run->req->script->outputs_dir) || make_run_dir(run, l))
 		return RC_ERROR;
 	l->work = layout_local_path(l->dir, LAYOUT_WORK);
 	l->outputs = xstrfmt("%s/%s", l->work, run->req->script->outputs_dir);
@@ -342,7 +356,58 @@ out:
 	return ret;
 }
 
-/* Setup, then the script: their output live to the fds and into the log. */
+/*
+ * The dependencies (deps.h), before setup: deps.sh in the work directory,
+ * its output like setup's. Once they are installed, setup and the script
+ * run in their environment. 0, or RC_ERROR when it could not run.
+ */
+static int local_deps(struct run *run, struct local *l, int err_fd)
+{
+	struct strvec env = STRVEC_INIT, words = STRVEC_INIT;
+	struct deps_result res;
+	char *root = deps_local_root(), *out = xstrfmt("%s/deps.out", l->dir);
+	char *sh[] = { "/bin/sh", "-c", (char *)deps_sh, "git-train-deps", NULL };
+	size_t i;
+	int ret = RC_ERROR;
+
+	memset(&res, 0, sizeof(res));
+	if (!root) { /* deps.sh says so, if the commit has dependencies */
+		root = xstrdup("");
+		err_clear();
+	}
+	script_interpreter(&words, run->req->script);
+	strvec_push_nodup(&env,
+			  xstrfmt("DEPS_PYTHON=%s",
+				  words.nr && deps_is_python(words.v[0]) ? words.v[0] : "python3"));
+	strvec_push_nodup(&env, xstrfmt("DEPS_ROOT=%s", root));
+	strvec_push_nodup(&env, xstrfmt("DEPS_OUT=%s", out));
+	for (i = 0; i < l->envp.nr; i++)
+		if (strncmp(l->envp.v[i], "DEPS_", 5))
+			strvec_push(&env, l->envp.v[i]);
+	if (child_run(&l->code, sh, env.v, l->work, &l->log, err_fd, &l->saved))
+		goto out;
+	l->setup_failed = l->code != 0;
+	if (!l->setup_failed) {
+		if (deps_read_result(&res, out))
+			goto out;
+		if (res.key) {
+			run_record_add_extra(&run->rec, "deps", res.key);
+			deps_apply(&l->argv, &l->envp, res.venv);
+		}
+	}
+	ret = 0;
+out:
+	unlink(out);
+	deps_result_release(&res);
+	strvec_clear(&words);
+	zero_strings(&env); /* a copy of the script's environment: secrets included */
+	strvec_clear(&env);
+	free(root);
+	free(out);
+	return ret;
+}
+
+/* Dependencies, setup, then the script: their output live to the fds and into the log. */
 static int local_follow(struct run *run, int out_fd, int err_fd)
 {
 	struct local *l = run->state;
@@ -351,7 +416,9 @@ static int local_follow(struct run *run, int out_fd, int err_fd)
 	l->code = -1;
 	run->rec.start = time(NULL);
 	l->t0 = now_monotonic();
-	if (!child_interrupt_presses() && setup && *setup) {
+	if (!child_interrupt_presses() && local_deps(run, l, err_fd))
+		return RC_ERROR;
+	if (!child_interrupt_presses() && !l->setup_failed && setup && *setup) {
 		char *sh[] = { "/bin/sh", "-c", (char *)setup, NULL };
 
 		if (child_run(&l->code, sh, l->envp.v, l->work, &l->log, err_fd, &l->saved))
@@ -393,6 +460,10 @@ static int local_collect(struct run *run)
 		buf_printf(&warnings, "cannot write the log '%s': %s\n", l->log_path,
 			   strerror(l->log.log_failed));
 	collect_metrics(&run->rec, &warnings, l->work);
+	if (metric_patterns_apply_file(&run->rec, &l->metrics, l->log_path)) {
+		buf_printf(&warnings, "%s (no metrics from train.metric)\n", err_msg());
+		err_clear();
+	}
 	collect_outputs(&warnings, l, run->req->script->outputs_dir);
 	if (!((const struct backend_local_opts *)run->opts)->keep_workdir && remove_tree(l->work)) {
 		buf_printf(&warnings, "%s\n", err_msg());
@@ -426,14 +497,6 @@ static int local_stop(struct run *run, const char *why)
 	return 0;
 }
 
-static void zero_strings(struct strvec *sv)
-{
-	size_t i;
-
-	for (i = 0; i < sv->nr; i++)
-		explicit_bzero(sv->v[i], strlen(sv->v[i]));
-}
-
 static void local_release(struct run *run)
 {
 	struct local *l = run->state;
@@ -455,6 +518,7 @@ static void local_release(struct run *run)
 	strvec_clear(&l->input_env);
 	inputs_release(&l->inputs);
 	free(l->data_dir);
+	metric_patterns_release(&l->metrics);
 	free(l->dir);
 	free(l->work);
 	free(l->outputs);

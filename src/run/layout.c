@@ -10,13 +10,20 @@
 #include <string.h>
 
 #include "git/repo.h"
+#include "run/deps.h"
 #include "services/s3.h"
 #include "util/json.h"
 #include "util/time.h"
 
 static const char *const names[] = {
-	[LAYOUT_CODE] = "code.tar.gz",	 [LAYOUT_RUN_JSON] = "run.json", [LAYOUT_LOG] = "log",
-	[LAYOUT_RESULT] = "result.json", [LAYOUT_OUTPUTS] = "outputs",	 [LAYOUT_WORK] = "work",
+	[LAYOUT_CODE] = "code.tar.gz",
+	[LAYOUT_RUN_JSON] = "run.json",
+	[LAYOUT_LOG] = "log",
+	[LAYOUT_RESULT] = "result.json",
+	[LAYOUT_OUTPUTS] = "outputs",
+	[LAYOUT_WORK] = "work",
+	[LAYOUT_OUTPUTS_SUMS] = "outputs.sha256",
+	[LAYOUT_ENVS] = "envs",
 	[LAYOUT_DATA] = "data",
 };
 
@@ -237,6 +244,11 @@ int layout_run_prefix_is(const char *run_prefix, const char *commit, const char 
 	return ret;
 }
 
+char *layout_envs_prefix(const struct layout *l)
+{
+	return xstrfmt("%s%s/", l->repo_prefix, names[LAYOUT_ENVS]);
+}
+
 char *layout_run_key(const char *run_prefix, enum layout_item item)
 {
 	return xstrfmt("%s%s%s", run_prefix, names[item], item == LAYOUT_OUTPUTS ? "/" : "");
@@ -282,6 +294,7 @@ void layout_result_format(struct buf *out, const struct run_record *rec, const c
 {
 	cJSON *root = cJSON_CreateObject(), *metrics, *a;
 	const char *stage = run_record_extra(rec, "stage");
+	const char *deps = run_record_extra(rec, "deps");
 	char when[TIME_ISO8601_SIZE];
 	char *text;
 	size_t i;
@@ -305,6 +318,8 @@ void layout_result_format(struct buf *out, const struct run_record *rec, const c
 	metrics = cJSON_AddObjectToObject(root, "metrics");
 	for (i = 0; i < rec->nr_metrics; i++)
 		cJSON_AddNumberToObject(metrics, rec->metrics[i].name, rec->metrics[i].value);
+	if (deps)
+		cJSON_AddStringToObject(root, "deps", deps);
 	a = cJSON_AddArrayToObject(root, "args");
 	for (k = 0; args && k < args->nr; k++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(args->v[k]));
@@ -319,7 +334,7 @@ int layout_result_parse(struct run_record *out, const char *text, size_t len, co
 {
 	cJSON *o = cJSON_ParseWithLength(text, len);
 	const cJSON *m, *v;
-	const char *status, *stage;
+	const char *status, *stage, *deps;
 	time_t start = 0, end = 0;
 	double duration;
 
@@ -342,6 +357,10 @@ int layout_result_parse(struct run_record *out, const char *text, size_t len, co
 	stage = json_string(o, "stage");
 	if (stage && *stage && !run_record_extra(out, "stage"))
 		run_record_add_extra(out, "stage", stage);
+	/* written by the instance: only a key, never anything else, reaches the note */
+	deps = json_string(o, "deps");
+	if (deps_valid_key(deps) && !run_record_extra(out, "deps"))
+		run_record_add_extra(out, "deps", deps);
 	m = cJSON_GetObjectItemCaseSensitive(o, "metrics");
 	if (cJSON_IsObject(m))
 		cJSON_ArrayForEach (v, m)

@@ -15,6 +15,13 @@
  *       log                    the script's output, uploaded as it grows
  *       result.json            the result document (below), at the end
  *       outputs/...            the script's outputs directory, at the end
+ *       outputs.sha256         their SHA-256 sums ("<hex>  ./<path>" lines, as
+ *                              sha256sum writes them), uploaded with them, for
+ *                              `git train outputs` to check and skip files
+ *                              whose ETag is no MD5 (a multipart upload's)
+ *   envs/<key>.tar.gz          a packed environment of the commits' dependencies
+ *                              (deps.h), written by the runs, shared by all
+ *                              the commits whose dependencies have that key
  *
  * <repo> is the repository's identity, also the value of the instances'
  * git-train:repo tag: its readable name, the last path component of the
@@ -52,7 +59,9 @@
  *                               cannot be used or a script that cannot run)
  *    "start": "<ISO 8601 UTC>", "end": "<ISO 8601 UTC>", "duration": seconds,
  *                               covering setup and the script
- *    "metrics": {...}}          metrics.json's numbers, {} when it has none
+ *    "metrics": {...},          metrics.json's numbers, {} when it has none
+ *    "deps": "<key>"}           the dependencies' cache key (deps.h), only
+ *                               when the run installed or restored them
  * and, where the writer knows them, "backend" (where it ran: "local" or
  * the instance type), "parent" (the commit a --stash snapshot was made
  * on, or null) and "args" (the script's arguments). Local runs also write
@@ -71,12 +80,14 @@
 
 /* What a run leaves, by name. */
 enum layout_item {
-	LAYOUT_CODE,	 /* code.tar.gz */
-	LAYOUT_RUN_JSON, /* run.json */
-	LAYOUT_LOG,	 /* log */
-	LAYOUT_RESULT,	 /* result.json */
-	LAYOUT_OUTPUTS,	 /* outputs/ ("outputs" as a local path) */
-	LAYOUT_WORK,	 /* work/ (local runs only) */
+	LAYOUT_CODE,	     /* code.tar.gz */
+	LAYOUT_RUN_JSON,     /* run.json */
+	LAYOUT_LOG,	     /* log */
+	LAYOUT_RESULT,	     /* result.json */
+	LAYOUT_OUTPUTS,	     /* outputs/ ("outputs" as a local path) */
+	LAYOUT_WORK,	     /* work/ (local runs only) */
+	LAYOUT_OUTPUTS_SUMS, /* outputs.sha256 (runs on EC2): the outputs' SHA-256 sums */
+	LAYOUT_ENVS,	     /* envs/: the repository's dependency cache (deps.h), not a run's */
 	LAYOUT_DATA, /* data/<name>/: train.data, as the run saw it (local runs only, run/data.h) */
 };
 
@@ -131,6 +142,8 @@ int layout_is_run_prefix(const struct layout *l, const char *commit, const char 
  * themselves (run.json is writable by every run) must match where they are.
  */
 int layout_run_prefix_is(const char *run_prefix, const char *commit, const char *run_id);
+/* "<repo prefix>envs/": where the runs keep packed environments (deps.h). Caller frees. */
+char *layout_envs_prefix(const struct layout *l);
 /* A run's item in S3: run_prefix followed by its name ("outputs/" for LAYOUT_OUTPUTS). Caller
  * frees. */
 char *layout_run_key(const char *run_prefix, enum layout_item item);
@@ -166,9 +179,10 @@ void layout_result_format(struct buf *out, const struct run_record *rec, const c
 /*
  * Reads a result document into the status, exit code, start, duration
  * (from "duration", else "end" - "start") and metrics of *out, and its
- * stage as an extra field; fields it lacks are left as they are, except
- * status ("failed" when missing). 0, or -1 with err_set when text is not
- * a JSON object (what names the document in the message).
+ * stage and dependency key (a valid one only: deps.h) as extra fields;
+ * fields it lacks are left as they are, except status ("failed" when
+ * missing). 0, or -1 with err_set when text is not a JSON object (what
+ * names the document in the message).
  */
 int layout_result_parse(struct run_record *out, const char *text, size_t len, const char *what);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "run/deps.h"
 #include "run/layout.h"
 #include "util/shell.h"
 
@@ -118,6 +119,8 @@ static void start_script(struct buf *out, const struct runner_job *job)
 	buf_printf(out, "LOG_INTERVAL=%d\n", job->log_interval > 0 ? job->log_interval : 5);
 	buf_printf(out, "IDLE_TIMEOUT=%ld\n", job->idle_timeout > 0 ? job->idle_timeout : 0);
 	buf_printf(out, "DEADLINE=%lld\n", job->deadline > 0 ? (long long)job->deadline : 0LL);
+	assign_key(out, "OUTPUTS_SUMS_KEY", job->run_prefix, LAYOUT_OUTPUTS_SUMS);
+	assign(out, "DEPS_PREFIX", job->envs_prefix);
 	if (job->inputs)
 		assign_inputs(out, job->inputs);
 	buf_puts(out, "set --");
@@ -190,6 +193,7 @@ char *runner_command(const struct runner_job *job)
 	shell_quote(&out, job->run_id, strlen(job->run_id));
 	buf_puts(&out, "\nmkdir -p \"$dir\"\n");
 	here_doc(&out, "runner.sh", runner_sh);
+	here_doc(&out, "deps.sh", deps_sh);
 	here_doc(&out, "start.sh", buf_cstr(&start));
 	/* detached: training outlives this command and SSM's 48 h cap */
 	buf_puts(

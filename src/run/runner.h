@@ -16,7 +16,10 @@
  *      the object cannot make this run run other code), extracts it into
  *      <dir>/work; any other archive fails the run at stage "code", before
  *      anything of it runs;
- *   2. runs the setup command (sh -c) then the script, with its arguments
+ *   2. installs the commit's dependencies with deps.sh, written beside the
+ *      runner (deps.h), or restores them from s3://<bucket>/<envs_prefix>;
+ *      a failed install fails the run at stage "setup";
+ *      runs the setup command (sh -c) then the script, with its arguments
  *      exactly as given, PYTHONUNBUFFERED=1, GIT_TRAIN_RUN_ID,
  *      GIT_TRAIN_COMMIT and GIT_TRAIN_OUTPUTS, stdout and stderr into <dir>/log;
  *      the script by the interpreter words the client chose (script.h), else
@@ -100,6 +103,7 @@ struct runner_job {
 	int log_interval;  /* seconds; 0: 5 */
 	long idle_timeout; /* the watchdog's stage in seconds (rounded up to minutes); 0: none */
 	time_t deadline;   /* when the max runtime ends (seconds since the epoch); 0: none */
+	const char *envs_prefix; /* layout.h: the dependency cache's prefix; NULL: no cache */
 	/*
 	 * train.data (with each source's fingerprint at launch), train.env and
 	 * train.secret (git/inputs.h): names, values of variables and the

@@ -2,14 +2,15 @@
 #
 # start.sh (written by runner_command()) sets RUNNER_DIR, RUN_ID, COMMIT,
 # BUCKET, CODE_KEY, CODE_SHA256, LOG_KEY, RESULT_KEY, OUTPUTS_KEY, REGION, SCRIPT,
-# INTERPRETER, SETUP, OUTPUTS_DIR, KEEP, LOG_INTERVAL, IDLE_TIMEOUT and
-# DEADLINE, sets the script's arguments as "$@", then sources this file. It
+# INTERPRETER, SETUP, OUTPUTS_DIR, KEEP, LOG_INTERVAL, IDLE_TIMEOUT,
+# DEADLINE and OUTPUTS_SUMS_KEY, sets the script's arguments as "$@", then sources this file. It
 # needs POSIX sh, curl, tar, gzip and the AWS CLI, which works with the
 # instance's role: no credentials are ever written here. Whatever fails, the
 # run ends with a log, a result and a shutdown (unless KEEP=1): an instance
 # is never left running because the runner failed, and its watchdog ends it
 # when the runner itself is killed. The result is the document
 # src/run/layout.h describes.
+# start.sh also sets DEPS_PREFIX: where the dependency cache is (runner.h).
 # shellcheck disable=SC2153 # the upper-case settings come from start.sh
 
 log=$RUNNER_DIR/log
@@ -395,6 +396,68 @@ runner_job_env() {
 	done
 }
 
+# --- outputs back (git train outputs) -------------------------------------
+# The SHA-256 of each output, as sha256sum writes them ("<hex>  ./<path>"),
+# uploaded beside the outputs to OUTPUTS_SUMS_KEY: `git train outputs`
+# checks a download against it and skips a file already there when the
+# object's ETag is no MD5 (a multipart upload's). Without sha256sum, none.
+runner_upload_outputs_sums() {
+	test -n "${OUTPUTS_SUMS_KEY:-}" && command -v sha256sum >/dev/null 2>&1 || return 0
+	(cd "$1" && find -L . -type f -exec sha256sum {} +) >"$RUNNER_DIR/outputs.sha256" &&
+		runner_s3 cp "$RUNNER_DIR/outputs.sha256" "s3://$BUCKET/$OUTPUTS_SUMS_KEY" \
+			--content-type text/plain --sse AES256 ||
+		echo "git-train: cannot upload the outputs' checksums" >&2
+	return 0
+}
+
+# --- dependencies (src/run/deps.h) -----------------------------------------
+# deps.sh, written beside this file, installs the commit's dependencies into
+# a virtual environment under /var/lib/git-train/envs (the runner
+# directory's parent), or restores it from the repository's cache in S3
+# (s3://$BUCKET/$DEPS_PREFIX<key>.tar.gz); setup and the script then run in
+# it. deps_key goes into the result.
+deps_key=
+
+# The image's AMI id from IMDSv2, part of the cache key: an environment is
+# only restored on the image it was built on.
+runner_image_id() {
+	test "${AWS_EC2_METADATA_DISABLED:-}" != true || return 0
+	token=$(curl -sf --noproxy '*' -m 2 -X PUT \
+		-H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "$imds/latest/api/token") || return 0
+	ami=$(curl -sf --noproxy '*' -m 2 -H "X-aws-ec2-metadata-token: $token" \
+		"$imds/latest/meta-data/ami-id") || return 0
+	case $ami in ami-*[!0-9a-f-]* | *[!0-9a-z-]*) ;; ami-*) echo "$ami" ;; esac
+}
+
+runner_deps() {
+	for f in requirements.txt pyproject.toml environment.yml environment.yaml ''; do
+		test -n "$f" || return 0 # none of the files deps.sh looks for
+		test -f "$work/$f" && break
+	done
+	first=${INTERPRETER%%[ 	]*}
+	case ${first##*/} in
+	python | python[0-9]*) python=$first ;;
+	*) python=python3 first= ;;
+	esac
+	rm -f "$RUNNER_DIR/deps.out"
+	runner_job env DEPS_PYTHON="$python" DEPS_ROOT="${RUNNER_DIR%/*}/envs" \
+		DEPS_CACHE="${DEPS_PREFIX:+s3://$BUCKET/$DEPS_PREFIX}" DEPS_IMAGE="$(runner_image_id)" \
+		DEPS_OUT="$RUNNER_DIR/deps.out" REGION="$REGION" AWS_ENDPOINT_URL_S3="$s3_endpoint" \
+		sh "$RUNNER_DIR/deps.sh"
+	if test "$job_rc" != 0; then
+		runner_stopping && return 1
+		runner_fail setup "$job_rc" "the dependencies were not installed (exit $job_rc): nothing of the script ran"
+		return 1
+	fi
+	test -f "$RUNNER_DIR/deps.out" || return 0
+	deps_key=$(sed -n 's/^key=//p' "$RUNNER_DIR/deps.out")
+	venv=$(sed -n 's/^venv=//p' "$RUNNER_DIR/deps.out")
+	VIRTUAL_ENV=$venv
+	PATH=$venv/bin:$PATH
+	export VIRTUAL_ENV PATH
+	test -z "$first" || INTERPRETER=$venv/bin/python${INTERPRETER#"$first"}
+}
+
 runner_run_setup() {
 	test -n "$SETUP" || return 0
 	runner_job sh -c "$SETUP"
@@ -469,6 +532,7 @@ runner_write_result() {
 			"$(runner_json_string "$COMMIT")"
 		printf '"status": "%s", "exit_code": %d, ' "$status" "$exit_code"
 		test -z "$stage" || printf '"stage": "%s", ' "$stage"
+		test -z "$deps_key" || printf '"deps": "%s", ' "$deps_key"
 		printf '"start": "%s", "end": "%s", "duration": %d, ' "$start" "$end" \
 			$((end_s - start_s))
 		printf '"metrics": %s}\n' "$metrics"
@@ -480,6 +544,7 @@ runner_upload_outputs() {
 	test -d "$dir" && test -n "$(ls -A "$dir")" || return 0
 	runner_s3 cp --recursive "$dir" "s3://$BUCKET/$OUTPUTS_KEY" --sse AES256 ||
 		echo "git-train: cannot upload the outputs" >&2
+	runner_upload_outputs_sums "$dir"
 	return 0
 }
 
@@ -516,8 +581,9 @@ runner_main() {
 			PYTHONUNBUFFERED=1 GIT_TRAIN_RUN_ID=$RUN_ID GIT_TRAIN_COMMIT=$COMMIT
 			GIT_TRAIN_OUTPUTS=$work/$OUTPUTS_DIR
 			export PYTHONUNBUFFERED GIT_TRAIN_RUN_ID GIT_TRAIN_COMMIT GIT_TRAIN_OUTPUTS
-			runner_fetch_data && runner_fetch_secrets &&
-				runner_run_setup && ! runner_stopping && runner_run_script "$@"
+			runner_fetch_data && runner_fetch_secrets && ! runner_stopping &&
+				runner_deps && ! runner_stopping && runner_run_setup && ! runner_stopping &&
+				runner_run_script "$@"
 		fi
 		;;
 	esac

@@ -284,29 +284,40 @@ static void test_config_count(void **state)
 	unsetenv("GIT_CONFIG_COUNT");
 }
 
-/* Every value of a multi-valued key: the file's, in order, then the -c ones. */
+static void append(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "a");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* Multi-valued keys: global, then local in file order, then -c, as git config --get-all. */
 static void test_get_all(void **state)
 {
 	struct fixture *f = *state;
 	struct strvec v = STRVEC_INIT;
-	git_config *file = NULL;
 	struct config cfg;
+	char path[128];
 
-	assert_int_equal(git_repository_config(&file, f->repo), 0);
-	assert_int_equal(git_config_set_multivar(file, "train.env", "^$", "A=1"), 0);
-	assert_int_equal(git_config_set_multivar(file, "train.env", "^$", "B=2"), 0);
-	git_config_free(file);
-	setenv("GIT_CONFIG_PARAMETERS", "'TRAIN.Env'='A=3' 'train.other'='x'", 1);
+	snprintf(path, sizeof(path), "%s/.gitconfig", f->dir);
+	append(path, "[train]\n\tmetric = g=global ([0-9]+)\n");
+	snprintf(path, sizeof(path), "%s/.git/config", f->dir);
+	append(path, "[train]\n\tmetric = a=first\n\tMetric = b=second\n");
+	setenv("GIT_CONFIG_PARAMETERS", "'train.metric'='c=third' 'train.other'='x'", 1);
 	assert_int_equal(config_load(&cfg, f->repo), 0);
-	assert_int_equal(config_get_all(&v, &cfg, "train.env"), 0);
-	assert_int_equal(v.nr, 3);
-	assert_string_equal(v.v[0], "A=1");
-	assert_string_equal(v.v[1], "B=2");
-	assert_string_equal(v.v[2], "A=3");
+	assert_int_equal(config_get_all(&v, &cfg, "train.metric"), 0);
+	assert_int_equal(v.nr, 4);
+	assert_string_equal(v.v[0], "g=global ([0-9]+)");
+	assert_string_equal(v.v[1], "a=first");
+	assert_string_equal(v.v[2], "b=second");
+	assert_string_equal(v.v[3], "c=third");
+	assert_int_equal(config_get_all(&v, &cfg, "train.nothing"), 1);
+	assert_int_equal(v.nr, 4);
 	strvec_clear(&v);
-	assert_int_equal(config_get_all(&v, &cfg, "train.none"), 1);
-	assert_int_equal(v.nr, 0);
 	config_release(&cfg);
+	unsetenv("GIT_CONFIG_PARAMETERS");
 }
 
 int main(void)

@@ -211,6 +211,34 @@ static void test_result_from_the_runner(void **state)
 	run_record_release(&r);
 }
 
+/* The instance writes the result: only a dependency key reaches the note. */
+static void test_result_deps(void **state)
+{
+	static const char good[] = "{\"status\": \"succeeded\", \"deps\": \"0123456789abcdef\"}";
+	static const char *const bad[] = {
+		"{\"deps\": \"0123456789abcdef0\"}",
+		"{\"deps\": \"0123456789ABCDEF\"}",
+		"{\"deps\": \"x status=succeeded\"}",
+		"{\"deps\": 12}",
+	};
+	struct layout l = sample();
+	struct run_record r;
+	size_t i;
+
+	(void)state;
+	assert_owned_equal(layout_envs_prefix(&l), "git-train/demo-1a2b3c4d5e6f/envs/");
+	run_record_init(&r);
+	assert_int_equal(layout_result_parse(&r, good, strlen(good), "result"), 0);
+	assert_string_equal(run_record_extra(&r, "deps"), "0123456789abcdef");
+	run_record_release(&r);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		run_record_init(&r);
+		assert_int_equal(layout_result_parse(&r, bad[i], strlen(bad[i]), "result"), 0);
+		assert_null(run_record_extra(&r, "deps"));
+		run_record_release(&r);
+	}
+}
+
 static void test_result_malformed(void **state)
 {
 	struct run_record r;
@@ -241,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_result_round_trip),
 		cmocka_unit_test(test_result_from_the_runner),
 		cmocka_unit_test(test_result_malformed),
+		cmocka_unit_test(test_result_deps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
