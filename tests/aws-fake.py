@@ -60,6 +60,12 @@ Pricing (GetProducts, service code AmazonEC2)
   capacitystatus=Used narrow it to the one price. Filters: TERM_MATCH/EQUALS,
   CONTAINS, ANY_OF, NONE_OF on any attribute (instanceType, regionCode, location...).
 
+GPUs (the block "GPUs: Deep Learning AMIs, vCPU quotas, nvidia-smi" says more)
+  The DLAMIs' public SSM parameters (GetParametersByPath, GetParameter) and
+  images (DescribeImages), Service Quotas GetServiceQuota of EC2's vCPU quotas,
+  an nvidia-smi on the PATH of instances of types with NVIDIA GPUs, and the
+  image's files under GIT_TRAIN_IMAGE_ROOT=<sandbox>/image/ for DLAMI instances.
+
 SSM (moto does the rest: GetParameter for the public AMI parameters, ...)
   DescribeInstanceInformation (Filters InstanceIds/PingStatus/ResourceType, or
   InstanceInformationFilterList instanceIds): a running instance is listed,
@@ -140,7 +146,10 @@ Control endpoint (unsigned, under /__fake/), used by tests/test-lib.sh:
                              s3_wrong_region(): S3's answers to a request
                              signed for another region than its bucket's),
                              "shutdown_minute": s (60): what a minute of
-                             `shutdown +N` lasts, for the schedules made from then on}:
+                             `shutdown +N` lasts, for the schedules made from then on,
+                             "nvidia_smi": "ok" | "broken" ("ok"; for the instances
+                             that boot from then on), "quotas": {code: vCPUs} (EC2's
+                             vCPU quotas; see "GPUs" below)}:
                              changes those named, answers all
   POST /__fake/prices       {"t3.micro": 0.5, ...}: on-demand Linux price in every region
   POST /__fake/interrupt    {"instance": id}: a spot interruption notice in its IMDS,

@@ -107,7 +107,8 @@ static int resolve_root_device(struct launch_ctx *x)
 	if (code && !strcmp(code, "UnauthorizedOperation"))
 		err_hint("`git train doctor` checks the permissions git-train needs");
 	else if (x->image.kind == IMAGE_ID)
-		err_hint("check train.image (or --image): AMIs belong to a region");
+		err_hint("check train.image or train.ami (or --image, --ami): AMIs belong to a "
+			 "region");
 	free(code);
 	free(e);
 	return -1;
