@@ -72,7 +72,10 @@ test_expect_success EC2 'a vCPU quota too small: doctor fails it with the fix, a
 	test "$(test_fake_count "ec2 RunInstances")" = "$before" &&
 	test_fake_settings "{\"quotas\": {}}" &&
 	git -c train.instanceType=g5.xlarge train doctor >out &&
-	test_grep "^ok   vcpu quota: g5.xlarge needs 4 vCPUs of 64 (spot quota" out
+	test_grep "^ok   vcpu quota: g5.xlarge needs 4 vCPUs of 64 (spot quota" out &&
+	test_grep "^ok   ami: $(dlami x86_64 oss-nvidia-driver-gpu-pytorch-2.10-amazon-linux-2023) (PyTorch 2.10 Deep Learning AMI, Amazon Linux 2023, x86_64)$" out &&
+	git -c train.instanceType=g5g.xlarge -c train.image=base train doctor >out &&
+	test_grep "^ok   ami: $(dlami arm64 base-oss-nvidia-driver-gpu-amazon-linux-2023) (Base Deep Learning AMI, Amazon Linux 2023, arm64)$" out
 '
 
 test_expect_success EC2 'a root volume smaller than the image: refused before the launch' '

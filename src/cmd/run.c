@@ -14,7 +14,7 @@
 #include "cmd/common.h"
 #include "cmd/ui.h"
 #include "run/backend-aws.h"
-#include "run/image.h"
+#include "services/image.h"
 #include "run/run.h"
 #include "git/config.h"
 #include "util/time.h"
@@ -360,7 +360,9 @@ static int run(const char *type, const struct run_cmd *c, const struct parsed_ar
 	if (repo_open(&repo) || config_load(&cfg, repo) ||
 	    cmd_config_override(&cfg, "train.instanceType", type) ||
 	    (c->region && cmd_config_override(&cfg, "train.region", c->region)) ||
-	    /* doctor checks the quota of the market the launch uses */
+	    /* doctor checks the image and the quota of the market the launch uses */
+	    ((c->image || c->ami) &&
+	     cmd_config_override(&cfg, "train.image", c->image ? c->image : c->ami)) ||
 	    (c->on_demand == 1 && cmd_config_override(&cfg, "train.spot", "false")) ||
 	    resolve(&s, c, &cfg))
 		goto fatal;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "services/aws-checks.h"
+#include "services/image.h"
 #include "services/quotas.h"
 
 #define AMI_PARAMETER	"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-"
@@ -128,6 +129,31 @@ static void check_ami(struct doctor_ctx *x, const char *arch)
 	}
 	free(ami);
 	free(name);
+}
+
+/*
+ * The image the launch will boot when it is not the AL2023 default:
+ * train.image, or the Deep Learning AMI of a type with NVIDIA GPUs.
+ */
+static void check_image(struct doctor_ctx *x, const struct aws_instance_type *t)
+{
+	struct image im;
+
+	if (!image_resolve(&im, x->client, x->image, t)) {
+		doctor_add(x, "ami", DOCTOR_OK, xstrfmt("%s (%s)", im.ami, im.name), NULL);
+	} else {
+		char *e = xstrdup(err_msg());
+		int denied = !!strstr(e, "AccessDenied");
+
+		err_clear();
+		doctor_add(
+			x, "ami", DOCTOR_FAILED, e,
+			denied ? xstrfmt("allow ssm:GetParameter and ssm:GetParametersByPath on "
+					 "arn:%s:ssm:%s::parameter/aws/service/* for %s",
+					 x->partition, x->region, x->caller_arn)
+			       : xstrdup("name an AMI instead: git config train.image <ami-id>"));
+	}
+	image_release(&im);
 }
 
 /* r and archs: what DescribeInstanceTypes said; the error is still in err_msg(). */
@@ -300,7 +326,10 @@ void doctor_check_ami_and_type(struct doctor_ctx *x)
 	if (r)
 		type_error = xstrdup(err_msg());
 	err_clear();
-	check_ami(x, ami_arch(&t.archs));
+	if (x->image || t.gpus > 0)
+		check_image(x, &t);
+	else
+		check_ami(x, ami_arch(&t.archs));
 	if (type_error)
 		err_set("%s", type_error);
 	if (!check_type(x, r, &t.archs))

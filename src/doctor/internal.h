@@ -28,6 +28,7 @@ struct doctor_ctx {
 	int have_creds;
 	int bucket_usable; /* set and exists: the role can be checked against it */
 	int on_demand;	   /* train.spot false: the on-demand vCPU quota is the one that counts */
+	char *image;	   /* train.image, else train.ami; NULL: the type's default */
 };
 
 /* Appends a result. detail and fix are taken over (may be NULL). */

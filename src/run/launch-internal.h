@@ -5,7 +5,7 @@
 #ifndef RUN_LAUNCH_INTERNAL_H
 #define RUN_LAUNCH_INTERNAL_H
 
-#include "run/image.h"
+#include "services/image.h"
 #include "run/launch.h"
 #include "util/strvec.h"
 

@@ -1,5 +1,5 @@
 /* image: the AMI as train.image names it (see image.h). */
-#include "run/image.h"
+#include "services/image.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "run/image.h"
+#include "services/image.h"
 #include "util/util.h"
 
 #define P "/aws/service/deeplearning/ami/x86_64/"

@@ -20,8 +20,8 @@
  * (IMAGE_ROOM_GPU_GIB on the DLAMIs, IMAGE_ROOM_GIB on the others) unless
  * train.volumeSize says how much; never less than the snapshot.
  */
-#ifndef RUN_IMAGE_H
-#define RUN_IMAGE_H
+#ifndef SERVICES_IMAGE_H
+#define SERVICES_IMAGE_H
 
 #include "aws/client.h"
 #include "services/aws-checks.h"
