@@ -37,6 +37,7 @@ static const struct subcommand subcommands[] = {
 	{ "compare", cmd_compare, "compare the runs of two commits side by side" },
 	{ "smoke", cmd_smoke, "smoke-train commits, as the pre-push hook does" },
 	{ "hooks", cmd_hooks, "install git-train's git hooks" },
+	{ "outputs", cmd_outputs, "download (or list) the outputs of a run" },
 };
 
 static const char usage_text[] =

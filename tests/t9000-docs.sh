@@ -105,6 +105,21 @@ test_expect_success EC2 'docs/ec2-runs.md: doctor accepts the minimal policies a
 	grep "<PolicyName>git-train-user</PolicyName>" policies.xml
 '
 
+test_expect_success EC2 'docs/outputs-and-metrics.md: val_loss from the pattern, the outputs back once' '
+	d=doc-outputs-and-metrics.md &&
+	git -C $d notes --ref=train show HEAD >notes &&
+	test "$(grep -c " metric.val_loss=0.216 " notes)" = 2 &&
+	grep "backend=t3.micro status=succeeded" notes &&
+	id=$(sed -n "s/^\(.*\) backend=t3.micro .*/\1/p" notes) &&
+	grep "^downloaded 3 files (.*) of run $id into .$id.$" out-outputs-and-metrics.md &&
+	grep "^ *22  checkpoints/epoch-3.txt$" out-outputs-and-metrics.md &&
+	grep "^downloaded 3 files (.*) of run $id into .model.$" out-outputs-and-metrics.md &&
+	grep "^nothing to download: the 3 files of run $id are already in .model.$" out-outputs-and-metrics.md &&
+	echo "weights after epoch 3" >expect &&
+	test_cmp expect $d/model/checkpoints/epoch-3.txt &&
+	test_cmp expect $d/$id/checkpoints/epoch-3.txt
+'
+
 test_expect_success EC2 'docs/ec2-runs.md: the runs are in the notes, nothing is left running' '
 	grep "^epoch 3 loss=0.125" out-ec2-runs.md &&
 	git -C doc-ec2-runs.md notes --ref=train show HEAD >notes &&

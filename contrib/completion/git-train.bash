@@ -279,7 +279,7 @@ _git_train ()
 	status|stop)
 		__gitcomp_nl "$(__git_train_run_ids)"
 		;;
-	logs)
+	logs|outputs)
 		((nargs == 0)) && __gitcomp_nl "$(__git_train_run_ids)"
 		;;
 	notes)

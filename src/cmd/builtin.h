@@ -32,5 +32,6 @@ int cmd_hooks(int argc, const char **argv);
 int cmd_notes(int argc, const char **argv);
 int cmd_init(int argc, const char **argv);
 int cmd_compare(int argc, const char **argv);
+int cmd_outputs(int argc, const char **argv);
 
 #endif

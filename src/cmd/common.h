@@ -67,6 +67,14 @@ void cmd_run_request(struct run_request *out, git_repository *repo, const struct
  */
 int cmd_exit_status(const struct run_record *rec);
 
+/*
+ * --download (train.download): the outputs of the ended run r (local or on
+ * EC2) into ./<run id>/, as `git train outputs <run>` does (cmd/outputs.c),
+ * saying how it went on stderr, with the command to try again when it
+ * failed. 0 or -1.
+ */
+int cmd_download_outputs(const struct run *r, const struct config *cfg);
+
 /* A ui (cmd/ui.h) that prints plain lines on stderr, for commands that need no more. */
 const struct ui *cmd_plain_ui(void);
 

@@ -19,7 +19,7 @@
 
 static const char *const local_usage[] = {
 	"git train local [--rev <commit-ish> | --stash [--include-untracked]] [--script <path>]\n"
-	"                [--setup <cmd>] [--keep-workdir] [-- <script-args>...]",
+	"                [--setup <cmd>] [--keep-workdir] [--download] [-- <script-args>...]",
 	NULL,
 };
 
@@ -29,6 +29,7 @@ struct local_opts {
 	const char *setup;
 	int keep_workdir;
 	int smoke;
+	int download; /* -1: train.download */
 };
 
 static int check_usage(const struct parsed_args *pa, const struct local_opts *o)
@@ -74,7 +75,7 @@ static int run_local(const struct local_opts *o, const struct parsed_args *pa)
 	struct run_request req;
 	struct cmd_ui ui;
 	struct run run;
-	int loaded = 0, code = EXIT_FATAL;
+	int loaded = 0, code = EXIT_FATAL, download = o->download;
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&run, 0, sizeof(run));
@@ -82,12 +83,17 @@ static int run_local(const struct local_opts *o, const struct parsed_args *pa)
 	if (repo_open(&repo) || config_load(&cfg, repo) || script_settings_load(&script, &cfg))
 		goto fatal;
 	loaded = 1;
+	if (download < 0 && config_get_bool(&download, &cfg, "train.download") < 0)
+		goto fatal;
+	download = download > 0;
 	script_settings_override(&script, o->script, o->setup);
 	cmd_run_request(&req, repo, &cfg, &o->code, &script, pa, o->smoke, &ui.ui, NULL);
 	if (run_init(&run, &req, &backend_local, &lo) || run_prepare(&run) || run_start(&run) ||
 	    run_follow(&run, STDOUT_FILENO, STDERR_FILENO))
 		goto fatal;
 	code = finish(&run);
+	if (run.ended && download && cmd_download_outputs(&run, &cfg) && !code)
+		code = EXIT_FAILED;
 	goto out;
 fatal:
 	err_report();
@@ -111,12 +117,15 @@ int cmd_local(int argc, const char **argv)
 		OPT_STRING(0, "script", &o.script, "path", "the training script (train.script)"),
 		OPT_STRING(0, "setup", &o.setup, "cmd", "shell command run first (train.setup)"),
 		OPT_BOOL(0, "keep-workdir", &o.keep_workdir, "keep the extracted code"),
+		OPT_BOOL(0, "download", &o.download,
+			 "copy the outputs into ./<run-id>/ when it ends (train.download)"),
 		OPT_BOOL(0, "smoke", &o.smoke,
 			 "record the run as a smoke run (the pre-push hook's)"),
 		OPT_END(),
 	};
 
 	memset(&o, 0, sizeof(o));
+	o.download = -1;
 	r = parse_options(&pa, argc, argv, options, local_usage);
 	if (r == PARSE_OPT_OK && check_usage(&pa, &o))
 		r = PARSE_OPT_ERROR;

@@ -41,6 +41,7 @@ static const char *const run_usage[] = {
 	"                [--script <path>] [--setup <cmd>] [--region <region>]\n"
 	"                [--image <pytorch | base | al2023 | ami-id>] [--volume-size <GiB>]\n"
 	"                [--subnet <id>] [--security-group <id>]\n"
+	"                [--download]\n"
 	"                [-- <script-args>...]",
 	NULL,
 };
@@ -54,6 +55,7 @@ struct run_cmd {
 	const char *spot_timeout, *max_runtime, *ready_timeout, *idle_timeout, *output,
 		*volume_size;
 	const char *region, *ami, *subnet, *security_group, *image;
+	int download;
 };
 
 /* Everything resolved. */
@@ -64,6 +66,7 @@ struct resolved {
 	enum run_output output;
 	int wait;
 	char *instance_profile, *ami, *subnet, *security_group;
+	int download; /* --download, train.download: the outputs when the run ends (--wait) */
 };
 
 /* 1 to 65536 GiB, as EC2 takes for gp3. */
@@ -277,6 +280,14 @@ static int resolve(struct resolved *s, const struct run_cmd *c, const struct con
 	    pick_string(&s->subnet, c->subnet, cfg, "train.subnet") ||
 	    pick_string(&s->security_group, c->security_group, cfg, "train.securityGroup"))
 		return -1;
+	if (pick_bool(&s->download, c->download, cfg, "train.download", 0))
+		return -1;
+	if (c->download == 1 && !s->wait) {
+		err_set("--download needs --wait (or train.wait): the outputs come when the run "
+			"ends");
+		err_hint("without waiting, get them later with 'git train outputs <run>'");
+		return -1;
+	}
 	o->on_demand = !spot;
 	o->instance_profile = s->instance_profile;
 	o->ami = s->ami;
@@ -296,10 +307,10 @@ static void resolved_release(struct resolved *s)
 }
 
 /* --wait: the log as it comes, then the result; returns the exit code. */
-static int follow(struct run *r, enum run_output mode)
+static int follow(struct run *r, enum run_output mode, int download)
 {
 	int fd = mode == RUN_OUTPUT_TEXT ? STDOUT_FILENO : STDERR_FILENO;
-	int ret;
+	int ret, code;
 
 	ret = run_follow(r, fd, fd);
 	if (!ret)
@@ -308,7 +319,10 @@ static int follow(struct run *r, enum run_output mode)
 		if (ret)
 			err_report(); /* the note could not be written; the run is in S3 */
 		run_output_finished(mode, r);
-		return cmd_exit_status(&r->rec);
+		code = cmd_exit_status(&r->rec);
+		if (download && cmd_download_outputs(r, r->req->cfg) && !code)
+			code = EXIT_FAILED;
+		return code;
 	}
 	if (ret == RC_DETACHED) {
 		run_output_detached(r);
@@ -381,7 +395,7 @@ static int run(const char *type, const struct run_cmd *c, const struct parsed_ar
 		ret = exit_code_of_start(ret);
 	} else {
 		run_output_started(s.output, s.wait, &r);
-		ret = s.wait ? follow(&r, s.output) : EXIT_OK;
+		ret = s.wait ? follow(&r, s.output, s.download) : EXIT_OK;
 	}
 	goto out;
 fatal:
@@ -412,6 +426,8 @@ int cmd_run(int argc, const char **argv)
 		OPT_BOOL('y', "yes", &c.yes,
 			 "on-demand without asking if no spot (train.onDemandFallback)"),
 		OPT_BOOL(0, "wait", &c.wait, "follow the log until the run ends (train.wait)"),
+		OPT_BOOL(0, "download", &c.download,
+			 "with --wait: download the outputs when it ends (train.download)"),
 		OPT_STRING(0, "output", &c.output, "format",
 			   "text, run-id, instance-id or json (train.output)"),
 		OPT_BOOL(0, "keep", &c.keep, "keep the instance up after the run (train.keep)"),
@@ -442,6 +458,7 @@ int cmd_run(int argc, const char **argv)
 	memset(&c, 0, sizeof(c));
 	c.type = argv[0];
 	c.spot = c.on_demand = c.fail_if_no_spot = c.yes = c.wait = c.keep = -1;
+	c.download = -1;
 	r = parse_options(&pa, argc - 1, argv + 1, options, run_usage);
 	if (r == PARSE_OPT_OK && check_usage(&c, &pa))
 		r = PARSE_OPT_ERROR;

@@ -259,3 +259,68 @@ int config_get_string_or(char **out, const struct config *cfg, const char *key, 
 	}
 	return 0;
 }
+
+struct multivar_entry {
+	int level;
+	size_t order;
+	char *value;
+};
+
+static int by_level(const void *a, const void *b)
+{
+	const struct multivar_entry *x = a, *y = b;
+
+	if (x->level != y->level)
+		return x->level < y->level ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The files' values of key, lowest level first (libgit2 iterates the highest first). */
+static int file_values(struct strvec *out, const struct config *cfg, const char *key)
+{
+	git_config_iterator *it = NULL;
+	git_config_entry *entry;
+	struct multivar_entry *v = NULL;
+	size_t nr = 0, i;
+	int r;
+
+	if (!cfg->snapshot)
+		return 0;
+	if (git_config_multivar_iterator_new(&it, cfg->snapshot, key, NULL) < 0)
+		return err_git("cannot read config '%s'", key);
+	while ((r = git_config_next(&entry, it)) == 0) {
+		v = xrealloc(v, (nr + 1) * sizeof(*v));
+		v[nr].level = (int)entry->level;
+		v[nr].order = nr;
+		v[nr].value = xstrdup(entry->value ? entry->value : "");
+		nr++;
+	}
+	git_config_iterator_free(it);
+	if (r != GIT_ITEROVER) {
+		for (i = 0; i < nr; i++)
+			free(v[i].value);
+		free(v);
+		return err_git("cannot read config '%s'", key);
+	}
+	if (nr)
+		qsort(v, nr, sizeof(*v), by_level);
+	for (i = 0; i < nr; i++)
+		strvec_push_nodup(out, v[i].value);
+	free(v);
+	return 0;
+}
+
+int config_get_all(struct strvec *out, const struct config *cfg, const char *key)
+{
+	size_t before = out->nr, i;
+	char *canon;
+
+	if (file_values(out, cfg, key))
+		return -1;
+	canon = config_canonical_key(key);
+	for (i = 0; i < cfg->nr_params; i++)
+		if (!strcmp(cfg->params[i].key, canon))
+			strvec_push(out, cfg->params[i].value ? cfg->params[i].value : "");
+	free(canon);
+	return out->nr > before ? 0 : 1;
+}

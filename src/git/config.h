@@ -14,6 +14,8 @@
 
 #include <git2.h>
 
+#include "util/strvec.h"
+
 struct config_param {
 	char *key;   /* canonical: section and name lower-cased */
 	char *value; /* NULL for `-c key` without '=' (boolean true) */
@@ -45,5 +47,16 @@ int config_parse_bool(int *out, const char *value);
  * an unset key gives a copy of def (NULL when def is). 0, or -1 (err_set).
  */
 int config_get_string_or(char **out, const struct config *cfg, const char *key, const char *def);
+
+/*
+ * Every value of a multi-valued key, as `git config --get-all` gives them:
+ * the files' from the lowest level to the highest (system, global, local,
+ * worktree), each file's in its order, then the `git -c` ones; `-c key`
+ * without '=' gives "". For settings keyed by arbitrary names, which are
+ * `name=value` entries (`git config --add train.env KEY=VALUE`): config
+ * names allow no '_' and ignore case. Appends to out. 0 when the key has a
+ * value, 1 when it has none, -1 with err_set.
+ */
+int config_get_all(struct strvec *out, const struct config *cfg, const char *key);
 
 #endif

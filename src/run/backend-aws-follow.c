@@ -160,5 +160,9 @@ int backend_aws_collect(struct run *run)
 	run->rec = x->result;
 	run_record_init(&x->result);
 	x->have_result = 0;
+	if (remote_run_log_metrics(&run->rec, &x->client, &x->remote, &x->metrics)) {
+		ui_say(x->ui, UI_WARNING, "%s (no metrics from train.metric)", err_msg());
+		err_clear();
+	}
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 
+#include "run/metric-patterns.h"
 #include "run/backend-aws.h"
 #include "run/launch.h"
 #include "run/run.h"
@@ -52,6 +53,7 @@ struct aws_run {
 	int have_instance;
 	struct run_record result; /* what follow found, for collect */
 	int have_result;
+	struct metric_patterns metrics; /* train.metric, applied to the log by collect */
 };
 
 /* backend-aws.c */

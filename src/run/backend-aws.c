@@ -299,6 +299,8 @@ static int aws_prepare(struct run *run)
 	x->cancel = run->req->cancel;
 	x->remote.price = -1;
 	run->rec.backend = xstrdup(x->o->instance_type);
+	if (metric_patterns_load(&x->metrics, run->req->cfg))
+		return RC_ERROR;
 	if (aws_client_init(&x->client, run->req->cfg))
 		return RC_ERROR;
 	x->have_client = 1;
@@ -373,6 +375,7 @@ static void aws_release(struct run *run)
 	pricing_quote_release(&x->prices);
 	launch_result_release(&x->launched);
 	run_record_release(&x->result);
+	metric_patterns_release(&x->metrics);
 	remote_run_release(&x->remote);
 	if (x->have_client)
 		aws_client_release(&x->client);

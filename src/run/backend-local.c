@@ -15,6 +15,7 @@
 #include "archive/archive.h"
 #include "git/repo.h"
 #include "run/layout.h"
+#include "run/metric-patterns.h"
 #include "run/run.h"
 #include "util/child.h"
 #include "util/strvec.h"
@@ -36,6 +37,7 @@ struct local {
 	int ran;       /* follow ran the training: the directory is the run's record */
 	int code, setup_failed;
 	double t0;
+	struct metric_patterns metrics; /* train.metric */
 };
 
 /* What a script must not inherit: anything pointing git at the user's repository. */
@@ -211,6 +213,8 @@ static int local_prepare(struct run *run)
 	run->state = l;
 	l->log.log = -1;
 	run->rec.backend = xstrdup("local");
+	if (metric_patterns_load(&l->metrics, run->req->cfg))
+		return RC_ERROR;
 	if (script_check_outputs_dir(run->req->script->outputs_dir) || make_run_dir(run, l))
 		return RC_ERROR;
 	l->work = layout_local_path(l->dir, LAYOUT_WORK);
@@ -313,6 +317,10 @@ static int local_collect(struct run *run)
 		buf_printf(&warnings, "cannot write the log '%s': %s\n", l->log_path,
 			   strerror(l->log.log_failed));
 	collect_metrics(&run->rec, &warnings, l->work);
+	if (metric_patterns_apply_file(&run->rec, &l->metrics, l->log_path)) {
+		buf_printf(&warnings, "%s (no metrics from train.metric)\n", err_msg());
+		err_clear();
+	}
 	collect_outputs(&warnings, l, run->req->script->outputs_dir);
 	if (!((const struct backend_local_opts *)run->opts)->keep_workdir && remove_tree(l->work)) {
 		buf_printf(&warnings, "%s\n", err_msg());
@@ -355,6 +363,7 @@ static void local_release(struct run *run)
 		err_clear();
 	strvec_clear(&l->argv);
 	strvec_clear(&l->envp);
+	metric_patterns_release(&l->metrics);
 	free(l->dir);
 	free(l->work);
 	free(l->outputs);

@@ -15,8 +15,13 @@
 #include "util/time.h"
 
 static const char *const names[] = {
-	[LAYOUT_CODE] = "code.tar.gz",	 [LAYOUT_RUN_JSON] = "run.json", [LAYOUT_LOG] = "log",
-	[LAYOUT_RESULT] = "result.json", [LAYOUT_OUTPUTS] = "outputs",	 [LAYOUT_WORK] = "work",
+	[LAYOUT_CODE] = "code.tar.gz",
+	[LAYOUT_RUN_JSON] = "run.json",
+	[LAYOUT_LOG] = "log",
+	[LAYOUT_RESULT] = "result.json",
+	[LAYOUT_OUTPUTS] = "outputs",
+	[LAYOUT_WORK] = "work",
+	[LAYOUT_OUTPUTS_SUMS] = "outputs.sha256",
 };
 
 /* Keeps key segments plain: letters, digits, '.', '_' and '-'; anything else becomes '-'. */

@@ -15,6 +15,10 @@
  *       log                    the script's output, uploaded as it grows
  *       result.json            the result document (below), at the end
  *       outputs/...            the script's outputs directory, at the end
+ *       outputs.sha256         their SHA-256 sums ("<hex>  ./<path>" lines, as
+ *                              sha256sum writes them), uploaded with them, for
+ *                              `git train outputs` to check and skip files
+ *                              whose ETag is no MD5 (a multipart upload's)
  *
  * <repo> is the repository's identity, also the value of the instances'
  * git-train:repo tag: its readable name, the last path component of the
@@ -71,12 +75,13 @@
 
 /* What a run leaves, by name. */
 enum layout_item {
-	LAYOUT_CODE,	 /* code.tar.gz */
-	LAYOUT_RUN_JSON, /* run.json */
-	LAYOUT_LOG,	 /* log */
-	LAYOUT_RESULT,	 /* result.json */
-	LAYOUT_OUTPUTS,	 /* outputs/ ("outputs" as a local path) */
-	LAYOUT_WORK,	 /* work/ (local runs only) */
+	LAYOUT_CODE,	     /* code.tar.gz */
+	LAYOUT_RUN_JSON,     /* run.json */
+	LAYOUT_LOG,	     /* log */
+	LAYOUT_RESULT,	     /* result.json */
+	LAYOUT_OUTPUTS,	     /* outputs/ ("outputs" as a local path) */
+	LAYOUT_WORK,	     /* work/ (local runs only) */
+	LAYOUT_OUTPUTS_SUMS, /* outputs.sha256 (runs on EC2): the outputs' SHA-256 sums */
 };
 
 /* A repository's place in S3. */

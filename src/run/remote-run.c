@@ -284,13 +284,29 @@ out:
 	return ret;
 }
 
+int remote_run_log_metrics(struct run_record *rec, struct aws_client *c, const struct remote_run *r,
+			   const struct metric_patterns *patterns)
+{
+	char *key;
+	int ret;
+
+	if (!patterns || !patterns->nr)
+		return 0;
+	key = layout_run_key(r->run_prefix, LAYOUT_LOG);
+	ret = metric_patterns_apply_s3(rec, patterns, c, r->bucket, key);
+	free(key);
+	return ret;
+}
+
 int remote_run_finalize(struct run_record *out, git_repository *repo, struct aws_client *c,
-			const struct remote_run *r)
+			const struct remote_run *r, const struct metric_patterns *patterns)
 {
 	int ret = remote_run_result(out, c, r);
 
 	if (ret)
 		return ret;
+	if (remote_run_log_metrics(out, c, r, patterns))
+		err_clear();
 	if (run_note_write(repo, out, r->commit) < 0) {
 		run_record_release(out);
 		return -1;

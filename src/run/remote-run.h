@@ -21,6 +21,7 @@
 #include "aws/client.h"
 #include "git/config.h"
 #include "git/run-record.h"
+#include "run/metric-patterns.h"
 
 #define REMOTE_TAG_RUN_ID "git-train:run-id"
 #define REMOTE_TAG_COMMIT "git-train:commit"
@@ -91,11 +92,20 @@ void remote_run_describe(struct run_record *out, const struct remote_run *r, tim
 
 /*
  * What every command does with a run it sees: reads the result and, when
- * there is one, writes the note (run.h: run_note_write()). 0 finished (*out
- * filled), 1 not finished yet, -1 error.
+ * there is one, adds the metrics of patterns (remote_run_log_metrics(); a
+ * log that cannot be read loses them, not the note) and writes the note (run.h: run_note_write()).
+ * 0 finished (*out filled), 1 not finished yet, -1 error.
  */
 int remote_run_finalize(struct run_record *out, git_repository *repo, struct aws_client *c,
-			const struct remote_run *r);
+			const struct remote_run *r, const struct metric_patterns *patterns);
+
+/*
+ * The train.metric patterns over the run's log in S3 (metric-patterns.h),
+ * into rec: metrics its result (metrics.json) does not have. patterns may be
+ * NULL. 0, or -1 with err_set.
+ */
+int remote_run_log_metrics(struct run_record *rec, struct aws_client *c, const struct remote_run *r,
+			   const struct metric_patterns *patterns);
 
 /* Dollars for notes and tables: "0.0031", "1.25" (no exponent, no trailing zeros). */
 void remote_run_format_usd(struct buf *out, double usd);

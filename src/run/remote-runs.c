@@ -21,6 +21,8 @@ int remote_runs_ctx_init(struct remote_runs_ctx *out)
 		return -1;
 	out->bucket = out->layout.bucket;
 	out->repo_name = out->layout.repo_name;
+	if (metric_patterns_load(&out->metrics, &out->cfg))
+		return -1;
 	if (aws_client_init(&out->client, &out->cfg))
 		return -1;
 	out->have_client = 1;
@@ -35,6 +37,7 @@ void remote_runs_ctx_release(struct remote_runs_ctx *ctx)
 		config_release(&ctx->cfg);
 	git_repository_free(ctx->repo);
 	layout_release(&ctx->layout);
+	metric_patterns_release(&ctx->metrics);
 	memset(ctx, 0, sizeof(*ctx));
 }
 
@@ -473,7 +476,7 @@ int remote_runs_finalize(struct remote_runs_ctx *ctx, struct remote_entry *e)
 	run_record_release(&e->note);
 	if (remote_runs_complete(ctx, e))
 		return -1;
-	r = remote_run_finalize(&e->note, ctx->repo, &ctx->client, &e->run);
+	r = remote_run_finalize(&e->note, ctx->repo, &ctx->client, &e->run, &ctx->metrics);
 	if (r)
 		return r;
 	e->recorded = 1;

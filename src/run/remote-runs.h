@@ -23,6 +23,7 @@
 #include "git/config.h"
 #include "services/ec2.h"
 #include "run/layout.h"
+#include "run/metric-patterns.h"
 #include "run/remote-run.h"
 #include "git/run-record.h"
 
@@ -34,11 +35,15 @@ struct remote_runs_ctx {
 	struct aws_client client;
 	int have_client;
 	struct layout layout;
-	const char *bucket;    /* layout.bucket */
-	const char *repo_name; /* layout.repo_name, the git-train:repo tag's value */
+	const char *bucket;		/* layout.bucket */
+	const char *repo_name;		/* layout.repo_name, the git-train:repo tag's value */
+	struct metric_patterns metrics; /* train.metric, for the notes of runs recorded here */
 };
 
-/* 0, or -1 with err_set (not a repository, no train.bucket with the fix, ...). */
+/*
+ * 0, or -1 with err_set (not a repository, no train.bucket with the fix, a
+ * bad train.metric, ...).
+ */
 int remote_runs_ctx_init(struct remote_runs_ctx *out);
 void remote_runs_ctx_release(struct remote_runs_ctx *ctx);
 

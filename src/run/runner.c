@@ -82,6 +82,7 @@ static void start_script(struct buf *out, const struct runner_job *job)
 	buf_printf(out, "LOG_INTERVAL=%d\n", job->log_interval > 0 ? job->log_interval : 5);
 	buf_printf(out, "IDLE_TIMEOUT=%ld\n", job->idle_timeout > 0 ? job->idle_timeout : 0);
 	buf_printf(out, "DEADLINE=%lld\n", job->deadline > 0 ? (long long)job->deadline : 0LL);
+	assign_key(out, "OUTPUTS_SUMS_KEY", job->run_prefix, LAYOUT_OUTPUTS_SUMS);
 	buf_printf(out, "GPUS=%d\n", job->gpus > 0 ? job->gpus : 0);
 	assign(out, "FRAMEWORK", job->framework);
 	assign(out, "LAUNCHER", job->launcher);

@@ -2,10 +2,10 @@
 #
 # start.sh (written by runner_command()) sets RUNNER_DIR, RUN_ID, COMMIT,
 # BUCKET, CODE_KEY, CODE_SHA256, LOG_KEY, RESULT_KEY, OUTPUTS_KEY, REGION, SCRIPT,
-# INTERPRETER, SETUP, OUTPUTS_DIR, KEEP, LOG_INTERVAL, IDLE_TIMEOUT and
-# DEADLINE (and GPUS, FRAMEWORK, LAUNCHER, NPROC: what the instance has, and
-# how the script starts), sets the script's arguments as "$@", then sources
-# this file. It
+# INTERPRETER, SETUP, OUTPUTS_DIR, KEEP, LOG_INTERVAL, IDLE_TIMEOUT,
+# DEADLINE and OUTPUTS_SUMS_KEY (and GPUS, FRAMEWORK, LAUNCHER, NPROC: what
+# the instance has, and how the script starts), sets the script's
+# arguments as "$@", then sources this file. It
 # needs POSIX sh, curl, tar, gzip and the AWS CLI, which works with the
 # instance's role: no credentials are ever written here. Whatever fails, the
 # run ends with a log, a result and a shutdown (unless KEEP=1): an instance
@@ -327,6 +327,20 @@ runner_torchrun() {
 	return 1
 }
 
+# --- outputs back (git train outputs) -------------------------------------
+# The SHA-256 of each output, as sha256sum writes them ("<hex>  ./<path>"),
+# uploaded beside the outputs to OUTPUTS_SUMS_KEY: `git train outputs`
+# checks a download against it and skips a file already there when the
+# object's ETag is no MD5 (a multipart upload's). Without sha256sum, none.
+runner_upload_outputs_sums() {
+	test -n "${OUTPUTS_SUMS_KEY:-}" && command -v sha256sum >/dev/null 2>&1 || return 0
+	(cd "$1" && find -L . -type f -exec sha256sum {} +) >"$RUNNER_DIR/outputs.sha256" &&
+		runner_s3 cp "$RUNNER_DIR/outputs.sha256" "s3://$BUCKET/$OUTPUTS_SUMS_KEY" \
+			--content-type text/plain --sse AES256 ||
+		echo "git-train: cannot upload the outputs' checksums" >&2
+	return 0
+}
+
 runner_run_setup() {
 	test -n "$SETUP" || return 0
 	runner_job sh -c "$SETUP"
@@ -424,6 +438,7 @@ runner_upload_outputs() {
 	test -d "$dir" && test -n "$(ls -A "$dir")" || return 0
 	runner_s3 cp --recursive "$dir" "s3://$BUCKET/$OUTPUTS_KEY" --sse AES256 ||
 		echo "git-train: cannot upload the outputs" >&2
+	runner_upload_outputs_sums "$dir"
 	return 0
 }
 

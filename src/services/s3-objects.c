@@ -116,6 +116,7 @@ static void add_contents(struct s3_listed **list, size_t *nr, xmlNodePtr root)
 		e->key = xml_path_text(o, "Key");
 		e->size = size ? strtoll(size, NULL, 10) : -1;
 		e->last_modified = xml_path_text(o, "LastModified");
+		e->etag = xml_path_text(o, "ETag");
 		if (!e->key)
 			e->key = xstrdup("");
 		free(size);
@@ -196,6 +197,7 @@ void s3_listed_free(struct s3_listed *v, size_t nr)
 	for (i = 0; i < nr; i++) {
 		free(v[i].key);
 		free(v[i].last_modified);
+		free(v[i].etag);
 	}
 	free(v);
 }

@@ -23,6 +23,7 @@ struct s3_listed {
 	char *key;
 	long long size;
 	char *last_modified; /* ISO 8601, as S3 sends it */
+	char *etag;	     /* as S3 sends it, with its quotes; NULL when absent */
 };
 
 /* ListObjectsV2 under prefix, every page. Caller frees with s3_listed_free. */

@@ -284,6 +284,42 @@ static void test_config_count(void **state)
 	unsetenv("GIT_CONFIG_COUNT");
 }
 
+static void append(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "a");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* Multi-valued keys: global, then local in file order, then -c, as git config --get-all. */
+static void test_get_all(void **state)
+{
+	struct fixture *f = *state;
+	struct strvec v = STRVEC_INIT;
+	struct config cfg;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/.gitconfig", f->dir);
+	append(path, "[train]\n\tmetric = g=global ([0-9]+)\n");
+	snprintf(path, sizeof(path), "%s/.git/config", f->dir);
+	append(path, "[train]\n\tmetric = a=first\n\tMetric = b=second\n");
+	setenv("GIT_CONFIG_PARAMETERS", "'train.metric'='c=third' 'train.other'='x'", 1);
+	assert_int_equal(config_load(&cfg, f->repo), 0);
+	assert_int_equal(config_get_all(&v, &cfg, "train.metric"), 0);
+	assert_int_equal(v.nr, 4);
+	assert_string_equal(v.v[0], "g=global ([0-9]+)");
+	assert_string_equal(v.v[1], "a=first");
+	assert_string_equal(v.v[2], "b=second");
+	assert_string_equal(v.v[3], "c=third");
+	assert_int_equal(config_get_all(&v, &cfg, "train.nothing"), 1);
+	assert_int_equal(v.nr, 4);
+	strvec_clear(&v);
+	config_release(&cfg);
+	unsetenv("GIT_CONFIG_PARAMETERS");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +332,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_config, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_last_dash_c_wins, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_config_count, repo_setup, repo_teardown),
+		cmocka_unit_test_setup_teardown(test_get_all, repo_setup, repo_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
