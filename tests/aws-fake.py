@@ -1526,7 +1526,7 @@ def pricing_handler(state, call):
 # has torch), named by GIT_TRAIN_IMAGE_ROOT in its commands' environment.
 
 DLAMI_PATH = "/aws/service/deeplearning/ami/"
-DLAMI_PYTORCH = {"x86_64": ("2.8", "2.9", "2.10"), "arm64": ("2.9", "2.10")}
+DLAMI_PYTORCH = {"x86_64": ("2.7", "2.8", "2.9", "2.10"), "arm64": ("2.8", "2.9", "2.10")}
 DLAMI_ROOT_GIB = {"pytorch": 75, "base": 60}
 DLAMI_OWNER = "898082745236"
 NVIDIA_DRIVER, NVIDIA_CUDA = "570.133.20", "12.8"
@@ -1550,11 +1550,16 @@ def dlami_catalogue():
         name = f"{DLAMI_PATH}{arch}/{ami_type}/latest/ami-id"
         ami = "ami-0" + hashlib.sha256(name.encode()).hexdigest()[:16]
         out[name] = (ami, kind, arch, version)
+    # in the order of versions, Ubuntu's among them: GetParametersByPath's
+    # first page (10) does not reach the newest x86_64 one
     for arch, versions in DLAMI_PYTORCH.items():
-        for v in versions:
-            add(arch, f"oss-nvidia-driver-gpu-pytorch-{v}-amazon-linux-2023", "pytorch", v)
         add(arch, "base-oss-nvidia-driver-gpu-amazon-linux-2023", "base", None)
-        add(arch, "oss-nvidia-driver-gpu-pytorch-2.11-ubuntu-22.04", "ubuntu", "2.11")
+        for ubuntu in ("22.04", "24.04"):
+            add(arch, f"base-oss-nvidia-driver-gpu-ubuntu-{ubuntu}", "ubuntu-base", None)
+        for v in versions:
+            for ubuntu in ("22.04", "24.04"):
+                add(arch, f"oss-nvidia-driver-gpu-pytorch-{v}-ubuntu-{ubuntu}", "ubuntu", v)
+            add(arch, f"oss-nvidia-driver-gpu-pytorch-{v}-amazon-linux-2023", "pytorch", v)
     return out
 
 
@@ -1589,8 +1594,8 @@ def dlami_ssm_handler(state, call):
             not str(p.get("Path", "")).startswith(DLAMI_PATH.rstrip("/")):
         return None
     path = p["Path"].rstrip("/") + "/"
-    names = sorted(n for n in DLAMI_PARAMETERS if n.startswith(path) and
-                   (p.get("Recursive") or "/" not in n[len(path):]))
+    names = [n for n in DLAMI_PARAMETERS if n.startswith(path) and
+             (p.get("Recursive") or "/" not in n[len(path):])]
     size = int(p.get("MaxResults") or 10)
     start = int(p.get("NextToken") or 0)
     doc = {"Parameters": [dlami_parameter(call, n) for n in names[start:start + size]]}
@@ -1603,7 +1608,8 @@ def dlami_image_xml(ami):
     kind, arch, version = DLAMI_IMAGES[ami]
     what = {"pytorch": f"GPU PyTorch {version} (Amazon Linux 2023)",
             "base": "GPU (Amazon Linux 2023)",
-            "ubuntu": f"GPU PyTorch {version} (Ubuntu 22.04)"}[kind]
+            "ubuntu": f"GPU PyTorch {version} (Ubuntu)",
+            "ubuntu-base": "GPU (Ubuntu)"}[kind]
     prefix = "Deep Learning ARM64" if arch == "arm64" else "Deep Learning"
     name = f"{prefix} OSS Nvidia Driver AMI {what} 20260101"
     snap = "snap-0" + ami[5:]
