@@ -156,4 +156,15 @@ test_expect_success EC2 'docs/ec2-runs.md: the runs are in the notes, nothing is
 	! grep -r "$TEST_AWS_SECRET_ACCESS_KEY" out-ec2-runs.md .instances
 '
 
+test_expect_success EC2 'docs/gpu.md: the PyTorch DLAMI, the GPUs first in the log, the image in the note' '
+	grep "^ok   vcpu quota: g5.xlarge needs 4 vCPUs of 64 " out-gpu.md &&
+	grep "^ok   ami: ami-[0-9a-f]* (PyTorch 2.10 Deep Learning AMI, Amazon Linux 2023, x86_64)$" out-gpu.md &&
+	grep "image ami-[0-9a-f]* (PyTorch 2.10 Deep Learning AMI, Amazon Linux 2023, x86_64), root volume 175 GiB" out-gpu.md &&
+	grep -A1 "^git-train: GPU: 1 x NVIDIA A10G" out-gpu.md | grep "^git-train: PyTorch .* (/opt/pytorch/bin/python)$" &&
+	grep "^trained on cpu: " out-gpu.md &&
+	git -C doc-gpu.md notes --ref=train show HEAD >notes &&
+	grep "backend=g5.xlarge status=succeeded .* image=ami-[0-9a-f]*" notes &&
+	grep "^image=ami-[0-9a-f]*$" out-gpu.md
+'
+
 test_done

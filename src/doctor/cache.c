@@ -51,6 +51,8 @@ char *doctor_cache_key(const struct doctor_ctx *x)
 	key_part(&b, x->prefix);
 	key_part(&b, x->profile);
 	key_part(&b, x->instance_type);
+	key_part(&b, x->on_demand ? "on-demand" : "spot");
+	key_part(&b, x->image ? x->image : "");
 	EVP_Digest(b.ptr, b.len, md, &md_len, EVP_sha256(), NULL);
 	for (i = 0; i < md_len; i++)
 		buf_printf(&hex, "%02x", md[i]);

@@ -32,6 +32,7 @@ void remote_run_release(struct remote_run *r)
 	free(r->bucket);
 	free(r->run_prefix);
 	free(r->args);
+	free(r->image);
 	memset(r, 0, sizeof(*r));
 	r->price = -1;
 }
@@ -77,6 +78,8 @@ static cJSON *run_json(const struct remote_run *r, const char *const *args, int 
 		cJSON_AddItemToArray(a, cJSON_CreateString(args[i]));
 	if (r->smoke)
 		cJSON_AddTrueToObject(o, "smoke");
+	if (r->image)
+		cJSON_AddStringToObject(o, "image", r->image);
 	return o;
 }
 
@@ -126,6 +129,19 @@ static int get_json(cJSON **out, struct aws_client *c, const char *bucket, const
 	return r;
 }
 
+/* An AMI id ("ami-" and hex), copied; anything else NULL: run.json is anyone's to write. */
+static char *ami_id(const char *s)
+{
+	size_t n;
+
+	if (!s || strncmp(s, "ami-", 4))
+		return NULL;
+	for (n = 4; s[n]; n++)
+		if (!strchr("0123456789abcdef", s[n]))
+			return NULL;
+	return n > 4 && n <= 21 ? xstrdup(s) : NULL;
+}
+
 /* run.json's args array as shell words; NULL when there are none. */
 static char *args_words(const cJSON *a)
 {
@@ -172,6 +188,7 @@ int remote_run_load(struct remote_run *out, struct aws_client *c, const char *bu
 	out->run_prefix = xstrdup(run_prefix);
 	out->args = args_words(cJSON_GetObjectItemCaseSensitive(o, "args"));
 	out->smoke = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "smoke"));
+	out->image = ami_id(json_string(o, "image"));
 	cJSON_Delete(o);
 	if (!out->run_id || !out->commit) {
 		remote_run_release(out);
@@ -223,6 +240,8 @@ void remote_run_describe(struct run_record *out, const struct remote_run *r, tim
 		run_record_add_extra(out, "args", r->args);
 	if (r->smoke)
 		run_record_add_extra(out, "smoke", "1");
+	if (r->image)
+		run_record_add_extra(out, "image", r->image);
 	free(key);
 	buf_release(&b);
 }

@@ -54,6 +54,7 @@ struct remote_run {
 	char *run_prefix; /* <prefix>/<repo>/<sha>/runs/<run-id>/ */
 	char *args;	  /* the script's arguments as shell words; NULL when none */
 	int smoke;	  /* a smoke run (the pre-push hook's) */
+	char *image;	  /* the AMI it booted (note field image=); NULL: not known */
 };
 
 void remote_run_release(struct remote_run *r);
