@@ -200,7 +200,7 @@ forge_code() {
 	test_forged_code forged.tgz "$sha" &&
 	test_moto_s3 "/train-bucket/git-train/$(test_repo_id)/$sha/code.tar.gz" \
 		-T forged.tgz -H "x-amz-meta-git-train-commit: $sha" \
-		-H "x-amz-meta-git-train-umask: 0002" -H "x-amz-meta-git-train-format: 2" \
+		-H "x-amz-meta-git-train-umask: 0002" -H "x-amz-meta-git-train-format: 3" \
 		-H "x-amz-sdk-checksum-algorithm: SHA256" \
 		-H "x-amz-checksum-sha256: $(python3 -c "import base64, hashlib, sys
 print(base64.b64encode(hashlib.sha256(open(sys.argv[1], \"rb\").read()).digest()).decode())" forged.tgz)"
