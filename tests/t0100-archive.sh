@@ -456,7 +456,12 @@ test_expect_success 'eol, ident, working-tree-encoding and smudge filters: as gi
 		cmp cmp/git.tar cmp/ours.tar || { echo "differs with -c $c"; return 1; }
 	 done &&
 	 git -c core.autocrlf=true train archive | tar xzOf - auto.txt >auto &&
-	 printf "a\r\nb\r\n" >expect && test_cmp expect auto)
+	 printf "a\r\nb\r\n" >expect && test_cmp expect auto) &&
+	(cd many &&
+	 git -c core.autocrlf=true archive HEAD >../many-git.tar &&
+	 git -c core.autocrlf=true train archive | gunzip >../many-ours.tar) &&
+	cmp many-git.tar many-ours.tar &&
+	tar xOf many-ours.tar d1/f1.txt | od -c | grep -F "\r  \n"
 '
 
 test_expect_success 'a required filter that fails: clear error, exit 128, no archive' '

@@ -472,8 +472,7 @@ int archive_commit(git_repository *repo, git_commit *commit, archive_sink_fn sin
 	git_oid_tostr(hex, sizeof(hex), git_commit_id(commit));
 	if (read_threads(&threads) || read_umask(&ar.umask, repo) ||
 	    open_private(&ar, repo, commit) || convert_init(&ar.conv, repo, hex) ||
-	    attrs_init(&ar.attrs, ar.repo, git_commit_id(ar.commit),
-		       convert_everywhere(&ar.conv) ? NULL : attrs_archive_marks) ||
+	    attrs_init(&ar.attrs, ar.repo, git_commit_id(ar.commit), convert_marks(&ar.conv)) ||
 	    readahead_start(&ar.ra, ar.repo, threads - 1, ARCHIVE_BIG_BLOB,
 			    ARCHIVE_READAHEAD_BUDGET) ||
 	    gzpipe_start(&ar.gz, threads, sink, ctx))

@@ -105,9 +105,12 @@ static int text_eol_is_crlf(const struct convert *c)
 	return c->eol_crlf;
 }
 
-int convert_everywhere(const struct convert *c)
+const char *const *convert_marks(const struct convert *c)
 {
-	return c->autocrlf == 1 || text_eol_is_crlf(c);
+	static const char *const text_marks[] = { "export-", "ident", "filter", "crlf", "encoding",
+						  "text",    "eol",   "binary", NULL };
+
+	return c->autocrlf == 1 || text_eol_is_crlf(c) ? text_marks : attrs_archive_marks;
 }
 
 static int is_string(const char *v)

@@ -54,11 +54,13 @@ int convert_init(struct convert *c, git_repository *repo, const char *treeish);
 void convert_release(struct convert *c);
 
 /*
- * Whether the settings may ask for a conversion of a file whose attribute
- * files never mention one (core.autocrlf=true, core.eol=crlf): then every
- * path's attributes must be read.
+ * The marks (attrs.h) of the attributes that can change a file under these
+ * settings: attrs_archive_marks, and where `text` alone converts
+ * (core.autocrlf=true, core.eol=crlf) also "text", "eol" and "binary" (the
+ * built-in macro that unsets text). Where none is mentioned, every
+ * attribute is unspecified and the plan follows from the settings alone.
  */
-int convert_everywhere(const struct convert *c);
+const char *const *convert_marks(const struct convert *c);
 
 /*
  * The plan for path from its attributes. 0 and plan->... set (a plan that
