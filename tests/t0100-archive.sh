@@ -495,7 +495,7 @@ test_expect_success LFS 'Git LFS: the content, not the pointer, byte for byte as
 	 seq 1 20000 >data/train.csv &&
 	 printf "tiny\n" >tiny.pt &&
 	 : >empty.pt &&
-	 printf "print(open(\"model.pt\", \"rb\").read(4))\n" >train.py &&
+	 printf "print(open(\"data/train.csv\").readline().strip())\n" >train.py &&
 	 git add . && test_tick && git commit -q -m lfs &&
 	 git cat-file blob HEAD:model.pt >pointer && test_grep "^oid sha256:" pointer &&
 	 compare_with_git HEAD &&
@@ -503,17 +503,25 @@ test_expect_success LFS 'Git LFS: the content, not the pointer, byte for byte as
 	 cmp data/train.csv cmp/ours/data/train.csv &&
 	 cmp tiny.pt cmp/ours/tiny.pt &&
 	 git train archive -o ../lfs1.tgz &&
-	 git train archive -o ../lfs2.tgz) &&
-	cmp lfs1.tgz lfs2.tgz
+	 git train archive -o ../lfs2.tgz &&
+	 git train local >../local.out 2>&1) &&
+	cmp lfs1.tgz lfs2.tgz &&
+	test_grep "^1$" local.out &&
+	test_grep ! "version https://git-lfs" local.out
 '
 
 test_expect_success LFS 'Git LFS: a missing object fails the archive, naming the file' '
 	cp -R lfs lfs-missing &&
-	(cd lfs-missing && rm -rf .git/lfs/objects &&
-	 test_expect_code 128 git train archive -o ../missing.tgz 2>../err) &&
+	(cd lfs-missing && rm -rf .git/lfs/objects .git/train .git/refs/notes &&
+	 test_expect_code 128 git train archive -o ../missing.tgz 2>../err &&
+	 test_expect_code 128 git train local 2>../err2 &&
+	 test_path_is_missing .git/train/runs &&
+	 test_must_fail git notes --ref=train list HEAD) &&
 	test_path_is_missing missing.tgz &&
 	test_grep "cannot archive .*: the smudge filter .lfs. failed" err &&
-	test_grep "git lfs fetch" err
+	test_grep "git lfs fetch" err &&
+	test_grep "cannot archive .data/train.csv.: its Git LFS object (sha256 [0-9a-f]\{12\}) is not in this repository" err2 &&
+	test_grep "hint: get the objects of the commit with: git lfs fetch" err2
 '
 
 # No git-lfs on PATH: git train archive, local and a launch all stop before
@@ -524,13 +532,15 @@ test_expect_success LFS 'a repository that uses LFS, without git-lfs: fails befo
 	ln -s "$GIT_TRAIN_BUILD_DIR/git-train" nolfs/git-train &&
 	git=$(command -v git) &&
 	(cd lfs &&
+	 ls .git/train/runs >../runs.before &&
 	 test_expect_code 128 env PATH="$TRASH_DIRECTORY/nolfs" "$git" train archive -o ../no.tgz 2>../err1 &&
 	 test_expect_code 128 env PATH="$TRASH_DIRECTORY/nolfs" "$git" train local 2>../err2 &&
 	 test_must_fail env PATH="$TRASH_DIRECTORY/nolfs" "$git" train t3.micro 2>../err3 &&
-	 test_path_is_missing .git/train/runs &&
+	 ls .git/train/runs >../runs.after &&
 	 test_expect_code 128 git -c filter.lfs.process= -c filter.lfs.smudge= \
 		train archive -o ../no.tgz 2>../err4) &&
 	test_path_is_missing no.tgz &&
+	test_cmp runs.before runs.after &&
 	for e in err1 err2 err3; do
 		test_grep "error: .data/train.csv. is stored with Git LFS (filter=lfs), but git-lfs is not installed" $e &&
 		test_grep "hint: install Git LFS .*apt-get install git-lfs.*then run: git lfs install" $e || return 1

@@ -65,10 +65,13 @@ int archive_commit(git_repository *repo, git_commit *commit, archive_sink_fn sin
 void archive_limit_mmap(void);
 
 /*
- * What archive_commit() needs of this machine, checked before anything is
- * written or launched: each filter driver that a path of the commit's tree
- * names can run here (for Git LFS: git-lfs is installed and set up).
- * 0, or -1 with err_set naming a path and saying how to install what lacks.
+ * What archive_commit() needs of this machine, checked by a run before
+ * anything is archived or launched: each filter driver that a path of the
+ * commit's tree names can run here (for Git LFS: git-lfs is installed and
+ * set up, and the objects the commit's pointers name are here, so that no
+ * smudge has to download one). archive_commit() alone would fail only when
+ * it reaches the file. 0, or -1 with err_set naming a path and saying how
+ * to get what lacks.
  */
 int archive_check(git_repository *repo, git_commit *commit);
 

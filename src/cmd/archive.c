@@ -145,7 +145,7 @@ static int write_archive(struct archive_opts *o)
 
 	if (repo_open(&repo))
 		goto out;
-	if (cmd_code_resolve(&commit, repo, &o->code, "archiving") || archive_check(repo, commit))
+	if (cmd_code_resolve(&commit, repo, &o->code, "archiving"))
 		goto out;
 	if (o->output)
 		r = archive_to_file(repo, commit, o->output);
