@@ -483,6 +483,85 @@ test_expect_success 'a required filter that fails: clear error, exit 128, no arc
 	test_grep "x.nd.: the filter .nodriver. is required, but neither filter.nodriver.process nor filter.nodriver.smudge is set" err3
 '
 
+# The long-running process protocol with a filter of our own: one process
+# for the whole archive; "error" leaves that file as it is, "abort" every
+# later one; content over one packet; as git archive does it.
+test_expect_success PYTHON 'a filter process: one for the archive, error and abort as git archive' '
+	cat >proc.py <<-\PY &&
+	import sys
+	inp, out = sys.stdin.buffer, sys.stdout.buffer
+	log = open(sys.argv[1], "a")
+	log.write("start\n")
+	def read_pkt():
+	    h = inp.read(4)
+	    if len(h) < 4:
+	        sys.exit(0)
+	    n = int(h, 16)
+	    return None if n == 0 else inp.read(n - 4)
+	def write_pkt(data):
+	    out.write(b"%04x" % (len(data) + 4) + data)
+	def flush():
+	    out.write(b"0000")
+	    out.flush()
+	def read_list():
+	    items = []
+	    while True:
+	        p = read_pkt()
+	        if p is None:
+	            return items
+	        items.append(p.rstrip(b"\n").decode())
+	assert read_list() == ["git-filter-client", "version=2"]
+	write_pkt(b"git-filter-server\n"); write_pkt(b"version=2\n"); flush()
+	assert "capability=smudge" in read_list()
+	write_pkt(b"capability=smudge\n"); flush()
+	while True:
+	    hdr = dict(x.split("=", 1) for x in read_list())
+	    content = b""
+	    while True:
+	        p = read_pkt()
+	        if p is None:
+	            break
+	        content += p
+	    path = hdr["pathname"]
+	    log.write(path + "\n")
+	    log.flush()
+	    if path.endswith((".err", ".abort")):
+	        write_pkt(b"status=" + path.split(".")[-1].encode().replace(b"err", b"error") + b"\n")
+	        flush()
+	        continue
+	    write_pkt(b"status=success\n"); flush()
+	    data = content.upper()
+	    for i in range(0, len(data), 65516):
+	        write_pkt(data[i:i + 65516])
+	    flush()
+	    flush()
+	PY
+	git init -q proc &&
+	(cd proc &&
+	 for f in a.p b.err c.p d.abort e.p; do echo "content of $f" >$f || return 1; done &&
+	 seq 1 40000 | sed "s/^/line /" >big.p &&
+	 printf "%s\n" "*.p filter=p" "*.err filter=p" "*.abort filter=p" >.gitattributes &&
+	 git add . && test_tick && git commit -q -m proc &&
+	 git -c filter.p.process="$TEST_PYTHON $TRASH_DIRECTORY/proc.py $TRASH_DIRECTORY/log.git" \
+		archive HEAD >../proc-git.tar &&
+	 git -c filter.p.process="$TEST_PYTHON $TRASH_DIRECTORY/proc.py $TRASH_DIRECTORY/log.ours" \
+		train archive -o ../proc.tgz &&
+	 test_expect_code 128 git -c filter.p.required=true \
+		-c filter.p.process="$TEST_PYTHON $TRASH_DIRECTORY/proc.py /dev/null" \
+		train archive -o ../proc-req.tgz 2>../err) &&
+	gunzip <proc.tgz >proc-ours.tar &&
+	cmp proc-git.tar proc-ours.tar &&
+	tar xOf proc-ours.tar a.p b.err e.p >out &&
+	printf "CONTENT OF A.P\ncontent of b.err\ncontent of e.p\n" >expect &&
+	test_cmp expect out &&
+	tar xOf proc-ours.tar big.p | tail -1 >out &&
+	echo "LINE 40000" >expect && test_cmp expect out &&
+	printf "start\na.p\nb.err\nbig.p\nc.p\nd.abort\n" >expect &&
+	test_cmp expect log.ours &&
+	test_path_is_missing proc-req.tgz &&
+	test_grep "cannot archive .b.err.: the smudge filter .p. failed" err
+'
+
 # Git LFS: `git lfs install --local`, objects in .git/lfs, no server. git
 # archive runs the same smudge (git-lfs filter-process).
 test_expect_success LFS 'Git LFS: the content, not the pointer, byte for byte as git archive' '
