@@ -196,8 +196,11 @@ int convert_plan(struct convert_plan *out, struct convert *c, const struct attrs
 {
 	struct filter_driver *d = NULL;
 
+	enum convert_crlf crlf = decide_crlf(c, v);
+
 	memset(out, 0, sizeof(*out));
-	out->crlf = (unsigned char)decide_crlf(c, v);
+	/* only CRLF output changes content on its way out */
+	out->crlf = (unsigned char)(output_crlf(c, crlf) ? crlf : CONVERT_CRLF_BINARY);
 	out->ident = GIT_ATTR_IS_TRUE(v->ident);
 	if (GIT_ATTR_IS_TRUE(v->encoding) || GIT_ATTR_IS_FALSE(v->encoding))
 		return err_set("cannot archive '%s': working-tree-encoding must name an encoding, "
