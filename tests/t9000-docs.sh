@@ -72,6 +72,7 @@ for doc in "$SRCDIR"/docs/*.md; do
 	# a guide that runs on EC2 (the emulated one) says so in a comment
 	prereq=PYTHON
 	! grep -q "^<!-- t9000: EC2 -->" "$doc" || prereq=EC2
+	! grep -q "^\$ git lfs " "$doc" || prereq=$prereq,LFS
 	test_expect_success $prereq "docs/$name: every command runs" '
 		rm -rf "doc-$name" && mkdir "doc-$name" && cd "doc-$name" &&
 		git init -q &&
@@ -88,6 +89,12 @@ test_expect_success PYTHON 'docs/local-runs.md shows a failed run and a stash ru
 	git -C doc-local-runs.md log --notes=train --all >all &&
 	grep "status=failed exit=2" all &&
 	grep "git-train snapshot" all
+'
+
+test_expect_success PYTHON,LFS 'docs/local-runs.md: the archive has the Git LFS file itself, run.bat CRLF' '
+	grep "^version https://git-lfs.github.com/spec/v1$" out-local-runs.md &&
+	grep "^weights.pt: the file itself$" out-local-runs.md &&
+	grep -F "o   f   f  \r  \n" out-local-runs.md
 '
 
 test_expect_success PYTHON 'docs/workflow.md: the broken push was refused, the fixed one smoke-trained once, runs travelled' '
