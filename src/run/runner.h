@@ -100,7 +100,7 @@ struct runner_job {
 	long idle_timeout; /* the watchdog's stage in seconds (rounded up to minutes); 0: none */
 	time_t deadline;   /* when the max runtime ends (seconds since the epoch); 0: none */
 	const char *envs_prefix; /* layout.h: the dependency cache's prefix; NULL: no cache */
-	int gpus;	   /* the type's NVIDIA GPUs: their driver must answer (stage setup) */
+	int gpus;	       /* the type's NVIDIA GPUs: their driver must answer (stage setup) */
 	const char *framework; /* "torch": its version starts the log; NULL: none */
 	const char *launcher;  /* "torchrun"; NULL: the interpreter runs the script */
 	int nproc;	       /* the launcher's --nproc_per_node */
