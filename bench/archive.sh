@@ -17,6 +17,11 @@
 # (gunzipped) byte for byte git's; our .tar.gz byte for byte what a run with
 # one thread (GIT_TRAIN_ARCHIVE_THREADS=1) writes. One line per repository.
 #
+# Then the conversions a checkout applies, on the libgit2 clone (whose test
+# fixtures carry eol, crlf and text attributes): with core.autocrlf=true every
+# text file is converted, and our tar must still be byte for byte git's; the
+# times are shown, with no target (the default settings convert nothing there).
+#
 # Repositories are built once and cached in $BENCH_CACHE (default:
 # ${TMPDIR:-/tmp}/git-train-bench-archive; delete it to rebuild). Run from a
 # build directory, or set GIT_TRAIN to the binary.
@@ -123,6 +128,29 @@ measure() {
 	cd - >/dev/null
 }
 
+# convert <label> <repository>: core.autocrlf=true, one run each; one line.
+convert() {
+	cd "$2"
+	t0=$(date +%s.%N)
+	GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=core.autocrlf GIT_CONFIG_VALUE_0=true \
+		git archive HEAD >"$out/git.tar"
+	t1=$(date +%s.%N)
+	GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=core.autocrlf GIT_CONFIG_VALUE_0=true \
+		"$GIT_TRAIN" archive -o "$out/train.tgz" HEAD
+	t2=$(date +%s.%N)
+	gunzip -c "$out/train.tgz" >"$out/train.tar"
+	verdict=PASS
+	if ! cmp -s "$out/git.tar" "$out/train.tar"; then
+		echo "FAIL: $1: our tar differs from git's (cmp $out/git.tar $out/train.tar)"
+		verdict=FAIL
+		status=1
+	fi
+	rm -f "$out/git.tar" "$out/train.tar"
+	awk "BEGIN { printf \"%-20s core.autocrlf=true  git %5.2fs  ours %5.2fs  identical tar: %s\\n\", \
+		\"$1:\", $t1 - $t0, $t2 - $t1, \"$verdict\" }"
+	cd - >/dev/null
+}
+
 # (if-then, not ||: a function called on the right of || runs without set -e)
 mkdir -p "$out"
 if ! test -d "$cache/repo/.git"; then build_tree "$cache/repo"; fi
@@ -147,6 +175,7 @@ if test -f "$bundle"; then
 	measure "libgit2 clone" "$cache/libgit2"
 	measure "libgit2 loose" "$cache/libgit2-loose"
 	measure "libgit2 repacked" "$cache/libgit2-repacked"
+	convert "libgit2 clone" "$cache/libgit2"
 else
 	echo "bench: no $bundle: the real repositories are skipped (set BENCH_BUNDLE to a clone-able bundle)"
 fi

@@ -13,6 +13,7 @@
 
 #include "archive/archive.h"
 #include "cmd/builtin.h"
+#include "git/config.h"
 #include "util/util.h"
 
 struct subcommand {
@@ -134,6 +135,7 @@ int main(int argc, const char **argv)
 		if (strcmp(word, subcommands[i].name))
 			continue;
 		git_libgit2_init();
+		config_init_levels();
 		archive_limit_mmap();
 		ret = subcommands[i].fn(argc - 2, argv + 2);
 		git_libgit2_shutdown();
@@ -143,6 +145,7 @@ int main(int argc, const char **argv)
 	if (looks_like_instance_type(word)) {
 		/* cmd_run sees the instance type as argv[0] */
 		git_libgit2_init();
+		config_init_levels();
 		archive_limit_mmap();
 		ret = cmd_run(argc - 1, argv + 1);
 		git_libgit2_shutdown();

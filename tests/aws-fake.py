@@ -60,6 +60,12 @@ Pricing (GetProducts, service code AmazonEC2)
   capacitystatus=Used narrow it to the one price. Filters: TERM_MATCH/EQUALS,
   CONTAINS, ANY_OF, NONE_OF on any attribute (instanceType, regionCode, location...).
 
+GPUs (the block "GPUs: Deep Learning AMIs, vCPU quotas, nvidia-smi" says more)
+  The DLAMIs' public SSM parameters (GetParametersByPath, GetParameter) and
+  images (DescribeImages), Service Quotas GetServiceQuota of EC2's vCPU quotas,
+  an nvidia-smi on the PATH of instances of types with NVIDIA GPUs, and the
+  image's files under GIT_TRAIN_IMAGE_ROOT=<sandbox>/image/ for DLAMI instances.
+
 SSM (moto does the rest: GetParameter for the public AMI parameters, ...)
   DescribeInstanceInformation (Filters InstanceIds/PingStatus/ResourceType, or
   InstanceInformationFilterList instanceIds): a running instance is listed,
@@ -140,7 +146,10 @@ Control endpoint (unsigned, under /__fake/), used by tests/test-lib.sh:
                              s3_wrong_region(): S3's answers to a request
                              signed for another region than its bucket's),
                              "shutdown_minute": s (60): what a minute of
-                             `shutdown +N` lasts, for the schedules made from then on}:
+                             `shutdown +N` lasts, for the schedules made from then on,
+                             "nvidia_smi": "ok" | "broken" ("ok"; for the instances
+                             that boot from then on), "quotas": {code: vCPUs} (EC2's
+                             vCPU quotas; see "GPUs" below)}:
                              changes those named, answers all
   POST /__fake/prices       {"t3.micro": 0.5, ...}: on-demand Linux price in every region
   POST /__fake/interrupt    {"instance": id}: a spot interruption notice in its IMDS,
@@ -794,6 +803,7 @@ class Instance:
             with open(self.path("bin", name), "w") as f:
                 f.write(script)
             os.chmod(self.path("bin", name), 0o755)
+        gpu_sandbox(self)
         aws = self.path("bin", "aws")
         if self.state.setting("aws_cli") == "standin":
             with open(aws, "w") as f:
@@ -836,6 +846,7 @@ class Instance:
             "AWS_CONFIG_FILE": self.path("home/.aws/config"),
             "AWS_SHARED_CREDENTIALS_FILE": self.path("home/.aws/credentials"),
             **POLL_SCALE,
+            **gpu_environment(self),
         }
 
     def calls(self):
@@ -1500,6 +1511,228 @@ def pricing_handler(state, call):
 
 # --- the server ------------------------------------------------------------
 
+# --- GPUs: Deep Learning AMIs, vCPU quotas, nvidia-smi --------------------------
+#
+# What moto lacks for GPU runs. The DLAMIs' public SSM parameters (several
+# PyTorch versions and the Base DLAMI on Amazon Linux 2023 for x86_64 and arm64,
+# and an Ubuntu one that an AL2023 pick must skip), their images
+# (DescribeImages with a root snapshot size), EC2's vCPU quotas (Service
+# Quotas GetServiceQuota; settings "quotas": {"L-3819A6DF": 8, ...}), and
+# instances that have what the image and type have: a type with NVIDIA GPUs
+# (moto's DescribeInstanceTypes GpuInfo) gets an nvidia-smi on its PATH listing
+# them (unless settings "nvidia_smi" is "broken" when it boots: then it fails
+# as a driver that does not answer); a DLAMI instance gets the image's files
+# under <sandbox>/image/ (/opt/pytorch/bin/python runs Debian's python3, which
+# has torch), named by GIT_TRAIN_IMAGE_ROOT in its commands' environment.
+
+DLAMI_PATH = "/aws/service/deeplearning/ami/"
+DLAMI_PYTORCH = {"x86_64": ("2.7", "2.8", "2.9", "2.10"), "arm64": ("2.8", "2.9", "2.10")}
+DLAMI_ROOT_GIB = {"pytorch": 75, "base": 60}
+DLAMI_OWNER = "898082745236"
+NVIDIA_DRIVER, NVIDIA_CUDA = "570.133.20", "12.8"
+EC2_QUOTAS = {  # code: (name, the fake's default value in vCPUs)
+    "L-34B43A08": ("All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests", 640),
+    "L-1216C47A": ("Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", 640),
+    "L-3819A6DF": ("All G and VT Spot Instance Requests", 64),
+    "L-DB2E81BA": ("Running On-Demand G and VT instances", 64),
+    "L-7212CCBC": ("All P Spot Instance Requests", 192),
+    "L-417A185B": ("Running On-Demand P instances", 192),
+}
+GPU_SETTINGS = {"nvidia_smi": "ok", "quotas": {}}
+DEFAULT_SETTINGS.update(GPU_SETTINGS)
+
+
+def dlami_catalogue():
+    """{parameter name: (ami id, kind, arch, version)}."""
+    out = {}
+
+    def add(arch, ami_type, kind, version):
+        name = f"{DLAMI_PATH}{arch}/{ami_type}/latest/ami-id"
+        ami = "ami-0" + hashlib.sha256(name.encode()).hexdigest()[:16]
+        out[name] = (ami, kind, arch, version)
+    # in the order of versions, Ubuntu's among them: GetParametersByPath's
+    # first page (10) does not reach the newest x86_64 one
+    for arch, versions in DLAMI_PYTORCH.items():
+        add(arch, "base-oss-nvidia-driver-gpu-amazon-linux-2023", "base", None)
+        for ubuntu in ("22.04", "24.04"):
+            add(arch, f"base-oss-nvidia-driver-gpu-ubuntu-{ubuntu}", "ubuntu-base", None)
+        for v in versions:
+            for ubuntu in ("22.04", "24.04"):
+                add(arch, f"oss-nvidia-driver-gpu-pytorch-{v}-ubuntu-{ubuntu}", "ubuntu", v)
+            add(arch, f"oss-nvidia-driver-gpu-pytorch-{v}-amazon-linux-2023", "pytorch", v)
+    return out
+
+
+DLAMI_PARAMETERS = dlami_catalogue()
+DLAMI_IMAGES = {v[0]: v[1:] for v in DLAMI_PARAMETERS.values()}
+
+
+def gpu_setting_value(name, value):
+    if name == "nvidia_smi":
+        if value not in ("ok", "broken"):
+            raise ValueError(f"nvidia_smi is ok or broken, not {value!r}")
+        return value
+    if not isinstance(value, dict):
+        raise ValueError(f"quotas: {{code: vCPUs}}, not {value!r}")
+    return {str(k): float(v) for k, v in value.items()}
+
+
+def dlami_parameter(call, name):
+    ami, _, _, _ = DLAMI_PARAMETERS[name]
+    region = call.region or "us-east-1"
+    return {"Name": name, "Type": "String", "Value": ami, "Version": 1, "DataType": "text",
+            "LastModifiedDate": 1767225600.0,
+            "ARN": f"arn:aws:ssm:{region}::parameter{name}"}
+
+
+@service_handler("ssm")
+def dlami_ssm_handler(state, call):
+    p = call.params
+    if call.action == "GetParameter" and p.get("Name") in DLAMI_PARAMETERS:
+        return json_response(call, {"Parameter": dlami_parameter(call, p["Name"])})
+    if call.action != "GetParametersByPath" or \
+            not str(p.get("Path", "")).startswith(DLAMI_PATH.rstrip("/")):
+        return None
+    path = p["Path"].rstrip("/") + "/"
+    names = [n for n in DLAMI_PARAMETERS if n.startswith(path) and
+             (p.get("Recursive") or "/" not in n[len(path):])]
+    size = int(p.get("MaxResults") or 10)
+    start = int(p.get("NextToken") or 0)
+    doc = {"Parameters": [dlami_parameter(call, n) for n in names[start:start + size]]}
+    if start + size < len(names):
+        doc["NextToken"] = str(start + size)
+    return json_response(call, doc)
+
+
+def dlami_image_xml(ami):
+    kind, arch, version = DLAMI_IMAGES[ami]
+    what = {"pytorch": f"GPU PyTorch {version} (Amazon Linux 2023)",
+            "base": "GPU (Amazon Linux 2023)",
+            "ubuntu": f"GPU PyTorch {version} (Ubuntu)",
+            "ubuntu-base": "GPU (Ubuntu)"}[kind]
+    prefix = "Deep Learning ARM64" if arch == "arm64" else "Deep Learning"
+    name = f"{prefix} OSS Nvidia Driver AMI {what} 20260101"
+    snap = "snap-0" + ami[5:]
+    return (f"<item><imageId>{ami}</imageId><imageLocation>amazon/{name}</imageLocation>"
+            f"<imageState>available</imageState><imageOwnerId>{DLAMI_OWNER}</imageOwnerId>"
+            f"<isPublic>true</isPublic><architecture>{arch}</architecture>"
+            f"<imageType>machine</imageType><name>{name}</name>"
+            f"<imageOwnerAlias>amazon</imageOwnerAlias><rootDeviceType>ebs</rootDeviceType>"
+            f"<rootDeviceName>/dev/xvda</rootDeviceName><blockDeviceMapping><item>"
+            f"<deviceName>/dev/xvda</deviceName><ebs><snapshotId>{snap}</snapshotId>"
+            f"<volumeSize>{DLAMI_ROOT_GIB.get(kind, 75)}</volumeSize>"
+            f"<deleteOnTermination>true</deleteOnTermination><volumeType>gp3</volumeType>"
+            f"<encrypted>false</encrypted></ebs></item></blockDeviceMapping>"
+            f"<virtualizationType>hvm</virtualizationType><hypervisor>xen</hypervisor>"
+            f"<enaSupport>true</enaSupport></item>")
+
+
+@service_handler("ec2")
+def dlami_ec2_handler(state, call):
+    if call.action != "DescribeImages":
+        return None
+    ids = [v for k, v in call.params.items() if k.startswith("ImageId.")]
+    if not ids or any(i not in DLAMI_IMAGES for i in ids):
+        return None
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<DescribeImagesResponse '
+            'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+            f"<requestId>{call.request_id}</requestId><imagesSet>" +
+            "".join(dlami_image_xml(i) for i in ids) + "</imagesSet></DescribeImagesResponse>")
+    return Response(200, body, [("Content-Type", "text/xml;charset=UTF-8")])
+
+
+@service_handler("servicequotas")
+def quotas_handler(state, call):
+    if call.action != "GetServiceQuota":
+        return None
+    service, code = call.params.get("ServiceCode"), call.params.get("QuotaCode")
+    if service != "ec2" or code not in EC2_QUOTAS:
+        return aws_error(call, 400, "NoSuchResourceException",
+                         f"The request failed because the specified service quota "
+                         f"{service}/{code} does not exist.")
+    name, value = EC2_QUOTAS[code]
+    value = state.setting("quotas").get(code, value)
+    region = call.region or state.region
+    return json_response(call, {"Quota": {
+        "ServiceCode": "ec2", "ServiceName": "Amazon Elastic Compute Cloud (Amazon EC2)",
+        "QuotaArn": f"arn:aws:servicequotas:{region}:123456789012:ec2/{code}",
+        "QuotaCode": code, "QuotaName": name, "Value": float(value), "Unit": "None",
+        "Adjustable": True, "GlobalQuota": False}})
+
+
+NVIDIA_SMI = r"""#!/usr/bin/python3 -I
+# aws-fake's stand-in for nvidia-smi: the GPUs of this instance's type
+import sys
+GPUS, DRIVER, CUDA, BROKEN = {gpus!r}, {driver!r}, {cuda!r}, {broken!r}
+if BROKEN:
+    print("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. "
+          "Make sure that the latest NVIDIA driver is installed and running.")
+    sys.exit(9)
+args = sys.argv[1:]
+query = [a.split("=", 1)[1] for a in args if a.startswith("--query-gpu=")]
+fmt = [a.split("=", 1)[1] for a in args if a.startswith("--format=")]
+if query:
+    fields = query[0].split(",")
+    units = {{"memory.total": " [MiB]"}}
+    if "noheader" not in (fmt[0] if fmt else ""):
+        print(", ".join(f + units.get(f, "") for f in fields))
+    for i, (name, mib) in enumerate(GPUS):
+        values = {{"name": name, "memory.total": f"{{mib}} MiB", "driver_version": DRIVER,
+                  "index": str(i), "count": str(len(GPUS))}}
+        print(", ".join(values.get(f, "[N/A]") for f in fields))
+elif "-L" in args:
+    for i, (name, mib) in enumerate(GPUS):
+        print(f"GPU {{i}}: {{name}} (UUID: GPU-00000000-0000-0000-0000-00000000000{{i}})")
+else:
+    print("+" + "-" * 89 + "+")
+    print(f"| NVIDIA-SMI {{DRIVER}}             Driver Version: {{DRIVER}}     "
+          f"CUDA Version: {{CUDA}}     |")
+    print("+" + "-" * 89 + "+")
+    for i, (name, mib) in enumerate(GPUS):
+        print(f"|   {{i}}  {{name:<28}} On  |   00000000:00:1E.0 Off |  0MiB / {{mib}}MiB |")
+"""
+
+
+def type_gpus(state, inst):
+    """[(name, MiB)] of the NVIDIA GPUs of the instance's type, from moto."""
+    status, root = moto_query(state, "ec2", inst.region,
+                              {"Action": "DescribeInstanceTypes", "Version": "2016-11-15",
+                               "InstanceType.1": inst.info["type"]})
+    out = []
+    if status != 200 or root is None:
+        return out
+    for gpu in root.iterfind("instanceTypeSet/item/gpuInfo/gpus/item"):
+        if (gpu.findtext("manufacturer") or "").upper() != "NVIDIA":
+            continue
+        name = "NVIDIA " + (gpu.findtext("name") or "GPU")
+        mib = int(gpu.findtext("memoryInfo/sizeInMiB") or 0)
+        out += [(name, mib)] * int(gpu.findtext("count") or 1)
+    return out
+
+
+def gpu_sandbox(inst):
+    """At boot: nvidia-smi for a type with GPUs, the image's files for a DLAMI."""
+    gpus = type_gpus(inst.state, inst)
+    if gpus:
+        with open(inst.path("bin", "nvidia-smi"), "w") as f:
+            f.write(NVIDIA_SMI.format(gpus=gpus, driver=NVIDIA_DRIVER, cuda=NVIDIA_CUDA,
+                                      broken=inst.state.setting("nvidia_smi") == "broken"))
+        os.chmod(inst.path("bin", "nvidia-smi"), 0o755)
+    if DLAMI_IMAGES.get(inst.info.get("image"), ("",))[0] in ("pytorch", "ubuntu"):
+        bin_dir = inst.path("image", "opt", "pytorch", "bin")
+        os.makedirs(bin_dir, exist_ok=True)
+        with open(os.path.join(bin_dir, "python"), "w") as f:
+            f.write("#!/bin/sh\n# the DLAMI's framework Python: Debian's, which has torch\n"
+                    'exec /usr/bin/python3 "$@"\n')
+        os.chmod(os.path.join(bin_dir, "python"), 0o755)
+
+
+def gpu_environment(inst):
+    if inst.info.get("image") in DLAMI_IMAGES:
+        return {"GIT_TRAIN_IMAGE_ROOT": inst.path("image")}
+    return {}
+
+
 def log(msg):
     sys.stderr.write(f"aws-fake: {msg}\n")
     sys.stderr.flush()
@@ -1536,6 +1769,8 @@ def control_instance(state, what, arg):
 
 
 def setting_value(name, value):
+    if name in GPU_SETTINGS:
+        return gpu_setting_value(name, value)
     if name == "aws_cli":
         if value not in AWS_CLIS:
             raise ValueError(f"aws_cli is one of {', '.join(AWS_CLIS)}, not {value!r}")

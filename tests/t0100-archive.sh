@@ -417,4 +417,229 @@ test_expect_success '-o to something that is not a regular file writes into it, 
 	test_grep "is a directory" err
 '
 
+# What a checkout does to content on its way out, as git archive does it:
+# eol/text/crlf with core.autocrlf and core.eol, ident, working-tree-encoding,
+# filter drivers (a smudge command per file, %f quoted; a failing driver
+# that is not required leaves the content as it is).
+test_expect_success 'eol, ident, working-tree-encoding and smudge filters: as git archive' '
+	git init -q conv &&
+	(cd conv &&
+	 printf "@echo off\necho one\r\necho two\n" >run.bat &&
+	 printf "line\n" >"it'"'"'s a.bat" &&
+	 printf "a\nb\n" >auto.txt &&
+	 printf "keep\r\nmixed\n" >mixed.txt &&
+	 printf "bin\0ary\n" >data.dat &&
+	 printf "id \$Id\$ \$Id: old \$ \$Id: other vcs \$\n" >id.c &&
+	 printf "\377\376c\000a\000f\000\351\000\n\000" >utf16.txt &&
+	 printf "lower case\n" >shout.up &&
+	 printf "named\n" >"named file.nm" &&
+	 printf "as is\n" >kept.broken &&
+	 printf "empty smudged\n" | head -c 0 >empty.up &&
+	 seq 1 400 >big.bat &&
+	 printf "%s\n" "*.bat eol=crlf" "*.txt text=auto" "*.dat eol=crlf" "id.c ident" \
+		"utf16.txt working-tree-encoding=UTF-16LE-BOM" "*.up filter=up" "*.nm filter=nm" \
+		"*.broken filter=broken" >.gitattributes &&
+	 git config filter.up.smudge "tr a-z A-Z" &&
+	 git config filter.nm.smudge "echo %f; cat" &&
+	 git config filter.broken.smudge false &&
+	 git add . && test_tick && git commit -q -m conv &&
+	 compare_with_git HEAD &&
+	 printf "@echo off\r\necho one\r\necho two\r\n" >expect && test_cmp expect cmp/ours/run.bat &&
+	 test_grep "^id .Id: $(git rev-parse HEAD:id.c) . " cmp/ours/id.c &&
+	 test_grep "^LOWER CASE" cmp/ours/shout.up &&
+	 test_grep "^named file.nm$" "cmp/ours/named file.nm" &&
+	 test_grep "^as is$" cmp/ours/kept.broken &&
+	 test "$(git cat-file blob HEAD:utf16.txt)" = "café" && cmp utf16.txt cmp/ours/utf16.txt &&
+	 for c in core.autocrlf=true core.autocrlf=input core.eol=crlf core.bigFileThreshold=1k; do
+		git -c $c archive HEAD >cmp/git.tar &&
+		git -c $c train archive | gunzip >cmp/ours.tar &&
+		cmp cmp/git.tar cmp/ours.tar || { echo "differs with -c $c"; return 1; }
+	 done &&
+	 git -c core.autocrlf=true train archive | tar xzOf - auto.txt >auto &&
+	 printf "a\r\nb\r\n" >expect && test_cmp expect auto) &&
+	(cd many &&
+	 git -c core.autocrlf=true archive HEAD >../many-git.tar &&
+	 git -c core.autocrlf=true train archive | gunzip >../many-ours.tar) &&
+	cmp many-git.tar many-ours.tar &&
+	tar xOf many-ours.tar d1/f1.txt | od -c | grep -F "\r  \n"
+'
+
+test_expect_success 'a required filter that fails: clear error, exit 128, no archive' '
+	(cd conv &&
+	 echo "*.nd filter=nodriver" >>.gitattributes && echo x >x.nd &&
+	 git add . && git commit -q -m nodriver &&
+	 git config filter.broken.required true &&
+	 test_expect_code 128 git train archive -o ../req.tgz HEAD~1 2>../err &&
+	 test_expect_code 128 git train archive HEAD~1 >../req-out.tgz 2>../err2 &&
+	 git config --unset filter.broken.required &&
+	 git config filter.nodriver.required true &&
+	 test_expect_code 128 git train archive -o ../req.tgz 2>../err3 &&
+	 git config --unset filter.nodriver.required) &&
+	test_path_is_missing req.tgz &&
+	test_grep "cannot archive .kept.broken.: the smudge filter .broken. failed" err &&
+	test_grep "filter.broken.required" err &&
+	test_grep "smudge filter .broken. failed" err2 &&
+	test_must_be_empty req-out.tgz &&
+	test_grep "x.nd.: the filter .nodriver. is required, but neither filter.nodriver.process nor filter.nodriver.smudge is set" err3
+'
+
+# The long-running process protocol with a filter of our own: one process
+# for the whole archive; "error" leaves that file as it is, "abort" every
+# later one; content over one packet; as git archive does it.
+test_expect_success PYTHON 'a filter process: one for the archive, error and abort as git archive' '
+	cat >proc.py <<-\PY &&
+	import sys
+	inp, out = sys.stdin.buffer, sys.stdout.buffer
+	log = open(sys.argv[1], "a")
+	log.write("start\n")
+	def read_pkt():
+	    h = inp.read(4)
+	    if len(h) < 4:
+	        sys.exit(0)
+	    n = int(h, 16)
+	    return None if n == 0 else inp.read(n - 4)
+	def write_pkt(data):
+	    out.write(b"%04x" % (len(data) + 4) + data)
+	def flush():
+	    out.write(b"0000")
+	    out.flush()
+	def read_list():
+	    items = []
+	    while True:
+	        p = read_pkt()
+	        if p is None:
+	            return items
+	        items.append(p.rstrip(b"\n").decode())
+	assert read_list() == ["git-filter-client", "version=2"]
+	write_pkt(b"git-filter-server\n"); write_pkt(b"version=2\n"); flush()
+	assert "capability=smudge" in read_list()
+	write_pkt(b"capability=smudge\n"); flush()
+	while True:
+	    hdr = dict(x.split("=", 1) for x in read_list())
+	    content = b""
+	    while True:
+	        p = read_pkt()
+	        if p is None:
+	            break
+	        content += p
+	    path = hdr["pathname"]
+	    log.write(path + "\n")
+	    log.flush()
+	    if path.endswith((".err", ".abort")):
+	        write_pkt(b"status=" + path.split(".")[-1].encode().replace(b"err", b"error") + b"\n")
+	        flush()
+	        continue
+	    write_pkt(b"status=success\n"); flush()
+	    data = content.upper()
+	    for i in range(0, len(data), 65516):
+	        write_pkt(data[i:i + 65516])
+	    flush()
+	    flush()
+	PY
+	git init -q proc &&
+	(cd proc &&
+	 for f in a.p b.err c.p d.abort e.p; do echo "content of $f" >$f || return 1; done &&
+	 seq 1 40000 | sed "s/^/line /" >big.p &&
+	 printf "%s\n" "*.p filter=p" "*.err filter=p" "*.abort filter=p" >.gitattributes &&
+	 git add . && test_tick && git commit -q -m proc &&
+	 git -c filter.p.process="$TEST_PYTHON $TRASH_DIRECTORY/proc.py $TRASH_DIRECTORY/log.git" \
+		archive HEAD >../proc-git.tar &&
+	 git -c filter.p.process="$TEST_PYTHON $TRASH_DIRECTORY/proc.py $TRASH_DIRECTORY/log.ours" \
+		train archive -o ../proc.tgz &&
+	 test_expect_code 128 git -c filter.p.required=true \
+		-c filter.p.process="$TEST_PYTHON $TRASH_DIRECTORY/proc.py /dev/null" \
+		train archive -o ../proc-req.tgz 2>../err) &&
+	gunzip <proc.tgz >proc-ours.tar &&
+	cmp proc-git.tar proc-ours.tar &&
+	tar xOf proc-ours.tar a.p b.err e.p >out &&
+	printf "CONTENT OF A.P\ncontent of b.err\ncontent of e.p\n" >expect &&
+	test_cmp expect out &&
+	tar xOf proc-ours.tar big.p | tail -1 >out &&
+	echo "LINE 40000" >expect && test_cmp expect out &&
+	printf "start\na.p\nb.err\nbig.p\nc.p\nd.abort\n" >expect &&
+	test_cmp expect log.ours &&
+	test_path_is_missing proc-req.tgz &&
+	test_grep "cannot archive .b.err.: the smudge filter .p. failed" err
+'
+
+# Git LFS: `git lfs install --local`, objects in .git/lfs, no server. git
+# archive runs the same smudge (git-lfs filter-process).
+test_expect_success LFS 'Git LFS: the content, not the pointer, byte for byte as git archive' '
+	git init -q lfs &&
+	(cd lfs &&
+	 git lfs install --local >/dev/null &&
+	 git lfs track "*.pt" "data/**" >/dev/null &&
+	 mkdir data &&
+	 head -c 3000000 /dev/urandom >model.pt &&
+	 seq 1 20000 >data/train.csv &&
+	 printf "tiny\n" >tiny.pt &&
+	 : >empty.pt &&
+	 printf "print(open(\"data/train.csv\").readline().strip())\n" >train.py &&
+	 git add . && test_tick && git commit -q -m lfs &&
+	 git cat-file blob HEAD:model.pt >pointer && test_grep "^oid sha256:" pointer &&
+	 compare_with_git HEAD &&
+	 cmp model.pt cmp/ours/model.pt &&
+	 cmp data/train.csv cmp/ours/data/train.csv &&
+	 cmp tiny.pt cmp/ours/tiny.pt &&
+	 git train archive -o ../lfs1.tgz &&
+	 git train archive -o ../lfs2.tgz &&
+	 git train local >../local.out 2>&1) &&
+	cmp lfs1.tgz lfs2.tgz &&
+	test_grep "^1$" local.out &&
+	test_grep ! "version https://git-lfs" local.out
+'
+
+test_expect_success LFS 'Git LFS: a missing object fails the archive, naming the file' '
+	cp -R lfs lfs-missing &&
+	(cd lfs-missing && rm -rf .git/lfs/objects .git/train .git/refs/notes &&
+	 test_expect_code 128 git train archive -o ../missing.tgz 2>../err &&
+	 test_expect_code 128 git train local 2>../err2 &&
+	 test_path_is_missing .git/train/runs &&
+	 test_must_fail git notes --ref=train list HEAD) &&
+	test_path_is_missing missing.tgz &&
+	test_grep "cannot archive .*: the smudge filter .lfs. failed" err &&
+	test_grep "git lfs fetch" err &&
+	test_grep "cannot archive .data/train.csv.: its Git LFS object (sha256 [0-9a-f]\{12\}) is not in this repository" err2 &&
+	test_grep "hint: get the objects of the commit with: git lfs fetch" err2
+'
+
+# No git-lfs on PATH: git train archive, local and a launch all stop before
+# doing anything, saying how to install it.
+test_expect_success LFS 'a repository that uses LFS, without git-lfs: fails before anything, says how to install it' '
+	mkdir -p nolfs &&
+	ln -s "$(command -v git)" nolfs/git &&
+	ln -s "$GIT_TRAIN_BUILD_DIR/git-train" nolfs/git-train &&
+	git=$(command -v git) &&
+	(cd lfs &&
+	 ls .git/train/runs >../runs.before &&
+	 test_expect_code 128 env PATH="$TRASH_DIRECTORY/nolfs" "$git" train archive -o ../no.tgz 2>../err1 &&
+	 test_expect_code 128 env PATH="$TRASH_DIRECTORY/nolfs" "$git" train local 2>../err2 &&
+	 test_must_fail env PATH="$TRASH_DIRECTORY/nolfs" "$git" train t3.micro 2>../err3 &&
+	 ls .git/train/runs >../runs.after &&
+	 test_expect_code 128 git -c filter.lfs.process= -c filter.lfs.smudge= \
+		train archive -o ../no.tgz 2>../err4) &&
+	test_path_is_missing no.tgz &&
+	test_cmp runs.before runs.after &&
+	for e in err1 err2 err3; do
+		test_grep "error: .data/train.csv. is stored with Git LFS (filter=lfs), but git-lfs is not installed" $e &&
+		test_grep "hint: install Git LFS .*apt-get install git-lfs.*then run: git lfs install" $e || return 1
+	done &&
+	test_grep ! "instance\|upload" err3 &&
+	test_grep "Git LFS is not set up" err4
+'
+
+# A large LFS object goes through a temporary file, not memory.
+test_expect_success LFS,UNSANITIZED 'a 200 MB LFS object is archived in bounded memory' '
+	git init -q lfs-big &&
+	(cd lfs-big &&
+	 git lfs install --local >/dev/null && git lfs track "*.bin" >/dev/null &&
+	 head -c 200M /dev/zero >weights.bin &&
+	 git add . && git commit -q -m big &&
+	 /usr/bin/time -f %M -o ../rss.lfs git train archive -o ../lfs-big.tgz) &&
+	tar tvzf lfs-big.tgz >list &&
+	test_grep " 209715200 .* weights.bin$" list &&
+	echo "peak RSS: $(cat rss.lfs) KiB" &&
+	test "$(cat rss.lfs)" -lt 65536
+'
+
 test_done

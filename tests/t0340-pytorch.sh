@@ -263,7 +263,7 @@ test_expect_success EC2,TORCH 'names that escape the directory, and symlinks in 
 
 # A run on EC2 recorded by a later command: its objects put as its runner
 # would, no instance left. Its metrics.json gave val_loss; the log has both.
-test_expect_success EC2,TORCH 'logs records a detached run with a pattern metric; metrics.json wins; log --metric' '
+test_expect_success EC2,TORCH 'logs records a detached run with a pattern metric (a bad one only warned of); metrics.json wins; log --metric' '
 	c=$(git rev-parse HEAD) &&
 	id=20261129-080100-$(git rev-parse --short=7 HEAD)-00aa &&
 	prefix=git-train/$(test_repo_id)/$c/runs/$id &&
@@ -273,7 +273,9 @@ test_expect_success EC2,TORCH 'logs records a detached run with a pattern metric
 	aws_call s3 --method PUT --path "/$B/$prefix/result.json" --upload-file result.json >/dev/null &&
 	printf "epoch 1 val loss 0.9 loss 0.5\r\nepoch 2 val loss 0.75 loss 0.25\n" >log.txt &&
 	aws_call s3 --method PUT --path "/$B/$prefix/log" --upload-file log.txt >/dev/null &&
-	git -c train.metric="loss=loss ([0-9.]+)" train logs "$id" >out &&
+	git -c train.metric="loss=loss ([0-9.]+)" -c train.metric="bad=no group" train logs "$id" \
+		>out 2>err &&
+	test_grep "^warning: train.metric .bad=no group.: .*left out here" err &&
 	test "$(metric_of "$id" val_loss)" = 0.5 &&
 	test "$(metric_of "$id" loss)" = 0.25 &&
 	git train log --metric val_loss >chart &&

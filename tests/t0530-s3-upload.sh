@@ -346,7 +346,7 @@ forge() {
 	k=$1 f=$2 &&
 	shift 2 &&
 	test_moto_s3 "/code-bucket/$k" -T "$f" -H "x-amz-meta-git-train-commit: $sha" \
-		-H "x-amz-meta-git-train-umask: 0002" -H "x-amz-meta-git-train-format: 2" "$@"
+		-H "x-amz-meta-git-train-umask: 0002" -H "x-amz-meta-git-train-format: 3" "$@"
 }
 
 test_expect_success MOTO 'a tampered archive, its metadata and comment forged: uploaded again' '

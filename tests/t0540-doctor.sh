@@ -26,7 +26,8 @@ instance profile
 role ssm access
 role bucket access
 ami
-instance type'
+instance type
+vcpu quota'
 
 # doctor [args]: git train doctor, its output kept for the secret check at the end
 doctor() {
@@ -129,7 +130,8 @@ test_expect_success MOTO 'a set-up account: every check passes, in order, exit 0
 	test_grep "^ok   role ssm access: role train-role allows ssm:UpdateInstanceInformation and its messages$" out &&
 	test_grep "^ok   role bucket access: role train-role may read code archives and write runs in s3://train-bucket/git-train/$" out &&
 	test_grep "^ok   ami: $(ami x86_64) (Amazon Linux 2023, x86_64)$" out &&
-	test_grep "^ok   instance type: t3.micro (x86_64, offered in us-east-1)$" out
+	test_grep "^ok   instance type: t3.micro (x86_64, offered in us-east-1)$" out &&
+	test_grep "^ok   vcpu quota: t3.micro needs 2 vCPUs; the quota \"All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests\" is not known here$" out
 '
 
 test_expect_success MOTO 'the writability probe leaves nothing in the bucket' '
@@ -352,7 +354,7 @@ for c in json.load(open(\"out\")):
 	$PY -c "
 import json
 d = json.load(open(\"out\"))
-assert len(d) == 11 and all(c[\"ok\"] and not c[\"skipped\"] and not c[\"warning\"] and c[\"fix\"] is None for c in d), d
+assert len(d) == 12 and all(c[\"ok\"] and not c[\"skipped\"] and not c[\"warning\"] and c[\"fix\"] is None for c in d), d
 "
 '
 

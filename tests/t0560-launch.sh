@@ -300,7 +300,7 @@ test_expect_success LAUNCH 'other errors fail at once with the AWS message' '
 	fresh &&
 	test_expect_code 1 launch --yes --ami=ami-00000000 t3.micro >out 2>err &&
 	test_grep "^error: cannot look up AMI ami-00000000 in us-east-1: InvalidAMIID" err &&
-	test_grep "^hint: check train.ami (or --ami): AMIs belong to a region" err &&
+	test_grep "^hint: check train.image or train.ami (or --image, --ami): AMIs belong to a region" err &&
 	test "$(test_fake_count "ec2 RunInstances")" = 0
 '
 

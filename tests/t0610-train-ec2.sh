@@ -200,7 +200,7 @@ forge_code() {
 	test_forged_code forged.tgz "$sha" &&
 	test_moto_s3 "/train-bucket/git-train/$(test_repo_id)/$sha/code.tar.gz" \
 		-T forged.tgz -H "x-amz-meta-git-train-commit: $sha" \
-		-H "x-amz-meta-git-train-umask: 0002" -H "x-amz-meta-git-train-format: 2" \
+		-H "x-amz-meta-git-train-umask: 0002" -H "x-amz-meta-git-train-format: 3" \
 		-H "x-amz-sdk-checksum-algorithm: SHA256" \
 		-H "x-amz-checksum-sha256: $(python3 -c "import base64, hashlib, sys
 print(base64.b64encode(hashlib.sha256(open(sys.argv[1], \"rb\").read()).digest()).decode())" forged.tgz)"
@@ -384,6 +384,24 @@ test_expect_success EC2 'a script not in the commit: fatal before anything, no A
 	fresh &&
 	test_expect_code 128 train t3.micro --script nope.py &&
 	test_grep "the training script .nope.py. is not in commit" err &&
+	test $(test_fake_count total) = 0
+'
+
+# A commit whose Git LFS object is not here (a pointer committed as is) must
+# fail before anything is launched or uploaded: the archive is made while the
+# instance boots, and a smudge failing then would come too late.
+test_expect_success EC2,LFS 'a Git LFS object that is not here: fatal before anything, no AWS request' '
+	fresh &&
+	git checkout -q -b lfs-missing &&
+	echo "*.pt filter=lfs -text" >>.gitattributes &&
+	printf "version https://git-lfs.github.com/spec/v1\noid sha256:%064d\nsize 5\n" 7 >model.pt &&
+	git add .gitattributes model.pt && git commit -q -m "weights in Git LFS" &&
+	{ git -c filter.lfs.process="git-lfs filter-process" -c filter.lfs.required=true \
+		train t3.micro -- --epochs 1 >out 2>err; rc=$?; } &&
+	git checkout -q - &&
+	test $rc = 1 &&
+	test_grep "^error: cannot archive .model.pt.: its Git LFS object (sha256 000000000000) is not in this repository" err &&
+	test_grep "^hint: get the objects of the commit with: git lfs fetch" err &&
 	test $(test_fake_count total) = 0
 '
 

@@ -139,6 +139,7 @@ test_expect_success BASH 'option values: refs, instance types, formats, files' '
 	test_completion "git train doctor --instance-type=g4dn.x" "g4dn.xlarge " &&
 	test_completion "git train t3.micro --output=" "text " "run-id " "instance-id " "json " &&
 	test_completion "git train t3.micro --region us-west-" "us-west-1 " "us-west-2 " &&
+	test_completion "git train g5.xlarge --image " "pytorch " "base " "al2023 " &&
 	test_completion "git train log --metric loss --best " "max " "min " &&
 	# a file name: bash completes it
 	test_completion "git train archive -o " &&

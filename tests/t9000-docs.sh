@@ -72,6 +72,7 @@ for doc in "$SRCDIR"/docs/*.md; do
 	# a guide that runs on EC2 (the emulated one) says so in a comment
 	prereq=PYTHON
 	! grep -q "^<!-- t9000: EC2 -->" "$doc" || prereq=EC2
+	! grep -q "^\$ git lfs " "$doc" || prereq=$prereq,LFS
 	test_expect_success $prereq "docs/$name: every command runs" '
 		rm -rf "doc-$name" && mkdir "doc-$name" && cd "doc-$name" &&
 		git init -q &&
@@ -88,6 +89,12 @@ test_expect_success PYTHON 'docs/local-runs.md shows a failed run and a stash ru
 	git -C doc-local-runs.md log --notes=train --all >all &&
 	grep "status=failed exit=2" all &&
 	grep "git-train snapshot" all
+'
+
+test_expect_success PYTHON,LFS 'docs/local-runs.md: the archive has the Git LFS file itself, run.bat CRLF' '
+	grep "^version https://git-lfs.github.com/spec/v1$" out-local-runs.md &&
+	grep "^weights.pt: the file itself$" out-local-runs.md &&
+	grep -F "o   f   f  \r  \n" out-local-runs.md
 '
 
 test_expect_success PYTHON 'docs/workflow.md: the broken push was refused, the fixed one smoke-trained once, runs travelled' '
@@ -173,6 +180,17 @@ test_expect_success EC2 'docs/data-and-secrets.md: the data, the variable and th
 	token=$(cat doc-data-and-secrets.md/token.txt) &&
 	test -n "$token" &&
 	! grep -rlF "$token" out-data-and-secrets.md .instances doc-data-and-secrets.md/.git
+'
+
+test_expect_success EC2 'docs/gpu.md: the PyTorch DLAMI, the GPUs first in the log, the image in the note' '
+	grep "^ok   vcpu quota: g5.xlarge needs 4 vCPUs of 64 " out-gpu.md &&
+	grep "^ok   ami: ami-[0-9a-f]* (PyTorch 2.10 Deep Learning AMI, Amazon Linux 2023, x86_64)$" out-gpu.md &&
+	grep "image ami-[0-9a-f]* (PyTorch 2.10 Deep Learning AMI, Amazon Linux 2023, x86_64), root volume 175 GiB" out-gpu.md &&
+	grep -A1 "^git-train: GPU: 1 x NVIDIA A10G" out-gpu.md | grep "^git-train: PyTorch .* (/opt/pytorch/bin/python)$" &&
+	grep "^trained on cpu: " out-gpu.md &&
+	git -C doc-gpu.md notes --ref=train show HEAD >notes &&
+	grep "backend=g5.xlarge status=succeeded .* image=ami-[0-9a-f]*" notes &&
+	grep "^image=ami-[0-9a-f]*$" out-gpu.md
 '
 
 test_done

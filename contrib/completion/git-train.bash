@@ -171,6 +171,7 @@ __git_train_complete_value ()
 	--rev)			__git_complete_refs --cur="$cur_" ;;
 	--instance-type)	__git_train_complete_instance_type "$cur_" ;;
 	--region)		__gitcomp "$__git_train_regions" "" "$cur_" ;;
+	--image)		__gitcomp "pytorch base al2023" "" "$cur_" ;;
 	--remote)		__gitcomp_nl "$(__git_remotes)" "" "$cur_" ;;
 	--best)			__gitcomp "min max" "" "$cur_" ;;
 	--metric)		__gitcomp_nl "$(__git_train_metrics)" "" "$cur_" ;;

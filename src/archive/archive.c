@@ -14,8 +14,10 @@
 
 #include "archive/attrs.h"
 #include "archive/blob-stream.h"
+#include "archive/convert.h"
 #include "archive/gzpipe.h"
 #include "archive/readahead.h"
+#include "archive/spool.h"
 #include "archive/subst.h"
 #include "archive/tar.h"
 #include "git/config.h"
@@ -44,6 +46,7 @@ struct entry {
 	enum tar_type type;
 	unsigned perm;
 	int subst;
+	struct convert_plan plan; /* files only */
 	git_oid id;
 	char path[]; /* NUL-terminated */
 };
@@ -53,6 +56,8 @@ struct archiver {
 	git_commit *commit;
 	git_odb *odb;
 	struct attrs attrs;
+	struct convert conv;
+	struct spool spool; /* a converted file's content */
 	struct readahead *ra;
 	struct gzpipe *gz;
 	struct tar tar;
@@ -135,6 +140,47 @@ static int put_substituted(struct archiver *ar, struct entry *e, struct readahea
 	return r ? r : tar_end_data(&ar->tar);
 }
 
+static int append_to_buf(void *ctx, const void *data, size_t len)
+{
+	buf_add(ctx, data, len);
+	return 0;
+}
+
+/*
+ * A file that a conversion changes (convert.h): the result is spooled, as
+ * its size goes into the header before it. export-subst then works on it
+ * whole, as git's does.
+ */
+static int put_converted(struct archiver *ar, struct entry *e, struct readahead_item *item)
+{
+	git_odb_object *obj = NULL;
+	struct buf whole = BUF_INIT, out = BUF_INIT;
+	int r;
+
+	if (whole_blob(&obj, ar, e, item))
+		return -1;
+	r = convert_apply(&ar->spool, &ar->conv, &e->plan, e->path, &e->id,
+			  git_odb_object_data(obj), git_odb_object_size(obj));
+	git_odb_object_free(obj);
+	if (!r && e->subst) {
+		r = spool_replay(&ar->spool, append_to_buf, &whole);
+		if (!r)
+			r = subst_expand(&out, ar->repo, ar->commit, whole.ptr, whole.len);
+		buf_release(&whole);
+		if (!r)
+			r = tar_header(&ar->tar, TAR_FILE, e->path, e->perm, out.len, NULL, &e->id);
+		if (!r)
+			r = put_data(ar, out.ptr ? out.ptr : "", out.len);
+		buf_release(&out);
+	} else if (!r) {
+		r = tar_header(&ar->tar, TAR_FILE, e->path, e->perm, ar->spool.size, NULL, &e->id);
+		if (!r)
+			r = spool_replay(&ar->spool, put_data, ar);
+	}
+	spool_reset(&ar->spool);
+	return r ? -1 : tar_end_data(&ar->tar);
+}
+
 static int put_blob(struct archiver *ar, struct entry *e, struct readahead_item *item)
 {
 	int r = tar_header(&ar->tar, TAR_FILE, e->path, e->perm, item->size, NULL, &e->id);
@@ -159,6 +205,10 @@ static int put_entry(struct archiver *ar, struct entry *e, struct readahead_item
 		return tar_header(&ar->tar, TAR_DIR, e->path, e->perm, 0, NULL, &e->id);
 	if (e->type == TAR_SYMLINK)
 		return put_symlink(ar, e, item);
+	/* as git archive: a blob over core.bigFileThreshold is streamed as it is */
+	if (!convert_plan_empty(&e->plan) &&
+	    (e->subst || item->size <= ar->conv.big_file_threshold))
+		return put_converted(ar, e, item);
 	if (e->subst)
 		return put_substituted(ar, e, item);
 	return put_blob(ar, e, item);
@@ -181,8 +231,9 @@ static int write_next(struct archiver *ar)
 /* The walking side: entries queued in the order git archive writes them. */
 
 static int queue_entry(struct archiver *ar, enum tar_type type, unsigned perm, int subst,
-		       const git_oid *id)
+		       const struct convert_plan *plan, const git_oid *id)
 {
+	static const struct convert_plan none = { CONVERT_CRLF_BINARY, 0, NULL, NULL };
 	struct entry *e;
 
 	if (readahead_full(ar->ra) && write_next(ar))
@@ -191,6 +242,7 @@ static int queue_entry(struct archiver *ar, enum tar_type type, unsigned perm, i
 	e->type = type;
 	e->perm = perm;
 	e->subst = subst;
+	e->plan = plan ? *plan : none;
 	git_oid_cpy(&e->id, id);
 	memcpy(e->path, ar->path.ptr, ar->path.len + 1);
 	readahead_queue(ar->ra, id, type != TAR_DIR, e);
@@ -199,7 +251,7 @@ static int queue_entry(struct archiver *ar, enum tar_type type, unsigned perm, i
 
 static int put_dir(struct archiver *ar, const git_oid *id)
 {
-	return queue_entry(ar, TAR_DIR, 0777 & ~ar->umask, 0, id);
+	return queue_entry(ar, TAR_DIR, 0777 & ~ar->umask, 0, NULL, id);
 }
 
 /*
@@ -238,14 +290,17 @@ static void push_pending_dir(struct archiver *ar, const git_oid *id)
 	ar->nr_pending++;
 }
 
-static int put_file(struct archiver *ar, const git_tree_entry *te, int subst)
+static int put_file(struct archiver *ar, const git_tree_entry *te, const struct attrs_values *v)
 {
 	git_filemode_t mode = git_tree_entry_filemode(te);
 	unsigned perm = (mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0777 : 0666) & ~ar->umask;
+	struct convert_plan plan;
 
 	if (mode == GIT_FILEMODE_LINK)
-		return queue_entry(ar, TAR_SYMLINK, 0777, 0, git_tree_entry_id(te));
-	return queue_entry(ar, TAR_FILE, perm, subst, git_tree_entry_id(te));
+		return queue_entry(ar, TAR_SYMLINK, 0777, 0, NULL, git_tree_entry_id(te));
+	if (convert_plan(&plan, &ar->conv, v, ar->path.ptr))
+		return -1;
+	return queue_entry(ar, TAR_FILE, perm, v->subst, &plan, git_tree_entry_id(te));
 }
 
 static int walk_tree(struct archiver *ar, git_tree *tree);
@@ -271,23 +326,23 @@ static int put_subtree(struct archiver *ar, const git_oid *id)
 static int put_tree_entry(struct archiver *ar, const git_tree_entry *te)
 {
 	git_filemode_t mode = git_tree_entry_filemode(te);
-	int ignore = 0, subst = 0;
+	struct attrs_values v;
 
 	buf_puts(&ar->path, git_tree_entry_name(te));
 	if (mode == GIT_FILEMODE_TREE || mode == GIT_FILEMODE_COMMIT)
 		buf_putc(&ar->path, '/');
 	if (mode != GIT_FILEMODE_TREE && put_pending_dirs(ar))
 		return -1;
-	if (attrs_get(&ignore, &subst, &ar->attrs, ar->path.ptr))
+	if (attrs_get(&v, &ar->attrs, ar->path.ptr))
 		return -1;
-	if (ignore)
+	if (v.ignore)
 		return 0;
 	if (mode == GIT_FILEMODE_TREE)
 		return put_subtree(ar, git_tree_entry_id(te));
 	/* a submodule is an empty directory, as git archive writes it */
 	if (mode == GIT_FILEMODE_COMMIT)
 		return put_dir(ar, git_tree_entry_id(te));
-	return put_file(ar, te, subst);
+	return put_file(ar, te, &v);
 }
 
 /* Depth-first in tree order, as git archive goes: only the current path's trees are held. */
@@ -409,12 +464,15 @@ int archive_commit(git_repository *repo, git_commit *commit, archive_sink_fn sin
 	struct archiver ar = { 0 };
 	git_tree *tree = NULL;
 	unsigned threads = 1;
+	char hex[GIT_OID_HEXSZ + 1];
 	int ret = -1;
 
 	archive_limit_mmap();
+	spool_init(&ar.spool);
+	git_oid_tostr(hex, sizeof(hex), git_commit_id(commit));
 	if (read_threads(&threads) || read_umask(&ar.umask, repo) ||
-	    open_private(&ar, repo, commit) ||
-	    attrs_init(&ar.attrs, ar.repo, git_commit_id(ar.commit)) ||
+	    open_private(&ar, repo, commit) || convert_init(&ar.conv, repo, hex) ||
+	    attrs_init(&ar.attrs, ar.repo, git_commit_id(ar.commit), convert_marks(&ar.conv)) ||
 	    readahead_start(&ar.ra, ar.repo, threads - 1, ARCHIVE_BIG_BLOB,
 			    ARCHIVE_READAHEAD_BUDGET) ||
 	    gzpipe_start(&ar.gz, threads, sink, ctx))
@@ -434,6 +492,8 @@ out:
 	readahead_free(ar.ra);
 	gzpipe_free(ar.gz);
 	attrs_release(&ar.attrs);
+	convert_release(&ar.conv);
+	spool_release(&ar.spool);
 	tar_release(&ar.tar);
 	git_tree_free(tree);
 	buf_release(&ar.path);

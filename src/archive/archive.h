@@ -5,8 +5,12 @@
  * paths, file modes (after tar.umask, default 002), directory entries,
  * symlinks stored as symlinks (never followed), submodules as empty
  * directories, `export-ignore` paths left out
- * and `export-subst` placeholders expanded, attributes read from the archived
- * tree itself. The stream is gzip (stock `tar xzf` reads it) at a fast level.
+ * and `export-subst` placeholders expanded, files converted as a checkout
+ * converts them (convert.h: `eol`/`text`/`crlf` with core.autocrlf and
+ * core.eol, `ident`, `working-tree-encoding`, filter drivers' smudge, Git
+ * LFS's above all), attributes read from the archived tree itself. The
+ * stream is gzip (stock `tar xzf` reads it) at a fast level. The same
+ * commit, settings and filters give the same bytes.
  *
  * Threads: the caller's thread walks the tree (depth-first, in tree order)
  * and writes the tar; helper threads read the blobs ahead (readahead.h, each
@@ -21,7 +25,8 @@
  * the current path's trees; at most READAHEAD_SLOTS entries wait to be
  * written, the blobs read ahead holding at most 2 MiB whatever the number of
  * threads; blobs over 1 MiB are never held whole but streamed to the sink in
- * chunks when their turn comes; the compressors hold n + 2 pieces of
+ * chunks when their turn comes; a filter's output over 1 MiB waits in a
+ * temporary file (spool.h), not in memory; the compressors hold n + 2 pieces of
  * 256 KiB, in and out, for n threads; libgit2's pack windows are bounded too
  * (archive_limit_mmap()). Each thread still adds 1-3 MiB (its stack, its
  * zlib state, what its reads leave in malloc's arenas): on libgit2's own
@@ -58,6 +63,17 @@ int archive_commit(git_repository *repo, git_commit *commit, archive_sink_fn sin
  * archive_commit() calls it too, for later packs.
  */
 void archive_limit_mmap(void);
+
+/*
+ * What archive_commit() needs of this machine, checked by a run before
+ * anything is archived or launched: each filter driver that a path of the
+ * commit's tree names can run here (for Git LFS: git-lfs is installed and
+ * set up, and the objects the commit's pointers name are here, so that no
+ * smudge has to download one). archive_commit() alone would fail only when
+ * it reaches the file. 0, or -1 with err_set naming a path and saying how
+ * to get what lacks.
+ */
+int archive_check(git_repository *repo, git_commit *commit);
 
 /* archive_commit() into a file descriptor. */
 int archive_commit_to_fd(git_repository *repo, git_commit *commit, int fd);

@@ -1,6 +1,6 @@
 /*
  * attrs: see attrs.h. What counts as "mentions" errs on the side of asking:
- * any "export-" in any case, any attribute file that cannot be read or is
+ * any mark in any case, any attribute file that cannot be read or is
  * not a regular file, any .gitattributes that is not a blob. Asking costs
  * time, never correctness.
  */
@@ -12,11 +12,13 @@
 
 #include "util/util.h"
 
-static const char MARK[] = "export-";
+const char *const attrs_archive_marks[] = {
+	"export-", "ident", "filter", "crlf", "encoding", NULL
+};
 
-static int mentions(const char *data, size_t len)
+static int mentions_one(const char *mark, const char *data, size_t len)
 {
-	size_t n = sizeof(MARK) - 1, i, j;
+	size_t n = strlen(mark), i, j;
 
 	for (i = 0; i + n <= len; i++) {
 		for (j = 0; j < n; j++) {
@@ -24,7 +26,7 @@ static int mentions(const char *data, size_t len)
 
 			if (c >= 'A' && c <= 'Z')
 				c = (char)(c - 'A' + 'a');
-			if (c != MARK[j])
+			if (c != mark[j])
 				break;
 		}
 		if (j == n)
@@ -33,8 +35,18 @@ static int mentions(const char *data, size_t len)
 	return 0;
 }
 
+static int mentions(const char *const *marks, const char *data, size_t len)
+{
+	const char *const *m;
+
+	for (m = marks; *m; m++)
+		if (mentions_one(*m, data, len))
+			return 1;
+	return 0;
+}
+
 /* A file outside the tree: 0 when it is absent or does not mention the mark. */
-static int file_mentions(const char *path)
+static int file_mentions(const char *const *marks, const char *path)
 {
 	struct buf b = BUF_INIT;
 	struct stat st;
@@ -48,13 +60,13 @@ static int file_mentions(const char *path)
 		err_clear();
 		return 1;
 	}
-	r = mentions(b.ptr, b.len);
+	r = mentions(marks, b.ptr, b.len);
 	buf_release(&b);
 	return r;
 }
 
 /* name in every directory of a libgit2 search path (a ':'-separated list). */
-static int search_path_mentions(int level, const char *name)
+static int search_path_mentions(const char *const *marks, int level, const char *name)
 {
 	git_buf list = { 0 };
 	const char *p, *end;
@@ -73,14 +85,14 @@ static int search_path_mentions(int level, const char *name)
 		if (end == p)
 			continue;
 		path = xstrfmt("%.*s/%s", (int)(end - p), p, name);
-		r = file_mentions(path);
+		r = file_mentions(marks, path);
 		free(path);
 	}
 	git_buf_dispose(&list);
 	return r;
 }
 
-static int config_file_mentions(git_repository *repo)
+static int config_file_mentions(const char *const *marks, git_repository *repo)
 {
 	git_config *cfg = NULL;
 	git_buf path = { 0 };
@@ -96,14 +108,14 @@ static int config_file_mentions(git_repository *repo)
 	else if (r < 0)
 		r = 1;
 	else
-		r = file_mentions(path.ptr);
+		r = file_mentions(marks, path.ptr);
 	git_error_clear();
 	git_buf_dispose(&path);
 	git_config_free(cfg);
 	return r;
 }
 
-static int info_file_mentions(git_repository *repo)
+static int info_file_mentions(const char *const *marks, git_repository *repo)
 {
 	git_buf dir = { 0 };
 	char *path;
@@ -115,23 +127,29 @@ static int info_file_mentions(git_repository *repo)
 	}
 	path = xstrfmt("%s%sattributes", dir.ptr,
 		       dir.size && dir.ptr[dir.size - 1] == '/' ? "" : "/");
-	r = file_mentions(path);
+	r = file_mentions(marks, path);
 	free(path);
 	git_buf_dispose(&dir);
 	return r;
 }
 
-int attrs_init(struct attrs *a, git_repository *repo, const git_oid *commit)
+int attrs_init(struct attrs *a, git_repository *repo, const git_oid *commit,
+	       const char *const *marks)
 {
 	memset(a, 0, sizeof(*a));
 	a->repo = repo;
+	a->marks = marks;
 	a->opts.version = GIT_ATTR_OPTIONS_VERSION;
 	a->opts.flags = GIT_ATTR_CHECK_INDEX_ONLY | GIT_ATTR_CHECK_INCLUDE_COMMIT;
 	git_oid_cpy(&a->opts.attr_commit_id, commit);
+	if (!marks) {
+		a->outside = 1;
+		return 0;
+	}
 	/* the sources libgit2 reads besides the tree (attr.c: collect_attr_files) */
-	a->outside = info_file_mentions(repo) || config_file_mentions(repo) ||
-		     search_path_mentions(GIT_CONFIG_LEVEL_XDG, "attributes") ||
-		     search_path_mentions(GIT_CONFIG_LEVEL_SYSTEM, "gitattributes");
+	a->outside = info_file_mentions(marks, repo) || config_file_mentions(marks, repo) ||
+		     search_path_mentions(marks, GIT_CONFIG_LEVEL_XDG, "attributes") ||
+		     search_path_mentions(marks, GIT_CONFIG_LEVEL_SYSTEM, "gitattributes");
 	return 0;
 }
 
@@ -157,7 +175,7 @@ static int tree_file_mentions(int *out, struct attrs *a, git_tree *tree, const c
 	}
 	if (r < 0)
 		return err_git("cannot read '%s.gitattributes'", path);
-	*out = mentions(git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	*out = mentions(a->marks, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
 	git_blob_free(blob);
 	return 0;
 }
@@ -182,18 +200,27 @@ void attrs_leave(struct attrs *a)
 		a->depth--;
 }
 
-int attrs_get(int *out_ignore, int *out_subst, struct attrs *a, const char *path)
+int attrs_get(struct attrs_values *out, struct attrs *a, const char *path)
 {
-	static const char *names[] = { "export-ignore", "export-subst" };
-	const char *values[2];
+	static const char *names[] = { "export-ignore", "export-subst",
+				       "text",		"eol",
+				       "crlf",		"ident",
+				       "filter",	"working-tree-encoding" };
+	const char *values[8];
 
-	*out_ignore = *out_subst = 0;
+	memset(out, 0, sizeof(*out));
 	if (a->depth && !a->mentioned[a->depth - 1])
 		return 0;
-	if (git_attr_get_many_ext(values, a->repo, &a->opts, path, 2, names) < 0)
+	if (git_attr_get_many_ext(values, a->repo, &a->opts, path, 8, names) < 0)
 		return err_git("cannot read the attributes of '%s'", path);
-	*out_ignore = GIT_ATTR_IS_TRUE(values[0]);
-	*out_subst = GIT_ATTR_IS_TRUE(values[1]);
+	out->ignore = GIT_ATTR_IS_TRUE(values[0]);
+	out->subst = GIT_ATTR_IS_TRUE(values[1]);
+	out->text = values[2];
+	out->eol = values[3];
+	out->crlf = values[4];
+	out->ident = values[5];
+	out->filter = values[6];
+	out->encoding = values[7];
 	return 0;
 }
 

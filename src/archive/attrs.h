@@ -1,6 +1,7 @@
 /*
- * attrs: the export-ignore and export-subst attributes of each path of an
- * archived tree, read as `git archive` reads them: from the archived commit's
+ * attrs: the attributes `git archive` reads for each path of an archived
+ * tree (export-ignore, export-subst and those of convert.h: text, eol, crlf,
+ * ident, filter, working-tree-encoding), read as it reads them: from the archived commit's
  * .gitattributes files, $GIT_DIR/info/attributes, core.attributesFile (or
  * the XDG file) and the system file, never the work tree or the index.
  *
@@ -12,7 +13,7 @@
  * directory (its own .gitattributes, its parents', or one outside the tree)
  * mentions "export-" at all, in any case. An attribute name is a literal
  * token, and macros come only from the root .gitattributes and the files
- * outside the tree, so elsewhere the answer is known without asking: neither
+ * outside the tree, so elsewhere the answer is known without asking: none
  * is set. Where it is asked, libgit2 answers exactly as before.
  *
  * The walk tells it where it is: attrs_enter() on entering a directory,
@@ -25,17 +26,31 @@
 #include <git2.h>
 #include <stddef.h>
 
+/* One path's attributes: libgit2's values (GIT_ATTR_IS_TRUE() ...), valid until the next call. */
+struct attrs_values {
+	int ignore, subst; /* export-ignore, export-subst */
+	const char *text, *eol, *crlf, *ident, *filter, *encoding;
+};
+
 struct attrs {
 	git_repository *repo; /* borrowed; its index must be empty */
 	git_attr_options opts;
-	int outside; /* a file outside the tree mentions "export-" */
+	const char *const *marks; /* NULL-terminated */
+	int outside;		  /* a file outside the tree mentions a mark */
 	/* per directory entered: it or a parent's .gitattributes mentions it */
 	unsigned char *mentioned;
 	size_t depth, alloc;
 };
 
-/* Attributes from commit's tree in repo. 0, or -1 with err_set. */
-int attrs_init(struct attrs *a, git_repository *repo, const git_oid *commit);
+/*
+ * Attributes from commit's tree in repo, asked only where a mark is
+ * mentioned (marks: NULL-terminated, kept; NULL: everywhere).
+ * 0, or -1 with err_set.
+ */
+int attrs_init(struct attrs *a, git_repository *repo, const git_oid *commit,
+	       const char *const *marks);
+/* The marks of the archive (see above). */
+extern const char *const attrs_archive_marks[];
 /*
  * Enters a directory whose tree is tree (the root first). path names it in
  * messages. 0, or -1 with err_set.
@@ -43,11 +58,11 @@ int attrs_init(struct attrs *a, git_repository *repo, const git_oid *commit);
 int attrs_enter(struct attrs *a, git_tree *tree, const char *path);
 void attrs_leave(struct attrs *a);
 /*
- * Whether export-ignore and export-subst are set for path (relative to the
- * root; a directory ends in '/'), which lies in the innermost directory
- * entered. 0, or -1 with err_set.
+ * The attributes of path (relative to the root; a directory ends in '/'),
+ * which lies in the innermost directory entered; all unspecified where no
+ * mark is mentioned. 0, or -1 with err_set.
  */
-int attrs_get(int *out_ignore, int *out_subst, struct attrs *a, const char *path);
+int attrs_get(struct attrs_values *out, struct attrs *a, const char *path);
 void attrs_release(struct attrs *a);
 
 #endif

@@ -156,3 +156,18 @@ void cmd_restore_signals(const struct sigaction saved[2])
 	sigaction(SIGINT, &saved[0], NULL);
 	sigaction(SIGTERM, &saved[1], NULL);
 }
+
+void cmd_warn_metrics_skipped(const struct buf *skipped)
+{
+	const char *p = skipped->ptr;
+
+	while (p && *p) {
+		size_t n = strcspn(p, "\n");
+
+		msg_warning("%.*s; left out here: runs recorded now get no metric from it", (int)n,
+			    p);
+		p += n;
+		if (*p)
+			p++;
+	}
+}

@@ -106,6 +106,13 @@ extern volatile sig_atomic_t cmd_interrupted;
 void cmd_catch_signals(struct sigaction saved[2]);
 void cmd_restore_signals(const struct sigaction saved[2]);
 
+/*
+ * Warns of the train.metric entries a command that looks at runs left out
+ * (remote_runs_ctx's metrics_skipped): runs it records get no metric from
+ * them.
+ */
+void cmd_warn_metrics_skipped(const struct buf *skipped);
+
 /* Sets key to value in cfg as `git -c key=value` would. 0, or -1 with err_set. */
 int cmd_config_override(struct config *cfg, const char *key, const char *value);
 

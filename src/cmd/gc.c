@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "cmd/builtin.h"
+#include "cmd/common.h"
 #include "util/time.h"
 #include "cmd/parse-options.h"
 #include "git/repo.h"
@@ -364,6 +365,7 @@ static int gc(int dry_run)
 	    age_setting(&g.upload_age, &g.ctx.cfg, "train.gc.uploadAge", "1d") ||
 	    age_setting(&g.idle_timeout, &g.ctx.cfg, "train.idleTimeout", REMOTE_IDLE_TIMEOUT))
 		goto out;
+	cmd_warn_metrics_skipped(&g.ctx.metrics_skipped);
 	if (g.idle_timeout < 1) {
 		err_set("bad train.idleTimeout: at least 1 second");
 		goto out;

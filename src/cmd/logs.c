@@ -259,6 +259,7 @@ static int logs(const char *name, int follow_it)
 
 	if (remote_runs_ctx_init(&ctx))
 		goto out;
+	cmd_warn_metrics_skipped(&ctx.metrics_skipped);
 	ret = EXIT_FAILED;
 	if (remote_runs_load(&runs, &ctx, 1) || !(e = remote_runs_find(&runs, &ctx, name)))
 		goto out;

@@ -153,6 +153,7 @@ static int find_run(struct target *t, const char *name)
 				    err_msg(), local.v[0]);
 			err_clear();
 		} else {
+			cmd_warn_metrics_skipped(&t->ctx.metrics_skipped);
 			nr_remote = remote_matches(&t->remote, &t->runs, name);
 			remote_ok = 1;
 		}

@@ -14,6 +14,7 @@
 #include "cmd/common.h"
 #include "cmd/ui.h"
 #include "run/backend-aws.h"
+#include "services/image.h"
 #include "run/run.h"
 #include "git/config.h"
 #include "util/time.h"
@@ -37,8 +38,9 @@ static const char *const run_usage[] = {
 	"                [--max-runtime <duration>] [--ready-timeout <duration>]\n"
 	"                [--idle-timeout <duration>]\n"
 	"                [--rev <commit-ish> | --stash [--include-untracked]]\n"
-	"                [--script <path>] [--setup <cmd>] [--region <region>] [--ami <id>]\n"
-	"                [--volume-size <GiB>] [--subnet <id>] [--security-group <id>]\n"
+	"                [--script <path>] [--setup <cmd>] [--region <region>]\n"
+	"                [--image <pytorch | base | al2023 | ami-id>] [--volume-size <GiB>]\n"
+	"                [--subnet <id>] [--security-group <id>]\n"
 	"                [--download] [--data <name>=s3://<bucket>/<prefix>/]... [--env <KEY>=<VALUE>]...\n"
 	"                [-- <script-args>...]",
 	NULL,
@@ -53,7 +55,7 @@ struct run_cmd {
 	int spot, on_demand, fail_if_no_spot, yes, wait, keep, smoke;
 	const char *spot_timeout, *max_runtime, *ready_timeout, *idle_timeout, *output,
 		*volume_size;
-	const char *region, *ami, *subnet, *security_group;
+	const char *region, *ami, *subnet, *security_group, *image;
 	int download;
 };
 
@@ -102,6 +104,7 @@ static int check_flag_duration(const char *flag, const char *value, long min)
 static int check_usage(const struct run_cmd *c, const struct parsed_args *pa)
 {
 	enum run_output mode;
+	enum image_kind kind;
 	int size;
 
 	if (cmd_check_script_args(pa, c->type))
@@ -121,6 +124,15 @@ static int check_usage(const struct run_cmd *c, const struct parsed_args *pa)
 	if (c->volume_size && parse_volume_size(&size, c->volume_size)) {
 		msg_error("--volume-size takes a size in GiB from 1 to 65536, not '%s'",
 			  c->volume_size);
+		return -1;
+	}
+	if (c->image && c->ami) {
+		msg_error("--image and --ami name the same thing: give one");
+		return -1;
+	}
+	if ((c->image || c->ami) && image_parse(&kind, c->image ? c->image : c->ami)) {
+		msg_error("%s: %s", c->image ? "--image" : "--ami", err_msg());
+		err_clear();
 		return -1;
 	}
 	if (check_flag_duration("--spot-timeout", c->spot_timeout, MIN_SPOT_TIMEOUT) ||
@@ -221,6 +233,24 @@ static int pick_volume_size(int *out, const char *flag, const struct config *cfg
 	return ret;
 }
 
+/* train.image, else train.ami (its synonym); NULL: the type's default (image.h). */
+static int pick_image(char **out, const char *flag, const struct config *cfg)
+{
+	enum image_kind kind;
+	const char *key = "train.image";
+
+	if (pick_string(out, flag, cfg, key))
+		return -1;
+	if (!*out && !flag) {
+		key = "train.ami";
+		if (pick_string(out, NULL, cfg, key))
+			return -1;
+	}
+	if (*out && !flag && image_parse(&kind, *out))
+		return bad_value(key, *out, "use pytorch, base, al2023 or an AMI id (ami-...)");
+	return 0;
+}
+
 /* The command line over the train.* settings over the defaults. 0, or -1 with err_set. */
 static int resolve(struct resolved *s, const struct run_cmd *c, const struct config *cfg)
 {
@@ -247,7 +277,7 @@ static int resolve(struct resolved *s, const struct run_cmd *c, const struct con
 	    pick_output(&s->output, c->output, cfg) ||
 	    pick_volume_size(&o->volume_size_gib, c->volume_size, cfg) ||
 	    pick_string(&s->instance_profile, NULL, cfg, "train.instanceProfile") ||
-	    pick_string(&s->ami, c->ami, cfg, "train.ami") ||
+	    pick_image(&s->ami, c->image ? c->image : c->ami, cfg) ||
 	    pick_string(&s->subnet, c->subnet, cfg, "train.subnet") ||
 	    pick_string(&s->security_group, c->security_group, cfg, "train.securityGroup"))
 		return -1;
@@ -345,6 +375,10 @@ static int run(const char *type, const struct run_cmd *c, const struct parsed_ar
 	if (repo_open(&repo) || config_load(&cfg, repo) ||
 	    cmd_config_override(&cfg, "train.instanceType", type) ||
 	    (c->region && cmd_config_override(&cfg, "train.region", c->region)) ||
+	    /* doctor checks the image and the quota of the market the launch uses */
+	    ((c->image || c->ami) &&
+	     cmd_config_override(&cfg, "train.image", c->image ? c->image : c->ami)) ||
+	    (c->on_demand == 1 && cmd_config_override(&cfg, "train.spot", "false")) ||
 	    cmd_inputs_apply(&cfg, &c->inputs) || resolve(&s, c, &cfg))
 		goto fatal;
 	s.o.instance_type = type;
@@ -411,7 +445,10 @@ int cmd_run(int argc, const char **argv)
 		OPT_STRING(0, "setup", &c.setup, "cmd", "shell command run first (train.setup)"),
 		OPT_INPUTS(&c.inputs),
 		OPT_STRING(0, "region", &c.region, "region", "AWS region (train.region)"),
-		OPT_STRING(0, "ami", &c.ami, "id", "AMI (train.ami; default Amazon Linux 2023)"),
+		OPT_STRING(0, "image", &c.image, "image",
+			   "pytorch, base, al2023 or an AMI id (train.image; default: pytorch "
+			   "with GPUs, else al2023)"),
+		OPT_STRING(0, "ami", &c.ami, "id", "an AMI id: --image <id> (train.ami)"),
 		OPT_STRING(0, "volume-size", &c.volume_size, "GiB",
 			   "root volume size (train.volumeSize)"),
 		OPT_STRING(0, "subnet", &c.subnet, "id", "subnet (train.subnet)"),

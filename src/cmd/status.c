@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "cmd/builtin.h"
+#include "cmd/common.h"
 #include "cmd/parse-options.h"
 #include "run/remote-runs.h"
 #include "git/repo.h"
@@ -354,6 +355,7 @@ static int status(int json, const char **names, int nr_names)
 
 	if (remote_runs_ctx_init(&ctx))
 		goto out;
+	cmd_warn_metrics_skipped(&ctx.metrics_skipped);
 	ret = EXIT_FAILED;
 	if (remote_runs_load(&runs, &ctx, 1) || select_rows(&rows, &runs, &ctx, names, nr_names))
 		goto out;

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cmd/builtin.h"
+#include "cmd/common.h"
 #include "cmd/parse-options.h"
 #include "run/remote-runs.h"
 #include "run/run.h"
@@ -103,6 +104,7 @@ static int stop(const char **names, int nr)
 
 	if (remote_runs_ctx_init(&ctx))
 		goto out;
+	cmd_warn_metrics_skipped(&ctx.metrics_skipped);
 	ret = EXIT_FAILED;
 	if (remote_runs_load(&runs, &ctx, 1) || resolve(&v, &nr_v, &runs, &ctx, names, nr) ||
 	    terminate(&ctx, v, nr_v))

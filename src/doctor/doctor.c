@@ -308,6 +308,13 @@ static int load_settings(struct doctor_ctx *x, const struct config *cfg)
 	    get_setting(&x->profile, cfg, "train.instanceProfile", NULL) ||
 	    get_setting(&x->instance_type, cfg, "train.instanceType", DOCTOR_DEFAULT_INSTANCE_TYPE))
 		return -1;
+	if (get_setting(&x->image, cfg, "train.image", NULL) ||
+	    (!x->image && get_setting(&x->image, cfg, "train.ami", NULL)))
+		return -1;
+	r = config_get_bool(&x->on_demand, cfg, "train.spot");
+	if (r < 0)
+		return -1;
+	x->on_demand = r == 0 && !x->on_demand;
 	/* unlike the others, an empty prefix means something: the top of the bucket */
 	r = config_get_string(&x->prefix, cfg, "train.prefix");
 	if (r < 0)
@@ -332,6 +339,7 @@ static void ctx_release(struct doctor_ctx *x)
 	free(x->prefix);
 	free(x->profile);
 	free(x->instance_type);
+	free(x->image);
 	free(x->partition);
 	free(x->caller_arn);
 	free(x->account);

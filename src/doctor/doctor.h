@@ -5,13 +5,17 @@
  * region, train.bucket set, the bucket exists, is in the region and is
  * writable (a tiny object is put and deleted under train.prefix),
  * train.instanceProfile set and existing with a role, that role can use SSM
- * and reach the bucket (from its attached and inline policies), the default
- * AMI resolves (public SSM parameter, arm64 for Graviton types), and the
+ * and reach the bucket (from its attached and inline policies), the image
+ * resolves (train.image, else the type's default: the newest PyTorch Deep
+ * Learning AMI for types with NVIDIA GPUs, else AL2023's public SSM
+ * parameter; arm64 for Graviton types), and the
  * instance type (train.instanceType, default t3.micro) exists and is offered
- * in the region. A check whose prerequisite failed is skipped, never passed.
- * Every failure carries the fix: a command to run where there is one. A
- * check that passes with a risk (a role that may read every Parameter Store
- * value, or overwrite other commits' code) is a warning, with its fix.
+ * in the region, and its vCPUs fit the EC2 vCPU quota of its family (Service
+ * Quotas GetServiceQuota): the spot one, or the on-demand one when
+ * train.spot is false; a failure names the quota and how to raise it. A check whose prerequisite
+ * failed is skipped, never passed. Every failure carries the fix: a command to run where there is
+ * one. A check that passes with a risk (a role that may read every Parameter Store value, or
+ * overwrite other commits' code) is a warning, with its fix.
  *
  * The instance type comes from cfg; a command that takes one on its command
  * line passes it as `git -c train.instanceType=<type>` would (a config param).

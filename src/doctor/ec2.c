@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "services/aws-checks.h"
+#include "services/image.h"
+#include "services/quotas.h"
 
 #define AMI_PARAMETER	"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-"
 #define MAX_SUGGESTIONS 4
@@ -129,19 +131,45 @@ static void check_ami(struct doctor_ctx *x, const char *arch)
 	free(name);
 }
 
+/*
+ * The image the launch will boot when it is not the AL2023 default:
+ * train.image, or the Deep Learning AMI of a type with NVIDIA GPUs.
+ */
+static void check_image(struct doctor_ctx *x, const struct aws_instance_type *t)
+{
+	struct image im;
+
+	if (!image_resolve(&im, x->client, x->image, t)) {
+		doctor_add(x, "ami", DOCTOR_OK, xstrfmt("%s (%s)", im.ami, im.name), NULL);
+	} else {
+		char *e = xstrdup(err_msg());
+		int denied = !!strstr(e, "AccessDenied");
+
+		err_clear();
+		doctor_add(
+			x, "ami", DOCTOR_FAILED, e,
+			denied ? xstrfmt("allow ssm:GetParameter and ssm:GetParametersByPath on "
+					 "arn:%s:ssm:%s::parameter/aws/service/* for %s",
+					 x->partition, x->region, x->caller_arn)
+			       : xstrdup("name an AMI instead: git config train.image <ami-id>"));
+	}
+	image_release(&im);
+}
+
 /* r and archs: what DescribeInstanceTypes said; the error is still in err_msg(). */
-static void check_type(struct doctor_ctx *x, int r, const struct strvec *archs)
+static int check_type(struct doctor_ctx *x, int r, const struct strvec *archs)
 {
 	struct strvec offered = STRVEC_INIT;
 	struct buf list = BUF_INIT;
 	size_t i;
+	int ret = -1;
 
 	if (r == AWS_CHECKS_NOT_FOUND) {
 		char *e = xstrdup(err_msg());
 
 		err_clear();
 		doctor_add(x, "instance type", DOCTOR_FAILED, e, type_fix(x));
-		return;
+		return -1;
 	}
 	if (r || aws_checks_offered_types(&offered, x->client, x->instance_type)) {
 		char *e = xstrdup(err_msg());
@@ -168,9 +196,101 @@ static void check_type(struct doctor_ctx *x, int r, const struct strvec *archs)
 		   xstrfmt("%s (%s, offered in %s)", x->instance_type,
 			   list.len ? buf_cstr(&list) : "unknown architecture", x->region),
 		   NULL);
+	ret = 0;
 out:
 	buf_release(&list);
 	strvec_clear(&offered);
+	return ret;
+}
+
+/* One market's quota: 0 known (*out its vCPUs), 1 not known here, -1 failed (err_msg). */
+static int read_quota(double *out, char **out_code, struct doctor_ctx *x, const char *code)
+{
+	if (!code)
+		return 1;
+	return quotas_get(out, out_code, x->client, "ec2", code);
+}
+
+static char *quota_fix(struct doctor_ctx *x, const char *name, const char *code, int vcpus,
+		       int other_fits)
+{
+	struct buf fix = BUF_INIT;
+
+	if (code) {
+		buf_printf(&fix,
+			   "ask for at least %d vCPUs of \"%s\": "
+			   "https://%s.console.aws.amazon.com/servicequotas/home/services/ec2/"
+			   "quotas/%s\n",
+			   vcpus, name, x->region, code);
+		buf_printf(&fix,
+			   "or: aws service-quotas request-service-quota-increase --region %s "
+			   "--service-code ec2 --quota-code %s --desired-value %d",
+			   x->region, code, vcpus);
+	} else {
+		buf_printf(&fix,
+			   "ask for at least %d vCPUs of \"%s\" in the Service Quotas console",
+			   vcpus, name);
+	}
+	if (other_fits)
+		buf_printf(&fix, "\nor train %s: %s", x->on_demand ? "on spot" : "on-demand",
+			   x->on_demand ? "git config train.spot true" : "--on-demand");
+	return buf_detach(&fix);
+}
+
+/*
+ * The vCPU quota of the type's family for the market a launch uses (spot,
+ * or on-demand with train.spot false): EC2 refuses a launch past it.
+ */
+static void check_quota(struct doctor_ctx *x, const struct aws_instance_type *t)
+{
+	const char *code[2], *name[2];
+	double value[2] = { 0, 0 };
+	char *aws_code = NULL, *e = NULL;
+	int r[2], m, use = x->on_demand ? 0 : 1; /* [0] on-demand, [1] spot */
+
+	for (m = 0; m < 2; m++) {
+		name[m] = quotas_ec2_vcpu(&code[m], x->instance_type, m);
+		r[m] = read_quota(&value[m], &aws_code, x, code[m]);
+		if (r[m] < 0 && m == use) {
+			int denied = aws_code && (strstr(aws_code, "AccessDenied") ||
+						  strstr(aws_code, "Unauthorized"));
+
+			e = xstrdup(err_msg());
+			err_clear();
+			doctor_add(x, "vcpu quota", DOCTOR_WARNING,
+				   xstrfmt("cannot read the quota \"%s\": %s", name[m], e),
+				   denied ? xstrfmt("allow servicequotas:GetServiceQuota for %s",
+						    x->caller_arn)
+					  : NULL);
+			goto out;
+		}
+		err_clear();
+		free(aws_code);
+		aws_code = NULL;
+	}
+	if (!t->vcpus || r[use]) {
+		doctor_add(x, "vcpu quota", DOCTOR_OK,
+			   xstrfmt("%s needs %d vCPUs; the quota \"%s\" is not known here",
+				   x->instance_type, t->vcpus, name[use]),
+			   NULL);
+	} else if (t->vcpus > value[use]) {
+		doctor_add(x, "vcpu quota", DOCTOR_FAILED,
+			   xstrfmt("%s needs %d vCPUs, more than the %s quota \"%s\" (%s) allows "
+				   "in %s: %.0f",
+				   x->instance_type, t->vcpus, use ? "spot" : "on-demand",
+				   name[use], code[use] ? code[use] : "no code known", x->region,
+				   value[use]),
+			   quota_fix(x, name[use], code[use], t->vcpus,
+				     !r[!use] && t->vcpus <= value[!use]));
+	} else {
+		doctor_add(x, "vcpu quota", DOCTOR_OK,
+			   xstrfmt("%s needs %d vCPUs of %.0f (%s quota \"%s\")", x->instance_type,
+				   t->vcpus, value[use], use ? "spot" : "on-demand", name[use]),
+			   NULL);
+	}
+out:
+	free(aws_code);
+	free(e);
 }
 
 /* Graviton types run arm64 only: their AMI is the arm64 one. */
@@ -189,7 +309,7 @@ static const char *ami_arch(const struct strvec *archs)
 
 void doctor_check_ami_and_type(struct doctor_ctx *x)
 {
-	struct strvec archs = STRVEC_INIT;
+	struct aws_instance_type t;
 	char *type_error = NULL;
 	int r;
 
@@ -198,17 +318,24 @@ void doctor_check_ami_and_type(struct doctor_ctx *x)
 
 		doctor_skip(x, "ami", why);
 		doctor_skip(x, "instance type", why);
+		doctor_skip(x, "vcpu quota", why);
 		return;
 	}
 	/* the type decides the AMI's architecture, so it is asked first */
-	r = aws_checks_instance_type(&archs, x->client, x->instance_type);
+	r = aws_checks_instance_type_info(&t, x->client, x->instance_type);
 	if (r)
 		type_error = xstrdup(err_msg());
 	err_clear();
-	check_ami(x, ami_arch(&archs));
+	if (x->image || t.gpus > 0)
+		check_image(x, &t);
+	else
+		check_ami(x, ami_arch(&t.archs));
 	if (type_error)
 		err_set("%s", type_error);
-	check_type(x, r, &archs);
+	if (!check_type(x, r, &t.archs))
+		check_quota(x, &t);
+	else
+		doctor_skip(x, "vcpu quota", "no instance type");
 	free(type_error);
-	strvec_clear(&archs);
+	aws_instance_type_release(&t);
 }

@@ -2,8 +2,8 @@
  * doctor-internal: what the doctor's source files share; not for other modules.
  *
  * doctor.c runs the checks in order and owns the report; doctor-role.c checks
- * the instance profile and its role's policies; doctor-ec2.c the AMI and the
- * instance type; doctor-cache.c keeps passing reports for a few minutes;
+ * the instance profile and its role's policies; doctor-ec2.c the AMI, the
+ * instance type and its vCPU quota; doctor-cache.c keeps passing reports for a few minutes;
  * inputs.c the data and secrets a run brings in.
  */
 #ifndef DOCTOR_INTERNAL_H
@@ -29,7 +29,9 @@ struct doctor_ctx {
 	char *role; /* the profile's role once found */
 	int profile_found;
 	int have_creds;
-	int bucket_usable;		  /* set and exists: the role can be checked against it */
+	int bucket_usable; /* set and exists: the role can be checked against it */
+	int on_demand;	   /* train.spot false: the on-demand vCPU quota is the one that counts */
+	char *image;	   /* train.image, else train.ami; NULL: the type's default */
 	struct run_inputs inputs;	  /* train.data, train.secret (and train.env) */
 	struct secrets_info *secret_info; /* per inputs.secrets, once described (inputs.c) */
 };

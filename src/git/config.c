@@ -324,3 +324,12 @@ int config_get_all(struct strvec *out, const struct config *cfg, const char *key
 	free(canon);
 	return out->nr > before ? 0 : 1;
 }
+
+void config_init_levels(void)
+{
+	const char *v = getenv("GIT_CONFIG_NOSYSTEM");
+	int off = 0;
+
+	if (v && *v && !config_parse_bool(&off, v) && off)
+		git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM, "");
+}

@@ -27,6 +27,12 @@ struct config {
 	size_t nr_params;
 };
 
+/*
+ * After git_libgit2_init(): the configuration files libgit2 reads are git's,
+ * with GIT_CONFIG_NOSYSTEM=1 leaving out the system file (/etc/gitconfig) as
+ * git does (libgit2 itself ignores the variable).
+ */
+void config_init_levels(void);
 int config_load(struct config *out, git_repository *repo);
 void config_release(struct config *cfg);
 

@@ -196,6 +196,13 @@ int backend_aws_start_runner(struct aws_run *x)
 	job.region = x->remote.region;
 	job.script = s->script;
 	interpreter = runner_interpreter(s);
+	/* a Python script on a DLAMI: the image's framework Python, unless train.interpreter says
+	 */
+	if (!s->interpreter && interpreter && !strcmp(interpreter, "python3") &&
+	    x->launched.python) {
+		free(interpreter);
+		interpreter = xstrdup(x->launched.python);
+	}
 	job.interpreter = interpreter;
 	job.setup = s->setup;
 	job.outputs_dir = s->outputs_dir;
@@ -207,6 +214,10 @@ int backend_aws_start_runner(struct aws_run *x)
 	job.deadline = x->remote.launched + x->o->max_runtime;
 	envs_prefix = layout_envs_prefix(&x->target.layout);
 	job.envs_prefix = envs_prefix;
+	job.gpus = x->launched.gpus;
+	job.framework = x->launched.framework;
+	job.launcher = s->launcher;
+	job.nproc = x->launched.gpus > 0 ? x->launched.gpus : 1;
 	job.inputs = &x->inputs;
 	script = runner_command(&job);
 	comment = xstrfmt("git-train run %s", x->remote.run_id);

@@ -207,6 +207,7 @@ static int launch(struct aws_run *x)
 	remote->market = xstrdup(l->spot ? "spot" : "on-demand");
 	remote->az = l->instance.az ? xstrdup(l->instance.az) : NULL;
 	remote->price = l->price;
+	remote->image = l->ami ? xstrdup(l->ami) : NULL;
 	remote->launched = l->instance.launched ? l->instance.launched : time(NULL);
 	return RC_OK;
 }

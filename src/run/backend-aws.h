@@ -37,10 +37,10 @@
 struct backend_aws_opts {
 	const char *instance_type;
 	const char *instance_profile;
-	const char *ami; /* NULL: Amazon Linux 2023 */
+	const char *ami; /* train.image (image.h); NULL: the type's default */
 	const char *subnet;
 	const char *security_group;
-	int volume_size_gib; /* 0: the AMI's */
+	int volume_size_gib; /* 0: the image's snapshot and room (image.h) */
 	int on_demand;
 	int fail_if_no_spot;
 	int yes;	    /* on-demand fallback allowed without asking */

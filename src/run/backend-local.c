@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -331,6 +332,22 @@ out:
 	return ret;
 }
 
+/* This machine's NVIDIA GPUs, as `nvidia-smi -L` lists them; 1 without any (torchrun's nproc). */
+static int local_nproc(void)
+{
+	FILE *f = popen("nvidia-smi -L 2>/dev/null", "r");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return 1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "GPU ", 4))
+			n++;
+	pclose(f);
+	return n > 0 ? n : 1;
+}
+
 static int local_start(struct run *run)
 {
 	struct local *l = run->state;
@@ -344,6 +361,8 @@ static int local_start(struct run *run)
 	    script_argv(&l->argv, run->req->script, l->work, run->req->args, run->req->nr_args) ||
 	    mkdir_p(l->outputs, 0777) || resolve_inputs(run, l))
 		goto out;
+	if (run->req->script->launcher)
+		script_launcher_argv(&l->argv, run->req->script, local_nproc());
 	script_env(&l->envp, run, l->dir, l->outputs, &l->input_env);
 	l->log.log = open(l->log_path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0666);
 	if (l->log.log < 0) {

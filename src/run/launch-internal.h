@@ -5,6 +5,7 @@
 #ifndef RUN_LAUNCH_INTERNAL_H
 #define RUN_LAUNCH_INTERNAL_H
 
+#include "services/image.h"
 #include "run/launch.h"
 #include "util/strvec.h"
 
@@ -19,6 +20,9 @@ struct launch_ctx {
 	char *ami;
 	char *root_device; /* the AMI's, whose volume is encrypted */
 	int root_gib;	   /* its size */
+	struct aws_instance_type type;
+	struct image image;
+	int volume_gib; /* the root volume to ask for; 0: the AMI's */
 	char *user_data;
 	struct ec2_tag *tags; /* o->tags and ours; ours own their strings */
 	size_t nr_tags, nr_own_tags;

@@ -134,7 +134,7 @@ int launch_run(struct launch_ctx *x, struct ec2_instance *out, int spot, const c
 	l.client_token = token;
 	l.root_device = x->root_device;
 	l.root_gib = x->root_gib;
-	l.volume_size_gib = o->volume_size_gib;
+	l.volume_size_gib = x->volume_gib;
 	l.tags = x->tags;
 	l.nr_tags = x->nr_tags;
 	r = ec2_run_instance(out, &code, x->c, &l);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "services/quotas.h"
 #include "util/time.h"
 
 char *launch_user_data(long max_runtime, long idle_timeout)
@@ -103,43 +104,7 @@ void launch_on_demand_text(struct buf *out, const char *type, const struct prici
 		buf_printf(out, " (%s the spot price)", ratio);
 }
 
-struct quota {
-	const char *family; /* the letters before the generation digit */
-	const char *spot, *spot_code, *on_demand, *on_demand_code;
-};
-
-static const struct quota quotas[] = {
-	{ "g", "All G and VT Spot Instance Requests", "L-3819A6DF",
-	  "Running On-Demand G and VT instances", "L-DB2E81BA" },
-	{ "vt", "All G and VT Spot Instance Requests", "L-3819A6DF",
-	  "Running On-Demand G and VT instances", "L-DB2E81BA" },
-	{ "p", "All P Spot Instance Requests", "L-7212CCBC", "Running On-Demand P instances",
-	  "L-417A185B" },
-	{ "inf", "All Inf Spot Instance Requests", NULL, "Running On-Demand Inf instances", NULL },
-	{ "trn", "All Trn Spot Instance Requests", NULL, "Running On-Demand Trn instances", NULL },
-	{ "dl", "All DL Spot Instance Requests", NULL, "Running On-Demand DL instances", NULL },
-	{ "f", "All F Spot Instance Requests", NULL, "Running On-Demand F instances", NULL },
-	{ "x", "All X Spot Instance Requests", NULL, "Running On-Demand X instances", NULL },
-	{ "u", "All U Spot Instance Requests", NULL, "Running On-Demand High Memory instances",
-	  NULL },
-	{ "hpc", "All HPC Spot Instance Requests", NULL, "Running On-Demand HPC instances", NULL },
-};
-
-static const struct quota standard = {
-	"", "All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests", "L-34B43A08",
-	"Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", "L-1216C47A"
-};
-
 const char *launch_quota_name(const char **out_code, const char *type, int spot)
 {
-	const struct quota *q = &standard;
-	size_t len = 0, i;
-
-	while (isalpha((unsigned char)type[len]))
-		len++;
-	for (i = 0; i < ARRAY_SIZE(quotas); i++)
-		if (strlen(quotas[i].family) == len && !strncasecmp(type, quotas[i].family, len))
-			q = &quotas[i];
-	*out_code = spot ? q->spot_code : q->on_demand_code;
-	return spot ? q->spot : q->on_demand;
+	return quotas_ec2_vcpu(out_code, type, spot);
 }

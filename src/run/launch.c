@@ -12,8 +12,6 @@
 
 #include "services/aws-checks.h"
 
-#define AMI_PARAMETER "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-"
-
 int launch_cancelled(const struct launch_ctx *x)
 {
 	return x->o->cancel && *x->o->cancel;
@@ -50,20 +48,14 @@ int launch_terminate(struct launch_ctx *x, const char *id, const char *why)
 	return 0;
 }
 
-/* The AL2023 AMI of the type's architecture: Graviton types take the arm64 one. */
+/*
+ * The type (its architecture and GPUs), then the image train.image names,
+ * or the type's default: the PyTorch DLAMI with NVIDIA GPUs, else AL2023.
+ */
 static int resolve_ami(struct launch_ctx *x)
 {
-	struct strvec archs = STRVEC_INIT;
-	const char *arch = "x86_64";
-	char *name = NULL;
-	size_t i;
-	int r;
+	int r = aws_checks_instance_type_info(&x->type, x->c, x->o->instance_type);
 
-	if (x->o->ami) {
-		x->ami = xstrdup(x->o->ami);
-		return 0;
-	}
-	r = aws_checks_instance_type(&archs, x->c, x->o->instance_type);
 	if (r) {
 		char *e = xstrdup(err_msg());
 
@@ -72,28 +64,35 @@ static int resolve_ami(struct launch_ctx *x)
 		if (r == AWS_CHECKS_NOT_FOUND)
 			err_hint("`git train doctor` lists the types offered in %s", x->region);
 		free(e);
-		r = -1;
-		goto out;
+		return -1;
 	}
-	for (i = 0; i < archs.nr; i++)
-		if (!strcmp(archs.v[i], "x86_64"))
-			break;
-	if (i == archs.nr && archs.nr && !strcmp(archs.v[0], "arm64"))
-		arch = "arm64";
-	name = xstrfmt(AMI_PARAMETER "%s", arch);
-	r = aws_checks_ssm_parameter(&x->ami, x->c, name);
-	if (r) {
-		char *e = xstrdup(err_msg());
+	if (image_resolve(&x->image, x->c, x->o->ami, &x->type))
+		return -1;
+	x->ami = xstrdup(x->image.ami);
+	return 0;
+}
 
-		err_set("cannot find the Amazon Linux 2023 AMI (%s): %s", name, e);
-		err_hint("name an AMI instead: git config train.ami <ami-id>");
-		free(e);
-		r = -1;
+/* The root volume: the image's snapshot and room, or train.volumeSize; never less than the
+ * snapshot. */
+static int choose_volume(struct launch_ctx *x)
+{
+	int want = x->o->volume_size_gib;
+
+	if (want > 0 && x->root_gib > 0 && want < x->root_gib) {
+		err_set("a root volume of %d GiB is smaller than the snapshot of %s (%d GiB): EC2 "
+			"would refuse it",
+			want, x->ami, x->root_gib);
+		err_hint(
+			"give it at least %d GiB: git config train.volumeSize %d (or --volume-size)",
+			x->root_gib,
+			x->root_gib + (x->image.dlami ? IMAGE_ROOM_GPU_GIB : IMAGE_ROOM_GIB));
+		return -1;
 	}
-out:
-	free(name);
-	strvec_clear(&archs);
-	return r;
+	x->volume_gib = want > 0 ? want : image_volume_gib(&x->image, x->root_gib);
+	if (x->image.kind != IMAGE_AL2023)
+		ui_say(x->o->ui, UI_PROGRESS, "image %s (%s), root volume %d GiB", x->ami,
+		       x->image.name, x->volume_gib > 0 ? x->volume_gib : x->root_gib);
+	return 0;
 }
 
 /* The AMI's root device: RunInstances names it to encrypt its volume. */
@@ -107,8 +106,9 @@ static int resolve_root_device(struct launch_ctx *x)
 	err_set("cannot look up AMI %s in %s: %s", x->ami, x->region, e);
 	if (code && !strcmp(code, "UnauthorizedOperation"))
 		err_hint("`git train doctor` checks the permissions git-train needs");
-	else if (x->o->ami)
-		err_hint("check train.ami (or --ami): AMIs belong to a region");
+	else if (x->image.kind == IMAGE_ID)
+		err_hint("check train.image or train.ami (or --image, --ami): AMIs belong to a "
+			 "region");
 	free(code);
 	free(e);
 	return -1;
@@ -174,6 +174,8 @@ static void release_ctx(struct launch_ctx *x)
 	}
 	free(x->tags);
 	free(x->ami);
+	image_release(&x->image);
+	aws_instance_type_release(&x->type);
 	free(x->root_device);
 	free(x->user_data);
 	free(x->capacity_error);
@@ -192,6 +194,10 @@ static void fill_result(struct launch_result *out, struct launch_ctx *x, struct 
 	out->price = !p ? -1 : spot ? p->spot : p->on_demand;
 	out->ami = x->ami;
 	x->ami = NULL;
+	out->python = x->image.python;
+	out->framework = x->image.framework;
+	out->gpus = x->type.gpus;
+	out->volume_gib = x->volume_gib;
 }
 
 static int launch_market(struct launch_ctx *x, struct ec2_instance *inst, int spot)
@@ -228,6 +234,8 @@ int launch_instance(struct launch_result *out, struct aws_client *c, const struc
 	r = resolve_ami(&x);
 	if (!r && !launch_cancelled(&x))
 		r = resolve_root_device(&x);
+	if (!r)
+		r = choose_volume(&x);
 	if (r)
 		goto out;
 	x.user_data = launch_user_data(o->max_runtime, o->idle_timeout);

@@ -2,9 +2,12 @@
  * launch: one EC2 instance for a run, spot first, honestly, and reachable.
  *
  * launch_instance():
- *   1. The AMI: l->ami, else the public SSM parameter of Amazon Linux 2023
- *      for the type's architecture (/aws/service/ami-amazon-linux-latest/
- *      al2023-ami-kernel-default-{x86_64,arm64}).
+ *   1. The AMI: the image o->ami names (image.h: pytorch, base, al2023 or an
+ *      AMI id), by default the newest PyTorch Deep Learning AMI for a type
+ *      with NVIDIA GPUs (DescribeInstanceTypes' GpuInfo), else Amazon Linux
+ *      2023, for the type's architecture; the root volume its snapshot plus
+ *      room (image.h), or volume_size_gib, refused when smaller than the
+ *      snapshot before anything is launched.
  *   2. Spot (unless on-demand was asked for): RunInstances with a spot
  *      InstanceMarketOptions in each availability zone in turn (the zone of
  *      the lowest spot price first). Capacity errors move on to the next
@@ -54,11 +57,11 @@ struct launch_opts {
 	const char *run_id;
 	const char *short_sha;
 	const char *instance_type;
-	const char *ami;    /* NULL: the public AL2023 parameter */
+	const char *ami;    /* train.image: pytorch, base, al2023, an AMI id; NULL: by the type */
 	const char *subnet; /* NULL: default VPC */
 	const char *security_group;
 	const char *instance_profile;
-	int volume_size_gib; /* 0: the AMI's */
+	int volume_size_gib; /* 0: the image's snapshot and room (image.h) */
 	int on_demand;	     /* 1: skip spot */
 	int fail_if_no_spot;
 	int yes;			    /* fallback to on-demand allowed without asking */
@@ -78,6 +81,10 @@ struct launch_result {
 	int spot;		      /* 1 spot, 0 on-demand */
 	double price;		      /* USD/h of what was launched; < 0 unknown */
 	char *ami;
+	const char *python;    /* the image's framework Python (static); NULL: none known */
+	const char *framework; /* "torch" on the PyTorch DLAMI; NULL */
+	int gpus;	       /* the type's NVIDIA GPUs */
+	int volume_gib;	       /* the root volume asked for; 0: the AMI's */
 };
 
 int launch_instance(struct launch_result *out, struct aws_client *c, const struct launch_opts *o);

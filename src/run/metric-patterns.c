@@ -81,6 +81,24 @@ out:
 	return ret;
 }
 
+int metric_patterns_load_lenient(struct metric_patterns *out, const struct config *cfg,
+				 struct buf *skipped)
+{
+	struct strvec v = STRVEC_INIT;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (config_get_all(&v, cfg, "train.metric") < 0)
+		return -1;
+	for (i = 0; i < v.nr; i++)
+		if (metric_patterns_add(out, v.v[i])) {
+			buf_printf(skipped, "%s%s", skipped->len ? "\n" : "", err_msg());
+			err_clear();
+		}
+	strvec_clear(&v);
+	return 0;
+}
+
 void metric_patterns_release(struct metric_patterns *p)
 {
 	size_t i;

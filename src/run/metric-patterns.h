@@ -43,6 +43,14 @@ struct metric_patterns {
  * name, a regex that does not compile or has not exactly one group).
  */
 int metric_patterns_load(struct metric_patterns *out, const struct config *cfg);
+/*
+ * The same for commands that only look at runs (status, logs, stop, gc,
+ * outputs): a bad entry must not keep them from their work. It is left
+ * out, and what is wrong with it appended to skipped (a line each). 0, or
+ * -1 with err_set when the configuration cannot be read.
+ */
+int metric_patterns_load_lenient(struct metric_patterns *out, const struct config *cfg,
+				 struct buf *skipped);
 /* One entry "<name>=<regex>" added to p. 0, or -1 with err_set naming it. */
 int metric_patterns_add(struct metric_patterns *p, const char *entry);
 void metric_patterns_release(struct metric_patterns *p);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "archive/archive.h"
 #include "git/notes.h"
 #include "git/repo.h"
 #include "git/snapshot.h"
@@ -102,8 +103,12 @@ int run_init(struct run *out, const struct run_request *req, const struct run_ba
 int run_prepare(struct run *r)
 {
 	const char *subject = git_commit_summary(r->commit);
-	int ret = r->backend->prepare(r);
+	int ret;
 
+	/* the code's filters (Git LFS) must run here, before anything is launched */
+	if (archive_check(r->req->repo, r->commit))
+		return RC_ERROR;
+	ret = r->backend->prepare(r);
 	if (ret)
 		return ret;
 	ui_say(r->req->ui, UI_PROGRESS, "run %s: %s %s (%s)", r->rec.id, r->short_id,

@@ -33,6 +33,7 @@ void remote_run_release(struct remote_run *r)
 	free(r->run_prefix);
 	free(r->args);
 	strvec_clear(&r->fields);
+	free(r->image);
 	memset(r, 0, sizeof(*r));
 	r->price = -1;
 }
@@ -90,6 +91,8 @@ static cJSON *run_json(const struct remote_run *r, const char *const *args, int 
 			free(k);
 		}
 	}
+	if (r->image)
+		cJSON_AddStringToObject(o, "image", r->image);
 	return o;
 }
 
@@ -156,6 +159,19 @@ static void load_fields(struct strvec *out, const cJSON *f)
 	}
 }
 
+/* An AMI id ("ami-" and hex), copied; anything else NULL: run.json is anyone's to write. */
+static char *ami_id(const char *s)
+{
+	size_t n;
+
+	if (!s || strncmp(s, "ami-", 4))
+		return NULL;
+	for (n = 4; s[n]; n++)
+		if (!strchr("0123456789abcdef", s[n]))
+			return NULL;
+	return n > 4 && n <= 21 ? xstrdup(s) : NULL;
+}
+
 /* run.json's args array as shell words; NULL when there are none. */
 static char *args_words(const cJSON *a)
 {
@@ -203,6 +219,7 @@ int remote_run_load(struct remote_run *out, struct aws_client *c, const char *bu
 	out->args = args_words(cJSON_GetObjectItemCaseSensitive(o, "args"));
 	out->smoke = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "smoke"));
 	load_fields(&out->fields, cJSON_GetObjectItemCaseSensitive(o, "fields"));
+	out->image = ami_id(json_string(o, "image"));
 	cJSON_Delete(o);
 	if (!out->run_id || !out->commit) {
 		remote_run_release(out);
@@ -268,6 +285,8 @@ void remote_run_describe(struct run_record *out, const struct remote_run *r, tim
 		run_record_add_extra(out, "args", r->args);
 	if (r->smoke)
 		run_record_add_extra(out, "smoke", "1");
+	if (r->image)
+		run_record_add_extra(out, "image", r->image);
 	for (i = 0; i < r->fields.nr; i++) {
 		const char *eq = strchr(r->fields.v[i], '=');
 		char *k = xstrndup(r->fields.v[i], (size_t)(eq - r->fields.v[i]));

@@ -63,6 +63,7 @@ struct remote_run {
 	 * added: run.json is in S3, where a run could rewrite it.
 	 */
 	struct strvec fields;
+	char *image; /* the AMI it booted (note field image=); NULL: not known */
 };
 
 void remote_run_release(struct remote_run *r);

@@ -21,7 +21,7 @@ int remote_runs_ctx_init(struct remote_runs_ctx *out)
 		return -1;
 	out->bucket = out->layout.bucket;
 	out->repo_name = out->layout.repo_name;
-	if (metric_patterns_load(&out->metrics, &out->cfg))
+	if (metric_patterns_load_lenient(&out->metrics, &out->cfg, &out->metrics_skipped))
 		return -1;
 	if (aws_client_init(&out->client, &out->cfg))
 		return -1;
@@ -38,6 +38,7 @@ void remote_runs_ctx_release(struct remote_runs_ctx *ctx)
 	git_repository_free(ctx->repo);
 	layout_release(&ctx->layout);
 	metric_patterns_release(&ctx->metrics);
+	buf_release(&ctx->metrics_skipped);
 	memset(ctx, 0, sizeof(*ctx));
 }
 

@@ -38,11 +38,13 @@ struct remote_runs_ctx {
 	const char *bucket;		/* layout.bucket */
 	const char *repo_name;		/* layout.repo_name, the git-train:repo tag's value */
 	struct metric_patterns metrics; /* train.metric, for the notes of runs recorded here */
+	struct buf metrics_skipped; /* the train.metric entries left out, and why: a line each */
 };
 
 /*
- * 0, or -1 with err_set (not a repository, no train.bucket with the fix, a
- * bad train.metric, ...).
+ * 0, or -1 with err_set (not a repository, no train.bucket with the fix,
+ * ...). A bad train.metric entry is left out, named in metrics_skipped, for
+ * the command to warn of.
  */
 int remote_runs_ctx_init(struct remote_runs_ctx *out);
 void remote_runs_ctx_release(struct remote_runs_ctx *ctx);

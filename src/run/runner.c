@@ -121,6 +121,10 @@ static void start_script(struct buf *out, const struct runner_job *job)
 	buf_printf(out, "DEADLINE=%lld\n", job->deadline > 0 ? (long long)job->deadline : 0LL);
 	assign_key(out, "OUTPUTS_SUMS_KEY", job->run_prefix, LAYOUT_OUTPUTS_SUMS);
 	assign(out, "DEPS_PREFIX", job->envs_prefix);
+	buf_printf(out, "GPUS=%d\n", job->gpus > 0 ? job->gpus : 0);
+	assign(out, "FRAMEWORK", job->framework);
+	assign(out, "LAUNCHER", job->launcher);
+	buf_printf(out, "NPROC=%d\n", job->nproc > 0 ? job->nproc : 1);
 	if (job->inputs)
 		assign_inputs(out, job->inputs);
 	buf_puts(out, "set --");

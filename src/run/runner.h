@@ -69,6 +69,17 @@
  * file; a secret that cannot be read fails the run at stage "setup",
  * naming its reference.
  *
+ * What the instance has starts the log, before setup: its NVIDIA GPUs
+ * (`nvidia-smi`: count, name, memory, driver, CUDA version) and, with
+ * framework torch, torch.__version__ by the interpreter. On a type with
+ * GPUs (gpus > 0), an nvidia-smi that does not answer fails the run at
+ * stage "setup", with its message. With launcher torchrun the script runs
+ * as `torchrun --nproc_per_node <nproc> <script> <args>`, torchrun from
+ * the interpreter's directory when it has one, else from PATH.
+ * GIT_TRAIN_IMAGE_ROOT, when set (the tests' stand-in instances, like
+ * GIT_TRAIN_RUNNER_DIR), is where the image's files are: an absolute
+ * interpreter path that exists under it is taken from there.
+ *
  * When the run fails before its script ran, the result's stage says where
  * ("code", "setup", "script", "outputs") and a "git-train: ..." line in the
  * log says what failed.
@@ -104,6 +115,10 @@ struct runner_job {
 	long idle_timeout; /* the watchdog's stage in seconds (rounded up to minutes); 0: none */
 	time_t deadline;   /* when the max runtime ends (seconds since the epoch); 0: none */
 	const char *envs_prefix; /* layout.h: the dependency cache's prefix; NULL: no cache */
+	int gpus;	       /* the type's NVIDIA GPUs: their driver must answer (stage setup) */
+	const char *framework; /* "torch": its version starts the log; NULL: none */
+	const char *launcher;  /* "torchrun"; NULL: the interpreter runs the script */
+	int nproc;	       /* the launcher's --nproc_per_node */
 	/*
 	 * train.data (with each source's fingerprint at launch), train.env and
 	 * train.secret (git/inputs.h): names, values of variables and the

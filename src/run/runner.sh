@@ -3,7 +3,9 @@
 # start.sh (written by runner_command()) sets RUNNER_DIR, RUN_ID, COMMIT,
 # BUCKET, CODE_KEY, CODE_SHA256, LOG_KEY, RESULT_KEY, OUTPUTS_KEY, REGION, SCRIPT,
 # INTERPRETER, SETUP, OUTPUTS_DIR, KEEP, LOG_INTERVAL, IDLE_TIMEOUT,
-# DEADLINE and OUTPUTS_SUMS_KEY, sets the script's arguments as "$@", then sources this file. It
+# DEADLINE and OUTPUTS_SUMS_KEY (and GPUS, FRAMEWORK, LAUNCHER, NPROC: what
+# the instance has, and how the script starts), sets the script's
+# arguments as "$@", then sources this file. It
 # needs POSIX sh, curl, tar, gzip and the AWS CLI, which works with the
 # instance's role: no credentials are ever written here. Whatever fails, the
 # run ends with a log, a result and a shutdown (unless KEEP=1): an instance
@@ -396,6 +398,93 @@ runner_job_env() {
 	done
 }
 
+# --- GPUs and the launcher: what the instance has, and torchrun -------------
+
+# runner_image_path <path>: an absolute path of the image's, from
+# GIT_TRAIN_IMAGE_ROOT when that has it (the tests' stand-in instances hold
+# the image's files there, as GIT_TRAIN_RUNNER_DIR holds the runner's).
+runner_image_path() {
+	case $1 in
+	/*)
+		if test -n "${GIT_TRAIN_IMAGE_ROOT:-}" && test -e "$GIT_TRAIN_IMAGE_ROOT$1"; then
+			printf '%s\n' "$GIT_TRAIN_IMAGE_ROOT$1"
+			return 0
+		fi
+		;;
+	esac
+	printf '%s\n' "$1"
+}
+
+# The interpreter words, their first one from the image: sets interpreter.
+runner_interpreter_words() {
+	set -f
+	# shellcheck disable=SC2086 # words, as train.interpreter is split locally
+	set -- $INTERPRETER
+	set +f
+	interpreter=
+	test $# -gt 0 || return 0
+	first=$(runner_image_path "$1")
+	shift
+	interpreter="$first${*:+ $*}"
+}
+
+# The log starts with the GPUs and the framework's version. With GPUS > 0 a
+# driver that does not answer fails the run (stage setup) before the script.
+runner_gpu_check() {
+	case ${GPUS:-0} in '' | *[!0-9]*) GPUS=0 ;; esac
+	if ! command -v nvidia-smi >/dev/null 2>&1; then
+		test "$GPUS" = 0 && return 0
+		runner_fail setup 127 "the instance has $GPUS NVIDIA GPU(s) but no nvidia-smi: no NVIDIA driver in this image (train.image)"
+		return 1
+	fi
+	if ! gpu_list=$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1) ||
+		test -z "$gpu_list"; then
+		test "$GPUS" = 0 && return 0
+		runner_fail setup 127 "the NVIDIA driver does not answer: nvidia-smi: $(printf '%s\n' "$gpu_list" | head -n 3 | tr '\n' ' ' | sed 's/ *$//')"
+		return 1
+	fi
+	cuda=$(nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: *\([0-9][0-9.]*\).*/\1/p' | head -n 1)
+	printf '%s\n' "$gpu_list" | sort | uniq -c | while read -r count line; do
+		runner_say "GPU: $count x $line (CUDA ${cuda:-unknown})"
+	done
+	if test "${FRAMEWORK:-}" = torch; then
+		runner_interpreter_words
+		# shellcheck disable=SC2086 # words
+		if version=$(cd "$work" && ${interpreter:-python3} -c 'import torch; print(torch.__version__)' 2>/dev/null); then
+			runner_say "PyTorch $version (${INTERPRETER:-python3})"
+		else
+			runner_say "cannot import torch with ${INTERPRETER:-python3}"
+		fi
+	fi
+	return 0
+}
+
+# torchrun for train.launcher: beside the interpreter when it has one
+# there, else on PATH; sets torchrun.
+runner_torchrun() {
+	torchrun_module=
+	case $first in
+	*/*)
+		if test -x "${first%/*}/torchrun"; then
+			torchrun=${first%/*}/torchrun
+			return 0
+		fi
+		;;
+	esac
+	# the dependencies' environment has none of its own: the image's would
+	# start the workers with the image's Python, which cannot see it
+	if test -n "${VIRTUAL_ENV:-}" && test "$first" = "$VIRTUAL_ENV/bin/python"; then
+		torchrun=$first torchrun_module=torch.distributed.run
+		return 0
+	fi
+	if command -v torchrun >/dev/null 2>&1; then
+		torchrun=torchrun
+		return 0
+	fi
+	runner_fail script 127 "train.launcher is torchrun, but there is no torchrun beside ${INTERPRETER:-the interpreter} or on PATH"
+	return 1
+}
+
 # --- outputs back (git train outputs) -------------------------------------
 # The SHA-256 of each output, as sha256sum writes them ("<hex>  ./<path>"),
 # uploaded beside the outputs to OUTPUTS_SUMS_KEY: `git train outputs`
@@ -436,7 +525,7 @@ runner_deps() {
 	done
 	first=${INTERPRETER%%[ 	]*}
 	case ${first##*/} in
-	python | python[0-9]*) python=$first ;;
+	python | python[0-9]*) python=$(runner_image_path "$first") ;;
 	*) python=python3 first= ;;
 	esac
 	rm -f "$RUNNER_DIR/deps.out"
@@ -471,7 +560,8 @@ runner_run_setup() {
 # local backend does (train.interpreter, else by extension), or the file
 # itself by its #! line; sets interpreter and script_arg.
 runner_script_command() {
-	interpreter=$INTERPRETER
+	first=
+	runner_interpreter_words
 	script_arg=$SCRIPT
 	case $interpreter in
 	*[!\ \	]*) ;;
@@ -496,9 +586,27 @@ runner_run_script() {
 	fi
 	runner_script_command || return 1
 	set -f
-	# the interpreter is words, like train.interpreter locally
-	# shellcheck disable=SC2086
-	runner_job $interpreter "$script_arg" "$@"
+	if test "${LAUNCHER:-}" = torchrun; then
+		runner_torchrun || {
+			set +f
+			return 1
+		}
+		no_python=
+		test -n "$interpreter" || no_python=--no-python
+		# shellcheck disable=SC2086 # no_python: a word or none
+		if test -n "$torchrun_module"; then
+			# shellcheck disable=SC2086
+			runner_job "$torchrun" -m "$torchrun_module" --nproc_per_node "${NPROC:-1}" \
+				$no_python "$script_arg" "$@"
+		else
+			# shellcheck disable=SC2086
+			runner_job "$torchrun" --nproc_per_node "${NPROC:-1}" $no_python "$script_arg" "$@"
+		fi
+	else
+		# the interpreter is words, like train.interpreter locally
+		# shellcheck disable=SC2086
+		runner_job $interpreter "$script_arg" "$@"
+	fi
 	set +f
 	exit_code=$job_rc
 }
@@ -581,8 +689,9 @@ runner_main() {
 			PYTHONUNBUFFERED=1 GIT_TRAIN_RUN_ID=$RUN_ID GIT_TRAIN_COMMIT=$COMMIT
 			GIT_TRAIN_OUTPUTS=$work/$OUTPUTS_DIR
 			export PYTHONUNBUFFERED GIT_TRAIN_RUN_ID GIT_TRAIN_COMMIT GIT_TRAIN_OUTPUTS
-			runner_fetch_data && runner_fetch_secrets && ! runner_stopping &&
-				runner_deps && ! runner_stopping && runner_run_setup && ! runner_stopping &&
+			runner_gpu_check && runner_fetch_data && runner_fetch_secrets &&
+				! runner_stopping && runner_deps && ! runner_stopping && runner_run_setup &&
+				! runner_stopping &&
 				runner_run_script "$@"
 		fi
 		;;

@@ -109,6 +109,38 @@ int script_argv(struct strvec *out, const struct script_settings *s, const char 
 	return 0;
 }
 
+void script_launcher_argv(struct strvec *argv, const struct script_settings *s, int nproc)
+{
+	struct strvec words = STRVEC_INIT, out = STRVEC_INIT;
+	const char *first;
+	size_t i, skip;
+
+	if (!s->launcher)
+		return;
+	script_interpreter(&words, s);
+	first = words.nr ? words.v[0] : "";
+	if (strchr(first, '/')) {
+		char *beside = xstrfmt("%.*s/torchrun", (int)(strrchr(first, '/') - first), first);
+
+		if (!access(beside, X_OK))
+			strvec_push_nodup(&out, beside);
+		else
+			free(beside);
+	}
+	if (!out.nr)
+		strvec_push(&out, "torchrun");
+	strvec_push(&out, "--nproc_per_node");
+	strvec_push_nodup(&out, xstrfmt("%d", nproc > 0 ? nproc : 1));
+	if (!words.nr)
+		strvec_push(&out, "--no-python");
+	skip = words.nr;
+	for (i = skip; i < argv->nr; i++)
+		strvec_push(&out, argv->v[i]);
+	strvec_clear(argv);
+	*argv = out;
+	strvec_clear(&words);
+}
+
 int script_check_outputs_dir(const char *dir)
 {
 	const char *p = dir;
@@ -164,7 +196,18 @@ int script_settings_load(struct script_settings *out, const struct config *cfg)
 	if (config_get_string_or(&out->script, cfg, "train.script", "train.py") ||
 	    config_get_string_or(&out->interpreter, cfg, "train.interpreter", NULL) ||
 	    config_get_string_or(&out->setup, cfg, "train.setup", NULL) ||
-	    config_get_string_or(&out->outputs_dir, cfg, "train.outputsDir", "outputs")) {
+	    config_get_string_or(&out->outputs_dir, cfg, "train.outputsDir", "outputs") ||
+	    config_get_string_or(&out->launcher, cfg, "train.launcher", NULL)) {
+		script_settings_release(out);
+		return -1;
+	}
+	if (out->launcher && (!*out->launcher || !strcmp(out->launcher, "none"))) {
+		free(out->launcher);
+		out->launcher = NULL;
+	}
+	if (out->launcher && strcmp(out->launcher, "torchrun")) {
+		err_set("bad config value '%s' for 'train.launcher': use torchrun (or none)",
+			out->launcher);
 		script_settings_release(out);
 		return -1;
 	}
@@ -178,6 +221,7 @@ void script_settings_release(struct script_settings *s)
 	free(s->interpreter);
 	free(s->setup);
 	free(s->outputs_dir);
+	free(s->launcher);
 	memset(s, 0, sizeof(*s));
 }
 

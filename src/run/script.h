@@ -25,6 +25,7 @@ struct script_settings {
 	char *interpreter; /* train.interpreter; NULL: by extension or #! line */
 	char *setup;	   /* train.setup; NULL: none */
 	char *outputs_dir; /* train.outputsDir, default "outputs" */
+	char *launcher;	   /* train.launcher: "torchrun"; NULL: the interpreter */
 };
 
 /* Reads train.*. 0, or -1 with err_set (nothing to release then). */
@@ -56,6 +57,14 @@ void script_interpreter(struct strvec *out, const struct script_settings *s);
  */
 int script_argv(struct strvec *out, const struct script_settings *s, const char *work,
 		const char *const *args, int nr_args);
+
+/*
+ * train.launcher = torchrun: argv (script_argv()'s) becomes `torchrun
+ * --nproc_per_node <nproc> <script> <args>` (with --no-python for a script
+ * run by its #! line), torchrun from the directory of an interpreter given
+ * as a path when it has one there, else from PATH. Nothing without a launcher.
+ */
+void script_launcher_argv(struct strvec *argv, const struct script_settings *s, int nproc);
 
 /*
  * Whether dir (train.outputsDir) is a relative path inside the script's

@@ -6,8 +6,9 @@
  * train.bucket) unless it is already there, through s3-upload.h's
  * streaming uploader.
  *
- * The archive is a pure function of the commit, tar.umask and the
- * archiver's format (UPLOAD_FORMAT), so its SHA-256 is known before any
+ * The archive is a pure function of the commit, tar.umask, the conversions
+ * that settings and filter drivers ask for (archive.h) and the archiver's
+ * format (UPLOAD_FORMAT), so its SHA-256 is known before any
  * upload, and the runner checks the archive it downloads against it
  * (runner.h): whoever could write the object (a training run with the
  * instance role can) cannot hand another run other code.
@@ -31,8 +32,11 @@
 #include "run/layout.h"
 #include "services/s3-upload.h"
 
-/* Bump whenever the archive of a commit changes bytes (compression, tar layout). */
-#define UPLOAD_FORMAT "2"
+/*
+ * Bump whenever the archive of a commit changes bytes (compression, tar
+ * layout; 3: files converted as a checkout converts them, Git LFS smudged).
+ */
+#define UPLOAD_FORMAT "3"
 
 struct upload_target {
 	struct layout layout;

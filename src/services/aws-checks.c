@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 
@@ -256,13 +257,45 @@ out:
 	return ret;
 }
 
-int aws_checks_instance_type(struct strvec *out, struct aws_client *c, const char *type)
+static int path_int(xmlNodePtr from, const char *path)
+{
+	char *s = xml_path_text(from, path);
+	int v = s ? atoi(s) : 0;
+
+	free(s);
+	return v > 0 ? v : 0;
+}
+
+/* GpuInfo: the NVIDIA GPUs only, those the DLAMIs' driver runs. */
+static void gpu_info(struct aws_instance_type *out, xmlNodePtr item)
+{
+	xmlNodePtr gpu;
+
+	for (gpu = xml_child(xml_path(item, "gpuInfo/gpus"), "item"); gpu;
+	     gpu = xml_next(gpu, "item")) {
+		char *maker = xml_path_text(gpu, "manufacturer");
+		int nvidia = maker && !strcasecmp(maker, "NVIDIA");
+
+		free(maker);
+		if (!nvidia)
+			continue;
+		out->gpus += path_int(gpu, "count");
+		if (!out->gpu_name) {
+			out->gpu_name = xml_path_text(gpu, "name");
+			out->gpu_mib = path_int(gpu, "memoryInfo/sizeInMiB");
+		}
+	}
+}
+
+int aws_checks_instance_type_info(struct aws_instance_type *out, struct aws_client *c,
+				  const char *type)
 {
 	struct buf params = BUF_INIT;
 	xmlDocPtr doc = NULL;
 	xmlNodePtr item;
 	int ret;
 
+	memset(out, 0, sizeof(*out));
 	param(&params, "InstanceType.1", type);
 	ret = query_xml(&doc, c, "ec2", "DescribeInstanceTypes", EC2_VERSION, buf_cstr(&params),
 			"InvalidInstanceType");
@@ -275,10 +308,44 @@ int aws_checks_instance_type(struct strvec *out, struct aws_client *c, const cha
 		ret = AWS_CHECKS_NOT_FOUND;
 		goto out;
 	}
-	collect(out, xml_path(item, "processorInfo/supportedArchitectures"), "item", NULL);
+	collect(&out->archs, xml_path(item, "processorInfo/supportedArchitectures"), "item", NULL);
+	out->vcpus = path_int(item, "vCpuInfo/defaultVCpus");
+	gpu_info(out, item);
 out:
 	xml_free(doc);
 	buf_release(&params);
+	return ret;
+}
+
+void aws_instance_type_release(struct aws_instance_type *t)
+{
+	strvec_clear(&t->archs);
+	free(t->gpu_name);
+	memset(t, 0, sizeof(*t));
+}
+
+const char *aws_instance_type_arch(const struct aws_instance_type *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->archs.nr; i++)
+		if (!strcmp(t->archs.v[i], "x86_64"))
+			return "x86_64";
+	for (i = 0; i < t->archs.nr; i++)
+		if (!strcmp(t->archs.v[i], "arm64"))
+			return "arm64";
+	return "x86_64";
+}
+
+int aws_checks_instance_type(struct strvec *out, struct aws_client *c, const char *type)
+{
+	struct aws_instance_type t;
+	size_t i;
+	int ret = aws_checks_instance_type_info(&t, c, type);
+
+	for (i = 0; i < t.archs.nr; i++)
+		strvec_push(out, t.archs.v[i]);
+	aws_instance_type_release(&t);
 	return ret;
 }
 

@@ -75,6 +75,22 @@ int aws_checks_ssm_parameter(char **out, struct aws_client *c, const char *name)
  */
 int aws_checks_instance_type(struct strvec *out, struct aws_client *c, const char *type);
 
+/* ec2:DescribeInstanceTypes for one type: what git-train needs of it. */
+struct aws_instance_type {
+	struct strvec archs; /* "x86_64", "arm64", ... */
+	int vcpus;	     /* VCpuInfo.DefaultVCpus; 0: not said */
+	int gpus;	     /* NVIDIA GPUs (GpuInfo); 0: none */
+	char *gpu_name;	     /* the first NVIDIA GPU's ("A10G"); NULL: none */
+	int gpu_mib;	     /* its memory */
+};
+
+/* 0, AWS_CHECKS_NOT_FOUND (an unknown type), or -1. */
+int aws_checks_instance_type_info(struct aws_instance_type *out, struct aws_client *c,
+				  const char *type);
+void aws_instance_type_release(struct aws_instance_type *t);
+/* The architecture of its AMIs: x86_64 when it runs it, else arm64 (Graviton); borrowed. */
+const char *aws_instance_type_arch(const struct aws_instance_type *t);
+
 /*
  * ec2:DescribeInstanceTypeOfferings in the client's region: with type, *out
  * holds it when it is offered and is empty when not; with type NULL, every

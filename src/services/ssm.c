@@ -194,3 +194,47 @@ void ssm_invocation_release(struct ssm_invocation *inv)
 	memset(inv, 0, sizeof(*inv));
 	inv->exit_code = -1;
 }
+
+int ssm_parameters_by_path(struct strvec *out_names, struct strvec *out_values,
+			   struct aws_client *c, const char *path)
+{
+	char *token = NULL;
+	int ret = -1;
+
+	do {
+		cJSON *req = cJSON_CreateObject(), *doc = NULL;
+		const cJSON *list, *p, *next;
+		struct aws_response res;
+
+		cJSON_AddStringToObject(req, "Path", path);
+		cJSON_AddTrueToObject(req, "Recursive");
+		if (token)
+			cJSON_AddStringToObject(req, "NextToken", token);
+		free(token);
+		token = NULL;
+		if (ssm_call(&doc, &res, c, "GetParametersByPath", req)) {
+			aws_response_release(&res);
+			cJSON_Delete(doc);
+			goto out;
+		}
+		list = cJSON_GetObjectItemCaseSensitive(doc, "Parameters");
+		cJSON_ArrayForEach (p, list) {
+			const cJSON *name = cJSON_GetObjectItemCaseSensitive(p, "Name");
+			const cJSON *value = cJSON_GetObjectItemCaseSensitive(p, "Value");
+
+			if (!cJSON_IsString(name) || !cJSON_IsString(value))
+				continue;
+			strvec_push(out_names, name->valuestring);
+			strvec_push(out_values, value->valuestring);
+		}
+		next = cJSON_GetObjectItemCaseSensitive(doc, "NextToken");
+		if (cJSON_IsString(next) && *next->valuestring)
+			token = xstrdup(next->valuestring);
+		cJSON_Delete(doc);
+		aws_response_release(&res);
+	} while (token);
+	ret = 0;
+out:
+	free(token);
+	return ret;
+}

@@ -12,6 +12,7 @@
 #define SERVICES_SSM_H
 
 #include "aws/client.h"
+#include "util/strvec.h"
 
 /*
  * DescribeInstanceInformation filtered on instance_id: *out_online is 1 when
@@ -40,5 +41,13 @@ struct ssm_invocation {
 int ssm_get_invocation(struct ssm_invocation *out, struct aws_client *c, const char *command_id,
 		       const char *instance_id);
 void ssm_invocation_release(struct ssm_invocation *inv);
+
+/*
+ * GetParametersByPath, Recursive, every page: the names and values of the
+ * parameters under path (public ones too: /aws/service/...), appended to
+ * out_names and out_values in the same order. 0, or -1 with err_set.
+ */
+int ssm_parameters_by_path(struct strvec *out_names, struct strvec *out_values,
+			   struct aws_client *c, const char *path);
 
 #endif

@@ -131,7 +131,7 @@ int cmd__runner(int argc, char **argv_)
 		return 129;
 	}
 	if (!job.interpreter) { /* as git-train chooses it */
-		struct script_settings s = { (char *)job.script, NULL, NULL, NULL };
+		struct script_settings s = { .script = (char *)job.script };
 
 		interpreter = runner_interpreter(&s);
 		job.interpreter = interpreter;

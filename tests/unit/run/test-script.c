@@ -18,7 +18,7 @@
 
 static void assert_interpreter(const char *script, const char *interpreter, const char *want)
 {
-	struct script_settings s = { (char *)script, (char *)interpreter, NULL, NULL };
+	struct script_settings s = { .script = (char *)script, .interpreter = (char *)interpreter };
 	struct strvec words = STRVEC_INIT;
 	struct buf got = BUF_INIT;
 	size_t i;
@@ -56,7 +56,7 @@ static void test_interpreter_setting_wins_and_is_words(void **state)
 
 static void test_argv(void **state)
 {
-	struct script_settings s = { (char *)"-odd.py", NULL, NULL, NULL };
+	struct script_settings s = { .script = (char *)"-odd.py" };
 	const char *args[] = { "--lr", "it's 0.1", "" };
 	struct strvec argv = STRVEC_INIT;
 
@@ -76,7 +76,7 @@ static void test_argv(void **state)
 static void test_argv_by_shebang(void **state)
 {
 	char dir[] = "/tmp/test-script-XXXXXX";
-	struct script_settings s = { (char *)"run", NULL, NULL, NULL };
+	struct script_settings s = { .script = (char *)"run" };
 	struct strvec argv = STRVEC_INIT;
 	char *path;
 	struct stat st;
