@@ -143,15 +143,15 @@ test_expect_success EC2,TORCH 'train.launcher = torchrun: one process per GPU of
 	git commit -q -m "a distributed script" &&
 	git config train.launcher torchrun &&
 	git config train.script dist.py &&
-	train g5.12xlarge --wait &&
+	train g7e.12xlarge --wait &&
 	id=$(run_id_of out) &&
 	aws_call s3 --path "/train-bucket/git-train/$(test_repo_id)/$(git rev-parse HEAD)/runs/$id/outputs/world.txt" -o world &&
-	echo "4 4" >expect &&
+	echo "2 2" >expect &&
 	test_cmp expect world &&
 	iid=$(instance_of out err) &&
 	cat "$(test_instance_dir "$iid")"/var/lib/amazon/ssm/*/document/orchestration/*/awsrunShellScript/0.awsrunShellScript/_script.sh >command &&
 	test_grep "^LAUNCHER=.*torchrun" command &&
-	test_grep "^NPROC=4$" command &&
+	test_grep "^NPROC=2$" command &&
 	git train local >out 2>err &&
 	run=$(ls -t .git/train/runs | head -n 1) &&
 	echo "1 1" >expect &&

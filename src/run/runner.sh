@@ -449,11 +449,12 @@ runner_gpu_check() {
 	done
 	if test "${FRAMEWORK:-}" = torch; then
 		runner_interpreter_words
+		# its installed version, not an import: that takes seconds with CUDA
 		# shellcheck disable=SC2086 # words
-		if version=$(cd "$work" && ${interpreter:-python3} -c 'import torch; print(torch.__version__)' 2>/dev/null); then
+		if version=$(cd "$work" && ${interpreter:-python3} -c 'from importlib.metadata import version; print(version("torch"))' 2>/dev/null); then
 			runner_say "PyTorch $version (${INTERPRETER:-python3})"
 		else
-			runner_say "cannot import torch with ${INTERPRETER:-python3}"
+			runner_say "torch is not installed for ${INTERPRETER:-python3}"
 		fi
 	fi
 	return 0
