@@ -14,10 +14,6 @@ test_start_ec2
 
 B=train-bucket
 
-aws_call() {
-	AWS_ENDPOINT_URL=$MOTO_URL git train aws-call "$@"
-}
-
 # the run id of "run <id>: ..." (local) or "run <id> started: ..." (EC2)
 run_id_of() {
 	sed -n 's/^run \([^ :]*\)\(:\| started:\) .*/\1/p' "$1" | head -n 1
@@ -153,7 +149,7 @@ test_expect_success EC2,TORCH 'git train outputs <run> -o dir: exactly the files
 	files_in ec2-out >actual &&
 	test_cmp expect-files actual &&
 	for f in initial.pt checkpoints/model.pt; do
-		aws_call s3 --path "/$B/$prefix/outputs/$f" -o direct &&
+		test_aws_call s3 --path "/$B/$prefix/outputs/$f" -o direct &&
 		cmp direct "ec2-out/$f" || return 1
 	done &&
 	before=$(outputs_gets) &&
@@ -162,7 +158,7 @@ test_expect_success EC2,TORCH 'git train outputs <run> -o dir: exactly the files
 	test_grep "nothing to download" err &&
 	git train outputs "$id" 2>err &&
 	test_grep "nothing to download: the 2 files of run $id are already in .$id." err &&
-	aws_call s3 --path "/$B/$prefix/outputs.sha256" -o sums &&
+	test_aws_call s3 --path "/$B/$prefix/outputs.sha256" -o sums &&
 	test_grep "^[0-9a-f]\{64\}  \./checkpoints/model.pt$" sums
 '
 
@@ -202,23 +198,23 @@ test_expect_success EC2,TORCH 'an output whose ETag is no MD5 is checked and ski
 	prefix=git-train/$(test_repo_id)/$(git rev-parse HEAD)/runs/$id &&
 	key=/$B/$prefix/outputs/big/weights.bin &&
 	head -c 70000 /dev/urandom >weights.bin &&
-	aws_call s3 --method POST --path "$key" --query uploads >mpu.xml &&
+	test_aws_call s3 --method POST --path "$key" --query uploads >mpu.xml &&
 	upload=$(sed -n "s|.*<UploadId>\(.*\)</UploadId>.*|\1|p" mpu.xml) &&
-	aws_call s3 --method PUT --path "$key" --query "partNumber=1&uploadId=$upload" \
+	test_aws_call s3 --method PUT --path "$key" --query "partNumber=1&uploadId=$upload" \
 		--upload-file weights.bin >/dev/null &&
 	etag=$(md5sum <weights.bin | cut -c1-32) &&
-	aws_call s3 --method POST --path "$key" --query "uploadId=$upload" \
+	test_aws_call s3 --method POST --path "$key" --query "uploadId=$upload" \
 		--data "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"$etag\"</ETag></Part></CompleteMultipartUpload>" >/dev/null &&
-	aws_call s3 --path "/$B/$prefix/outputs.sha256" -o sums &&
+	test_aws_call s3 --path "/$B/$prefix/outputs.sha256" -o sums &&
 	cp sums good-sums &&
 	echo "$(sha256sum <weights.bin | cut -c1-64)  ./big/weights.bin" >>good-sums &&
 	echo "$(sha256sum <expect-files | cut -c1-64)  ./big/weights.bin" >>sums &&
-	aws_call s3 --method PUT --path "/$B/$prefix/outputs.sha256" --upload-file sums >/dev/null &&
+	test_aws_call s3 --method PUT --path "/$B/$prefix/outputs.sha256" --upload-file sums >/dev/null &&
 	test_expect_code 1 git train outputs "$id" -o ec2-out 2>err &&
 	test_grep "big/weights.bin. as downloaded does not match its SHA-256" err &&
 	test_path_is_missing ec2-out/big/weights.bin &&
 	test_path_is_missing ec2-out/big/weights.bin.part &&
-	aws_call s3 --method PUT --path "/$B/$prefix/outputs.sha256" --upload-file good-sums >/dev/null &&
+	test_aws_call s3 --method PUT --path "/$B/$prefix/outputs.sha256" --upload-file good-sums >/dev/null &&
 	git train outputs "$id" -o ec2-out 2>err &&
 	test_grep "downloaded 1 file (.*) of run $id into .ec2-out., 2 already there" err &&
 	cmp weights.bin ec2-out/big/weights.bin &&
@@ -226,13 +222,13 @@ test_expect_success EC2,TORCH 'an output whose ETag is no MD5 is checked and ski
 	git train outputs "$id" -o ec2-out 2>err &&
 	test "$(outputs_gets)" = "$before" &&
 	test_grep "nothing to download: the 3 files" err &&
-	aws_call s3 --method DELETE --path "$key" >/dev/null
+	test_aws_call s3 --method DELETE --path "$key" >/dev/null
 '
 
 # an object put straight into the run's outputs, as its instance could
 put_output() {
 	printf "%s\n" "$2" >obj &&
-	aws_call s3 --method PUT --path "/$B/$prefix/outputs/$1" --upload-file obj >/dev/null
+	test_aws_call s3 --method PUT --path "/$B/$prefix/outputs/$1" --upload-file obj >/dev/null
 }
 
 test_expect_success EC2,TORCH 'names that escape the directory, and symlinks in it, are refused' '
@@ -244,11 +240,11 @@ test_expect_success EC2,TORCH 'names that escape the directory, and symlinks in 
 	test_grep "not a safe file name (.sub/../../../escaped. would be written outside .jail/dir." err &&
 	test_path_is_missing jail/dir &&
 	test_path_is_missing escaped &&
-	aws_call s3 --method DELETE --path "/$B/$prefix/outputs/sub/../../../escaped" >/dev/null &&
+	test_aws_call s3 --method DELETE --path "/$B/$prefix/outputs/sub/../../../escaped" >/dev/null &&
 	put_output "/etc/escaped" "absolute" &&
 	test_expect_code 1 git train outputs "$id" -o jail/dir 2>err &&
 	test_grep "not a safe file name (./etc/escaped." err &&
-	aws_call s3 --method DELETE --path "/$B/$prefix/outputs//etc/escaped" >/dev/null &&
+	test_aws_call s3 --method DELETE --path "/$B/$prefix/outputs//etc/escaped" >/dev/null &&
 	mkdir -p jail/dir &&
 	ln -s ../../elsewhere jail/dir/checkpoints &&
 	test_expect_code 1 git train outputs "$id" -o jail/dir 2>err &&
@@ -268,11 +264,11 @@ test_expect_success EC2,TORCH 'logs records a detached run with a pattern metric
 	id=20261129-080100-$(git rev-parse --short=7 HEAD)-00aa &&
 	prefix=git-train/$(test_repo_id)/$c/runs/$id &&
 	printf "%s\n" "{\"run_id\": \"$id\", \"commit\": \"$c\", \"instance_type\": \"t3.micro\", \"launched\": \"2026-11-29T08:01:00Z\"}" >run.json &&
-	aws_call s3 --method PUT --path "/$B/$prefix/run.json" --upload-file run.json >/dev/null &&
+	test_aws_call s3 --method PUT --path "/$B/$prefix/run.json" --upload-file run.json >/dev/null &&
 	printf "%s\n" "{\"run_id\": \"$id\", \"commit\": \"$c\", \"status\": \"succeeded\", \"exit_code\": 0, \"start\": \"2026-11-29T08:01:10Z\", \"duration\": 10, \"metrics\": {\"val_loss\": 0.5}}" >result.json &&
-	aws_call s3 --method PUT --path "/$B/$prefix/result.json" --upload-file result.json >/dev/null &&
+	test_aws_call s3 --method PUT --path "/$B/$prefix/result.json" --upload-file result.json >/dev/null &&
 	printf "epoch 1 val loss 0.9 loss 0.5\r\nepoch 2 val loss 0.75 loss 0.25\n" >log.txt &&
-	aws_call s3 --method PUT --path "/$B/$prefix/log" --upload-file log.txt >/dev/null &&
+	test_aws_call s3 --method PUT --path "/$B/$prefix/log" --upload-file log.txt >/dev/null &&
 	git -c train.metric="loss=loss ([0-9.]+)" -c train.metric="bad=no group" train logs "$id" \
 		>out 2>err &&
 	test_grep "^warning: train.metric .bad=no group.: .*left out here" err &&

@@ -56,20 +56,6 @@ no_spot_requests() {
 	test_cmp expect requests
 }
 
-# wait_for_text FILE TEXT: until FILE says TEXT (at most 30 s)
-wait_for_text() {
-	i=0
-	until grep -q "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		if test $i -gt 300; then
-			echo >&2 "no '$2' in $1:"
-			cat >&2 "$1"
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-
 capacity_everywhere='[{"fault": "error", "status": 500, "code": "InsufficientInstanceCapacity",
 	"message": "We currently do not have sufficient t3.micro capacity.", "service": "ec2",
 	"action": "RunInstances", "params": {"InstanceMarketOptions.MarketType": "spot"}}]'
@@ -396,7 +382,7 @@ test_expect_success LAUNCH 'not reachable in time: the likely causes, and the in
 test_expect_success LAUNCH 'Ctrl-C while waiting for spot capacity: cancelled, nothing running' '
 	fresh "$capacity_everywhere" &&
 	{ "$TEST_TOOL" launch $PRICES --spot-timeout=120 t3.micro >out 2>err & pid=$!; } &&
-	wait_for_text err "waiting for spot capacity" &&
+	test_wait_for_text err "waiting for spot capacity" &&
 	kill -INT $pid &&
 	start=$(date +%s) &&
 	{ wait $pid; rc=$?; } &&
@@ -413,7 +399,7 @@ test_expect_success LAUNCH 'Ctrl-C while waiting for readiness: the instance is 
 	fresh &&
 	settings "{\"ready_delay\": 60}" &&
 	{ "$TEST_TOOL" launch $PRICES --ready-timeout=120 t3.micro >out 2>err & pid=$!; } &&
-	wait_for_text err "to be reachable through SSM" &&
+	test_wait_for_text err "to be reachable through SSM" &&
 	kill -INT $pid &&
 	{ wait $pid; rc=$?; } &&
 	test $rc = 130 &&

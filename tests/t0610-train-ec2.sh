@@ -14,27 +14,13 @@ capacity_everywhere='[{"fault": "error", "status": 500, "code": "InsufficientIns
 	"message": "We currently do not have sufficient t3.micro capacity.", "service": "ec2",
 	"action": "RunInstances", "params": {"InstanceMarketOptions.MarketType": "spot"}}]'
 
-# train ARGS...: git train, its output kept for the secret check at the end
-train() {
-	git train "$@" >out 2>err
-	rc=$?
-	cat out err >>"$TRASH_DIRECTORY/all-output"
-	return $rc
-}
-
-# aws_call ARGS...: one AWS call straight to moto through git-train's own
-# client: a tenth of the time of the aws CLI
-aws_call() {
-	AWS_ENDPOINT_URL=$MOTO_URL git train aws-call "$@"
-}
-
 # instance_ids [STATES]: the ids of the instances (in those states, comma-separated)
 instance_ids() {
 	if test -n "$1"; then
 		set -- Filter.1.Name=instance-state-name $(echo "$1" | tr , "\n" |
 			awk "{ printf \"Filter.1.Value.%d=%s \", NR, \$0 }")
 	fi
-	aws_call ec2 DescribeInstances "$@" >instances.xml &&
+	test_aws_call ec2 DescribeInstances "$@" >instances.xml &&
 	sed -n "s|.*<instanceId>\(i-[0-9a-f]*\)</instanceId>.*|\1|p" instances.xml
 }
 
@@ -52,7 +38,7 @@ none_running() {
 
 # no_multipart_uploads: nothing half-uploaded left in the bucket
 no_multipart_uploads() {
-	aws_call s3 --path /train-bucket --query uploads >uploads.xml &&
+	test_aws_call s3 --path /train-bucket --query uploads >uploads.xml &&
 	test_grep ! "<Upload>" uploads.xml
 }
 
@@ -68,27 +54,13 @@ fresh() {
 		set -- "$@" "InstanceId.$n=$id"
 	done &&
 	if test $n -gt 0; then
-		aws_call ec2 TerminateInstances "$@" >/dev/null
+		test_aws_call ec2 TerminateInstances "$@" >/dev/null
 	fi
 }
 
 # run_id_of FILE: the run id in the text summary
 run_id_of() {
 	sed -n "s/^run \([^ ]*\) started: .*/\1/p" "$1"
-}
-
-# wait_for_text FILE TEXT [SECONDS]: until FILE says TEXT
-wait_for_text() {
-	i=0
-	until grep -q "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		if test $i -gt $((${3:-30} * 10)); then
-			echo >&2 "no '$2' in $1:"
-			cat >&2 "$1"
-			return 1
-		fi
-		sleep 0.1
-	done
 }
 
 # signal_when <signal> <text> [<seconds>] -- <git-train args>: git-train in the
@@ -102,7 +74,7 @@ signal_when() {
 	rm -f out err
 	git-train "$@" >out 2>err &
 	pid=$!
-	wait_for_text err "$text" $within &&
+	test_wait_for_text err "$text" $within &&
 	kill -$sig $pid
 }
 
@@ -113,13 +85,13 @@ runs_key() {
 
 # s3_get <key> <file>: an object of the bucket
 s3_get() {
-	aws_call s3 --path "/train-bucket/$1" -o "$2"
+	test_aws_call s3 --path "/train-bucket/$1" -o "$2"
 }
 
 # wait_for_result <run-id>: until the run of HEAD has its result.json (30 s)
 wait_for_result() {
 	i=0
-	until aws_call s3 --method HEAD --path "/train-bucket/$(runs_key)/$1/result.json" \
+	until test_aws_call s3 --method HEAD --path "/train-bucket/$(runs_key)/$1/result.json" \
 		>/dev/null 2>&1; do
 		i=$((i + 1))
 		test $i -lt 60 || { echo >&2 "run $1 has no result"; return 1; }
@@ -129,14 +101,14 @@ wait_for_result() {
 
 test_expect_success EC2 'setup: a bucket, an instance profile with SSM and bucket access' '
 	test_setup_train_account train-bucket train-role train-profile &&
-	aws_call iam CreateRole RoleName=core-role AssumeRolePolicyDocument="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"Service\": \"ec2.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]}" \
+	test_aws_call iam CreateRole RoleName=core-role AssumeRolePolicyDocument="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"Service\": \"ec2.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]}" \
 		>>setup.out &&
-	aws_call iam CreateInstanceProfile InstanceProfileName=core-profile >>setup.out &&
-	aws_call iam AddRoleToInstanceProfile InstanceProfileName=core-profile \
+	test_aws_call iam CreateInstanceProfile InstanceProfileName=core-profile >>setup.out &&
+	test_aws_call iam AddRoleToInstanceProfile InstanceProfileName=core-profile \
 		RoleName=core-role >>setup.out &&
-	aws_call iam AttachRolePolicy RoleName=core-role \
+	test_aws_call iam AttachRolePolicy RoleName=core-role \
 		PolicyArn=arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore >>setup.out &&
-	aws_call iam PutRolePolicy RoleName=core-role PolicyName=git-train-bucket \
+	test_aws_call iam PutRolePolicy RoleName=core-role PolicyName=git-train-bucket \
 		PolicyDocument="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:PutObject\", \"Resource\": \"arn:aws:s3:::train-bucket/git-train/*/*/runs/*\"}, {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::train-bucket/git-train/*/*/code.tar.gz\"}]}" \
 		>>setup.out &&
 	git config train.bucket train-bucket &&
@@ -165,7 +137,7 @@ test_expect_success EC2 'setup: a bucket, an instance profile with SSM and bucke
 
 test_expect_success EC2 'git train t3.micro --wait: the epochs live, exit 0, the note, nothing left running' '
 	fresh &&
-	train t3.micro --wait --spot-timeout=5s -- --epochs 3 &&
+	test_train t3.micro --wait --spot-timeout=5s -- --epochs 3 &&
 	id=$(run_id_of out) &&
 	test -n "$id" &&
 	test_grep "^epoch 1/3 loss=0.5000$" out &&
@@ -229,7 +201,7 @@ test_expect_success EC2 'a script that exits 3, its code forged in S3: uploaded 
 
 test_expect_success EC2 '--output run-id: stdout is the run id alone; it returns once the training started' '
 	fresh &&
-	train t3.micro --output run-id --script slow.py -- 6 &&
+	test_train t3.micro --output run-id --script slow.py -- 6 &&
 	test_line_count = 1 out &&
 	id=$(cat out) &&
 	echo "$id" | grep -q "^[0-9]\{8\}-[0-9]\{6\}-$(git rev-parse --short HEAD)-[0-9a-f]\{4\}$" &&
@@ -245,7 +217,7 @@ test_expect_success EC2 '--output run-id: stdout is the run id alone; it returns
 
 test_expect_success EC2 '--output json and instance-id: only that on stdout' '
 	fresh &&
-	train t3.micro --output json --wait -- --epochs 2 &&
+	test_train t3.micro --output json --wait -- --epochs 2 &&
 	/usr/bin/python3 -c "
 import json, sys
 d = json.load(open(\"out\"))
@@ -256,7 +228,7 @@ assert d[\"log\"].endswith(\"/runs/\" + d[\"run_id\"] + \"/log\"), d
 " &&
 	test_grep "^epoch 2/2" err &&
 	fresh &&
-	train t3.micro --output instance-id -- --epochs 1 &&
+	test_train t3.micro --output instance-id -- --epochs 1 &&
 	test_line_count = 1 out &&
 	test_grep "^i-[0-9a-f]*$" out
 '
@@ -266,7 +238,7 @@ test_expect_success EC2 'script arguments arrive byte for byte' '
 	set -- "a b" "it'"'"'s" "\"dq\"" "\$(touch pwned)" "\`touch pwned\`" "a;b" "*" \
 		"$(printf "line1\nline2")" "héllo ☃" "" "--epochs" "-" "\$HOME" "$(printf "\377x")" &&
 	/usr/bin/python3 -c "import json, sys; print(json.dumps(sys.argv[1:]))" "$@" >expect &&
-	train t3.micro --wait --script argv.py -- "$@" &&
+	test_train t3.micro --wait --script argv.py -- "$@" &&
 	id=$(run_id_of out) &&
 	s3_get "$(runs_key)/$id/outputs/argv.json" got.json &&
 	/usr/bin/python3 -c "import json; print(json.dumps(json.load(open(\"got.json\"))))" >got &&
@@ -277,7 +249,7 @@ test_expect_success EC2 'script arguments arrive byte for byte' '
 test_expect_success EC2 'no spot capacity anywhere, no terminal, no --yes: exit 75, both prices, nothing launched' '
 	fresh "$capacity_everywhere" &&
 	instances >before &&
-	test_expect_code 75 train t3.micro --spot-timeout=2s -- --epochs 1 &&
+	test_expect_code 75 test_train t3.micro --spot-timeout=2s -- --epochs 1 &&
 	test_grep "^error: spot capacity unavailable: on-demand t3.micro is [$]0.0104/h, spot was [$]0.0000" err &&
 	test_grep "^hint: .*--yes" err &&
 	instances >after &&
@@ -287,7 +259,7 @@ test_expect_success EC2 'no spot capacity anywhere, no terminal, no --yes: exit 
 
 test_expect_success EC2 '--yes: on-demand, said in the output and in the note' '
 	fresh "$capacity_everywhere" &&
-	train t3.micro --yes --wait --spot-timeout=2s -- --epochs 1 &&
+	test_train t3.micro --yes --wait --spot-timeout=2s -- --epochs 1 &&
 	id=$(run_id_of out) &&
 	test_grep "ON-DEMAND" err &&
 	test_grep "^run $id started: t3.micro on-demand instance" out &&
@@ -302,7 +274,7 @@ test_expect_success EC2 'a quota error fails within seconds, naming the quota' '
 		\"action\": \"RunInstances\"}]" &&
 	instances >before &&
 	start=$(date +%s) &&
-	test_expect_code 1 train t3.micro --spot-timeout=1m -- --epochs 1 &&
+	test_expect_code 1 test_train t3.micro --spot-timeout=1m -- --epochs 1 &&
 	test $(($(date +%s) - start)) -le 5 &&
 	test_grep "MaxSpotInstanceCountExceeded" err &&
 	test_grep "All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests" err &&
@@ -313,9 +285,9 @@ test_expect_success EC2 'a quota error fails within seconds, naming the quota' '
 test_expect_success EC2 'a 500 after the first RunInstances went through: exactly one instance' '
 	fresh "[{\"fault\": \"error500-after\", \"service\": \"ec2\", \"action\": \"RunInstances\",
 		\"times\": 1}]" &&
-	train t3.micro --output run-id -- --epochs 1 &&
+	test_train t3.micro --output run-id -- --epochs 1 &&
 	id=$(cat out) &&
-	aws_call ec2 DescribeInstances Filter.1.Name=tag:git-train:run-id \
+	test_aws_call ec2 DescribeInstances Filter.1.Name=tag:git-train:run-id \
 		"Filter.1.Value.1=$id" >tagged.xml &&
 	grep -c "<instanceId>" tagged.xml >count &&
 	echo 1 >expect &&
@@ -370,7 +342,7 @@ test_expect_success EC2 'train.* settings stand in for the flags: train.output, 
 test_expect_success EC2 '--stash: the snapshot runs, and is kept for its note' '
 	fresh &&
 	echo "# tried on EC2" >>train.py &&
-	train t3.micro --stash -- --epochs 1 &&
+	test_train t3.micro --stash -- --epochs 1 &&
 	git checkout -- train.py &&
 	test_grep "^running snapshot [0-9a-f]* of the working tree" err &&
 	snap=$(sed -n "s/^running snapshot \([0-9a-f]*\) .*/\1/p" err) &&
@@ -382,7 +354,7 @@ test_expect_success EC2 '--stash: the snapshot runs, and is kept for its note' '
 
 test_expect_success EC2 'a script not in the commit: fatal before anything, no AWS request' '
 	fresh &&
-	test_expect_code 128 train t3.micro --script nope.py &&
+	test_expect_code 128 test_train t3.micro --script nope.py &&
 	test_grep "the training script .nope.py. is not in commit" err &&
 	test $(test_fake_count total) = 0
 '
@@ -447,7 +419,7 @@ test_expect_success EC2 'Ctrl-C while following: detaches, the training goes on'
 	rm -f out err
 	git-train t3.micro --wait --script slow.py -- 40 >out 2>err &
 	pid=$! &&
-	wait_for_text out "^step 1$" 60 &&
+	test_wait_for_text out "^step 1$" 60 &&
 	kill -INT $pid &&
 	{ wait $pid; rc=$?; } &&
 	cat out err >>"$TRASH_DIRECTORY/all-output" &&
@@ -468,7 +440,7 @@ test_expect_success EC2 'a spot interruption while following: non-zero, the note
 	rm -f out err
 	git-train t3.micro --wait --script slow.py -- 60 >out 2>err &
 	pid=$! &&
-	wait_for_text out "^step 1$" 60 &&
+	test_wait_for_text out "^step 1$" 60 &&
 	iid=$(sed -n "s/.* instance \(i-[0-9a-f]*\) in .*/\1/p" out) &&
 	test_fake_interrupt "$iid" &&
 	{ wait $pid; rc=$?; } &&
@@ -517,7 +489,7 @@ test_expect_success EC2 'the test secret is in no output, no sandbox file, no S3
 	test -s "$TRASH_DIRECTORY/all-output" &&
 	test_grep ! -F "$TEST_AWS_SECRET_ACCESS_KEY" "$TRASH_DIRECTORY/all-output" &&
 	! grep -rlF "$TEST_AWS_SECRET_ACCESS_KEY" "$TRASH_DIRECTORY/.instances" &&
-	aws_call s3 --path /train-bucket --query list-type=2 >list.xml &&
+	test_aws_call s3 --path /train-bucket --query list-type=2 >list.xml &&
 	sed -e "s|<Key>|\n&|g" list.xml | sed -n "s|^<Key>\([^<]*\)</Key>.*|\1|p" >keys &&
 	test_grep "/log$" keys &&
 	mkdir s3-copy &&

@@ -15,17 +15,6 @@ PATH=$TRASH_DIRECTORY/.torchrun:$PATH
 export PATH
 test_start_ec2
 
-train() {
-	git train "$@" >out 2>err
-	rc=$?
-	cat out err >>"$TRASH_DIRECTORY/all-output"
-	return $rc
-}
-
-aws_call() {
-	AWS_ENDPOINT_URL=$MOTO_URL git train aws-call "$@"
-}
-
 # dlami <arch> <ami-type>: the AMI id the public parameter names (the fake's)
 dlami() {
 	git train aws-call ssm GetParameter \
@@ -43,7 +32,7 @@ instance_of() {
 
 # image_of <instance-id>: the ImageId it was launched with, as EC2 (moto) has it
 image_of() {
-	aws_call ec2 DescribeInstances InstanceId.1="$1" >inst.xml &&
+	test_aws_call ec2 DescribeInstances InstanceId.1="$1" >inst.xml &&
 	test_xml "reservationSet/item/instancesSet/item/imageId" <inst.xml
 }
 
@@ -89,12 +78,12 @@ test_expect_success EC2 'a root volume smaller than the image: refused before th
 '
 
 test_expect_success EC2,TORCH 'git train g5.xlarge --wait: the newest PyTorch DLAMI, its Python, room, the GPUs first in the log, the image in the note' '
-	train g5.xlarge --wait --keep &&
+	test_train g5.xlarge --wait --keep &&
 	id=$(run_id_of out) &&
 	iid=$(instance_of out err) &&
 	ami=$(dlami x86_64 oss-nvidia-driver-gpu-pytorch-2.10-amazon-linux-2023) &&
 	test "$(image_of "$iid")" = "$ami" &&
-	aws_call ec2 DescribeVolumes Filter.1.Name=attachment.instance-id \
+	test_aws_call ec2 DescribeVolumes Filter.1.Name=attachment.instance-id \
 		Filter.1.Value.1="$iid" >volumes.xml &&
 	test "$(test_xml volumeSet/item/size <volumes.xml)" = 175 &&
 	test_grep "image $ami (PyTorch 2.10 Deep Learning AMI, Amazon Linux 2023, x86_64), root volume 175 GiB" err &&
@@ -109,12 +98,12 @@ test_expect_success EC2,TORCH 'git train g5.xlarge --wait: the newest PyTorch DL
 	test_grep "^training$" log &&
 	note=$(git notes --ref=train show HEAD) &&
 	echo "$note" | grep " image=$ami" &&
-	aws_call ec2 TerminateInstances InstanceId.1="$iid" >/dev/null
+	test_aws_call ec2 TerminateInstances InstanceId.1="$iid" >/dev/null
 '
 
 test_expect_success EC2 'an arm64 type boots the arm64 DLAMI; a driver that does not answer fails the run at stage setup, before the script' '
 	test_fake_settings "{\"nvidia_smi\": \"broken\"}" &&
-	! train g5g.xlarge --wait &&
+	! test_train g5g.xlarge --wait &&
 	test_grep "run [^ ]* failed" err &&
 	test_fake_settings "{\"nvidia_smi\": \"ok\"}" &&
 	id=$(run_id_of out) &&
@@ -143,9 +132,9 @@ test_expect_success EC2,TORCH 'train.launcher = torchrun: one process per GPU of
 	git commit -q -m "a distributed script" &&
 	git config train.launcher torchrun &&
 	git config train.script dist.py &&
-	train g7e.12xlarge --wait &&
+	test_train g7e.12xlarge --wait &&
 	id=$(run_id_of out) &&
-	aws_call s3 --path "/train-bucket/git-train/$(test_repo_id)/$(git rev-parse HEAD)/runs/$id/outputs/world.txt" -o world &&
+	test_aws_call s3 --path "/train-bucket/git-train/$(test_repo_id)/$(git rev-parse HEAD)/runs/$id/outputs/world.txt" -o world &&
 	echo "2 2" >expect &&
 	test_cmp expect world &&
 	iid=$(instance_of out err) &&

@@ -12,36 +12,9 @@ test_start_ec2
 SECRET_VALUE=s3cr3t-$$-hunter2
 MANAGER_VALUE=mgr-$$-swordfish
 
-# aws_call ARGS...: one AWS call straight to moto through git-train's own client
-aws_call() {
-	AWS_ENDPOINT_URL=$MOTO_URL git train aws-call "$@"
-}
-
 # put KEY TEXT: an object of the data bucket
 put() {
-	aws_call s3 --method PUT --path "/data-bucket/$1" --data "$2" >/dev/null
-}
-
-# train ARGS...: git train, its output kept for the secret check at the end
-train() {
-	git train "$@" >out 2>err
-	rc=$?
-	cat out err >>"$TRASH_DIRECTORY/all-output"
-	return $rc
-}
-
-# wait_for_text FILE TEXT: until FILE says TEXT (30 s)
-wait_for_text() {
-	i=0
-	until grep -q "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		if test $i -gt 300; then
-			echo >&2 "no '$2' in $1:"
-			cat >&2 "$1"
-			return 1
-		fi
-		sleep 0.1
-	done
+	test_aws_call s3 --method PUT --path "/data-bucket/$1" --data "$2" >/dev/null
 }
 
 # gets: how many objects of the data bucket were downloaded through the fake
@@ -51,13 +24,13 @@ print(sum(n for k, n in d["requests"].items() if k.startswith("GET /data-bucket/
 }
 
 test_expect_success EC2 'setup: a data prefix, a SecureString and a secret, a script that reads them' '
-	aws_call s3 --method PUT --path /data-bucket >/dev/null &&
+	test_aws_call s3 --method PUT --path /data-bucket >/dev/null &&
 	put text/a.txt "first file" &&
 	put text/b.txt "second file" &&
 	put text/sub/c.txt "third file" &&
 	put other/x.txt "not under the prefix" &&
-	aws_call ssm PutParameter "{\"Name\": \"/train/token\", \"Value\": \"$SECRET_VALUE\", \"Type\": \"SecureString\"}" >/dev/null &&
-	aws_call secretsmanager CreateSecret "{\"Name\": \"train-key\", \"SecretString\": \"$MANAGER_VALUE\"}" >/dev/null &&
+	test_aws_call ssm PutParameter "{\"Name\": \"/train/token\", \"Value\": \"$SECRET_VALUE\", \"Type\": \"SecureString\"}" >/dev/null &&
+	test_aws_call secretsmanager CreateSecret "{\"Name\": \"train-key\", \"SecretString\": \"$MANAGER_VALUE\"}" >/dev/null &&
 	cat >train.py <<-\PY &&
 	import hashlib, os
 	d = os.environ["GIT_TRAIN_DATA"]
@@ -84,7 +57,7 @@ sha() {
 
 test_expect_success EC2 'git train local: the data, the variables and the secrets; the note names them' '
 	before=$(gets) &&
-	GIT_TRAIN_TRACE=2 train local --setup "test \"\$MODE\" = offline && test -n \"\$TOKEN\" && test -d \"\$GIT_TRAIN_DATA\"" &&
+	GIT_TRAIN_TRACE=2 test_train local --setup "test \"\$MODE\" = offline && test -n \"\$TOKEN\" && test -d \"\$GIT_TRAIN_DATA\"" &&
 	test_grep "POST .*(ssm GetParameter)" err &&
 	test_grep "POST .*(secretsmanager GetSecretValue)" err &&
 	test_grep "^data a.txt first file$" out &&
@@ -109,12 +82,12 @@ test_expect_success EC2 'git train local: the data, the variables and the secret
 
 test_expect_success EC2 'a second local run downloads nothing; a changed object changes the fingerprint' '
 	before=$(gets) &&
-	train local --env MODE=online &&
+	test_train local --env MODE=online &&
 	test $(gets) = $before &&
 	test_grep "^MODE $(sha online)$" out &&
 	test_grep "^data b.txt second file$" out &&
 	put text/b.txt "second file, changed" &&
-	train local &&
+	test_train local &&
 	test $(($(gets) - before)) = 1 &&
 	test_grep "^data b.txt second file, changed$" out &&
 	git notes --ref=train show HEAD >note &&
@@ -166,33 +139,33 @@ test_expect_success EC2 'EC2: a role that cannot read the data or the secrets fa
 	test_grep "secrets: TOKEN (ssm:/train/token), KEY (secretsmanager:train-key) exist" doctor.out &&
 	test_grep "role data access.*s3:ListBucket on arn:aws:s3:::data-bucket is allowed by no policy" doctor.out &&
 	test_grep "role secret access.*ssm:GetParameter on arn:aws:ssm:us-east-1:[0-9]*:parameter/train/token is allowed by no policy" doctor.out &&
-	test_must_fail train t3.micro --wait &&
+	test_must_fail test_train t3.micro --wait &&
 	test_grep "role data access: role train-role cannot list the data .text.: s3:ListBucket" err &&
 	test_grep "nothing was launched" err &&
-	aws_call ec2 DescribeInstances >instances.xml &&
+	test_aws_call ec2 DescribeInstances >instances.xml &&
 	test_grep ! "<instanceId>" instances.xml
 '
 
 test_expect_success EC2 'EC2: a missing prefix or secret fails before launch, naming it' '
-	aws_call iam PutRolePolicy RoleName=train-role PolicyName=git-train-inputs \
+	test_aws_call iam PutRolePolicy RoleName=train-role PolicyName=git-train-inputs \
 		PolicyDocument="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:ListBucket\", \"Resource\": \"arn:aws:s3:::data-bucket\"}, {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::data-bucket/text/*\"}, {\"Effect\": \"Allow\", \"Action\": \"ssm:GetParameter\", \"Resource\": \"arn:aws:ssm:*:*:parameter/train/*\"}, {\"Effect\": \"Allow\", \"Action\": \"secretsmanager:GetSecretValue\", \"Resource\": \"arn:aws:secretsmanager:*:*:secret:train-key-*\"}]}" \
 		>>setup.out &&
 	git train doctor >doctor.out 2>&1 &&
 	test_grep "role data access.*may list and read the data" doctor.out &&
 	test_grep "role secret access.*may read the secrets" doctor.out &&
-	test_must_fail train t3.micro --data text=s3://data-bucket/nothing/ &&
+	test_must_fail test_train t3.micro --data text=s3://data-bucket/nothing/ &&
 	test_grep "the data .text. at s3://data-bucket/nothing/ is empty or does not exist" err &&
-	test_must_fail train t3.micro --data more=s3://data-bucket/other/ &&
+	test_must_fail test_train t3.micro --data more=s3://data-bucket/other/ &&
 	test_grep "role data access: role train-role cannot read the data .more.: s3:GetObject on arn:aws:s3:::data-bucket/other/\*" err &&
 	test_must_fail git -c train.secret=GONE=secretsmanager:gone train t3.micro >out 2>err &&
 	test_grep "the secret secretsmanager:gone does not exist" err &&
-	aws_call ec2 DescribeInstances >instances.xml &&
+	test_aws_call ec2 DescribeInstances >instances.xml &&
 	test_grep ! "<instanceId>" instances.xml
 '
 
 test_expect_success EC2 'EC2: the data, a variable and the secrets reach the script; the note names them' '
 	test_fake_settings "{\"aws_cli\": \"real\"}" &&
-	train t3.micro --wait --spot-timeout=5s &&
+	test_train t3.micro --wait --spot-timeout=5s &&
 	test_grep "^data a.txt first file$" out &&
 	test_grep "^data b.txt second file, changed$" out &&
 	test_grep "^data sub/c.txt third file$" out &&
@@ -220,7 +193,7 @@ test_expect_success EC2 'EC2: data that changed between the launch and the sync 
 	rm -f out err &&
 	{ git train t3.micro --wait --spot-timeout=5s >out 2>err & } &&
 	pid=$! &&
-	wait_for_text err "data text: s3://data-bucket/text/, fingerprint" &&
+	test_wait_for_text err "data text: s3://data-bucket/text/, fingerprint" &&
 	put text/a.txt "first file, changed after the launch" &&
 	{ wait $pid; rc=$?; } &&
 	cat out err >>"$TRASH_DIRECTORY/all-output" &&
@@ -239,20 +212,20 @@ test_expect_success EC2 'the secrets are in no output, log, note, S3 object, use
 		! grep -rlF "$v" "$TRASH_DIRECTORY/.instances" .git || return 1
 	done &&
 	for b in train-bucket data-bucket; do
-		aws_call s3 --path /$b --query list-type=2 >list.xml &&
+		test_aws_call s3 --path /$b --query list-type=2 >list.xml &&
 		sed -e "s|<Key>|\n&|g" list.xml | sed -n "s|^<Key>\([^<]*\)</Key>.*|\1|p" >keys &&
 		mkdir -p s3-copy/$b &&
 		n=0 &&
 		while read key; do
 			n=$((n + 1)) &&
-			aws_call s3 --path "/$b/$key" -o s3-copy/$b/$n || return 1
+			test_aws_call s3 --path "/$b/$key" -o s3-copy/$b/$n || return 1
 		done <keys || return 1
 	done &&
 	test -n "$(ls s3-copy/train-bucket)" &&
 	! grep -rlF -e "$SECRET_VALUE" -e "$MANAGER_VALUE" s3-copy &&
-	aws_call ec2 DescribeInstances >instances.xml &&
+	test_aws_call ec2 DescribeInstances >instances.xml &&
 	for i in $(sed -n "s|.*<instanceId>\(i-[0-9a-f]*\)</instanceId>.*|\1|p" instances.xml); do
-		aws_call ec2 DescribeInstanceAttribute InstanceId=$i Attribute=userData >ud.xml &&
+		test_aws_call ec2 DescribeInstanceAttribute InstanceId=$i Attribute=userData >ud.xml &&
 		sed -n "s|.*<value>\([^<]*\)</value>.*|\1|p" ud.xml | base64 -d >ud.txt &&
 		test_grep "shutdown" ud.txt &&
 		! grep -F -e "$SECRET_VALUE" -e "$MANAGER_VALUE" ud.txt || return 1

@@ -740,3 +740,33 @@ test_start_package_index() {
 	test_wait_for_server $INDEX_PID "$TRASH_DIRECTORY/.index.log" "the package index" \
 		curl -sf -o /dev/null "$INDEX_URL"
 }
+
+# test_aws_call ARGS...: one AWS call straight to moto through git-train's
+# own client (`git train aws-call`): a tenth of the time of the aws CLI
+test_aws_call() {
+	AWS_ENDPOINT_URL=$MOTO_URL git train aws-call "$@"
+}
+
+# test_train ARGS...: git train ARGS with its output in out and err, both
+# kept in all-output too (for the checks that a secret appears nowhere)
+test_train() {
+	git train "$@" >out 2>err
+	test_train_rc=$?
+	cat out err >>"$TRASH_DIRECTORY/all-output"
+	return $test_train_rc
+}
+
+# test_wait_for_text <file> <regex> [<seconds>]: until the file has a line
+# matching regex (30 s at most, then it says what the file has and fails)
+test_wait_for_text() {
+	test_wait_i=0
+	until grep -q "$2" "$1" 2>/dev/null; do
+		test_wait_i=$((test_wait_i + 1))
+		if test $test_wait_i -gt $((${3:-30} * 10)); then
+			echo >&2 "no '$2' in $1:"
+			cat >&2 "$1"
+			return 1
+		fi
+		sleep 0.1
+	done
+}

@@ -10,6 +10,7 @@
 
 #include "services/iam-policy.h"
 #include "services/s3-objects.h"
+#include "util/shell.h"
 
 static int wanted(const struct doctor_ctx *x)
 {
@@ -113,19 +114,6 @@ void doctor_skip_inputs_access(struct doctor_ctx *x, const char *why)
 		doctor_skip(x, "role secret access", why);
 }
 
-/* Single quotes for a shell: 'it'\''s'. */
-static void sq_quote(struct buf *out, const char *s)
-{
-	buf_putc(out, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			buf_puts(out, "'\\''");
-		else
-			buf_putc(out, *s);
-	}
-	buf_putc(out, '\'');
-}
-
 /* aws iam put-role-policy ... allowing action on resource (and the condition). */
 static char *allow_fix(const struct doctor_ctx *x, const char *name, const char *action,
 		       const char *resource, const char *condition)
@@ -139,7 +127,7 @@ static char *allow_fix(const struct doctor_ctx *x, const char *name, const char 
 	buf_printf(&fix,
 		   "aws iam put-role-policy --role-name %s --policy-name %s --policy-document ",
 		   x->role, name);
-	sq_quote(&fix, buf_cstr(&doc));
+	shell_quote(&fix, buf_cstr(&doc), doc.len);
 	buf_release(&doc);
 	return buf_detach(&fix);
 }

@@ -9,6 +9,7 @@
 
 #include "services/aws-checks.h"
 #include "services/iam-policy.h"
+#include "util/shell.h"
 
 #define SSM_CORE "AmazonSSMManagedInstanceCore"
 
@@ -153,19 +154,6 @@ static const char *decision_words(enum iam_decision d)
 	return d == IAM_EXPLICIT_DENY ? "is denied" : "is allowed by no policy";
 }
 
-/* Single quotes for a shell: 'it'\''s'. */
-static void sq_quote(struct buf *out, const char *s)
-{
-	buf_putc(out, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			buf_puts(out, "'\\''");
-		else
-			buf_putc(out, *s);
-	}
-	buf_putc(out, '\'');
-}
-
 /* aws iam put-role-policy ... --policy-document '<doc>' */
 static void put_role_policy(struct buf *out, const char *role, const char *name, const char *doc)
 {
@@ -173,7 +161,7 @@ static void put_role_policy(struct buf *out, const char *role, const char *name,
 		   "aws iam put-role-policy --role-name %s --policy-name %s "
 		   "--policy-document ",
 		   role, name);
-	sq_quote(out, doc);
+	shell_quote(out, doc, strlen(doc));
 }
 
 /*

@@ -87,7 +87,7 @@ char *data_fingerprint(const struct s3_listed *v, size_t nr, const char *prefix)
 /* A key for a message: control characters as '?', at most 200 bytes. */
 static char *shown_key(const char *key)
 {
-	char *s = xstrndup(key, 200), *p;
+	char *s = xstrndup(key, strnlen(key, 200)), *p;
 
 	for (p = s; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
