@@ -25,6 +25,8 @@ static const char *const names[] = {
 	[LAYOUT_OUTPUTS_SUMS] = "outputs.sha256",
 	[LAYOUT_ENVS] = "envs",
 	[LAYOUT_DATA] = "data",
+	[LAYOUT_CHECKPOINTS] = "checkpoints",
+	[LAYOUT_ATTEMPTS] = "attempts.json",
 };
 
 /* Keeps key segments plain: letters, digits, '.', '_' and '-'; anything else becomes '-'. */
@@ -251,7 +253,8 @@ char *layout_envs_prefix(const struct layout *l)
 
 char *layout_run_key(const char *run_prefix, enum layout_item item)
 {
-	return xstrfmt("%s%s%s", run_prefix, names[item], item == LAYOUT_OUTPUTS ? "/" : "");
+	return xstrfmt("%s%s%s", run_prefix, names[item],
+		       item == LAYOUT_OUTPUTS || item == LAYOUT_CHECKPOINTS ? "/" : "");
 }
 
 char *layout_run_uri(const char *bucket, const char *run_prefix, enum layout_item item)

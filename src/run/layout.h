@@ -19,6 +19,12 @@
  *                              sha256sum writes them), uploaded with them, for
  *                              `git train outputs` to check and skip files
  *                              whose ETag is no MD5 (a multipart upload's)
+ *       checkpoints/...        GIT_TRAIN_CHECKPOINT_DIR's complete files, synced by
+ *                              the runner every train.checkpointInterval, at a
+ *                              spot notice and at the end; restored before a
+ *                              later attempt (or a run --resume-from this one)
+ *       attempts.json          the runner's attempts so far (below), rewritten at
+ *                              each attempt's start and end
  *   envs/<key>.tar.gz          a packed environment of the commits' dependencies
  *                              (deps.h), written by the runs, shared by all
  *                              the commits whose dependencies have that key
@@ -60,8 +66,21 @@
  *    "start": "<ISO 8601 UTC>", "end": "<ISO 8601 UTC>", "duration": seconds,
  *                               covering setup and the script
  *    "metrics": {...},          metrics.json's numbers, {} when it has none
- *    "deps": "<key>"}           the dependencies' cache key (deps.h), only
+ *    "deps": "<key>",           the dependencies' cache key (deps.h), only
  *                               when the run installed or restored them
+ *    "attempts": [...],         every attempt, in order (below); only when the
+ *                               run had more than one. Then "start" is the
+ *                               first attempt's, "duration" the sum of theirs
+ *    "lost": seconds}           time between attempts (an interruption to the
+ *                               next attempt's start), with "attempts"
+ * An attempt (result.json's "attempts", attempts.json's):
+ *   {"attempt": N (1, 2, ...), "instance": "<id>" (EC2; "local" locally),
+ *    "start": "<ISO>", "end": "<ISO>" (absent while it runs),
+ *    "duration": seconds (absent while it runs),
+ *    "status": "running" | "preempted" | "retried" (its script exited with a
+ *              train.retryOnExit code) | "interrupted" | "succeeded" | "failed",
+ *    "exit_code": N (-1 when its script never ended)}
+ * attempts.json: {"run_id": "...", "attempts": [<attempt>, ...]}.
  * and, where the writer knows them, "backend" (where it ran: "local" or
  * the instance type), "parent" (the commit a --stash snapshot was made
  * on, or null) and "args" (the script's arguments). Local runs also write
@@ -89,6 +108,8 @@ enum layout_item {
 	LAYOUT_OUTPUTS_SUMS, /* outputs.sha256 (runs on EC2): the outputs' SHA-256 sums */
 	LAYOUT_ENVS,	     /* envs/: the repository's dependency cache (deps.h), not a run's */
 	LAYOUT_DATA, /* data/<name>/: train.data, as the run saw it (local runs only, run/data.h) */
+	LAYOUT_CHECKPOINTS, /* checkpoints/: GIT_TRAIN_CHECKPOINT_DIR, kept across attempts */
+	LAYOUT_ATTEMPTS,    /* attempts.json (runs on EC2): the runner's attempts so far */
 };
 
 /* A repository's place in S3. */

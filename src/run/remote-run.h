@@ -40,6 +40,15 @@
  */
 #define REMOTE_IDLE_TIMEOUT "15m"
 
+/* One instance of a run (run.json's "instances"). */
+struct remote_instance {
+	char *instance_id;
+	char *az;
+	char *market;	    /* "spot" or "on-demand" */
+	char *spot_request; /* NULL: none */
+	double price;	    /* USD/h; < 0 unknown */
+};
+
 struct remote_run {
 	char *run_id;
 	char *commit; /* full hex SHA */
@@ -64,6 +73,18 @@ struct remote_run {
 	 */
 	struct strvec fields;
 	char *image; /* the AMI it booted (note field image=); NULL: not known */
+	/*
+	 * Preemption (issue 13), in run.json as "spot_request", "instances"
+	 * and "resumed_from": the persistent spot request of the current
+	 * instance (NULL: none, e.g. on-demand or train.maxInterruptions 0);
+	 * every instance the run had, in order, the last one instance_id's
+	 * (a relaunch elsewhere adds one); the run whose checkpoints it
+	 * started from (--resume-from).
+	 */
+	char *spot_request;
+	struct remote_instance *instances;
+	size_t nr_instances;
+	char *resumed_from;
 };
 
 void remote_run_release(struct remote_run *r);

@@ -125,6 +125,18 @@ struct runner_job {
 	 * secrets' references, never a secret's value. NULL: none.
 	 */
 	const struct run_inputs *inputs;
+	/*
+	 * Checkpoints and attempts (issue 13; runner.sh: CHECKPOINT_KEY,
+	 * ATTEMPTS_KEY from run_prefix; the rest below). The script gets
+	 * GIT_TRAIN_CHECKPOINT_DIR=<dir>/checkpoints and GIT_TRAIN_ATTEMPT.
+	 */
+	long checkpoint_interval;    /* CHECKPOINT_INTERVAL seconds; 0: 300 */
+	const char *resume_from_key; /* RESUME_FROM_KEY: another run's checkpoints/ prefix, restored
+					at attempt 1; NULL: none */
+	int attempt;		     /* ATTEMPT: the first attempt this start makes; 0: 1 */
+	const char *spot_request;  /* SPOT_REQUEST: the persistent request to cancel; NULL: none */
+	int max_interruptions;	   /* MAX_INTERRUPTIONS: attempts after the first, at most */
+	const char *retry_on_exit; /* RETRY_ON_EXIT: exit codes, space-separated; NULL: none */
 };
 
 /*

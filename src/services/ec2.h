@@ -36,6 +36,13 @@ struct ec2_launch {
 	int volume_size_gib;	    /* root volume (gp3); 0: the AMI's default */
 	const struct ec2_tag *tags; /* TagSpecifications for the instance and its volume */
 	size_t nr_tags;
+	/*
+	 * With spot: a persistent request whose interruption behaviour is
+	 * stop (EC2 restarts the instance when capacity returns), valid until
+	 * valid_until (0: AWS's default), tagged with tags as well.
+	 */
+	int persistent;
+	time_t valid_until;
 };
 
 struct ec2_instance {
@@ -46,6 +53,7 @@ struct ec2_instance {
 	char *lifecycle;    /* "spot", or NULL for on-demand */
 	time_t launched;    /* 0 when unknown */
 	char *state_reason; /* StateReason/Message, NULL if none */
+	char *spot_request; /* spotInstanceRequestId, NULL if none */
 	struct ec2_tag *tags;
 	size_t nr_tags;
 };
@@ -94,6 +102,29 @@ int ec2_availability_zones(struct strvec *out, struct aws_client *c);
  * caller frees; may be NULL). 1 when no zone has a price, 0, or -1.
  */
 int ec2_spot_price(double *out, char **out_az, struct aws_client *c, const char *type);
+
+/* A spot instance request (DescribeSpotInstanceRequests). */
+struct ec2_spot_request {
+	char *id;	   /* sir-... */
+	char *state;	   /* open, active, disabled, cancelled, closed, failed */
+	char *status;	   /* Status/Code, e.g. fulfilled, instance-stopped-no-capacity */
+	char *instance_id; /* NULL if none */
+	struct ec2_tag *tags;
+	size_t nr_tags;
+};
+
+/*
+ * DescribeSpotInstanceRequests, every page: ids (may be NULL) and filters
+ * as ec2_describe_instances() takes them (e.g. "tag-key" git-train:run-id,
+ * "state" open/active/disabled). *out: caller frees with
+ * ec2_spot_requests_free.
+ */
+int ec2_describe_spot_requests(struct ec2_spot_request **out, size_t *out_nr, struct aws_client *c,
+			       const char *const *ids, size_t nr_ids, const struct ec2_tag *filters,
+			       size_t nr_filters);
+/* CancelSpotInstanceRequests. An unknown request counts as cancelled. 0, or -1. */
+int ec2_cancel_spot_requests(struct aws_client *c, const char *const *ids, size_t nr);
+void ec2_spot_requests_free(struct ec2_spot_request *v, size_t nr);
 
 /* A tag's value; borrowed, NULL if absent. */
 const char *ec2_instance_tag(const struct ec2_instance *i, const char *key);
