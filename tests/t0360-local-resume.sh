@@ -82,10 +82,12 @@ test_expect_success PYTHON 'SIGTERM mid-run, then git train resume: continues fr
 	start_own_group git-train local -- --steps 6 --pause-at 3 >term.out 2>term.err &
 	pid=$! &&
 	test_wait_for_text term.out "^checkpoint 3 saved$" &&
+	id=$(run_id_of term.err) &&
+	test_expect_code 1 git train resume $id 2>running.err &&
+	test_grep "run $id is still running" running.err &&
 	kill -TERM $pid &&
 	{ wait $pid; rc=$?; } &&
 	test $rc = 130 &&
-	id=$(run_id_of term.err) &&
 	echo "$id" >term-id &&
 	note_lines_of $id >line &&
 	test_grep " status=interrupted " line &&
