@@ -224,7 +224,18 @@ test_expect_success AWS,PYTHON '--resume-from a run on EC2: its checkpoints/ in 
 	test_grep "^final step 5 x=42$" s3.out &&
 	new=$(run_id_of s3.err) &&
 	note_lines_of $new >lines &&
-	test_grep " resumed_from=$id" lines
+	test_grep " resumed_from=$id" lines &&
+	# a name that would climb out of the checkpoint directory: nothing runs
+	git train aws-call s3 --method PUT --path "/ckpt-bucket/${pfx}checkpoints/a/../../../evil.json" --upload-file ck.json >/dev/null &&
+	ls .git/train/runs >before &&
+	test_must_fail git train local --resume-from $id -- --steps 5 >esc.out 2>esc.err &&
+	test_grep "checkpoint whose name is not a safe file name (.a/../../../evil.json. would be written outside" esc.err &&
+	test_grep ! "^run " esc.err &&
+	test ! -s esc.out &&
+	ls .git/train/runs >after &&
+	test_cmp before after &&
+	test_path_is_missing .git/train/runs/evil.json &&
+	test_path_is_missing .git/train/evil.json
 '
 
 test_done

@@ -100,6 +100,14 @@ static int find_resume_from(struct run_target *t, struct outputs *ck, const char
 	}
 	if (r)
 		return -1;
+	/* the names are the other run's: checked before anything runs */
+	for (i = 0; i < ck->nr; i++)
+		if (!outputs_name_ok(ck->v[i].name))
+			return err_set(
+				"run %s has a checkpoint whose name is not a safe file name "
+				"('%s' would be written outside the checkpoint directory, or "
+				"holds a control character): nothing runs",
+				t->local_id ? t->local_id : t->remote->run.run_id, ck->v[i].name);
 	for (i = 0; i < ck->nr_skipped; i++)
 		msg_warning("checkpoint '%s' of run %s is not a regular file: not copied",
 			    ck->skipped[i], t->local_id ? t->local_id : t->remote->run.run_id);

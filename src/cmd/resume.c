@@ -165,8 +165,11 @@ static int resume_local(git_repository *repo, struct config *cfg, const char *id
 	req.ui = &ui.ui;
 	lo.resume_id = id;
 	lo.resumed = &old;
-	if (run_init(&run, &req, &backend_local, &lo) || run_prepare(&run) || run_start(&run) ||
-	    run_follow(&run, STDOUT_FILENO, STDERR_FILENO))
+	if (run_init(&run, &req, &backend_local, &lo))
+		goto fatal;
+	if (old.parent && !run.rec.parent) /* a --stash snapshot's, as its first attempt said */
+		run.rec.parent = xstrdup(old.parent);
+	if (run_prepare(&run) || run_start(&run) || run_follow(&run, STDOUT_FILENO, STDERR_FILENO))
 		goto fatal;
 	code = cmd_local_finish(&run);
 	goto out;
