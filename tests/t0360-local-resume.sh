@@ -135,8 +135,12 @@ test_expect_success PYTHON 'resume of a run that succeeded, or of no run, is ref
 '
 
 test_expect_success PYTHON 'train.retryOnExit: a listed exit code runs the script again at once' '
-	git -c train.retryOnExit="76, 75" train local -- --steps 4 --exit-once 2 >retry.out 2>retry.err &&
+	git -c train.retryOnExit="76, 75" \
+		-c train.setup="echo setup: attempt \$GIT_TRAIN_ATTEMPT in \$GIT_TRAIN_CHECKPOINT_DIR" \
+		train local -- --steps 4 --exit-once 2 >retry.out 2>retry.err &&
 	id=$(run_id_of retry.err) &&
+	test "$(grep -c "^setup: " retry.err)" = 1 &&
+	test_grep "^setup: attempt 1 in $TRASH_DIRECTORY/.git/train/runs/$id/checkpoints$" retry.err &&
 	test_grep "^attempt 2 loaded step 2$" retry.out &&
 	test_grep "^final step 4 " retry.out &&
 	log=.git/train/runs/$id/log &&
