@@ -683,16 +683,16 @@ test_expect_success AWS 'interrupted with no restart: it stays stopped and disab
 	test "$(test_fake_spot_request $sir state)" = cancelled
 '
 
-test_expect_success AWS 'on the instance, aws ec2 describe-/cancel-spot-instance-requests (the stand-in, the role)' '
+test_expect_success AWS 'on the instance, aws ec2 describe-/cancel-spot-instance-requests (the stand-in, the role), then shutdown: the request stays cancelled' '
 	run_instances "$(persistent run-2)" >p2.id &&
 	id=$(cat p2.id) &&
 	sir=$(json "d[\"Instances\"][0][\"SpotInstanceRequestId\"]" ri.json) &&
 	wait_online $id &&
 	send $id "[\"aws ec2 describe-spot-instance-requests --filters Name=instance-id,Values=$id >described.json\",
 		\"aws --endpoint-url \\\"\$AWS_ENDPOINT_URL\\\" ec2 cancel-spot-instance-requests --spot-instance-request-ids sir-00000000 2>unknown.err; echo \$? >unknown.rc\",
-		\"aws ec2 cancel-spot-instance-requests --spot-instance-request-ids $sir >cancelled.json\"]" &&
-	finished $id &&
-	test "$(json "d[\"Status\"]" inv.json)" = Success &&
+		\"aws ec2 cancel-spot-instance-requests --spot-instance-request-ids $sir >cancelled.json\",
+		\"shutdown -h now\", \"sleep 30\"]" &&
+	test_fake_wait_instance $id terminated &&
 	root=$(test_instance_dir $id)/root &&
 	json "[(r[\"SpotInstanceRequestId\"], r[\"State\"], r[\"Tags\"][0][\"Value\"]) for r in d[\"SpotInstanceRequests\"]]" \
 		"$root/described.json" >got &&
@@ -701,12 +701,11 @@ test_expect_success AWS 'on the instance, aws ec2 describe-/cancel-spot-instance
 	test_grep "^An error occurred (InvalidSpotInstanceRequestID.NotFound) when calling the CancelSpotInstanceRequests operation: " \
 		"$root/unknown.err" &&
 	test "$(json "d[\"CancelledSpotInstanceRequests\"][0][\"State\"]" "$root/cancelled.json")" = cancelled &&
-	test "$(test_fake_spot_request $sir state)" = cancelled &&
-	call ec2 "Action=TerminateInstances&Version=2016-11-15&InstanceId.1=$id" >/dev/null &&
+	test "$(test_fake_instance $id ended_by)" = shutdown &&
 	test "$(test_fake_spot_request $sir state)" = cancelled
 '
 
-test_expect_success AWS 'terminated with its request active, the request is open again: test_nothing_left says so' '
+test_expect_success AWS 'stopped by the user: disabled; terminated so, the request is open again: test_nothing_left says so' '
 	test_nothing_left &&
 	o=InstanceMarketOptions &&
 	t=TagSpecification.1 &&
@@ -717,6 +716,13 @@ test_expect_success AWS 'terminated with its request active, the request is open
 	test_must_fail test_nothing_left 2>left &&
 	test_grep "^left: spot request $sir is active" left &&
 	test_grep "^left: instance $id is running in moto" left &&
+	test_grep "^left: instance $id is running in the fake" left &&
+	call ec2 "Action=StopInstances&Version=2016-11-15&InstanceId.1=$id" >/dev/null &&
+	test "$(test_fake_spot_request $sir state) $(test_fake_spot_request $sir status)" = \
+		"disabled instance-stopped-by-user" &&
+	test "$(test_fake_instance $id stopped_by)" = StopInstances &&
+	test_must_fail test_nothing_left 2>left &&
+	test_grep "^left: instance $id is stopped in moto" left &&
 	call ec2 "Action=TerminateInstances&Version=2016-11-15&InstanceId.1=$id" >/dev/null &&
 	test "$(test_fake_spot_request $sir state) $(test_fake_spot_request $sir status)" = \
 		"open instance-terminated-by-user" &&
