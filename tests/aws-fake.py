@@ -982,17 +982,20 @@ class Instance:
             self.boots += 1
         log(f"instance {self.id} started again (boot {self.boots})")
         if self.dir:
-            threading.Thread(target=self.run_per_boot, daemon=True).start()
+            threading.Thread(target=self.run_per_boot, args=(self.boots,), daemon=True).start()
 
-    def run_per_boot(self):
+    def run_per_boot(self, boot):
         """As cloud-init's scripts-per-boot module: each file of
-        /var/lib/cloud/scripts/per-boot, sorted by name, with sh, one after the other."""
+        /var/lib/cloud/scripts/per-boot, sorted by name, with sh, one after the
+        other, for as long as this boot lasts."""
         d = self.path("var/lib/cloud/scripts/per-boot")
         try:
             names = sorted(n for n in os.listdir(d) if os.path.isfile(os.path.join(d, n)))
         except OSError:
             return
         for name in names:
+            if self.stopped or self.ending or self.boots != boot:
+                return
             log(f"instance {self.id}: per-boot script {name}")
             with open(self.path("var/log/cloud-init-output.log"), "ab") as out:
                 proc = subprocess.Popen(["sh", os.path.join(d, name)], cwd=self.path("root"),
