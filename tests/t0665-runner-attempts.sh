@@ -23,6 +23,7 @@ if test_have_prereq MOTO && test_have_prereq FAKE && test_have_prereq PYTHON; th
 fi
 
 BUCKET=train-bucket
+SQ="'"
 
 # s3_get <key> <file>: an object of the bucket, from moto, signed by curl
 s3_get() {
@@ -103,6 +104,8 @@ test_expect_success RUNNER 'setup: a script that checkpoints, its code in S3, an
 	        f.write(f"{n}\n")
 	    os.rename(tmp, os.path.join(ck, f"step-{n}.pt"))
 	save(step + 1)
+	while opts.get("--mode") == "wait" and attempt < int(opts.get("--until", 1)):
+	    time.sleep(0.1)
 	if opts.get("--mode") == "hold":
 	    for name in ("partial.tmp", ".hidden", "backup~"):
 	        with open(os.path.join(ck, name), "w") as f:
@@ -206,7 +209,8 @@ test_expect_success RUNNER 'the spot request: a systemd timer cancels it before 
 	test_grep "^systemd-run --unit=git-train-cancel-hold --on-active=90 sh .*$dir/cancel.sh$" timer &&
 	test_grep "cancel-spot-instance-requests --spot-instance-request-ids .sir-0123456789abcdef.$" \
 		"$sandbox$dir/cancel.sh" &&
-	test_grep "^git-train: \(spot request sir-0123456789abcdef cancelled\|cannot cancel the spot request sir-0123456789abcdef\)" hold.log &&
+	# no such request: the failure is logged, and the run still ends
+	test_grep "^git-train: cannot cancel the spot request sir-0123456789abcdef: " hold.log &&
 	test_path_is_missing "$hook" &&
 	test_path_is_file "$sandbox$dir/ended"
 '
@@ -315,6 +319,76 @@ test_expect_success RUNNER '--resume-from: another run'\''s checkpoints at attem
 	s3_keys "$runs/resume/checkpoints/" >keys &&
 	printf "step-1.pt\nstep-2.pt\nstep-3.pt\nstep-4.pt\n" >expect &&
 	test_cmp expect keys
+'
+
+# A persistent spot request that stops its instance: the runner saves the
+# attempt at the notice and the next boot goes on (the per-boot hook); at
+# the second notice train.maxInterruptions (1) is reached: the run ends
+# preempted, its request cancelled, its instance terminated.
+test_expect_success RUNNER 'a stop notice: the run goes on at the next boot; at the limit it ends, its request cancelled' '
+	test_fake_settings "{\"interrupt_grace\": 10}" &&
+	o=InstanceMarketOptions &&
+	git train aws-call ec2 RunInstances ImageId="$(cat ami)" InstanceType=t3.micro \
+		MinCount=1 MaxCount=1 $o.MarketType=spot $o.SpotOptions.SpotInstanceType=persistent \
+		$o.SpotOptions.InstanceInterruptionBehavior=stop \
+		$o.SpotOptions.ValidUntil=2030-01-01T00:00:00Z >spot.xml &&
+	spot=$(sed -n "s|.*<instanceId>\(i-[0-9a-f]*\)</instanceId>.*|\1|p" spot.xml | sed -n 1p) &&
+	sir=$(sed -n "s|.*<spotInstanceRequestId>\(sir-[0-9a-z]*\)</spotInstanceRequestId>.*|\1|p" spot.xml | sed -n 1p) &&
+	test -n "$sir" &&
+	keep_id=$id &&
+	id=$spot &&
+	"$TEST_TOOL" runner --run-id spot --commit "$sha" --bucket $BUCKET \
+		--code-key "$code_key" --code-sha256 "$code_sum" --run-prefix "$runs/spot/" \
+		--region us-east-1 --script ckpt.py --log-interval 1 --idle-timeout 120 \
+		--checkpoint-interval 1000 --spot-request "$sir" --max-interruptions 1 \
+		--instance "$spot" -- --mode wait --until 3 >spot.send 2>&1 &&
+	id=$keep_id &&
+	test_grep "^git-train: runner started" spot.send &&
+	wait_object spot log "^loaded step 0$" &&
+	test_fake_interrupt "$spot" 1 &&
+	wait_object spot log "^attempt 2: found step-1.pt$" &&
+	s3_keys "$runs/spot/checkpoints/" >keys &&
+	echo step-1.pt >expect &&
+	test_cmp expect keys &&
+	test_path_is_file "$(test_instance_dir $spot)/var/lib/cloud/scripts/per-boot/git-train-spot.sh" &&
+	test_fake_interrupt "$spot" &&
+	wait_result spot &&
+	printf "preempted 143\n1 preempted 143\n2 preempted 143\n" >expect &&
+	test_cmp expect spot.got &&
+	sed -e "s/(i-[0-9a-f]*,/(ID,/" -e "s/after [0-9hms]* without/after SPAN without/" spot.log >log &&
+	cat >expect <<-EOF &&
+	attempt 1: found nothing
+	loaded step 0
+	git-train: spot interruption notice: stopping the run
+	git-train: spot interruption (stop): attempt 1 saved; the run goes on from its checkpoints when the instance starts again
+	git-train: --- attempt 2 of 2 (ID, after SPAN without capacity): restoring checkpoints ---
+	git-train: checkpoints: 1 file(s) kept on this instance${SQ}s volume
+	attempt 2: found step-1.pt
+	loaded step 1
+	git-train: spot interruption notice: stopping the run
+	git-train: train.maxInterruptions (1) was reached: the run ends preempted
+	git-train: spot request $sir cancelled
+	EOF
+	test_cmp expect log &&
+	s3_keys "$runs/spot/checkpoints/" >keys &&
+	printf "step-1.pt\nstep-2.pt\n" >expect &&
+	test_cmp expect keys &&
+	python3 -c "
+import json
+r = json.load(open(\"spot.result.json\"))
+a = r[\"attempts\"]
+assert a[0][\"instance\"] == a[1][\"instance\"], a
+assert r[\"lost\"] >= 1 and r[\"duration\"] == a[0][\"duration\"] + a[1][\"duration\"], r
+" &&
+	test_fake_wait_instance "$spot" terminated 60 &&
+	test "$(test_fake_spot_request $sir state)" = cancelled &&
+	test_path_is_missing "$(test_instance_dir $spot)/var/lib/cloud/scripts/per-boot/git-train-spot.sh"
+'
+
+test_expect_success RUNNER 'the kept instance ended: nothing left' '
+	git train aws-call ec2 TerminateInstances InstanceId.1="$id" >/dev/null &&
+	test_fake_wait_instance "$id" terminated 30 &&
+	test_nothing_left
 '
 
 test_done
