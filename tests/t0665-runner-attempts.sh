@@ -90,7 +90,7 @@ for a in r.get("attempts", []):
 
 test_expect_success RUNNER 'setup: a script that checkpoints, its code in S3, an instance' '
 	cat >ckpt.py <<-\PY &&
-	import os, sys, time
+	import os, signal, sys, time
 	ck = os.environ["GIT_TRAIN_CHECKPOINT_DIR"]
 	attempt = int(os.environ["GIT_TRAIN_ATTEMPT"])
 	opts = dict(zip(sys.argv[1::2], sys.argv[2::2]))
@@ -104,6 +104,12 @@ test_expect_success RUNNER 'setup: a script that checkpoints, its code in S3, an
 	        f.write(f"{n}\n")
 	    os.rename(tmp, os.path.join(ck, f"step-{n}.pt"))
 	save(step + 1)
+	def on_term(signum, frame):
+	    time.sleep(0.5)  # a checkpoint that takes its time
+	    save(step + 2)
+	    print(f"saved step {step + 2} at SIGTERM")
+	    sys.exit(143)
+	signal.signal(signal.SIGTERM, on_term)
 	while opts.get("--mode") == "wait" and attempt < int(opts.get("--until", 1)):
 	    time.sleep(0.1)
 	if opts.get("--mode") == "hold":
@@ -321,8 +327,9 @@ test_expect_success RUNNER '--resume-from: another run'\''s checkpoints at attem
 	test_cmp expect keys
 '
 
-# A persistent spot request that stops its instance: the runner saves the
-# attempt at the notice and the next boot goes on (the per-boot hook); at
+# A persistent spot request that stops its instance: the script saves a
+# checkpoint at SIGTERM, which the runner syncs once the script has ended,
+# saves the attempt, and the next boot goes on (the per-boot hook); at
 # the second notice train.maxInterruptions (1) is reached: the run ends
 # preempted, its request cancelled, its instance terminated.
 test_expect_success RUNNER 'a stop notice: the run goes on at the next boot; at the limit it ends, its request cancelled' '
@@ -346,9 +353,9 @@ test_expect_success RUNNER 'a stop notice: the run goes on at the next boot; at 
 	test_grep "^git-train: runner started" spot.send &&
 	wait_object spot log "^loaded step 0$" &&
 	test_fake_interrupt "$spot" 1 &&
-	wait_object spot log "^attempt 2: found step-1.pt$" &&
+	wait_object spot log "^attempt 2: found step-1.pt step-2.pt$" &&
 	s3_keys "$runs/spot/checkpoints/" >keys &&
-	echo step-1.pt >expect &&
+	printf "step-1.pt\nstep-2.pt\n" >expect &&
 	test_cmp expect keys &&
 	test_path_is_file "$(test_instance_dir $spot)/var/lib/cloud/scripts/per-boot/git-train-spot.sh" &&
 	test_fake_interrupt "$spot" &&
@@ -360,18 +367,20 @@ test_expect_success RUNNER 'a stop notice: the run goes on at the next boot; at 
 	attempt 1: found nothing
 	loaded step 0
 	git-train: spot interruption notice: stopping the run
+	saved step 2 at SIGTERM
 	git-train: spot interruption (stop): attempt 1 saved; the run goes on from its checkpoints when the instance starts again
 	git-train: --- attempt 2 of 2 (ID, after SPAN without capacity): restoring checkpoints ---
-	git-train: checkpoints: 1 file(s) kept on this instance${SQ}s volume
-	attempt 2: found step-1.pt
-	loaded step 1
+	git-train: checkpoints: 2 file(s) kept on this instance${SQ}s volume
+	attempt 2: found step-1.pt step-2.pt
+	loaded step 2
 	git-train: spot interruption notice: stopping the run
+	saved step 4 at SIGTERM
 	git-train: train.maxInterruptions (1) was reached: the run ends preempted
 	git-train: spot request $sir cancelled
 	EOF
 	test_cmp expect log &&
 	s3_keys "$runs/spot/checkpoints/" >keys &&
-	printf "step-1.pt\nstep-2.pt\n" >expect &&
+	printf "step-1.pt\nstep-2.pt\nstep-3.pt\nstep-4.pt\n" >expect &&
 	test_cmp expect keys &&
 	python3 -c "
 import json

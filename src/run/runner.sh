@@ -963,15 +963,18 @@ runner_sync_locked() {
 	rmdir "$RUNNER_DIR/sync.lock"
 }
 
-# When to SIGKILL a script that a spot notice stopped (kill_s): 40 seconds
-# before the notice's time, to leave them to the last uploads; unset (30
-# ticks then) when the time cannot be read.
+# When to SIGKILL a script that a spot notice stopped (kill_s): after two
+# thirds of the time the notice leaves (80 s of 2 minutes: the script may
+# save a checkpoint at SIGTERM), the last third to the runner's uploads;
+# unset (30 ticks then) when its time cannot be read.
 runner_kill_time() {
 	when=$(printf '%s\n' "$notice" | sed -n 's/.*"time" *: *"\([0-9TZ:-]*\)".*/\1/p')
 	kill_s=
 	test -n "$when" || return 0
 	when_s=$(runner_iso_s "$when")
-	test "$when_s" -gt 0 && kill_s=$((when_s - 40))
+	now_s=$(date +%s)
+	test "$when_s" -gt "$now_s" || return 0
+	kill_s=$((now_s + (when_s - now_s) * 2 / 3))
 }
 
 # The run's spot request is cancelled by cancel.sh: by the runner at the end,
