@@ -176,7 +176,14 @@ test_expect_success RUNNER 'the runs start: periodic sync, retries, a run contin
 	start_run noretry --retry-on-exit 75 --max-interruptions 3 -- --exit 1 &&
 	start_run limit --retry-on-exit 75 --max-interruptions 1 -- --until 9 &&
 	start_run relaunch --attempt 2 --max-interruptions 3 &&
-	start_run hostile --resume-from-key hostile/ck/
+	start_run hostile --resume-from-key hostile/ck/ &&
+	# an instance that went down without a word (its attempt still running,
+	# its heartbeat last seen 100 s in): a boot from the same volume
+	crash="$sandbox/var/lib/git-train/crash" &&
+	mkdir -p "$crash" &&
+	echo "1 i-0aaaaaaaaaaaaaaaa 2026-01-01T00:00:00Z 1767225600 - - running -1" >"$crash/attempts" &&
+	echo 1767225700 >"$crash/alive" &&
+	start_run crash --max-interruptions 2
 '
 
 test_expect_success RUNNER 'complete files are synced while the script runs; .tmp, .part, ~, dot-files and a file being written are not' '
@@ -299,6 +306,26 @@ assert r[\"lost\"] > 3600, r
 	s3_keys "$runs/relaunch/checkpoints/" >keys &&
 	printf "step-7.pt\nstep-8.pt\n" >expect &&
 	test_cmp expect keys
+'
+
+test_expect_success RUNNER 'a start after an instance went down mid-attempt: that attempt interrupted at its last heartbeat, the next one runs' '
+	wait_result crash &&
+	printf "succeeded 0\n1 interrupted -1\n2 succeeded 0\n" >expect &&
+	test_cmp expect crash.got &&
+	sed -e "s/(i-[0-9a-f]*,/(ID,/" -e "s/after [0-9hms]* down/after SPAN down/" crash.log >log &&
+	cat >expect <<-EOF &&
+	git-train: --- attempt 2 of 3 (ID, after SPAN down): restoring checkpoints ---
+	git-train: checkpoints: none at s3://$BUCKET/$runs/crash/checkpoints/ yet
+	attempt 2: found nothing
+	loaded step 0
+	EOF
+	test_cmp expect log &&
+	python3 -c "
+import json
+a = json.load(open(\"crash.result.json\"))[\"attempts\"][0]
+assert a[\"end\"] == \"2026-01-01T00:01:40Z\" and a[\"duration\"] == 100, a
+assert a[\"instance\"] == \"i-0aaaaaaaaaaaaaaaa\", a
+"
 '
 
 test_expect_success RUNNER 'a checkpoint key that would land outside the directory: refused, the script never runs' '
