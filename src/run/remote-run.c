@@ -299,6 +299,71 @@ void remote_run_describe(struct run_record *out, const struct remote_run *r, tim
 	buf_release(&b);
 }
 
+static double instance_price(const struct remote_run *r, const char *id)
+{
+	size_t i;
+
+	for (i = 0; *id && i < r->nr_instances; i++)
+		if (r->instances[i].instance_id && !strcmp(r->instances[i].instance_id, id) &&
+		    r->instances[i].price >= 0)
+			return r->instances[i].price;
+	return r->price;
+}
+
+double remote_run_attempts_cost(const struct remote_run *r, const struct layout_attempts *a)
+{
+	double sum = 0, price;
+	size_t i;
+
+	for (i = 0; i < a->nr; i++) {
+		price = instance_price(r, a->v[i].instance);
+		if (price < 0 || a->v[i].duration < 0)
+			return -1;
+		sum += price * a->v[i].duration / 3600;
+	}
+	return sum;
+}
+
+static void set_extra(struct run_record *rec, const char *key, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < rec->nr_extra; i++) {
+		if (!strcmp(rec->extra[i].key, key)) {
+			free(rec->extra[i].value);
+			rec->extra[i].value = xstrdup(value);
+			return;
+		}
+	}
+	run_record_add_extra(rec, key, value);
+}
+
+/* A run of several attempts: how many, the time lost, and the cost of them all. */
+static void add_attempts(struct run_record *out, const struct run_record *res,
+			 const struct remote_run *r, const char *text, size_t len)
+{
+	struct layout_attempts a;
+	struct buf b = BUF_INIT;
+	double cost;
+
+	if (!run_record_extra(res, "attempts"))
+		return;
+	run_record_add_extra(out, "attempts", run_record_extra(res, "attempts"));
+	if (run_record_extra(res, "lost"))
+		run_record_add_extra(out, "lost", run_record_extra(res, "lost"));
+	if (layout_attempts_parse(&a, text, len, "result.json")) {
+		err_clear();
+		return;
+	}
+	cost = remote_run_attempts_cost(r, &a);
+	if (cost >= 0) {
+		remote_run_format_usd(&b, cost);
+		set_extra(out, "cost", buf_cstr(&b));
+	}
+	buf_release(&b);
+	layout_attempts_release(&a);
+}
+
 int remote_run_result(struct run_record *out, struct aws_client *c, const struct remote_run *r)
 {
 	struct run_record res;
@@ -332,6 +397,7 @@ int remote_run_result(struct run_record *out, struct aws_client *c, const struct
 		run_record_add_extra(out, "stage", stage);
 	if (run_record_extra(&res, "deps"))
 		run_record_add_extra(out, "deps", run_record_extra(&res, "deps"));
+	add_attempts(out, &res, r, buf_cstr(&body), body.len);
 out:
 	run_record_release(&res);
 	buf_release(&body);
