@@ -33,5 +33,16 @@ int cmd_notes(int argc, const char **argv);
 int cmd_init(int argc, const char **argv);
 int cmd_compare(int argc, const char **argv);
 int cmd_outputs(int argc, const char **argv);
+/* git train resume of a run on EC2 (cmd/resume.c hands it over): cmd/resume-ec2.c */
+int cmd_resume_ec2(int argc, const char **argv);
+struct remote_runs_ctx;
+struct remote_entry;
+/*
+ * Attaches to e (its run.json read: remote_runs_complete()) with the right
+ * to move it, its log shown from byte shown on, to its end; *ended when it
+ * ended. The exit status, as --wait's (cmd/resume-ec2.c).
+ */
+int cmd_resume_ec2_attach(struct remote_runs_ctx *ctx, struct remote_entry *e, long long shown,
+			  int *ended);
 
 #endif

@@ -52,6 +52,14 @@ struct aws_run {
 	struct upload_job upload;
 	struct launch_result launched;
 	int have_instance;
+	/*
+	 * Moving a preempted run elsewhere (backend-aws-relaunch.c):
+	 * train.resumeTimeout in seconds; whether this client may (it follows
+	 * the run); the zone to avoid at the next launch (the old one's).
+	 */
+	long resume_timeout;
+	int relaunch;
+	char *avoid_az;
 	struct run_record result; /* what follow found, for collect */
 	int have_result;
 	struct metric_patterns metrics; /* train.metric, applied to the log by collect */
@@ -61,6 +69,8 @@ struct aws_run {
 /* backend-aws.c */
 /* Terminates the instance, if any, and says so; keeps the current error. 0 or RC_ERROR. */
 int backend_aws_terminate(struct aws_run *x, const char *why);
+/* Launches the run's instance (launch.h; x->avoid_az last) into x->remote. RC_*. */
+int backend_aws_launch(struct aws_run *x);
 
 /* backend-aws-start.c */
 /* Starts the upload thread. 0, or -1 with err_set. */
@@ -75,5 +85,27 @@ int backend_aws_start_runner(struct aws_run *x);
 /* backend-aws-follow.c */
 int backend_aws_follow(struct run *run, int out_fd, int err_fd);
 int backend_aws_collect(struct run *run);
+
+/* backend-aws-relaunch.c */
+/* train.resumeTimeout into x->resume_timeout. 0, or -1 with err_set naming the bad value. */
+int backend_aws_resume_timeout(struct aws_run *x);
+/*
+ * Moves the run (its instance waits for capacity, or is gone) to
+ * another zone: cancels its persistent request, terminates the instance,
+ * launches again with the same run id (launch.h: the same spot-first and
+ * on-demand rules, the old zone last), records the new instance in
+ * run.json and starts the runner at attempt. RC_OK, or the launch's or
+ * start's RC_* with err_set.
+ */
+int backend_aws_relaunch(struct aws_run *x, int attempt);
+/* o->attach: the run as run.json knows it, its instance, request and instances into x->remote. */
+void backend_aws_attach(struct aws_run *x);
+/* o->attach's start: the code uploaded again, for its SHA-256; nothing launched. RC_*. */
+int backend_aws_attach_start(struct aws_run *x);
+/*
+ * o->attach, before following: a run whose instance is gone without a
+ * result moves elsewhere at once. RC_OK, or backend_aws_relaunch()'s.
+ */
+int backend_aws_attach_check(struct aws_run *x);
 
 #endif

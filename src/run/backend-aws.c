@@ -197,6 +197,7 @@ static int launch(struct aws_run *x)
 	lo.nr_tags = x->nr_tags;
 	lo.cancel = x->cancel;
 	lo.ui = x->ui;
+	lo.avoid_az = x->avoid_az;
 	r = launch_instance(l, &x->client, &lo);
 	if (r == RC_NO_SPOT || r == RC_CANCELLED)
 		return r;
@@ -210,6 +211,17 @@ static int launch(struct aws_run *x)
 	remote->image = l->ami ? xstrdup(l->ami) : NULL;
 	remote->launched = l->instance.launched ? l->instance.launched : time(NULL);
 	return RC_OK;
+}
+
+int backend_aws_launch(struct aws_run *x)
+{
+	time_t first = x->remote.launched;
+	int r = launch(x);
+
+	/* a run moved elsewhere started at its first launch: its max runtime counts from there */
+	if (!r && first)
+		x->remote.launched = first;
+	return r;
 }
 
 static void say_ready(struct aws_run *x)
@@ -362,8 +374,10 @@ static int aws_prepare(struct run *run)
 	if (upload_target_init(&x->target, run->req->cfg, run->req->repo, run->commit))
 		return RC_ERROR;
 	describe_run(x);
-	if (check_inputs(x))
+	if (check_inputs(x) || backend_aws_resume_timeout(x))
 		return RC_ERROR;
+	if (x->o->attach)
+		backend_aws_attach(x);
 	quote_prices(x);
 	return 0;
 }
@@ -377,6 +391,8 @@ static int aws_start(struct run *run)
 	ret = RC_CANCELLED;
 	if (*x->cancel)
 		goto out;
+	if (x->o->attach)
+		return backend_aws_attach_start(x);
 	ret = RC_ERROR;
 	if (backend_aws_upload_start(x))
 		goto out;
@@ -425,6 +441,7 @@ static void aws_release(struct run *run)
 		free(x->tags[i].value);
 	}
 	free(x->upload.error);
+	free(x->avoid_az);
 	upload_target_release(&x->target);
 	pricing_quote_release(&x->prices);
 	launch_result_release(&x->launched);

@@ -25,6 +25,11 @@
  *   says (remote-run.h: remote_run_result()); 1 while there is none.
  * stop: terminates the instance.
  *
+ * A run whose instance a spot interruption stopped waits for capacity
+ * (remote-progress.h): follow says so and keeps following, and moves the
+ * run to another zone once it has waited train.resumeTimeout
+ * (backend-aws-relaunch.c).
+ *
  * Progress goes through the ui, each line stamped with the time since the
  * start by the command's ui.
  */
@@ -49,6 +54,16 @@ struct backend_aws_opts {
 	long max_runtime;   /* seconds */
 	long ready_timeout; /* seconds */
 	long idle_timeout;  /* seconds without a runner before the instance shuts down */
+	/*
+	 * `git train resume`: the run to attach to instead of launching one
+	 * (its id is the run's, run->rec.id). start uploads the code again (for
+	 * its SHA-256; an upload already there is skipped) and launches
+	 * nothing; follow moves the run elsewhere when its instance waits for
+	 * capacity past train.resumeTimeout, and at once when its instance is
+	 * gone without a result. NULL: a new run.
+	 */
+	const struct remote_run *attach;
+	long long log_offset; /* attach: the bytes of the log the caller has shown already */
 };
 
 /* The run on EC2 once prepared (its id, instance, market, price, S3 prefix); borrowed. */
