@@ -78,7 +78,6 @@ int backend_aws_relaunch(struct aws_run *x, int attempt)
 	ret = backend_aws_launch(x);
 	if (ret)
 		return ret;
-	backend_aws_record_instance(x);
 	ret = RC_ERROR;
 	if (remote_run_save(&x->client, r, x->run->req->args, x->run->req->nr_args))
 		goto fail;

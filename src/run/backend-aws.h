@@ -23,7 +23,8 @@
  *   is RC_ERROR.
  * collect: the result document and everything the note of a run on EC2
  *   says (remote-run.h: remote_run_result()); 1 while there is none.
- * stop: terminates the instance.
+ * stop: cancels the run's persistent spot request, then terminates the
+ *   instance.
  *
  * A run whose instance a spot interruption stopped waits for capacity
  * (remote-progress.h): follow says so and keeps following, and moves the
@@ -48,12 +49,13 @@ struct backend_aws_opts {
 	int volume_size_gib; /* 0: the image's snapshot and room (image.h) */
 	int on_demand;
 	int fail_if_no_spot;
-	int yes;	    /* on-demand fallback allowed without asking */
-	int keep;	    /* the instance stays up after the run */
-	long spot_timeout;  /* seconds */
-	long max_runtime;   /* seconds */
-	long ready_timeout; /* seconds */
-	long idle_timeout;  /* seconds without a runner before the instance shuts down */
+	int yes;		 /* on-demand fallback allowed without asking */
+	int keep;		 /* the instance stays up after the run */
+	long spot_timeout;	 /* seconds */
+	long max_runtime;	 /* seconds */
+	long ready_timeout;	 /* seconds */
+	long idle_timeout;	 /* seconds without a runner before the instance shuts down */
+	const char *resume_from; /* --resume-from: a run whose checkpoints it starts from */
 	/*
 	 * `git train resume`: the run to attach to instead of launching one
 	 * (its id is the run's, run->rec.id). start uploads the code again (for
