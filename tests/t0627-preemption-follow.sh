@@ -16,14 +16,6 @@ instance_state() {
 	test_xml ".//instanceState/name" <di.xml | head -n 1
 }
 
-# interrupt <id> <restart-after | null>: a spot interruption of a persistent
-# run (stop), and a restart after that many seconds, or never
-interrupt() {
-	curl -sf -o /dev/null -X POST \
-		--data-binary "{\"instance\": \"$1\", \"restart_after\": $2}" \
-		"$FAKE_URL/__fake/interrupt"
-}
-
 # run_id_of FILE: the run id in the text summary
 run_id_of() {
 	sed -n "s/^run \([^ ]*\) started: .*/\1/p" "$1"
@@ -32,15 +24,6 @@ run_id_of() {
 # instance_of FILE: the first instance the summary names
 instance_of() {
 	sed -n "s/.* instance \(i-[0-9a-f]*\) in .*/\1/p" "$1" | head -n 1
-}
-
-# live_requests: the git-train spot requests still open, active or disabled (none: empty)
-live_requests() {
-	test_fake_query /__fake/spot-requests '
-reqs = d.values() if isinstance(d, dict) else d
-for r in reqs:
-    if r.get("state") in ("open", "active", "disabled"):
-        print(r.get("id") or r.get("request"), r.get("state"))'
 }
 
 s3_get() {
@@ -61,7 +44,8 @@ test_expect_success EC2 'setup: an account, a script that checkpoints every step
 	d = os.environ["GIT_TRAIN_CHECKPOINT_DIR"]
 	path = os.path.join(d, "step")
 	step = int(open(path).read()) if os.path.exists(path) else 0
-	print(f"attempt {os.environ[\"GIT_TRAIN_ATTEMPT\"]} from step {step}", flush=True)
+	att = os.environ["GIT_TRAIN_ATTEMPT"]
+	print(f"attempt {att} from step {step}", flush=True)
 	while step < int(sys.argv[1]):
 	    step += 1
 	    print(f"step {step}", flush=True)
@@ -83,7 +67,7 @@ test_expect_success EC2 '--wait across a restart in place: status says preempted
 	test_wait_for_text out "^step 3$" 60 &&
 	iid=$(instance_of out) &&
 	id=$(run_id_of out) &&
-	interrupt "$iid" 6 &&
+	test_fake_interrupt "$iid" 6 &&
 	test_wait_for_text err "preempted (attempt 1), waiting for capacity since [0-9][0-9]:[0-9][0-9]" 30 &&
 	git train status >status &&
 	test_grep "$id .*preempted (attempt 1, waiting for capacity since [0-9][0-9]:[0-9][0-9])" status &&
@@ -100,8 +84,7 @@ test_expect_success EC2 '--wait across a restart in place: status says preempted
 	test_grep "^$id .* attempts=2 " note &&
 	test_grep "^$id .* lost=[0-9][0-9]*s " note &&
 	test_grep "^$id .* cost=[0-9.]* " note &&
-	live_requests >live &&
-	{ ! test -s live || { cat live; false; }; }
+	test_nothing_left
 '
 
 test_expect_success EC2 '--wait, no capacity within train.resumeTimeout: moved to another zone, same run id, old request cancelled, old instance terminated' '
@@ -113,7 +96,7 @@ test_expect_success EC2 '--wait, no capacity within train.resumeTimeout: moved t
 	iid=$(instance_of out) &&
 	id=$(run_id_of out) &&
 	az=$(sed -n "s/.* instance $iid in \([a-z0-9-]*\).*/\1/p" out | head -n 1) &&
-	interrupt "$iid" null &&
+	test_fake_interrupt "$iid" null &&
 	{ wait $pid; rc=$?; } &&
 	cat out err >>"$TRASH_DIRECTORY/all-output" &&
 	{ test $rc = 0 || { echo "exit $rc"; cat err; false; }; } &&
@@ -126,6 +109,7 @@ test_expect_success EC2 '--wait, no capacity within train.resumeTimeout: moved t
 	test_grep "^attempt 2 from step [1-9]" out &&
 	test_grep "^done at step 12$" out &&
 	test "$(instance_state "$iid")" = terminated &&
+	test "$(test_fake_spot_request "$iid" state)" = cancelled &&
 	s3_get "$(runs_key)/$id/run.json" run.json &&
 	test_json "len(d[\"instances\"])" <run.json >n &&
 	echo 2 >expect &&
@@ -133,8 +117,7 @@ test_expect_success EC2 '--wait, no capacity within train.resumeTimeout: moved t
 	git notes --ref=train show HEAD >note &&
 	test_grep "^$id .*status=succeeded" note &&
 	test_grep "^$id .* attempts=2 " note &&
-	live_requests >live &&
-	{ ! test -s live || { cat live; false; }; }
+	test_nothing_left
 '
 
 test_done
