@@ -61,6 +61,7 @@ struct aws_run {
 	long resume_timeout;
 	int relaunch;
 	char *avoid_az;
+	char *token_id;		  /* the relaunch's ClientToken base (launch.h); NULL: the run id */
 	struct run_record result; /* what follow found, for collect */
 	int have_result;
 	struct metric_patterns metrics; /* train.metric, applied to the log by collect */

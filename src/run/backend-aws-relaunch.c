@@ -75,6 +75,8 @@ int backend_aws_relaunch(struct aws_run *x, int attempt)
 	if (ret)
 		return ret;
 	forget_instance(x);
+	free(x->token_id);
+	x->token_id = xstrfmt("%s-m%d", r->run_id, attempt);
 	ret = backend_aws_launch(x);
 	if (ret)
 		return ret;

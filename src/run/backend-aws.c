@@ -199,6 +199,7 @@ static int launch(struct aws_run *x)
 	lo.cancel = x->cancel;
 	lo.ui = x->ui;
 	lo.avoid_az = x->avoid_az;
+	lo.token_id = x->token_id;
 	r = launch_instance(l, &x->client, &lo);
 	if (r == RC_NO_SPOT || r == RC_CANCELLED)
 		return r;
@@ -453,6 +454,7 @@ static void aws_release(struct run *run)
 	}
 	free(x->upload.error);
 	free(x->avoid_az);
+	free(x->token_id);
 	free(x->retry_on_exit);
 	free(x->resume_from_key);
 	free(x->resume_from_dir);

@@ -153,7 +153,8 @@ int launch_run(struct launch_ctx *x, struct ec2_instance *out, int spot, const c
 
 	if (launch_cancelled(x))
 		return RC_CANCELLED;
-	token = launch_client_token(o->run_id, spot, ++x->attempts[!!spot]);
+	token = launch_client_token(o->token_id ? o->token_id : o->run_id, spot,
+				    ++x->attempts[!!spot]);
 	memset(&l, 0, sizeof(l));
 	l.instance_type = o->instance_type;
 	l.ami = x->ami;

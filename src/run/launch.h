@@ -81,6 +81,12 @@ struct launch_opts {
 	 */
 	int persistent;
 	const char *avoid_az; /* tried only after every other zone (a relaunch elsewhere); NULL */
+	/*
+	 * What the ClientTokens start with; NULL: run_id. A relaunch of the
+	 * same run elsewhere gives its own, else EC2 would take it for a retry
+	 * of the first launch (IdempotentParameterMismatch).
+	 */
+	const char *token_id;
 	const volatile sig_atomic_t *cancel;
 	const struct ui *ui; /* progress, warnings and the on-demand question */
 };
