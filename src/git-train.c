@@ -39,6 +39,7 @@ static const struct subcommand subcommands[] = {
 	{ "smoke", cmd_smoke, "smoke-train commits, as the pre-push hook does" },
 	{ "hooks", cmd_hooks, "install git-train's git hooks" },
 	{ "outputs", cmd_outputs, "download (or list) the outputs of a run" },
+	{ "resume", cmd_resume, "run an interrupted run again from its checkpoints" },
 };
 
 static const char usage_text[] =

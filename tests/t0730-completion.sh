@@ -184,7 +184,10 @@ test_expect_success RUNS 'git train logs <TAB> offers the recorded run ids' '
 	test_completion "git train compare $(head -n 1 ids) 2" <offered-ids &&
 	test_completion "git train outputs " <offered-ids &&
 	test_completion "git train outputs -o dir " <offered-ids &&
-	test_completion "git train outputs $(head -n 1 ids) "
+	test_completion "git train outputs $(head -n 1 ids) " &&
+	test_completion "git train resume " <offered-ids &&
+	test_completion "git train resume $(head -n 1 ids) " &&
+	test_completion "git train local --resume-from " <offered-ids
 '
 
 test_expect_success RUNS 'git train log --metric <TAB> offers the recorded metrics' '

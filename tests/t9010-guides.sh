@@ -7,7 +7,7 @@ test_docs_run $DOCS_T9010
 test_expect_success PYTHON 'docs/local-runs.md shows a failed run and a stash run' '
 	grep "^exit status 2" out-local-runs.md &&
 	git -C doc-local-runs.md notes --ref=train list >notes &&
-	test_line_count = 2 notes &&
+	test_line_count = 3 notes &&
 	git -C doc-local-runs.md log --notes=train --all >all &&
 	grep "status=failed exit=2" all &&
 	grep "git-train snapshot" all
@@ -17,6 +17,16 @@ test_expect_success PYTHON,LFS 'docs/local-runs.md: the archive has the Git LFS 
 	grep "^version https://git-lfs.github.com/spec/v1$" out-local-runs.md &&
 	grep "^weights.pt: the file itself$" out-local-runs.md &&
 	grep -F "o   f   f  \r  \n" out-local-runs.md
+'
+
+test_expect_success PYTHON,LFS 'docs/local-runs.md: the interrupted run resumed from its checkpoint, one note line' '
+	grep "^attempt 1 starts at step 0$" out-local-runs.md &&
+	grep "^git-train: --- attempt 2 (resumed) ---$" out-local-runs.md &&
+	grep "^attempt 2 starts at step [1-9]" out-local-runs.md &&
+	grep "^done: 12 steps$" out-local-runs.md &&
+	git -C doc-local-runs.md notes --ref=train show HEAD >line &&
+	test_line_count = 1 line &&
+	grep " status=succeeded .* attempts=2 lost=" line
 '
 
 test_expect_success PYTHON 'docs/workflow.md: the broken push was refused, the fixed one smoke-trained once, runs travelled' '

@@ -33,7 +33,8 @@ int cmd_notes(int argc, const char **argv);
 int cmd_init(int argc, const char **argv);
 int cmd_compare(int argc, const char **argv);
 int cmd_outputs(int argc, const char **argv);
-/* git train resume of a run on EC2 (cmd/resume.c hands it over): cmd/resume-ec2.c */
+int cmd_resume(int argc, const char **argv);
+/* git train resume of a run on EC2 (cmd/resume-ec2.c): cmd_resume's argv as it came. */
 int cmd_resume_ec2(int argc, const char **argv);
 struct remote_runs_ctx;
 struct remote_entry;
@@ -44,5 +45,12 @@ struct remote_entry;
  */
 int cmd_resume_ec2_attach(struct remote_runs_ctx *ctx, struct remote_entry *e, long long shown,
 			  int *ended);
+
+struct run;
+/*
+ * The end of a local run (git train local, git train resume): its note's
+ * fate and the summary on stderr; returns the exit code.
+ */
+int cmd_local_finish(struct run *run);
 
 #endif

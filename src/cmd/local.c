@@ -2,6 +2,10 @@
  * git train local: run the training on this machine, on exactly the code of a
  * commit, and record the run in its note. The exit code is the script's
  * (130 when interrupted, 128+N when it was killed by signal N).
+ *
+ * --resume-from <run> starts with another run's checkpoints (a local run's
+ * directory, or an EC2 run's checkpoints/ in S3, found as `git train
+ * outputs` finds a run: cmd/run-target.h), copied before attempt 1.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +16,10 @@
 #include "cmd/ui.h"
 #include "git/config.h"
 #include "git/repo.h"
+#include "cmd/run-target.h"
+#include "run/attempts.h"
 #include "run/backend-local.h"
+#include "run/outputs.h"
 #include "run/run.h"
 #include "cmd/parse-options.h"
 #include "util/util.h"
@@ -20,7 +27,7 @@
 static const char *const local_usage[] = {
 	"git train local [--rev <commit-ish> | --stash [--include-untracked]] [--script <path>]\n"
 	"                [--setup <cmd>] [--data <name>=s3://<bucket>/<prefix>/]... [--env <KEY>=<VALUE>]...\n"
-	"                [--keep-workdir] [--download] [-- <script-args>...]",
+	"                [--keep-workdir] [--download] [--resume-from <run>] [-- <script-args>...]",
 	NULL,
 };
 
@@ -32,6 +39,7 @@ struct local_opts {
 	int keep_workdir;
 	int smoke;
 	int download; /* -1: train.download */
+	const char *resume_from;
 };
 
 static int check_usage(const struct parsed_args *pa, const struct local_opts *o)
@@ -41,8 +49,7 @@ static int check_usage(const struct parsed_args *pa, const struct local_opts *o)
 	return cmd_code_check(&o->code);
 }
 
-/* What follows an ended run: warnings, the note's fate, the summary; returns the exit code. */
-static int finish(struct run *run)
+int cmd_local_finish(struct run *run)
 {
 	struct buf b = BUF_INIT;
 	int code;
@@ -68,12 +75,68 @@ static int finish(struct run *run)
 	return code;
 }
 
+/*
+ * --resume-from's run and its checkpoints, listed: before anything runs.
+ * 0, or -1 with err_set.
+ */
+static int find_resume_from(struct run_target *t, struct outputs *ck, const char *name)
+{
+	char *runs = NULL, *dir;
+	size_t i;
+	int r;
+
+	if (run_target_find(t, name))
+		return -1;
+	if (t->local_id) {
+		if (repo_train_dir(&runs, t->repo, "runs", 0))
+			return -1;
+		dir = xstrfmt("%s/%s", runs, t->local_id);
+		r = outputs_list_local_item(ck, dir, LAYOUT_CHECKPOINTS);
+		free(dir);
+		free(runs);
+	} else {
+		r = outputs_list_s3_item(ck, &t->ctx.client, t->remote->run.bucket,
+					 t->remote->run.run_prefix, LAYOUT_CHECKPOINTS);
+	}
+	if (r)
+		return -1;
+	/* the names are the other run's: checked before anything runs */
+	for (i = 0; i < ck->nr; i++)
+		if (!outputs_name_ok(ck->v[i].name))
+			return err_set(
+				"run %s has a checkpoint whose name is not a safe file name "
+				"('%s' would be written outside the checkpoint directory, or "
+				"holds a control character): nothing runs",
+				t->local_id ? t->local_id : t->remote->run.run_id, ck->v[i].name);
+	for (i = 0; i < ck->nr_skipped; i++)
+		msg_warning("checkpoint '%s' of run %s is not a regular file: not copied",
+			    ck->skipped[i], t->local_id ? t->local_id : t->remote->run.run_id);
+	if (!ck->nr)
+		msg_warning("run %s has no checkpoints: this run starts without any",
+			    t->local_id ? t->local_id : t->remote->run.run_id);
+	return 0;
+}
+
+/* train.retryOnExit and train.maxInterruptions, checked. 0, or -1 with err_set. */
+static int check_attempt_settings(const struct config *cfg)
+{
+	struct retry_codes codes;
+	int max;
+
+	if (run_retry_codes_parse(&codes, cfg))
+		return -1;
+	run_retry_codes_release(&codes);
+	return run_max_interruptions(&max, cfg);
+}
+
 static int run_local(const struct local_opts *o, const struct parsed_args *pa)
 {
+	struct run_target from;
+	struct outputs ck;
 	git_repository *repo = NULL;
 	struct config cfg;
 	struct script_settings script;
-	struct backend_local_opts lo = { o->keep_workdir };
+	struct backend_local_opts lo = { o->keep_workdir, NULL, NULL, NULL, NULL };
 	struct run_request req;
 	struct cmd_ui ui;
 	struct run run;
@@ -81,20 +144,34 @@ static int run_local(const struct local_opts *o, const struct parsed_args *pa)
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&run, 0, sizeof(run));
+	memset(&from, 0, sizeof(from));
+	memset(&ck, 0, sizeof(ck));
 	cmd_ui_init(&ui, 0, NULL);
 	if (repo_open(&repo) || config_load(&cfg, repo) || cmd_inputs_apply(&cfg, &o->inputs) ||
 	    script_settings_load(&script, &cfg))
 		goto fatal;
 	loaded = 1;
+	/* bad settings of the attempts: a plain failure, before anything runs */
+	if (check_attempt_settings(&cfg)) {
+		err_report();
+		code = EXIT_FAILED;
+		goto out;
+	}
 	if (download < 0 && config_get_bool(&download, &cfg, "train.download") < 0)
 		goto fatal;
 	download = download > 0;
 	script_settings_override(&script, o->script, o->setup);
+	if (o->resume_from) {
+		if (find_resume_from(&from, &ck, o->resume_from))
+			goto fatal;
+		lo.resume_from = &ck;
+		lo.resume_from_id = from.local_id ? from.local_id : from.remote->run.run_id;
+	}
 	cmd_run_request(&req, repo, &cfg, &o->code, &script, pa, o->smoke, &ui.ui, NULL);
 	if (run_init(&run, &req, &backend_local, &lo) || run_prepare(&run) || run_start(&run) ||
 	    run_follow(&run, STDOUT_FILENO, STDERR_FILENO))
 		goto fatal;
-	code = finish(&run);
+	code = cmd_local_finish(&run);
 	if (run.ended && download && cmd_download_outputs(&run, &cfg) && !code)
 		code = EXIT_FAILED;
 	goto out;
@@ -102,6 +179,8 @@ fatal:
 	err_report();
 out:
 	run_release(&run);
+	outputs_release(&ck); /* before the client it borrows */
+	run_target_release(&from);
 	if (loaded)
 		script_settings_release(&script);
 	cmd_ui_release(&ui);
@@ -123,6 +202,8 @@ int cmd_local(int argc, const char **argv)
 		OPT_BOOL(0, "keep-workdir", &o.keep_workdir, "keep the extracted code"),
 		OPT_BOOL(0, "download", &o.download,
 			 "copy the outputs into ./<run-id>/ when it ends (train.download)"),
+		OPT_STRING(0, "resume-from", &o.resume_from, "run",
+			   "start with the checkpoints of another run"),
 		OPT_BOOL(0, "smoke", &o.smoke,
 			 "record the run as a smoke run (the pre-push hook's)"),
 		OPT_END(),

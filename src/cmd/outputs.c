@@ -18,6 +18,7 @@
 #include "cmd/builtin.h"
 #include "cmd/common.h"
 #include "cmd/parse-options.h"
+#include "cmd/run-target.h"
 #include "cmd/ui.h"
 #include "git/repo.h"
 #include "run/backend-aws.h"
@@ -62,143 +63,8 @@ static void put_name(struct buf *out, const char *s)
 	buf_putc(out, '"');
 }
 
-/* The local runs whose id starts with name (all of them when one is exactly it). */
-static int local_matches(struct strvec *out, git_repository *repo, const char *name)
-{
-	char *runs = NULL;
-	struct dirent *de;
-	DIR *d;
-
-	if (repo_train_dir(&runs, repo, "runs", 0))
-		return -1;
-	d = opendir(runs);
-	free(runs);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || strncmp(de->d_name, name, strlen(name)))
-			continue;
-		if (!strcmp(de->d_name, name)) {
-			strvec_clear(out);
-			strvec_push(out, de->d_name);
-			break;
-		}
-		strvec_push(out, de->d_name);
-	}
-	closedir(d);
-	return 0;
-}
-
-/* Remote runs whose id starts with name; the one that is exactly it when there is one. */
-static size_t remote_matches(struct remote_entry **one, struct remote_runs *l, const char *name)
-{
-	size_t i, n = 0;
-
-	*one = NULL;
-	for (i = 0; i < l->nr; i++) {
-		if (!strcmp(l->v[i]->run.run_id, name)) {
-			*one = l->v[i];
-			return 1;
-		}
-		if (!strncmp(l->v[i]->run.run_id, name, strlen(name))) {
-			*one = l->v[i];
-			n++;
-		}
-	}
-	return n;
-}
-
-struct target {
-	git_repository *repo;
-	struct config cfg;
-	int have_cfg;
-	char *local_id; /* a local run */
-	struct remote_runs_ctx ctx;
-	int have_ctx;
-	struct remote_runs runs;
-	struct remote_entry *remote; /* a run on EC2 */
-};
-
-static int has_bucket(const struct config *cfg)
-{
-	char *v = NULL;
-	int set = !config_get_string_or(&v, cfg, "train.bucket", NULL) && v;
-
-	free(v);
-	err_clear();
-	return set;
-}
-
-/* The run name names. 0, or -1 with err_set. */
-static int find_run(struct target *t, const char *name)
-{
-	struct strvec local = STRVEC_INIT;
-	size_t nr_remote = 0;
-	int ret = -1, remote_ok = 0;
-
-	if (!*name)
-		return err_set("name the run: 'git train log' and 'git train status' list them");
-	if (repo_open(&t->repo) || config_load(&t->cfg, t->repo))
-		return -1;
-	t->have_cfg = 1;
-	if (local_matches(&local, t->repo, name))
-		goto out;
-	if (!(local.nr == 1 && !strcmp(local.v[0], name)) && has_bucket(&t->cfg)) {
-		t->have_ctx = 1; /* released as far as it got */
-		if (remote_runs_ctx_init(&t->ctx) || remote_runs_load(&t->runs, &t->ctx, 1)) {
-			/* a local run needs no AWS: without it, it is the only one known */
-			if (local.nr != 1)
-				goto out;
-			msg_warning("cannot look for runs on EC2 (%s): taking local run %s",
-				    err_msg(), local.v[0]);
-			err_clear();
-		} else {
-			cmd_warn_metrics_skipped(&t->ctx.metrics_skipped);
-			nr_remote = remote_matches(&t->remote, &t->runs, name);
-			remote_ok = 1;
-		}
-		if (nr_remote == 1 && !strcmp(t->remote->run.run_id, name))
-			strvec_clear(&local);
-	}
-	if (local.nr + nr_remote > 1) {
-		err_set("run '%s' is ambiguous: %zu runs start with it", name,
-			local.nr + nr_remote);
-		err_hint("give more of the run id; 'git train log' lists them");
-		goto out;
-	}
-	if (local.nr == 1) {
-		t->local_id = xstrdup(local.v[0]);
-		t->remote = NULL;
-	} else if (!nr_remote && remote_ok) {
-		t->remote = remote_runs_find(&t->runs, &t->ctx, name); /* a run only S3 knows */
-		if (!t->remote)
-			goto out;
-	} else if (!nr_remote) {
-		err_set("no run '%s' in this repository", name);
-		err_hint("'git train log' lists the recorded runs");
-		goto out;
-	}
-	ret = 0;
-out:
-	strvec_clear(&local);
-	return ret;
-}
-
-static void target_release(struct target *t)
-{
-	if (t->have_ctx) {
-		remote_runs_release(&t->runs);
-		remote_runs_ctx_release(&t->ctx);
-	}
-	if (t->have_cfg)
-		config_release(&t->cfg);
-	git_repository_free(t->repo);
-	free(t->local_id);
-	memset(t, 0, sizeof(*t));
-}
-
 /* The run's outputs, listed. 0, or -1 with err_set. */
-static int list_outputs(struct outputs *out, struct target *t)
+static int list_outputs(struct outputs *out, struct run_target *t)
 {
 	struct remote_entry *e = t->remote;
 	char *runs = NULL, *dir;
@@ -292,7 +158,7 @@ static int download(struct outputs *o, const char *run_id, const char *dir)
 
 static int outputs(const char *name, const char *dir, int list)
 {
-	struct target t;
+	struct run_target t;
 	struct outputs o;
 	char *def = NULL;
 	const char *id;
@@ -300,7 +166,7 @@ static int outputs(const char *name, const char *dir, int list)
 
 	memset(&t, 0, sizeof(t));
 	memset(&o, 0, sizeof(o));
-	if (find_run(&t, name) || list_outputs(&o, &t))
+	if (run_target_find(&t, name) || list_outputs(&o, &t))
 		goto out;
 	id = t.local_id ? t.local_id : t.remote->run.run_id;
 	if (list) {
@@ -317,7 +183,7 @@ out:
 	if (ret != EXIT_OK)
 		err_report();
 	outputs_release(&o);
-	target_release(&t);
+	run_target_release(&t);
 	free(def);
 	return ret;
 }

@@ -182,6 +182,58 @@ int notes_append(git_repository *repo, const git_oid *commit, const char *line)
 	return r;
 }
 
+struct replace {
+	const git_oid *commit;
+	const char *run_id;
+	const char *line;
+};
+
+static int replace_line(git_oid *out, git_repository *repo, git_commit *tip,
+			const git_signature *sig, void *payload)
+{
+	struct replace *x = payload;
+	struct buf old = BUF_INIT, text = BUF_INIT;
+	size_t n = strlen(x->run_id);
+	const char *p;
+	git_oid blob;
+	int r = new_note_text(&old, repo, tip, x->commit, "");
+
+	for (p = buf_cstr(&old); !r && *p;) {
+		size_t len = strcspn(p, "\n");
+
+		if (len && !(!strncmp(p, x->run_id, n) && (p[n] == ' ' || len == n))) {
+			buf_add(&text, p, len);
+			buf_putc(&text, '\n');
+		}
+		p += len + (p[len] == '\n');
+	}
+	buf_puts(&text, x->line);
+	buf_putc(&text, '\n');
+	if (!r &&
+	    git_note_commit_create(out, &blob, repo, tip, sig, sig, x->commit, text.ptr, 1) < 0)
+		r = err_git("cannot write the notes commit");
+	buf_release(&old);
+	buf_release(&text);
+	return r;
+}
+
+int notes_replace_run(git_repository *repo, const git_oid *commit, const char *run_id,
+		      const char *line)
+{
+	struct replace x = { commit, run_id, line };
+	char *reflog;
+	int r;
+
+	if (strchr(line, '\n'))
+		return err_set("a note line cannot hold a newline");
+	if (!*run_id || strchr(run_id, ' ') || strchr(run_id, '\n'))
+		return err_set("bad run id '%s'", run_id);
+	reflog = xstrfmt("git-train: run %s again", run_id);
+	r = notes_update(repo, replace_line, &x, reflog);
+	free(reflog);
+	return r;
+}
+
 int notes_read(char **out, git_repository *repo, const git_oid *commit)
 {
 	git_note *note = NULL;

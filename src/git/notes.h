@@ -16,6 +16,15 @@
 int notes_append(git_repository *repo, const git_oid *commit, const char *line);
 
 /*
+ * Replaces the lines of run run_id (those starting with "<run_id> ") in the
+ * note on commit with line (no newline), appended where they were not: a
+ * run tried again (git train resume) has one line, its last outcome. 0, or
+ * -1 with err_set.
+ */
+int notes_replace_run(git_repository *repo, const git_oid *commit, const char *run_id,
+		      const char *line);
+
+/*
  * Builds the next notes commit: gets the current tip (NULL when there are no
  * notes yet) and returns 0 with *out the new tip, 1 to leave the ref alone,
  * -1 with err_set. It may be called again when another writer got there first.

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,14 +16,17 @@
 #include "archive/archive.h"
 #include "git/inputs.h"
 #include "git/repo.h"
+#include "run/attempts.h"
 #include "run/data.h"
 #include "run/deps.h"
 #include "run/layout.h"
 #include "run/metric-patterns.h"
+#include "run/outputs.h"
 #include "run/run.h"
 #include "services/secrets.h"
 #include "util/child.h"
 #include "util/strvec.h"
+#include "util/time.h"
 
 extern char **environ;
 
@@ -45,6 +49,12 @@ struct local {
 	struct strvec input_env;	/* their NAME=value, secrets' values included */
 	char *data_dir;			/* <dir>/data, when there is data */
 	struct metric_patterns metrics; /* train.metric */
+	char *checkpoints;		/* <dir>/checkpoints: GIT_TRAIN_CHECKPOINT_DIR */
+	char *attempts_path;		/* <dir>/attempts.json */
+	struct retry_codes retry;	/* train.retryOnExit */
+	int max_interruptions;		/* train.maxInterruptions */
+	struct run_attempts attempts;	/* this run's, earlier ones (resume) included */
+	int resumed;			/* dir is an ended run's (resume): never removed */
 };
 
 /* What a script must not inherit: anything pointing git at the user's repository. */
@@ -62,6 +72,8 @@ static const char *const env_removed[] = {
 	"GIT_TRAIN_RUN_ID",
 	"GIT_TRAIN_COMMIT",
 	"GIT_TRAIN_OUTPUTS",
+	"GIT_TRAIN_CHECKPOINT_DIR",
+	"GIT_TRAIN_ATTEMPT",
 };
 
 static int env_is_removed(const char *entry)
@@ -95,7 +107,7 @@ static int env_is_set(const char *entry, const struct strvec *set)
 }
 
 static void script_env(struct strvec *out, const struct run *run, const char *run_dir,
-		       const char *outputs, const struct strvec *inputs)
+		       const char *outputs, const char *checkpoints, const struct strvec *inputs)
 {
 	const char *ceiling = getenv("GIT_CEILING_DIRECTORIES");
 	char **e;
@@ -110,6 +122,7 @@ static void script_env(struct strvec *out, const struct run *run, const char *ru
 	strvec_push_nodup(out, xstrfmt("GIT_TRAIN_RUN_ID=%s", run->rec.id));
 	strvec_push_nodup(out, xstrfmt("GIT_TRAIN_COMMIT=%s", run->hex));
 	strvec_push_nodup(out, xstrfmt("GIT_TRAIN_OUTPUTS=%s", outputs));
+	strvec_push_nodup(out, xstrfmt("GIT_TRAIN_CHECKPOINT_DIR=%s", checkpoints));
 	/*
 	 * work/ lies inside .git/train/: without a ceiling, git run by the
 	 * script would walk up into the user's repository.
@@ -236,21 +249,132 @@ out:
 	return ret;
 }
 
+/*
+ * The log, opened for appending and locked for as long as the run lasts:
+ * a run whose log is locked is running. 0, or -1 with err_set.
+ */
+static int open_log(struct local *l, const char *id, int fresh)
+{
+	l->log.log =
+		open(l->log_path,
+		     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | (fresh ? O_EXCL : 0),
+		     0666);
+	if (l->log.log < 0)
+		return err_set("cannot %s '%s': %s", fresh ? "create" : "open", l->log_path,
+			       strerror(errno));
+	if (flock(l->log.log, LOCK_EX | LOCK_NB)) {
+		if (errno == EWOULDBLOCK) {
+			err_set("run %s is still running", id);
+			err_hint("wait for it to end, or stop its git train local (Ctrl-C)");
+			return -1;
+		}
+		return err_set("cannot lock '%s': %s", l->log_path, strerror(errno));
+	}
+	return 0;
+}
+
+/* An ended run's directory, to run it again (resume_id). 0, or -1 with err_set. */
+static int open_run_dir(struct run *run, struct local *l, const char *id)
+{
+	char *runs = NULL;
+	struct stat st;
+
+	if (!*id || strchr(id, '/') || !strcmp(id, ".") || !strcmp(id, ".."))
+		return err_set("bad run id '%s'", id);
+	if (repo_train_dir(&runs, run->req->repo, "runs", 0))
+		return -1;
+	l->dir = xstrfmt("%s/%s", runs, id);
+	free(runs);
+	l->resumed = 1;
+	if (lstat(l->dir, &st) || !S_ISDIR(st.st_mode))
+		return err_set("run %s has no run directory '%s'", id, l->dir);
+	free(run->rec.id);
+	run->rec.id = xstrdup(id);
+	return 0;
+}
+
+/* Reads a file that is not a symbolic link (the script may have made one). 0, or -1. */
+static int read_plain_file(struct buf *out, const char *path)
+{
+	char chunk[8192];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && out->len < (1 << 20))
+		buf_add(out, chunk, (size_t)n);
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * The attempts of the run being resumed: its attempts.json, else what its
+ * note line says (one attempt). An attempt left "running" (git-train was
+ * killed) counts as interrupted.
+ */
+static void load_attempts(struct local *l, const char *id, const struct run_record *old)
+{
+	struct buf text = BUF_INIT;
+	struct run_attempt *t;
+
+	if (read_plain_file(&text, l->attempts_path) ||
+	    run_attempts_parse(&l->attempts, text.ptr ? text.ptr : "", text.len, id,
+			       "attempts.json") ||
+	    !l->attempts.nr) {
+		err_clear();
+		run_attempts_release(&l->attempts);
+		t = run_attempts_begin(&l->attempts, "local", old ? old->start : 0);
+		t->duration = old && old->duration > 0 ? old->duration : 0;
+		t->end = t->start + (time_t)(t->duration + 0.5);
+		free(t->status);
+		t->status = xstrdup(old && old->status ? old->status : "interrupted");
+		t->exit_code = old ? old->exit_code : -1;
+	}
+	t = &l->attempts.v[l->attempts.nr - 1];
+	if (!strcmp(t->status, "running")) {
+		free(t->status);
+		t->status = xstrdup("interrupted");
+		if (t->duration < 0)
+			t->duration = 0;
+	}
+	buf_release(&text);
+}
+
 static int local_prepare(struct run *run)
 {
+	const struct backend_local_opts *o = run->opts;
 	struct local *l = xcalloc(1, sizeof(*l));
 
 	run->state = l;
 	l->log.log = -1;
 	run->rec.backend = xstrdup("local");
 	if (metric_patterns_load(&l->metrics, run->req->cfg) ||
-	    inputs_load(&l->inputs, run->req->cfg))
+	    inputs_load(&l->inputs, run->req->cfg) ||
+	    run_retry_codes_parse(&l->retry, run->req->cfg) ||
+	    run_max_interruptions(&l->max_interruptions, run->req->cfg))
 		return RC_ERROR;
-	if (script_check_outputs_dir(run->req->script->outputs_dir) || make_run_dir(run, l))
+	if (script_check_outputs_dir(run->req->script->outputs_dir))
+		return RC_ERROR;
+	if (o->resume_id ? open_run_dir(run, l, o->resume_id) : make_run_dir(run, l))
 		return RC_ERROR;
 	l->work = layout_local_path(l->dir, LAYOUT_WORK);
 	l->outputs = xstrfmt("%s/%s", l->work, run->req->script->outputs_dir);
 	l->log_path = layout_local_path(l->dir, LAYOUT_LOG);
+	l->checkpoints = layout_local_path(l->dir, LAYOUT_CHECKPOINTS);
+	l->attempts_path = layout_local_path(l->dir, LAYOUT_ATTEMPTS);
+	if (o->resume_id) {
+		const char *from = o->resumed ? run_record_extra(o->resumed, "resumed_from") : NULL;
+
+		if (open_log(l, run->rec.id, 0))
+			return RC_ERROR;
+		load_attempts(l, run->rec.id, o->resumed);
+		run->replace_note = 1;
+		if (from)
+			run_record_add_extra(&run->rec, "resumed_from", from);
+	}
+	if (o->resume_from_id)
+		run_record_add_extra(&run->rec, "resumed_from", o->resume_from_id);
 	return 0;
 }
 
@@ -348,6 +472,65 @@ static int local_nproc(void)
 	return n > 0 ? n : 1;
 }
 
+/*
+ * A resumed run's directory made ready for the next attempt: what the last
+ * one extracted and linked goes (the code is archived again from the
+ * commit), its checkpoints, log and outputs stay. 0, or -1 with err_set.
+ */
+static int clear_for_resume(struct local *l, const char *tarball)
+{
+	char *data = layout_local_path(l->dir, LAYOUT_DATA);
+	int r = 0;
+
+	if (!access(l->work, F_OK) || errno != ENOENT)
+		r = remove_tree(l->work);
+	if (!r && (!access(data, F_OK) || errno != ENOENT))
+		r = remove_tree(data);
+	if (!r && unlink(tarball) && errno != ENOENT)
+		r = err_set("cannot remove '%s': %s", tarball, strerror(errno));
+	free(data);
+	return r;
+}
+
+/* The outputs an earlier attempt left, back where the script writes them. */
+static void restore_outputs(struct run *run, struct local *l)
+{
+	char *kept = layout_local_path(l->dir, LAYOUT_OUTPUTS);
+	struct stat st;
+
+	if (!lstat(kept, &st) && S_ISDIR(st.st_mode) &&
+	    (rmdir(l->outputs) || rename(kept, l->outputs)))
+		ui_say(run->req->ui, UI_WARNING,
+		       "cannot put the earlier outputs back into '%s': %s", l->outputs,
+		       strerror(errno));
+	free(kept);
+}
+
+/* GIT_TRAIN_CHECKPOINT_DIR, a directory of its own (not a link), with --resume-from's files. */
+static int prepare_checkpoints(struct run *run, struct local *l)
+{
+	const struct backend_local_opts *o = run->opts;
+	struct outputs_stats st;
+	struct stat sb;
+	char *title;
+	int r;
+
+	if (mkdir(l->checkpoints, 0777) && errno != EEXIST)
+		return err_set("cannot create '%s': %s", l->checkpoints, strerror(errno));
+	if (lstat(l->checkpoints, &sb) || !S_ISDIR(sb.st_mode))
+		return err_set("'%s' is not a directory", l->checkpoints);
+	if (!o->resume_from)
+		return 0;
+	title = xstrfmt("Restoring the checkpoints of %s", o->resume_from_id);
+	r = outputs_download(&st, o->resume_from, l->checkpoints, run->req->ui, title);
+	free(title);
+	if (r)
+		return -1;
+	ui_say(run->req->ui, UI_PROGRESS, "checkpoints of run %s: %zu file%s restored",
+	       o->resume_from_id, st.fetched + st.skipped, st.fetched + st.skipped == 1 ? "" : "s");
+	return 0;
+}
+
 static int local_start(struct run *run)
 {
 	struct local *l = run->state;
@@ -357,18 +540,21 @@ static int local_start(struct run *run)
 	if (child_signals_install(&l->saved))
 		goto out;
 	l->installed = 1;
+	if (l->resumed && clear_for_resume(l, tarball))
+		goto out;
 	if (prepare_workdir(run, tarball, l->work) ||
 	    script_argv(&l->argv, run->req->script, l->work, run->req->args, run->req->nr_args) ||
-	    mkdir_p(l->outputs, 0777) || resolve_inputs(run, l))
+	    mkdir_p(l->outputs, 0777))
+		goto out;
+	if (l->resumed)
+		restore_outputs(run, l);
+	if (prepare_checkpoints(run, l) || resolve_inputs(run, l))
 		goto out;
 	if (run->req->script->launcher)
 		script_launcher_argv(&l->argv, run->req->script, local_nproc());
-	script_env(&l->envp, run, l->dir, l->outputs, &l->input_env);
-	l->log.log = open(l->log_path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0666);
-	if (l->log.log < 0) {
-		err_set("cannot create '%s': %s", l->log_path, strerror(errno));
+	script_env(&l->envp, run, l->dir, l->outputs, l->checkpoints, &l->input_env);
+	if (!l->resumed && open_log(l, run->rec.id, 1))
 		goto out;
-	}
 	ret = 0;
 out:
 	free(tarball);
@@ -426,15 +612,82 @@ out:
 	return ret;
 }
 
-/* Dependencies, setup, then the script: their output live to the fds and into the log. */
+/* GIT_TRAIN_ATTEMPT=<n> in envp, replacing the one there. */
+static void set_attempt_env(struct strvec *envp, int n)
+{
+	static const char name[] = "GIT_TRAIN_ATTEMPT=";
+	char *entry = xstrfmt("%s%d", name, n);
+	size_t i;
+
+	for (i = 0; i < envp->nr; i++)
+		if (!strncmp(envp->v[i], name, sizeof(name) - 1)) {
+			free(envp->v[i]);
+			envp->v[i] = entry;
+			return;
+		}
+	strvec_push_nodup(envp, entry);
+}
+
+/* attempts.json in the run directory (the script may read it; resume does). */
+static void write_attempts(const struct run *run, struct local *l)
+{
+	struct buf doc = BUF_INIT;
+
+	run_attempts_format(&doc, &l->attempts, run->rec.id);
+	if (write_file_atomic(l->attempts_path, doc.ptr, doc.len, 0666)) {
+		ui_say(run->req->ui, UI_WARNING, "%s", err_msg());
+		err_clear();
+	}
+	buf_release(&doc);
+}
+
+/* A new attempt: its number in the environment, a line between it and the one before. */
+static void begin_attempt(struct run *run, struct local *l, int out_fd, const char *why)
+{
+	struct run_attempt *t = run_attempts_begin(&l->attempts, "local", time(NULL));
+	struct buf line = BUF_INIT;
+
+	set_attempt_env(&l->envp, t->attempt);
+	if (t->attempt > 1) {
+		buf_printf(&line, "git-train: --- attempt %d (%s) ---\n", t->attempt, why);
+		if (l->log.log >= 0 && write_all(l->log.log, line.ptr, line.len) &&
+		    !l->log.log_failed)
+			l->log.log_failed = errno;
+		write_all(out_fd, line.ptr, line.len);
+	}
+	buf_release(&line);
+	write_attempts(run, l);
+}
+
+static void end_attempt(struct run *run, struct local *l, double t0, const char *status)
+{
+	run_attempts_end(&l->attempts, time(NULL), now_monotonic() - t0, status, l->code);
+	write_attempts(run, l);
+}
+
+/* The attempt's status as layout.h names it. */
+static const char *attempt_status(const struct local *l)
+{
+	if (child_interrupt_presses())
+		return "interrupted";
+	return l->code ? "failed" : "succeeded";
+}
+
+/*
+ * Dependencies, setup, then the script, again while it exits with a
+ * train.retryOnExit code: their output live to the fds and into the log.
+ */
 static int local_follow(struct run *run, int out_fd, int err_fd)
 {
 	struct local *l = run->state;
 	const char *setup = run->req->script->setup;
+	double t0;
 
 	l->code = -1;
-	run->rec.start = time(NULL);
-	l->t0 = now_monotonic();
+	t0 = now_monotonic();
+	begin_attempt(run, l, out_fd, "resumed");
+	run->rec.start = l->attempts.v[0].start;
+	l->t0 = t0;
 	if (!child_interrupt_presses() && local_deps(run, l, err_fd))
 		return RC_ERROR;
 	if (!child_interrupt_presses() && !l->setup_failed && setup && *setup) {
@@ -444,11 +697,21 @@ static int local_follow(struct run *run, int out_fd, int err_fd)
 			return RC_ERROR;
 		l->setup_failed = l->code != 0;
 	}
-	if (!child_interrupt_presses() && !l->setup_failed &&
-	    child_run(&l->code, l->argv.v, l->envp.v, l->work, &l->log, out_fd, &l->saved))
-		return RC_ERROR;
+	for (;;) {
+		if (!child_interrupt_presses() && !l->setup_failed &&
+		    child_run(&l->code, l->argv.v, l->envp.v, l->work, &l->log, out_fd, &l->saved))
+			return RC_ERROR;
+		if (child_interrupt_presses() || l->setup_failed || !l->code ||
+		    !run_retry_codes_has(&l->retry, l->code) ||
+		    (int)l->attempts.nr - 1 >= l->max_interruptions)
+			break;
+		end_attempt(run, l, t0, "retried");
+		t0 = now_monotonic();
+		begin_attempt(run, l, out_fd, "train.retryOnExit");
+	}
+	end_attempt(run, l, t0, attempt_status(l));
 	l->ran = 1;
-	run->rec.duration = now_monotonic() - l->t0;
+	run->rec.duration = run_attempts_duration(&l->attempts);
 	set_status(&run->rec, l->code, l->setup_failed);
 	return 0;
 }
@@ -497,7 +760,18 @@ static int local_collect(struct run *run)
 	free(run->rec.log);
 	run->rec.log = note_log_path(run->req->repo, l->log_path);
 	say_warnings(ui, &warnings);
+	if (l->attempts.nr > 1) {
+		struct buf v = BUF_INIT;
+
+		buf_printf(&v, "%zu", l->attempts.nr);
+		run_record_add_extra(&run->rec, "attempts", buf_cstr(&v));
+		buf_reset(&v);
+		buf_printf(&v, "%.0fs", run_attempts_lost(&l->attempts));
+		run_record_add_extra(&run->rec, "lost", buf_cstr(&v));
+		buf_release(&v);
+	}
 	layout_result_format(&doc, &run->rec, run->hex, &args);
+	run_attempts_add_to_result(&doc, &l->attempts);
 	if (write_file_atomic(result, doc.ptr, doc.len, 0666)) {
 		ui_say(ui, UI_ERROR, "%s", err_msg());
 		err_clear();
@@ -527,7 +801,7 @@ static void local_release(struct run *run)
 	if (l->log.log >= 0)
 		close(l->log.log);
 	/* a run that never ran leaves nothing behind: no record, no directory */
-	if (l->dir && !l->ran && remove_tree(l->dir))
+	if (l->dir && !l->ran && !l->resumed && remove_tree(l->dir))
 		err_clear();
 	strvec_clear(&l->argv);
 	/* the secrets' values */
@@ -542,8 +816,32 @@ static void local_release(struct run *run)
 	free(l->work);
 	free(l->outputs);
 	free(l->log_path);
+	free(l->checkpoints);
+	free(l->attempts_path);
+	run_retry_codes_release(&l->retry);
+	run_attempts_release(&l->attempts);
 	free(l);
 	run->state = NULL;
+}
+
+int backend_local_running(git_repository *repo, const char *id)
+{
+	char *runs = NULL, *log;
+	int fd, running = 0;
+
+	if (repo_train_dir(&runs, repo, "runs", 0)) {
+		err_clear();
+		return 0;
+	}
+	log = xstrfmt("%s/%s/log", runs, id);
+	fd = open(log, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		running = flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
+		close(fd);
+	}
+	free(log);
+	free(runs);
+	return running;
 }
 
 const struct run_backend backend_local = {

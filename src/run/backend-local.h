@@ -23,14 +23,47 @@
  *
  * When the run cannot start (archive, extraction, an unknown interpreter),
  * nothing is recorded and release removes the run directory.
+ *
+ * Checkpoints (issue 13), as on EC2: setup and the script get
+ * GIT_TRAIN_CHECKPOINT_DIR=<run dir>/checkpoints (created; it stays after
+ * the run) and GIT_TRAIN_ATTEMPT=<n>. A script that exits with a
+ * train.retryOnExit code is run again at once (setup not again), attempt
+ * n+1, after a "git-train: --- attempt <n+1> ..." line in the log, at most
+ * train.maxInterruptions times. The attempts go into <run dir>/attempts.json
+ * and, when there was more than one, result.json's "attempts" and "lost",
+ * and the note's attempts= and lost=; the run's duration is their sum.
+ *
+ * resume_id (git train resume) runs an ended run again in its directory:
+ * the same id, the code archived again from its commit (the request's rev),
+ * its checkpoints and outputs kept, its log continued, the next attempt
+ * number; its note line is replaced. While a run runs, its log is locked
+ * (flock), which is how a run still running is told from one that ended.
+ *
+ * resume_from (--resume-from) is another run's checkpoints, copied into
+ * this run's checkpoint directory before attempt 1 (outputs.h's checks of
+ * the names); the note records resumed_from=<its id>.
  */
 #ifndef RUN_BACKEND_LOCAL_H
 #define RUN_BACKEND_LOCAL_H
 
+#include <git2.h>
+
 #include "run/backend.h"
+
+struct outputs;
+struct run_record;
 
 struct backend_local_opts {
 	int keep_workdir; /* keep work/ after the run */
+	/* git train resume: this run again, whose note line is resumed */
+	const char *resume_id;
+	const struct run_record *resumed;
+	/* --resume-from: that run's checkpoints, listed (outputs.h) */
+	struct outputs *resume_from;
+	const char *resume_from_id;
 };
+
+/* Whether local run id is running (its log is locked): 1 or 0. */
+int backend_local_running(git_repository *repo, const char *id);
 
 #endif

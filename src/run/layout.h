@@ -51,7 +51,8 @@
  *
  * On this machine a local run's directory <git dir>/train/runs/<run-id>/
  * holds the same: code.tar.gz (the exact archive that ran), log,
- * result.json, outputs/, and work/ (where the code is extracted) and data/
+ * result.json, outputs/, checkpoints/ and attempts.json (backend-local.h),
+ * and work/ (where the code is extracted) and data/
  * (train.data's sources, links into the data cache) while the run lasts.
  *
  * The result document (result.json), the same wherever the run was:
@@ -109,7 +110,7 @@ enum layout_item {
 	LAYOUT_ENVS,	     /* envs/: the repository's dependency cache (deps.h), not a run's */
 	LAYOUT_DATA, /* data/<name>/: train.data, as the run saw it (local runs only, run/data.h) */
 	LAYOUT_CHECKPOINTS, /* checkpoints/: GIT_TRAIN_CHECKPOINT_DIR, kept across attempts */
-	LAYOUT_ATTEMPTS,    /* attempts.json (runs on EC2): the runner's attempts so far */
+	LAYOUT_ATTEMPTS,    /* attempts.json: the runner's (a local run's) attempts so far */
 };
 
 /* A repository's place in S3. */

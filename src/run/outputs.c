@@ -81,8 +81,8 @@ static const char *etag_md5(char tmp[33], const char *etag)
 	return tmp;
 }
 
-int outputs_list_s3(struct outputs *out, struct aws_client *c, const char *bucket,
-		    const char *run_prefix)
+int outputs_list_s3_item(struct outputs *out, struct aws_client *c, const char *bucket,
+			 const char *run_prefix, enum layout_item item)
 {
 	struct s3_listed *v = NULL;
 	size_t nr = 0, i;
@@ -91,8 +91,10 @@ int outputs_list_s3(struct outputs *out, struct aws_client *c, const char *bucke
 	memset(out, 0, sizeof(*out));
 	out->client = c;
 	out->bucket = xstrdup(bucket);
-	out->prefix = layout_run_key(run_prefix, LAYOUT_OUTPUTS);
-	out->sums_key = layout_run_key(run_prefix, LAYOUT_OUTPUTS_SUMS);
+	out->prefix = layout_run_key(run_prefix, item);
+	/* only the outputs have the runner's sums */
+	if (item == LAYOUT_OUTPUTS)
+		out->sums_key = layout_run_key(run_prefix, LAYOUT_OUTPUTS_SUMS);
 	if (s3_list_objects(&v, &nr, c, bucket, out->prefix))
 		return -1;
 	for (i = 0; i < nr; i++) {
@@ -108,6 +110,12 @@ int outputs_list_s3(struct outputs *out, struct aws_client *c, const char *bucke
 	if (out->nr)
 		qsort(out->v, out->nr, sizeof(*out->v), by_name);
 	return 0;
+}
+
+int outputs_list_s3(struct outputs *out, struct aws_client *c, const char *bucket,
+		    const char *run_prefix)
+{
+	return outputs_list_s3_item(out, c, bucket, run_prefix, LAYOUT_OUTPUTS);
 }
 
 static int walk(struct outputs *o, const char *root, const char *rel)
@@ -150,10 +158,15 @@ static int walk(struct outputs *o, const char *root, const char *rel)
 
 int outputs_list_local(struct outputs *out, const char *run_dir)
 {
+	return outputs_list_local_item(out, run_dir, LAYOUT_OUTPUTS);
+}
+
+int outputs_list_local_item(struct outputs *out, const char *run_dir, enum layout_item item)
+{
 	struct stat st;
 
 	memset(out, 0, sizeof(*out));
-	out->local_dir = layout_local_path(run_dir, LAYOUT_OUTPUTS);
+	out->local_dir = layout_local_path(run_dir, item);
 	if (lstat(out->local_dir, &st))
 		return errno == ENOENT
 			       ? 0
@@ -254,7 +267,7 @@ static const char *runner_sum(struct outputs *o, const char *name)
 	struct buf b = BUF_INIT;
 	size_t i;
 
-	if (!o->sums_loaded) {
+	if (!o->sums_loaded && o->sums_key) {
 		o->sums_loaded = 1;
 		if (s3_get_object(NULL, o->client, o->bucket, o->sums_key, 0, capped, &b) == 0)
 			parse_sums(o, buf_cstr(&b));

@@ -27,6 +27,7 @@
 #include <stddef.h>
 
 #include "aws/client.h"
+#include "run/layout.h"
 #include "util/ui.h"
 
 struct outputs_file {
@@ -59,6 +60,14 @@ struct outputs {
 int outputs_list_local(struct outputs *out, const char *run_dir);
 int outputs_list_s3(struct outputs *out, struct aws_client *c, const char *bucket,
 		    const char *run_prefix);
+/*
+ * The same for another of a run's directories (layout.h), such as its
+ * checkpoints (LAYOUT_CHECKPOINTS): --resume-from copies them with
+ * outputs_download(), with the same checks of their names.
+ */
+int outputs_list_local_item(struct outputs *out, const char *run_dir, enum layout_item item);
+int outputs_list_s3_item(struct outputs *out, struct aws_client *c, const char *bucket,
+			 const char *run_prefix, enum layout_item item);
 void outputs_release(struct outputs *o);
 
 /* 1 when name is safe to write under a directory (see above), else 0. */

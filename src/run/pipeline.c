@@ -148,6 +148,15 @@ int run_finish(struct run *r)
 		ui_say(r->req->ui, UI_WARNING, "%s", err_msg());
 		err_clear();
 	}
+	if (r->replace_note) {
+		struct buf line = BUF_INIT;
+
+		run_record_format(&line, &r->rec);
+		ret = notes_replace_run(r->req->repo, git_commit_id(r->commit), r->rec.id,
+					buf_cstr(&line));
+		buf_release(&line);
+		return ret < 0 ? RC_ERROR : 0;
+	}
 	return run_note_write(r->req->repo, &r->rec, r->hex) < 0 ? RC_ERROR : 0;
 }
 

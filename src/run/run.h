@@ -58,6 +58,9 @@ struct run {
 	struct run_record rec;
 	int started; /* run_start() succeeded */
 	int ended;   /* run_finish() collected the outcome */
+	/* set by the backend: a run tried again (git train resume), whose note
+	 * line run_finish() replaces rather than adds */
+	int replace_note;
 };
 
 /*
