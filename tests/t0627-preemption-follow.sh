@@ -67,7 +67,9 @@ test_expect_success EC2 '--wait across a restart in place: status says preempted
 	test_wait_for_text out "^step 3$" 60 &&
 	iid=$(instance_of out) &&
 	id=$(run_id_of out) &&
-	test_fake_interrupt "$iid" 6 &&
+	test_fake_interrupt "$iid" 10 || exit 1
+	git train logs -f "$id" >logs.out 2>logs.err &
+	logs=$! &&
 	test_wait_for_text err "preempted (attempt 1), waiting for capacity since [0-9][0-9]:[0-9][0-9]" 30 &&
 	git train status >status &&
 	test_grep "$id .*preempted (attempt 1, waiting for capacity since [0-9][0-9]:[0-9][0-9])" status &&
@@ -79,6 +81,12 @@ test_expect_success EC2 '--wait across a restart in place: status says preempted
 	test_grep "^git-train: --- attempt 2" out &&
 	test_grep "^attempt 2 from step [1-9]" out &&
 	test_grep "^done at step 16$" out &&
+	{ wait $logs; rc=$?; } &&
+	{ test $rc = 0 || { echo "logs -f: exit $rc"; cat logs.err; false; }; } &&
+	test_grep "^run $id preempted (attempt 1), waiting for capacity since [0-9:]* (moving elsewhere in " logs.err &&
+	test_grep "^capacity came back: $iid runs again (attempt 2)" logs.err &&
+	test_grep "^git-train: --- attempt 2" logs.out &&
+	test_grep "^done at step 16$" logs.out &&
 	git notes --ref=train show HEAD >note &&
 	test_grep "^$id .*status=succeeded" note &&
 	test_grep "^$id .* attempts=2\( \|$\)" note &&
@@ -117,6 +125,32 @@ test_expect_success EC2 '--wait, no capacity within train.resumeTimeout: moved t
 	git notes --ref=train show HEAD >note &&
 	test_grep "^$id .*status=succeeded" note &&
 	test_grep "^$id .* attempts=2\( \|$\)" note &&
+	test_nothing_left
+'
+
+test_expect_success EC2 'git train resume of a run waiting for capacity: moved elsewhere past train.resumeTimeout, its log from the start, the run'"'"'s exit status' '
+	test_train t3.micro --script ckpt.py -- 40 &&
+	id=$(run_id_of out) &&
+	iid=$(instance_of out) &&
+	until s3_get "$(runs_key)/$id/log" log 2>/dev/null && grep -q "^step 3$" log; do
+		sleep 0.2
+	done &&
+	test_fake_interrupt "$iid" null &&
+	git -c train.script=ckpt.py train resume "$id" >out 2>err &&
+	cat out err >>"$TRASH_DIRECTORY/all-output" &&
+	test_grep "attached to run $id on $iid" err &&
+	test_grep "no capacity came back in .*: moving run $id to another zone" err &&
+	test_grep "^step 1$" out &&
+	test_grep "^git-train: --- attempt 2" out &&
+	test_grep "^done at step 40$" out &&
+	test_grep "run $id succeeded" err &&
+	test "$(instance_state "$iid")" = terminated &&
+	git notes --ref=train show HEAD >note &&
+	test_grep "^$id .*status=succeeded" note &&
+	test_grep "^$id .* attempts=2\( \|$\)" note &&
+	test_must_fail git train resume "$id" 2>err &&
+	test_grep "run $id has ended (succeeded): there is nothing to resume" err &&
+	test_grep "git train t3.micro --resume-from $id" err &&
 	test_nothing_left
 '
 
