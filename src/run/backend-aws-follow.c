@@ -135,7 +135,8 @@ static int on_waiting(struct follower *f, const struct remote_progress *p)
 		return 0;
 	ui_status_done(x->ui, UI_STATUS_CLEAR);
 	say_moving(x, now - f->since);
-	r = backend_aws_relaunch(x, f->attempt + 1);
+	/* the attempt preempted was one at least, even if attempts.json did not say */
+	r = backend_aws_relaunch(x, f->attempt > 0 ? f->attempt + 1 : 2);
 	if (r)
 		return r;
 	f->waiting = 0;

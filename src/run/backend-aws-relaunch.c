@@ -178,5 +178,6 @@ int backend_aws_attach_check(struct aws_run *x)
 		return 0;
 	ui_say(x->ui, UI_PROGRESS, "run %s has no instance left and no result: moving it",
 	       x->remote.run_id);
-	return backend_aws_relaunch(x, attempt + 1);
+	/* it had an instance: the next start continues what it left (runner.h) */
+	return backend_aws_relaunch(x, attempt > 0 ? attempt + 1 : 2);
 }
