@@ -204,7 +204,8 @@ static int look_at_instance(struct remote_runs_ctx *ctx, const struct remote_run
 		return 0;
 	}
 	gone = !nr || !remote_runs_instance_alive(&v[0]);
-	if (nr && !gone) {
+	/* a running instance needs no more looks, unless it was waiting */
+	if (nr && !gone && (w->on || !v[0].state || strcmp(v[0].state, "running"))) {
 		remote_progress_read(&p, &ctx->client, r, &v[0]);
 		if (p.phase == REMOTE_WAITING) {
 			if (!w->on) {
