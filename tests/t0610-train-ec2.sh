@@ -331,6 +331,14 @@ test_expect_success EC2 'bad options: usage errors (129); bad train.* values: fa
 	test_expect_code 128 git -c train.wait=maybe train t3.micro 2>err &&
 	test_expect_code 128 git -c train.idleTimeout=soon train t3.micro 2>err &&
 	test_grep "^error: bad config value .soon. for .train.idleTimeout.: invalid duration" err &&
+	test_expect_code 128 git -c train.retryOnExit="75, 3x" train t3.micro 2>err &&
+	test_grep "^error: bad config value for .train.retryOnExit.: .3x. is not an exit code from 1 to 255$" err &&
+	test_expect_code 128 git -c train.retryOnExit=75 -c train.retryOnExit=256 train t3.micro 2>err &&
+	test_grep "^error: bad config value for .train.retryOnExit.: .256. is not an exit code" err &&
+	test_expect_code 128 git -c train.maxInterruptions=-1 train t3.micro 2>err &&
+	test_grep "^error: bad config value .-1. for .train.maxInterruptions." err &&
+	test_expect_code 128 git -c train.checkpointInterval=often train t3.micro 2>err &&
+	test_grep "^error: bad config value .often. for .train.checkpointInterval.: invalid duration" err &&
 	test $(test_fake_count total) = 0
 '
 
@@ -437,11 +445,12 @@ test_expect_success EC2 'Ctrl-C while following: detaches, the training goes on'
 	fresh
 '
 
-test_expect_success EC2 'a spot interruption while following: non-zero, the note says preempted, the log is kept' '
+test_expect_success EC2 'a spot interruption of a run that cannot resume (train.maxInterruptions 0), followed: non-zero, the note says preempted, the log is kept' '
 	fresh &&
 	test_fake_settings "{\"interrupt_grace\": 60}" || exit 1
 	rm -f out err
-	git-train t3.micro --wait --script slow.py -- 60 >out 2>err &
+	GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=train.maxInterruptions GIT_CONFIG_VALUE_0=0 \
+		git-train t3.micro --wait --script slow.py -- 60 >out 2>err &
 	pid=$! &&
 	test_wait_for_text out "^step 1$" 60 &&
 	iid=$(sed -n "s/.* instance \(i-[0-9a-f]*\) in .*/\1/p" out) &&

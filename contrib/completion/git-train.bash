@@ -175,6 +175,7 @@ __git_train_complete_value ()
 	--remote)		__gitcomp_nl "$(__git_remotes)" "" "$cur_" ;;
 	--best)			__gitcomp "min max" "" "$cur_" ;;
 	--metric)		__gitcomp_nl "$(__git_train_metrics)" "" "$cur_" ;;
+	--resume-from)		__gitcomp_nl "$(__git_train_run_ids)" "" "$cur_" ;;
 	--output)
 		# a run's output format; archive's --output is a file name
 		[ "$cmd" = run ] && __gitcomp "text run-id instance-id json" "" "$cur_"

@@ -1,0 +1,124 @@
+#!/bin/sh
+# Spot runs that can resume (issue 13), from the client's side: the launch
+# makes a persistent spot request that stops its instance on an interruption,
+# valid until the max runtime and tagged with the run; run.json names it;
+# `git train stop` cancels it before it terminates the instance, also when
+# the instance is stopped (interrupted, no capacity to restart); gc cancels
+# the request of a run that has ended; --resume-from names another run's
+# checkpoints, and an unknown run is refused before anything is launched.
+. "$(dirname "$0")/test-lib.sh"
+
+test_start_ec2
+
+# run_id_of FILE: the run id in the text summary
+run_id_of() {
+	sed -n "s/^run \([^ ]*\) started: .*/\1/p" "$1"
+}
+
+# instance_of FILE: the instance in the text summary
+instance_of() {
+	sed -n "s/.* instance \(i-[0-9a-f]*\) in .*/\1/p" "$1"
+}
+
+# runs_key: the S3 key prefix of the runs of HEAD
+runs_key() {
+	echo "git-train/$(test_repo_id)/$(git rev-parse HEAD)/runs"
+}
+
+test_expect_success EC2 'setup: a bucket, an instance profile, a script that runs a while' '
+	test_setup_train_account train-bucket train-role train-profile &&
+	git config train.bucket train-bucket &&
+	git config train.instanceProfile train-profile &&
+	test_make_train_repo &&
+	cat >slow.py <<-\PY &&
+	import sys, time
+	for i in range(int(sys.argv[1])):
+	    print(f"step {i}", flush=True)
+	    time.sleep(0.2)
+	PY
+	git add slow.py &&
+	git commit -q -m slow
+'
+
+test_expect_success EC2 'a spot run that can resume: a persistent request that stops, valid until the max runtime, tagged; run.json names it' '
+	before=$(date +%s) &&
+	test_train t3.micro --max-runtime 1h --script slow.py -- 3000 &&
+	id=$(run_id_of out) && echo "$id" >run1 &&
+	iid=$(instance_of out) && echo "$iid" >iid1 &&
+	test -n "$id" && test -n "$iid" &&
+	test "$(test_fake_spot_request $iid type)" = persistent &&
+	test "$(test_fake_spot_request $iid behaviour)" = stop &&
+	test "$(test_fake_spot_request $iid state)" = active &&
+	sir=$(test_fake_spot_request $iid id) && echo "$sir" >sir1 &&
+	test_fake_spot_request $iid tags >tags.json &&
+	test_json "d[\"git-train:run-id\"]" <tags.json >got &&
+	echo "$id" >expect &&
+	test_cmp expect got &&
+	test_fake_spot_request $iid valid_until >until &&
+	$TEST_PYTHON -c "
+import datetime
+s = open(\"until\").read().strip()[:19]
+t = datetime.datetime.strptime(s, \"%Y-%m-%dT%H:%M:%S\").replace(tzinfo=datetime.timezone.utc)
+assert $before + 3600 - 5 <= t.timestamp() <= $before + 3600 + 120, (s, $before)
+" &&
+	test_aws_call s3 --path "/train-bucket/$(runs_key)/$id/run.json" -o run.json &&
+	test_json "d[\"spot_request\"]" <run.json >got &&
+	echo "$sir" >expect &&
+	test_cmp expect got &&
+	test_json "\" \".join((i[\"instance_id\"], i[\"market\"], i[\"spot_request\"]) for i in d[\"instances\"])" \
+		<run.json >got &&
+	echo "$iid spot $sir" >expect &&
+	test_cmp expect got
+'
+
+# Interrupted with no capacity to come back: the instance waits, stopped, and
+# its request would restart it. stop ends both, the request first.
+test_expect_success EC2 'stop of an interrupted run whose instance is stopped: request cancelled, instance terminated, nothing left' '
+	id=$(cat run1) iid=$(cat iid1) sir=$(cat sir1) &&
+	test_fake_interrupt $iid null &&
+	test_fake_wait_instance $iid stopped 60 &&
+	test "$(test_fake_spot_request $sir state)" != cancelled &&
+	test_train stop "$id" &&
+	test_grep "^stopped $id: instance $iid terminated$" out &&
+	test "$(test_fake_spot_request $sir state)" = cancelled &&
+	test_nothing_left &&
+	git notes --ref=train show HEAD >note &&
+	test_grep "^$id .*status=stopped" note
+'
+
+# The request of a run whose instance is gone (terminated without the
+# request cancelled, as a crash between the two would leave it) would start
+# an instance nobody follows: gc cancels it, and --dry-run only says so.
+test_expect_success EC2 'gc cancels the spot request of a run that has ended; --dry-run only says so' '
+	test_train t3.micro --script slow.py -- 3000 &&
+	id=$(run_id_of out) iid=$(instance_of out) &&
+	sir=$(test_fake_spot_request $iid id) &&
+	MOTO_URL=$FAKE_URL test_moto ec2 TerminateInstances InstanceId.1=$iid >/dev/null &&
+	test_fake_wait_instance $iid terminated 30 &&
+	test "$(test_fake_spot_request $sir state)" = open &&
+	test_train gc --dry-run &&
+	test_grep "^would cancel spot request $sir: run $id has no instance left ($iid)$" out &&
+	test "$(test_fake_spot_request $sir state)" = open &&
+	test_train gc &&
+	test_grep "^cancelled spot request $sir: run $id has no instance left ($iid)$" out &&
+	test "$(test_fake_spot_request $sir state)" = cancelled &&
+	test_nothing_left &&
+	test_train gc &&
+	test_grep ! "spot request" out
+'
+
+test_expect_success EC2 '--resume-from an unknown run: refused before anything is launched' '
+	test_fake_ctl reset &&
+	test_expect_code 1 git train t3.micro --resume-from 20990101-000000-nope -- --epochs 1 \
+		>out 2>err &&
+	test_grep "^error: cannot resume from run .20990101-000000-nope.: no run .20990101-000000-nope. in this repository" err &&
+	test_grep "^hint: nothing was launched" err &&
+	test "$(test_fake_count "ec2 RunInstances")" = 0 &&
+	test_nothing_left
+'
+
+test_expect_success EC2 'the test secret is in no output' '
+	test_grep ! -F "$TEST_AWS_SECRET_ACCESS_KEY" "$TRASH_DIRECTORY/all-output"
+'
+
+test_done
