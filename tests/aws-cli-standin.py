@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """aws-cli-standin: the `aws s3 cp` that src/run/runner.sh uses, for the fake's instances
-(and the commands that bring a run its data and secrets: see data_and_secrets()).
+(and the commands that bring a run its data and secrets: see data_and_secrets(); and
+`aws ec2 cancel-spot-instance-requests` / `describe-spot-instance-requests`: see
+ec2_commands()).
 
 The real AWS CLI takes 1-2 seconds to start on a test machine, and the runner
 calls it several times per run (the code, the log every few seconds, the
@@ -61,7 +63,7 @@ class Fatal(Exception):
 
 def usage(msg):
     sys.stderr.write(f"aws: error: {msg} (tests/aws-cli-standin.py implements only the "
-                     "`aws s3 cp` that the runner uses, and its data and secrets commands)\n")
+                     "`aws s3 cp` that the runner uses, and its data, secrets and spot-request commands)\n")
     sys.exit(252)
 
 
@@ -489,6 +491,117 @@ def data_and_secrets(args, endpoint, region):
     return None
 
 
+# --- spot requests: what the runner calls at the end of a run -----------------
+#
+#   aws ec2 cancel-spot-instance-requests --spot-instance-request-ids ID [ID...]
+#       CancelSpotInstanceRequests; prints {"CancelledSpotInstanceRequests":
+#       [{"SpotInstanceRequestId", "State"}]} as the CLI does
+#   aws ec2 describe-spot-instance-requests [--spot-instance-request-ids ID...]
+#       [--filters Name=N,Values=V1,V2 ...]
+#       DescribeSpotInstanceRequests; prints {"SpotInstanceRequests": [...]} with
+#       the fields the fake gives (SpotInstanceRequestId, State, Status, InstanceId,
+#       Type, InstanceInterruptionBehavior, LaunchedAvailabilityZone, ValidUntil,
+#       CreateTime, Tags, LaunchSpecification.InstanceType/ImageId)
+#   The endpoint: --endpoint-url, else AWS_ENDPOINT_URL_EC2, else AWS_ENDPOINT_URL.
+#   An AWS error: "An error occurred (Code) when calling the Action operation:
+#   message" on stderr, exit 254; no --query, no --output but json.
+
+EC2_FIELDS = {"spotInstanceRequestId": "SpotInstanceRequestId", "state": "State",
+              "instanceId": "InstanceId", "type": "Type",
+              "instanceInterruptionBehavior": "InstanceInterruptionBehavior",
+              "launchedAvailabilityZone": "LaunchedAvailabilityZone",
+              "validUntil": "ValidUntil", "createTime": "CreateTime",
+              "productDescription": "ProductDescription", "spotPrice": "SpotPrice"}
+
+
+def ec2_call(endpoint, region, action, params):
+    """The parsed XML answer of an EC2 Query call (tags without namespaces)."""
+    body = urllib.parse.urlencode([("Action", action), ("Version", "2016-11-15")] +
+                                  list(params)).encode()
+    status, data = call(endpoint, region, "ec2", "POST", "/", (),
+                        {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+                        body)
+    try:
+        root = ET.fromstring(data)
+        for el in root.iter():
+            el.tag = el.tag.rsplit("}", 1)[-1]
+    except ET.ParseError:
+        root = None
+    if status >= 300 or root is None:
+        code = root.findtext(".//Error/Code") if root is not None else None
+        msg = root.findtext(".//Error/Message") if root is not None else None
+        raise CallError(f"An error occurred ({code or status}) when calling the {action} "
+                        f"operation: {msg or http.client.responses.get(status, '')}")
+    return root
+
+
+def spot_request_json(item):
+    out = {name: item.findtext(tag) for tag, name in EC2_FIELDS.items()
+           if item.find(tag) is not None}
+    status = item.find("status")
+    if status is not None:
+        out["Status"] = {"Code": status.findtext("code"), "Message": status.findtext("message"),
+                         "UpdateTime": status.findtext("updateTime")}
+    spec = item.find("launchSpecification")
+    if spec is not None:
+        out["LaunchSpecification"] = {k: spec.findtext(t) for t, k in
+                                      (("instanceType", "InstanceType"), ("imageId", "ImageId"))
+                                      if spec.find(t) is not None}
+    out["Tags"] = [{"Key": t.findtext("key"), "Value": t.findtext("value")}
+                   for t in item.iterfind("tagSet/item")]
+    return out
+
+
+def ec2_commands(args, endpoint, region):
+    """The exit status of an `aws ec2` command above; None when args is none of them."""
+    if args[:1] != ["ec2"] or args[1:2] not in (["cancel-spot-instance-requests"],
+                                                  ["describe-spot-instance-requests"]):
+        return None
+    ids, filters, rest, i = [], [], args[2:], 0
+    while i < len(rest):
+        a = rest[i]
+        if a in ("--spot-instance-request-ids", "--filters"):
+            i += 1
+            while i < len(rest) and not rest[i].startswith("--"):
+                (ids if a == "--spot-instance-request-ids" else filters).append(rest[i])
+                i += 1
+            continue
+        if a == "--output" and i + 1 < len(rest) and rest[i + 1] == "json":
+            i += 2
+            continue
+        usage(f"the option {a} of `aws ec2 {args[1]}`")
+    params = [(f"SpotInstanceRequestId.{n}", v) for n, v in enumerate(ids, 1)]
+    for n, f in enumerate(filters, 1):
+        name, _, values = f.partition(",Values=")
+        if not name.startswith("Name=") or not values:
+            usage(f"--filters {f}: only Name=N,Values=V1,V2")
+        params.append((f"Filter.{n}.Name", name[len("Name="):]))
+        params += [(f"Filter.{n}.Value.{m}", v) for m, v in enumerate(values.split(","), 1)]
+    ep = endpoint or os.environ.get("AWS_ENDPOINT_URL_EC2") or os.environ.get("AWS_ENDPOINT_URL")
+    try:
+        if not ep:
+            raise Fatal("no endpoint: the stand-in reaches only 127.0.0.0/8")
+        if args[1] == "cancel-spot-instance-requests":
+            if not ids:
+                usage("argument --spot-instance-request-ids is required")
+            root = ec2_call(ep, region, "CancelSpotInstanceRequests", params)
+            doc = {"CancelledSpotInstanceRequests": [
+                {"SpotInstanceRequestId": it.findtext("spotInstanceRequestId"),
+                 "State": it.findtext("state")}
+                for it in root.iterfind("spotInstanceRequestSet/item")]}
+        else:
+            root = ec2_call(ep, region, "DescribeSpotInstanceRequests", params)
+            doc = {"SpotInstanceRequests": [spot_request_json(it) for it in
+                                            root.iterfind("spotInstanceRequestSet/item")]}
+    except CallError as e:
+        sys.stderr.write(f"\n{e}\n")
+        return 254
+    except Fatal as e:
+        sys.stderr.write(f"fatal error: {e}\n")
+        return 255
+    print(json.dumps(doc, indent=4))
+    return 0
+
 
 def main(argv):
     endpoint = region = None
@@ -511,8 +624,11 @@ def main(argv):
         args.append(a)
         i += 1
     if args[:2] != ["s3", "cp"]:
-        rc = data_and_secrets(args, endpoint, region or os.environ.get("AWS_REGION") or
-                              os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
+        some_region = region or os.environ.get("AWS_REGION") or \
+            os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        rc = data_and_secrets(args, endpoint, some_region)
+        if rc is None:
+            rc = ec2_commands(args, endpoint, some_region)
         if rc is not None:
             return rc
         usage(f"the command `aws {' '.join(args[:2])}`")

@@ -43,9 +43,48 @@ EC2 (moto does the rest)
   repeat with other parameters is 400 IdempotentParameterMismatch. Each
   launched instance "boots": it gets a sandbox and an instance metadata service
   (below). TerminateInstances and StopInstances passing through end its
-  processes. The fake learns of instances launched straight in moto, and of
-  instances terminated there, whenever it looks (DescribeInstanceInformation,
-  SendCommand, GET /__fake/instances).
+  processes; StartInstances boots it again (below). The fake learns of
+  instances launched straight in moto, and of instances terminated there,
+  whenever it looks (DescribeInstanceInformation, SendCommand,
+  DescribeSpotInstanceRequests, GET /__fake/instances and /__fake/spot-requests).
+
+Spot requests (moto 5 takes RunInstances' spot options and a spot-instances-request
+tag specification, and ignores them: the fake keeps the requests)
+  A RunInstances with InstanceMarketOptions.MarketType=spot is forwarded whole
+  (ClientToken idempotency covers every parameter) and makes a request per
+  instance: id sir-<8 lowercase letters and digits>, SpotOptions.SpotInstanceType
+  one-time (default) or persistent, InstanceInterruptionBehavior terminate
+  (default), stop or hibernate (400 InvalidParameterCombination unless
+  persistent), ValidUntil (persistent only; default 7 days ahead, as EC2's;
+  recorded and shown, not enforced),
+  MaxPrice, the tags of TagSpecification.N with ResourceType
+  spot-instances-request; state active, status fulfilled. The response's
+  instance items (and DescribeInstances' passing through) get its
+  <spotInstanceRequestId> (moto gives <instanceLifecycle>spot</instanceLifecycle>).
+  What happens to a request (state, status code):
+    its instance stopped by a spot interruption    disabled, instance-stopped-no-capacity
+    stopped by StopInstances (persistent)          disabled, instance-stopped-by-user
+                                                   (one-time: 400 UnsupportedOperation)
+    started again (the fake, or StartInstances)    active, fulfilled
+    its instance terminated (TerminateInstances, straight in moto, or a
+    shutdown from inside): persistent, active or disabled: open (AWS would launch
+    another instance; the fake launches none), instance-terminated-by-user;
+    one-time: closed, same status; by a spot interruption (terminate): the
+    status is instance-terminated-no-capacity
+    CancelSpotInstanceRequests                     cancelled,
+        request-canceled-and-instance-running while its instance exists (running
+        or stopped), else canceled-before-fulfillment; a cancelled request stays
+        so when its instance terminates, and a stopped instance of it is never
+        started again
+  Requests outlive /__fake/reset (they are AWS's state, as moto's instances
+  are); those of an instance that moto forgets (moto's reset) are forgotten.
+  DescribeSpotInstanceRequests (SpotInstanceRequestId.N; Filter.N.Name/Value.M:
+  tag:<key>, tag-key, state, status-code, type, instance-id,
+  spot-instance-request-id, launched-availability-zone,
+  instance-interruption-behavior, with * and ? as EC2's; any other 400
+  InvalidParameterValue; no paging, no NextToken) and CancelSpotInstanceRequests
+  (SpotInstanceRequestId.N) answer in EC2's XML; an unknown id (of the call's
+  region) is 400 InvalidSpotInstanceRequestID.NotFound.
 
 Pricing (GetProducts, service code AmazonEC2)
   On-demand prices from a small table (t3.micro 0.0104, t3.small 0.0208,
@@ -130,7 +169,8 @@ The instance metadata service (IMDSv2 only): one server per instance on its own
   .../security-credentials/<role> (Code, Type, LastUpdated, AccessKeyId,
   SecretAccessKey, Token, Expiration in 6 h: keys of the instance's own that the
   fake accepts, with that token only), /latest/meta-data/spot/instance-action
-  (404 until interrupted, then {"action": "terminate", "time": "<now+grace>"}),
+  (404 until interrupted, then {"action": "stop" (an instance of a persistent request,
+  active, that stops) or "terminate", "time": "<now+grace>"}; 404 again once started),
   /latest/meta-data/spot/termination-time, /latest/dynamic/instance-identity/
   document, /latest/user-data (404 without). A trailing slash is accepted; a
   doubled one is not (404).
@@ -147,14 +187,31 @@ Control endpoint (unsigned, under /__fake/), used by tests/test-lib.sh:
                              signed for another region than its bucket's),
                              "shutdown_minute": s (60): what a minute of
                              `shutdown +N` lasts, for the schedules made from then on,
+                             "restart_after": s | null (null: never): when an instance
+                             stopped by a spot interruption starts again,
                              "nvidia_smi": "ok" | "broken" ("ok"; for the instances
                              that boot from then on), "quotas": {code: vCPUs} (EC2's
                              vCPU quotas; see "GPUs" below)}:
                              changes those named, answers all
   POST /__fake/prices       {"t3.micro": 0.5, ...}: on-demand Linux price in every region
-  POST /__fake/interrupt    {"instance": id}: a spot interruption notice in its IMDS,
-                             then after interrupt_grace seconds it is terminated in moto
-                             and its processes ended
+  POST /__fake/interrupt    {"instance": id, "restart_after": s | null}: a spot
+                             interruption notice in its IMDS, then after interrupt_grace
+                             seconds: an instance of an active persistent request that
+                             stops is stopped (in moto, StopInstances; its processes
+                             ended; its request disabled) and, after restart_after
+                             seconds (absent: settings restart_after; null: never),
+                             started again if its request is still disabled: in moto
+                             (StartInstances), request active, the notice gone, a new
+                             boot (below); any other is terminated in moto and its
+                             processes ended. Answers {"instance", "time", "action",
+                             "restart_after"}; 409 for a stopped instance
+  A boot after a stop (the fake's restart, or a StartInstances): the same sandbox
+                             (its "EBS volume"), Online after ready_delay, no
+                             scheduled shutdown, and, as cloud-init's scripts-per-boot,
+                             each file in <sandbox>/var/lib/cloud/scripts/per-boot/,
+                             sorted by name, run with sh one after the other in the
+                             instance's environment (cwd root/, detached from the
+                             fake), output appended to var/log/cloud-init-output.log
   POST /__fake/shutdown/<id>  the instance shuts down: terminated in moto, processes ended
   POST /__fake/schedule/<id>  {"minutes": N}: it shuts down in N shutdown_minutes, unless
                              another schedule replaces this one; {"minutes": null}: none
@@ -164,7 +221,15 @@ Control endpoint (unsigned, under /__fake/), used by tests/test-lib.sh:
                              "interrupted": bool, "region": r, "role": name,
                              "shutdown_in": seconds until its scheduled shutdown or null,
                              "ended_by": null, "shutdown" (now, from inside), "scheduled
-                             shutdown", "spot interruption" or "TerminateInstances"}}
+                             shutdown", "spot interruption" or "TerminateInstances",
+                             "stopped": bool, "stopped_by": null, "spot interruption"
+                             or "StopInstances", "boots": n (1, +1 per start),
+                             "interrupt_action": null, "stop" or "terminate",
+                             "restart_in": seconds until the fake starts it or null,
+                             "spot_request": the newest request that launched it or null}}
+  GET  /__fake/spot-requests {"<sir-id>": {"state", "status" (its code), "instance",
+                             "type", "behaviour", "valid_until" (ISO or null), "tags":
+                             {key: value}, "region", "az", "created" (ISO)}}
   POST /__fake/reset        no rules, no counts, offset 0, default settings and prices,
                              no remembered ClientTokens; every instance's processes ended
                              and the instance forgotten (its files stay; one still
@@ -184,6 +249,7 @@ import argparse
 import base64
 import calendar
 import datetime
+import fnmatch
 import hashlib
 import hmac
 import http.client
@@ -214,7 +280,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
 MAX_SKEW = 15 * 60
 DEFAULT_SETTINGS = {"ready_delay": 0.0, "invocation_delay": 0.0, "interrupt_grace": 5.0,
                     "user_data": False, "aws_cli": "standin", "s3_regions": "off",
-                    "shutdown_minute": 60.0}
+                    "shutdown_minute": 60.0, "restart_after": None}
 AWS_CLIS = ("standin", "real")
 S3_REGIONS = ("off", "301", "400")
 # the stand-in for `aws s3 cp` (aws-cli-standin.py says why), beside this file
@@ -368,6 +434,9 @@ class State:
         self.instances = {}  # id -> Instance
         self.invocations = {}  # (command id, instance id) -> Invocation
         self.user_data = {}  # instance id -> bytes, from RunInstances
+        # id -> SpotRequest: AWS's state, as moto's instances are, so kept on reset
+        self.spot_requests = {}
+        self.spot_lock = threading.RLock()
         self.reset()
         self.clock_offset = clock_offset
 
@@ -771,6 +840,10 @@ class Instance:
         self.ending = False  # terminating: no going back
         self.terminated = False  # and its processes are gone
         self.interrupt_at = None
+        self.interrupt_action = None  # "stop" or "terminate", once interrupted
+        self.stopped_by = None  # "spot interruption" or "StopInstances", while stopped
+        self.boots = 1
+        self.restart_at = None  # when EC2 starts it again after a spot interruption
         self.shutdown_timer = None  # shutdown +N: (timer, when)
         self.ended_by = None
         self.commands = []
@@ -882,17 +955,52 @@ class Instance:
         log(f"instance {self.id}: its scheduled shutdown")
         self.shut_down("scheduled shutdown")
 
-    def stop(self):
+    def stop(self, why="StopInstances"):
         """Stopped: its processes are gone; started again, it boots anew."""
-        self.schedule(None)
-        self.stopped = True
+        self.mark_stopped(why)
         self.end_processes()
 
-    def start(self):
-        self.stopped = False
-        self.seen_running = time.time()
+    def mark_stopped(self, why):
+        self.schedule(None)
+        with self.lock:
+            if not self.stopped:
+                self.stopped_by = why
+            self.stopped = True
 
-    def terminate(self):
+    def start(self):
+        """Boots again (a StartInstances, or EC2 after a spot interruption):
+        Online after ready_delay, no interruption notice, the per-boot scripts run."""
+        with self.lock:
+            if not self.stopped or self.ending:
+                return
+            self.stopped = False
+            self.stopped_by = None
+            self.seen_running = time.time()
+            self.interrupt_at = self.interrupt_action = None
+            self.imds_tokens = {}
+            self.boots += 1
+        log(f"instance {self.id} started again (boot {self.boots})")
+        if self.dir:
+            threading.Thread(target=self.run_per_boot, daemon=True).start()
+
+    def run_per_boot(self):
+        """As cloud-init's scripts-per-boot module: each file of
+        /var/lib/cloud/scripts/per-boot, sorted by name, with sh, one after the other."""
+        d = self.path("var/lib/cloud/scripts/per-boot")
+        try:
+            names = sorted(n for n in os.listdir(d) if os.path.isfile(os.path.join(d, n)))
+        except OSError:
+            return
+        for name in names:
+            log(f"instance {self.id}: per-boot script {name}")
+            with open(self.path("var/log/cloud-init-output.log"), "ab") as out:
+                proc = subprocess.Popen(["sh", os.path.join(d, name)], cwd=self.path("root"),
+                                        env=self.environment(), stdin=subprocess.DEVNULL,
+                                        stdout=out, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+            proc.wait()
+
+    def terminate(self, forgotten=False):
         """The machine is gone: its processes and its metadata service."""
         with self.lock:
             if self.ending:
@@ -905,6 +1013,7 @@ class Instance:
         self.end_processes()
         self.stop_imds()
         self.terminated = True
+        spot_ended(self.state, self.id, self.ended_by, forgotten)
         log(f"instance {self.id} terminated")
 
     def shut_down(self, reason="shutdown"):
@@ -919,19 +1028,73 @@ class Instance:
             log(f"moto would not terminate {self.id}: {status}")
         self.terminate()
 
-    def interrupt(self):
+    def interrupt(self, restart_after=None):
+        """A spot interruption: the notice now; after interrupt_grace the
+        instance of a persistent request that stops is stopped (and started
+        again after restart_after seconds, None: never), any other terminated."""
         grace = float(self.state.setting("interrupt_grace"))
+        req = spot_request_of(self.state, self.id)
+        stop = req is not None and req.type == "persistent" and req.behaviour == "stop" and \
+            req.state == "active"
+        self.interrupt_action = "stop" if stop else "terminate"
         self.interrupt_at = time.time() + grace
-        timer = threading.Timer(grace, self.shut_down, args=("spot interruption",))
+        if stop:
+            timer = threading.Timer(grace, self.spot_stop, args=(req, restart_after))
+        else:
+            timer = threading.Timer(grace, self.shut_down, args=("spot interruption",))
         timer.daemon = True
         timer.start()
         return self.interrupt_at
+
+    def spot_stop(self, req, restart_after):
+        if self.ending or self.stopped:
+            return
+        with self.state.spot_lock:
+            if req.state == "active":
+                req.set("disabled", "instance-stopped-no-capacity")
+        with self.state.sync_lock:  # no sync sees moto's state before ours
+            status, _ = moto_query(self.state, "ec2", self.region,
+                                   {"Action": "StopInstances", "Version": "2016-11-15",
+                                    "InstanceId.1": self.id})
+            if status != 200:
+                log(f"moto would not stop {self.id}: {status}")
+            self.mark_stopped("spot interruption")
+        self.end_processes()
+        log(f"instance {self.id} stopped by a spot interruption; "
+            + (f"restarts in {restart_after} s" if restart_after is not None else "no restart"))
+        if restart_after is not None:
+            self.restart_at = time.time() + float(restart_after)
+            timer = threading.Timer(float(restart_after), self.spot_restart, args=(req,))
+            timer.daemon = True
+            timer.start()
+
+    def spot_restart(self, req):
+        """Capacity is back: EC2 starts the instance of a request still disabled."""
+        self.restart_at = None
+        with self.state.spot_lock:
+            if self.ending or not self.stopped or req.state != "disabled" or \
+                    req.instance != self.id:
+                log(f"instance {self.id}: no restart (request {req.id} {req.state})")
+                return
+            req.set("active", "fulfilled")
+        with self.state.sync_lock:
+            status, _ = moto_query(self.state, "ec2", self.region,
+                                   {"Action": "StartInstances", "Version": "2016-11-15",
+                                    "InstanceId.1": self.id})
+            if status != 200:
+                log(f"moto would not start {self.id}: {status}")
+            self.start()
 
     def describe(self):
         when = self.shutdown_timer[1] if self.shutdown_timer else None
         return {"sandbox": self.dir, "imds_port": self.imds_port, "online": self.online(),
                 "commands": list(self.commands), "calls": self.calls(),
                 "terminated": self.terminated, "interrupted": self.interrupt_at is not None,
+                "stopped": self.stopped, "stopped_by": self.stopped_by, "boots": self.boots,
+                "interrupt_action": self.interrupt_action,
+                "restart_in": round(max(0.0, self.restart_at - time.time()), 1)
+                if self.restart_at else None,
+                "spot_request": getattr(spot_request_of(self.state, self.id), "id", None),
                 "region": self.region, "role": self.role, "ended_by": self.ended_by,
                 "shutdown_in": round(max(0.0, when - time.time()), 1) if when else None}
 
@@ -1008,7 +1171,7 @@ def sync(state, region):
                 inst.terminate()
         for inst in instances_of(state).values():
             if inst.region == region and inst.id not in found:
-                inst.terminate()  # moto forgot it (reset)
+                inst.terminate(forgotten=True)  # moto forgot it (reset)
 
 
 def boot(state, info, region):
@@ -1122,7 +1285,8 @@ def metadata(inst, path):
             return None
         if path.endswith("termination-time"):
             return iso(inst.interrupt_at), "text/plain"
-        return json.dumps({"action": "terminate", "time": iso(inst.interrupt_at)}), "text/plain"
+        return json.dumps({"action": inst.interrupt_action or "terminate",
+                           "time": iso(inst.interrupt_at)}), "text/plain"
     if path == "/latest/user-data":
         data = inst.state.user_data.get(inst.id)
         return (data, "application/octet-stream") if data else None
@@ -1150,6 +1314,15 @@ def instance_ids(call):
     return [v for k, v in sorted(call.params.items()) if k.startswith("InstanceId.")]
 
 
+def numbered(params, prefix):
+    """The values of prefix.1, prefix.2, ... in their order."""
+    found = []
+    for k, v in params.items():
+        if k.startswith(prefix + ".") and k[len(prefix) + 1:].isdigit():
+            found.append((int(k[len(prefix) + 1:]), v))
+    return [v for _, v in sorted(found)]
+
+
 def launched(state, call, res):
     """A RunInstances went through: its instances boot."""
     root = xml_root(res.body) if res.status == 200 else None
@@ -1168,9 +1341,13 @@ def launched(state, call, res):
 
 
 def run_instances(state, call):
+    spot = spot_launch(call)
+    if isinstance(spot, Response):
+        return spot
     token = call.params.get("ClientToken")
     if not token:
         res = forward(state.upstream, call)
+        res = spot_launched(state, call, spot, res)
         launched(state, call, res)
         return res
     if len(token) > 64 or not token.isascii():
@@ -1188,6 +1365,7 @@ def run_instances(state, call):
             log(f"RunInstances with ClientToken {token} again: the first response")
             return Response(seen[1].status, seen[1].body, seen[1].headers)
         res = forward(state.upstream, call)
+        res = spot_launched(state, call, spot, res)
         if res.status == 200:
             state.client_tokens[key] = (dict(call.params), res)
     launched(state, call, res)
@@ -1198,20 +1376,372 @@ def run_instances(state, call):
 def ec2_handler(state, call):
     if call.action == "RunInstances":
         return run_instances(state, call)
-    if call.action not in ("TerminateInstances", "StopInstances"):
+    if call.action in SPOT_ACTIONS:
+        return SPOT_ACTIONS[call.action](state, call)
+    if call.action == "DescribeInstances":
+        return spot_patch(state, forward(state.upstream, call))
+    if call.action not in ("TerminateInstances", "StopInstances", "StartInstances"):
         return None
+    if call.action == "StopInstances":
+        for iid in instance_ids(call):
+            req = spot_request_of(state, iid)
+            if req and req.type == "one-time":
+                return aws_error(call, 400, "UnsupportedOperation",
+                                 f"You can't stop the Spot Instance '{iid}' because it is "
+                                 "associated with a one-time Spot Instance request. You can "
+                                 "only stop Spot Instances associated with persistent Spot "
+                                 "Instance requests.")
     res = forward(state.upstream, call)
-    if res.status == 200:
-        # each instance ends on its own (gc ends a dozen in one call: their
-        # IMDS servers take a poll interval each to stop)
-        ends = [threading.Thread(target=inst.terminate if call.action == "TerminateInstances"
-                                 else inst.stop)
-                for inst in filter(None, map(state.instances.get, instance_ids(call)))]
-        for t in ends:
-            t.start()
-        for t in ends:
-            t.join()
+    if res.status != 200:
+        return res
+    ids = instance_ids(call)
+    if call.action == "StartInstances":
+        for iid in ids:
+            inst = state.instances.get(iid)
+            spot_started(state, iid)
+            if inst is not None:
+                inst.start()
+        return res
+    if call.action == "StopInstances":
+        for iid in ids:
+            spot_stopped(state, iid, "instance-stopped-by-user")
+    # each instance ends on its own (gc ends a dozen in one call: their
+    # IMDS servers take a poll interval each to stop)
+    ends = [threading.Thread(target=inst.terminate if call.action == "TerminateInstances"
+                             else inst.stop)
+            for inst in filter(None, map(state.instances.get, ids))]
+    for t in ends:
+        t.start()
+    for t in ends:
+        t.join()
+    if call.action == "TerminateInstances":
+        for iid in ids:  # those the fake never ran too
+            spot_ended(state, iid, "TerminateInstances")
     return res
+
+
+# --- spot requests: what RunInstances's spot options make ------------------------
+#
+# moto takes InstanceMarketOptions.SpotOptions and a TagSpecification of
+# ResourceType spot-instances-request but ignores them (moto 5: no request is
+# made, the instance has no spotInstanceRequestId), so the fake keeps the
+# requests itself: RunInstances is forwarded whole (ClientToken idempotency
+# covers every parameter) and the fake adds a request per spot instance.
+
+SIR_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+SPOT_TYPES = ("one-time", "persistent")
+SPOT_BEHAVIOURS = ("hibernate", "stop", "terminate")
+SPOT_LIVE = ("open", "active", "disabled")  # what AWS may still act on
+SPOT_MESSAGES = {
+    "fulfilled": "Your spot request is fulfilled.",
+    "instance-stopped-no-capacity":
+        "Your Spot Instance was stopped because there is no more capacity available for the "
+        "instance type in the Availability Zone.",
+    "instance-stopped-by-user": "Your Spot Instance was stopped by the user.",
+    "instance-terminated-by-user":
+        "Spot Instance terminated by the user. Your Spot request will be fulfilled again "
+        "(persistent) or is closed (one-time).",
+    "instance-terminated-no-capacity":
+        "Your Spot Instance was terminated because there is no more capacity available for "
+        "the instance type in the Availability Zone.",
+    "request-canceled-and-instance-running":
+        "Spot Instance Request was canceled by the user, but the Spot Instance is still "
+        "running.",
+    "canceled-before-fulfillment": "Your Spot request was canceled before it was fulfilled.",
+}
+
+
+class SpotRequest:
+    def __init__(self, region, kind, behaviour, valid_until, tags, max_price):
+        self.id = "sir-" + random_id(8, SIR_ALPHABET)
+        self.region = region
+        self.type = kind
+        self.behaviour = behaviour
+        self.valid_until = valid_until  # epoch seconds or None
+        self.tags = tags  # [(key, value)] in their order
+        self.max_price = max_price
+        self.state, self.status, self.updated = "active", "fulfilled", time.time()
+        self.created = time.time()
+        self.instance = self.az = self.instance_type = self.image = self.profile = None
+
+    def set(self, state, status):
+        self.state, self.status, self.updated = state, status, time.time()
+        log(f"spot request {self.id} ({self.instance}): {state}, {status}")
+
+    def listing(self):
+        return {"state": self.state, "status": self.status, "instance": self.instance,
+                "type": self.type, "behaviour": self.behaviour, "region": self.region,
+                "az": self.az, "valid_until": iso(self.valid_until) if self.valid_until
+                else None, "tags": dict(self.tags), "created": iso(self.created)}
+
+    def xml(self):
+        def el(name, value):
+            return f"<{name}>{xml_escape(str(value))}</{name}>" if value is not None else ""
+        spec = (el("imageId", self.image) + el("instanceType", self.instance_type) +
+                (f"<placement>{el('availabilityZone', self.az)}</placement>" if self.az else "") +
+                (f"<iamInstanceProfile>{el('arn', self.profile)}</iamInstanceProfile>"
+                 if self.profile else "") + "<monitoring><enabled>false</enabled></monitoring>")
+        tags = "".join(f"<item>{el('key', k)}{el('value', v)}</item>" for k, v in self.tags)
+        return ("<item>" + el("spotInstanceRequestId", self.id) + el("spotPrice", self.max_price) +
+                el("type", self.type) + el("state", self.state) +
+                f"<status>{el('code', self.status)}{el('updateTime', iso_ms(self.updated))}"
+                f"{el('message', SPOT_MESSAGES.get(self.status, self.status))}</status>" +
+                f"<launchSpecification>{spec}</launchSpecification>" +
+                el("instanceId", self.instance) + el("createTime", iso_ms(self.created)) +
+                el("productDescription", "Linux/UNIX") + f"<tagSet>{tags}</tagSet>" +
+                el("launchedAvailabilityZone", self.az) +
+                el("validUntil", iso_ms(self.valid_until) if self.valid_until else None) +
+                el("instanceInterruptionBehavior", self.behaviour) + "</item>")
+
+
+def xml_escape(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def iso_ms(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t))
+
+
+def parse_time(text):
+    """Epoch seconds of an ISO 8601 time (Z or an offset; as botocore sends it), or None."""
+    try:
+        t = datetime.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=datetime.timezone.utc)
+    return t.timestamp()
+
+
+def spot_launch(call):
+    """The spot request RunInstances asks for: None (on-demand), a dict, or an
+    error Response for what EC2 refuses."""
+    p = call.params
+    if p.get("InstanceMarketOptions.MarketType") != "spot":
+        return None
+    pre = "InstanceMarketOptions.SpotOptions."
+    kind = p.get(pre + "SpotInstanceType", "one-time")
+    behaviour = p.get(pre + "InstanceInterruptionBehavior", "terminate")
+    if kind not in SPOT_TYPES:
+        return aws_error(call, 400, "InvalidParameterValue",
+                         f"Value ({kind}) for parameter spotInstanceType is invalid.")
+    if behaviour not in SPOT_BEHAVIOURS:
+        return aws_error(call, 400, "InvalidParameterValue",
+                         f"Value ({behaviour}) for parameter instanceInterruptionBehavior "
+                         "is invalid.")
+    if kind == "one-time" and behaviour != "terminate":
+        return aws_error(call, 400, "InvalidParameterCombination",
+                         f"The instance interruption behavior '{behaviour}' is supported only "
+                         "for persistent Spot Instance requests.")
+    valid_until = None
+    if pre + "ValidUntil" in p:
+        if kind != "persistent":
+            return aws_error(call, 400, "InvalidParameterCombination",
+                             "ValidUntil is supported only for persistent Spot Instance "
+                             "requests.")
+        valid_until = parse_time(p[pre + "ValidUntil"])
+        if valid_until is None:
+            return aws_error(call, 400, "InvalidParameterValue",
+                             f"Value ({p[pre + 'ValidUntil']}) for parameter validUntil is "
+                             "invalid.")
+        if valid_until <= time.time():
+            return aws_error(call, 400, "InvalidParameterValue",
+                             "validUntil must be in the future.")
+    elif kind == "persistent":
+        valid_until = time.time() + 7 * 86400  # EC2's default
+    tags = []
+    for n in range(1, 51):
+        spec = f"TagSpecification.{n}."
+        if spec + "ResourceType" not in p:
+            continue
+        if p[spec + "ResourceType"] != "spot-instances-request":
+            continue
+        for m in range(1, 51):
+            if spec + f"Tag.{m}.Key" in p:
+                tags.append((p[spec + f"Tag.{m}.Key"], p.get(spec + f"Tag.{m}.Value", "")))
+    return {"type": kind, "behaviour": behaviour, "valid_until": valid_until, "tags": tags,
+            "max_price": p.get(pre + "MaxPrice")}
+
+
+def spot_launched(state, call, spot, res):
+    """A spot RunInstances went through: a request per instance, named in the
+    response's items (which is what a repeat of its ClientToken gets too)."""
+    root = xml_root(res.body) if res.status == 200 and spot else None
+    if root is None:
+        return res
+    region = call.region or state.region
+    with state.spot_lock:
+        for it in root.iterfind("instancesSet/item"):
+            req = SpotRequest(region, spot["type"], spot["behaviour"], spot["valid_until"],
+                              list(spot["tags"]), spot["max_price"])
+            req.instance = it.findtext("instanceId")
+            req.az = it.findtext("placement/availabilityZone")
+            req.instance_type = it.findtext("instanceType")
+            req.image = it.findtext("imageId")
+            req.profile = it.findtext("iamInstanceProfile/arn")
+            state.spot_requests[req.id] = req
+            log(f"spot request {req.id}: {req.type}, {req.behaviour}, instance {req.instance}")
+    return spot_patch(state, res)
+
+
+def spot_patch(state, res):
+    """Instance items of a spot request get its <spotInstanceRequestId> (and
+    <instanceLifecycle>spot</instanceLifecycle>, which moto gives already)."""
+    if res.status != 200 or b"<instanceId>" not in res.body:
+        return res
+    body = res.body.decode("utf-8")
+    with state.spot_lock:
+        by_instance = {r.instance: r.id for r in state.spot_requests.values() if r.instance}
+    changed = False
+    for iid, sir in by_instance.items():
+        tag = f"<instanceId>{iid}</instanceId>"
+        if tag not in body:
+            continue
+        extra = f"<spotInstanceRequestId>{sir}</spotInstanceRequestId>"
+        start = body.find(tag)
+        item_end = body.find("</instancesSet>", start)
+        if extra in body[start:item_end if item_end > 0 else len(body)]:
+            continue
+        body = body.replace(tag, tag + extra, 1)
+        changed = True
+    if not changed:
+        return res
+    return Response(res.status, body.encode("utf-8"), res.headers)
+
+
+def spot_request_of(state, iid):
+    """The newest request that launched instance iid, or None."""
+    with state.spot_lock:
+        found = [r for r in state.spot_requests.values() if r.instance == iid]
+    return max(found, key=lambda r: r.created) if found else None
+
+
+def spot_stopped(state, iid, status):
+    with state.spot_lock:
+        req = spot_request_of(state, iid)
+        if req and req.type == "persistent" and req.state == "active":
+            req.set("disabled", status)
+
+
+def spot_started(state, iid):
+    with state.spot_lock:
+        req = spot_request_of(state, iid)
+        if req and req.state == "disabled":
+            req.set("active", "fulfilled")
+
+
+def spot_ended(state, iid, why, forgotten=False):
+    """Instance iid is terminated: a persistent request that was active or
+    disabled is open again (AWS would launch another instance: the fake launches
+    none), a one-time one closed; forgotten (moto no longer has it): the
+    request is forgotten too."""
+    status = "instance-terminated-no-capacity" if why == "spot interruption" else \
+        "instance-terminated-by-user"
+    with state.spot_lock:
+        req = spot_request_of(state, iid)
+        if req is None:
+            return
+        if forgotten:
+            state.spot_requests.pop(req.id, None)
+        elif req.type == "persistent" and req.state in ("active", "disabled"):
+            req.set("open", status)
+        elif req.type == "one-time" and req.state == "active":
+            req.set("closed", status)
+
+
+def spot_filter(call):
+    """{name: [values]} of Filter.N.Name / Filter.N.Value.M."""
+    out = {}
+    for n in range(1, 51):
+        name = call.params.get(f"Filter.{n}.Name")
+        if name is not None:
+            out.setdefault(name, []).extend(numbered(call.params, f"Filter.{n}.Value"))
+    return out
+
+
+SPOT_FILTERS = {
+    "state": lambda r: [r.state], "instance-id": lambda r: [r.instance or ""],
+    "spot-instance-request-id": lambda r: [r.id], "type": lambda r: [r.type],
+    "status-code": lambda r: [r.status], "launched-availability-zone": lambda r: [r.az or ""],
+    "instance-interruption-behavior": lambda r: [r.behaviour],
+    "tag-key": lambda r: [k for k, _ in r.tags],
+}
+
+
+def spot_matches(req, filters):
+    for name, values in filters.items():
+        if name.startswith("tag:"):
+            have = [v for k, v in req.tags if k == name[4:]]
+        else:
+            have = SPOT_FILTERS[name](req)
+        if not any(fnmatch.fnmatchcase(h, v) for h in have for v in values):
+            return False
+    return True
+
+
+def spot_not_found(call, ids):
+    return aws_error(call, 400, "InvalidSpotInstanceRequestID.NotFound",
+                     f"The spot instance request ID '{ids[0]}' does not exist")
+
+
+def spot_response(call, action, items):
+    body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<{action}Response '
+            'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+            f"<requestId>{call.request_id}</requestId><spotInstanceRequestSet>" +
+            "".join(items) + f"</spotInstanceRequestSet></{action}Response>")
+    return Response(200, body, [("Content-Type", "text/xml;charset=UTF-8")])
+
+
+def describe_spot_requests(state, call):
+    region = call.region or state.region
+    filters = spot_filter(call)
+    unknown = [f for f in filters if f not in SPOT_FILTERS and not f.startswith("tag:")]
+    if unknown:
+        return aws_error(call, 400, "InvalidParameterValue",
+                         f"The filter '{unknown[0]}' is invalid (aws-fake filters spot requests "
+                         f"by tag:<key>, {', '.join(sorted(SPOT_FILTERS))})")
+    state.regions.add(region)
+    sync(state, region)  # instances terminated straight in moto: their requests
+    ids = numbered(call.params, "SpotInstanceRequestId")
+    with state.spot_lock:
+        mine = {i: r for i, r in state.spot_requests.items() if r.region == region}
+        missing = [i for i in ids if i not in mine]
+        if missing:
+            return spot_not_found(call, missing)
+        found = [r for r in sorted(mine.values(), key=lambda r: r.created)
+                 if (not ids or r.id in ids) and spot_matches(r, filters)]
+        items = [r.xml() for r in found]
+    return spot_response(call, "DescribeSpotInstanceRequests", items)
+
+
+def cancel_spot_requests(state, call):
+    region = call.region or state.region
+    ids = numbered(call.params, "SpotInstanceRequestId")
+    if not ids:
+        return aws_error(call, 400, "MissingParameter",
+                         "The request must contain the parameter spotInstanceRequestId")
+    state.regions.add(region)
+    sync(state, region)
+    items = []
+    with state.spot_lock:
+        mine = {i: r for i, r in state.spot_requests.items() if r.region == region}
+        missing = [i for i in ids if i not in mine]
+        if missing:
+            return spot_not_found(call, missing)
+        for i in ids:
+            req = mine[i]
+            if req.state in SPOT_LIVE:
+                inst = state.instances.get(req.instance) if req.instance else None
+                running = req.state != "open" and inst is not None and not inst.ending
+                req.set("cancelled", "request-canceled-and-instance-running" if running
+                        else "canceled-before-fulfillment")
+            items.append(f"<item><spotInstanceRequestId>{req.id}</spotInstanceRequestId>"
+                         f"<state>{req.state}</state></item>")
+    return spot_response(call, "CancelSpotInstanceRequests", items)
+
+
+SPOT_ACTIONS = {"DescribeSpotInstanceRequests": describe_spot_requests,
+                "CancelSpotInstanceRequests": cancel_spot_requests}
 
 
 # --- SSM: readiness, and commands that really run ---------------------------------
@@ -1754,7 +2284,16 @@ def control_instance(state, what, arg):
     if inst is None or inst.ending:
         return json_doc({"error": f"no running instance {iid!r}"}, 404)
     if what == "interrupt":
-        return json_doc({"instance": iid, "time": iso(inst.interrupt())})
+        if inst.stopped:
+            return json_doc({"error": f"instance {iid!r} is stopped"}, 409)
+        restart = arg.get("restart_after", state.setting("restart_after"))
+        try:
+            restart = setting_value("restart_after", restart)
+        except ValueError as e:
+            return json_doc({"error": str(e)}, 400)
+        when = inst.interrupt(restart)
+        return json_doc({"instance": iid, "time": iso(when), "action": inst.interrupt_action,
+                         "restart_after": restart})
     if what.startswith("schedule/"):
         minutes = arg.get("minutes") if isinstance(arg, dict) else None
         if minutes is not None and (not isinstance(minutes, (int, float)) or minutes < 0):
@@ -1775,6 +2314,12 @@ def setting_value(name, value):
         if value not in AWS_CLIS:
             raise ValueError(f"aws_cli is one of {', '.join(AWS_CLIS)}, not {value!r}")
         return value
+    if name == "restart_after":
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ValueError(f"restart_after: seconds (a number >= 0) or null, not {value!r}")
+        return float(value)
     if name == "s3_regions":
         if str(value) not in S3_REGIONS:
             raise ValueError(f"s3_regions is one of {', '.join(S3_REGIONS)}, not {value!r}")
@@ -1797,6 +2342,10 @@ def control(state, call):
     if what == "instances":
         sync_all(state)
         return json_doc({iid: inst.describe() for iid, inst in instances_of(state).items()})
+    if what == "spot-requests":
+        sync_all(state)
+        with state.spot_lock:
+            return json_doc({i: r.listing() for i, r in state.spot_requests.items()})
     with state.lock:
         if what == "settings":
             unknown = set(arg or {}) - set(DEFAULT_SETTINGS)

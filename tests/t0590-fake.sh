@@ -334,6 +334,8 @@ test_expect_success AWS 'a spot interruption: the notice in IMDS, terminated aft
 	test_fake_settings "{\"interrupt_grace\": 4}" &&
 	launch spot "&InstanceMarketOptions.MarketType=spot" &&
 	id=$(cat spot.id) &&
+	test "$(test_fake_spot_request $id type) $(test_fake_spot_request $id state)" = \
+		"one-time active" &&
 	wait_online $id &&
 	send $id "[\"setsid sleep 987653 </dev/null >/dev/null 2>&1 &\"]" &&
 	finished $id &&
@@ -349,6 +351,8 @@ test_expect_success AWS 'a spot interruption: the notice in IMDS, terminated aft
 	test "$(sleepers 987653)" = 0 &&
 	test "$(test_moto ec2 DescribeInstances InstanceId.1=$id |
 		test_xml reservationSet/item/instancesSet/item/instanceState/name)" = terminated &&
+	test "$(test_fake_spot_request $id state) $(test_fake_spot_request $id status)" = \
+		"closed instance-terminated-no-capacity" &&
 	test_fake_settings "{\"interrupt_grace\": 5}"
 '
 
@@ -535,6 +539,186 @@ test_expect_success AWS 'no process outlives the fake; the secret appears nowher
 	done &&
 	! grep -l -F "=$TRASH_DIRECTORY/.instances/" /proc/[0-9]*/environ 2>/dev/null &&
 	test_grep ! -r -F "$TEST_AWS_SECRET_ACCESS_KEY" "$TRASH_DIRECTORY"
+'
+
+# --- persistent spot requests: interrupted runs that EC2 starts again -------
+
+test_expect_success AWS 'setup: no instance of the tests above left (the fake starts again)' '
+	test_moto ec2 DescribeInstances >all.xml &&
+	set -- &&
+	for id in $(test_xml reservationSet/item/instancesSet/item instanceId instanceState/name <all.xml |
+			sed -n "s/\t\(pending\|running\|stopped\)$//p"); do
+		set -- "$@" "InstanceId.$(($# + 1))=$id"
+	done &&
+	if test $# -gt 0; then test_moto ec2 TerminateInstances "$@" >/dev/null; fi
+'
+if test_have_prereq AWS; then
+	test_start_fake || exit 1
+fi
+
+# persistent <run id>: RunInstances' members for a run that resumes after an
+# interruption (as src/services/ec2.h launches it), with the role
+persistent() {
+	printf '%s' "\"InstanceMarketOptions\": {\"MarketType\": \"spot\", \"SpotOptions\": {
+		\"SpotInstanceType\": \"persistent\", \"InstanceInterruptionBehavior\": \"stop\",
+		\"ValidUntil\": \"2030-01-02T03:04:05Z\"}},
+		\"TagSpecifications\": [{\"ResourceType\": \"spot-instances-request\", \"Tags\": [
+			{\"Key\": \"git-train:run-id\", \"Value\": \"$1\"},
+			{\"Key\": \"git-train:repo\", \"Value\": \"fake\"}]}],
+		\"IamInstanceProfile\": {\"Name\": \"train-profile\"}"
+}
+
+# spot_requests <JSON parameters>: DescribeSpotInstanceRequests through the
+# fake, by botocore; a line per request: id instance state code type behaviour
+# valid-until instance-type tags
+spot_requests() {
+	fake_call ec2 DescribeSpotInstanceRequests "$1" >dsir.json &&
+	json "\"\\n\".join(\" \".join([r[\"SpotInstanceRequestId\"], r[\"InstanceId\"], r[\"State\"],
+		r[\"Status\"][\"Code\"], r[\"Type\"], r[\"InstanceInterruptionBehavior\"],
+		r[\"ValidUntil\"][:19], r[\"LaunchSpecification\"][\"InstanceType\"]] +
+		sorted(t[\"Key\"] + \"=\" + t[\"Value\"] for t in r[\"Tags\"]))
+		for r in d[\"SpotInstanceRequests\"])" dsir.json
+}
+
+test_expect_success AWS 'a persistent spot launch: its request, active, tagged, named in the instance item' '
+	test_must_fail run_instances "\"InstanceMarketOptions\": {\"MarketType\": \"spot\",
+		\"SpotOptions\": {\"InstanceInterruptionBehavior\": \"stop\"}}" 2>err &&
+	test_grep InvalidParameterCombination err &&
+	test "$(test_fake_spot_requests)" = "{}" &&
+	run_instances "$(persistent run-1), \"ClientToken\": \"persistent-1\"" >p1.id &&
+	id=$(cat p1.id) &&
+	json "d[\"Instances\"][0][\"SpotInstanceRequestId\"], d[\"Instances\"][0][\"InstanceLifecycle\"]" \
+		ri.json | sed "s/[(),$SQ]//g" >got &&
+	read sir lifecycle <got &&
+	echo $sir | grep "^sir-[a-z0-9]\{8\}$" &&
+	test $lifecycle = spot &&
+	echo $sir >p1.sir &&
+	run_instances "$(persistent run-1), \"ClientToken\": \"persistent-1\"" >again &&
+	test_cmp p1.id again &&
+	test "$(json "d[\"Instances\"][0][\"SpotInstanceRequestId\"]" ri.json)" = $sir &&
+	test_fake_spot_requests >requests.json &&
+	test "$(json "list(d)" requests.json)" = "[${SQ}$sir${SQ}]" &&
+	echo "$sir $id active fulfilled persistent stop 2030-01-02T03:04:05 t3.micro git-train:repo=fake git-train:run-id=run-1" >expect &&
+	spot_requests "{\"Filters\": [{\"Name\": \"tag:git-train:run-id\", \"Values\": [\"run-1\"]}]}" >got &&
+	test_cmp expect got &&
+	spot_requests "{\"SpotInstanceRequestIds\": [\"$sir\"], \"Filters\": [
+		{\"Name\": \"instance-id\", \"Values\": [\"$id\"]},
+		{\"Name\": \"state\", \"Values\": [\"open\", \"active\", \"disabled\"]},
+		{\"Name\": \"tag-key\", \"Values\": [\"git-train:*\"]}]}" >got &&
+	test_cmp expect got &&
+	test "$(spot_requests "{\"Filters\": [{\"Name\": \"tag:git-train:run-id\",
+		\"Values\": [\"run-2\"]}]}")" = "" &&
+	test_must_fail fake_call ec2 DescribeSpotInstanceRequests \
+		"{\"SpotInstanceRequestIds\": [\"sir-00000000\"]}" 2>err &&
+	test_grep "(InvalidSpotInstanceRequestID.NotFound)" err &&
+	fake_call ec2 DescribeInstances "{\"InstanceIds\": [\"$id\"]}" >di.json &&
+	test "$(json "d[\"Reservations\"][0][\"Instances\"][0][\"SpotInstanceRequestId\"]" di.json)" = $sir
+'
+
+test_expect_success AWS 'interrupted with restart_after: "stop", stopped and disabled; then started again, its per-boot scripts run' '
+	test_fake_settings "{\"interrupt_grace\": 1}" &&
+	id=$(cat p1.id) &&
+	dir=$(test_instance_dir $id) &&
+	mkdir -p "$dir/var/lib/cloud/scripts/per-boot" &&
+	printf "%s\n" "echo second >>\"\$GIT_TRAIN_RUNNER_DIR/boot.log\"" \
+		>"$dir/var/lib/cloud/scripts/per-boot/20-second" &&
+	printf "%s\n" "echo first \$(pwd) >>\"\$GIT_TRAIN_RUNNER_DIR/boot.log\"" \
+		"setsid sleep 987662 </dev/null >/dev/null 2>&1 &" "echo per-boot output" \
+		>"$dir/var/lib/cloud/scripts/per-boot/10-first.sh" &&
+	wait_online $id &&
+	send $id "[\"setsid sleep 987661 </dev/null >/dev/null 2>&1 &\"]" &&
+	finished $id &&
+	test "$(sleepers 987661)" = 1 &&
+	test_fake_interrupt $id 4 &&
+	imds $id /latest/meta-data/spot/instance-action >notice.json &&
+	test "$(json "d[\"action\"]" notice.json)" = stop &&
+	test_fake_wait_instance $id stopped 10 &&
+	test "$(sleepers 987661)" = 0 &&
+	test "$(test_moto ec2 DescribeInstances InstanceId.1=$id |
+		test_xml reservationSet/item/instancesSet/item/instanceState/name)" = stopped &&
+	test "$(test_fake_spot_request $id state) $(test_fake_spot_request $id status)" = \
+		"disabled instance-stopped-no-capacity" &&
+	test "$(test_fake_instance $id stopped_by)" = "spot interruption" &&
+	test_path_is_missing "$dir/var/lib/git-train/boot.log" &&
+	test_fake_wait_instance $id online 20 &&
+	test "$(test_fake_instance $id boots)" = 2 &&
+	test_wait_for_text "$dir/var/lib/git-train/boot.log" second 10 &&
+	printf "%s\n" "first $dir/root" second >expect &&
+	test_cmp expect "$dir/var/lib/git-train/boot.log" &&
+	test_grep "^per-boot output$" "$dir/var/log/cloud-init-output.log" &&
+	test "$(sleepers 987662)" = 1 &&
+	test "$(test_moto ec2 DescribeInstances InstanceId.1=$id |
+		test_xml reservationSet/item/instancesSet/item/instanceState/name)" = running &&
+	spot_requests "{\"SpotInstanceRequestIds\": [\"$(cat p1.sir)\"]}" >got &&
+	test "$(cut -d" " -f3,4 got)" = "active fulfilled" &&
+	test "$(imds $id /latest/meta-data/spot/instance-action -o /dev/null -w "%{http_code}")" = 404 &&
+	online $id
+'
+
+test_expect_success AWS 'interrupted with no restart: it stays stopped and disabled; cancelled, then terminated, the request stays cancelled' '
+	id=$(cat p1.id) &&
+	sir=$(cat p1.sir) &&
+	test_fake_interrupt $id &&
+	test_fake_wait_instance $id stopped 10 &&
+	test "$(test_fake_instance $id restart_in)" = null &&
+	test "$(sleepers 987662)" = 0 &&
+	test "$(test_fake_spot_request $sir state)" = disabled &&
+	test "$(test_moto ec2 DescribeInstances InstanceId.1=$id |
+		test_xml reservationSet/item/instancesSet/item/instanceState/name)" = stopped &&
+	! online $id &&
+	fake_call ec2 CancelSpotInstanceRequests "{\"SpotInstanceRequestIds\": [\"$sir\"]}" >cancel.json &&
+	test "$(json "d[\"CancelledSpotInstanceRequests\"]" cancel.json)" = \
+		"[{${SQ}SpotInstanceRequestId${SQ}: ${SQ}$sir${SQ}, ${SQ}State${SQ}: ${SQ}cancelled${SQ}}]" &&
+	spot_requests "{\"SpotInstanceRequestIds\": [\"$sir\"]}" >got &&
+	test "$(cut -d" " -f3,4 got)" = "cancelled request-canceled-and-instance-running" &&
+	test_must_fail fake_call ec2 CancelSpotInstanceRequests \
+		"{\"SpotInstanceRequestIds\": [\"sir-00000000\"]}" 2>err &&
+	test_grep "(InvalidSpotInstanceRequestID.NotFound)" err &&
+	fake_call ec2 TerminateInstances "{\"InstanceIds\": [\"$id\"]}" >/dev/null &&
+	test "$(test_fake_instance $id terminated)" = true &&
+	test "$(test_fake_spot_request $sir state)" = cancelled
+'
+
+test_expect_success AWS 'on the instance, aws ec2 describe-/cancel-spot-instance-requests (the stand-in, the role)' '
+	run_instances "$(persistent run-2)" >p2.id &&
+	id=$(cat p2.id) &&
+	sir=$(json "d[\"Instances\"][0][\"SpotInstanceRequestId\"]" ri.json) &&
+	wait_online $id &&
+	send $id "[\"aws ec2 describe-spot-instance-requests --filters Name=instance-id,Values=$id >described.json\",
+		\"aws --endpoint-url \\\"\$AWS_ENDPOINT_URL\\\" ec2 cancel-spot-instance-requests --spot-instance-request-ids sir-00000000 2>unknown.err; echo \$? >unknown.rc\",
+		\"aws ec2 cancel-spot-instance-requests --spot-instance-request-ids $sir >cancelled.json\"]" &&
+	finished $id &&
+	test "$(json "d[\"Status\"]" inv.json)" = Success &&
+	root=$(test_instance_dir $id)/root &&
+	json "[(r[\"SpotInstanceRequestId\"], r[\"State\"], r[\"Tags\"][0][\"Value\"]) for r in d[\"SpotInstanceRequests\"]]" \
+		"$root/described.json" >got &&
+	test "$(cat got)" = "[(${SQ}$sir${SQ}, ${SQ}active${SQ}, ${SQ}run-2${SQ})]" &&
+	test "$(cat "$root/unknown.rc")" = 254 &&
+	test_grep "^An error occurred (InvalidSpotInstanceRequestID.NotFound) when calling the CancelSpotInstanceRequests operation: " \
+		"$root/unknown.err" &&
+	test "$(json "d[\"CancelledSpotInstanceRequests\"][0][\"State\"]" "$root/cancelled.json")" = cancelled &&
+	test "$(test_fake_spot_request $sir state)" = cancelled &&
+	fake_call ec2 TerminateInstances "{\"InstanceIds\": [\"$id\"]}" >/dev/null &&
+	test "$(test_fake_spot_request $sir state)" = cancelled
+'
+
+test_expect_success AWS 'terminated with its request active, the request is open again: test_nothing_left says so' '
+	test_nothing_left &&
+	run_instances "$(persistent run-3)" >p3.id &&
+	id=$(cat p3.id) &&
+	sir=$(json "d[\"Instances\"][0][\"SpotInstanceRequestId\"]" ri.json) &&
+	test_must_fail test_nothing_left 2>left &&
+	test_grep "^left: spot request $sir is active" left &&
+	test_grep "^left: instance $id is running in moto" left &&
+	fake_call ec2 TerminateInstances "{\"InstanceIds\": [\"$id\"]}" >/dev/null &&
+	test "$(test_fake_spot_request $sir state) $(test_fake_spot_request $sir status)" = \
+		"open instance-terminated-by-user" &&
+	test_must_fail test_nothing_left 2>left &&
+	echo "left: spot request $sir is open (instance-terminated-by-user, instance $id)" >expect &&
+	test_cmp expect left &&
+	fake_call ec2 CancelSpotInstanceRequests "{\"SpotInstanceRequestIds\": [\"$sir\"]}" >/dev/null &&
+	test "$(test_fake_spot_request $sir status)" = canceled-before-fulfillment &&
+	test_nothing_left
 '
 
 test_done

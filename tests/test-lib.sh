@@ -641,12 +641,27 @@ print(d[a] if a in d else d["requests"].get(a, 0))' "$1"
 #   test_fake_settings '{"ready_delay": 3, "invocation_delay": 2, "interrupt_grace": 5}'
 #                                            (and "user_data": true: run it at boot)
 #   test_fake_prices '{"t3.micro": 0.5}'     on-demand prices (GetProducts)
-#   test_fake_interrupt <id>                 a spot interruption: notice, then terminated
+#   test_fake_interrupt <id> [<restart after, seconds | null>]
+#                                            a spot interruption: the notice, then the
+#                                            instance of a persistent request that stops
+#                                            is stopped (and started again after that
+#                                            many seconds; null or none: settings
+#                                            restart_after, null: never), any other
+#                                            terminated
 #   test_fake_shutdown <id>                  the instance shuts itself down
 #   test_fake_instances                      JSON: {"<id>": {"online": ..., "calls": [...]}}
 #   test_fake_instance <id> <field>          one field: online, terminated, imds_port,
 #                                            commands, calls (lists: one item a line)
 #   test_fake_wait_instance <id> <field> [<seconds>]   until the field is true (30 s)
+#   test_fake_spot_requests                  JSON: {"<sir-id>": {"state", "status",
+#                                            "instance", "type", "behaviour",
+#                                            "valid_until", "tags": {...}, ...}}
+#   test_fake_spot_request <sir-id | instance id> <field>   one field of that request
+#                                            (of an instance: the newest that launched it)
+#   test_nothing_left                        at the end of a test: fails, naming them, when
+#                                            a spot request is open, active or disabled, or
+#                                            an instance pending, running, stopping or
+#                                            stopped (in moto, or still running in the fake)
 test_instance_dir() {
 	echo "$TRASH_DIRECTORY/.instances/$1"
 }
@@ -660,8 +675,72 @@ test_fake_prices() {
 }
 
 test_fake_interrupt() {
-	curl -sf -o /dev/null -X POST --data-binary "{\"instance\": \"$1\"}" \
+	curl -sf -o /dev/null -X POST \
+		--data-binary "{\"instance\": \"$1\"${2:+, \"restart_after\": $2}}" \
 		"$FAKE_URL/__fake/interrupt"
+}
+
+test_fake_spot_requests() {
+	curl -sf "$FAKE_URL/__fake/spot-requests"
+}
+
+test_fake_spot_request() {
+	test_fake_query /__fake/spot-requests '
+key, field = sys.argv[1:3]
+found = [r for i, r in d.items() if key in (i, r["instance"])]
+if not found:
+    sys.exit("no spot request " + key)
+if key.startswith("sir-"):
+    r = d[key]
+else:
+    r = max(found, key=lambda r: r["created"])
+v = r[field]
+print(json.dumps(v) if isinstance(v, (bool, dict)) or v is None else v)' "$1" "$2"
+}
+
+# (one python3: the fake's spot requests and instances, and moto's instances
+# in every region the fake has seen, straight from moto)
+test_nothing_left() {
+	/usr/bin/python3 - "${FAKE_URL:-}" "$MOTO_URL" "${AWS_REGION:-us-east-1}" <<-\EOF
+	import json, sys, time, urllib.request
+	import xml.etree.ElementTree as ET
+	fake, moto, region = sys.argv[1:4]
+	left, regions = [], {region}
+	if fake:
+	    with urllib.request.urlopen(fake + "/__fake/spot-requests", timeout=30) as r:
+	        requests = json.load(r)
+	    with urllib.request.urlopen(fake + "/__fake/instances", timeout=30) as r:
+	        instances = json.load(r)
+	    for sir, req in sorted(requests.items()):
+	        regions.add(req["region"])
+	        if req["state"] in ("open", "active", "disabled"):
+	            left.append(f"spot request {sir} is {req['state']} ({req['status']}, "
+	                        f"instance {req['instance']})")
+	    for iid, inst in sorted(instances.items()):
+	        regions.add(inst["region"])
+	        if not inst["terminated"]:
+	            left.append(f"instance {iid} is " +
+	                        ("stopped" if inst["stopped"] else "running") + " in the fake")
+	for reg in sorted(regions):
+	    date = time.strftime("%Y%m%d", time.gmtime())
+	    req = urllib.request.Request(moto + "/", method="POST",
+	        data=b"Action=DescribeInstances&Version=2016-11-15",
+	        headers={"Content-Type": "application/x-www-form-urlencoded",
+	                 "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAAWSFAKEINTERNAL0/"
+	                                  f"{date}/{reg}/ec2/aws4_request, SignedHeaders=host, "
+	                                  "Signature=0"})
+	    with urllib.request.urlopen(req, timeout=30) as r:
+	        root = ET.fromstring(r.read())
+	    for el in root.iter():
+	        el.tag = el.tag.rsplit("}", 1)[-1]
+	    for it in root.iterfind("reservationSet/item/instancesSet/item"):
+	        st = it.findtext("instanceState/name")
+	        if st in ("pending", "running", "stopping", "stopped"):
+	            left.append(f"instance {it.findtext('instanceId')} is {st} in moto ({reg})")
+	for what in left:
+	    print("left:", what, file=sys.stderr)
+	sys.exit(1 if left else 0)
+	EOF
 }
 
 test_fake_shutdown() {
