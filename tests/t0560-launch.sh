@@ -496,11 +496,29 @@ test_expect_success LAUNCH 'one-time spot and on-demand launches make no persist
 	fresh &&
 	launch t3.micro >out 2>err &&
 	test_grep "^spot_request none$" out &&
+	id=$(sed -n "s/^instance //p" out) &&
+	MOTO_URL=$FAKE_URL test_moto ec2 DescribeSpotInstanceRequests \
+		Filter.1.Name=instance-id Filter.1.Value.1="$id" >request.xml &&
+	test_xml spotInstanceRequestSet/item type instanceInterruptionBehavior <request.xml >got &&
+	printf "one-time\tterminate\n" >expect &&
+	test_cmp expect got &&
 	fresh &&
 	launch --persistent --on-demand t3.micro >out 2>err &&
 	test_grep "^market on-demand$" out &&
 	test_grep "^spot_request none$" out &&
-	no_spot_requests
+	id=$(sed -n "s/^instance //p" out) &&
+	test_fake_spot_requests >requests.json &&
+	test_json "[i for i, r in d.items() if r[\"instance\"] == \"$id\"]" <requests.json >got &&
+	echo "[]" >expect &&
+	test_cmp expect got &&
+	fresh "$capacity_everywhere" &&
+	launch --persistent --yes t3.micro >out 2>err &&
+	test_grep "^market on-demand$" out &&
+	test_grep "^spot_request none$" out &&
+	id=$(sed -n "s/^instance //p" out) &&
+	test_fake_spot_requests >requests.json &&
+	test_json "[i for i, r in d.items() if r[\"instance\"] == \"$id\"]" <requests.json >got &&
+	test_cmp expect got
 '
 
 # Ready timeout: the request goes first, else EC2 would start another instance.
@@ -508,12 +526,11 @@ test_expect_success LAUNCH 'a persistent launch that fails after its instance ex
 	fresh &&
 	settings "{\"ready_delay\": 600}" &&
 	test_expect_code 1 launch --persistent --ready-timeout=1 t3.micro >out 2>err &&
-	test_grep "terminated i-[0-9a-f]* (not reachable)" err &&
+	id=$(sed -n "s/^terminated \(i-[0-9a-f]*\) (not reachable)$/\1/p" err) &&
+	test -n "$id" &&
 	test_grep ! "cannot cancel" err &&
-	MOTO_URL=$FAKE_URL test_moto ec2 DescribeSpotInstanceRequests >requests.xml &&
-	test_xml spotInstanceRequestSet/item state <requests.xml >states &&
-	test_grep "^cancelled$" states &&
-	test_grep ! "^open$\|^active$\|^disabled$" states
+	test "$(test_fake_spot_request $id state)" = cancelled &&
+	test "$(test_fake_spot_request $id type)" = persistent
 '
 
 # A relaunch elsewhere avoids the zone it left: every other zone comes first.

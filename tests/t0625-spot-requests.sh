@@ -20,6 +20,13 @@ instance_of() {
 	sed -n "s/.* instance \(i-[0-9a-f]*\) in .*/\1/p" "$1"
 }
 
+# sir_of <instance>: the id of the (newest) spot request that launched it
+sir_of() {
+	test_fake_query /__fake/spot-requests '
+found = sorted((r["created"], i) for i, r in d.items() if r["instance"] == sys.argv[1])
+print(found[-1][1] if found else "")' "$1"
+}
+
 # runs_key: the S3 key prefix of the runs of HEAD
 runs_key() {
 	echo "git-train/$(test_repo_id)/$(git rev-parse HEAD)/runs"
@@ -49,7 +56,7 @@ test_expect_success EC2 'a spot run that can resume: a persistent request that s
 	test "$(test_fake_spot_request $iid type)" = persistent &&
 	test "$(test_fake_spot_request $iid behaviour)" = stop &&
 	test "$(test_fake_spot_request $iid state)" = active &&
-	sir=$(test_fake_spot_request $iid id) && echo "$sir" >sir1 &&
+	sir=$(sir_of $iid) && test -n "$sir" && echo "$sir" >sir1 &&
 	test_fake_spot_request $iid tags >tags.json &&
 	test_json "d[\"git-train:run-id\"]" <tags.json >got &&
 	echo "$id" >expect &&
@@ -65,19 +72,37 @@ assert $before + 3600 - 5 <= t.timestamp() <= $before + 3600 + 120, (s, $before)
 	test_json "d[\"spot_request\"]" <run.json >got &&
 	echo "$sir" >expect &&
 	test_cmp expect got &&
-	test_json "\" \".join((i[\"instance_id\"], i[\"market\"], i[\"spot_request\"]) for i in d[\"instances\"])" \
+	test_json "\";\".join(\" \".join((i[\"instance_id\"], i[\"market\"], i[\"spot_request\"])) for i in d[\"instances\"])" \
 		<run.json >got &&
 	echo "$iid spot $sir" >expect &&
-	test_cmp expect got
+	test_cmp expect got &&
+
+	test_train stop "$id" &&
+	# the runner may write its result as the instance goes: either will do
+	test_grep "^\(stopped $id\|$id had already finished (interrupted)\): instance $iid terminated$" out &&
+	test "$(test_fake_spot_request $sir state)" = cancelled &&
+	test_nothing_left
 '
+
+# launch <run-id>: an instance of a run of this repository as `git train`
+# launches one, persistent, without its runner (none is needed here)
+launch() {
+	"$TEST_TOOL" launch --persistent --run-id="$1" --spot-price=0.0031 \
+		--tag=git-train:repo="$(test_repo_id)" --tag=git-train:commit="$(git rev-parse HEAD)" \
+		t3.micro >launch.out 2>launch.err &&
+	sed -n "s/^instance //p" launch.out
+}
 
 # Interrupted with no capacity to come back: the instance waits, stopped, and
 # its request would restart it. stop ends both, the request first.
 test_expect_success EC2 'stop of an interrupted run whose instance is stopped: request cancelled, instance terminated, nothing left' '
-	id=$(cat run1) iid=$(cat iid1) sir=$(cat sir1) &&
+	id=20261206-000100-abc1234-0001 &&
+	iid=$(launch $id) &&
+	sir=$(sir_of $iid) &&
+	test -n "$sir" &&
 	test_fake_interrupt $iid null &&
 	test_fake_wait_instance $iid stopped 60 &&
-	test "$(test_fake_spot_request $sir state)" != cancelled &&
+	test "$(test_fake_spot_request $sir state)" = disabled &&
 	test_train stop "$id" &&
 	test_grep "^stopped $id: instance $iid terminated$" out &&
 	test "$(test_fake_spot_request $sir state)" = cancelled &&
@@ -90,9 +115,10 @@ test_expect_success EC2 'stop of an interrupted run whose instance is stopped: r
 # request cancelled, as a crash between the two would leave it) would start
 # an instance nobody follows: gc cancels it, and --dry-run only says so.
 test_expect_success EC2 'gc cancels the spot request of a run that has ended; --dry-run only says so' '
-	test_train t3.micro --script slow.py -- 3000 &&
-	id=$(run_id_of out) iid=$(instance_of out) &&
-	sir=$(test_fake_spot_request $iid id) &&
+	id=20261206-000200-abc1234-0002 &&
+	iid=$(launch $id) &&
+	sir=$(sir_of $iid) &&
+	test -n "$sir" &&
 	MOTO_URL=$FAKE_URL test_moto ec2 TerminateInstances InstanceId.1=$iid >/dev/null &&
 	test_fake_wait_instance $iid terminated 30 &&
 	test "$(test_fake_spot_request $sir state)" = open &&
