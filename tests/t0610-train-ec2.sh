@@ -488,13 +488,15 @@ test_expect_success EC2 'the client SIGKILLed after the launch: the instance shu
 	test "$(test_fake_instance $id calls)" = "shutdown -h +1" &&
 	git -c train.idleTimeout=2s train gc --dry-run >out 2>err &&
 	test_grep "^would remove instance $(cat unwatched): run [0-9a-f-]* has no log [0-9]*s after its launch, past train.idleTimeout (2s): its runner never started$" out &&
-	test_line_count = 1 out &&
+	grep "^would remove instance " out >would &&
+	test_line_count = 1 would &&
 	instance_ids running >running &&
 	test_cmp unwatched running &&
 	git -c train.idleTimeout=2s train gc >out 2>err &&
 	test_grep "^removed instance $(cat unwatched): " out &&
 	none_running &&
-	test "$(test_fake_instance $(cat unwatched) calls)" = ""
+	test "$(test_fake_instance $(cat unwatched) calls)" = "" &&
+	test_nothing_left
 '
 
 test_expect_success EC2 'the test secret is in no output, no sandbox file, no S3 object' '

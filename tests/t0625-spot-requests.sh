@@ -143,6 +143,75 @@ test_expect_success EC2 '--resume-from an unknown run: refused before anything i
 	test_nothing_left
 '
 
+# --resume-from an EC2 run: found by this clone's bucket and the run id
+# (its checkpoints/ key), recorded in run.json and the note.
+test_expect_success EC2 '--resume-from an EC2 run: said, in run.json, resumed_from= in the note' '
+	from=$(cat run1) &&
+	test_train t3.micro --wait --resume-from "$from" -- --epochs 1 &&
+	test_grep "resuming from the checkpoints of run $from" err &&
+	id=$(run_id_of out) &&
+	test_aws_call s3 --path "/train-bucket/$(runs_key)/$id/run.json" -o run.json &&
+	test_json "d[\"resumed_from\"]" <run.json >got &&
+	echo "$from" >expect &&
+	test_cmp expect got &&
+	git notes --ref=train show HEAD >note &&
+	test_grep "^$id .*status=succeeded.* resumed_from=$from" note &&
+	git train gc >gc.out 2>&1 &&
+	test_nothing_left
+'
+
+# A local run's checkpoints go to this run's own checkpoints/ in S3, which
+# the runner restores from; names the script chose that could climb out of
+# the directory are left behind.
+test_expect_success EC2 '--resume-from a local run: its checkpoints uploaded to the run, nothing else' '
+	from=20261206-001000-abc1234-0a0a &&
+	dir=.git/train/runs/$from/checkpoints &&
+	mkdir -p "$dir/sub" &&
+	echo weights >"$dir/step-5.pt" &&
+	echo more >"$dir/sub/opt.pt" &&
+	ln -s /etc/passwd "$dir/link.pt" &&
+	test_train t3.micro --resume-from $from --script slow.py -- 3000 &&
+	test_grep "resuming from the checkpoints of local run $from (2 files)" err &&
+	id=$(run_id_of out) &&
+	test_aws_call s3 --path /train-bucket --query "list-type=2&prefix=$(runs_key)/$id/checkpoints/" \
+		>list.xml &&
+	test_xml Contents Key <list.xml | sed "s|.*/checkpoints/||" | sort >got &&
+	printf "step-5.pt\nsub/opt.pt\n" >expect &&
+	test_cmp expect got &&
+	test_aws_call s3 --path "/train-bucket/$(runs_key)/$id/checkpoints/step-5.pt" -o got &&
+	echo weights >expect &&
+	test_cmp expect got &&
+	test_aws_call s3 --path "/train-bucket/$(runs_key)/$id/run.json" -o run.json &&
+	test_json "d[\"resumed_from\"]" <run.json >got &&
+	echo "$from" >expect &&
+	test_cmp expect got &&
+	test_train stop "$id" &&
+	test_nothing_left
+'
+
+# The launch runs doctor's checks: a role that could not cancel the run's
+# request at its end is refused before anything is launched.
+test_expect_success EC2 'a role that cannot cancel spot requests: refused before the launch, with the fix' '
+	test_fake_ctl reset &&
+	trust="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"Service\": \"ec2.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]}" &&
+	{
+		test_aws_call iam CreateRole RoleName=nospot-role AssumeRolePolicyDocument="$trust" &&
+		test_aws_call iam CreateInstanceProfile InstanceProfileName=nospot-profile &&
+		test_aws_call iam AddRoleToInstanceProfile InstanceProfileName=nospot-profile \
+			RoleName=nospot-role &&
+		test_aws_call iam PutRolePolicy RoleName=nospot-role PolicyName=git-train-agent \
+			PolicyDocument="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"ssm:UpdateInstanceInformation\", \"ec2messages:*\"], \"Resource\": \"*\"}]}" &&
+		test_aws_call iam PutRolePolicy RoleName=nospot-role PolicyName=git-train-bucket \
+			PolicyDocument="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:PutObject\", \"Resource\": \"arn:aws:s3:::train-bucket/git-train/*/*/runs/*\"}, {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::train-bucket/git-train/*/*/code.tar.gz\"}]}"
+	} >>setup.out &&
+	test_expect_code 1 git -c train.instanceProfile=nospot-profile train t3.micro -- --epochs 1 \
+		>out 2>err &&
+	test_grep "^error: role spot requests: role nospot-role cannot end a run that resumes: ec2:CancelSpotInstanceRequests on " err &&
+	test_grep "^hint: fix: aws iam put-role-policy --role-name nospot-role --policy-name git-train-spot " err &&
+	test_grep "^hint: nothing was launched" err &&
+	test "$(test_fake_count "ec2 RunInstances")" = 0
+'
+
 test_expect_success EC2 'the test secret is in no output' '
 	test_grep ! -F "$TEST_AWS_SECRET_ACCESS_KEY" "$TRASH_DIRECTORY/all-output"
 '

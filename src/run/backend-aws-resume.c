@@ -30,7 +30,11 @@
 
 static int bad_setting(const char *key, const char *value, const char *why)
 {
-	return err_set("bad config value '%s' for '%s': %s", value, key, why);
+	char *w = xstrdup(why); /* may be err_msg(), which err_set overwrites */
+
+	err_set("bad config value '%s' for '%s': %s", value, key, w);
+	free(w);
+	return -1;
 }
 
 /* One entry of train.retryOnExit: 1 to 255. */
