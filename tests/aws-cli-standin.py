@@ -491,6 +491,91 @@ def data_and_secrets(args, endpoint, region):
     return None
 
 
+# --- checkpoints (issue 13): what src/run/runner.sh's runner_sync_up calls ----
+#
+#   aws s3 sync DIR s3://bucket/prefix [--exclude PATTERN]... [--sse AES256]
+#       [--no-follow-symlinks] [--only-show-errors]
+#       PutObject of each file under DIR (patterns relative to DIR, as the
+#       CLI's filters are) whose object is missing, of another size, or older
+#       than the file; nothing is deleted; with --no-follow-symlinks, links
+#       are skipped
+
+def s3_list_times(endpoint, region, bucket, prefix):
+    """{key: (size, LastModified in seconds)} under prefix."""
+    path = "/" + urllib.parse.quote(bucket, safe="")
+    token, out = None, {}
+    while True:
+        query = [("list-type", "2"), ("prefix", prefix)]
+        if token:
+            query.append(("continuation-token", token))
+        status, data = call(endpoint, region, "s3", "GET", path, query)
+        if status >= 300:
+            code, msg = error_of(status, data)
+            raise CallError(f"An error occurred ({code}) when calling the ListObjectsV2 "
+                            f"operation: {msg}")
+        root = ET.fromstring(data)
+        for el in root.iter():
+            el.tag = el.tag.rsplit("}", 1)[-1]
+        for c in root.iter("Contents"):
+            when = datetime.datetime.strptime(
+                (c.findtext("LastModified") or "1970-01-01T00:00:00")[:19],
+                "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc).timestamp()
+            out[c.findtext("Key") or ""] = (int(c.findtext("Size") or 0), when)
+        if root.findtext("IsTruncated") != "true":
+            return out
+        token = root.findtext("NextContinuationToken")
+
+
+def sync_up(args, endpoint, region):
+    """The exit status of `aws s3 sync DIR s3://...`; None for any other command."""
+    if args[:2] != ["s3", "sync"]:
+        return None
+    o, words = options(args[2:], ("--only-show-errors", "--quiet", "--no-progress",
+                                  "--no-follow-symlinks"), ("--exclude", "--sse"))
+    if len(words) != 2 or words[0].startswith("s3://") or not words[1].startswith("s3://"):
+        return None
+    if o.get("--sse", "AES256") != "AES256":
+        usage(f"--sse {o['--sse']}")
+    env = os.environ
+    ep = endpoint or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+    show = not (o.get("--only-show-errors") or o.get("--quiet"))
+    src, (bucket, prefix) = words[0], s3_url(words[1])
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    if not os.path.isdir(src):
+        sys.stderr.write(f"fatal error: The user-provided path {src} does not exist.\n")
+        return 255
+    try:
+        s3 = S3(ep, region)
+        there = s3_list_times(ep, region, bucket, prefix)
+        ok = True
+        follow = not o.get("--no-follow-symlinks")
+        for root, dirs, files in os.walk(src, followlinks=follow):
+            dirs.sort()
+            if not follow:
+                dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
+            for name in sorted(files):
+                path = os.path.join(root, name)
+                rel = os.path.relpath(path, src).replace(os.sep, "/")
+                if any(fnmatch.fnmatchcase(rel, p) for p in o.get("--exclude", [])):
+                    continue
+                if not follow and os.path.islink(path):
+                    continue
+                st = os.stat(path)
+                old = there.get(prefix + rel)
+                if old and old[0] == st.st_size and old[1] >= int(st.st_mtime):
+                    continue
+                ok = upload_one(s3, path, bucket, prefix + rel, None, show,
+                                "AES256" if "--sse" in o else None) and ok
+        return 0 if ok else 1
+    except CallError as e:
+        sys.stderr.write(f"\n{e}\n")
+        return 254
+    except Fatal as e:
+        sys.stderr.write(f"fatal error: {e}\n")
+        return 1
+
+
 # --- spot requests: what the runner calls at the end of a run -----------------
 #
 #   aws ec2 cancel-spot-instance-requests --spot-instance-request-ids ID [ID...]
@@ -626,7 +711,9 @@ def main(argv):
     if args[:2] != ["s3", "cp"]:
         some_region = region or os.environ.get("AWS_REGION") or \
             os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-        rc = data_and_secrets(args, endpoint, some_region)
+        rc = sync_up(args, endpoint, some_region)
+        if rc is None:
+            rc = data_and_secrets(args, endpoint, some_region)
         if rc is None:
             rc = ec2_commands(args, endpoint, some_region)
         if rc is not None:

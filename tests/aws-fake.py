@@ -170,7 +170,8 @@ The instance metadata service (IMDSv2 only): one server per instance on its own
   SecretAccessKey, Token, Expiration in 6 h: keys of the instance's own that the
   fake accepts, with that token only), /latest/meta-data/spot/instance-action
   (404 until interrupted, then {"action": "stop" (an instance of a persistent request,
-  active, that stops) or "terminate", "time": "<now+grace>"}; 404 again once started),
+  active, that stops; "hibernate" for one that hibernates, which the fake stops) or
+  "terminate", "time": "<now+grace>"}; 404 again once started),
   /latest/meta-data/spot/termination-time, /latest/dynamic/instance-identity/
   document, /latest/user-data (404 without). A trailing slash is accepted; a
   doubled one is not (404).
@@ -981,17 +982,20 @@ class Instance:
             self.boots += 1
         log(f"instance {self.id} started again (boot {self.boots})")
         if self.dir:
-            threading.Thread(target=self.run_per_boot, daemon=True).start()
+            threading.Thread(target=self.run_per_boot, args=(self.boots,), daemon=True).start()
 
-    def run_per_boot(self):
+    def run_per_boot(self, boot):
         """As cloud-init's scripts-per-boot module: each file of
-        /var/lib/cloud/scripts/per-boot, sorted by name, with sh, one after the other."""
+        /var/lib/cloud/scripts/per-boot, sorted by name, with sh, one after the
+        other, for as long as this boot lasts."""
         d = self.path("var/lib/cloud/scripts/per-boot")
         try:
             names = sorted(n for n in os.listdir(d) if os.path.isfile(os.path.join(d, n)))
         except OSError:
             return
         for name in names:
+            if self.stopped or self.ending or self.boots != boot:
+                return
             log(f"instance {self.id}: per-boot script {name}")
             with open(self.path("var/log/cloud-init-output.log"), "ab") as out:
                 proc = subprocess.Popen(["sh", os.path.join(d, name)], cwd=self.path("root"),
@@ -1034,9 +1038,9 @@ class Instance:
         again after restart_after seconds, None: never), any other terminated."""
         grace = float(self.state.setting("interrupt_grace"))
         req = spot_request_of(self.state, self.id)
-        stop = req is not None and req.type == "persistent" and req.behaviour == "stop" and \
-            req.state == "active"
-        self.interrupt_action = "stop" if stop else "terminate"
+        stop = req is not None and req.type == "persistent" and \
+            req.behaviour in ("stop", "hibernate") and req.state == "active"
+        self.interrupt_action = req.behaviour if stop else "terminate"
         self.interrupt_at = time.time() + grace
         if stop:
             timer = threading.Timer(grace, self.spot_stop, args=(req, restart_after))

@@ -580,10 +580,18 @@ spot_requests() {
 		for r in d[\"SpotInstanceRequests\"])" dsir.json
 }
 
+# sir_ids <Query parameters>: DescribeSpotInstanceRequests signed by curl
+# (a tenth of botocore's time): the ids, one a line; fails unless 200
+sir_ids() {
+	call ec2 "Action=DescribeSpotInstanceRequests&Version=2016-11-15$1" >sir.xml &&
+	test "$(cat .status)" = 200 &&
+	test_xml spotInstanceRequestSet/item/spotInstanceRequestId <sir.xml
+}
+
 test_expect_success AWS 'a persistent spot launch: its request, active, tagged, named in the instance item' '
-	test_must_fail run_instances "\"InstanceMarketOptions\": {\"MarketType\": \"spot\",
-		\"SpotOptions\": {\"InstanceInterruptionBehavior\": \"stop\"}}" 2>err &&
-	test_grep InvalidParameterCombination err &&
+	! launch one-time-stop "&InstanceMarketOptions.MarketType=spot&InstanceMarketOptions.SpotOptions.InstanceInterruptionBehavior=stop" &&
+	test "$(cat .status)" = 400 &&
+	test_grep "<Code>InvalidParameterCombination</Code>" launch.xml &&
 	test "$(test_fake_spot_requests)" = "{}" &&
 	run_instances "$(persistent run-1), \"ClientToken\": \"persistent-1\"" >p1.id &&
 	id=$(cat p1.id) &&
@@ -601,18 +609,17 @@ test_expect_success AWS 'a persistent spot launch: its request, active, tagged, 
 	echo "$sir $id active fulfilled persistent stop 2030-01-02T03:04:05 t3.micro git-train:repo=fake git-train:run-id=run-1" >expect &&
 	spot_requests "{\"Filters\": [{\"Name\": \"tag:git-train:run-id\", \"Values\": [\"run-1\"]}]}" >got &&
 	test_cmp expect got &&
-	spot_requests "{\"SpotInstanceRequestIds\": [\"$sir\"], \"Filters\": [
-		{\"Name\": \"instance-id\", \"Values\": [\"$id\"]},
-		{\"Name\": \"state\", \"Values\": [\"open\", \"active\", \"disabled\"]},
-		{\"Name\": \"tag-key\", \"Values\": [\"git-train:*\"]}]}" >got &&
-	test_cmp expect got &&
-	test "$(spot_requests "{\"Filters\": [{\"Name\": \"tag:git-train:run-id\",
-		\"Values\": [\"run-2\"]}]}")" = "" &&
-	test_must_fail fake_call ec2 DescribeSpotInstanceRequests \
-		"{\"SpotInstanceRequestIds\": [\"sir-00000000\"]}" 2>err &&
-	test_grep "(InvalidSpotInstanceRequestID.NotFound)" err &&
-	fake_call ec2 DescribeInstances "{\"InstanceIds\": [\"$id\"]}" >di.json &&
-	test "$(json "d[\"Reservations\"][0][\"Instances\"][0][\"SpotInstanceRequestId\"]" di.json)" = $sir
+	test "$(sir_ids "&SpotInstanceRequestId.1=$sir&Filter.1.Name=instance-id&Filter.1.Value.1=$id&Filter.2.Name=state&Filter.2.Value.1=open&Filter.2.Value.2=active&Filter.3.Name=tag-key&Filter.3.Value.1=git-train:*")" = $sir &&
+	test "$(sir_ids "&Filter.1.Name=tag:git-train:run-id&Filter.1.Value.1=run-2")" = "" &&
+	test "$(sir_ids "&Filter.1.Name=state&Filter.1.Value.1=cancelled")" = "" &&
+	! sir_ids "&Filter.1.Name=price" &&
+	test_grep "InvalidParameterValue" sir.xml &&
+	! sir_ids "&SpotInstanceRequestId.1=sir-00000000" &&
+	test "$(cat .status)" = 400 &&
+	test_grep "<Code>InvalidSpotInstanceRequestID.NotFound</Code>" sir.xml &&
+	call ec2 "Action=DescribeInstances&Version=2016-11-15&InstanceId.1=$id" >di.xml &&
+	test "$(test_xml reservationSet/item/instancesSet/item spotInstanceRequestId instanceLifecycle <di.xml)" = \
+		"$sir	spot"
 '
 
 test_expect_success AWS 'interrupted with restart_after: "stop", stopped and disabled; then started again, its per-boot scripts run' '
@@ -629,7 +636,7 @@ test_expect_success AWS 'interrupted with restart_after: "stop", stopped and dis
 	send $id "[\"setsid sleep 987661 </dev/null >/dev/null 2>&1 &\"]" &&
 	finished $id &&
 	test "$(sleepers 987661)" = 1 &&
-	test_fake_interrupt $id 4 &&
+	test_fake_interrupt $id 5 &&
 	imds $id /latest/meta-data/spot/instance-action >notice.json &&
 	test "$(json "d[\"action\"]" notice.json)" = stop &&
 	test_fake_wait_instance $id stopped 10 &&
@@ -671,24 +678,21 @@ test_expect_success AWS 'interrupted with no restart: it stays stopped and disab
 		"[{${SQ}SpotInstanceRequestId${SQ}: ${SQ}$sir${SQ}, ${SQ}State${SQ}: ${SQ}cancelled${SQ}}]" &&
 	spot_requests "{\"SpotInstanceRequestIds\": [\"$sir\"]}" >got &&
 	test "$(cut -d" " -f3,4 got)" = "cancelled request-canceled-and-instance-running" &&
-	test_must_fail fake_call ec2 CancelSpotInstanceRequests \
-		"{\"SpotInstanceRequestIds\": [\"sir-00000000\"]}" 2>err &&
-	test_grep "(InvalidSpotInstanceRequestID.NotFound)" err &&
-	fake_call ec2 TerminateInstances "{\"InstanceIds\": [\"$id\"]}" >/dev/null &&
+	call ec2 "Action=TerminateInstances&Version=2016-11-15&InstanceId.1=$id" >/dev/null &&
 	test "$(test_fake_instance $id terminated)" = true &&
 	test "$(test_fake_spot_request $sir state)" = cancelled
 '
 
-test_expect_success AWS 'on the instance, aws ec2 describe-/cancel-spot-instance-requests (the stand-in, the role)' '
+test_expect_success AWS 'on the instance, aws ec2 describe-/cancel-spot-instance-requests (the stand-in, the role), then shutdown: the request stays cancelled' '
 	run_instances "$(persistent run-2)" >p2.id &&
 	id=$(cat p2.id) &&
 	sir=$(json "d[\"Instances\"][0][\"SpotInstanceRequestId\"]" ri.json) &&
 	wait_online $id &&
 	send $id "[\"aws ec2 describe-spot-instance-requests --filters Name=instance-id,Values=$id >described.json\",
 		\"aws --endpoint-url \\\"\$AWS_ENDPOINT_URL\\\" ec2 cancel-spot-instance-requests --spot-instance-request-ids sir-00000000 2>unknown.err; echo \$? >unknown.rc\",
-		\"aws ec2 cancel-spot-instance-requests --spot-instance-request-ids $sir >cancelled.json\"]" &&
-	finished $id &&
-	test "$(json "d[\"Status\"]" inv.json)" = Success &&
+		\"aws ec2 cancel-spot-instance-requests --spot-instance-request-ids $sir >cancelled.json\",
+		\"shutdown -h now\", \"sleep 30\"]" &&
+	test_fake_wait_instance $id terminated &&
 	root=$(test_instance_dir $id)/root &&
 	json "[(r[\"SpotInstanceRequestId\"], r[\"State\"], r[\"Tags\"][0][\"Value\"]) for r in d[\"SpotInstanceRequests\"]]" \
 		"$root/described.json" >got &&
@@ -697,26 +701,37 @@ test_expect_success AWS 'on the instance, aws ec2 describe-/cancel-spot-instance
 	test_grep "^An error occurred (InvalidSpotInstanceRequestID.NotFound) when calling the CancelSpotInstanceRequests operation: " \
 		"$root/unknown.err" &&
 	test "$(json "d[\"CancelledSpotInstanceRequests\"][0][\"State\"]" "$root/cancelled.json")" = cancelled &&
-	test "$(test_fake_spot_request $sir state)" = cancelled &&
-	fake_call ec2 TerminateInstances "{\"InstanceIds\": [\"$id\"]}" >/dev/null &&
+	test "$(test_fake_instance $id ended_by)" = shutdown &&
 	test "$(test_fake_spot_request $sir state)" = cancelled
 '
 
-test_expect_success AWS 'terminated with its request active, the request is open again: test_nothing_left says so' '
+test_expect_success AWS 'stopped by the user: disabled; terminated so, the request is open again: test_nothing_left says so' '
 	test_nothing_left &&
-	run_instances "$(persistent run-3)" >p3.id &&
+	o=InstanceMarketOptions &&
+	t=TagSpecification.1 &&
+	launch p3 "&$o.MarketType=spot&$o.SpotOptions.SpotInstanceType=persistent&$o.SpotOptions.InstanceInterruptionBehavior=stop&$o.SpotOptions.ValidUntil=2030-01-01T00:00:00Z&$t.ResourceType=spot-instances-request&$t.Tag.1.Key=git-train:run-id&$t.Tag.1.Value=run-3" &&
 	id=$(cat p3.id) &&
-	sir=$(json "d[\"Instances\"][0][\"SpotInstanceRequestId\"]" ri.json) &&
+	sir=$(test_xml instancesSet/item/spotInstanceRequestId <launch.xml) &&
+	test "$(test_fake_spot_request $sir tags)" = "{\"git-train:run-id\": \"run-3\"}" &&
 	test_must_fail test_nothing_left 2>left &&
 	test_grep "^left: spot request $sir is active" left &&
 	test_grep "^left: instance $id is running in moto" left &&
-	fake_call ec2 TerminateInstances "{\"InstanceIds\": [\"$id\"]}" >/dev/null &&
+	test_grep "^left: instance $id is running in the fake" left &&
+	call ec2 "Action=StopInstances&Version=2016-11-15&InstanceId.1=$id" >/dev/null &&
+	test "$(test_fake_spot_request $sir state) $(test_fake_spot_request $sir status)" = \
+		"disabled instance-stopped-by-user" &&
+	test "$(test_fake_instance $id stopped_by)" = StopInstances &&
+	test_must_fail test_nothing_left 2>left &&
+	test_grep "^left: instance $id is stopped in moto" left &&
+	call ec2 "Action=TerminateInstances&Version=2016-11-15&InstanceId.1=$id" >/dev/null &&
 	test "$(test_fake_spot_request $sir state) $(test_fake_spot_request $sir status)" = \
 		"open instance-terminated-by-user" &&
 	test_must_fail test_nothing_left 2>left &&
 	echo "left: spot request $sir is open (instance-terminated-by-user, instance $id)" >expect &&
 	test_cmp expect left &&
-	fake_call ec2 CancelSpotInstanceRequests "{\"SpotInstanceRequestIds\": [\"$sir\"]}" >/dev/null &&
+	call ec2 "Action=CancelSpotInstanceRequests&Version=2016-11-15&SpotInstanceRequestId.1=$sir" \
+		>cancel.xml &&
+	test "$(test_xml spotInstanceRequestSet/item/state <cancel.xml)" = cancelled &&
 	test "$(test_fake_spot_request $sir status)" = canceled-before-fulfillment &&
 	test_nothing_left
 '

@@ -127,6 +127,16 @@ static void start_script(struct buf *out, const struct runner_job *job)
 	buf_printf(out, "NPROC=%d\n", job->nproc > 0 ? job->nproc : 1);
 	if (job->inputs)
 		assign_inputs(out, job->inputs);
+	assign_key(out, "CHECKPOINT_KEY", job->run_prefix, LAYOUT_CHECKPOINTS);
+	assign_key(out, "ATTEMPTS_KEY", job->run_prefix, LAYOUT_ATTEMPTS);
+	buf_printf(out, "CHECKPOINT_INTERVAL=%ld\n",
+		   job->checkpoint_interval > 0 ? job->checkpoint_interval : 300);
+	assign(out, "RESUME_FROM_KEY", job->resume_from_key);
+	buf_printf(out, "ATTEMPT=%d\n", job->attempt > 0 ? job->attempt : 1);
+	assign(out, "SPOT_REQUEST", job->spot_request);
+	buf_printf(out, "MAX_INTERRUPTIONS=%d\n",
+		   job->max_interruptions > 0 ? job->max_interruptions : 0);
+	assign(out, "RETRY_ON_EXIT", job->retry_on_exit);
 	buf_puts(out, "set --");
 	if (job->nr_args) {
 		buf_putc(out, ' ');

@@ -80,6 +80,41 @@
  * GIT_TRAIN_RUNNER_DIR), is where the image's files are: an absolute
  * interpreter path that exists under it is taken from there.
  *
+ * Checkpoints and attempts (issue 13): the setup and the script get
+ * GIT_TRAIN_CHECKPOINT_DIR=<dir>/checkpoints and GIT_TRAIN_ATTEMPT. Before
+ * the script the directory is restored with `aws s3 sync` (at attempt 1
+ * from resume_from_key when set; at a later attempt from the run's
+ * checkpoints/, unless the instance's volume kept them; a key that would
+ * land outside the directory fails the run at stage "setup"); its complete
+ * files (no *.tmp, *.part, *~ or dot-file, none modified in the last 2
+ * seconds while the script runs: the script writes then renames) go to
+ * checkpoints/ every checkpoint_interval (in the background, one sync at a
+ * time), at a spot notice once the script has stopped, and at the end;
+ * nothing there is ever deleted. The attempts live in <dir>/attempts (the
+ * volume survives a stop) and go to attempts.json (layout.h) at each
+ * attempt's start and end; a start is the next attempt after a reboot,
+ * else attempt (> 1: a client's relaunch elsewhere, which first downloads
+ * the run's log and attempts.json and continues them, taking from
+ * attempts.json only lines exactly as the runner writes them). Each attempt
+ * after the first starts with a "git-train: --- attempt N of M (...) ---"
+ * line. A script exit code in retry_on_exit, with interruptions left, runs
+ * the script again in place (not the setup): that attempt "retried". With
+ * spot_request set: a spot notice whose action is "stop", with fewer than
+ * max_interruptions interruptions so far, stops the script, syncs the
+ * checkpoints, records the attempt "preempted" and uploads the log, with no
+ * result and no shutdown (EC2 stops the instance; the next boot goes on);
+ * the first start writes a per-boot hook when its base directory is
+ * /var/lib/git-train (/var/lib/cloud/scripts/per-boot/git-train-<run
+ * id>.sh: at each boot the watchdog, then start.sh again unless
+ * <dir>/ended exists), removed at the run's end; each watchdog arm also
+ * schedules a transient systemd timer (systemd-run, when there is one)
+ * that runs <dir>/cancel.sh half a minute before the shutdown; and at the
+ * end the runner cancels the request (cancel.sh: `aws ec2
+ * cancel-spot-instance-requests`, a failure logged) before it shuts down.
+ * The result then has "attempts" and "lost" (when more than one attempt),
+ * its "start" the first attempt's and its "duration" their sum. The
+ * deadline stays absolute: a boot past it ends the run "interrupted".
+ *
  * When the run fails before its script ran, the result's stage says where
  * ("code", "setup", "script", "outputs") and a "git-train: ..." line in the
  * log says what failed.

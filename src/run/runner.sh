@@ -12,7 +12,10 @@
 # is never left running because the runner failed, and its watchdog ends it
 # when the runner itself is killed. The result is the document
 # src/run/layout.h describes.
-# start.sh also sets DEPS_PREFIX: where the dependency cache is (runner.h).
+# start.sh also sets DEPS_PREFIX: where the dependency cache is (runner.h),
+# and CHECKPOINT_KEY, ATTEMPTS_KEY, CHECKPOINT_INTERVAL, RESUME_FROM_KEY,
+# ATTEMPT, SPOT_REQUEST, MAX_INTERRUPTIONS and RETRY_ON_EXIT: checkpoints and
+# attempts (below, "checkpoints and attempts").
 # shellcheck disable=SC2153 # the upper-case settings come from start.sh
 
 log=$RUNNER_DIR/log
@@ -37,6 +40,13 @@ case ${GIT_TRAIN_POLL_SCALE:-} in
 0.*[1-9]* | 1) tick=$GIT_TRAIN_POLL_SCALE ;;
 esac
 OUTPUTS_DIR=${OUTPUTS_DIR:-outputs}
+case ${CHECKPOINT_INTERVAL:-} in '' | 0 | *[!0-9]*) CHECKPOINT_INTERVAL=300 ;; esac
+case ${ATTEMPT:-} in '' | 0 | *[!0-9]*) ATTEMPT=1 ;; esac
+case ${MAX_INTERRUPTIONS:-} in '' | *[!0-9]*) MAX_INTERRUPTIONS=0 ;; esac
+ckpt=$RUNNER_DIR/checkpoints
+attempts_file=$RUNNER_DIR/attempts
+attempt=1
+instance_id=unknown
 
 status=
 exit_code=-1
@@ -82,6 +92,7 @@ runner_arm() {
 	# systemd's shutdown would tell every terminal at each heartbeat
 	shutdown --no-wall -h "+$minutes" >/dev/null 2>&1 ||
 		shutdown -h "+$minutes" >/dev/null 2>&1 || :
+	runner_arm_cancel "$minutes"
 }
 
 # The heartbeat, every LOG_INTERVAL ticks: the log to S3 when it grew, and
@@ -113,7 +124,11 @@ runner_spot_notice() {
 		"$imds/latest/meta-data/spot/instance-action") || return 1
 	case $action in
 	*'
-200') return 0 ;;
+200')
+		notice=${action%'
+200'}
+		return 0
+		;;
 	*'
 401') imds_token= ;;
 	esac
@@ -133,7 +148,7 @@ runner_signal_job() {
 # does (else the watchdog must run out): the heartbeat, and the spot watch
 # (IMDS at most every 5 ticks).
 runner_monitor() {
-	ticks=0 sent=-1 imds_token='' notice_at=
+	ticks=0 sent=-1 imds_token='' notice_at='' kill_s=''
 	spot_every=$((LOG_INTERVAL < 5 ? LOG_INTERVAL : 5))
 	test "${AWS_EC2_METADATA_DISABLED:-}" = true && spot_every=0
 	while ! test -e "$RUNNER_DIR/stop" && kill -0 $$ 2>/dev/null; do
@@ -142,13 +157,23 @@ runner_monitor() {
 		if test -z "$notice_at" && test "$spot_every" != 0 &&
 			test $((ticks % spot_every)) = 0 && runner_spot_notice; then
 			notice_at=$ticks
-			: >"$RUNNER_DIR/preempted"
+			printf '%s\n' "$notice" >"$RUNNER_DIR/preempted"
 			runner_say "spot interruption notice: stopping the run"
 			runner_signal_job TERM
-		elif test -n "$notice_at" && test $((ticks - notice_at)) = 30; then
+			runner_kill_time
+		elif test -n "$notice_at" && test -n "$kill_s" && test "$(date +%s)" -ge "$kill_s"; then
+			runner_signal_job KILL
+			kill_s=
+		elif test -n "$notice_at" && test -z "$kill_s" && test $((ticks - notice_at)) = 30; then
 			runner_signal_job KILL
 		fi
-		test $((ticks % LOG_INTERVAL)) != 0 || runner_beat
+		if test $((ticks % LOG_INTERVAL)) = 0; then
+			runner_beat
+			date +%s >"$RUNNER_DIR/alive"
+		fi
+		if test $((ticks % CHECKPOINT_INTERVAL)) = 0 && ! test -d "$RUNNER_DIR/sync.lock"; then
+			runner_sync_locked 0 &
+		fi
 	done
 }
 
@@ -160,6 +185,13 @@ runner_keepalive() {
 		sleep "$tick"
 		ticks=$((ticks + 1))
 		test $((ticks % LOG_INTERVAL)) != 0 || runner_beat
+	done
+}
+
+runner_keepalive_end() {
+	: >"$RUNNER_DIR/done"
+	while test -n "$keepalive_pid" && kill -0 "$keepalive_pid" 2>/dev/null; do
+		wait "$keepalive_pid"
 	done
 }
 
@@ -234,6 +266,11 @@ runner_check_code() {
 
 runner_fetch_code() {
 	where=s3://$BUCKET/$CODE_KEY
+	# a later attempt on this volume: the code as the first one extracted it
+	if test -e "$RUNNER_DIR/code.ok" && test -d "$work"; then
+		return 0
+	fi
+	rm -rf "$work"
 	if ! command -v aws >/dev/null 2>&1; then
 		runner_fail code 127 "cannot download $where: the AWS CLI (aws) is not installed"
 	elif ! runner_s3 cp "$where" "$code" 2>>"$log"; then
@@ -243,6 +280,7 @@ runner_fetch_code() {
 	elif ! mkdir -p "$work" || ! (cd "$work" && gzip -dc "$code" | tar -xf -) 2>>"$log"; then
 		runner_fail code 126 "cannot extract the code archive $where into $work"
 	else
+		: >"$RUNNER_DIR/code.ok"
 		return 0
 	fi
 	return 1
@@ -642,8 +680,17 @@ runner_write_result() {
 		printf '"status": "%s", "exit_code": %d, ' "$status" "$exit_code"
 		test -z "$stage" || printf '"stage": "%s", ' "$stage"
 		test -z "$deps_key" || printf '"deps": "%s", ' "$deps_key"
-		printf '"start": "%s", "end": "%s", "duration": %d, ' "$start" "$end" \
-			$((end_s - start_s))
+		if test "$(wc -l <"$attempts_file")" -gt 1; then
+			runner_attempts_sums
+			printf '"start": "%s", "end": "%s", "duration": %d, ' "$first_start" "$end" \
+				"$total"
+			printf '"attempts": [\n'
+			runner_attempts_json
+			printf '\n], "lost": %d, ' "$lost"
+		else
+			printf '"start": "%s", "end": "%s", "duration": %d, ' "$start" "$end" \
+				$((end_s - start_s))
+		fi
 		printf '"metrics": %s}\n' "$metrics"
 	} >"$result.tmp" && mv "$result.tmp" "$result"
 }
@@ -667,19 +714,432 @@ runner_upload_result() {
 	return 0
 }
 
+# --- checkpoints and attempts (issue 13) -----------------------------------
+# GIT_TRAIN_CHECKPOINT_DIR is $RUNNER_DIR/checkpoints: restored before the
+# script (at attempt 1 from RESUME_FROM_KEY when set, at a later one from
+# CHECKPOINT_KEY), synced to CHECKPOINT_KEY every CHECKPOINT_INTERVAL ticks,
+# at a spot notice once the script has stopped, and at the end. The
+# attempts are lines of $RUNNER_DIR/attempts ("n instance start start_s end
+# end_s status exit_code", "-" for an end not yet known), on the instance's
+# volume: a start after a reboot is the next attempt. attempts.json
+# (layout.h) is written from them, one attempt a line, to ATTEMPTS_KEY at
+# each attempt's start and end. With SPOT_REQUEST a stop notice (EC2 stops
+# the instance and starts it again when it can) suspends the run instead
+# of ending it, while MAX_INTERRUPTIONS allows; a per-boot hook starts the
+# runner again at the next boot, and the request is cancelled when the run
+# ends, so that the instance's end makes AWS start no other.
+
+# runner_iso_s <ISO 8601 UTC>: seconds since the epoch (0 when date cannot)
+runner_iso_s() {
+	date -u -d "$1" +%s 2>/dev/null || echo 0
+}
+
+# runner_span <seconds>: as "45s", "1m05s", "2h03m"
+runner_span() {
+	if test "$1" -ge 3600; then
+		printf '%dh%02dm' $(($1 / 3600)) $(($1 % 3600 / 60))
+	elif test "$1" -ge 60; then
+		printf '%dm%02ds' $(($1 / 60)) $(($1 % 60))
+	else
+		printf '%ds' "$1"
+	fi
+}
+
+# runner_sh_quote <text>: text as one shell word
+runner_sh_quote() {
+	printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
+
+# This instance's id from IMDSv2 into instance_id ("unknown" without one).
+runner_instance_id() {
+	test "${AWS_EC2_METADATA_DISABLED:-}" != true || return 0
+	token=$(curl -sf --noproxy '*' -m 2 -X PUT \
+		-H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "$imds/latest/api/token") || return 0
+	id=$(curl -sf --noproxy '*' -m 2 -H "X-aws-ec2-metadata-token: $token" \
+		"$imds/latest/meta-data/instance-id") || return 0
+	case $id in i-*[!0-9a-z]* | i-) ;; i-*) instance_id=$id ;; esac
+}
+
+# runner_attempt_record <status> <exit code>: the current attempt's line,
+# ended unless the status is running.
+runner_attempt_record() {
+	if test "$1" = running; then
+		end_iso=- end_at=-
+	else
+		end_iso=$(runner_now) end_at=$(date +%s)
+	fi
+	{
+		grep -v "^$attempt " "$attempts_file" 2>/dev/null
+		printf '%s %s %s %s %s %s %s %s\n' "$attempt" "$instance_id" "$attempt_start" \
+			"$attempt_start_s" "$end_iso" "$end_at" "$1" "$2"
+	} >"$attempts_file.tmp" && mv "$attempts_file.tmp" "$attempts_file"
+}
+
+# The attempts as JSON objects, one a line, separated by commas.
+runner_attempts_json() {
+	sep=
+	while read -r n inst st st_s en en_s stat a_code; do
+		printf '%s{"attempt": %d, "instance": "%s", "start": "%s", ' "$sep" "$n" "$inst" "$st"
+		test "$en" = - || printf '"end": "%s", "duration": %d, ' "$en" $((en_s - st_s))
+		printf '"status": "%s", "exit_code": %d}' "$stat" "$a_code"
+		sep=',
+'
+	done <"$attempts_file"
+}
+
+# attempts.json to ATTEMPTS_KEY.
+runner_upload_attempts() {
+	test -n "${ATTEMPTS_KEY:-}" && test -s "$attempts_file" || return 0
+	{
+		printf '{"run_id": %s, "attempts": [\n' "$(runner_json_string "$RUN_ID")"
+		runner_attempts_json
+		printf '\n]}\n'
+	} >"$RUNNER_DIR/attempts.json" || return 0
+	runner_s3 cp "$RUNNER_DIR/attempts.json" "s3://$BUCKET/$ATTEMPTS_KEY" \
+		--content-type application/json --sse AES256 2>>"$log" ||
+		runner_say "cannot upload the attempts to s3://$BUCKET/$ATTEMPTS_KEY"
+}
+
+# runner_parse_attempts <attempts.json>: the attempts before this one, of
+# a document another instance wrote, into the attempts file. Only lines that
+# are exactly an attempt as runner_attempts_json writes them count; an
+# attempt that never ended is taken as interrupted at its start.
+runner_parse_attempts() {
+	iso='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
+	head -c 65536 "$1" | tr -d '\r' | sed -E -n "s/^\{\"attempt\": ([1-9][0-9]{0,3}), \"instance\": \"(i-[0-9a-z]{1,32}|local|unknown)\", \"start\": \"($iso)\"(, \"end\": \"($iso)\", \"duration\": ([0-9]{1,9}))?, \"status\": \"(running|preempted|retried|interrupted|succeeded|failed)\", \"exit_code\": (-?[0-9]{1,3})\},?\$/\1 \2 \3 x\5 x\6 \7 \8/p" |
+		while read -r n inst st en dur stat a_code; do
+			test "$n" -lt "$attempt" || continue
+			st_s=$(runner_iso_s "$st")
+			if test "$en" = x || test "$stat" = running; then
+				en=$st dur=0 stat=interrupted
+			else
+				en=${en#x} dur=${dur#x}
+			fi
+			printf '%s %s %s %s %s %s %s %s\n' "$n" "$inst" "$st" "$st_s" "$en" \
+				$((st_s + dur)) "$stat" "$a_code"
+		done | sort -n -k 1,1 -u >"$attempts_file"
+}
+
+# The attempt this start makes (into attempt, attempt_start[_s]): after a
+# reboot, the next of this volume's; else ATTEMPT, whose run's log and
+# attempts (another instance's) are downloaded first and continued. Each
+# attempt after the first starts with a "git-train: --- attempt" line.
+runner_attempt_begin() {
+	runner_instance_id
+	attempt_start=$(runner_now) attempt_start_s=$(date +%s)
+	if test -s "$attempts_file"; then
+		# shellcheck disable=SC2046 # the last line's words
+		set -- $(tail -n 1 "$attempts_file")
+		attempt=$(($1 + 1))
+		if test "$7" = running; then # it went down without a word
+			end_s=$(cat "$RUNNER_DIR/alive" 2>/dev/null) || end_s=$4
+			case $end_s in '' | *[!0-9]*) end_s=$4 ;; esac
+			test "$end_s" -ge "$4" || end_s=$4
+			{
+				sed '$d' "$attempts_file"
+				printf '%s %s %s %s %s %s interrupted -1\n' "$1" "$2" "$3" "$4" \
+					"$(date -u -d "@$end_s" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo "$3")" "$end_s"
+			} >"$attempts_file.tmp" && mv "$attempts_file.tmp" "$attempts_file"
+		fi
+	elif test "$ATTEMPT" -gt 1; then
+		attempt=$ATTEMPT
+		if runner_s3 cp "s3://$BUCKET/$LOG_KEY" "$log.prev" 2>/dev/null; then
+			cat "$log.prev" "$log" >"$log.tmp" && mv "$log.tmp" "$log"
+			rm -f "$log.prev"
+		fi
+		rm -f "$RUNNER_DIR/attempts.prev"
+		runner_s3 cp "s3://$BUCKET/$ATTEMPTS_KEY" "$RUNNER_DIR/attempts.prev" 2>/dev/null &&
+			runner_parse_attempts "$RUNNER_DIR/attempts.prev"
+	fi
+	if test "$attempt" -gt 1; then
+		why='after a restart'
+		if test -s "$attempts_file"; then
+			# shellcheck disable=SC2046
+			set -- $(tail -n 1 "$attempts_file")
+			gap=$((attempt_start_s - $6))
+			test "$gap" -ge 0 || gap=0
+			case $7 in
+			preempted) why="after $(runner_span "$gap") without capacity" ;;
+			*) why="after $(runner_span "$gap") down" ;;
+			esac
+		fi
+		test -e "$log" && test -s "$log" && test -n "$(tail -c 1 "$log")" && echo >>"$log"
+		runner_say "--- attempt $attempt of $((MAX_INTERRUPTIONS + 1)) ($instance_id, $why): restoring checkpoints ---"
+	fi
+	runner_attempt_record running -1
+	runner_upload_attempts
+}
+
+# The checkpoint directory, exported with the attempt to setup and the script.
+runner_checkpoint_env() {
+	GIT_TRAIN_CHECKPOINT_DIR=$ckpt GIT_TRAIN_ATTEMPT=$attempt
+	export GIT_TRAIN_CHECKPOINT_DIR GIT_TRAIN_ATTEMPT
+}
+
+# The checkpoints before the script: at attempt 1 from RESUME_FROM_KEY when
+# set; at a later one from CHECKPOINT_KEY, unless this volume kept them.
+runner_restore() {
+	if ! mkdir -p "$ckpt"; then
+		runner_fail setup 1 "cannot make the checkpoint directory $ckpt"
+		return 1
+	fi
+	runner_checkpoint_env
+	if test "$attempt" = 1; then
+		from=${RESUME_FROM_KEY:-}
+	else
+		from=${CHECKPOINT_KEY:-}
+		kept=$(find "$ckpt" -type f | wc -l)
+		if test "$kept" -gt 0; then
+			runner_say "checkpoints: $kept file(s) kept on this instance's volume"
+			return 0
+		fi
+	fi
+	test -n "$from" || return 0
+	case $from in */) ;; *) from=$from/ ;; esac
+	where=s3://$BUCKET/$from
+	if ! runner_aws_at "$s3_endpoint" s3api list-objects-v2 --bucket "$BUCKET" --prefix "$from" \
+		--query 'Contents[].[Key,Size,ETag]' --output text >"$RUNNER_DIR/checkpoints.list" 2>>"$log"; then
+		runner_fail setup 1 "cannot list the checkpoints at $where"
+		return 1
+	fi
+	count=0
+	while IFS=$data_tab read -r key size etag; do
+		test -z "$size" && test "$key" = None && continue
+		case $key in */) continue ;; esac
+		if ! runner_data_key "${key#"$from"}"; then
+			runner_fail setup 1 "refusing the checkpoints at $where: the object key '$key' would land outside the checkpoint directory"
+			return 1
+		fi
+		count=$((count + 1))
+	done <"$RUNNER_DIR/checkpoints.list"
+	if test "$count" = 0; then
+		runner_say "checkpoints: none at $where yet"
+		return 0
+	fi
+	if ! runner_s3 sync "$where" "$ckpt" --exclude '../*' --exclude '*/../*' \
+		--exclude '*/..' --exclude '/*' 2>>"$log"; then
+		runner_fail setup 1 "cannot restore the checkpoints from $where"
+		return 1
+	fi
+	runner_say "checkpoints: $count file(s) restored from $where"
+}
+
+# runner_sync_up [final]: the checkpoint directory's complete files to
+# CHECKPOINT_KEY: no *.tmp, *.part, *~ or dot-file, and, unless final (the
+# script has ended), none modified in the last 2 seconds. Nothing in S3 is
+# deleted, and links are not followed.
+runner_sync_up() {
+	test -n "${CHECKPOINT_KEY:-}" && test -d "$ckpt" || return 0
+	test -n "$(ls -A "$ckpt" 2>/dev/null)" || return 0
+	final=${1:-}
+	set -- --exclude '*.tmp' --exclude '*.part' --exclude '*~' --exclude '.*' --exclude '*/.*'
+	if test -z "$final"; then
+		rm -f "$RUNNER_DIR/sync.recent"
+		if touch -d "@$(($(date +%s) - 2))" "$RUNNER_DIR/sync.stamp" 2>/dev/null; then
+			find "$ckpt" -type f -newer "$RUNNER_DIR/sync.stamp" >"$RUNNER_DIR/sync.recent"
+		else
+			find "$ckpt" -type f -mmin -1 >"$RUNNER_DIR/sync.recent"
+		fi
+		while read -r f; do
+			set -- "$@" --exclude "$(printf '%s\n' "${f#"$ckpt"/}" | sed 's/[][*?]/[&]/g')"
+		done <"$RUNNER_DIR/sync.recent"
+	fi
+	runner_s3 sync "$ckpt" "s3://$BUCKET/$CHECKPOINT_KEY" --no-follow-symlinks --sse AES256 \
+		"$@" 2>>"$log" ||
+		runner_say "cannot sync the checkpoints to s3://$BUCKET/$CHECKPOINT_KEY"
+	return 0
+}
+
+# runner_sync_locked <ticks> [final]: runner_sync_up, never two at once:
+# waits that many ticks for one under way.
+runner_sync_locked() {
+	i=0
+	until mkdir "$RUNNER_DIR/sync.lock" 2>/dev/null; do
+		i=$((i + 1))
+		test "$i" -le "$1" || return 1
+		sleep "$tick"
+	done
+	runner_sync_up "${2:-}"
+	rmdir "$RUNNER_DIR/sync.lock"
+}
+
+# When to SIGKILL a script that a spot notice stopped (kill_s): after two
+# thirds of the time the notice leaves (80 s of 2 minutes: the script may
+# save a checkpoint at SIGTERM), the last third to the runner's uploads;
+# unset (30 ticks then) when its time cannot be read.
+runner_kill_time() {
+	when=$(printf '%s\n' "$notice" | sed -n 's/.*"time" *: *"\([0-9TZ:-]*\)".*/\1/p')
+	kill_s=
+	test -n "$when" || return 0
+	when_s=$(runner_iso_s "$when")
+	now_s=$(date +%s)
+	test "$when_s" -gt "$now_s" || return 0
+	kill_s=$((now_s + (when_s - now_s) * 2 / 3))
+}
+
+# The run's spot request is cancelled by cancel.sh: by the runner at the end,
+# by a systemd timer (runner_arm_cancel) before the watchdog's shutdown.
+runner_write_cancel() {
+	test -n "${SPOT_REQUEST:-}" || return 0
+	at=${AWS_ENDPOINT_URL_EC2:-${AWS_ENDPOINT_URL:-}}
+	{
+		echo "# git-train: cancels the spot request of run $(printf '%s' "$RUN_ID" | tr -cd 'A-Za-z0-9._-')"
+		printf 'exec aws'
+		test -z "$at" || printf ' --endpoint-url %s' "$(runner_sh_quote "$at")"
+		printf ' --region %s ec2 cancel-spot-instance-requests --spot-instance-request-ids %s\n' \
+			"$(runner_sh_quote "$REGION")" "$(runner_sh_quote "$SPOT_REQUEST")"
+	} >"$RUNNER_DIR/cancel.sh.tmp" && mv "$RUNNER_DIR/cancel.sh.tmp" "$RUNNER_DIR/cancel.sh"
+}
+
+# runner_arm_cancel <minutes>: a transient systemd timer, half a minute
+# before the watchdog's shutdown, that cancels the spot request: killing
+# the runner cannot cancel it, and the instance's end then starts no other.
+runner_arm_cancel() {
+	test -n "${SPOT_REQUEST:-}" && test -f "$RUNNER_DIR/cancel.sh" || return 0
+	command -v systemd-run >/dev/null 2>&1 || return 0
+	unit=git-train-cancel-$(printf '%s' "$RUN_ID" | tr -cd 'A-Za-z0-9._-')
+	secs=$(($1 * 60 - 30))
+	test "$secs" -gt 0 || secs=1
+	systemctl stop "$unit.timer" >/dev/null 2>&1 || :
+	systemd-run --unit="$unit" --on-active="$secs" sh "$RUNNER_DIR/cancel.sh" >/dev/null 2>&1 || :
+}
+
+# The spot request cancelled, at the run's end; a failure is logged.
+runner_cancel_request() {
+	test -n "${SPOT_REQUEST:-}" || return 0
+	if sh "$RUNNER_DIR/cancel.sh" >/dev/null 2>>"$log"; then
+		runner_say "spot request $SPOT_REQUEST cancelled"
+	else
+		runner_say "cannot cancel the spot request $SPOT_REQUEST: the instance's end may make AWS start another (git train gc cancels it)"
+	fi
+}
+
+# The per-boot hook, with SPOT_REQUEST, when the runner's base directory is
+# /var/lib/git-train (cloud-init's scripts-per-boot beside it): at every
+# boot, the watchdog, then the runner again unless the run has ended.
+runner_hook_path() {
+	base=${RUNNER_DIR%/*}
+	case $base in */var/lib/git-train) ;; *) return 1 ;; esac
+	case $RUN_ID in '' | *[!A-Za-z0-9._-]*) return 1 ;; esac
+	hooks=${base%/git-train}/cloud/scripts/per-boot
+	hook=$hooks/git-train-$RUN_ID.sh
+}
+
+runner_boot_hook() {
+	test -n "${SPOT_REQUEST:-}" && runner_hook_path || return 0
+	test -e "$hook" && return 0
+	d=$(runner_sh_quote "$RUNNER_DIR")
+	minutes=$(((IDLE_TIMEOUT + 59) / 60))
+	if mkdir -p "$hooks" && {
+		echo '#!/bin/sh'
+		echo "# git-train: run $RUN_ID, at each boot until it ends: the watchdog, then its runner"
+		test "$IDLE_TIMEOUT" = 0 ||
+			echo "shutdown --no-wall -h +$minutes >/dev/null 2>&1 || shutdown -h +$minutes >/dev/null 2>&1 || :"
+		echo "test -d $d && ! test -e $d/ended || exit 0"
+		echo "cd / || exit 1"
+		echo "if command -v setsid >/dev/null 2>&1; then"
+		echo "	setsid nohup sh $d/start.sh $d </dev/null >>$d/runner.out 2>&1 &"
+		echo "else"
+		echo "	nohup sh $d/start.sh $d </dev/null >>$d/runner.out 2>&1 &"
+		echo "fi"
+	} >"$hook.tmp" && chmod 755 "$hook.tmp" && mv "$hook.tmp" "$hook"; then
+		return 0
+	fi
+	runner_say "cannot write the per-boot hook $hook: after a stop the run would not go on"
+}
+
+# runner_retry_code <exit code>: 0 when RETRY_ON_EXIT lists it
+runner_retry_code() {
+	for c in $(printf '%s\n' "${RETRY_ON_EXIT:-}" | tr ',' ' '); do
+		case $c in '' | *[!0-9]*) continue ;; esac
+		test "$c" = "$1" && return 0
+	done
+	return 1
+}
+
+# The script, and again in place (not the setup) while it exits with a
+# RETRY_ON_EXIT code and interruptions are left: each such attempt retried.
+runner_run_attempts() {
+	while :; do
+		runner_run_script "$@" || return 1
+		! runner_stopping && test "$exit_code" != 0 && runner_retry_code "$exit_code" ||
+			return 0
+		if test "$attempt" -gt "$MAX_INTERRUPTIONS"; then
+			runner_say "the script exited $exit_code (train.retryOnExit), but train.maxInterruptions ($MAX_INTERRUPTIONS) was reached: the run fails"
+			return 0
+		fi
+		runner_sync_locked 600 final
+		runner_attempt_record retried "$exit_code"
+		attempt=$((attempt + 1))
+		attempt_start=$(runner_now) attempt_start_s=$(date +%s)
+		runner_checkpoint_env
+		runner_say "--- attempt $attempt of $((MAX_INTERRUPTIONS + 1)) ($instance_id, the script exited $exit_code, in train.retryOnExit): running it again ---"
+		runner_attempt_record running -1
+		runner_upload_attempts
+	done
+}
+
+# A stop notice with attempts left: the checkpoints and the attempt saved,
+# the log uploaded; no result and no shutdown: EC2 stops the instance, and
+# its next boot starts the next attempt (runner_boot_hook).
+runner_suspend() {
+	runner_say "spot interruption (stop): attempt $attempt saved; the run goes on from its checkpoints when the instance starts again"
+	runner_sync_locked 600 final
+	runner_attempt_record preempted "$exit_code"
+	runner_upload_attempts
+	runner_upload_log || echo "git-train: cannot upload the log" >&2
+}
+
+# For the result: first_start, total (the attempts' durations) and lost (the
+# time between an attempt's end and the next one's start).
+runner_attempts_sums() {
+	total=0 lost=0 prev_end='' first_start=''
+	while read -r n inst st st_s en en_s stat a_code; do
+		test -n "$first_start" || first_start=$st
+		test "$en_s" != - || en_s=$st_s
+		total=$((total + en_s - st_s))
+		if test -n "$prev_end" && test "$st_s" -gt "$prev_end"; then
+			lost=$((lost + st_s - prev_end))
+		fi
+		prev_end=$en_s
+	done <"$attempts_file"
+}
+
 runner_main() {
 	start=$(runner_now)
 	start_s=$(date +%s)
 	trap runner_on_signal TERM INT HUP
+	if test -e "$RUNNER_DIR/ended"; then
+		echo "git-train: run $RUN_ID has ended: nothing to do" >&2
+		return 0
+	fi
 	: >>"$log"
-	rm -f "$RUNNER_DIR/stop" "$RUNNER_DIR/done" "$RUNNER_DIR/preempted" "$RUNNER_DIR/job.pid"
-	# the user data's first stage becomes the heartbeat's
-	runner_arm "$IDLE_TIMEOUT"
+	rm -rf "$RUNNER_DIR/stop" "$RUNNER_DIR/done" "$RUNNER_DIR/preempted" "$RUNNER_DIR/job.pid" \
+		"$RUNNER_DIR/sync.lock"
+	runner_attempt_begin
+	over=
+	if test "$attempt" -gt 1 && test "$DEADLINE" -gt 0 && test "$(date +%s)" -ge "$DEADLINE"; then
+		over=deadline
+	elif test "$attempt" -gt $((MAX_INTERRUPTIONS + 1)); then
+		over=limit
+	fi
+	runner_write_cancel
+	runner_boot_hook
+	# the user data's first stage (or the per-boot hook's) becomes the heartbeat's
+	test "$over" = deadline || runner_arm "$IDLE_TIMEOUT"
 	runner_monitor &
 	monitor_pid=$!
 
-	case $OUTPUTS_DIR in
-	/* | .. | ../* | */.. | */../*)
+	case $over:$OUTPUTS_DIR in
+	deadline:*)
+		runner_say "the run's max runtime ended while it was stopped: attempt $attempt does not start"
+		status=interrupted
+		;;
+	limit:*)
+		runner_say "train.maxInterruptions ($MAX_INTERRUPTIONS) was reached: attempt $attempt does not start"
+		status=interrupted
+		;;
+	:/* | :.. | :../* | :*/.. | :*/../*)
 		runner_fail outputs 126 "the outputs directory must be relative to the script's directory, not '$OUTPUTS_DIR'"
 		;;
 	*)
@@ -690,10 +1150,11 @@ runner_main() {
 			PYTHONUNBUFFERED=1 GIT_TRAIN_RUN_ID=$RUN_ID GIT_TRAIN_COMMIT=$COMMIT
 			GIT_TRAIN_OUTPUTS=$work/$OUTPUTS_DIR
 			export PYTHONUNBUFFERED GIT_TRAIN_RUN_ID GIT_TRAIN_COMMIT GIT_TRAIN_OUTPUTS
+			runner_checkpoint_env
 			runner_gpu_check && runner_fetch_data && runner_fetch_secrets &&
-				! runner_stopping && runner_deps && ! runner_stopping && runner_run_setup &&
-				! runner_stopping &&
-				runner_run_script "$@"
+				! runner_stopping && runner_restore && ! runner_stopping && runner_deps &&
+				! runner_stopping && runner_run_setup && ! runner_stopping &&
+				runner_run_attempts "$@"
 		fi
 		;;
 	esac
@@ -710,22 +1171,38 @@ runner_main() {
 	while kill -0 "$monitor_pid" 2>/dev/null; do
 		wait "$monitor_pid"
 	done
-	runner_write_result
+	# the heartbeat goes on while the last uploads run
 	keepalive_pid=
 	if test "$IDLE_TIMEOUT" -gt 0; then
 		runner_keepalive &
 		keepalive_pid=$!
 	fi
+	action=
+	test "$status" != preempted ||
+		action=$(sed -n 's/.*"action" *: *"\([a-z]*\)".*/\1/p' "$RUNNER_DIR/preempted")
+	if test "$action" = stop && test -n "${SPOT_REQUEST:-}"; then
+		if test "$attempt" -le "$MAX_INTERRUPTIONS"; then
+			runner_suspend
+			runner_keepalive_end
+			return 0
+		fi
+		runner_say "train.maxInterruptions ($MAX_INTERRUPTIONS) was reached: the run ends preempted"
+	fi
+	runner_sync_locked 600 final
+	runner_attempt_record "$status" "$exit_code"
+	runner_write_result
+	# the run has ended: no boot starts it again, and no instance replaces this one
+	: >"$RUNNER_DIR/ended"
+	! runner_hook_path || rm -f "$hook"
+	runner_cancel_request
+	runner_upload_attempts
 	# the outputs after the result when time is short (a spot notice gives
 	# 2 minutes), else before it: then a result means all is there
 	case $status in
 	preempted | interrupted) runner_upload_result && runner_upload_outputs ;;
 	*) runner_upload_outputs && runner_upload_result ;;
 	esac
-	: >"$RUNNER_DIR/done"
-	while test -n "$keepalive_pid" && kill -0 "$keepalive_pid" 2>/dev/null; do
-		wait "$keepalive_pid"
-	done
+	runner_keepalive_end
 	if test "$KEEP" != 1; then
 		shutdown -h now || poweroff
 	elif test "$DEADLINE" -gt 0; then

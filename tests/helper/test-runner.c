@@ -88,6 +88,9 @@ static const char *const usage[] = {
 	"           [--interpreter <cmd>] [--setup <cmd>] [--outputs-dir <dir>]\n"
 	"           [--keep] [--log-interval <seconds>]\n"
 	"           [--idle-timeout <seconds> [--deadline-in <seconds>]]\n"
+	"           [--checkpoint-interval <seconds>] [--resume-from-key <key>]\n"
+	"           [--attempt <n>] [--spot-request <id>] [--max-interruptions <n>]\n"
+	"           [--retry-on-exit <codes>]\n"
 	"           [--instance <id> [--wait <seconds>]] [-- <script-args>...]",
 	NULL,
 };
@@ -98,7 +101,7 @@ int cmd__runner(int argc, char **argv_)
 	struct runner_job job;
 	struct parsed_args pa;
 	const char *outputs = "outputs", *instance = NULL;
-	int seconds = 60, ret = 0, idle = 0, deadline_in = 0;
+	int seconds = 60, ret = 0, idle = 0, deadline_in = 0, checkpoint_interval = 0;
 	char *cmd, *interpreter = NULL;
 	struct option opts[] = {
 		OPT_STRING(0, "run-id", &job.run_id, "id", "run id"),
@@ -116,6 +119,15 @@ int cmd__runner(int argc, char **argv_)
 		OPT_INT(0, "log-interval", &job.log_interval, "seconds", "log upload interval"),
 		OPT_INT(0, "idle-timeout", &idle, "seconds", "the watchdog's stage"),
 		OPT_INT(0, "deadline-in", &deadline_in, "seconds", "the max runtime left"),
+		OPT_INT(0, "checkpoint-interval", &checkpoint_interval, "seconds",
+			"checkpoint sync interval"),
+		OPT_STRING(0, "resume-from-key", &job.resume_from_key, "key",
+			   "checkpoints to restore at attempt 1"),
+		OPT_INT(0, "attempt", &job.attempt, "n", "the attempt this start makes"),
+		OPT_STRING(0, "spot-request", &job.spot_request, "id", "the request to cancel"),
+		OPT_INT(0, "max-interruptions", &job.max_interruptions, "n",
+			"attempts after the first"),
+		OPT_STRING(0, "retry-on-exit", &job.retry_on_exit, "codes", "exit codes to retry"),
 		OPT_STRING(0, "instance", &instance, "id", "send it to this instance"),
 		OPT_INT(0, "wait", &seconds, "seconds", "how long to wait for SSM"),
 		OPT_END(),
@@ -138,6 +150,7 @@ int cmd__runner(int argc, char **argv_)
 	}
 	job.outputs_dir = outputs;
 	job.idle_timeout = idle;
+	job.checkpoint_interval = checkpoint_interval;
 	job.deadline = deadline_in > 0 ? time(NULL) + deadline_in : 0;
 	job.args = pa.rest;
 	job.nr_args = pa.nr_rest;
