@@ -138,7 +138,7 @@ test_expect_success EC2 'setup: a bucket, an instance profile with SSM and bucke
 	git reset -q --hard HEAD^
 '
 
-test_expect_success EC2 'git train t3.micro --wait: the epochs live, exit 0, the note, nothing left running' '
+test_expect_success EC2 'git train t3.micro --wait: the epochs live, exit 0, the note, its spot request cancelled, nothing left' '
 	fresh &&
 	test_train t3.micro --wait --spot-timeout=5s -- --epochs 3 &&
 	id=$(run_id_of out) &&
@@ -163,8 +163,14 @@ test_expect_success EC2 'git train t3.micro --wait: the epochs live, exit 0, the
 	iid=$(sed -n "s/.*instance \(i-[0-9a-f]*\) is ready.*/\1/p" out err) &&
 	printf "%s\n" "shutdown --no-wall -h +15" "shutdown -h now" >expect &&
 	test_fake_instance "$iid" calls >calls &&
-	test_cmp expect calls &&
-	test "$(test_fake_instance "$iid" ended_by)" = shutdown
+	grep "^shutdown " calls >shutdowns &&
+	test_cmp expect shutdowns &&
+	test "$(test_fake_instance "$iid" ended_by)" = shutdown &&
+	# a run that could resume: its persistent request, cancelled by the
+	# runner before the shutdown, so that EC2 starts no other instance
+	test "$(test_fake_spot_request "$iid" type)" = persistent &&
+	test "$(test_fake_spot_request "$iid" state)" = cancelled &&
+	test_nothing_left
 '
 
 # What a training run with write access to the bucket could leave for the

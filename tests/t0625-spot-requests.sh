@@ -49,7 +49,12 @@ test_expect_success EC2 'setup: a bucket, an instance profile, a script that run
 
 test_expect_success EC2 'a spot run that can resume: a persistent request that stops, valid until the max runtime, tagged; run.json names it' '
 	before=$(date +%s) &&
+	git config train.retryOnExit "75, 76" &&
+	git config --add train.retryOnExit 3 &&
+	git config train.checkpointInterval 2m &&
 	test_train t3.micro --max-runtime 1h --script slow.py -- 3000 &&
+	git config --unset-all train.retryOnExit &&
+	git config --unset train.checkpointInterval &&
 	id=$(run_id_of out) && echo "$id" >run1 &&
 	iid=$(instance_of out) && echo "$iid" >iid1 &&
 	test -n "$id" && test -n "$iid" &&
@@ -75,6 +80,20 @@ assert $before + 3600 - 5 <= t.timestamp() <= $before + 3600 + 120, (s, $before)
 	test_json "\";\".join(\" \".join((i[\"instance_id\"], i[\"market\"], i[\"spot_request\"])) for i in d[\"instances\"])" \
 		<run.json >got &&
 	echo "$iid spot $sir" >expect &&
+	test_cmp expect got &&
+	# what the runner was told (start.sh on the instance)
+	find "$(test_instance_dir $iid)" -name start.sh >start &&
+	test_line_count = 1 start &&
+	grep "^\(SPOT_REQUEST\|MAX_INTERRUPTIONS\|CHECKPOINT_INTERVAL\|RETRY_ON_EXIT\|ATTEMPT\|RESUME_FROM_KEY\)=" \
+		"$(cat start)" | tr -d "\047" | sort >got &&
+	cat >expect <<-EOF &&
+	ATTEMPT=1
+	CHECKPOINT_INTERVAL=120
+	MAX_INTERRUPTIONS=5
+	RESUME_FROM_KEY=
+	RETRY_ON_EXIT=75 76 3
+	SPOT_REQUEST=$sir
+	EOF
 	test_cmp expect got &&
 
 	test_train stop "$id" &&
@@ -150,6 +169,10 @@ test_expect_success EC2 '--resume-from an EC2 run: said, in run.json, resumed_fr
 	test_train t3.micro --wait --resume-from "$from" -- --epochs 1 &&
 	test_grep "resuming from the checkpoints of run $from" err &&
 	id=$(run_id_of out) &&
+	find "$(test_instance_dir $(instance_of out))" -name start.sh >start &&
+	grep "^RESUME_FROM_KEY=" "$(cat start)" | tr -d "\047" >got &&
+	echo "RESUME_FROM_KEY=$(runs_key)/$from/checkpoints/" >expect &&
+	test_cmp expect got &&
 	test_aws_call s3 --path "/train-bucket/$(runs_key)/$id/run.json" -o run.json &&
 	test_json "d[\"resumed_from\"]" <run.json >got &&
 	echo "$from" >expect &&
