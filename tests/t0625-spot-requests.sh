@@ -152,6 +152,24 @@ test_expect_success EC2 'gc cancels the spot request of a run that has ended; --
 	test_grep ! "spot request" out
 '
 
+# A stopped instance waits for capacity only until its max runtime: then gc
+# ends it as it ends a running one, its request cancelled first.
+test_expect_success EC2 'gc: a stopped instance past its max runtime is terminated, its request cancelled first' '
+	id=20261206-000300-abc1234-0003 &&
+	iid=$("$TEST_TOOL" launch --persistent --run-id=$id --max-runtime=1 --spot-price=0.0031 \
+		--tag=git-train:repo="$(test_repo_id)" --tag=git-train:commit="$(git rev-parse HEAD)" \
+		t3.micro 2>launch.err | sed -n "s/^instance //p") &&
+	sir=$(sir_of $iid) &&
+	test -n "$sir" &&
+	test_fake_interrupt $iid null &&
+	test_fake_wait_instance $iid stopped 60 &&
+	test_train gc &&
+	test_grep "^removed instance $iid: run $id has run for [0-9]*s, past its max runtime of 1s$" out &&
+	test_grep ! "spot request $sir" out &&
+	test "$(test_fake_spot_request $sir state)" = cancelled &&
+	test_nothing_left
+'
+
 test_expect_success EC2 '--resume-from an unknown run: refused before anything is launched' '
 	test_fake_ctl reset &&
 	test_expect_code 1 git train t3.micro --resume-from 20990101-000000-nope -- --epochs 1 \
