@@ -283,7 +283,8 @@ static int resolve(struct resolved *s, const struct run_cmd *c, const struct con
 	    pick_string(&s->subnet, c->subnet, cfg, "train.subnet") ||
 	    pick_string(&s->security_group, c->security_group, cfg, "train.securityGroup"))
 		return -1;
-	if (pick_bool(&s->download, c->download, cfg, "train.download", 0))
+	if (pick_bool(&s->download, c->download, cfg, "train.download", 0) ||
+	    backend_aws_settings_check(cfg))
 		return -1;
 	if (c->download == 1 && !s->wait) {
 		err_set("--download needs --wait (or train.wait): the outputs come when the run "

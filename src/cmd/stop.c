@@ -130,8 +130,14 @@ static int record(struct remote_runs_ctx *ctx, struct remote_entry *e, time_t no
 	struct run_record rec;
 	int r = remote_runs_finalize(ctx, e);
 
-	if (r <= 0 || remote_runs_complete(ctx, e))
-		return r <= 0 ? r : -1;
+	if (r < 0) {
+		/* a runner killed while it uploaded its result: the run was stopped */
+		msg_warning("run %s: %s: recording it as stopped", e->run.run_id, err_msg());
+		err_clear();
+		r = 1;
+	}
+	if (r == 0 || remote_runs_complete(ctx, e))
+		return r == 0 ? 0 : -1;
 	remote_run_describe(&rec, &e->run, 0,
 			    e->run.launched ? difftime(now, e->run.launched) : -1);
 	rec.status = xstrdup("stopped");

@@ -30,7 +30,11 @@
 
 static int bad_setting(const char *key, const char *value, const char *why)
 {
-	return err_set("bad config value '%s' for '%s': %s", value, key, why);
+	char *w = xstrdup(why); /* may be err_msg(), which err_set overwrites */
+
+	err_set("bad config value '%s' for '%s': %s", value, key, w);
+	free(w);
+	return -1;
 }
 
 /* One entry of train.retryOnExit: 1 to 255. */
@@ -136,12 +140,27 @@ static int checkpoint_interval(long *out, const struct config *cfg)
 	return ret;
 }
 
+static int read_settings(long *interval, int *max, char **codes, const struct config *cfg)
+{
+	return checkpoint_interval(interval, cfg) || max_interruptions(max, cfg) ||
+	       retry_codes(codes, cfg);
+}
+
+int backend_aws_settings_check(const struct config *cfg)
+{
+	long interval;
+	int max;
+	char *codes = NULL;
+	int r = read_settings(&interval, &max, &codes, cfg);
+
+	free(codes);
+	return r ? -1 : 0;
+}
+
 int backend_aws_resume_settings(struct aws_run *x)
 {
-	const struct config *cfg = x->run->req->cfg;
-
-	if (checkpoint_interval(&x->checkpoint_interval, cfg) ||
-	    max_interruptions(&x->max_interruptions, cfg) || retry_codes(&x->retry_on_exit, cfg)) {
+	if (read_settings(&x->checkpoint_interval, &x->max_interruptions, &x->retry_on_exit,
+			  x->run->req->cfg)) {
 		err_hint("nothing was launched");
 		return -1;
 	}

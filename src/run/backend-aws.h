@@ -68,6 +68,13 @@ struct backend_aws_opts {
 	long long log_offset; /* attach: the bytes of the log the caller has shown already */
 };
 
+/*
+ * train.checkpointInterval, train.maxInterruptions and train.retryOnExit
+ * are valid (prepare reads them again). 0, or -1 with err_set naming the
+ * bad value, for a command to refuse before anything else.
+ */
+int backend_aws_settings_check(const struct config *cfg);
+
 /* The run on EC2 once prepared (its id, instance, market, price, S3 prefix); borrowed. */
 const struct remote_run *backend_aws_remote(const struct run *run);
 

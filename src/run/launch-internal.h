@@ -53,7 +53,8 @@ void launch_line_end(struct launch_ctx *x);
 int launch_run(struct launch_ctx *x, struct ec2_instance *out, int spot, const char *zone);
 /*
  * Terminates a launched instance and says so: "terminated i-... (why)",
- * after cancelling its persistent spot request (NULL: none).
+ * after cancelling its spot request when the launch is persistent (NULL:
+ * none; a one-time request ends with its instance).
  */
 int launch_terminate(struct launch_ctx *x, const char *id, const char *request, const char *why);
 

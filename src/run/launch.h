@@ -92,9 +92,10 @@ struct launch_opts {
 };
 
 struct launch_result {
-	struct ec2_instance instance; /* id, type, az, lifecycle, spot_request (persistent) */
-	int spot;		      /* 1 spot, 0 on-demand */
-	double price;		      /* USD/h of what was launched; < 0 unknown */
+	struct ec2_instance
+		instance; /* id, type, az, lifecycle; spot_request: the persistent one */
+	int spot;	  /* 1 spot, 0 on-demand */
+	double price;	  /* USD/h of what was launched; < 0 unknown */
 	char *ami;
 	const char *python;    /* the image's framework Python (static); NULL: none known */
 	const char *framework; /* "torch" on the PyTorch DLAMI; NULL */
