@@ -25,6 +25,7 @@ bucket writable
 instance profile
 role ssm access
 role bucket access
+role spot requests
 ami
 instance type
 vcpu quota'
@@ -77,6 +78,12 @@ test_expect_success MOTO 'setup: buckets, a role with SSM and bucket access, its
 	 {"Effect": "Allow", "Action": "s3:GetObject",
 	  "Resource": "arn:aws:s3:::train-bucket/git-train/*/*/code.tar.gz"}]}
 	EOF
+	cat >spot.json <<-\EOF &&
+	{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+	 "Action": "ec2:CancelSpotInstanceRequests",
+	 "Resource": "arn:aws:ec2:*:*:spot-instances-request/*",
+	 "Condition": {"Null": {"aws:ResourceTag/git-train:run-id": "false"}}}]}
+	EOF
 	cat >broad-bucket-policy.json <<-\EOF &&
 	{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
 	 "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::train-bucket/git-train/*"}]}
@@ -91,14 +98,20 @@ test_expect_success MOTO 'setup: buckets, a role with SSM and bucket access, its
 			PolicyDocument="$(cat bucket-policy.json)" >policy.xml &&
 		arn=$(test_xml CreatePolicyResult/Policy/Arn <policy.xml) &&
 		test_moto iam AttachRolePolicy RoleName=train-role PolicyArn="$arn" &&
+		test_moto iam PutRolePolicy RoleName=train-role PolicyName=git-train-spot \
+			PolicyDocument="$(cat spot.json)" &&
 		role bare-role bare-profile &&
 		test_moto iam PutRolePolicy RoleName=bare-role PolicyName=bucket \
 			PolicyDocument="$(cat bucket-policy.json)" &&
+		test_moto iam PutRolePolicy RoleName=bare-role PolicyName=git-train-spot \
+			PolicyDocument="$(cat spot.json)" &&
 		role core-role core-profile &&
 		test_moto iam AttachRolePolicy RoleName=core-role \
 			PolicyArn=arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore &&
 		test_moto iam PutRolePolicy RoleName=core-role PolicyName=bucket \
-			PolicyDocument="$(cat broad-bucket-policy.json)"
+			PolicyDocument="$(cat broad-bucket-policy.json)" &&
+		test_moto iam PutRolePolicy RoleName=core-role PolicyName=git-train-spot \
+			PolicyDocument="$(cat spot.json)"
 	} >setup.out &&
 	test_moto ssm GetParameters "{\"Names\": [
 		\"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64\",
@@ -268,6 +281,29 @@ assert not d[\"credentials\"][\"warning\"], d
 	test_grep "^ok   role bucket access: role core-role may read code archives" out
 '
 
+# A spot run that resumes has a persistent request, which the runner cancels
+# at the end: without that permission EC2 would start another instance.
+test_expect_success MOTO 'a role that cannot cancel spot requests: the policy that allows it, and only when runs resume' '
+	configure &&
+	test_moto iam DeleteRolePolicy RoleName=train-role PolicyName=git-train-spot >/dev/null &&
+	test_expect_code 1 doctor &&
+	only_failure "role spot requests" &&
+	test_grep "^FAIL role spot requests: role train-role cannot end a run that resumes: ec2:CancelSpotInstanceRequests on arn:aws:ec2:us-east-1:123456789012:spot-instances-request/sir-00000000 is allowed by no policy$" out &&
+	sed -n -e "s/^     fix: aws //p" out >cmd &&
+	test_line_count = 1 cmd &&
+	test_grep "^iam put-role-policy --role-name train-role --policy-name git-train-spot .*aws:ResourceTag/git-train:run-id" cmd &&
+	test_grep "git config train.maxInterruptions 0" out &&
+
+	git -c train.maxInterruptions=0 train doctor >out 2>err &&
+	test_grep ! "role spot requests" out &&
+	git -c train.spot=false train doctor >out 2>err &&
+	test_grep ! "role spot requests" out &&
+
+	eval "test_aws $(cat cmd)" >/dev/null &&
+	doctor &&
+	test_grep "^ok   role spot requests: role train-role may cancel the run.s spot request$" out
+'
+
 test_expect_success MOTO 'an unknown instance type: the error and types that exist' '
 	configure &&
 	test_expect_code 1 doctor --instance-type t3.nonsense &&
@@ -354,7 +390,7 @@ for c in json.load(open(\"out\")):
 	$PY -c "
 import json
 d = json.load(open(\"out\"))
-assert len(d) == 12 and all(c[\"ok\"] and not c[\"skipped\"] and not c[\"warning\"] and c[\"fix\"] is None for c in d), d
+assert len(d) == 13 and all(c[\"ok\"] and not c[\"skipped\"] and not c[\"warning\"] and c[\"fix\"] is None for c in d), d
 "
 '
 

@@ -448,6 +448,98 @@ test_expect_success LAUNCH_TTY 'on a terminal, the spot wait is one line, redraw
 	test_cmp expect lines
 '
 
+# spot_request_of <sir> <fields...>: the request as the account (the fake, in
+# front of moto) describes it
+spot_request_of() {
+	_sir=$1
+	shift
+	MOTO_URL=$FAKE_URL test_moto ec2 DescribeSpotInstanceRequests \
+		SpotInstanceRequestId.1="$_sir" >request.xml &&
+	test_xml spotInstanceRequestSet/item "$@" <request.xml
+}
+
+# A run that can resume: a persistent request that stops its instance on an
+# interruption (EC2 restarts it), bounded by the max runtime, tagged as the
+# instance is so that stop, gc and the instance role find it by its run.
+test_expect_success LAUNCH 'a persistent spot launch: stop on interruption, valid until the max runtime, the request tagged' '
+	fresh &&
+	before=$(date +%s) &&
+	launch --persistent --max-runtime=3600 t3.micro >out 2>err &&
+	id=$(sed -n "s/^instance //p" out) &&
+	sir=$(sed -n "s/^spot_request //p" out) &&
+	test_grep "^spot_request sir-" out &&
+	spot_request_of "$sir" type instanceInterruptionBehavior instanceId >got &&
+	printf "persistent\tstop\t%s\n" "$id" >expect &&
+	test_cmp expect got &&
+	spot_request_of "$sir" validUntil >until &&
+	$TEST_PYTHON -c "
+import sys, datetime
+t = datetime.datetime.strptime(open(\"until\").read().strip()[:19], \"%Y-%m-%dT%H:%M:%S\")
+t = t.replace(tzinfo=datetime.timezone.utc).timestamp()
+assert $before + 3600 - 5 <= t <= $before + 3600 + 120, (t, $before)
+" &&
+	MOTO_URL=$FAKE_URL test_moto ec2 DescribeSpotInstanceRequests \
+		SpotInstanceRequestId.1="$sir" >request.xml &&
+	test_xml spotInstanceRequestSet/item/tagSet/item key value <request.xml | sort >got &&
+	cat >expect <<-EOF &&
+	Name	git-train/abc1234
+	git-train:commit	abc1234abc1234
+	git-train:market	spot
+	git-train:max-runtime	3600
+	git-train:price	0.0031
+	git-train:run-id	$RUN_ID
+	EOF
+	test_cmp expect got
+'
+
+test_expect_success LAUNCH 'one-time spot and on-demand launches make no persistent request' '
+	fresh &&
+	launch t3.micro >out 2>err &&
+	test_grep "^spot_request none$" out &&
+	id=$(sed -n "s/^instance //p" out) &&
+	MOTO_URL=$FAKE_URL test_moto ec2 DescribeSpotInstanceRequests \
+		Filter.1.Name=instance-id Filter.1.Value.1="$id" >request.xml &&
+	test_xml spotInstanceRequestSet/item type instanceInterruptionBehavior <request.xml >got &&
+	printf "one-time\tterminate\n" >expect &&
+	test_cmp expect got &&
+	fresh &&
+	launch --persistent --on-demand t3.micro >out 2>err &&
+	test_grep "^market on-demand$" out &&
+	test_grep "^spot_request none$" out &&
+	id=$(sed -n "s/^instance //p" out) &&
+	test_fake_spot_requests >requests.json &&
+	test_json "[i for i, r in d.items() if r[\"instance\"] == \"$id\"]" <requests.json >got &&
+	echo "[]" >expect &&
+	test_cmp expect got &&
+	fresh "$capacity_everywhere" &&
+	launch --persistent --yes t3.micro >out 2>err &&
+	test_grep "^market on-demand$" out &&
+	test_grep "^spot_request none$" out &&
+	id=$(sed -n "s/^instance //p" out) &&
+	test_fake_spot_requests >requests.json &&
+	test_json "[i for i, r in d.items() if r[\"instance\"] == \"$id\"]" <requests.json >got &&
+	test_cmp expect got
+'
+
+# Ready timeout: the request goes first, else EC2 would start another instance.
+test_expect_success LAUNCH 'a persistent launch that fails after its instance exists cancels its request before terminating it' '
+	fresh &&
+	settings "{\"ready_delay\": 600}" &&
+	test_expect_code 1 launch --persistent --ready-timeout=1 t3.micro >out 2>err &&
+	id=$(sed -n "s/^terminated \(i-[0-9a-f]*\) (not reachable)$/\1/p" err) &&
+	test -n "$id" &&
+	test_grep ! "cannot cancel" err &&
+	test "$(test_fake_spot_request $id state)" = cancelled &&
+	test "$(test_fake_spot_request $id type)" = persistent
+'
+
+# A relaunch elsewhere avoids the zone it left: every other zone comes first.
+test_expect_success LAUNCH 'avoid_az is tried last, after the cheapest zone' '
+	fresh &&
+	launch --spot-az=us-east-1a --avoid-az=us-east-1a t3.micro >out 2>err &&
+	test_grep "^az us-east-1b$" out
+'
+
 test_expect_success LAUNCH 'no secret in any output' '
 	cat out err tty-out 2>/dev/null | test_grep ! -F "$TEST_AWS_SECRET_ACCESS_KEY"
 '

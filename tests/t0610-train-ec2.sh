@@ -111,6 +111,9 @@ test_expect_success EC2 'setup: a bucket, an instance profile with SSM and bucke
 	test_aws_call iam PutRolePolicy RoleName=core-role PolicyName=git-train-bucket \
 		PolicyDocument="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:PutObject\", \"Resource\": \"arn:aws:s3:::train-bucket/git-train/*/*/runs/*\"}, {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::train-bucket/git-train/*/*/code.tar.gz\"}]}" \
 		>>setup.out &&
+	test_aws_call iam PutRolePolicy RoleName=core-role PolicyName=git-train-spot \
+		PolicyDocument="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"ec2:CancelSpotInstanceRequests\", \"Resource\": \"arn:aws:ec2:*:*:spot-instances-request/*\"}]}" \
+		>>setup.out &&
 	git config train.bucket train-bucket &&
 	git config train.instanceProfile train-profile &&
 	test_make_train_repo &&
@@ -135,7 +138,7 @@ test_expect_success EC2 'setup: a bucket, an instance profile with SSM and bucke
 	git reset -q --hard HEAD^
 '
 
-test_expect_success EC2 'git train t3.micro --wait: the epochs live, exit 0, the note, nothing left running' '
+test_expect_success EC2 'git train t3.micro --wait: the epochs live, exit 0, the note, its spot request cancelled, nothing left' '
 	fresh &&
 	test_train t3.micro --wait --spot-timeout=5s -- --epochs 3 &&
 	id=$(run_id_of out) &&
@@ -160,8 +163,14 @@ test_expect_success EC2 'git train t3.micro --wait: the epochs live, exit 0, the
 	iid=$(sed -n "s/.*instance \(i-[0-9a-f]*\) is ready.*/\1/p" out err) &&
 	printf "%s\n" "shutdown --no-wall -h +15" "shutdown -h now" >expect &&
 	test_fake_instance "$iid" calls >calls &&
-	test_cmp expect calls &&
-	test "$(test_fake_instance "$iid" ended_by)" = shutdown
+	grep "^shutdown " calls >shutdowns &&
+	test_cmp expect shutdowns &&
+	test "$(test_fake_instance "$iid" ended_by)" = shutdown &&
+	# a run that could resume: its persistent request, cancelled by the
+	# runner before the shutdown, so that EC2 starts no other instance
+	test "$(test_fake_spot_request "$iid" type)" = persistent &&
+	test "$(test_fake_spot_request "$iid" state)" = cancelled &&
+	test_nothing_left
 '
 
 # What a training run with write access to the bucket could leave for the
@@ -328,6 +337,14 @@ test_expect_success EC2 'bad options: usage errors (129); bad train.* values: fa
 	test_expect_code 128 git -c train.wait=maybe train t3.micro 2>err &&
 	test_expect_code 128 git -c train.idleTimeout=soon train t3.micro 2>err &&
 	test_grep "^error: bad config value .soon. for .train.idleTimeout.: invalid duration" err &&
+	test_expect_code 128 git -c train.retryOnExit="75, 3x" train t3.micro 2>err &&
+	test_grep "^error: bad config value for .train.retryOnExit.: .3x. is not an exit code from 1 to 255$" err &&
+	test_expect_code 128 git -c train.retryOnExit=75 -c train.retryOnExit=256 train t3.micro 2>err &&
+	test_grep "^error: bad config value for .train.retryOnExit.: .256. is not an exit code" err &&
+	test_expect_code 128 git -c train.maxInterruptions=-1 train t3.micro 2>err &&
+	test_grep "^error: bad config value .-1. for .train.maxInterruptions." err &&
+	test_expect_code 128 git -c train.checkpointInterval=often train t3.micro 2>err &&
+	test_grep "^error: bad config value .often. for .train.checkpointInterval.: invalid duration" err &&
 	test $(test_fake_count total) = 0
 '
 
@@ -434,11 +451,12 @@ test_expect_success EC2 'Ctrl-C while following: detaches, the training goes on'
 	fresh
 '
 
-test_expect_success EC2 'a spot interruption while following: non-zero, the note says preempted, the log is kept' '
+test_expect_success EC2 'a spot interruption of a run that cannot resume (train.maxInterruptions 0), followed: non-zero, the note says preempted, the log is kept' '
 	fresh &&
 	test_fake_settings "{\"interrupt_grace\": 60}" || exit 1
 	rm -f out err
-	git-train t3.micro --wait --script slow.py -- 60 >out 2>err &
+	GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=train.maxInterruptions GIT_CONFIG_VALUE_0=0 \
+		git-train t3.micro --wait --script slow.py -- 60 >out 2>err &
 	pid=$! &&
 	test_wait_for_text out "^step 1$" 60 &&
 	iid=$(sed -n "s/.* instance \(i-[0-9a-f]*\) in .*/\1/p" out) &&
@@ -476,13 +494,15 @@ test_expect_success EC2 'the client SIGKILLed after the launch: the instance shu
 	test "$(test_fake_instance $id calls)" = "shutdown -h +1" &&
 	git -c train.idleTimeout=2s train gc --dry-run >out 2>err &&
 	test_grep "^would remove instance $(cat unwatched): run [0-9a-f-]* has no log [0-9]*s after its launch, past train.idleTimeout (2s): its runner never started$" out &&
-	test_line_count = 1 out &&
+	grep "^would remove instance " out >would &&
+	test_line_count = 1 would &&
 	instance_ids running >running &&
 	test_cmp unwatched running &&
 	git -c train.idleTimeout=2s train gc >out 2>err &&
 	test_grep "^removed instance $(cat unwatched): " out &&
 	none_running &&
-	test "$(test_fake_instance $(cat unwatched) calls)" = ""
+	test "$(test_fake_instance $(cat unwatched) calls)" = "" &&
+	test_nothing_left
 '
 
 test_expect_success EC2 'the test secret is in no output, no sandbox file, no S3 object' '

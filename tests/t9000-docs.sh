@@ -90,6 +90,7 @@ test_docs_run $DOCS_T9000
 test_expect_success EC2 'docs/ec2-runs.md: doctor accepts the minimal policies as written' '
 	grep "^ok   role ssm access: role git-train-instance allows ssm:UpdateInstanceInformation and its messages$" out-ec2-runs.md &&
 	grep "^ok   role bucket access: role git-train-instance may read code archives and write runs in s3://my-train-bucket/git-train/$" out-ec2-runs.md &&
+	grep "^ok   role spot requests: role git-train-instance may cancel the run.s spot request$" out-ec2-runs.md &&
 	! grep "^warn \|^FAIL " out-ec2-runs.md &&
 	AWS_ENDPOINT_URL=$MOTO_URL git train aws-call iam ListAttachedRolePolicies RoleName=git-train-instance \
 		>attached.xml &&

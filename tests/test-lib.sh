@@ -526,13 +526,16 @@ test_start_ec2() {
 
 # test_setup_train_account <bucket> <role> <profile>: what a user sets up once
 # (docs/ec2-runs.md shows how), straight in moto: the bucket, and an instance
-# profile whose role EC2 may assume, with the SSM agent's policy and the
+# profile whose role EC2 may assume, with the SSM agent's policy, the
 # bucket statements of the docs (write runs, read code archives under
-# git-train/). Responses go to setup.out.
+# git-train/) and the cancel of git-train's spot requests (runs that resume).
+# Responses go to setup.out.
 test_setup_train_account() {
 	_trust='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'
 	_agent='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel", "ec2messages:*"], "Resource": "*"}]}'
 	_access="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:PutObject\", \"Resource\": \"arn:aws:s3:::$1/git-train/*/*/runs/*\"}, {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::$1/git-train/*/*/code.tar.gz\"}]}"
+	_spot='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:CancelSpotInstanceRequests", "Resource": "arn:aws:ec2:*:*:spot-instances-request/*", "Condition": {"Null": {"aws:ResourceTag/git-train:run-id": "false"}}}]}'
+
 	{
 		AWS_ENDPOINT_URL=$MOTO_URL git train aws-call s3 --method PUT --path "/$1" &&
 		AWS_ENDPOINT_URL=$MOTO_URL git train aws-call iam CreateRole RoleName="$2" \
@@ -544,7 +547,9 @@ test_setup_train_account() {
 		AWS_ENDPOINT_URL=$MOTO_URL git train aws-call iam PutRolePolicy RoleName="$2" \
 			PolicyName=git-train-agent "PolicyDocument=$_agent" &&
 		AWS_ENDPOINT_URL=$MOTO_URL git train aws-call iam PutRolePolicy RoleName="$2" \
-			PolicyName=git-train-bucket "PolicyDocument=$_access"
+			PolicyName=git-train-bucket "PolicyDocument=$_access" &&
+		AWS_ENDPOINT_URL=$MOTO_URL git train aws-call iam PutRolePolicy RoleName="$2" \
+			PolicyName=git-train-spot "PolicyDocument=$_spot"
 	} >>setup.out
 }
 

@@ -36,6 +36,15 @@ int cmd_outputs(int argc, const char **argv);
 int cmd_resume(int argc, const char **argv);
 /* git train resume of a run on EC2 (cmd/resume-ec2.c): cmd_resume's argv as it came. */
 int cmd_resume_ec2(int argc, const char **argv);
+struct remote_runs_ctx;
+struct remote_entry;
+/*
+ * Attaches to e (its run.json read: remote_runs_complete()) with the right
+ * to move it, its log shown from byte shown on, to its end; *ended when it
+ * ended. The exit status, as --wait's (cmd/resume-ec2.c).
+ */
+int cmd_resume_ec2_attach(struct remote_runs_ctx *ctx, struct remote_entry *e, long long shown,
+			  int *ended);
 
 struct run;
 /*

@@ -6,7 +6,14 @@
  *     outlived their git-train:max-runtime tag, or whose runner is not
  *     alive (runner.h): launched more than train.idleTimeout (default 15m)
  *     ago, and their run's log never written or not for that long (their
- *     own watchdog shuts them down then too, unless it failed);
+ *     own watchdog shuts them down then too, unless it failed); a stopped
+ *     instance (a persistent spot run waiting for capacity) only when its
+ *     run has a result or is past its max runtime: EC2 restarts it, and its
+ *     runner with it. Their spot requests are cancelled first;
+ *   - persistent spot requests tagged for this repository (open, active or
+ *     disabled) whose run has ended: it has a result, its instance is
+ *     terminated or gone, or it is past its max runtime. Such a request
+ *     would start an instance nobody follows;
  *   - incomplete multipart uploads under <train.prefix>/<repo>/ started
  *     more than train.gc.uploadAge ago (default 1d): an upload in progress
  *     is younger than that;
@@ -51,6 +58,7 @@ struct gc {
 	const char **doomed;	    /* instance ids to terminate */
 	struct remote_entry **doomed_runs;
 	size_t nr_doomed;
+	struct strvec cancelled; /* spot requests cancelled (or that would be) */
 	int removed;
 };
 
@@ -163,7 +171,9 @@ static int instance_verdict(char **why, struct gc *g, struct remote_entry *e)
 		buf_release(&b);
 	}
 	err_clear();
+	/* a stopped instance has no runner until EC2 restarts it: not idle, waiting */
 	if (!*why && e->run.launched && e->run.run_prefix &&
+	    strcmp(e->instance->state, "stopped") &&
 	    difftime(g->now, e->run.launched) > (double)g->idle_timeout)
 		return idle_verdict(why, g, e);
 	return 0;
@@ -190,6 +200,141 @@ static void record_stopped(struct gc *g, struct remote_entry *e)
 	run_record_release(&rec);
 }
 
+static void say_cancel(struct gc *g, const char *id, const char *why)
+{
+	printf("%s spot request %s: %s\n", g->dry_run ? "would cancel" : "cancelled", id, why);
+	g->removed++;
+}
+
+/* Else terminating an instance of a persistent request would start another. */
+static int cancel_doomed_requests(struct gc *g)
+{
+	struct strvec ids = STRVEC_INIT;
+	size_t i;
+	int r;
+
+	for (i = 0; i < g->nr_doomed; i++) {
+		const char *req = g->doomed_runs[i]->instance->spot_request;
+
+		if (!req)
+			continue;
+		strvec_push(&ids, req);
+		strvec_push(&g->cancelled, req);
+	}
+	r = ec2_cancel_spot_requests(&g->ctx.client, (const char *const *)ids.v, ids.nr);
+	strvec_clear(&ids);
+	return r;
+}
+
+static const char *request_tag(const struct ec2_spot_request *s, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_tags; i++)
+		if (!strcmp(s->tags[i].key, key))
+			return s->tags[i].value;
+	return NULL;
+}
+
+static const struct ec2_instance *find_instance(const struct gc *g, const char *id)
+{
+	size_t i;
+
+	for (i = 0; id && i < g->runs.nr_instances; i++)
+		if (!strcmp(g->runs.instances[i].id, id))
+			return &g->runs.instances[i];
+	return NULL;
+}
+
+static struct remote_entry *find_run_entry(const struct gc *g, const char *run_id)
+{
+	size_t i;
+
+	for (i = 0; run_id && i < g->runs.nr; i++)
+		if (!strcmp(g->runs.v[i]->run.run_id, run_id))
+			return g->runs.v[i];
+	return NULL;
+}
+
+/* Why the request s should be cancelled (its run has ended), or NULL. 0, or -1. */
+static int request_verdict(char **why, struct gc *g, const struct ec2_spot_request *s)
+{
+	const char *run_id = request_tag(s, REMOTE_TAG_RUN_ID);
+	const char *max = request_tag(s, REMOTE_TAG_MAX_RUNTIME);
+	const struct ec2_instance *inst = find_instance(g, s->instance_id);
+	struct remote_entry *e = find_run_entry(g, run_id);
+	long limit;
+	int r;
+
+	*why = NULL;
+	if (!inst || !remote_runs_instance_alive(inst)) {
+		*why = xstrfmt("run %s has no instance left (%s)", run_id ? run_id : "?",
+			       s->instance_id ? s->instance_id : "none");
+		return 0;
+	}
+	if (!e)
+		return 0;
+	r = remote_runs_finalize(&g->ctx, e);
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		*why = xstrfmt("run %s finished (%s)", e->run.run_id, e->note.status);
+		return 0;
+	}
+	if (max && !time_parse_duration(&limit, max) && e->run.launched &&
+	    difftime(g->now, e->run.launched) > (double)limit) {
+		struct buf b = BUF_INIT;
+
+		ago(&b, difftime(g->now, e->run.launched));
+		*why = xstrfmt("run %s has run for %s, past its max runtime of %ss", e->run.run_id,
+			       buf_cstr(&b), max);
+		buf_release(&b);
+	}
+	err_clear();
+	return 0;
+}
+
+/* Live spot requests tagged for this repository whose run has ended. */
+static int gc_requests(struct gc *g)
+{
+	struct ec2_tag f[] = {
+		{ (char *)"tag:" REMOTE_TAG_REPO, (char *)g->ctx.repo_name },
+		{ (char *)"state", (char *)"open" },
+		{ (char *)"state", (char *)"active" },
+		{ (char *)"state", (char *)"disabled" },
+	};
+	struct ec2_spot_request *v = NULL;
+	struct strvec ids = STRVEC_INIT;
+	size_t nr = 0, i, j;
+	int ret = -1;
+
+	if (ec2_describe_spot_requests(&v, &nr, &g->ctx.client, NULL, 0, f, ARRAY_SIZE(f)))
+		return -1;
+	for (i = 0; i < nr; i++) {
+		char *why = NULL;
+
+		for (j = 0; j < g->cancelled.nr && strcmp(g->cancelled.v[j], v[i].id); j++)
+			;
+		if (j < g->cancelled.nr || !request_tag(&v[i], REMOTE_TAG_RUN_ID))
+			continue;
+		if (request_verdict(&why, g, &v[i]))
+			goto out;
+		if (!why)
+			continue;
+		strvec_push(&ids, v[i].id);
+		say_cancel(g, v[i].id, why);
+		free(why);
+	}
+	if (!g->dry_run &&
+	    ec2_cancel_spot_requests(&g->ctx.client, (const char *const *)ids.v, ids.nr))
+		goto out;
+	ret = 0;
+out:
+	strvec_clear(&ids);
+	ec2_spot_requests_free(v, nr);
+	return ret;
+}
+
 static int gc_instances(struct gc *g)
 {
 	size_t i;
@@ -213,7 +358,8 @@ static int gc_instances(struct gc *g)
 	}
 	if (g->dry_run || !g->nr_doomed)
 		return 0;
-	if (ec2_terminate_instances(&g->ctx.client, g->doomed, g->nr_doomed))
+	if (cancel_doomed_requests(g) ||
+	    ec2_terminate_instances(&g->ctx.client, g->doomed, g->nr_doomed))
 		return -1;
 	for (i = 0; i < g->nr_doomed; i++)
 		record_stopped(g, g->doomed_runs[i]);
@@ -372,8 +518,8 @@ static int gc(int dry_run)
 	}
 	g.prefix = g.ctx.layout.repo_prefix;
 	ret = EXIT_FAILED;
-	if (remote_runs_load(&g.runs, &g.ctx, 0) || gc_instances(&g) || gc_uploads(&g) ||
-	    gc_archives(&g))
+	if (remote_runs_load(&g.runs, &g.ctx, 0) || gc_instances(&g) || gc_requests(&g) ||
+	    gc_uploads(&g) || gc_archives(&g))
 		goto out;
 	if (g.ctx.layout.legacy_prefix) {
 		g.prefix = g.ctx.layout.legacy_prefix;
@@ -389,6 +535,7 @@ out:
 		err_report();
 	free(g.doomed);
 	free(g.doomed_runs);
+	strvec_clear(&g.cancelled);
 	remote_runs_release(&g.runs);
 	remote_runs_ctx_release(&g.ctx);
 	return ret;

@@ -6,6 +6,13 @@
  * the note and exits 0, like `kubectl logs -f`: the run's own exit code is the
  * launch's (`--wait`) or status's to tell, not the log's.
  *
+ * Across attempts (issue 13): an instance a spot interruption stopped,
+ * whose persistent request is still there, is waiting for capacity, not
+ * gone: -f says so on stderr and keeps following (the runner appends the
+ * next attempt to the same log), and once the wait passes
+ * train.resumeTimeout it moves the run to another zone as
+ * `git train resume` does (cmd/resume-ec2.c) and follows it on there.
+ *
  * The log is read from where this clone's configuration puts the run
  * (remote-runs.h), whatever a pulled note's log= says; a log= that names
  * another place is shown in a warning. The log is the script's output, so
@@ -25,7 +32,9 @@
 #include "cmd/builtin.h"
 #include "cmd/common.h"
 #include "cmd/parse-options.h"
+#include "run/remote-progress.h"
 #include "run/remote-runs.h"
+#include "util/time.h"
 #include "services/s3-objects.h"
 #include "util/util.h"
 
@@ -127,10 +136,63 @@ static void pause_ms(long ms)
 		nanosleep(&ts, NULL);
 }
 
-/* 1 when the run's instance is gone (terminated, or no longer known). */
-static int instance_gone(struct remote_runs_ctx *ctx, const struct remote_run *r)
+/* A wait for capacity, as the follower saw it. */
+struct waiting {
+	int on;	      /* the instance waits for capacity */
+	time_t since; /* since when */
+	int attempt;  /* the attempt that was preempted */
+	long timeout; /* train.resumeTimeout: then the run moves (resume-ec2.c) */
+	char *said;   /* the line said last */
+};
+
+/* train.resumeTimeout, seconds. 0, or -1 with err_set. */
+static int resume_timeout(long *out, const struct config *cfg)
+{
+	char *v = NULL;
+	int ret = 0;
+
+	if (config_get_string_or(&v, cfg, "train.resumeTimeout", "10m") < 0)
+		return -1;
+	if (time_parse_duration(out, v) || *out < 1) {
+		err_clear();
+		ret = err_set("bad config value '%s' for 'train.resumeTimeout': a duration, at "
+			      "least 1s",
+			      v);
+	}
+	free(v);
+	return ret;
+}
+
+/* The wait, on stderr, once: the run moves in its own time. */
+static void say_waiting(struct waiting *w, const char *id)
+{
+	struct buf b = BUF_INIT;
+
+	if (w->said)
+		return;
+	buf_printf(&b, "run %s preempted", id);
+	if (w->attempt > 0)
+		buf_printf(&b, " (attempt %d)", w->attempt);
+	buf_puts(&b, ", waiting for capacity since ");
+	remote_progress_clock(&b, w->since);
+	buf_puts(&b, " (moving elsewhere in ");
+	time_format_elapsed(&b, (double)w->timeout - difftime(time(NULL), w->since));
+	buf_putc(&b, ')');
+	fflush(stdout);
+	fprintf(stderr, "%s\n", buf_cstr(&b));
+	w->said = buf_detach(&b);
+}
+
+/*
+ * A look at the run's instance: 1 when it is gone (terminated, or no
+ * longer known) and not waiting for capacity. A stopped instance whose
+ * persistent spot request is still there waits (remote-progress.h).
+ */
+static int look_at_instance(struct remote_runs_ctx *ctx, const struct remote_run *r,
+			    struct waiting *w)
 {
 	struct ec2_instance *v = NULL;
+	struct remote_progress p;
 	size_t nr = 0;
 	const char *id = r->instance_id;
 	int gone;
@@ -142,40 +204,80 @@ static int instance_gone(struct remote_runs_ctx *ctx, const struct remote_run *r
 		return 0;
 	}
 	gone = !nr || !remote_runs_instance_alive(&v[0]);
+	/* a running instance needs no more looks, unless it was waiting */
+	if (nr && !gone && (w->on || !v[0].state || strcmp(v[0].state, "running"))) {
+		remote_progress_read(&p, &ctx->client, r, &v[0]);
+		if (p.phase == REMOTE_WAITING) {
+			if (!w->on) {
+				w->on = 1;
+				w->attempt = p.attempt;
+				w->since = p.since && p.since <= time(NULL) ? p.since : time(NULL);
+			}
+			say_waiting(w, r->run_id);
+		} else if (w->on && p.phase == REMOTE_RUNNING) {
+			w->on = 0;
+			fflush(stdout);
+			fprintf(stderr, "capacity came back: %s runs again (attempt %d)\n", id,
+				w->attempt + 1);
+		}
+		remote_progress_release(&p);
+	}
 	ec2_instances_free(v, nr);
 	return gone;
 }
 
 static int follow_printing(struct printed *p, struct remote_runs_ctx *ctx, struct remote_entry *e)
 {
-	int polls = 0, waiting_said = 0, done;
+	struct waiting w;
+	int polls = 0, waiting_said = 0, done, ret, ended = 0;
 	/* one more look for a result after the instance is seen gone: it may have just come */
 	int gone = e->instance && !remote_runs_instance_alive(e->instance);
 
+	memset(&w, 0, sizeof(w));
+	if (resume_timeout(&w.timeout, &ctx->cfg))
+		return EXIT_FATAL;
 	for (;;) {
+		ret = EXIT_FAILED;
 		done = remote_runs_finalize(ctx, e);
 		if (done < 0)
-			return EXIT_FAILED;
+			goto out;
 		if (print_from(p, ctx, &e->run) < 0)
-			return EXIT_FAILED;
+			goto out;
+		ret = EXIT_OK;
 		if (done == 0)
-			return EXIT_OK;
+			goto out;
+		ret = EXIT_FAILED;
 		if (gone) {
 			err_set("run %s ended without a result: its instance %s is gone",
 				e->run.run_id, e->run.instance_id);
 			err_hint("the log above is all it uploaded");
-			return EXIT_FAILED;
+			goto out;
 		}
 		if (!p->bytes && !waiting_said && isatty(2)) {
 			fprintf(stderr, "waiting for run %s to start...\n", e->run.run_id);
 			waiting_said = 1;
 		}
-		if (++polls % FOLLOW_CHECK_EVERY == 0)
-			gone = instance_gone(ctx, &e->run);
+		if (++polls % (w.on ? FOLLOW_CHECK_EVERY / 3 : FOLLOW_CHECK_EVERY) == 0)
+			gone = look_at_instance(ctx, &e->run, &w);
+		if (w.on && difftime(time(NULL), w.since) >= (double)w.timeout) {
+			/* attached: this client moves it, and follows it on from here */
+			flush_held(p);
+			if (remote_runs_complete(ctx, e))
+				goto out;
+			ret = cmd_resume_ec2_attach(ctx, e, p->bytes, &ended);
+			/* logs -f tells the run's end, not its outcome (see above) */
+			if (ended)
+				ret = EXIT_OK;
+			goto out;
+		}
 		pause_ms((long)poll_interval(FOLLOW_INTERVAL_MS));
+		ret = EXIT_INTERRUPTED;
 		if (cmd_interrupted)
-			return EXIT_INTERRUPTED;
+			goto out;
 	}
+out:
+	free(w.said);
+	return ret;
 }
 
 static int follow(struct remote_runs_ctx *ctx, struct remote_entry *e)

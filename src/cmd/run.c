@@ -42,6 +42,7 @@ static const char *const run_usage[] = {
 	"                [--image <pytorch | base | al2023 | ami-id>] [--volume-size <GiB>]\n"
 	"                [--subnet <id>] [--security-group <id>]\n"
 	"                [--download] [--data <name>=s3://<bucket>/<prefix>/]... [--env <KEY>=<VALUE>]...\n"
+	"                [--resume-from <run>]\n"
 	"                [-- <script-args>...]",
 	NULL,
 };
@@ -56,6 +57,7 @@ struct run_cmd {
 	const char *spot_timeout, *max_runtime, *ready_timeout, *idle_timeout, *output,
 		*volume_size;
 	const char *region, *ami, *subnet, *security_group, *image;
+	const char *resume_from;
 	int download;
 };
 
@@ -281,7 +283,8 @@ static int resolve(struct resolved *s, const struct run_cmd *c, const struct con
 	    pick_string(&s->subnet, c->subnet, cfg, "train.subnet") ||
 	    pick_string(&s->security_group, c->security_group, cfg, "train.securityGroup"))
 		return -1;
-	if (pick_bool(&s->download, c->download, cfg, "train.download", 0))
+	if (pick_bool(&s->download, c->download, cfg, "train.download", 0) ||
+	    backend_aws_settings_check(cfg))
 		return -1;
 	if (c->download == 1 && !s->wait) {
 		err_set("--download needs --wait (or train.wait): the outputs come when the run "
@@ -294,6 +297,7 @@ static int resolve(struct resolved *s, const struct run_cmd *c, const struct con
 	o->ami = s->ami;
 	o->subnet = s->subnet;
 	o->security_group = s->security_group;
+	o->resume_from = c->resume_from;
 	return 0;
 }
 
@@ -452,6 +456,8 @@ int cmd_run(int argc, const char **argv)
 		OPT_STRING(0, "volume-size", &c.volume_size, "GiB",
 			   "root volume size (train.volumeSize)"),
 		OPT_STRING(0, "subnet", &c.subnet, "id", "subnet (train.subnet)"),
+		OPT_STRING(0, "resume-from", &c.resume_from, "run",
+			   "start from the checkpoints of another run"),
 		OPT_STRING(0, "security-group", &c.security_group, "id",
 			   "security group (train.securityGroup)"),
 		OPT_END(),

@@ -13,6 +13,7 @@
 #include "cmd/builtin.h"
 #include "cmd/common.h"
 #include "cmd/parse-options.h"
+#include "run/remote-progress.h"
 #include "run/remote-runs.h"
 #include "git/repo.h"
 #include "services/s3.h"
@@ -142,6 +143,24 @@ static char *s3_failed(int *failed)
 	return xstrdup("unknown");
 }
 
+/*
+ * A run that has begun, across its attempts: "running (attempt 3)",
+ * "preempted (attempt 2, waiting for capacity since 12:03)".
+ */
+static char *training_of_attempts(struct remote_runs_ctx *ctx, const struct remote_entry *e)
+{
+	struct remote_progress p;
+	struct buf b = BUF_INIT;
+
+	remote_progress_read(&p, &ctx->client, &e->run, e->instance);
+	if (p.phase == REMOTE_WAITING || (p.phase == REMOTE_RUNNING && p.attempt > 1))
+		remote_progress_describe(&b, &p);
+	else
+		buf_puts(&b, "running");
+	remote_progress_release(&p);
+	return buf_detach(&b);
+}
+
 /* Without a result: has the runner uploaded a log yet? */
 static char *training_of_live(struct remote_runs_ctx *ctx, const struct remote_entry *e,
 			      int *failed)
@@ -157,6 +176,8 @@ static char *training_of_live(struct remote_runs_ctx *ctx, const struct remote_e
 		return s3_failed(failed);
 	if (e->instance && !remote_runs_instance_alive(e->instance))
 		return xstrdup(r == 0 ? "ended, no result" : "never started");
+	if (r == 0 && e->instance)
+		return training_of_attempts(ctx, e);
 	return xstrdup(r == 0 ? "running" : "starting");
 }
 

@@ -3,6 +3,10 @@
  * TerminateInstances call) and records each run: as stopped, with its log
  * and how long it ran, or with its real result when it had finished
  * already. Only instances tagged for this repository are ever touched.
+ * A run's persistent spot requests (run.json's, its instance's, and any
+ * tagged with its run id) are cancelled first: terminating an instance of
+ * a live one would make EC2 start another. A run whose instance is
+ * stopped (interrupted, waiting for capacity) is stopped the same way.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +47,68 @@ static int resolve(struct remote_entry ***out, size_t *out_nr, struct remote_run
 	return 0;
 }
 
+static void add_request(struct strvec *ids, const char *id)
+{
+	size_t i;
+
+	if (!id)
+		return;
+	for (i = 0; i < ids->nr; i++)
+		if (!strcmp(ids->v[i], id))
+			return;
+	strvec_push(ids, id);
+}
+
+/*
+ * The runs' spot requests that may still start an instance: those run.json
+ * and the instances name, and those tagged with a run's id (open, active or
+ * disabled), cancelled in one call. 0, or -1 with err_set.
+ */
+static int cancel_requests(struct remote_runs_ctx *ctx, struct remote_entry **v, size_t nr)
+{
+	struct ec2_tag *f = xcalloc(nr + 3, sizeof(*f));
+	struct ec2_spot_request *reqs = NULL;
+	struct strvec ids = STRVEC_INIT;
+	size_t i, n = 0, nr_reqs = 0;
+	int r;
+
+	for (i = 0; i < nr; i++) {
+		if (remote_runs_complete(ctx, v[i])) {
+			/* run.json only adds what the tags may miss */
+			msg_warning("cannot read run.json of %s: %s", v[i]->run.run_id, err_msg());
+			err_clear();
+		}
+		add_request(&ids, v[i]->run.spot_request);
+		if (v[i]->instance)
+			add_request(&ids, v[i]->instance->spot_request);
+		f[n].key = (char *)"tag:" REMOTE_TAG_RUN_ID;
+		f[n++].value = v[i]->run.run_id;
+	}
+	f[n].key = (char *)"state";
+	f[n++].value = (char *)"open";
+	f[n].key = (char *)"state";
+	f[n++].value = (char *)"active";
+	f[n].key = (char *)"state";
+	f[n++].value = (char *)"disabled";
+	r = ec2_describe_spot_requests(&reqs, &nr_reqs, &ctx->client, NULL, 0, f, n);
+	for (i = 0; !r && i < nr_reqs; i++)
+		add_request(&ids, reqs[i].id);
+	if (!r && ids.nr)
+		r = ec2_cancel_spot_requests(&ctx->client, (const char *const *)ids.v, ids.nr);
+	if (r) {
+		char *why = xstrdup(err_msg());
+
+		err_set("cannot cancel the spot requests of the runs: %s", why);
+		err_hint("nothing was terminated: terminating an instance of a live persistent "
+			 "request would start another one");
+		free(why);
+	}
+	ec2_spot_requests_free(reqs, nr_reqs);
+	strvec_clear(&ids);
+	free(f);
+	return r;
+}
+
 static int terminate(struct remote_runs_ctx *ctx, struct remote_entry **v, size_t nr)
 {
 	const char **ids = xcalloc(nr + 1, sizeof(*ids));
@@ -64,8 +130,14 @@ static int record(struct remote_runs_ctx *ctx, struct remote_entry *e, time_t no
 	struct run_record rec;
 	int r = remote_runs_finalize(ctx, e);
 
-	if (r <= 0 || remote_runs_complete(ctx, e))
-		return r <= 0 ? r : -1;
+	if (r < 0) {
+		/* a runner killed while it uploaded its result: the run was stopped */
+		msg_warning("run %s: %s: recording it as stopped", e->run.run_id, err_msg());
+		err_clear();
+		r = 1;
+	}
+	if (r == 0 || remote_runs_complete(ctx, e))
+		return r == 0 ? 0 : -1;
 	remote_run_describe(&rec, &e->run, 0,
 			    e->run.launched ? difftime(now, e->run.launched) : -1);
 	rec.status = xstrdup("stopped");
@@ -107,7 +179,7 @@ static int stop(const char **names, int nr)
 	cmd_warn_metrics_skipped(&ctx.metrics_skipped);
 	ret = EXIT_FAILED;
 	if (remote_runs_load(&runs, &ctx, 1) || resolve(&v, &nr_v, &runs, &ctx, names, nr) ||
-	    terminate(&ctx, v, nr_v))
+	    cancel_requests(&ctx, v, nr_v) || terminate(&ctx, v, nr_v))
 		goto out;
 	ret = EXIT_OK;
 	for (i = 0; i < nr_v; i++) {

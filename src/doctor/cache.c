@@ -52,6 +52,7 @@ char *doctor_cache_key(const struct doctor_ctx *x)
 	key_part(&b, x->profile);
 	key_part(&b, x->instance_type);
 	key_part(&b, x->on_demand ? "on-demand" : "spot");
+	key_part(&b, x->persistent ? "persistent" : "");
 	key_part(&b, x->image ? x->image : "");
 	for (i = 0; i < x->inputs.nr_data; i++) {
 		char *uri = inputs_data_uri(&x->inputs.data[i]);

@@ -298,6 +298,26 @@ static int get_setting(char **out, const struct config *cfg, const char *key, co
 	return 0;
 }
 
+/*
+ * Whether a launch would make a persistent spot request (spot, and
+ * train.maxInterruptions above 0; a bad value is the launch's to report).
+ */
+static void persistent_setting(struct doctor_ctx *x, const struct config *cfg)
+{
+	char *v = NULL, *end;
+	long n = 5;
+
+	if (config_get_string(&v, cfg, "train.maxInterruptions") < 0)
+		err_clear();
+	if (v) {
+		n = strtol(v, &end, 10);
+		if (!*v || *end)
+			n = 5;
+	}
+	free(v);
+	x->persistent = !x->on_demand && n > 0;
+}
+
 static int load_settings(struct doctor_ctx *x, const struct config *cfg)
 {
 	size_t n;
@@ -315,6 +335,7 @@ static int load_settings(struct doctor_ctx *x, const struct config *cfg)
 	if (r < 0)
 		return -1;
 	x->on_demand = r == 0 && !x->on_demand;
+	persistent_setting(x, cfg);
 	/* unlike the others, an empty prefix means something: the top of the bucket */
 	r = config_get_string(&x->prefix, cfg, "train.prefix");
 	if (r < 0)

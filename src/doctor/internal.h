@@ -31,6 +31,7 @@ struct doctor_ctx {
 	int have_creds;
 	int bucket_usable; /* set and exists: the role can be checked against it */
 	int on_demand;	   /* train.spot false: the on-demand vCPU quota is the one that counts */
+	int persistent;	   /* spot and train.maxInterruptions > 0: the role cancels its request */
 	char *image;	   /* train.image, else train.ami; NULL: the type's default */
 	struct run_inputs inputs;	  /* train.data, train.secret (and train.env) */
 	struct secrets_info *secret_info; /* per inputs.secrets, once described (inputs.c) */

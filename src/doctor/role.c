@@ -1,6 +1,7 @@
 /*
  * doctor: the instance profile, and whether its role lets the instance talk
- * to SSM (how commands reach it) and to the bucket (how code and logs move).
+ * to SSM (how commands reach it) and to the bucket (how code and logs move),
+ * and, for spot runs that resume, cancel the run's spot request.
  */
 #include "doctor/internal.h"
 
@@ -19,6 +20,17 @@
 	"\"ssm:UpdateInstanceInformation\",\"ssmmessages:CreateControlChannel\","                  \
 	"\"ssmmessages:CreateDataChannel\",\"ssmmessages:OpenControlChannel\","                    \
 	"\"ssmmessages:OpenDataChannel\",\"ec2messages:*\"],\"Resource\":\"*\"}]}"
+
+/*
+ * What the runner needs to end a run that resumes: cancel its persistent
+ * spot request before the instance terminates, and only requests that
+ * git-train tagged (docs/ec2-runs.md).
+ */
+#define SPOT_POLICY                                                                                \
+	"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","                        \
+	"\"Action\":\"ec2:CancelSpotInstanceRequests\","                                           \
+	"\"Resource\":\"arn:aws:ec2:*:*:spot-instances-request/*\","                               \
+	"\"Condition\":{\"Null\":{\"aws:ResourceTag/git-train:run-id\":\"false\"}}}]}"
 
 /* The role's policy documents: inline and attached managed ones. */
 struct role_policies {
@@ -343,6 +355,37 @@ out:
 	free(object);
 }
 
+/*
+ * A run that resumes after a spot interruption has a persistent request,
+ * which its runner cancels at the end (else terminating the instance
+ * would make EC2 start another): the role must allow that.
+ */
+static void check_spot_requests(struct doctor_ctx *x, const struct role_policies *p)
+{
+	const cJSON *const *docs = (const cJSON *const *)p->docs;
+	char *request = xstrfmt("arn:%s:ec2:%s:%s:spot-instances-request/sir-00000000",
+				x->partition, x->region ? x->region : "us-east-1", x->account);
+	enum iam_decision d =
+		iam_policy_decide(docs, p->nr, "ec2:CancelSpotInstanceRequests", request);
+
+	if (d == IAM_ALLOW) {
+		doctor_add(x, "role spot requests", DOCTOR_OK,
+			   xstrfmt("role %s may cancel the run's spot request", x->role), NULL);
+	} else {
+		struct buf fix = BUF_INIT;
+
+		put_role_policy(&fix, x->role, "git-train-spot", SPOT_POLICY);
+		buf_puts(&fix, "\n(or git config train.maxInterruptions 0: spot runs that do not "
+			       "resume)");
+		doctor_add(x, "role spot requests", DOCTOR_FAILED,
+			   xstrfmt("role %s cannot end a run that resumes: "
+				   "ec2:CancelSpotInstanceRequests on %s %s",
+				   x->role, request, decision_words(d)),
+			   buf_detach(&fix));
+	}
+	free(request);
+}
+
 void doctor_check_role(struct doctor_ctx *x)
 {
 	struct role_policies p;
@@ -351,6 +394,8 @@ void doctor_check_role(struct doctor_ctx *x)
 	if (!x->role) {
 		doctor_skip(x, "role ssm access", why);
 		doctor_skip(x, "role bucket access", why);
+		if (x->persistent)
+			doctor_skip(x, "role spot requests", why);
 		doctor_skip_inputs_access(x, why);
 		return;
 	}
@@ -362,6 +407,9 @@ void doctor_check_role(struct doctor_ctx *x)
 		doctor_add(x, "role ssm access", DOCTOR_FAILED, e, fix);
 		doctor_add(x, "role bucket access", DOCTOR_FAILED, xstrdup(e),
 			   fix ? xstrdup(fix) : NULL);
+		if (x->persistent)
+			doctor_add(x, "role spot requests", DOCTOR_FAILED, xstrdup(e),
+				   fix ? xstrdup(fix) : NULL);
 		doctor_skip_inputs_access(x, "its policies cannot be read");
 		policies_release(&p);
 		return;
@@ -371,6 +419,8 @@ void doctor_check_role(struct doctor_ctx *x)
 		check_bucket_access(x, &p);
 	else
 		doctor_skip(x, "role bucket access", "no bucket");
+	if (x->persistent)
+		check_spot_requests(x, &p);
 	doctor_check_inputs_access(x, (const cJSON *const *)p.docs, p.nr);
 	policies_release(&p);
 }

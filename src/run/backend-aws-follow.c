@@ -2,7 +2,12 @@
  * backend-aws-follow: follow and collect. The runner uploads the log every
  * few seconds and the result at the end; follow reads the log from where
  * it left off (a ranged GET: only new bytes travel) until the result is
- * there.
+ * there, across the run's attempts: an instance stopped by a spot
+ * interruption with its persistent request still there is waiting for
+ * capacity, not dead (remote-progress.h), and when it has waited longer
+ * than train.resumeTimeout the run moves to another zone
+ * (backend-aws-relaunch.c). The runner appends every attempt to the same
+ * log.
  */
 #include "run/backend-aws-internal.h"
 
@@ -12,6 +17,8 @@
 #include <unistd.h>
 
 #include "run/layout.h"
+#include "run/remote-progress.h"
+#include "util/time.h"
 #include "services/s3-objects.h"
 
 /* Seconds between two looks at the log. */
@@ -31,6 +38,10 @@ struct follower {
 	int failures;
 	double last_instance_check;
 	double gone_since; /* 0: the instance was not seen gone */
+	int waiting;	   /* the instance waits for capacity (remote-progress.h) */
+	time_t since;	   /* since when (the attempt's end, else when first seen so) */
+	int attempt;	   /* the attempt that was preempted */
+	char *state_line;  /* what the status line said last */
 };
 
 static int to_fd(void *ctx, const void *data, size_t len)
@@ -66,10 +77,94 @@ static int instance_gone(const struct ec2_instance *i)
 	       !strcmp(i->state, "stopping") || !strcmp(i->state, "stopped");
 }
 
+/* The wait on the status line, with the time left before the run moves. */
+static void say_waiting(struct follower *f, int first)
+{
+	struct aws_run *x = f->x;
+	struct buf b = BUF_INIT;
+	double left = (double)x->resume_timeout - difftime(time(NULL), f->since);
+
+	buf_puts(&b, "preempted");
+	if (f->attempt > 0)
+		buf_printf(&b, " (attempt %d)", f->attempt);
+	buf_puts(&b, ", waiting for capacity since ");
+	remote_progress_clock(&b, f->since);
+	if (x->relaunch) {
+		buf_puts(&b, " (moving elsewhere in ");
+		time_format_elapsed(&b, left > 0 ? left : 0);
+		buf_putc(&b, ')');
+	}
+	if (first || !f->state_line || strcmp(f->state_line, buf_cstr(&b))) {
+		ui_status(x->ui, first ? UI_STATUS_KEEP : 0, "%s", buf_cstr(&b));
+		free(f->state_line);
+		f->state_line = buf_detach(&b);
+	}
+	buf_release(&b);
+}
+
+static void say_moving(struct aws_run *x, double waited)
+{
+	struct buf b = BUF_INIT;
+
+	time_format_duration(&b, waited);
+	ui_say(x->ui, UI_PROGRESS,
+	       "no capacity came back in %s for %s: moving run %s to another zone",
+	       x->remote.az ? x->remote.az : x->remote.region, buf_cstr(&b), x->remote.run_id);
+	buf_release(&b);
+}
+
+/*
+ * A preempted run waiting for capacity: said once, then counted down, and
+ * moved to another zone once it has waited train.resumeTimeout.
+ */
+static int on_waiting(struct follower *f, const struct remote_progress *p)
+{
+	struct aws_run *x = f->x;
+	time_t now = time(NULL);
+	int first = !f->waiting, r;
+
+	if (first) {
+		f->waiting = 1;
+		f->attempt = p->attempt;
+		/* the instance writes the time: one from the future is now */
+		f->since = p->since && p->since <= now ? p->since : now;
+	}
+	f->gone_since = 0;
+	say_waiting(f, first);
+	if (!x->relaunch || difftime(now, f->since) < (double)x->resume_timeout)
+		return 0;
+	ui_status_done(x->ui, UI_STATUS_CLEAR);
+	say_moving(x, now - f->since);
+	/* the attempt preempted was one at least, even if attempts.json did not say */
+	r = backend_aws_relaunch(x, f->attempt > 0 ? f->attempt + 1 : 2);
+	if (r)
+		return r;
+	f->waiting = 0;
+	f->last_instance_check = now_monotonic();
+	return 0;
+}
+
+/* The instance runs again after a wait: the runner continues the log. */
+static void on_running_again(struct follower *f)
+{
+	struct aws_run *x = f->x;
+
+	f->waiting = 0;
+	ui_status_done(x->ui, UI_STATUS_CLEAR);
+	ui_say(x->ui, UI_PROGRESS, "capacity came back: %s runs again (attempt %d)",
+	       x->remote.instance_id, f->attempt + 1);
+}
+
+static int stopped(const struct ec2_instance *i)
+{
+	return !strcmp(i->state, "stopping") || !strcmp(i->state, "stopped");
+}
+
 /*
  * The runner writes the result before it shuts the instance down; an
  * instance gone for a while without one died another way (stopped, the
- * max-runtime watchdog, a reclaim the runner did not see coming).
+ * max-runtime watchdog, a reclaim the runner did not see coming), unless
+ * it is stopped with its persistent request: then it waits for capacity.
  */
 static int check_instance(struct follower *f)
 {
@@ -86,6 +181,20 @@ static int check_instance(struct follower *f)
 		err_clear(); /* a look at the instance is a hint, not a need */
 		return 0;
 	}
+	if (nr && v[0].state && stopped(&v[0]) &&
+	    (f->x->remote.spot_request || v[0].spot_request)) {
+		struct remote_progress p;
+
+		remote_progress_read(&p, &f->x->client, &f->x->remote, &v[0]);
+		if (p.phase == REMOTE_WAITING) {
+			ret = on_waiting(f, &p);
+			remote_progress_release(&p);
+			goto out;
+		}
+		remote_progress_release(&p);
+	}
+	if (nr && v[0].state && !instance_gone(&v[0]) && f->waiting)
+		on_running_again(f);
 	if (nr && v[0].state && instance_gone(&v[0])) {
 		if (!f->gone_since)
 			f->gone_since = now;
@@ -95,6 +204,7 @@ static int check_instance(struct follower *f)
 				      v[0].state_reason ? ": " : "",
 				      v[0].state_reason ? v[0].state_reason : "");
 	}
+out:
 	ec2_instances_free(v, nr);
 	return ret;
 }
@@ -110,7 +220,15 @@ int backend_aws_follow(struct run *run, int out_fd, int err_fd)
 	f.x = x;
 	f.fd = out_fd;
 	f.log_key = layout_run_key(x->remote.run_prefix, LAYOUT_LOG);
+	f.offset = x->o->log_offset;
 	f.last_instance_check = now_monotonic();
+	x->relaunch = 1; /* a client is attached: it may move the run */
+	if (x->o->attach) {
+		ret = backend_aws_attach_check(x);
+		if (ret)
+			goto out;
+		ret = RC_ERROR;
+	}
 	for (;;) {
 		if (*x->cancel) {
 			ret = RC_DETACHED;
@@ -140,6 +258,9 @@ int backend_aws_follow(struct run *run, int out_fd, int err_fd)
 	}
 	ret = RC_OK;
 out:
+	if (f.state_line)
+		ui_status_done(x->ui, UI_STATUS_CLEAR);
+	free(f.state_line);
 	free(f.log_key);
 	return ret;
 }

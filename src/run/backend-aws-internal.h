@@ -3,7 +3,8 @@
  *
  * backend-aws.c prepares, starts and stops a run; backend-aws-start.c has
  * the upload thread and the runner's start; backend-aws-follow.c follows a
- * run and collects its outcome.
+ * run and collects its outcome; backend-aws-resume.c has what a run that
+ * can resume needs at its launch.
  */
 #ifndef RUN_BACKEND_AWS_INTERNAL_H
 #define RUN_BACKEND_AWS_INTERNAL_H
@@ -52,15 +53,58 @@ struct aws_run {
 	struct upload_job upload;
 	struct launch_result launched;
 	int have_instance;
+	/*
+	 * Moving a preempted run elsewhere (backend-aws-relaunch.c):
+	 * train.resumeTimeout in seconds; whether this client may (it follows
+	 * the run); the zone to avoid at the next launch (the old one's).
+	 */
+	long resume_timeout;
+	int relaunch;
+	char *avoid_az;
+	char *token_id;		  /* the relaunch's ClientToken base (launch.h); NULL: the run id */
 	struct run_record result; /* what follow found, for collect */
 	int have_result;
 	struct metric_patterns metrics; /* train.metric, applied to the log by collect */
 	struct run_inputs inputs; /* train.data (with fingerprints), train.env, train.secret */
+	/* resumption (issue 13): backend-aws-resume.c */
+	long checkpoint_interval; /* train.checkpointInterval, seconds */
+	int max_interruptions;	  /* train.maxInterruptions */
+	char *retry_on_exit;	  /* train.retryOnExit as "75 76"; NULL: none */
+	int persistent;		  /* spot and max_interruptions > 0: a persistent request */
+	char *resume_from_key;	  /* RESUME_FROM_KEY; NULL: none */
+	char *resume_from_dir;	  /* a local run's checkpoints, uploaded to this run's */
+	/*
+	 * The attempt the runner starts with: 0 or 1 at a first launch, n + 1
+	 * when a client relaunches the run elsewhere (runner_job.attempt).
+	 */
+	int attempt;
 };
 
 /* backend-aws.c */
 /* Terminates the instance, if any, and says so; keeps the current error. 0 or RC_ERROR. */
 int backend_aws_terminate(struct aws_run *x, const char *why);
+/* Launches the run's instance (launch.h; x->avoid_az last) into x->remote. RC_*. */
+int backend_aws_launch(struct aws_run *x);
+
+/* backend-aws-resume.c */
+/*
+ * train.checkpointInterval, train.maxInterruptions and train.retryOnExit,
+ * and whether the launch is persistent. 0, or -1 with err_set naming the
+ * bad value.
+ */
+int backend_aws_resume_settings(struct aws_run *x);
+/*
+ * --resume-from (o->resume_from): a local run's checkpoint directory (to
+ * upload) or the checkpoints/ key of an EC2 run of this repository; the
+ * run's resumed_from. 0, or -1 with err_set (an unknown run).
+ */
+int backend_aws_resume_from(struct aws_run *x);
+/* A local run's checkpoints to this run's checkpoints/ key. 0, or -1 with err_set. */
+int backend_aws_resume_upload(struct aws_run *x);
+/* Appends the current instance (remote.instance_id, az, ...) to remote.instances. */
+void backend_aws_record_instance(struct aws_run *x);
+/* Cancels remote.spot_request, if any, saying so on failure. 0 or RC_ERROR. */
+int backend_aws_cancel_request(struct aws_run *x);
 
 /* backend-aws-start.c */
 /* Starts the upload thread. 0, or -1 with err_set. */
@@ -75,5 +119,27 @@ int backend_aws_start_runner(struct aws_run *x);
 /* backend-aws-follow.c */
 int backend_aws_follow(struct run *run, int out_fd, int err_fd);
 int backend_aws_collect(struct run *run);
+
+/* backend-aws-relaunch.c */
+/* train.resumeTimeout into x->resume_timeout. 0, or -1 with err_set naming the bad value. */
+int backend_aws_resume_timeout(struct aws_run *x);
+/*
+ * Moves the run (its instance waits for capacity, or is gone) to
+ * another zone: cancels its persistent request, terminates the instance,
+ * launches again with the same run id (launch.h: the same spot-first and
+ * on-demand rules, the old zone last), records the new instance in
+ * run.json and starts the runner at attempt. RC_OK, or the launch's or
+ * start's RC_* with err_set.
+ */
+int backend_aws_relaunch(struct aws_run *x, int attempt);
+/* o->attach: the run as run.json knows it, its instance, request and instances into x->remote. */
+void backend_aws_attach(struct aws_run *x);
+/* o->attach's start: the code uploaded again, for its SHA-256; nothing launched. RC_*. */
+int backend_aws_attach_start(struct aws_run *x);
+/*
+ * o->attach, before following: a run whose instance is gone without a
+ * result moves elsewhere at once. RC_OK, or backend_aws_relaunch()'s.
+ */
+int backend_aws_attach_check(struct aws_run *x);
 
 #endif

@@ -219,6 +219,12 @@ int backend_aws_start_runner(struct aws_run *x)
 	job.launcher = s->launcher;
 	job.nproc = x->launched.gpus > 0 ? x->launched.gpus : 1;
 	job.inputs = &x->inputs;
+	job.checkpoint_interval = x->checkpoint_interval;
+	job.resume_from_key = x->resume_from_key;
+	job.attempt = x->attempt;
+	job.spot_request = x->remote.spot_request;
+	job.max_interruptions = x->max_interruptions;
+	job.retry_on_exit = x->retry_on_exit;
 	script = runner_command(&job);
 	comment = xstrfmt("git-train run %s", x->remote.run_id);
 	if (ssm_send_shell(&command_id, &x->client, x->remote.instance_id, script,

@@ -195,8 +195,11 @@ static int launch(struct aws_run *x)
 	lo.prices = &x->prices;
 	lo.tags = x->tags;
 	lo.nr_tags = x->nr_tags;
+	lo.persistent = x->persistent;
 	lo.cancel = x->cancel;
 	lo.ui = x->ui;
+	lo.avoid_az = x->avoid_az;
+	lo.token_id = x->token_id;
 	r = launch_instance(l, &x->client, &lo);
 	if (r == RC_NO_SPOT || r == RC_CANCELLED)
 		return r;
@@ -209,7 +212,20 @@ static int launch(struct aws_run *x)
 	remote->price = l->price;
 	remote->image = l->ami ? xstrdup(l->ami) : NULL;
 	remote->launched = l->instance.launched ? l->instance.launched : time(NULL);
+	remote->spot_request = l->instance.spot_request ? xstrdup(l->instance.spot_request) : NULL;
+	backend_aws_record_instance(x);
 	return RC_OK;
+}
+
+int backend_aws_launch(struct aws_run *x)
+{
+	time_t first = x->remote.launched;
+	int r = launch(x);
+
+	/* a run moved elsewhere started at its first launch: its max runtime counts from there */
+	if (!r && first)
+		x->remote.launched = first;
+	return r;
 }
 
 static void say_ready(struct aws_run *x)
@@ -237,6 +253,8 @@ int backend_aws_terminate(struct aws_run *x, const char *why)
 	if (!x->have_instance)
 		goto out;
 	x->have_instance = 0;
+	/* else the request would start another instance */
+	backend_aws_cancel_request(x);
 	if (ec2_terminate_instances(&x->client, &id, 1)) {
 		ui_say(x->ui, UI_ERROR, "cannot terminate %s (%s): %s", id, why, err_msg());
 		ui_say(x->ui, UI_HINT,
@@ -266,6 +284,8 @@ static int start_on_instance(struct aws_run *x)
 	r = backend_aws_upload_join(x);
 	if (r)
 		return r;
+	if (backend_aws_resume_upload(x))
+		return RC_ERROR;
 	if (*x->cancel)
 		return RC_CANCELLED;
 	return backend_aws_start_runner(x);
@@ -351,7 +371,7 @@ static int aws_prepare(struct run *run)
 	x->remote.price = -1;
 	run->rec.backend = xstrdup(x->o->instance_type);
 	if (metric_patterns_load(&x->metrics, run->req->cfg) ||
-	    inputs_load(&x->inputs, run->req->cfg))
+	    inputs_load(&x->inputs, run->req->cfg) || backend_aws_resume_settings(x))
 		return RC_ERROR;
 	if (aws_client_init(&x->client, run->req->cfg))
 		return RC_ERROR;
@@ -362,7 +382,13 @@ static int aws_prepare(struct run *run)
 	if (upload_target_init(&x->target, run->req->cfg, run->req->repo, run->commit))
 		return RC_ERROR;
 	describe_run(x);
-	if (check_inputs(x))
+	if (backend_aws_resume_from(x))
+		return RC_ERROR;
+	if (x->o->attach)
+		backend_aws_attach(x);
+	if (x->remote.resumed_from)
+		run_record_add_extra(&run->rec, "resumed_from", x->remote.resumed_from);
+	if (check_inputs(x) || backend_aws_resume_timeout(x))
 		return RC_ERROR;
 	quote_prices(x);
 	return 0;
@@ -377,6 +403,8 @@ static int aws_start(struct run *run)
 	ret = RC_CANCELLED;
 	if (*x->cancel)
 		goto out;
+	if (x->o->attach)
+		return backend_aws_attach_start(x);
 	ret = RC_ERROR;
 	if (backend_aws_upload_start(x))
 		goto out;
@@ -425,6 +453,11 @@ static void aws_release(struct run *run)
 		free(x->tags[i].value);
 	}
 	free(x->upload.error);
+	free(x->avoid_az);
+	free(x->token_id);
+	free(x->retry_on_exit);
+	free(x->resume_from_key);
+	free(x->resume_from_dir);
 	upload_target_release(&x->target);
 	pricing_quote_release(&x->prices);
 	launch_result_release(&x->launched);

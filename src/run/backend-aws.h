@@ -23,7 +23,13 @@
  *   is RC_ERROR.
  * collect: the result document and everything the note of a run on EC2
  *   says (remote-run.h: remote_run_result()); 1 while there is none.
- * stop: terminates the instance.
+ * stop: cancels the run's persistent spot request, then terminates the
+ *   instance.
+ *
+ * A run whose instance a spot interruption stopped waits for capacity
+ * (remote-progress.h): follow says so and keeps following, and moves the
+ * run to another zone once it has waited train.resumeTimeout
+ * (backend-aws-relaunch.c).
  *
  * Progress goes through the ui, each line stamped with the time since the
  * start by the command's ui.
@@ -43,13 +49,31 @@ struct backend_aws_opts {
 	int volume_size_gib; /* 0: the image's snapshot and room (image.h) */
 	int on_demand;
 	int fail_if_no_spot;
-	int yes;	    /* on-demand fallback allowed without asking */
-	int keep;	    /* the instance stays up after the run */
-	long spot_timeout;  /* seconds */
-	long max_runtime;   /* seconds */
-	long ready_timeout; /* seconds */
-	long idle_timeout;  /* seconds without a runner before the instance shuts down */
+	int yes;		 /* on-demand fallback allowed without asking */
+	int keep;		 /* the instance stays up after the run */
+	long spot_timeout;	 /* seconds */
+	long max_runtime;	 /* seconds */
+	long ready_timeout;	 /* seconds */
+	long idle_timeout;	 /* seconds without a runner before the instance shuts down */
+	const char *resume_from; /* --resume-from: a run whose checkpoints it starts from */
+	/*
+	 * `git train resume`: the run to attach to instead of launching one
+	 * (its id is the run's, run->rec.id). start uploads the code again (for
+	 * its SHA-256; an upload already there is skipped) and launches
+	 * nothing; follow moves the run elsewhere when its instance waits for
+	 * capacity past train.resumeTimeout, and at once when its instance is
+	 * gone without a result. NULL: a new run.
+	 */
+	const struct remote_run *attach;
+	long long log_offset; /* attach: the bytes of the log the caller has shown already */
 };
+
+/*
+ * train.checkpointInterval, train.maxInterruptions and train.retryOnExit
+ * are valid (prepare reads them again). 0, or -1 with err_set naming the
+ * bad value, for a command to refuse before anything else.
+ */
+int backend_aws_settings_check(const struct config *cfg);
 
 /* The run on EC2 once prepared (its id, instance, market, price, S3 prefix); borrowed. */
 const struct remote_run *backend_aws_remote(const struct run *run);

@@ -51,8 +51,12 @@ void launch_line_end(struct launch_ctx *x);
  * err_set (quota, price, anything else); RC_CANCELLED.
  */
 int launch_run(struct launch_ctx *x, struct ec2_instance *out, int spot, const char *zone);
-/* Terminates a launched instance and says so: "terminated i-... (why)". */
-int launch_terminate(struct launch_ctx *x, const char *id, const char *why);
+/*
+ * Terminates a launched instance and says so: "terminated i-... (why)",
+ * after cancelling its spot request when the launch is persistent (NULL:
+ * none; a one-time request ends with its instance).
+ */
+int launch_terminate(struct launch_ctx *x, const char *id, const char *request, const char *why);
 
 /* launch-spot.c */
 /* Every zone once, in order. 0 launched, 1 no capacity anywhere, or < 0. */

@@ -187,19 +187,19 @@ int launch_wait_ready(struct launch_ctx *x, struct ec2_instance *inst)
 	}
 	launch_line_end(x);
 	if (r == RC_CANCELLED) {
-		if (launch_terminate(x, inst->id, "interrupted")) {
+		if (launch_terminate(x, inst->id, inst->spot_request, "interrupted")) {
 			err_set("interrupted, but %s may still be running", inst->id);
 			r = RC_ERROR;
 		}
 	} else if (r == 1) {
-		launch_terminate(x, inst->id, "not reachable");
+		launch_terminate(x, inst->id, inst->spot_request, "not reachable");
 		unreachable(&w);
 		r = -1;
 	} else {
 		/* the error is the news: keep it while the instance goes */
 		char *e = xstrdup(err_msg());
 
-		launch_terminate(x, inst->id, "not ready");
+		launch_terminate(x, inst->id, inst->spot_request, "not ready");
 		err_set("%s", e);
 		free(e);
 	}

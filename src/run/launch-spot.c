@@ -14,6 +14,36 @@
 
 #include "util/time.h"
 
+/* A persistent request the failed launch may have left, with or without an instance. */
+static void sweep_failed_requests(struct launch_ctx *x)
+{
+	struct ec2_tag f[] = {
+		{ (char *)"tag:git-train:run-id", (char *)x->o->run_id },
+		{ (char *)"state", (char *)"open" },
+		{ (char *)"state", (char *)"active" },
+		{ (char *)"state", (char *)"disabled" },
+	};
+	struct ec2_spot_request *v = NULL;
+	struct strvec ids = STRVEC_INIT;
+	size_t n = 0, i;
+
+	int r = ec2_describe_spot_requests(&v, &n, x->c, NULL, 0, f, ARRAY_SIZE(f));
+
+	for (i = 0; !r && i < n; i++)
+		strvec_push(&ids, v[i].id);
+	if (!r)
+		r = ec2_cancel_spot_requests(x->c, (const char *const *)ids.v, ids.nr);
+	if (r) {
+		ui_say(x->o->ui, UI_WARNING, "cannot cancel the failed launch's spot requests: %s",
+		       err_msg());
+		ui_say(x->o->ui, UI_HINT, "look for spot requests tagged git-train:run-id=%s",
+		       x->o->run_id);
+		err_clear();
+	}
+	strvec_clear(&ids);
+	ec2_spot_requests_free(v, n);
+}
+
 static void sweep_failed_launch(struct launch_ctx *x)
 {
 	struct ec2_tag by_run = { (char *)"tag:git-train:run-id", (char *)x->o->run_id };
@@ -31,8 +61,10 @@ static void sweep_failed_launch(struct launch_ctx *x)
 	for (i = 0; i < n; i++)
 		if (v[i].state && strcmp(v[i].state, "terminated") &&
 		    strcmp(v[i].state, "shutting-down"))
-			launch_terminate(x, v[i].id, "its launch failed");
+			launch_terminate(x, v[i].id, v[i].spot_request, "its launch failed");
 	ec2_instances_free(v, n);
+	if (x->o->persistent)
+		sweep_failed_requests(x);
 }
 
 static void quota_error(struct launch_ctx *x, int spot, const char *aws)
@@ -121,7 +153,8 @@ int launch_run(struct launch_ctx *x, struct ec2_instance *out, int spot, const c
 
 	if (launch_cancelled(x))
 		return RC_CANCELLED;
-	token = launch_client_token(o->run_id, spot, ++x->attempts[!!spot]);
+	token = launch_client_token(o->token_id ? o->token_id : o->run_id, spot,
+				    ++x->attempts[!!spot]);
 	memset(&l, 0, sizeof(l));
 	l.instance_type = o->instance_type;
 	l.ami = x->ami;
@@ -137,6 +170,9 @@ int launch_run(struct launch_ctx *x, struct ec2_instance *out, int spot, const c
 	l.volume_size_gib = x->volume_gib;
 	l.tags = x->tags;
 	l.nr_tags = x->nr_tags;
+	l.persistent = spot && o->persistent;
+	if (l.persistent && o->max_runtime > 0)
+		l.valid_until = time(NULL) + o->max_runtime;
 	r = ec2_run_instance(out, &code, x->c, &l);
 	if (r)
 		r = run_error(x, spot, zone, code);
@@ -145,12 +181,19 @@ int launch_run(struct launch_ctx *x, struct ec2_instance *out, int spot, const c
 	return r;
 }
 
-/* The subnet's zone, else every available zone with the cheapest spot price's first. */
+/*
+ * The subnet's zone, else every available zone with the cheapest spot
+ * price's first, and the zone to avoid (a relaunch elsewhere) last.
+ */
 static void load_zones(struct launch_ctx *x)
 {
 	const char *first = x->o->prices ? x->o->prices->spot_az : NULL;
+	const char *last = x->o->avoid_az;
 	struct strvec all = STRVEC_INIT;
 	size_t i;
+
+	if (first && last && !strcmp(first, last))
+		first = NULL;
 
 	x->zones_loaded = 1;
 	if (x->o->subnet)
@@ -163,8 +206,11 @@ static void load_zones(struct launch_ctx *x)
 		if (!strcmp(all.v[i], first))
 			strvec_push(&x->zones, first);
 	for (i = 0; i < all.nr; i++)
-		if (!first || strcmp(all.v[i], first))
+		if ((!first || strcmp(all.v[i], first)) && (!last || strcmp(all.v[i], last)))
 			strvec_push(&x->zones, all.v[i]);
+	for (i = 0; last && i < all.nr; i++)
+		if (!strcmp(all.v[i], last))
+			strvec_push(&x->zones, last);
 	strvec_clear(&all);
 }
 

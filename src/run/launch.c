@@ -32,9 +32,18 @@ void launch_line_end(struct launch_ctx *x)
 	ui_status_done(x->o->ui, UI_STATUS_END);
 }
 
-int launch_terminate(struct launch_ctx *x, const char *id, const char *why)
+int launch_terminate(struct launch_ctx *x, const char *id, const char *request, const char *why)
 {
 	launch_line_end(x);
+	if (request && x->o->persistent && ec2_cancel_spot_requests(x->c, &request, 1)) {
+		ui_say(x->o->ui, UI_WARNING, "cannot cancel spot request %s of %s: %s", request, id,
+		       err_msg());
+		ui_say(x->o->ui, UI_HINT,
+		       "it may start another instance: aws ec2 cancel-spot-instance-requests "
+		       "--region %s --spot-instance-request-ids %s",
+		       x->region, request);
+		err_clear();
+	}
 	if (ec2_terminate_instances(x->c, &id, 1)) {
 		ui_say(x->o->ui, UI_ERROR, "cannot terminate %s (%s): %s", id, why, err_msg());
 		ui_say(x->o->ui, UI_HINT,
@@ -190,6 +199,11 @@ static void fill_result(struct launch_result *out, struct launch_ctx *x, struct 
 
 	out->instance = *inst;
 	memset(inst, 0, sizeof(*inst));
+	/* a one-time request ends with its instance: only a persistent one is the run's */
+	if (!spot || !x->o->persistent) {
+		free(out->instance.spot_request);
+		out->instance.spot_request = NULL;
+	}
 	out->spot = spot;
 	out->price = !p ? -1 : spot ? p->spot : p->on_demand;
 	out->ami = x->ami;

@@ -40,8 +40,9 @@
  * every request and every second of waiting: whatever was launched is then
  * terminated before it returns RC_CANCELLED. Any failure after an
  * instance exists terminates it too: an error never leaves an instance
- * running. Progress, warnings and the question go through o->ui: waits on
- * its status line, lines for what happened.
+ * running. A persistent request is cancelled before its instance is
+ * terminated (else EC2 would start another one for it). Progress, warnings and the question go
+ * through o->ui: waits on its status line, lines for what happened.
  */
 #ifndef RUN_LAUNCH_H
 #define RUN_LAUNCH_H
@@ -72,14 +73,29 @@ struct launch_opts {
 	const struct pricing_quote *prices; /* may have unknown (< 0) prices */
 	const struct ec2_tag *tags;
 	size_t nr_tags;
+	/*
+	 * A spot launch as a persistent request that stops on interruption
+	 * (EC2 restarts the instance when capacity returns), valid until the
+	 * launch plus max_runtime and tagged as the instance is: a run that
+	 * can resume (issue 13). On-demand ignores it.
+	 */
+	int persistent;
+	const char *avoid_az; /* tried only after every other zone (a relaunch elsewhere); NULL */
+	/*
+	 * What the ClientTokens start with; NULL: run_id. A relaunch of the
+	 * same run elsewhere gives its own, else EC2 would take it for a retry
+	 * of the first launch (IdempotentParameterMismatch).
+	 */
+	const char *token_id;
 	const volatile sig_atomic_t *cancel;
 	const struct ui *ui; /* progress, warnings and the on-demand question */
 };
 
 struct launch_result {
-	struct ec2_instance instance; /* id, type, az, lifecycle */
-	int spot;		      /* 1 spot, 0 on-demand */
-	double price;		      /* USD/h of what was launched; < 0 unknown */
+	struct ec2_instance
+		instance; /* id, type, az, lifecycle; spot_request: the persistent one */
+	int spot;	  /* 1 spot, 0 on-demand */
+	double price;	  /* USD/h of what was launched; < 0 unknown */
 	char *ami;
 	const char *python;    /* the image's framework Python (static); NULL: none known */
 	const char *framework; /* "torch" on the PyTorch DLAMI; NULL */

@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -333,6 +334,33 @@ void layout_result_format(struct buf *out, const struct run_record *rec, const c
 	cJSON_Delete(root);
 }
 
+/* A run of more than one attempt: their number and the time lost between them. */
+static void result_attempts(struct run_record *out, const char *text, size_t len, const char *what)
+{
+	struct layout_attempts a;
+	char tmp[32];
+	size_t i;
+	double sum = 0;
+
+	if (layout_attempts_parse(&a, text, len, what) || a.nr < 2)
+		goto out;
+	snprintf(tmp, sizeof(tmp), "%d", a.v[a.nr - 1].attempt);
+	if (!run_record_extra(out, "attempts"))
+		run_record_add_extra(out, "attempts", tmp);
+	if (a.lost >= 0 && !run_record_extra(out, "lost")) {
+		snprintf(tmp, sizeof(tmp), "%lds", (long)(a.lost + 0.5));
+		run_record_add_extra(out, "lost", tmp);
+	}
+	/* the runner sums them into "duration"; a result without one still has them */
+	for (i = 0; i < a.nr && out->duration < 0; i++)
+		sum += a.v[i].duration > 0 ? a.v[i].duration : 0;
+	if (out->duration < 0)
+		out->duration = sum;
+out:
+	err_clear();
+	layout_attempts_release(&a);
+}
+
 int layout_result_parse(struct run_record *out, const char *text, size_t len, const char *what)
 {
 	cJSON *o = cJSON_ParseWithLength(text, len);
@@ -364,6 +392,7 @@ int layout_result_parse(struct run_record *out, const char *text, size_t len, co
 	deps = json_string(o, "deps");
 	if (deps_valid_key(deps) && !run_record_extra(out, "deps"))
 		run_record_add_extra(out, "deps", deps);
+	result_attempts(out, text, len, what);
 	m = cJSON_GetObjectItemCaseSensitive(o, "metrics");
 	if (cJSON_IsObject(m))
 		cJSON_ArrayForEach (v, m)

@@ -201,11 +201,48 @@ void layout_result_format(struct buf *out, const struct run_record *rec, const c
 /*
  * Reads a result document into the status, exit code, start, duration
  * (from "duration", else "end" - "start") and metrics of *out, and its
- * stage and dependency key (a valid one only: deps.h) as extra fields;
+ * stage and dependency key (a valid one only: deps.h) as extra fields,
+ * and, for a run of more than one attempt, "attempts" (their number) and
+ * "lost" (the note's form of a duration, whole seconds: "125s");
  * fields it lacks are left as they are, except status ("failed" when
  * missing). 0, or -1 with err_set when text is not a JSON object (what
  * names the document in the message).
  */
 int layout_result_parse(struct run_record *out, const char *text, size_t len, const char *what);
+
+/*
+ * An attempt as the instance wrote it (attempts.json's or result.json's
+ * "attempts"; see above), checked: the instance is untrusted, so a number is
+ * clamped, an instance id that is neither "i-" and hex nor "local" is left
+ * out (""), an unknown status is "" and an entry that is no object, or whose
+ * attempt number is not above the one before, is skipped.
+ */
+struct layout_attempt {
+	int attempt;	   /* 1 ... LAYOUT_MAX_ATTEMPTS */
+	char instance[24]; /* "i-..." or "local"; "": not known */
+	char status[16];   /* running, preempted, retried, ...; "": not known */
+	time_t start, end; /* 0: not known (end: still running) */
+	double duration;   /* seconds; < 0 not known */
+	int exit_code;	   /* -1: not known, or its script never ended */
+};
+
+#define LAYOUT_MAX_ATTEMPTS 1000
+
+struct layout_attempts {
+	struct layout_attempt *v;
+	size_t nr;
+	double lost; /* result.json's "lost", seconds; < 0 absent */
+};
+
+/*
+ * The attempts of an attempts.json or a result document (both have
+ * "attempts"), in order. 0 (out->nr may be 0), or -1 with err_set when text
+ * is not a JSON object (what names it). Caller releases.
+ */
+int layout_attempts_parse(struct layout_attempts *out, const char *text, size_t len,
+			  const char *what);
+void layout_attempts_release(struct layout_attempts *a);
+/* The last attempt; NULL when there is none. Borrowed. */
+const struct layout_attempt *layout_attempts_last(const struct layout_attempts *a);
 
 #endif

@@ -21,6 +21,8 @@
 
 void remote_run_release(struct remote_run *r)
 {
+	size_t i;
+
 	free(r->run_id);
 	free(r->commit);
 	free(r->parent);
@@ -34,6 +36,15 @@ void remote_run_release(struct remote_run *r)
 	free(r->args);
 	strvec_clear(&r->fields);
 	free(r->image);
+	free(r->spot_request);
+	for (i = 0; i < r->nr_instances; i++) {
+		free(r->instances[i].instance_id);
+		free(r->instances[i].az);
+		free(r->instances[i].market);
+		free(r->instances[i].spot_request);
+	}
+	free(r->instances);
+	free(r->resumed_from);
 	memset(r, 0, sizeof(*r));
 	r->price = -1;
 }
@@ -65,6 +76,32 @@ void remote_run_add_json(cJSON *o, const struct remote_run *r)
 	json_add_string_or_null(o, "region", r->region);
 }
 
+/* run.json's "spot_request", "instances" and "resumed_from" (issue 13). */
+static void add_preemption_json(cJSON *o, const struct remote_run *r)
+{
+	cJSON *a;
+	size_t i;
+
+	if (r->spot_request)
+		cJSON_AddStringToObject(o, "spot_request", r->spot_request);
+	if (r->nr_instances) {
+		a = cJSON_AddArrayToObject(o, "instances");
+		for (i = 0; i < r->nr_instances; i++) {
+			const struct remote_instance *in = &r->instances[i];
+			cJSON *e = cJSON_CreateObject();
+
+			json_add_string_or_null(e, "instance_id", in->instance_id);
+			json_add_string_or_null(e, "az", in->az);
+			json_add_string_or_null(e, "market", in->market);
+			json_add_string_or_null(e, "spot_request", in->spot_request);
+			json_add_number_or_null(e, "price", in->price >= 0, in->price);
+			cJSON_AddItemToArray(a, e);
+		}
+	}
+	if (r->resumed_from)
+		cJSON_AddStringToObject(o, "resumed_from", r->resumed_from);
+}
+
 static cJSON *run_json(const struct remote_run *r, const char *const *args, int nr_args)
 {
 	cJSON *o = cJSON_CreateObject(), *a;
@@ -93,6 +130,7 @@ static cJSON *run_json(const struct remote_run *r, const char *const *args, int 
 	}
 	if (r->image)
 		cJSON_AddStringToObject(o, "image", r->image);
+	add_preemption_json(o, r);
 	return o;
 }
 
@@ -172,6 +210,48 @@ static char *ami_id(const char *s)
 	return n > 4 && n <= 21 ? xstrdup(s) : NULL;
 }
 
+/*
+ * An id of EC2 ("i-", "sir-") or a run's, copied when it is only
+ * [A-Za-z0-9._-] after its prefix and not too long; else NULL: run.json is
+ * anyone's to write, and these end up in requests and notes.
+ */
+static char *plain_id(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (!s || strncmp(s, prefix, n) || !s[n] || strlen(s) > 128 ||
+	    s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")])
+		return NULL;
+	return xstrdup(s);
+}
+
+static void load_preemption(struct remote_run *out, const cJSON *o)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "instances"), *e;
+	size_t n = 0;
+
+	out->spot_request = plain_id(json_string(o, "spot_request"), "sir-");
+	out->resumed_from = plain_id(json_string(o, "resumed_from"), "");
+	if (!cJSON_IsArray(a))
+		return;
+	out->instances = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(*out->instances));
+	cJSON_ArrayForEach (e, a) {
+		struct remote_instance *in = &out->instances[n];
+
+		if (!cJSON_IsObject(e) ||
+		    !(in->instance_id = plain_id(json_string(e, "instance_id"), "i-")))
+			continue;
+		in->az = plain_id(json_string(e, "az"), "");
+		in->market = plain_id(json_string(e, "market"), "");
+		in->spot_request = plain_id(json_string(e, "spot_request"), "sir-");
+		in->price = json_number(e, "price", -1);
+		if (!(in->price >= 0 && in->price < 1e6))
+			in->price = -1;
+		n++;
+	}
+	out->nr_instances = n;
+}
+
 /* run.json's args array as shell words; NULL when there are none. */
 static char *args_words(const cJSON *a)
 {
@@ -220,6 +300,7 @@ int remote_run_load(struct remote_run *out, struct aws_client *c, const char *bu
 	out->smoke = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "smoke"));
 	load_fields(&out->fields, cJSON_GetObjectItemCaseSensitive(o, "fields"));
 	out->image = ami_id(json_string(o, "image"));
+	load_preemption(out, o);
 	cJSON_Delete(o);
 	if (!out->run_id || !out->commit) {
 		remote_run_release(out);
@@ -287,6 +368,8 @@ void remote_run_describe(struct run_record *out, const struct remote_run *r, tim
 		run_record_add_extra(out, "smoke", "1");
 	if (r->image)
 		run_record_add_extra(out, "image", r->image);
+	if (r->resumed_from)
+		run_record_add_extra(out, "resumed_from", r->resumed_from);
 	for (i = 0; i < r->fields.nr; i++) {
 		const char *eq = strchr(r->fields.v[i], '=');
 		char *k = xstrndup(r->fields.v[i], (size_t)(eq - r->fields.v[i]));
@@ -297,6 +380,71 @@ void remote_run_describe(struct run_record *out, const struct remote_run *r, tim
 	}
 	free(key);
 	buf_release(&b);
+}
+
+static double instance_price(const struct remote_run *r, const char *id)
+{
+	size_t i;
+
+	for (i = 0; *id && i < r->nr_instances; i++)
+		if (r->instances[i].instance_id && !strcmp(r->instances[i].instance_id, id) &&
+		    r->instances[i].price >= 0)
+			return r->instances[i].price;
+	return r->price;
+}
+
+double remote_run_attempts_cost(const struct remote_run *r, const struct layout_attempts *a)
+{
+	double sum = 0, price;
+	size_t i;
+
+	for (i = 0; i < a->nr; i++) {
+		price = instance_price(r, a->v[i].instance);
+		if (price < 0 || a->v[i].duration < 0)
+			return -1;
+		sum += price * a->v[i].duration / 3600;
+	}
+	return sum;
+}
+
+static void set_extra(struct run_record *rec, const char *key, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < rec->nr_extra; i++) {
+		if (!strcmp(rec->extra[i].key, key)) {
+			free(rec->extra[i].value);
+			rec->extra[i].value = xstrdup(value);
+			return;
+		}
+	}
+	run_record_add_extra(rec, key, value);
+}
+
+/* A run of several attempts: how many, the time lost, and the cost of them all. */
+static void add_attempts(struct run_record *out, const struct run_record *res,
+			 const struct remote_run *r, const char *text, size_t len)
+{
+	struct layout_attempts a;
+	struct buf b = BUF_INIT;
+	double cost;
+
+	if (!run_record_extra(res, "attempts"))
+		return;
+	run_record_add_extra(out, "attempts", run_record_extra(res, "attempts"));
+	if (run_record_extra(res, "lost"))
+		run_record_add_extra(out, "lost", run_record_extra(res, "lost"));
+	if (layout_attempts_parse(&a, text, len, "result.json")) {
+		err_clear();
+		return;
+	}
+	cost = remote_run_attempts_cost(r, &a);
+	if (cost >= 0) {
+		remote_run_format_usd(&b, cost);
+		set_extra(out, "cost", buf_cstr(&b));
+	}
+	buf_release(&b);
+	layout_attempts_release(&a);
 }
 
 int remote_run_result(struct run_record *out, struct aws_client *c, const struct remote_run *r)
@@ -332,6 +480,7 @@ int remote_run_result(struct run_record *out, struct aws_client *c, const struct
 		run_record_add_extra(out, "stage", stage);
 	if (run_record_extra(&res, "deps"))
 		run_record_add_extra(out, "deps", run_record_extra(&res, "deps"));
+	add_attempts(out, &res, r, buf_cstr(&body), body.len);
 out:
 	run_record_release(&res);
 	buf_release(&body);

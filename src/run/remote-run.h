@@ -21,6 +21,7 @@
 #include "aws/client.h"
 #include "git/config.h"
 #include "git/run-record.h"
+#include "run/layout.h"
 #include "run/metric-patterns.h"
 #include "util/strvec.h"
 
@@ -106,8 +107,9 @@ int remote_run_load(struct remote_run *out, struct aws_client *c, const char *bu
 /*
  * Reads the run's result (layout.h) into rec (id, backend = instance type, status, exit
  * code, start, duration, metrics, log = s3://.../log, and extra fields
- * market, az, price, cost, instance, outputs). 0, 1 when the run has no
- * result yet, or -1.
+ * market, az, price, cost, instance, outputs; for a run of several
+ * attempts, attempts and lost too, and cost is theirs:
+ * remote_run_attempts_cost()). 0, 1 when the run has no result yet, or -1.
  */
 int remote_run_result(struct run_record *out, struct aws_client *c, const struct remote_run *r);
 
@@ -136,6 +138,13 @@ int remote_run_finalize(struct run_record *out, git_repository *repo, struct aws
  */
 int remote_run_log_metrics(struct run_record *rec, struct aws_client *c, const struct remote_run *r,
 			   const struct metric_patterns *patterns);
+
+/*
+ * What a run of several attempts cost: the sum of each attempt's duration
+ * times the price of its instance (r->instances, matched by the attempt's
+ * instance; else r->price). < 0 when a price or a duration is not known.
+ */
+double remote_run_attempts_cost(const struct remote_run *r, const struct layout_attempts *a);
 
 /* Dollars for notes and tables: "0.0031", "1.25" (no exponent, no trailing zeros). */
 void remote_run_format_usd(struct buf *out, double usd);

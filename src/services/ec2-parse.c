@@ -21,7 +21,7 @@ static char *text_or_null(xmlNodePtr from, const char *path)
 	return s;
 }
 
-static void parse_tags(struct ec2_instance *out, xmlNodePtr set)
+static void parse_tags(struct ec2_tag **tags, size_t *nr_tags, xmlNodePtr set)
 {
 	xmlNodePtr item;
 	size_t n = 0;
@@ -30,17 +30,17 @@ static void parse_tags(struct ec2_instance *out, xmlNodePtr set)
 		n++;
 	if (!n)
 		return;
-	out->tags = xcalloc(n, sizeof(*out->tags));
+	*tags = xcalloc(n, sizeof(**tags));
 	for (item = xml_child(set, "item"); item; item = xml_next(item, "item")) {
 		char *key = xml_path_text(item, "key");
 
 		if (!key)
 			continue;
-		out->tags[out->nr_tags].key = key;
-		out->tags[out->nr_tags].value = xml_path_text(item, "value");
-		if (!out->tags[out->nr_tags].value)
-			out->tags[out->nr_tags].value = xstrdup("");
-		out->nr_tags++;
+		(*tags)[*nr_tags].key = key;
+		(*tags)[*nr_tags].value = xml_path_text(item, "value");
+		if (!(*tags)[*nr_tags].value)
+			(*tags)[*nr_tags].value = xstrdup("");
+		(*nr_tags)++;
 	}
 }
 
@@ -57,11 +57,12 @@ static int parse_instance(struct ec2_instance *out, xmlNodePtr item)
 	out->az = text_or_null(item, "placement/availabilityZone");
 	out->lifecycle = text_or_null(item, "instanceLifecycle");
 	out->state_reason = text_or_null(item, "stateReason/message");
+	out->spot_request = text_or_null(item, "spotInstanceRequestId");
 	launched = text_or_null(item, "launchTime");
 	if (launched && time_parse_iso8601(&out->launched, launched))
 		out->launched = 0;
 	free(launched);
-	parse_tags(out, xml_child(item, "tagSet"));
+	parse_tags(&out->tags, &out->nr_tags, xml_child(item, "tagSet"));
 	return 0;
 }
 
@@ -280,4 +281,45 @@ void ec2_spot_entries_free(struct ec2_spot_entry *v, size_t nr)
 	for (i = 0; i < nr; i++)
 		free(v[i].az);
 	free(v);
+}
+
+static int parse_spot_request(struct ec2_spot_request *out, xmlNodePtr item)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = text_or_null(item, "spotInstanceRequestId");
+	if (!out->id)
+		return err_set(
+			"malformed EC2 response: a spot request without spotInstanceRequestId");
+	out->state = text_or_null(item, "state");
+	out->status = text_or_null(item, "status/code");
+	out->instance_id = text_or_null(item, "instanceId");
+	parse_tags(&out->tags, &out->nr_tags, xml_child(item, "tagSet"));
+	return 0;
+}
+
+int ec2_parse_spot_requests(struct ec2_spot_request **v, size_t *nr, char **out_next_token,
+			    const char *xml, size_t len)
+{
+	xmlDocPtr doc = NULL;
+	xmlNodePtr item;
+	int ret = -1;
+
+	if (out_next_token)
+		*out_next_token = NULL;
+	if (parse_doc(&doc, xml, len))
+		return -1;
+	for (item = xml_path(xml_root(doc), "spotInstanceRequestSet/item"); item;
+	     item = xml_next(item, "item")) {
+		*v = xrealloc(*v, (*nr + 1) * sizeof(**v));
+		/* fails before it allocates anything */
+		if (parse_spot_request(&(*v)[*nr], item))
+			goto out;
+		(*nr)++;
+	}
+	if (out_next_token)
+		*out_next_token = text_or_null(xml_root(doc), "nextToken");
+	ret = 0;
+out:
+	xml_free(doc);
+	return ret;
 }

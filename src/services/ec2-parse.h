@@ -52,4 +52,8 @@ int ec2_parse_spot_prices(struct ec2_spot_entry **v, size_t *nr, char **out_next
 int ec2_spot_lowest(double *out, const char **out_az, const struct ec2_spot_entry *v, size_t nr);
 void ec2_spot_entries_free(struct ec2_spot_entry *v, size_t nr);
 
+/* A DescribeSpotInstanceRequests page, appended to *v / *nr; *out_next_token as above. */
+int ec2_parse_spot_requests(struct ec2_spot_request **v, size_t *nr, char **out_next_token,
+			    const char *xml, size_t len);
+
 #endif

@@ -92,6 +92,20 @@ static void user_data(struct buf *b, const char *text)
 	free(b64);
 }
 
+/* "&Filter.N.Name=...&Filter.N.Value.M=..." as ec2_describe_instances() documents them */
+static void filter_params(struct buf *b, const struct ec2_tag *filters, size_t nr_filters)
+{
+	size_t i, n, v;
+
+	for (i = 0, n = 0, v = 0; i < nr_filters; i++) {
+		if (!i || strcmp(filters[i].key, filters[i - 1].key)) {
+			param(b, filters[i].key, "Filter.%zu.Name", ++n);
+			v = 0;
+		}
+		param(b, filters[i].value, "Filter.%zu.Value.%zu", n, ++v);
+	}
+}
+
 static int run_params(struct buf *b, char **out_code, struct aws_client *c,
 		      const struct ec2_launch *l)
 {
@@ -102,7 +116,17 @@ static int run_params(struct buf *b, char **out_code, struct aws_client *c,
 	buf_puts(b, "&MinCount=1&MaxCount=1");
 	if (l->client_token)
 		param(b, l->client_token, "ClientToken");
-	if (l->spot) {
+	if (l->spot && l->persistent) {
+		buf_puts(b, "&InstanceMarketOptions.MarketType=spot");
+		buf_puts(b, "&" SPOT_OPTIONS ".SpotInstanceType=persistent");
+		buf_puts(b, "&" SPOT_OPTIONS ".InstanceInterruptionBehavior=stop");
+		if (l->valid_until > 0) {
+			char until[TIME_ISO8601_SIZE];
+
+			time_format_iso8601(until, l->valid_until);
+			param(b, until, SPOT_OPTIONS ".ValidUntil");
+		}
+	} else if (l->spot) {
 		buf_puts(b, "&InstanceMarketOptions.MarketType=spot");
 		buf_puts(b, "&" SPOT_OPTIONS ".SpotInstanceType=one-time");
 		buf_puts(b, "&" SPOT_OPTIONS ".InstanceInterruptionBehavior=terminate");
@@ -147,6 +171,9 @@ static int run_params(struct buf *b, char **out_code, struct aws_client *c,
 	if (l->nr_tags) {
 		tag_specification(b, 1, "instance", l);
 		tag_specification(b, 2, "volume", l);
+		/* the request is found, and the instance role may cancel it, by these */
+		if (l->spot && l->persistent)
+			tag_specification(b, 3, "spot-instances-request", l);
 	}
 	return 0;
 }
@@ -186,7 +213,7 @@ int ec2_describe_instances(struct ec2_instance **out, size_t *out_nr, struct aws
 {
 	struct buf params = BUF_INIT, body = BUF_INIT;
 	char *token = NULL;
-	size_t i, n, v;
+	size_t i;
 	int ret = -1;
 
 	*out = NULL;
@@ -195,13 +222,7 @@ int ec2_describe_instances(struct ec2_instance **out, size_t *out_nr, struct aws
 		buf_reset(&params);
 		for (i = 0; i < nr_ids; i++)
 			param(&params, ids[i], "InstanceId.%zu", i + 1);
-		for (i = 0, n = 0, v = 0; i < nr_filters; i++) {
-			if (!i || strcmp(filters[i].key, filters[i - 1].key)) {
-				param(&params, filters[i].key, "Filter.%zu.Name", ++n);
-				v = 0;
-			}
-			param(&params, filters[i].value, "Filter.%zu.Value.%zu", n, ++v);
-		}
+		filter_params(&params, filters, nr_filters);
 		if (token)
 			param(&params, token, "NextToken");
 		free(token);
@@ -269,6 +290,109 @@ int ec2_terminate_instances(struct aws_client *c, const char *const *ids, size_t
 out:
 	free(code);
 	return ret;
+}
+
+int ec2_describe_spot_requests(struct ec2_spot_request **out, size_t *out_nr, struct aws_client *c,
+			       const char *const *ids, size_t nr_ids, const struct ec2_tag *filters,
+			       size_t nr_filters)
+{
+	struct buf params = BUF_INIT, body = BUF_INIT;
+	char *token = NULL;
+	size_t i;
+	int ret = -1;
+
+	*out = NULL;
+	*out_nr = 0;
+	do {
+		buf_reset(&params);
+		for (i = 0; i < nr_ids; i++)
+			param(&params, ids[i], "SpotInstanceRequestId.%zu", i + 1);
+		filter_params(&params, filters, nr_filters);
+		if (token)
+			param(&params, token, "NextToken");
+		free(token);
+		token = NULL;
+		if (ec2_call(&body, NULL, c, "DescribeSpotInstanceRequests", &params) ||
+		    ec2_parse_spot_requests(out, out_nr, &token, body.ptr, body.len))
+			goto out;
+	} while (token);
+	ret = 0;
+out:
+	if (ret) {
+		ec2_spot_requests_free(*out, *out_nr);
+		*out = NULL;
+		*out_nr = 0;
+	}
+	free(token);
+	buf_release(&params);
+	buf_release(&body);
+	return ret;
+}
+
+static int cancel(char **out_code, struct aws_client *c, const char *const *ids, size_t nr)
+{
+	struct buf params = BUF_INIT, body = BUF_INIT;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < nr; i++)
+		param(&params, ids[i], "SpotInstanceRequestId.%zu", i + 1);
+	ret = ec2_call(&body, out_code, c, "CancelSpotInstanceRequests", &params);
+	buf_release(&params);
+	buf_release(&body);
+	return ret;
+}
+
+static int is_request_not_found(const char *code)
+{
+	return code && !strcmp(code, "InvalidSpotInstanceRequestID.NotFound");
+}
+
+int ec2_cancel_spot_requests(struct aws_client *c, const char *const *ids, size_t nr)
+{
+	char *code = NULL;
+	size_t i;
+	int ret = 0;
+
+	if (!nr)
+		return 0;
+	if (!cancel(&code, c, ids, nr))
+		goto out;
+	if (!is_request_not_found(code)) {
+		ret = -1;
+		goto out;
+	}
+	err_clear();
+	/* one unknown id fails the whole call: the others still have to go */
+	for (i = 0; nr > 1 && i < nr && !ret; i++) {
+		free(code);
+		code = NULL;
+		if (cancel(&code, c, &ids[i], 1) && !is_request_not_found(code))
+			ret = -1;
+		else
+			err_clear();
+	}
+out:
+	free(code);
+	return ret;
+}
+
+void ec2_spot_requests_free(struct ec2_spot_request *v, size_t nr)
+{
+	size_t i, n;
+
+	for (i = 0; i < nr; i++) {
+		free(v[i].id);
+		free(v[i].state);
+		free(v[i].status);
+		free(v[i].instance_id);
+		for (n = 0; n < v[i].nr_tags; n++) {
+			free(v[i].tags[n].key);
+			free(v[i].tags[n].value);
+		}
+		free(v[i].tags);
+	}
+	free(v);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -352,6 +476,7 @@ void ec2_instance_release(struct ec2_instance *i)
 	free(i->az);
 	free(i->lifecycle);
 	free(i->state_reason);
+	free(i->spot_request);
 	for (n = 0; n < i->nr_tags; n++) {
 		free(i->tags[n].key);
 		free(i->tags[n].value);

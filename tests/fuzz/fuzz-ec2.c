@@ -1,6 +1,7 @@
 /*
  * fuzz-ec2: EC2's XML responses (RunInstances / DescribeInstances,
- * DescribeAvailabilityZones, DescribeImages, DescribeSpotPriceHistory), the
+ * DescribeAvailabilityZones, DescribeImages, DescribeSpotPriceHistory and
+ * DescribeSpotInstanceRequests, both spot ones on the same input), the
  * parser picked by the input's first byte, then what they read is used as
  * the callers use it.
  */
@@ -56,6 +57,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(price >= 0 && az, "a lowest price of %g", price);
 		ec2_spot_entries_free(v, nr);
 		free(token);
+		token = NULL;
+		nr = 0;
+		err_clear();
+		{
+			struct ec2_spot_request *r = NULL;
+
+			if (!ec2_parse_spot_requests(&r, &nr, &token, xml, len))
+				for (i = 0; i < nr; i++)
+					FUZZ_CHECK(r[i].id && *r[i].id, "a request without an id");
+			ec2_spot_requests_free(r, nr);
+			free(token);
+		}
 		break;
 	}
 	}

@@ -51,7 +51,7 @@ static int usage(void)
 	      "       [--idle-timeout=N]\n"
 	      "       [--spot-price=X] [--on-demand-price=X] [--spot-az=AZ] [--ami=ID]\n"
 	      "       [--subnet=ID] [--profile=NAME] [--run-id=ID] [--tag=K=V]...\n"
-	      "       [--cancel-after=N] <instance-type>\n",
+	      "       [--cancel-after=N] [--persistent] [--avoid-az=AZ] <instance-type>\n",
 	      stderr);
 	return 129;
 }
@@ -106,6 +106,10 @@ static int parse(struct launch_opts *o, struct pricing_quote *q, long *cancel_af
 			add_tag(v);
 		else if (skip_prefix(a, "--cancel-after=", &v))
 			*cancel_after = atol(v);
+		else if (!strcmp(a, "--persistent"))
+			o->persistent = 1;
+		else if (skip_prefix(a, "--avoid-az=", &v))
+			o->avoid_az = v;
 		else if (a[0] == '-' || o->instance_type)
 			return -1;
 		else
@@ -159,6 +163,8 @@ int cmd__launch(int argc, char **argv)
 		else
 			printf("price %g\n", res.price);
 		printf("ami %s\n", res.ami ? res.ami : "unknown");
+		printf("spot_request %s\n",
+		       res.instance.spot_request ? res.instance.spot_request : "none");
 		launch_result_release(&res);
 	} else if (r != RC_CANCELLED) {
 		err_report();

@@ -258,6 +258,92 @@ static void test_result_malformed(void **state)
 	run_record_release(&r);
 }
 
+/* A run of several attempts: their number and the time lost reach the note. */
+static void test_result_attempts(void **state)
+{
+	static const char doc[] =
+		"{\"status\": \"succeeded\", \"exit_code\": 0, \"start\": \"2026-11-29T08:00:00Z\", "
+		"\"duration\": 100, \"lost\": 64.6, \"attempts\": ["
+		"{\"attempt\": 1, \"instance\": \"i-0abc\", \"start\": \"2026-11-29T08:00:00Z\", "
+		"\"end\": \"2026-11-29T08:00:40Z\", \"duration\": 40, \"status\": \"preempted\", "
+		"\"exit_code\": -1},"
+		"{\"attempt\": 2, \"instance\": \"i-0def\", \"start\": \"2026-11-29T08:01:45Z\", "
+		"\"end\": \"2026-11-29T08:02:45Z\", \"duration\": 60, \"status\": \"succeeded\", "
+		"\"exit_code\": 0}]}";
+	static const char one[] = "{\"status\": \"succeeded\", \"lost\": 0, \"attempts\": "
+				  "[{\"attempt\": 1, \"duration\": 5}]}";
+	static const char nodur[] = "{\"status\": \"succeeded\", \"attempts\": "
+				    "[{\"attempt\": 1, \"duration\": 5}, {\"attempt\": 2, "
+				    "\"duration\": 7.5}]}";
+	struct run_record r;
+
+	(void)state;
+	run_record_init(&r);
+	assert_int_equal(layout_result_parse(&r, doc, strlen(doc), "result"), 0);
+	assert_string_equal(run_record_extra(&r, "attempts"), "2");
+	assert_string_equal(run_record_extra(&r, "lost"), "65s");
+	assert_true(r.duration == 100);
+	run_record_release(&r);
+	/* one attempt: nothing more than before */
+	run_record_init(&r);
+	assert_int_equal(layout_result_parse(&r, one, strlen(one), "result"), 0);
+	assert_null(run_record_extra(&r, "attempts"));
+	assert_null(run_record_extra(&r, "lost"));
+	run_record_release(&r);
+	/* no duration: the sum of the attempts' */
+	run_record_init(&r);
+	assert_int_equal(layout_result_parse(&r, nodur, strlen(nodur), "result"), 0);
+	assert_string_equal(run_record_extra(&r, "attempts"), "2");
+	assert_null(run_record_extra(&r, "lost"));
+	assert_true(r.duration == 12.5);
+	run_record_release(&r);
+}
+
+/* attempts.json is the instance's: junk is left out, numbers clamped, ids checked. */
+static void test_attempts_untrusted(void **state)
+{
+	static const char doc[] =
+		"{\"run_id\": \"x\", \"lost\": 1e999, \"attempts\": ["
+		"{\"attempt\": 1, \"instance\": \"i-0abc\", \"start\": \"2026-11-29T08:00:00Z\", "
+		"\"end\": \"2026-11-29T08:00:40Z\", \"status\": \"preempted\", \"exit_code\": 9999},"
+		"\"junk\", 7, {\"attempt\": 1, \"instance\": \"i-0dup\"},"
+		"{\"attempt\": 2.5}, {\"attempt\": -3}, {\"attempt\": 1e12},"
+		"{\"attempt\": 3, \"instance\": \"../../etc\", \"status\": \"owned\", "
+		"\"start\": \"2026-11-29T09:00:00Z\", \"end\": \"2026-11-29T08:00:00Z\", "
+		"\"duration\": -5},"
+		"{\"attempt\": 4, \"instance\": \"i-0123456789abcdef0123456789\", "
+		"\"duration\": 1e300, \"status\": \"running\"},"
+		"{\"attempt\": 5, \"instance\": \"local\", \"duration\": 3}]}";
+	struct layout_attempts a;
+	const struct layout_attempt *last;
+
+	(void)state;
+	assert_int_equal(layout_attempts_parse(&a, doc, strlen(doc), "attempts.json"), 0);
+	assert_true(a.lost < 0);
+	assert_int_equal(a.nr, 4);
+	assert_int_equal(a.v[0].attempt, 1);
+	assert_string_equal(a.v[0].instance, "i-0abc");
+	assert_string_equal(a.v[0].status, "preempted");
+	assert_true(a.v[0].duration == 40); /* from start and end */
+	assert_int_equal(a.v[0].exit_code, -1);
+	assert_int_equal(a.v[1].attempt, 3);
+	assert_string_equal(a.v[1].instance, "");
+	assert_string_equal(a.v[1].status, "");
+	assert_int_equal(a.v[1].end, 0);
+	assert_true(a.v[1].duration < 0);
+	assert_string_equal(a.v[2].instance, "");
+	assert_true(a.v[2].duration < 0);
+	last = layout_attempts_last(&a);
+	assert_int_equal(last->attempt, 5);
+	assert_string_equal(last->instance, "local");
+	layout_attempts_release(&a);
+	err_clear();
+	assert_int_equal(layout_attempts_parse(&a, "[]", 2, "attempts.json"), -1);
+	assert_string_equal(err_msg(), "attempts.json is not a JSON object");
+	assert_null(layout_attempts_last(&a));
+	err_clear();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +356,8 @@ int main(void)
 		cmocka_unit_test(test_result_from_the_runner),
 		cmocka_unit_test(test_result_malformed),
 		cmocka_unit_test(test_result_deps),
+		cmocka_unit_test(test_result_attempts),
+		cmocka_unit_test(test_attempts_untrusted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

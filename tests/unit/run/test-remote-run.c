@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,12 +145,40 @@ static void test_format_usd(void **state)
 	assert_usd(1234.5, "1234.5");
 }
 
+/* The cost of a run of several attempts: each at the price of its own instance. */
+static void test_attempts_cost(void **state)
+{
+	static const char doc[] =
+		"{\"attempts\": [{\"attempt\": 1, \"instance\": \"i-0aaa\", \"duration\": 3600},"
+		"{\"attempt\": 2, \"instance\": \"i-0bbb\", \"duration\": 1800},"
+		"{\"attempt\": 3, \"instance\": \"i-0ccc\", \"duration\": 360}]}";
+	struct remote_instance inst[2];
+	struct remote_run r = sample();
+	struct layout_attempts a;
+
+	(void)state;
+	memset(inst, 0, sizeof(inst));
+	inst[0].instance_id = "i-0aaa";
+	inst[0].price = 0.1;
+	inst[1].instance_id = "i-0bbb";
+	inst[1].price = 1.0;
+	r.instances = inst;
+	r.nr_instances = 2;
+	r.price = 0.5; /* the run's: for i-0ccc, which run.json does not list */
+	assert_int_equal(layout_attempts_parse(&a, doc, strlen(doc), "result.json"), 0);
+	assert_true(fabs(remote_run_attempts_cost(&r, &a) - (0.1 + 0.5 + 0.05)) < 1e-9);
+	r.price = -1; /* i-0ccc's price is not known: nor is the cost */
+	assert_true(remote_run_attempts_cost(&r, &a) < 0);
+	layout_attempts_release(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_describe_line),
 		cmocka_unit_test(test_describe_unknowns),
 		cmocka_unit_test(test_format_usd),
+		cmocka_unit_test(test_attempts_cost),
 		cmocka_unit_test(test_result_exit_code_clamped),
 	};
 

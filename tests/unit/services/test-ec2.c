@@ -301,6 +301,81 @@ static void test_spot_malformed(void **state)
 	ec2_spot_entries_free(v, nr);
 }
 
+/* A persistent request's instance names it; a one-time or on-demand one may not. */
+static void test_instance_spot_request(void **state)
+{
+	static const char doc[] = "<RunInstancesResponse " NS "><instancesSet>" INSTANCE(
+		"i-0aaa",
+		"<instanceLifecycle>spot</instanceLifecycle>"
+		"<spotInstanceRequestId>sir-abcd1234</spotInstanceRequestId>",
+		"") INSTANCE("i-0bbb", "", "<tagSet/>") "</instancesSet></RunInstancesResponse>";
+	struct ec2_instance *v = NULL;
+	size_t nr = 0;
+
+	(void)state;
+	assert_int_equal(ec2_parse_instances(&v, &nr, NULL, doc, strlen(doc)), 0);
+	assert_int_equal(nr, 2);
+	assert_string_equal(v[0].spot_request, "sir-abcd1234");
+	assert_null(v[1].spot_request);
+	ec2_instances_free(v, nr);
+}
+
+/* DescribeSpotInstanceRequests as the API reference shows it, over two pages. */
+static void test_spot_requests(void **state)
+{
+	static const char page1[] =
+		"<DescribeSpotInstanceRequestsResponse " NS ">"
+		"<requestId>r-1</requestId><spotInstanceRequestSet>"
+		"<item><spotInstanceRequestId>sir-1a2b3c4d</spotInstanceRequestId>"
+		"<spotPrice>0.09</spotPrice><type>persistent</type><state>disabled</state>"
+		"<status><code>instance-stopped-no-capacity</code>"
+		"<updateTime>2024-02-14T10:44:05.000Z</updateTime><message>m</message></status>"
+		"<instanceId>i-1234567890abcdef0</instanceId>"
+		"<launchSpecification><groupSet><item><groupId>sg-1</groupId></item></groupSet>"
+		"</launchSpecification>"
+		"<tagSet><item><key>git-train:run-id</key><value>abc-1</value></item></tagSet>"
+		"<instanceInterruptionBehavior>stop</instanceInterruptionBehavior></item>"
+		"</spotInstanceRequestSet><nextToken>page-2</nextToken>"
+		"</DescribeSpotInstanceRequestsResponse>";
+	static const char page2[] =
+		"<DescribeSpotInstanceRequestsResponse " NS ">"
+		"<spotInstanceRequestSet><item>"
+		"<spotInstanceRequestId>sir-2</spotInstanceRequestId>"
+		"<state>open</state><status><code>pending-evaluation</code>"
+		"</status><instanceId/><tagSet/></item>"
+		"</spotInstanceRequestSet></DescribeSpotInstanceRequestsResponse>";
+	static const char no_id[] =
+		"<DescribeSpotInstanceRequestsResponse " NS ">"
+		"<spotInstanceRequestSet><item><state>open</state></item>"
+		"</spotInstanceRequestSet></DescribeSpotInstanceRequestsResponse>";
+	struct ec2_spot_request *v = NULL;
+	size_t nr = 0;
+	char *next = NULL;
+
+	(void)state;
+	assert_int_equal(ec2_parse_spot_requests(&v, &nr, &next, page1, strlen(page1)), 0);
+	assert_string_equal(next, "page-2");
+	free(next);
+	assert_int_equal(ec2_parse_spot_requests(&v, &nr, &next, page2, strlen(page2)), 0);
+	assert_null(next);
+	assert_int_equal(nr, 2);
+	assert_string_equal(v[0].id, "sir-1a2b3c4d");
+	assert_string_equal(v[0].state, "disabled");
+	assert_string_equal(v[0].status, "instance-stopped-no-capacity");
+	assert_string_equal(v[0].instance_id, "i-1234567890abcdef0");
+	assert_int_equal(v[0].nr_tags, 1);
+	assert_string_equal(v[0].tags[0].key, "git-train:run-id");
+	assert_string_equal(v[0].tags[0].value, "abc-1");
+	assert_string_equal(v[1].state, "open");
+	assert_null(v[1].instance_id);
+	assert_int_equal(v[1].nr_tags, 0);
+	assert_int_equal(ec2_parse_spot_requests(&v, &nr, NULL, no_id, strlen(no_id)), -1);
+	assert_int_equal(nr, 2);
+	assert_int_equal(ec2_parse_spot_requests(&v, &nr, NULL, "<a", 2), -1);
+	err_clear();
+	ec2_spot_requests_free(v, nr);
+}
+
 static void test_error_class(void **state)
 {
 	(void)state;
@@ -334,6 +409,8 @@ int main(void)
 		cmocka_unit_test(test_root_device),
 		cmocka_unit_test(test_spot_prices),
 		cmocka_unit_test(test_spot_malformed),
+		cmocka_unit_test(test_instance_spot_request),
+		cmocka_unit_test(test_spot_requests),
 		cmocka_unit_test(test_error_class),
 	};
 
