@@ -30,6 +30,15 @@ instances() {
 	wc -l <ids | tr -d " "
 }
 
+# run_ended: the instance of the run in out and err has terminated (30 s): a
+# --wait returns at the result, which the runner uploads before it cancels
+# its spot request and shuts the instance down
+run_ended() {
+	_iid=$(sed -n "s/.*instance \(i-[0-9a-f]*\) is ready.*/\1/p" out err | head -n 1) &&
+	test -n "$_iid" &&
+	test_fake_wait_instance "$_iid" terminated 30
+}
+
 # none_running: no instance pending or running
 none_running() {
 	instance_ids pending,running >running &&
@@ -156,6 +165,7 @@ test_expect_success EC2 'git train t3.micro --wait: the epochs live, exit 0, the
 		"outputs=s3://train-bucket/git-train/[^ ]*/runs/$id/outputs/"; do
 		echo "$note" | grep -q " $field" || { echo "no $field in: $note"; return 1; }
 	done &&
+	run_ended &&
 	none_running &&
 	s3_get "$(runs_key)/$id/outputs/model.txt" model &&
 	echo "weights after 3 epochs" >expect &&
@@ -205,6 +215,7 @@ test_expect_success EC2 'a script that exits 3, its code forged in S3: uploaded 
 	test_grep ! "^warning: role bucket access" err &&
 	git notes --ref=train show HEAD >note &&
 	test_grep "^$id backend=t3.micro status=failed exit=3 " note &&
+	run_ended &&
 	none_running
 '
 
@@ -274,7 +285,15 @@ test_expect_success EC2 '--yes: on-demand, said in the output and in the note' '
 	test_grep "^run $id started: t3.micro on-demand instance" out &&
 	git notes --ref=train show HEAD >note &&
 	test_grep "^$id .* market=on-demand .*price=0.0104" note &&
-	none_running
+	run_ended &&
+	none_running &&
+	# the fallback makes no spot request, persistent or other
+	iid=$(sed -n "s/.*instance \(i-[0-9a-f]*\) is ready.*/\1/p" err) &&
+	test -n "$iid" &&
+	test_fake_spot_requests >requests.json &&
+	test_json "[i for i, r in d.items() if r[\"instance\"] == \"$iid\"]" <requests.json >got &&
+	echo "[]" >expect &&
+	test_cmp expect got
 '
 
 test_expect_success EC2 'a quota error fails within seconds, naming the quota' '
@@ -470,7 +489,10 @@ test_expect_success EC2 'a spot interruption of a run that cannot resume (train.
 	test_grep "^$id .*status=preempted" note &&
 	s3_get "$(runs_key)/$id/log" log &&
 	test_grep "^step 1$" log &&
-	none_running
+	none_running &&
+	# train.maxInterruptions 0: a one-time request, as before issue 13
+	test "$(test_fake_spot_request "$iid" type)" = one-time &&
+	test "$(test_fake_spot_request "$iid" behaviour)" = terminate
 '
 
 # The first instance boots without its user data (the fake runs it only when

@@ -197,7 +197,9 @@ test_expect_success EC2 '--resume-from an EC2 run: said, in run.json, resumed_fr
 	test_cmp expect got &&
 	git notes --ref=train show HEAD >note &&
 	test_grep "^$id .*status=succeeded.* resumed_from=$from" note &&
-	git train gc >gc.out 2>&1 &&
+	# the runner cancels the request and shuts the instance down after its result
+	test_fake_wait_instance "$(instance_of out)" terminated 30 &&
+	test "$(test_fake_spot_request "$(instance_of out)" state)" = cancelled &&
 	test_nothing_left
 '
 
