@@ -195,6 +195,8 @@ Control endpoint (unsigned, under /__fake/), used by tests/test-lib.sh:
                              vCPU quotas; see "GPUs" below)}:
                              changes those named, answers all
   POST /__fake/prices       {"t3.micro": 0.5, ...}: on-demand Linux price in every region
+  POST /__fake/spot-prices  {"t3.micro": 0.25, ...}: DescribeSpotPriceHistory's price of
+                             those types in every zone (moto says 0.00001 for all)
   POST /__fake/interrupt    {"instance": id, "restart_after": s | null}: a spot
                              interruption notice in its IMDS, then after interrupt_grace
                              seconds: an instance of an active persistent request that
@@ -452,6 +454,7 @@ class State:
         self.clock_offset = 0
         self.settings = dict(DEFAULT_SETTINGS)
         self.prices = {}
+        self.spot_prices = {}
         self.client_tokens = {}  # (region, token) -> (parameters, Response)
 
     def now(self):
@@ -1376,6 +1379,21 @@ def run_instances(state, call):
     return res
 
 
+def spot_price_patch(state, res):
+    """moto's spot prices (0.00001 for every type) replaced by /__fake/spot-prices'."""
+    root = xml_root(res.body) if res.status == 200 else None
+    if root is None:
+        return res
+    ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    for item in root.iter(ns + "item"):
+        itype, price = item.find(ns + "instanceType"), item.find(ns + "spotPrice")
+        if itype is not None and price is not None and itype.text in state.spot_prices:
+            price.text = "%.6f" % state.spot_prices[itype.text]
+    ET.register_namespace("", ns.strip("{}"))
+    return Response(200, ET.tostring(root, encoding="utf-8", xml_declaration=True),
+                    [("Content-Type", "text/xml;charset=UTF-8")])
+
+
 @service_handler("ec2")
 def ec2_handler(state, call):
     if call.action == "RunInstances":
@@ -1384,6 +1402,8 @@ def ec2_handler(state, call):
         return SPOT_ACTIONS[call.action](state, call)
     if call.action == "DescribeInstances":
         return spot_patch(state, forward(state.upstream, call))
+    if call.action == "DescribeSpotPriceHistory" and state.spot_prices:
+        return spot_price_patch(state, forward(state.upstream, call))
     if call.action not in ("TerminateInstances", "StopInstances", "StartInstances"):
         return None
     if call.action == "StopInstances":
@@ -2360,6 +2380,9 @@ def control(state, call):
         if what == "prices":
             state.prices.update({k: float(v) for k, v in (arg or {}).items()})
             return json_doc(state.prices)
+        if what == "spot-prices":
+            state.spot_prices.update({k: float(v) for k, v in (arg or {}).items()})
+            return json_doc(state.spot_prices)
         if what == "rules":
             state.rules = list(arg)
             state.rule_hits = [0] * len(state.rules)
