@@ -76,7 +76,13 @@ test_expect_success MOTO 'setup: buckets, a role with SSM and bucket access, its
 	 {"Effect": "Allow", "Action": "s3:PutObject",
 	  "Resource": "arn:aws:s3:::train-bucket/git-train/*/*/runs/*"},
 	 {"Effect": "Allow", "Action": "s3:GetObject",
-	  "Resource": "arn:aws:s3:::train-bucket/git-train/*/*/code.tar.gz"}]}
+	  "Resource": "arn:aws:s3:::train-bucket/git-train/*/*/code.tar.gz"},
+	 {"Effect": "Allow", "Action": "s3:GetObject",
+	  "Resource": ["arn:aws:s3:::train-bucket/git-train/*/*/runs/*/checkpoints/*",
+	               "arn:aws:s3:::train-bucket/git-train/*/*/runs/*/attempts.json",
+	               "arn:aws:s3:::train-bucket/git-train/*/*/runs/*/log"]},
+	 {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::train-bucket",
+	  "Condition": {"StringLike": {"s3:prefix": "git-train/*/*/runs/*/checkpoints/*"}}}]}
 	EOF
 	cat >spot.json <<-\EOF &&
 	{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
@@ -86,7 +92,8 @@ test_expect_success MOTO 'setup: buckets, a role with SSM and bucket access, its
 	EOF
 	cat >broad-bucket-policy.json <<-\EOF &&
 	{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-	 "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::train-bucket/git-train/*"}]}
+	 "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::train-bucket/git-train/*"},
+	 {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::train-bucket"}]}
 	EOF
 	{
 		test_moto_s3 /other-data -X PUT &&

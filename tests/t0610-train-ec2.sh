@@ -118,7 +118,7 @@ test_expect_success EC2 'setup: a bucket, an instance profile with SSM and bucke
 	test_aws_call iam AttachRolePolicy RoleName=core-role \
 		PolicyArn=arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore >>setup.out &&
 	test_aws_call iam PutRolePolicy RoleName=core-role PolicyName=git-train-bucket \
-		PolicyDocument="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:PutObject\", \"Resource\": \"arn:aws:s3:::train-bucket/git-train/*/*/runs/*\"}, {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::train-bucket/git-train/*/*/code.tar.gz\"}]}" \
+		PolicyDocument="$(test_bucket_policy train-bucket)" \
 		>>setup.out &&
 	test_aws_call iam PutRolePolicy RoleName=core-role PolicyName=git-train-spot \
 		PolicyDocument="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"ec2:CancelSpotInstanceRequests\", \"Resource\": \"arn:aws:ec2:*:*:spot-instances-request/*\"}]}" \

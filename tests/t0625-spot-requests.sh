@@ -245,7 +245,7 @@ test_expect_success EC2 'a role that cannot cancel spot requests: refused before
 		test_aws_call iam PutRolePolicy RoleName=nospot-role PolicyName=git-train-agent \
 			PolicyDocument="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"ssm:UpdateInstanceInformation\", \"ec2messages:*\"], \"Resource\": \"*\"}]}" &&
 		test_aws_call iam PutRolePolicy RoleName=nospot-role PolicyName=git-train-bucket \
-			PolicyDocument="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:PutObject\", \"Resource\": \"arn:aws:s3:::train-bucket/git-train/*/*/runs/*\"}, {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::train-bucket/git-train/*/*/code.tar.gz\"}]}"
+			PolicyDocument="$(test_bucket_policy train-bucket)"
 	} >>setup.out &&
 	test_expect_code 1 git -c train.instanceProfile=nospot-profile train t3.micro -- --epochs 1 \
 		>out 2>err &&

@@ -114,6 +114,19 @@ test_expect_success EC2 'docs/outputs-and-metrics.md: val_loss from the pattern,
 	test_cmp expect $d/$id/checkpoints/epoch-3.txt
 '
 
+test_expect_success EC2,TORCH 'docs/preemption.md: interrupted after a checkpoint, resumed from it by the runner at the next boot, one note line' '
+	{ grep "^git-train: --- attempt 2 " out-preemption.md || {
+		cat interrupter.log; false; }; } &&
+	grep "^resumed from step [1-9][0-9]*$" out-preemption.md &&
+	grep "^attempt 2$" out-preemption.md &&
+	grep "^done: 40 steps, " out-preemption.md &&
+	grep "^attempts=2$" out-preemption.md &&
+	git -C doc-preemption.md notes --ref=train show HEAD >notes &&
+	test_line_count = 1 notes &&
+	grep "status=succeeded .*attempts=2" notes &&
+	test_nothing_left
+'
+
 test_expect_success EC2 'docs/ec2-runs.md: the runs are in the notes, nothing is left running' '
 	grep "^epoch 3 loss=0.125" out-ec2-runs.md &&
 	git -C doc-ec2-runs.md notes --ref=train show HEAD >notes &&

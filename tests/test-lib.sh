@@ -524,6 +524,12 @@ test_start_ec2() {
 	export GIT_TRAIN_RETRY_BASE_MS
 }
 
+# test_bucket_policy <bucket>: the instance role's bucket statements as
+# docs/ec2-runs.md gives them (git-train/ prefix), as one JSON document
+test_bucket_policy() {
+	printf '%s\n' "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:PutObject\", \"Resource\": \"arn:aws:s3:::$1/git-train/*/*/runs/*\"}, {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::$1/git-train/*/*/code.tar.gz\"}, {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": [\"arn:aws:s3:::$1/git-train/*/*/runs/*/checkpoints/*\", \"arn:aws:s3:::$1/git-train/*/*/runs/*/attempts.json\", \"arn:aws:s3:::$1/git-train/*/*/runs/*/log\"]}, {\"Effect\": \"Allow\", \"Action\": \"s3:ListBucket\", \"Resource\": \"arn:aws:s3:::$1\", \"Condition\": {\"StringLike\": {\"s3:prefix\": \"git-train/*/*/runs/*/checkpoints/*\"}}}]}"
+}
+
 # test_setup_train_account <bucket> <role> <profile>: what a user sets up once
 # (docs/ec2-runs.md shows how), straight in moto: the bucket, and an instance
 # profile whose role EC2 may assume, with the SSM agent's policy, the
@@ -533,7 +539,7 @@ test_start_ec2() {
 test_setup_train_account() {
 	_trust='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'
 	_agent='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel", "ec2messages:*"], "Resource": "*"}]}'
-	_access="{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:PutObject\", \"Resource\": \"arn:aws:s3:::$1/git-train/*/*/runs/*\"}, {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::$1/git-train/*/*/code.tar.gz\"}]}"
+	_access=$(test_bucket_policy "$1")
 	_spot='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:CancelSpotInstanceRequests", "Resource": "arn:aws:ec2:*:*:spot-instances-request/*", "Condition": {"Null": {"aws:ResourceTag/git-train:run-id": "false"}}}]}'
 
 	{

@@ -269,12 +269,16 @@ static void check_ssm(struct doctor_ctx *x, const struct role_policies *p)
 /*
  * The bucket statements of the instance role: the runner writes only under
  * a run's prefix and reads only code archives (see run/layout.h), so that no
- * training script can replace another commit's code; and it reads and
+ * training script can replace another commit's code, and what a run
+ * continues from: checkpoints (listed, for `aws s3 sync`), attempts.json
+ * and the log, of its own run or of the run it resumes from; and it reads and
  * writes the repository's dependency cache (run/deps.h).
  */
 static char *bucket_fix(const struct doctor_ctx *x, const char *objects)
 {
 	struct buf fix = BUF_INIT, doc = BUF_INIT;
+	char *bucket_arn = xstrfmt("arn:%s:s3:::%s", x->partition, x->bucket);
+	const char *key_prefix = objects + strlen(bucket_arn) + 1;
 
 	buf_printf(
 		&doc,
@@ -282,11 +286,17 @@ static char *bucket_fix(const struct doctor_ctx *x, const char *objects)
 		"{\"Effect\":\"Allow\",\"Action\":\"s3:PutObject\",\"Resource\":\"%s*/*/runs/*\"},"
 		"{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\","
 		"\"Resource\":\"%s*/*/code.tar.gz\"},"
+		"{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":["
+		"\"%s*/*/runs/*/checkpoints/*\",\"%s*/*/runs/*/attempts.json\","
+		"\"%s*/*/runs/*/log\"]},"
+		"{\"Effect\":\"Allow\",\"Action\":\"s3:ListBucket\",\"Resource\":\"%s\","
+		"\"Condition\":{\"StringLike\":{\"s3:prefix\":\"%s*/*/runs/*/checkpoints/*\"}}},"
 		"{\"Effect\":\"Allow\",\"Action\":[\"s3:GetObject\",\"s3:PutObject\"],"
 		"\"Resource\":\"%s*/envs/*\"}]}",
-		objects, objects, objects);
+		objects, objects, objects, objects, objects, bucket_arn, key_prefix, objects);
 	put_role_policy(&fix, x->role, "git-train-bucket", buf_cstr(&doc));
 	buf_release(&doc);
+	free(bucket_arn);
 	return buf_detach(&fix);
 }
 
@@ -306,6 +316,10 @@ static void check_bucket_access(struct doctor_ctx *x, const struct role_policies
 		{ "s3:PutObject", PROBE_RUN "log" },
 		{ "s3:PutObject", PROBE_RUN "result.json" },
 		{ "s3:PutObject", PROBE_RUN "outputs/model.bin" },
+		{ "s3:GetObject", PROBE_RUN "checkpoints/model.pt" },
+		{ "s3:GetObject", PROBE_RUN "attempts.json" },
+		{ "s3:GetObject", PROBE_RUN "log" },
+		{ "s3:ListBucket", NULL },
 	};
 	const cJSON *const *docs = (const cJSON *const *)p->docs;
 	char *objects = xstrfmt("arn:%s:s3:::%s/%s%s", x->partition, x->bucket, x->prefix,
@@ -317,7 +331,9 @@ static void check_bucket_access(struct doctor_ctx *x, const struct role_policies
 		enum iam_decision d;
 
 		free(object);
-		object = xstrfmt("%s%s", objects, needs[i].key);
+		/* a key, or the bucket itself (ListBucket, whose prefix condition cannot be told) */
+		object = needs[i].key ? xstrfmt("%s%s", objects, needs[i].key)
+				      : xstrfmt("arn:%s:s3:::%s", x->partition, x->bucket);
 		d = iam_policy_decide(docs, p->nr, needs[i].action, object);
 		if (d == IAM_ALLOW)
 			continue;
