@@ -331,7 +331,8 @@ static void check_bucket_access(struct doctor_ctx *x, const struct role_policies
 		enum iam_decision d;
 
 		free(object);
-		/* a key, or the bucket itself (ListBucket, whose prefix condition cannot be told) */
+		/* a key, or the bucket itself (ListBucket, whose prefix condition cannot be told)
+		 */
 		object = needs[i].key ? xstrfmt("%s%s", objects, needs[i].key)
 				      : xstrfmt("arn:%s:s3:::%s", x->partition, x->bucket);
 		d = iam_policy_decide(docs, p->nr, needs[i].action, object);
