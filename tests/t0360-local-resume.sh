@@ -184,14 +184,16 @@ test_expect_success PYTHON 'retries stop at train.maxInterruptions' '
 test_expect_success PYTHON 'a bad train.retryOnExit entry is refused before anything runs' '
 	ls .git/train/runs >before &&
 	for bad in 0 256 abc -1 7.5 0x4b; do
-		test_expect_code 1 git -c train.retryOnExit="75,$bad" train local >bad.out 2>bad.err &&
-		test_grep "bad train.retryOnExit entry .$bad." bad.err &&
+		test_expect_code 128 git -c train.retryOnExit="75,$bad" train local >bad.out 2>bad.err &&
+		test_grep "^error: bad config value for .train.retryOnExit.: .$bad. is not an exit code from 1 to 255$" bad.err &&
 		test ! -s bad.out || return 1
 	done &&
-	test_expect_code 1 git -c train.retryOnExit=75 -c train.retryOnExit=x train local 2>bad.err &&
-	test_grep "bad train.retryOnExit entry .x." bad.err &&
-	test_expect_code 1 git -c train.maxInterruptions=-1 train local 2>bad.err &&
-	test_grep "bad train.maxInterruptions .-1." bad.err &&
+	test_expect_code 128 git -c train.retryOnExit=75 -c train.retryOnExit=x train local 2>bad.err &&
+	test_grep "train.retryOnExit.: .x. is not an exit code" bad.err &&
+	test_expect_code 128 git -c train.maxInterruptions=-1 train local 2>bad.err &&
+	test_grep "^error: bad config value .-1. for .train.maxInterruptions.: use a number of attempts from 0 to 100$" bad.err &&
+	test_expect_code 128 git -c train.checkpointInterval=often train local 2>bad.err &&
+	test_grep "^error: bad config value .often. for .train.checkpointInterval." bad.err &&
 	ls .git/train/runs >after &&
 	test_cmp before after
 '

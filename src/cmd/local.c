@@ -117,16 +117,15 @@ static int find_resume_from(struct run_target *t, struct outputs *ck, const char
 	return 0;
 }
 
-/* train.retryOnExit and train.maxInterruptions, checked. 0, or -1 with err_set. */
+/* train.retryOnExit, train.maxInterruptions and train.checkpointInterval, checked. */
 static int check_attempt_settings(const struct config *cfg)
 {
-	struct retry_codes codes;
-	int max;
+	struct run_attempt_settings s;
 
-	if (run_retry_codes_parse(&codes, cfg))
+	if (run_attempt_settings(&s, cfg))
 		return -1;
-	run_retry_codes_release(&codes);
-	return run_max_interruptions(&max, cfg);
+	run_retry_codes_release(&s.retry);
+	return 0;
 }
 
 static int run_local(const struct local_opts *o, const struct parsed_args *pa)
@@ -151,12 +150,9 @@ static int run_local(const struct local_opts *o, const struct parsed_args *pa)
 	    script_settings_load(&script, &cfg))
 		goto fatal;
 	loaded = 1;
-	/* bad settings of the attempts: a plain failure, before anything runs */
-	if (check_attempt_settings(&cfg)) {
-		err_report();
-		code = EXIT_FAILED;
-		goto out;
-	}
+	/* bad settings of the attempts: fatal, as any bad setting, before anything runs */
+	if (check_attempt_settings(&cfg))
+		goto fatal;
 	if (download < 0 && config_get_bool(&download, &cfg, "train.download") < 0)
 		goto fatal;
 	download = download > 0;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "run/layout.h"
 #include "util/json.h"
 #include "util/strvec.h"
 #include "util/time.h"
@@ -47,10 +48,10 @@ int run_retry_codes_parse_value(struct retry_codes *out, const char *value)
 		if (!n)
 			break;
 		if (parse_code(&code, p, n)) {
-			err_set("bad train.retryOnExit entry '%.*s' in '%s': exit codes are numbers "
-				"from 1 to 255",
-				(int)n, p, value);
-			err_hint("separate them with commas or spaces, e.g. "
+			err_set("bad config value for 'train.retryOnExit': '%.*s' is not an exit "
+				"code from 1 to 255",
+				(int)(n < 32 ? n : 32), p);
+			err_hint("give exit codes from 1 to 255, comma- or space-separated, e.g. "
 				 "'git config train.retryOnExit 75,76'");
 			return -1;
 		}
@@ -117,13 +118,48 @@ int run_max_interruptions(int *out, const struct config *cfg)
 	if (!v)
 		return 0;
 	n = strtol(v, &end, 10);
-	if (end == v || *end || n < 0 || n > 1000 || v[0] == '-' || v[0] == '+' || v[0] == ' ') {
-		err_set("bad train.maxInterruptions '%s': a number of attempts from 0 to 1000", v);
+	if (end == v || *end || n < 0 || n > RUN_MAX_INTERRUPTIONS_LIMIT || v[0] == '-' ||
+	    v[0] == '+' || v[0] == ' ') {
+		err_set("bad config value '%s' for 'train.maxInterruptions': use a number of "
+			"attempts from 0 to %d",
+			v, RUN_MAX_INTERRUPTIONS_LIMIT);
 		free(v);
 		return -1;
 	}
 	free(v);
 	*out = (int)n;
+	return 0;
+}
+
+int run_checkpoint_interval(long *out, const struct config *cfg)
+{
+	char *v = NULL;
+	int ret = 0;
+
+	if (config_get_string_or(&v, cfg, "train.checkpointInterval", NULL))
+		return -1;
+	if (time_parse_duration(out, v ? v : RUN_CHECKPOINT_INTERVAL_DEFAULT)) {
+		char *why = xstrdup(err_msg()); /* err_set overwrites it */
+
+		err_set("bad config value '%s' for 'train.checkpointInterval': %s", v, why);
+		free(why);
+		ret = -1;
+	} else if (*out < 1) {
+		err_set("bad config value '%s' for 'train.checkpointInterval': at least 1 second",
+			v);
+		ret = -1;
+	}
+	free(v);
+	return ret;
+}
+
+int run_attempt_settings(struct run_attempt_settings *out, const struct config *cfg)
+{
+	memset(out, 0, sizeof(*out));
+	if (run_checkpoint_interval(&out->checkpoint_interval, cfg) ||
+	    run_max_interruptions(&out->max_interruptions, cfg) ||
+	    run_retry_codes_parse(&out->retry, cfg))
+		return -1;
 	return 0;
 }
 
@@ -245,48 +281,40 @@ int run_attempts_parse(struct run_attempts *out, const char *text, size_t len, c
 		       const char *what)
 {
 	cJSON *root = cJSON_ParseWithLength(text, len);
-	const cJSON *arr, *o;
 	const char *id = cJSON_IsObject(root) ? json_string(root, "run_id") : NULL;
+	struct layout_attempts read;
+	size_t i;
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (!id || strcmp(id, run_id)) {
-		err_set("%s is not the attempts of run %s", what, run_id);
-		goto out;
+		cJSON_Delete(root);
+		return err_set("%s is not the attempts of run %s", what, run_id);
 	}
-	arr = cJSON_GetObjectItemCaseSensitive(root, "attempts");
-	if (!cJSON_IsArray(arr)) {
-		err_set("%s has no attempts", what);
-		goto out;
-	}
-	cJSON_ArrayForEach (o, arr) {
-		const char *status = json_string(o, "status");
-		const char *instance = json_string(o, "instance");
-		int n = json_int(o, "attempt", 1, 100000, 0);
-		time_t start = 0, end = 0;
+	cJSON_Delete(root);
+	/* checked as any attempts a run wrote (layout.h), then in order, with a status */
+	if (layout_attempts_parse(&read, text, len, what))
+		return -1;
+	for (i = 0; i < read.nr; i++) {
+		const struct layout_attempt *r = &read.v[i];
 		struct run_attempt *t;
 
-		if (n != (int)out->nr + 1 || !status_ok(status) ||
-		    time_parse_iso8601(&start, json_string(o, "start"))) {
-			err_set("%s has a bad attempt %zu", what, out->nr + 1);
+		if (r->attempt != (int)i + 1 || !status_ok(r->status) || !r->start) {
+			err_set("%s has a bad attempt %zu", what, i + 1);
 			goto out;
 		}
-		if (json_string(o, "end") && time_parse_iso8601(&end, json_string(o, "end")))
-			end = 0;
-		t = run_attempts_begin(out, instance ? instance : "", start);
-		t->end = end;
-		t->duration = json_number(o, "duration", -1);
-		if (t->duration > TIME_DURATION_MAX)
-			t->duration = -1;
+		t = run_attempts_begin(out, r->instance, r->start);
+		t->end = r->end;
+		t->duration = r->duration;
 		free(t->status);
-		t->status = xstrdup(status);
-		t->exit_code = json_int(o, "exit_code", -1, 255, -1);
+		t->status = xstrdup(r->status);
+		t->exit_code = r->exit_code;
 	}
 	ret = 0;
 out:
 	if (ret)
 		run_attempts_release(out);
-	cJSON_Delete(root);
+	layout_attempts_release(&read);
 	return ret;
 }
 

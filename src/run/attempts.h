@@ -5,8 +5,10 @@
  * again" (a script's own way of saying it was preempted): numbers from 1
  * to 255, comma- or space-separated, in one value or several (`git config
  * --add`); an empty value drops the codes named before it.
- * train.maxInterruptions (default 5; 0: never) bounds how many attempts
- * follow the first, preemptions and such retries together.
+ * train.maxInterruptions (default 5; 0: never; at most 100) bounds how many
+ * attempts follow the first, preemptions and such retries together.
+ * train.checkpointInterval (a duration, default 5m, at least 1 s): how often
+ * a runner on EC2 copies the checkpoints to S3.
  *
  * The attempts themselves, as result.json's "attempts" and attempts.json
  * hold them (layout.h), for a backend that runs them (a local run writes
@@ -21,7 +23,9 @@
 #include "git/config.h"
 #include "util/util.h"
 
-#define RUN_MAX_INTERRUPTIONS_DEFAULT 5
+#define RUN_MAX_INTERRUPTIONS_DEFAULT	5
+#define RUN_MAX_INTERRUPTIONS_LIMIT	100
+#define RUN_CHECKPOINT_INTERVAL_DEFAULT "5m"
 
 struct retry_codes {
 	int *v;
@@ -42,6 +46,18 @@ void run_retry_codes_release(struct retry_codes *c);
 
 /* train.maxInterruptions (default 5). 0, or -1 with err_set. */
 int run_max_interruptions(int *out, const struct config *cfg);
+/* train.checkpointInterval in seconds (default 5m). 0, or -1 with err_set. */
+int run_checkpoint_interval(long *out, const struct config *cfg);
+
+/* The three settings above, as a run reads them before it starts. */
+struct run_attempt_settings {
+	long checkpoint_interval;
+	int max_interruptions;
+	struct retry_codes retry;
+};
+
+/* 0, or -1 with err_set naming the bad setting (*out then holds nothing to release). */
+int run_attempt_settings(struct run_attempt_settings *out, const struct config *cfg);
 
 struct run_attempt {
 	int attempt; /* 1, 2, ... */

@@ -17,133 +17,32 @@
 #include <unistd.h>
 
 #include "git/repo.h"
+#include "run/attempts.h"
 #include "run/layout.h"
 #include "run/remote-runs.h"
 #include "services/s3-upload.h"
 #include "util/time.h"
 
-#define CHECKPOINT_INTERVAL_DEFAULT "5m"
-#define MAX_INTERRUPTIONS_DEFAULT   5
-#define MAX_INTERRUPTIONS_LIMIT	    100
 /* how deep a local run's checkpoint directory is walked for --resume-from */
 #define CHECKPOINT_DEPTH 8
 
-static int bad_setting(const char *key, const char *value, const char *why)
-{
-	char *w = xstrdup(why); /* may be err_msg(), which err_set overwrites */
-
-	err_set("bad config value '%s' for '%s': %s", value, key, w);
-	free(w);
-	return -1;
-}
-
-/* One entry of train.retryOnExit: 1 to 255. */
-static int retry_code(struct buf *out, const char *word, size_t n)
-{
-	long v = 0;
-	size_t i;
-
-	if (!n || n > 3)
-		goto bad;
-	for (i = 0; i < n; i++) {
-		if (word[i] < '0' || word[i] > '9')
-			goto bad;
-		v = v * 10 + (word[i] - '0');
-	}
-	if (v < 1 || v > 255)
-		goto bad;
-	if (out->len)
-		buf_putc(out, ' ');
-	buf_printf(out, "%ld", v);
-	return 0;
-bad:
-	return err_set("bad config value for 'train.retryOnExit': '%.*s' is not an exit code "
-		       "from 1 to 255",
-		       (int)(n < 32 ? n : 32), word);
-}
-
-/*
- * train.retryOnExit, every value (comma- or space-separated codes; an empty
- * value drops those before it) into "75 76". 0, or -1 naming the bad entry.
- */
-static int retry_codes(char **out, const struct config *cfg)
-{
-	struct strvec all = STRVEC_INIT;
-	struct buf b = BUF_INIT;
-	size_t i;
-	int ret = -1;
-
-	*out = NULL;
-	if (config_get_all(&all, cfg, "train.retryOnExit") < 0)
-		goto out;
-	for (i = 0; i < all.nr; i++) {
-		const char *p = all.v[i];
-
-		if (!*p)
-			buf_reset(&b);
-		while (*p) {
-			size_t n;
-
-			p += strspn(p, ", \t");
-			n = strcspn(p, ", \t");
-			if (n && retry_code(&b, p, n))
-				goto out;
-			p += n;
-		}
-	}
-	if (b.len)
-		*out = buf_detach(&b);
-	ret = 0;
-out:
-	if (ret)
-		err_hint("give exit codes from 1 to 255, comma- or space-separated, e.g. "
-			 "git config train.retryOnExit 75");
-	buf_release(&b);
-	strvec_clear(&all);
-	return ret;
-}
-
-static int max_interruptions(int *out, const struct config *cfg)
-{
-	char *v = NULL, *end;
-	long n;
-	int ret = 0;
-
-	*out = MAX_INTERRUPTIONS_DEFAULT;
-	if (config_get_string(&v, cfg, "train.maxInterruptions") < 0)
-		return -1;
-	if (v) {
-		errno = 0;
-		n = strtol(v, &end, 10);
-		if (!*v || *end || errno || n < 0 || n > MAX_INTERRUPTIONS_LIMIT)
-			ret = bad_setting("train.maxInterruptions", v,
-					  "use a number of attempts from 0 to 100");
-		else
-			*out = (int)n;
-	}
-	free(v);
-	return ret;
-}
-
-static int checkpoint_interval(long *out, const struct config *cfg)
-{
-	char *v = NULL;
-	int ret = 0;
-
-	if (config_get_string(&v, cfg, "train.checkpointInterval") < 0)
-		return -1;
-	if (time_parse_duration(out, v ? v : CHECKPOINT_INTERVAL_DEFAULT))
-		ret = bad_setting("train.checkpointInterval", v, err_msg());
-	else if (*out < 1)
-		ret = bad_setting("train.checkpointInterval", v, "at least 1 second");
-	free(v);
-	return ret;
-}
-
+/* The attempts' settings (run/attempts.h), the retry codes as RETRY_ON_EXIT words. */
 static int read_settings(long *interval, int *max, char **codes, const struct config *cfg)
 {
-	return checkpoint_interval(interval, cfg) || max_interruptions(max, cfg) ||
-	       retry_codes(codes, cfg);
+	struct run_attempt_settings s;
+	struct buf b = BUF_INIT;
+
+	*codes = NULL;
+	if (run_attempt_settings(&s, cfg))
+		return -1;
+	*interval = s.checkpoint_interval;
+	*max = s.max_interruptions;
+	run_retry_codes_format(&b, &s.retry);
+	if (b.len)
+		*codes = buf_detach(&b);
+	buf_release(&b);
+	run_retry_codes_release(&s.retry);
+	return 0;
 }
 
 int backend_aws_settings_check(const struct config *cfg)

@@ -43,7 +43,7 @@ static void test_bad_retry_codes(void **state)
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		char *value = xstrfmt("75, %s", bad[i]);
-		char *named = xstrfmt("entry '%s'", bad[i]);
+		char *named = xstrfmt("'%s' is not an exit code", bad[i]);
 
 		assert_int_equal(run_retry_codes_parse_value(&c, value), -1);
 		assert_non_null(strstr(err_msg(), named));
