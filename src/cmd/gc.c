@@ -145,11 +145,27 @@ out:
 	return ret;
 }
 
+/* "run ... has run for 3h, past its max runtime of 3600s" when it has (caller frees), else NULL */
+static char *past_max_runtime(const struct gc *g, const struct remote_entry *e, const char *max)
+{
+	struct buf b = BUF_INIT;
+	long limit;
+	char *why;
+
+	if (!max || time_parse_duration(&limit, max) || !e->run.launched ||
+	    difftime(g->now, e->run.launched) <= (double)limit)
+		return NULL;
+	ago(&b, difftime(g->now, e->run.launched));
+	why = xstrfmt("run %s has run for %s, past its max runtime of %ss", e->run.run_id,
+		      buf_cstr(&b), max);
+	buf_release(&b);
+	return why;
+}
+
 /* Why the instance of e should go, or NULL. *why is the caller's. */
 static int instance_verdict(char **why, struct gc *g, struct remote_entry *e)
 {
 	const char *max = ec2_instance_tag(e->instance, REMOTE_TAG_MAX_RUNTIME);
-	long limit;
 	int r;
 
 	*why = NULL;
@@ -161,15 +177,7 @@ static int instance_verdict(char **why, struct gc *g, struct remote_entry *e)
 			       e->note.status, e->instance->state);
 		return 0;
 	}
-	if (max && !time_parse_duration(&limit, max) && e->run.launched &&
-	    difftime(g->now, e->run.launched) > (double)limit) {
-		struct buf b = BUF_INIT;
-
-		ago(&b, difftime(g->now, e->run.launched));
-		*why = xstrfmt("run %s has run for %s, past its max runtime of %ss", e->run.run_id,
-			       buf_cstr(&b), max);
-		buf_release(&b);
-	}
+	*why = past_max_runtime(g, e, max);
 	err_clear();
 	/* a stopped instance has no runner until EC2 restarts it: not idle, waiting */
 	if (!*why && e->run.launched && e->run.run_prefix &&
@@ -263,7 +271,6 @@ static int request_verdict(char **why, struct gc *g, const struct ec2_spot_reque
 	const char *max = request_tag(s, REMOTE_TAG_MAX_RUNTIME);
 	const struct ec2_instance *inst = find_instance(g, s->instance_id);
 	struct remote_entry *e = find_run_entry(g, run_id);
-	long limit;
 	int r;
 
 	*why = NULL;
@@ -281,15 +288,7 @@ static int request_verdict(char **why, struct gc *g, const struct ec2_spot_reque
 		*why = xstrfmt("run %s finished (%s)", e->run.run_id, e->note.status);
 		return 0;
 	}
-	if (max && !time_parse_duration(&limit, max) && e->run.launched &&
-	    difftime(g->now, e->run.launched) > (double)limit) {
-		struct buf b = BUF_INIT;
-
-		ago(&b, difftime(g->now, e->run.launched));
-		*why = xstrfmt("run %s has run for %s, past its max runtime of %ss", e->run.run_id,
-			       buf_cstr(&b), max);
-		buf_release(&b);
-	}
+	*why = past_max_runtime(g, e, max);
 	err_clear();
 	return 0;
 }

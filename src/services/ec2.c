@@ -207,158 +207,92 @@ out:
 	return ret;
 }
 
+/* One page of a Describe* answer into the caller's array (ec2-parse.h). */
+typedef int (*page_parser)(void *out, size_t *out_nr, char **token, const char *body, size_t len);
+
+/*
+ * Describe<action>, every page: ids as <id_param>.N, then the filters.
+ * 0, or -1 with nothing in *out_nr (the caller frees what *out holds).
+ */
+static int describe_pages(void *out, size_t *out_nr, struct aws_client *c, const char *action,
+			  const char *id_param, const char *const *ids, size_t nr_ids,
+			  const struct ec2_tag *filters, size_t nr_filters, page_parser parse)
+{
+	struct buf params = BUF_INIT, body = BUF_INIT;
+	char *token = NULL;
+	size_t i;
+	int ret = -1;
+
+	do {
+		buf_reset(&params);
+		for (i = 0; i < nr_ids; i++)
+			param(&params, ids[i], "%s.%zu", id_param, i + 1);
+		filter_params(&params, filters, nr_filters);
+		if (token)
+			param(&params, token, "NextToken");
+		free(token);
+		token = NULL;
+		if (ec2_call(&body, NULL, c, action, &params) ||
+		    parse(out, out_nr, &token, body.ptr, body.len))
+			goto out;
+	} while (token);
+	ret = 0;
+out:
+	free(token);
+	buf_release(&params);
+	buf_release(&body);
+	return ret;
+}
+
+static int parse_instances(void *out, size_t *out_nr, char **token, const char *body, size_t len)
+{
+	return ec2_parse_instances(out, out_nr, token, body, len);
+}
+
 int ec2_describe_instances(struct ec2_instance **out, size_t *out_nr, struct aws_client *c,
 			   const char *const *ids, size_t nr_ids, const struct ec2_tag *filters,
 			   size_t nr_filters)
 {
-	struct buf params = BUF_INIT, body = BUF_INIT;
-	char *token = NULL;
-	size_t i;
-	int ret = -1;
-
 	*out = NULL;
 	*out_nr = 0;
-	do {
-		buf_reset(&params);
-		for (i = 0; i < nr_ids; i++)
-			param(&params, ids[i], "InstanceId.%zu", i + 1);
-		filter_params(&params, filters, nr_filters);
-		if (token)
-			param(&params, token, "NextToken");
-		free(token);
-		token = NULL;
-		if (ec2_call(&body, NULL, c, "DescribeInstances", &params) ||
-		    ec2_parse_instances(out, out_nr, &token, body.ptr, body.len))
-			goto out;
-	} while (token);
-	ret = 0;
-out:
-	if (ret) {
-		ec2_instances_free(*out, *out_nr);
-		*out = NULL;
-		*out_nr = 0;
-	}
-	free(token);
-	buf_release(&params);
-	buf_release(&body);
-	return ret;
+	if (!describe_pages(out, out_nr, c, "DescribeInstances", "InstanceId", ids, nr_ids, filters,
+			    nr_filters, parse_instances))
+		return 0;
+	ec2_instances_free(*out, *out_nr);
+	*out = NULL;
+	*out_nr = 0;
+	return -1;
 }
 
-static int terminate(char **out_code, struct aws_client *c, const char *const *ids, size_t nr)
+static int ids_call_once(char **out_code, struct aws_client *c, const char *action,
+			 const char *id_param, const char *const *ids, size_t nr)
 {
 	struct buf params = BUF_INIT, body = BUF_INIT;
 	size_t i;
 	int ret;
 
 	for (i = 0; i < nr; i++)
-		param(&params, ids[i], "InstanceId.%zu", i + 1);
-	ret = ec2_call(&body, out_code, c, "TerminateInstances", &params);
+		param(&params, ids[i], "%s.%zu", id_param, i + 1);
+	ret = ec2_call(&body, out_code, c, action, &params);
 	buf_release(&params);
 	buf_release(&body);
 	return ret;
 }
 
-static int is_not_found(const char *code)
-{
-	return code && !strcmp(code, "InvalidInstanceID.NotFound");
-}
-
-int ec2_terminate_instances(struct aws_client *c, const char *const *ids, size_t nr)
+/*
+ * <action> of ids (<id_param>.N), where an id the service does not know
+ * (not_found, its error code) counts as done. 0, or -1.
+ */
+static int ids_call(struct aws_client *c, const char *action, const char *id_param,
+		    const char *not_found, const char *const *ids, size_t nr)
 {
 	char *code = NULL;
 	size_t i;
 	int ret = 0;
 
-	if (!nr)
-		return 0;
-	if (!terminate(&code, c, ids, nr))
+	if (!nr || !ids_call_once(&code, c, action, id_param, ids, nr))
 		goto out;
-	if (!is_not_found(code)) {
-		ret = -1;
-		goto out;
-	}
-	err_clear();
-	/* one missing id fails the whole call: the others still have to go */
-	for (i = 0; nr > 1 && i < nr && !ret; i++) {
-		free(code);
-		code = NULL;
-		if (terminate(&code, c, &ids[i], 1) && !is_not_found(code))
-			ret = -1;
-		else
-			err_clear();
-	}
-out:
-	free(code);
-	return ret;
-}
-
-int ec2_describe_spot_requests(struct ec2_spot_request **out, size_t *out_nr, struct aws_client *c,
-			       const char *const *ids, size_t nr_ids, const struct ec2_tag *filters,
-			       size_t nr_filters)
-{
-	struct buf params = BUF_INIT, body = BUF_INIT;
-	char *token = NULL;
-	size_t i;
-	int ret = -1;
-
-	*out = NULL;
-	*out_nr = 0;
-	do {
-		buf_reset(&params);
-		for (i = 0; i < nr_ids; i++)
-			param(&params, ids[i], "SpotInstanceRequestId.%zu", i + 1);
-		filter_params(&params, filters, nr_filters);
-		if (token)
-			param(&params, token, "NextToken");
-		free(token);
-		token = NULL;
-		if (ec2_call(&body, NULL, c, "DescribeSpotInstanceRequests", &params) ||
-		    ec2_parse_spot_requests(out, out_nr, &token, body.ptr, body.len))
-			goto out;
-	} while (token);
-	ret = 0;
-out:
-	if (ret) {
-		ec2_spot_requests_free(*out, *out_nr);
-		*out = NULL;
-		*out_nr = 0;
-	}
-	free(token);
-	buf_release(&params);
-	buf_release(&body);
-	return ret;
-}
-
-static int cancel(char **out_code, struct aws_client *c, const char *const *ids, size_t nr)
-{
-	struct buf params = BUF_INIT, body = BUF_INIT;
-	size_t i;
-	int ret;
-
-	for (i = 0; i < nr; i++)
-		param(&params, ids[i], "SpotInstanceRequestId.%zu", i + 1);
-	ret = ec2_call(&body, out_code, c, "CancelSpotInstanceRequests", &params);
-	buf_release(&params);
-	buf_release(&body);
-	return ret;
-}
-
-static int is_request_not_found(const char *code)
-{
-	return code && !strcmp(code, "InvalidSpotInstanceRequestID.NotFound");
-}
-
-int ec2_cancel_spot_requests(struct aws_client *c, const char *const *ids, size_t nr)
-{
-	char *code = NULL;
-	size_t i;
-	int ret = 0;
-
-	if (!nr)
-		return 0;
-	if (!cancel(&code, c, ids, nr))
-		goto out;
-	if (!is_request_not_found(code)) {
+	if (!code || strcmp(code, not_found)) {
 		ret = -1;
 		goto out;
 	}
@@ -367,7 +301,8 @@ int ec2_cancel_spot_requests(struct aws_client *c, const char *const *ids, size_
 	for (i = 0; nr > 1 && i < nr && !ret; i++) {
 		free(code);
 		code = NULL;
-		if (cancel(&code, c, &ids[i], 1) && !is_request_not_found(code))
+		if (ids_call_once(&code, c, action, id_param, &ids[i], 1) &&
+		    (!code || strcmp(code, not_found)))
 			ret = -1;
 		else
 			err_clear();
@@ -375,6 +310,41 @@ int ec2_cancel_spot_requests(struct aws_client *c, const char *const *ids, size_
 out:
 	free(code);
 	return ret;
+}
+
+/* TerminateInstances. A missing instance (InvalidInstanceID.NotFound) counts as terminated. */
+int ec2_terminate_instances(struct aws_client *c, const char *const *ids, size_t nr)
+{
+	return ids_call(c, "TerminateInstances", "InstanceId", "InvalidInstanceID.NotFound", ids,
+			nr);
+}
+
+static int parse_spot_requests(void *out, size_t *out_nr, char **token, const char *body,
+			       size_t len)
+{
+	return ec2_parse_spot_requests(out, out_nr, token, body, len);
+}
+
+int ec2_describe_spot_requests(struct ec2_spot_request **out, size_t *out_nr, struct aws_client *c,
+			       const char *const *ids, size_t nr_ids, const struct ec2_tag *filters,
+			       size_t nr_filters)
+{
+	*out = NULL;
+	*out_nr = 0;
+	if (!describe_pages(out, out_nr, c, "DescribeSpotInstanceRequests", "SpotInstanceRequestId",
+			    ids, nr_ids, filters, nr_filters, parse_spot_requests))
+		return 0;
+	ec2_spot_requests_free(*out, *out_nr);
+	*out = NULL;
+	*out_nr = 0;
+	return -1;
+}
+
+/* CancelSpotInstanceRequests. An unknown request counts as cancelled. */
+int ec2_cancel_spot_requests(struct aws_client *c, const char *const *ids, size_t nr)
+{
+	return ids_call(c, "CancelSpotInstanceRequests", "SpotInstanceRequestId",
+			"InvalidSpotInstanceRequestID.NotFound", ids, nr);
 }
 
 void ec2_spot_requests_free(struct ec2_spot_request *v, size_t nr)
