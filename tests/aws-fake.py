@@ -135,6 +135,15 @@ The instance sandbox: <--sandbox>/<instance-id>/
                   replacing any scheduled before, and `shutdown -c` cancels it, as
                   systemd's do (POST /__fake/schedule/<id>); --no-wall is taken;
                   an hh:mm time, -k, reboot etc. only record.
+                  `systemd-run [--unit=U] [--on-active=SPAN] [options] CMD ARGS...`
+                  runs CMD (no shell) as a transient unit: after SPAN (a systemd
+                  time span, "90", "30s", "5min"; its minutes last shutdown_minute
+                  seconds, as shutdown's do), or now without --on-active; detached,
+                  in the instance's environment, cwd root/, output appended to
+                  var/log/systemd-run.log; a new one of the same unit replaces it
+                  (POST /__fake/unit/<id>, the argv in run/systemd-run/U.argv).
+                  `systemctl stop|kill U[.timer|.service]...` cancels those; a stop
+                  or the end of the instance cancels all (timers die with a machine).
   calls.log       those calls, one a line
   root/           the commands' working directory
   home/, tmp/     HOME (with empty .aws/config and .aws/credentials), TMPDIR
@@ -218,6 +227,8 @@ Control endpoint (unsigned, under /__fake/), used by tests/test-lib.sh:
   POST /__fake/shutdown/<id>  the instance shuts down: terminated in moto, processes ended
   POST /__fake/schedule/<id>  {"minutes": N}: it shuts down in N shutdown_minutes, unless
                              another schedule replaces this one; {"minutes": null}: none
+  POST /__fake/unit/<id>    {"unit": U, "on_active": SPAN or ""} or {"unit": U, "stop": true}:
+                             the systemd-run and systemctl stand-ins' transient units
   GET  /__fake/instances    {"<id>": {"sandbox": path, "imds_port": n, "online": bool,
                              "commands": [ids], "calls": [lines of calls.log],
                              "terminated": bool (true once its processes are gone),
@@ -229,6 +240,7 @@ Control endpoint (unsigned, under /__fake/), used by tests/test-lib.sh:
                              or "StopInstances", "boots": n (1, +1 per start),
                              "interrupt_action": null, "stop" or "terminate",
                              "restart_in": seconds until the fake starts it or null,
+                             "units": {name: seconds until it runs} (systemd-run's),
                              "spot_request": the newest request that launched it or null}}
   GET  /__fake/spot-requests {"<sir-id>": {"state", "status" (its code), "instance",
                              "type", "behaviour", "valid_until" (ISO or null), "tags":
@@ -259,6 +271,7 @@ import http.client
 import http.server
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -780,6 +793,7 @@ STANDIN_HEAD = """#!/bin/sh
 # aws-fake's stand-in for {name}: records the call; never touches this machine.
 if test $# -gt 0; then line="{name} $*"; else line={name}; fi
 printf '%s\\n' "$line" >>'{dir}/calls.log'
+sandbox='{dir}'
 halt_now() {{
 	curl -s -o /dev/null --noproxy '*' -m 10 -X POST '{url}/__fake/shutdown/{id}' || :
 }}
@@ -787,6 +801,11 @@ schedule() {{
 	printf '{{"minutes": %s}}' "$1" |
 		curl -s -o /dev/null --noproxy '*' -m 10 -X POST --data-binary @- \\
 			'{url}/__fake/schedule/{id}' || :
+}}
+unit_call() {{
+	printf '%s' "$1" |
+		curl -s -o /dev/null --noproxy '*' -m 10 -X POST --data-binary @- \\
+			'{url}/__fake/unit/{id}' || :
 }}
 """
 STANDIN_BODY = {
@@ -811,11 +830,54 @@ fi
 done
 halt_now
 """,
-    "systemctl": """for a in "$@"; do
-	case $a in -*) ;; poweroff|halt) halt_now; break ;; *) break ;; esac
+    "systemctl": """verb=
+for a in "$@"; do
+	case $a in
+	-*) ;;
+	*)
+		if test -z "$verb"; then
+			verb=$a
+			case $a in poweroff|halt) halt_now; break ;; stop|kill) ;; *) break ;; esac
+		else
+			case $a in
+			*[!A-Za-z0-9@._:-]*) ;;
+			*) unit_call "{\\"unit\\": \\"$a\\", \\"stop\\": true}" ;;
+			esac
+		fi
+		;;
+	esac
 done
 """,
-    "reboot": "", "systemd-run": "",
+    "systemd-run": """unit= delay=
+while test $# -gt 0; do
+	case $1 in
+	--unit=*) unit=${1#--unit=} ;;
+	-u|--unit) shift; unit=$1 ;;
+	--on-active=*) delay=${1#--on-active=} ;;
+	--on-active) shift; delay=$1 ;;
+	-p|--property|--description|--setenv|-E|--uid|--gid|--slice|--working-directory|-M|-H)
+		shift ;;
+	--) shift; break ;;
+	-*) ;;
+	*) break ;;
+	esac
+	shift
+done
+test $# -gt 0 || { echo "systemd-run: a command is needed" >&2; exit 1; }
+test -n "$unit" || unit=run-u$$
+case $unit$delay in
+*[!A-Za-z0-9@._:\ -]*) echo "systemd-run: aws-fake takes no unit or time like that" >&2; exit 1 ;;
+esac
+mkdir -p "$sandbox/run/systemd-run" &&
+printf '%s\\0' "$@" >"$sandbox/run/systemd-run/$unit.argv" || exit 1
+unit_call "{\\"unit\\": \\"$unit\\", \\"on_active\\": \\"$delay\\"}"
+if test -n "$delay"; then
+	echo "Running timer as unit: $unit.timer" >&2
+else
+	echo "Running as unit: $unit.service" >&2
+fi
+""",
+    "reboot": "",
 }
 STANDIN_BODY["halt"] = STANDIN_BODY["poweroff"]
 STANDIN_AWS_SCRIPT = """#!/bin/sh
@@ -848,6 +910,7 @@ class Instance:
         self.stopped_by = None  # "spot interruption" or "StopInstances", while stopped
         self.boots = 1
         self.restart_at = None  # when EC2 starts it again after a spot interruption
+        self.units = {}  # systemd-run's transient units: name -> (timer, when)
         self.shutdown_timer = None  # shutdown +N: (timer, when)
         self.ended_by = None
         self.commands = []
@@ -966,6 +1029,7 @@ class Instance:
 
     def mark_stopped(self, why):
         self.schedule(None)
+        self.stop_units()
         with self.lock:
             if not self.stopped:
                 self.stopped_by = why
@@ -986,6 +1050,46 @@ class Instance:
         log(f"instance {self.id} started again (boot {self.boots})")
         if self.dir:
             threading.Thread(target=self.run_per_boot, args=(self.boots,), daemon=True).start()
+
+    def run_unit(self, name, seconds, argv):
+        """systemd-run [--on-active=...]: argv runs in seconds (0: now),
+        detached, in the instance's environment, unless stopped first."""
+        with self.lock:
+            old = self.units.pop(name, None)
+            if old:
+                old[0].cancel()
+            if self.ending or self.stopped:
+                return
+            timer = threading.Timer(seconds, self.unit_fires, args=(name, argv))
+            timer.daemon = True
+            self.units[name] = (timer, time.time() + seconds)
+            timer.args = (name, argv, self.units[name])
+        timer.start()
+
+    def unit_fires(self, name, argv, which):
+        with self.lock:
+            if self.units.get(name) is not which or self.ending or self.stopped:
+                return
+            del self.units[name]
+        log(f"instance {self.id}: unit {name} runs {argv}")
+        try:
+            with open(self.path("var/log/systemd-run.log"), "ab") as out:
+                proc = subprocess.Popen(argv, cwd=self.path("root"),
+                                        env=self.environment(), stdin=subprocess.DEVNULL,
+                                        stdout=out, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        except OSError as e:
+            log(f"instance {self.id}: unit {name} failed: {e}")
+            return
+        threading.Thread(target=proc.wait, daemon=True).start()  # no zombie
+
+    def stop_units(self, name=None):
+        """systemctl stop <name>[.timer|.service]; None: all (the machine stops)."""
+        with self.lock:
+            for unit in [name] if name is not None else list(self.units):
+                found = self.units.pop(unit, None)
+                if found:
+                    found[0].cancel()
 
     def run_per_boot(self, boot):
         """As cloud-init's scripts-per-boot module: each file of
@@ -1017,6 +1121,7 @@ class Instance:
             if self.shutdown_timer:
                 self.shutdown_timer[0].cancel()
             self.shutdown_timer = None
+        self.stop_units()
         self.end_processes()
         self.stop_imds()
         self.terminated = True
@@ -1102,6 +1207,8 @@ class Instance:
                 "restart_in": round(max(0.0, self.restart_at - time.time()), 1)
                 if self.restart_at else None,
                 "spot_request": getattr(spot_request_of(self.state, self.id), "id", None),
+                "units": {n: round(max(0.0, w - time.time()), 1)
+                          for n, (_, w) in list(self.units.items())},
                 "region": self.region, "role": self.role, "ended_by": self.ended_by,
                 "shutdown_in": round(max(0.0, when - time.time()), 1) if when else None}
 
@@ -2297,8 +2404,50 @@ def json_doc(doc, status=200):
                     [("Content-Type", "application/json")])
 
 
+TIME_UNITS = {"us": 1e-6, "usec": 1e-6, "ms": 1e-3, "msec": 1e-3, "": 1, "s": 1, "sec": 1,
+              "second": 1, "seconds": 1, "m": 60, "min": 60, "minute": 60, "minutes": 60,
+              "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600, "d": 86400, "day": 86400,
+              "days": 86400}
+
+
+def timespan(text):
+    """Seconds of a systemd time span ("90", "30s", "5min", "1h 30min"), or None."""
+    parts = re.findall(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)", text)
+    if not parts or "".join(n + u for n, u in parts) != re.sub(r"\s", "", text):
+        return None
+    if any(u not in TIME_UNITS for _, u in parts):
+        return None
+    return sum(float(n) * TIME_UNITS[u] for n, u in parts)
+
+
+def control_unit(state, inst, arg):
+    """/__fake/unit/<id>, from the systemd-run and systemctl stand-ins."""
+    name = arg.get("unit") if isinstance(arg, dict) else None
+    if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
+        return json_doc({"error": f"unit: a unit name, not {name!r}"}, 400)
+    for suffix in (".timer", ".service"):
+        name = name[:-len(suffix)] if name.endswith(suffix) else name
+    if arg.get("stop"):
+        inst.stop_units(name)
+        log(f"instance {inst.id}: unit {name} stopped")
+        return json_doc({"instance": inst.id, "unit": name, "stopped": True})
+    on_active = arg.get("on_active") or ""
+    seconds = timespan(on_active) if on_active else 0.0
+    if seconds is None:
+        return json_doc({"error": f"on_active: a time span, not {on_active!r}"}, 400)
+    try:
+        with open(inst.path("run/systemd-run", name + ".argv"), "rb") as f:
+            argv = [a.decode("utf-8", "replace") for a in f.read().split(b"\0")[:-1]]
+    except OSError as e:
+        return json_doc({"error": f"no command for unit {name}: {e}"}, 400)
+    scaled = seconds * float(state.setting("shutdown_minute")) / 60.0
+    inst.run_unit(name, scaled, argv)
+    log(f"instance {inst.id}: unit {name} in {scaled:g} s: {argv}")
+    return json_doc({"instance": inst.id, "unit": name, "seconds": scaled})
+
+
 def control_instance(state, what, arg):
-    """/__fake/interrupt, /__fake/shutdown/<id> and /__fake/schedule/<id>."""
+    """/__fake/interrupt, /__fake/shutdown/<id>, /__fake/schedule/<id> and /__fake/unit/<id>."""
     iid = arg.get("instance") if what == "interrupt" and isinstance(arg, dict) else \
         what.split("/", 1)[1]
     inst = state.instances.get(iid)
@@ -2318,6 +2467,8 @@ def control_instance(state, what, arg):
         when = inst.interrupt(restart)
         return json_doc({"instance": iid, "time": iso(when), "action": inst.interrupt_action,
                          "restart_after": restart})
+    if what.startswith("unit/"):
+        return control_unit(state, inst, arg)
     if what.startswith("schedule/"):
         minutes = arg.get("minutes") if isinstance(arg, dict) else None
         if minutes is not None and (not isinstance(minutes, (int, float)) or minutes < 0):
@@ -2361,7 +2512,7 @@ def control(state, call):
         return json_doc({"error": f"not JSON: {e}"}, 400)
     if what == "reset":
         reset_instances(state)
-    if what in ("interrupt",) or what.startswith(("shutdown/", "schedule/")):
+    if what in ("interrupt",) or what.startswith(("shutdown/", "schedule/", "unit/")):
         return control_instance(state, what, arg)
     if what == "instances":
         sync_all(state)

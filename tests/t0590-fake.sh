@@ -683,17 +683,29 @@ test_expect_success AWS 'interrupted with no restart: it stays stopped and disab
 	test "$(test_fake_spot_request $sir state)" = cancelled
 '
 
-test_expect_success AWS 'on the instance, aws ec2 describe-/cancel-spot-instance-requests (the stand-in, the role), then shutdown: the request stays cancelled' '
+test_expect_success AWS 'on the instance, aws ec2 describe-/cancel-spot-instance-requests (the stand-in, the role), a systemd-run timer, then shutdown: the request stays cancelled' '
+	test_fake_settings "{\"shutdown_minute\": 2}" &&
 	run_instances "$(persistent run-2)" >p2.id &&
 	id=$(cat p2.id) &&
 	sir=$(json "d[\"Instances\"][0][\"SpotInstanceRequestId\"]" ri.json) &&
-	wait_online $id &&
-	send $id "[\"aws ec2 describe-spot-instance-requests --filters Name=instance-id,Values=$id >described.json\",
-		\"aws --endpoint-url \\\"\$AWS_ENDPOINT_URL\\\" ec2 cancel-spot-instance-requests --spot-instance-request-ids sir-00000000 2>unknown.err; echo \$? >unknown.rc\",
-		\"aws ec2 cancel-spot-instance-requests --spot-instance-request-ids $sir >cancelled.json\",
-		\"shutdown -h now\", \"sleep 30\"]" &&
-	test_fake_wait_instance $id terminated &&
 	root=$(test_instance_dir $id)/root &&
+	printf "%s\n" "echo \$1 \$AWS_REGION >>\"\$GIT_TRAIN_RUNNER_DIR/fired\"" >"$root/fire.sh" &&
+	wait_online $id &&
+	send $id "[\"systemd-run --unit=never --on-active=1h sh fire.sh never\",
+		\"systemd-run --unit=soon --on-active=45 --description=x sh fire.sh soon\",
+		\"systemctl stop never.timer\",
+		\"aws ec2 describe-spot-instance-requests --filters Name=instance-id,Values=$id >described.json\",
+		\"aws --endpoint-url \\\"\$AWS_ENDPOINT_URL\\\" ec2 cancel-spot-instance-requests --spot-instance-request-ids sir-00000000 2>unknown.err; echo \$? >unknown.rc\",
+		\"aws ec2 cancel-spot-instance-requests --spot-instance-request-ids $sir >cancelled.json\"]" &&
+	finished $id &&
+	test "$(json "d[\"Status\"]" inv.json)" = Success &&
+	test_wait_for_text "$root/../var/lib/git-train/fired" soon 10 &&
+	echo "soon us-east-1" >expect &&
+	test_cmp expect "$root/../var/lib/git-train/fired" &&
+	test "$(test_fake_instance $id units)" = "{}" &&
+	test_fake_settings "{\"shutdown_minute\": 60}" &&
+	send $id "[\"shutdown -h now\", \"sleep 30\"]" &&
+	test_fake_wait_instance $id terminated &&
 	json "[(r[\"SpotInstanceRequestId\"], r[\"State\"], r[\"Tags\"][0][\"Value\"]) for r in d[\"SpotInstanceRequests\"]]" \
 		"$root/described.json" >got &&
 	test "$(cat got)" = "[(${SQ}$sir${SQ}, ${SQ}active${SQ}, ${SQ}run-2${SQ})]" &&
