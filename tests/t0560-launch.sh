@@ -360,7 +360,7 @@ test_expect_success LAUNCH 'ready means reachable: it waits for SSM to say Onlin
 	test $((end - start)) -ge 3 &&
 	id=$(sed -n "s/^instance //p" out) &&
 	test_grep "^waiting for $id to be reachable through SSM (0:00)$" err &&
-	test_grep "^waiting for $id to be reachable through SSM (0:0[3-9]), done.$" err
+	test_grep "^waiting for $id to be reachable through SSM (0:\(0[3-9]\|[1-5][0-9]\)), done.$" err
 '
 
 test_expect_success LAUNCH 'not reachable in time: the likely causes, and the instance is terminated' '
