@@ -120,9 +120,14 @@ class Conn:
         """(status, body): one request and its whole answer."""
         if self.sock is None:
             self.sock = socket.create_connection(self.addr, timeout=self.timeout)
-        head = [f"{method} {path} HTTP/1.1", f"Host: {self.addr[0]}:{self.addr[1]}",
-                f"Content-Length: {len(body)}"]
-        head += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        headers = headers or {}
+        given = {k.lower() for k in headers}
+        head = [f"{method} {path} HTTP/1.1"]
+        if "host" not in given:  # the signed requests name theirs
+            head.append(f"Host: {self.addr[0]}:{self.addr[1]}")
+        if "content-length" not in given:
+            head.append(f"Content-Length: {len(body)}")
+        head += [f"{k}: {v}" for k, v in headers.items()]
         self.sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
         status = int(self._line().split(b" ", 2)[1])
         fields = {}
