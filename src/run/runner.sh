@@ -89,10 +89,11 @@ runner_arm() {
 	fi
 	test "$ahead" -gt 0 || ahead=0
 	minutes=$(((ahead + 59) / 60))
+	runner_arm_cancel "$minutes"
 	# systemd's shutdown would tell every terminal at each heartbeat
 	shutdown --no-wall -h "+$minutes" >/dev/null 2>&1 ||
 		shutdown -h "+$minutes" >/dev/null 2>&1 || :
-	runner_arm_cancel "$minutes"
+	runner_arm_cancel_done
 }
 
 # The heartbeat, every LOG_INTERVAL ticks: the log to S3 when it grew, and
@@ -994,14 +995,29 @@ runner_write_cancel() {
 # runner_arm_cancel <minutes>: a transient systemd timer, half a minute
 # before the watchdog's shutdown, that cancels the spot request: killing
 # the runner cannot cancel it, and the instance's end then starts no other.
+# Two units take turns (-a, -b; the one in use in cancel.unit): the new one
+# is started before the shutdown moves and the old one is stopped after, so
+# that a runner killed at any point leaves a timer due before the shutdown.
 runner_arm_cancel() {
 	test -n "${SPOT_REQUEST:-}" && test -f "$RUNNER_DIR/cancel.sh" || return 0
 	command -v systemd-run >/dev/null 2>&1 || return 0
 	unit=git-train-cancel-$(printf '%s' "$RUN_ID" | tr -cd 'A-Za-z0-9._-')
+	old=$(cat "$RUNNER_DIR/cancel.unit" 2>/dev/null) || old=
+	case $old in a) new=b ;; *) new=a ;; esac
 	secs=$(($1 * 60 - 30))
 	test "$secs" -gt 0 || secs=1
-	systemctl stop "$unit.timer" >/dev/null 2>&1 || :
-	systemd-run --unit="$unit" --on-active="$secs" sh "$RUNNER_DIR/cancel.sh" >/dev/null 2>&1 || :
+	systemctl stop "$unit-$new.timer" >/dev/null 2>&1 || :
+	systemd-run --unit="$unit-$new" --on-active="$secs" sh "$RUNNER_DIR/cancel.sh" \
+		>/dev/null 2>&1 || :
+	echo "$new" >"$RUNNER_DIR/cancel.unit"
+}
+
+# runner_arm_cancel_done: the turn's old unit stopped, once the shutdown moved
+runner_arm_cancel_done() {
+	test -n "${SPOT_REQUEST:-}" && test -f "$RUNNER_DIR/cancel.unit" || return 0
+	case $(cat "$RUNNER_DIR/cancel.unit") in a) old=b ;; *) old=a ;; esac
+	systemctl stop "git-train-cancel-$(printf '%s' "$RUN_ID" | tr -cd 'A-Za-z0-9._-')-$old.timer" \
+		>/dev/null 2>&1 || :
 }
 
 # The spot request cancelled, at the run's end; a failure is logged.
