@@ -275,6 +275,7 @@ out:
 void launch_result_release(struct launch_result *r)
 {
 	ec2_instance_release(&r->instance);
+	ec2_instances_free(r->nodes, r->nr_nodes);
 	free(r->ami);
 	memset(r, 0, sizeof(*r));
 }

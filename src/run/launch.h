@@ -87,6 +87,18 @@ struct launch_opts {
 	 * of the first launch (IdempotentParameterMismatch).
 	 */
 	const char *token_id;
+	/*
+	 * Several instances (issue 14): count (0 or 1: one) instances of the
+	 * type in one zone, all or none, in the cluster placement group
+	 * placement_group (NULL: none) and, besides security_group, in
+	 * cluster_security_group (NULL: none), the group that lets the run's
+	 * instances reach each other. A zone that gives fewer than count
+	 * terminates those it gave and the launch goes on as when a zone has no
+	 * capacity, saying how many it got.
+	 */
+	int count;
+	const char *placement_group;
+	const char *cluster_security_group;
 	const volatile sig_atomic_t *cancel;
 	const struct ui *ui; /* progress, warnings and the on-demand question */
 };
@@ -94,8 +106,14 @@ struct launch_opts {
 struct launch_result {
 	struct ec2_instance
 		instance; /* id, type, az, lifecycle; spot_request: the persistent one */
-	int spot;	  /* 1 spot, 0 on-demand */
-	double price;	  /* USD/h of what was launched; < 0 unknown */
+	/*
+	 * With count > 1: every instance, by node rank (nodes[0] is a copy of
+	 * instance), each with its private_ip. NULL and 0 for one instance.
+	 */
+	struct ec2_instance *nodes;
+	size_t nr_nodes;
+	int spot;     /* 1 spot, 0 on-demand */
+	double price; /* USD/h of what was launched; < 0 unknown */
 	char *ami;
 	const char *python;    /* the image's framework Python (static); NULL: none known */
 	const char *framework; /* "torch" on the PyTorch DLAMI; NULL */

@@ -28,6 +28,7 @@ static const char *const names[] = {
 	[LAYOUT_DATA] = "data",
 	[LAYOUT_CHECKPOINTS] = "checkpoints",
 	[LAYOUT_ATTEMPTS] = "attempts.json",
+	[LAYOUT_NODES] = "nodes",
 };
 
 /* Keeps key segments plain: letters, digits, '.', '_' and '-'; anything else becomes '-'. */

@@ -111,6 +111,12 @@ enum layout_item {
 	LAYOUT_DATA, /* data/<name>/: train.data, as the run saw it (local runs only, run/data.h) */
 	LAYOUT_CHECKPOINTS, /* checkpoints/: GIT_TRAIN_CHECKPOINT_DIR, kept across attempts */
 	LAYOUT_ATTEMPTS,    /* attempts.json: the runner's (a local run's) attempts so far */
+	/*
+	 * nodes/: a run on several instances (issue 14): nodes/<R>/log and
+	 * nodes/<R>/result.json of each node R > 0; node 0's are the run's own
+	 * log and result.json
+	 */
+	LAYOUT_NODES,
 };
 
 /* A repository's place in S3. */

@@ -172,6 +172,20 @@ struct runner_job {
 	const char *spot_request;  /* SPOT_REQUEST: the persistent request to cancel; NULL: none */
 	int max_interruptions;	   /* MAX_INTERRUPTIONS: attempts after the first, at most */
 	const char *retry_on_exit; /* RETRY_ON_EXIT: exit codes, space-separated; NULL: none */
+	/*
+	 * Several instances (issue 14; runner.sh: NODES, NODE_RANK, MASTER_ADDR,
+	 * MASTER_PORT). With nodes > 1 each node's runner gets its own job
+	 * (node_rank 0..nodes-1, the same master_addr: node 0's private IP)
+	 * and runs `torchrun --nnodes <nodes> --node_rank <rank> --nproc_per_node
+	 * <nproc> --master_addr <addr> --master_port <port>` (the static
+	 * rendezvous: global rank 0 is on node 0). Node 0 writes the run's log,
+	 * result, metrics, outputs and checkpoints; node R > 0 its
+	 * nodes/<R>/log and nodes/<R>/result.json (layout.h) only.
+	 */
+	int nodes;		 /* NODES; 0 or 1: one instance */
+	int node_rank;		 /* NODE_RANK */
+	const char *master_addr; /* MASTER_ADDR: node 0's private IPv4 address */
+	int master_port;	 /* MASTER_PORT; 0: 29500 */
 };
 
 /*

@@ -58,6 +58,7 @@ static int parse_instance(struct ec2_instance *out, xmlNodePtr item)
 	out->lifecycle = text_or_null(item, "instanceLifecycle");
 	out->state_reason = text_or_null(item, "stateReason/message");
 	out->spot_request = text_or_null(item, "spotInstanceRequestId");
+	out->private_ip = text_or_null(item, "privateIpAddress");
 	launched = text_or_null(item, "launchTime");
 	if (launched && time_parse_iso8601(&out->launched, launched))
 		out->launched = 0;

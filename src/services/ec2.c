@@ -447,6 +447,7 @@ void ec2_instance_release(struct ec2_instance *i)
 	free(i->lifecycle);
 	free(i->state_reason);
 	free(i->spot_request);
+	free(i->private_ip);
 	for (n = 0; n < i->nr_tags; n++) {
 		free(i->tags[n].key);
 		free(i->tags[n].value);

@@ -54,6 +54,7 @@ struct ec2_instance {
 	time_t launched;    /* 0 when unknown */
 	char *state_reason; /* StateReason/Message, NULL if none */
 	char *spot_request; /* spotInstanceRequestId, NULL if none */
+	char *private_ip;   /* privateIpAddress, NULL if none */
 	struct ec2_tag *tags;
 	size_t nr_tags;
 };
