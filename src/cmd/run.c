@@ -42,7 +42,7 @@ static const char *const run_usage[] = {
 	"                [--image <pytorch | base | al2023 | ami-id>] [--volume-size <GiB>]\n"
 	"                [--subnet <id>] [--security-group <id>]\n"
 	"                [--download] [--data <name>=s3://<bucket>/<prefix>/]... [--env <KEY>=<VALUE>]...\n"
-	"                [--resume-from <run>]\n"
+	"                [--resume-from <run>] [--nodes <n>]\n"
 	"                [-- <script-args>...]",
 	NULL,
 };
@@ -58,6 +58,7 @@ struct run_cmd {
 		*volume_size;
 	const char *region, *ami, *subnet, *security_group, *image;
 	const char *resume_from;
+	const char *nodes;
 	int download;
 };
 
@@ -71,6 +72,18 @@ struct resolved {
 	char *instance_profile, *ami, *subnet, *security_group;
 	int download; /* --download, train.download: the outputs when the run ends (--wait) */
 };
+
+/* 1 to REMOTE_MAX_NODES instances. */
+static int parse_nodes(int *out, const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v < 1 || v > REMOTE_MAX_NODES)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
 
 /* 1 to 65536 GiB, as EC2 takes for gp3. */
 static int parse_volume_size(int *out, const char *s)
@@ -126,6 +139,11 @@ static int check_usage(const struct run_cmd *c, const struct parsed_args *pa)
 	if (c->volume_size && parse_volume_size(&size, c->volume_size)) {
 		msg_error("--volume-size takes a size in GiB from 1 to 65536, not '%s'",
 			  c->volume_size);
+		return -1;
+	}
+	if (c->nodes && parse_nodes(&size, c->nodes)) {
+		msg_error("--nodes takes a number of instances from 1 to %d, not '%s'",
+			  REMOTE_MAX_NODES, c->nodes);
 		return -1;
 	}
 	if (c->image && c->ami) {
@@ -235,6 +253,45 @@ static int pick_volume_size(int *out, const char *flag, const struct config *cfg
 	return ret;
 }
 
+/* --nodes, train.nodes: 1 by default. */
+static int pick_nodes(int *out, const char *flag, const struct config *cfg)
+{
+	char *v = NULL;
+	int ret = 0;
+
+	*out = 1;
+	if (pick_string(&v, flag, cfg, "train.nodes"))
+		return -1;
+	if (v && parse_nodes(out, v)) {
+		char *why = xstrfmt("use a number of instances from 1 to %d", REMOTE_MAX_NODES);
+
+		ret = bad_value("train.nodes", v, why);
+		free(why);
+	}
+	free(v);
+	return ret;
+}
+
+/*
+ * A run on several instances runs the script with torchrun unless
+ * train.launcher says otherwise (none: the script itself, on every node).
+ */
+static int pick_launcher(struct script_settings *script, int nodes, const struct config *cfg)
+{
+	char *v = NULL;
+	int r;
+
+	if (nodes <= 1 || script->launcher)
+		return 0;
+	r = config_get_string(&v, cfg, "train.launcher");
+	free(v);
+	if (r < 0)
+		return -1;
+	if (r == 1)
+		script->launcher = xstrdup("torchrun");
+	return 0;
+}
+
 /* train.image, else train.ami (its synonym); NULL: the type's default (image.h). */
 static int pick_image(char **out, const char *flag, const struct config *cfg)
 {
@@ -284,6 +341,7 @@ static int resolve(struct resolved *s, const struct run_cmd *c, const struct con
 	    pick_string(&s->security_group, c->security_group, cfg, "train.securityGroup"))
 		return -1;
 	if (pick_bool(&s->download, c->download, cfg, "train.download", 0) ||
+	    pick_nodes(&o->nodes, c->nodes, cfg) || pick_launcher(&s->script, o->nodes, cfg) ||
 	    backend_aws_settings_check(cfg))
 		return -1;
 	if (c->download == 1 && !s->wait) {
@@ -383,6 +441,8 @@ static int run(const char *type, const struct run_cmd *c, const struct parsed_ar
 	    ((c->image || c->ami) &&
 	     cmd_config_override(&cfg, "train.image", c->image ? c->image : c->ami)) ||
 	    (c->on_demand == 1 && cmd_config_override(&cfg, "train.spot", "false")) ||
+	    /* and the vCPU quota of them all */
+	    (c->nodes && cmd_config_override(&cfg, "train.nodes", c->nodes)) ||
 	    cmd_inputs_apply(&cfg, &c->inputs) || resolve(&s, c, &cfg))
 		goto fatal;
 	s.o.instance_type = type;
@@ -460,6 +520,8 @@ int cmd_run(int argc, const char **argv)
 			   "start from the checkpoints of another run"),
 		OPT_STRING(0, "security-group", &c.security_group, "id",
 			   "security group (train.securityGroup)"),
+		OPT_STRING(0, "nodes", &c.nodes, "n",
+			   "instances that run it together with torchrun (train.nodes, 1)"),
 		OPT_END(),
 	};
 

@@ -54,6 +54,8 @@ char *doctor_cache_key(const struct doctor_ctx *x)
 	key_part(&b, x->on_demand ? "on-demand" : "spot");
 	key_part(&b, x->persistent ? "persistent" : "");
 	key_part(&b, x->image ? x->image : "");
+	if (x->nodes > 1)
+		buf_printf(&b, "nodes %d\n", x->nodes);
 	for (i = 0; i < x->inputs.nr_data; i++) {
 		char *uri = inputs_data_uri(&x->inputs.data[i]);
 

@@ -318,6 +318,23 @@ static void persistent_setting(struct doctor_ctx *x, const struct config *cfg)
 	x->persistent = !x->on_demand && n > 0;
 }
 
+/* train.nodes (issue 14): the launch needs the vCPUs of them all; a bad value is the launch's. */
+static void nodes_setting(struct doctor_ctx *x, const struct config *cfg)
+{
+	char *v = NULL, *end;
+	long n = 1;
+
+	if (config_get_string(&v, cfg, "train.nodes") < 0)
+		err_clear();
+	if (v) {
+		n = strtol(v, &end, 10);
+		if (!*v || *end || n < 1 || n > 4096)
+			n = 1;
+	}
+	free(v);
+	x->nodes = (int)n;
+}
+
 static int load_settings(struct doctor_ctx *x, const struct config *cfg)
 {
 	size_t n;
@@ -336,6 +353,7 @@ static int load_settings(struct doctor_ctx *x, const struct config *cfg)
 		return -1;
 	x->on_demand = r == 0 && !x->on_demand;
 	persistent_setting(x, cfg);
+	nodes_setting(x, cfg);
 	/* unlike the others, an empty prefix means something: the top of the bucket */
 	r = config_get_string(&x->prefix, cfg, "train.prefix");
 	if (r < 0)

@@ -247,6 +247,9 @@ static void check_quota(struct doctor_ctx *x, const struct aws_instance_type *t)
 	double value[2] = { 0, 0 };
 	char *aws_code = NULL, *e = NULL;
 	int r[2], m, use = x->on_demand ? 0 : 1; /* [0] on-demand, [1] spot */
+	int vcpus = t->vcpus * (x->nodes > 1 ? x->nodes : 1);
+	char *what = x->nodes > 1 ? xstrfmt("%d x %s", x->nodes, x->instance_type)
+				  : xstrdup(x->instance_type);
 
 	for (m = 0; m < 2; m++) {
 		name[m] = quotas_ec2_vcpu(&code[m], x->instance_type, m);
@@ -270,25 +273,25 @@ static void check_quota(struct doctor_ctx *x, const struct aws_instance_type *t)
 	}
 	if (!t->vcpus || r[use]) {
 		doctor_add(x, "vcpu quota", DOCTOR_OK,
-			   xstrfmt("%s needs %d vCPUs; the quota \"%s\" is not known here",
-				   x->instance_type, t->vcpus, name[use]),
+			   xstrfmt("%s needs %d vCPUs; the quota \"%s\" is not known here", what,
+				   vcpus, name[use]),
 			   NULL);
-	} else if (t->vcpus > value[use]) {
+	} else if (vcpus > value[use]) {
 		doctor_add(x, "vcpu quota", DOCTOR_FAILED,
 			   xstrfmt("%s needs %d vCPUs, more than the %s quota \"%s\" (%s) allows "
 				   "in %s: %.0f",
-				   x->instance_type, t->vcpus, use ? "spot" : "on-demand",
-				   name[use], code[use] ? code[use] : "no code known", x->region,
-				   value[use]),
-			   quota_fix(x, name[use], code[use], t->vcpus,
-				     !r[!use] && t->vcpus <= value[!use]));
+				   what, vcpus, use ? "spot" : "on-demand", name[use],
+				   code[use] ? code[use] : "no code known", x->region, value[use]),
+			   quota_fix(x, name[use], code[use], vcpus,
+				     !r[!use] && vcpus <= value[!use]));
 	} else {
 		doctor_add(x, "vcpu quota", DOCTOR_OK,
-			   xstrfmt("%s needs %d vCPUs of %.0f (%s quota \"%s\")", x->instance_type,
-				   t->vcpus, value[use], use ? "spot" : "on-demand", name[use]),
+			   xstrfmt("%s needs %d vCPUs of %.0f (%s quota \"%s\")", what, vcpus,
+				   value[use], use ? "spot" : "on-demand", name[use]),
 			   NULL);
 	}
 out:
+	free(what);
 	free(aws_code);
 	free(e);
 }

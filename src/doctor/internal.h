@@ -33,6 +33,7 @@ struct doctor_ctx {
 	int on_demand;	   /* train.spot false: the on-demand vCPU quota is the one that counts */
 	int persistent;	   /* spot and train.maxInterruptions > 0: the role cancels its request */
 	char *image;	   /* train.image, else train.ami; NULL: the type's default */
+	int nodes;	   /* train.nodes: instances of the type a launch starts at once */
 	struct run_inputs inputs;	  /* train.data, train.secret (and train.env) */
 	struct secrets_info *secret_info; /* per inputs.secrets, once described (inputs.c) */
 };

@@ -222,7 +222,8 @@ int backend_aws_follow(struct run *run, int out_fd, int err_fd)
 	f.log_key = layout_run_key(x->remote.run_prefix, LAYOUT_LOG);
 	f.offset = x->o->log_offset;
 	f.last_instance_check = now_monotonic();
-	x->relaunch = 1; /* a client is attached: it may move the run */
+	/* a client is attached: it may move the run (one on several instances stays) */
+	x->relaunch = backend_aws_nodes(x) <= 1;
 	if (x->o->attach) {
 		ret = backend_aws_attach_check(x);
 		if (ret)
@@ -256,6 +257,7 @@ int backend_aws_follow(struct run *run, int out_fd, int err_fd)
 		ui_say(x->ui, UI_WARNING, "cannot read the end of the log: %s", err_msg());
 		err_clear();
 	}
+	backend_aws_show_failed_node(x, out_fd);
 	ret = RC_OK;
 out:
 	if (f.state_line)
@@ -285,5 +287,6 @@ int backend_aws_collect(struct run *run)
 		ui_say(x->ui, UI_WARNING, "%s (no metrics from train.metric)", err_msg());
 		err_clear();
 	}
+	backend_aws_nodes_end(x);
 	return 0;
 }

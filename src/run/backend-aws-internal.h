@@ -14,6 +14,7 @@
 #include "git/inputs.h"
 #include "run/metric-patterns.h"
 #include "run/backend-aws.h"
+#include "run/cluster.h"
 #include "run/launch.h"
 #include "run/run.h"
 #include "run/upload.h"
@@ -78,6 +79,9 @@ struct aws_run {
 	 * when a client relaunches the run elsewhere (runner_job.attempt).
 	 */
 	int attempt;
+	/* several instances (issue 14): the run's placement group and security group */
+	struct cluster cluster;
+	int have_cluster;
 };
 
 /* backend-aws.c */
@@ -113,8 +117,44 @@ int backend_aws_upload_start(struct aws_run *x);
 int backend_aws_upload_join(struct aws_run *x);
 /* Stops the upload (raising cancel) and waits for it, quietly. */
 void backend_aws_upload_stop(struct aws_run *x);
-/* SendCommand of the runner, then its "runner started". RC_*. */
+/*
+ * SendCommand of the runner, then its "runner started": on the instance,
+ * or with several nodes on each (node 0 last). RC_*.
+ */
 int backend_aws_start_runner(struct aws_run *x);
+
+/* backend-aws-nodes.c: a run on several instances (issue 14) */
+/* How many instances the run has: 1, or o->nodes. */
+int backend_aws_nodes(const struct aws_run *x);
+/*
+ * How long stop and a failed start wait for the run's instances to be gone
+ * before deleting its groups, in seconds (poll_interval() scales it).
+ */
+#define BACKEND_AWS_CLUSTER_TIMEOUT 300
+/* The port of node 0's rendezvous (torchrun's --master_port). */
+#define BACKEND_AWS_MASTER_PORT 29500
+/* The run's instance ids, separated by sep: node 0's alone for one. Caller frees. */
+char *backend_aws_instance_list(const struct aws_run *x, const char *sep);
+/* The run's placement group and security group, before the launch. 0, or RC_ERROR. */
+int backend_aws_cluster_create(struct aws_run *x);
+/*
+ * Deletes them once the run's instances are gone (waiting up to timeout
+ * seconds), saying so; a failure is a warning (gc deletes them later).
+ */
+void backend_aws_cluster_delete(struct aws_run *x, long timeout);
+/* The launch's nodes into x->remote (node_instances, placement and security group). */
+int backend_aws_nodes_record(struct aws_run *x);
+/*
+ * The run failed because of a node (its result's failed_node): says so and
+ * writes the end of that node's log to fd.
+ */
+void backend_aws_show_failed_node(struct aws_run *x, int fd);
+/*
+ * The run has ended (collect): once its instances are gone (those still
+ * up after a while are terminated), its groups are deleted. Nothing with
+ * --keep.
+ */
+void backend_aws_nodes_end(struct aws_run *x);
 
 /* backend-aws-follow.c */
 int backend_aws_follow(struct run *run, int out_fd, int err_fd);

@@ -126,8 +126,8 @@ static void last_line(struct buf *out, const char *text)
 		buf_putc(out, (unsigned char)*start < 0x20 ? '?' : *start);
 }
 
-static int check_started(struct aws_run *x, const struct ssm_invocation *inv,
-			 const char *command_id)
+static int check_started(struct aws_run *x, const char *instance_id,
+			 const struct ssm_invocation *inv, const char *command_id)
 {
 	struct buf why = BUF_INIT;
 
@@ -137,17 +137,17 @@ static int check_started(struct aws_run *x, const struct ssm_invocation *inv,
 	last_line(&why,
 		  inv->stderr_text && *inv->stderr_text ? inv->stderr_text : inv->stdout_text);
 	err_set("the runner did not start on %s: SSM command %s ended %s (exit %d)%s%s",
-		x->remote.instance_id, command_id, inv->status, inv->exit_code, why.len ? ": " : "",
+		instance_id, command_id, inv->status, inv->exit_code, why.len ? ": " : "",
 		buf_cstr(&why));
 	err_hint("its output: aws ssm get-command-invocation --region %s --command-id %s "
 		 "--instance-id %s",
-		 x->remote.region, command_id, x->remote.instance_id);
+		 x->remote.region, command_id, instance_id);
 	buf_release(&why);
 	return RC_ERROR;
 }
 
 /* Polls the command until the runner says it started, or the command ended without it. */
-static int wait_started(struct aws_run *x, const char *command_id)
+static int wait_started(struct aws_run *x, const char *instance_id, const char *command_id)
 {
 	double t = now_monotonic();
 	int r;
@@ -158,28 +158,29 @@ static int wait_started(struct aws_run *x, const char *command_id)
 		memset(&inv, 0, sizeof(inv));
 		if (*x->cancel)
 			return RC_CANCELLED;
-		r = ssm_get_invocation(&inv, &x->client, command_id, x->remote.instance_id);
+		r = ssm_get_invocation(&inv, &x->client, command_id, instance_id);
 		if (r < 0)
 			return RC_ERROR;
 		if (!r && inv.status && !still_running(inv.status)) {
-			r = check_started(x, &inv, command_id);
+			r = check_started(x, instance_id, &inv, command_id);
 			ssm_invocation_release(&inv);
 			return r;
 		}
 		ssm_invocation_release(&inv);
 		if (r == 1 && now_monotonic() - t > START_UNKNOWN_GRACE)
 			return err_set("SSM does not know command %s on %s after %d s", command_id,
-				       x->remote.instance_id, START_UNKNOWN_GRACE);
+				       instance_id, START_UNKNOWN_GRACE);
 		if (now_monotonic() - t > START_TIMEOUT)
 			return err_set(
 				"the runner did not start on %s within %d s (SSM command %s)",
-				x->remote.instance_id, START_TIMEOUT, command_id);
+				instance_id, START_TIMEOUT, command_id);
 		if (sleep_unless_cancelled(x->cancel, poll_interval(1)))
 			return RC_CANCELLED;
 	}
 }
 
-int backend_aws_start_runner(struct aws_run *x)
+/* The runner of node rank (0 with one instance) on instance_id. RC_*. */
+static int start_runner_on(struct aws_run *x, const char *instance_id, int rank)
 {
 	const struct script_settings *s = x->run->req->script;
 	struct runner_job job;
@@ -225,20 +226,29 @@ int backend_aws_start_runner(struct aws_run *x)
 	job.spot_request = x->remote.spot_request;
 	job.max_interruptions = x->max_interruptions;
 	job.retry_on_exit = x->retry_on_exit;
+	if (x->remote.nodes > 1) {
+		job.nodes = x->remote.nodes;
+		job.node_rank = rank;
+		job.master_addr = x->launched.nodes[0].private_ip;
+		job.master_port = BACKEND_AWS_MASTER_PORT;
+	}
 	script = runner_command(&job);
 	comment = xstrfmt("git-train run %s", x->remote.run_id);
-	if (ssm_send_shell(&command_id, &x->client, x->remote.instance_id, script,
-			   START_EXECUTION_TIMEOUT, comment)) {
+	if (ssm_send_shell(&command_id, &x->client, instance_id, script, START_EXECUTION_TIMEOUT,
+			   comment)) {
 		char *e = xstrdup(err_msg());
 
-		err_set("cannot start the training on %s: %s", x->remote.instance_id, e);
+		err_set("cannot start the training on %s: %s", instance_id, e);
 		free(e);
 		ret = RC_ERROR;
 		goto out;
 	}
-	ret = wait_started(x, command_id);
-	if (!ret)
-		ui_say(x->ui, UI_PROGRESS, "training started on %s", x->remote.instance_id);
+	ret = wait_started(x, instance_id, command_id);
+	if (!ret && x->remote.nodes > 1)
+		ui_say(x->ui, UI_PROGRESS, "training started on %s (node %d of %d)", instance_id,
+		       rank, x->remote.nodes);
+	else if (!ret)
+		ui_say(x->ui, UI_PROGRESS, "training started on %s", instance_id);
 out:
 	free(interpreter);
 	free(envs_prefix);
@@ -246,4 +256,22 @@ out:
 	free(comment);
 	free(script);
 	return ret;
+}
+
+int backend_aws_start_runner(struct aws_run *x)
+{
+	int rank, r;
+
+	if (x->remote.nodes <= 1)
+		return start_runner_on(x, x->remote.instance_id, 0);
+	/*
+	 * Nodes R > 0 first: node 0's runner watches their results from its
+	 * start, and its torchrun waits for them at the rendezvous anyway.
+	 */
+	for (rank = x->remote.nodes - 1; rank >= 0; rank--) {
+		r = start_runner_on(x, x->remote.node_instances.v[rank], rank);
+		if (r)
+			return r;
+	}
+	return RC_OK;
 }

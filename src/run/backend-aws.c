@@ -118,6 +118,10 @@ static void quote_prices(struct aws_run *x)
 		pricing_format(&line, x->prices.on_demand);
 		buf_putc(&line, ')');
 	}
+	if (backend_aws_nodes(x) > 1 && price >= 0) {
+		buf_printf(&line, "; %d instances: ", backend_aws_nodes(x));
+		pricing_format(&line, price * backend_aws_nodes(x));
+	}
 	ui_say(x->ui, UI_PROGRESS, "%s", buf_cstr(&line));
 	buf_release(&warnings);
 	buf_release(&line);
@@ -200,6 +204,11 @@ static int launch(struct aws_run *x)
 	lo.ui = x->ui;
 	lo.avoid_az = x->avoid_az;
 	lo.token_id = x->token_id;
+	if (backend_aws_nodes(x) > 1) {
+		lo.count = backend_aws_nodes(x);
+		lo.placement_group = x->cluster.placement_group;
+		lo.cluster_security_group = x->cluster.security_group;
+	}
 	r = launch_instance(l, &x->client, &lo);
 	if (r == RC_NO_SPOT || r == RC_CANCELLED)
 		return r;
@@ -214,7 +223,7 @@ static int launch(struct aws_run *x)
 	remote->launched = l->instance.launched ? l->instance.launched : time(NULL);
 	remote->spot_request = l->instance.spot_request ? xstrdup(l->instance.spot_request) : NULL;
 	backend_aws_record_instance(x);
-	return RC_OK;
+	return backend_aws_nodes_record(x);
 }
 
 int backend_aws_launch(struct aws_run *x)
@@ -235,7 +244,21 @@ static void say_ready(struct aws_run *x)
 
 	if (run->price >= 0) {
 		buf_puts(&price, ", est. ");
-		pricing_format(&price, run->price);
+		pricing_format(&price, run->price * backend_aws_nodes(x));
+	}
+	if (run->nodes > 1) {
+		struct buf ids = BUF_INIT;
+		size_t i;
+
+		for (i = 0; i < run->node_instances.nr; i++)
+			buf_printf(&ids, "%s%s", i ? ", " : "", run->node_instances.v[i]);
+		ui_say(x->ui, UI_PROGRESS, "instances %s are ready: %d %s%s %s in %s%s",
+		       buf_cstr(&ids), run->nodes, x->launched.spot ? "" : "ON-DEMAND ",
+		       run->instance_type, x->launched.spot ? "spot" : "instances",
+		       run->az ? run->az : run->region, buf_cstr(&price));
+		buf_release(&ids);
+		buf_release(&price);
+		return;
 	}
 	ui_say(x->ui, UI_PROGRESS, "instance %s is ready: %s%s %s in %s%s", run->instance_id,
 	       x->launched.spot ? "" : "ON-DEMAND ", run->instance_type,
@@ -246,26 +269,35 @@ static void say_ready(struct aws_run *x)
 
 int backend_aws_terminate(struct aws_run *x, const char *why)
 {
-	const char *id = x->remote.instance_id;
-	char *saved = xstrdup(err_msg());
+	const char *one = x->remote.instance_id;
+	const char *const *ids = &one;
+	size_t nr = 1;
+	char *saved = xstrdup(err_msg()), *list;
 	int ret = 0;
 
 	if (!x->have_instance)
 		goto out;
 	x->have_instance = 0;
+	/* a run on several instances: all of them */
+	if (x->remote.nodes > 1 && x->remote.node_instances.nr) {
+		ids = (const char *const *)x->remote.node_instances.v;
+		nr = x->remote.node_instances.nr;
+	}
 	/* else the request would start another instance */
 	backend_aws_cancel_request(x);
-	if (ec2_terminate_instances(&x->client, &id, 1)) {
-		ui_say(x->ui, UI_ERROR, "cannot terminate %s (%s): %s", id, why, err_msg());
+	list = backend_aws_instance_list(x, " ");
+	if (ec2_terminate_instances(&x->client, ids, nr)) {
+		ui_say(x->ui, UI_ERROR, "cannot terminate %s (%s): %s", list, why, err_msg());
 		ui_say(x->ui, UI_HINT,
 		       "it may still be running: aws ec2 terminate-instances --region %s "
 		       "--instance-ids %s",
-		       x->remote.region, id);
+		       x->remote.region, list);
 		err_set("%s", saved);
 		ret = RC_ERROR;
 	} else {
-		ui_say(x->ui, UI_PROGRESS, "terminated %s (%s)", id, why);
+		ui_say(x->ui, UI_PROGRESS, "terminated %s (%s)", list, why);
 	}
+	free(list);
 out:
 	free(saved);
 	return ret;
@@ -298,7 +330,8 @@ static void say_cancelled(struct aws_run *x, const char *terminated)
 
 	buf_puts(&b, "interrupted");
 	if (terminated)
-		buf_printf(&b, ": instance %s terminated", terminated);
+		buf_printf(&b, ": instance%s %s terminated", strchr(terminated, ',') ? "s" : "",
+			   terminated);
 	else if (x->upload.started)
 		buf_puts(&b, ": no instance is left running");
 	else
@@ -373,6 +406,9 @@ static int aws_prepare(struct run *run)
 	if (metric_patterns_load(&x->metrics, run->req->cfg) ||
 	    inputs_load(&x->inputs, run->req->cfg) || backend_aws_resume_settings(x))
 		return RC_ERROR;
+	/* a run on several instances ends with any of them: no request brings one back */
+	if (backend_aws_nodes(x) > 1)
+		x->persistent = 0;
 	if (aws_client_init(&x->client, run->req->cfg))
 		return RC_ERROR;
 	x->have_client = 1;
@@ -408,6 +444,11 @@ static int aws_start(struct run *run)
 	ret = RC_ERROR;
 	if (backend_aws_upload_start(x))
 		goto out;
+	ret = backend_aws_cluster_create(x);
+	if (ret) {
+		backend_aws_upload_stop(x);
+		goto out;
+	}
 	ret = launch(x);
 	if (ret) {
 		backend_aws_upload_stop(x);
@@ -420,10 +461,13 @@ static int aws_start(struct run *run)
 	ret = start_on_instance(x);
 out:
 	if (ret && x->have_instance) {
-		terminated = xstrdup(x->remote.instance_id);
+		terminated = backend_aws_instance_list(x, ", ");
 		backend_aws_terminate(x, ret == RC_CANCELLED ? "interrupted"
 							     : "the run could not start");
 	}
+	/* a launch that got fewer than all terminated those it got: the groups go too */
+	if (ret && x->have_cluster)
+		backend_aws_cluster_delete(x, BACKEND_AWS_CLUSTER_TIMEOUT);
 	if (x->upload.started && !x->upload.joined)
 		backend_aws_upload_stop(x);
 	if (ret == RC_CANCELLED)
@@ -435,8 +479,14 @@ out:
 static int aws_stop(struct run *run, const char *why)
 {
 	struct aws_run *x = run->state;
+	int r;
 
-	return x ? backend_aws_terminate(x, why) : 0;
+	if (!x)
+		return 0;
+	r = backend_aws_terminate(x, why);
+	if (x->have_cluster)
+		backend_aws_cluster_delete(x, BACKEND_AWS_CLUSTER_TIMEOUT);
+	return r;
 }
 
 static void aws_release(struct run *run)
@@ -461,6 +511,7 @@ static void aws_release(struct run *run)
 	upload_target_release(&x->target);
 	pricing_quote_release(&x->prices);
 	launch_result_release(&x->launched);
+	cluster_release(&x->cluster);
 	run_record_release(&x->result);
 	metric_patterns_release(&x->metrics);
 	remote_run_release(&x->remote);

@@ -26,6 +26,15 @@
  * stop: cancels the run's persistent spot request, then terminates the
  *   instance.
  *
+ * With nodes > 1 (issue 14), start creates the run's placement group and
+ * security group (run/cluster.h), launches the N instances at once (all
+ * or none, launch.h), records them in run.json and starts one runner per
+ * instance, node 0's address as the rendezvous; any failure terminates
+ * them all and deletes the groups. follow follows node 0's log (the run's)
+ * and, when the run failed because of node R, shows the end of node R's
+ * log; collect waits for the instances to be gone and deletes the groups
+ * (unless --keep: gc does, later). stop terminates every node.
+ *
  * A run whose instance a spot interruption stopped waits for capacity
  * (remote-progress.h): follow says so and keeps following, and moves the
  * run to another zone once it has waited train.resumeTimeout
@@ -66,6 +75,13 @@ struct backend_aws_opts {
 	 */
 	const struct remote_run *attach;
 	long long log_offset; /* attach: the bytes of the log the caller has shown already */
+	/*
+	 * --nodes, train.nodes (issue 14): instances of the run, all in one
+	 * zone, in a placement group, with a security group of their own
+	 * (run/cluster.h), each running the runner with its node rank; 0 or
+	 * 1: one instance.
+	 */
+	int nodes;
 };
 
 /*

@@ -369,6 +369,7 @@ int layout_result_parse(struct run_record *out, const char *text, size_t len, co
 	const char *status, *stage, *deps;
 	time_t start = 0, end = 0;
 	double duration;
+	int failed_node;
 
 	if (!cJSON_IsObject(o)) {
 		cJSON_Delete(o);
@@ -393,6 +394,14 @@ int layout_result_parse(struct run_record *out, const char *text, size_t len, co
 	deps = json_string(o, "deps");
 	if (deps_valid_key(deps) && !run_record_extra(out, "deps"))
 		run_record_add_extra(out, "deps", deps);
+	/* a run on several instances that failed because of node R > 0 (issue 14) */
+	failed_node = json_int(o, "failed_node", 1, 4096, 0);
+	if (failed_node && !run_record_extra(out, "failed_node")) {
+		char n[16];
+
+		snprintf(n, sizeof(n), "%d", failed_node);
+		run_record_add_extra(out, "failed_node", n);
+	}
 	result_attempts(out, text, len, what);
 	m = cJSON_GetObjectItemCaseSensitive(o, "metrics");
 	if (cJSON_IsObject(m))

@@ -45,8 +45,25 @@ void remote_run_release(struct remote_run *r)
 	}
 	free(r->instances);
 	free(r->resumed_from);
+	strvec_clear(&r->node_instances);
+	free(r->placement_group);
+	free(r->cluster_security_group);
 	memset(r, 0, sizeof(*r));
 	r->price = -1;
+}
+
+char *remote_run_node_key(const char *run_prefix, int rank, enum layout_item item)
+{
+	char *nodes, *dir, *key;
+
+	if (rank <= 0)
+		return layout_run_key(run_prefix, item);
+	nodes = layout_run_key(run_prefix, LAYOUT_NODES);
+	dir = xstrfmt("%s/%d", nodes, rank);
+	key = layout_local_path(dir, item); /* <dir>/<item>, as in a run directory */
+	free(dir);
+	free(nodes);
+	return key;
 }
 
 void remote_run_format_usd(struct buf *out, double usd)
@@ -102,6 +119,22 @@ static void add_preemption_json(cJSON *o, const struct remote_run *r)
 		cJSON_AddStringToObject(o, "resumed_from", r->resumed_from);
 }
 
+/* run.json's "nodes", "node_instances", "placement_group", "cluster_security_group". */
+static void add_nodes_json(cJSON *o, const struct remote_run *r)
+{
+	cJSON *a;
+	size_t i;
+
+	if (r->nodes <= 1)
+		return;
+	cJSON_AddNumberToObject(o, "nodes", r->nodes);
+	a = cJSON_AddArrayToObject(o, "node_instances");
+	for (i = 0; i < r->node_instances.nr; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(r->node_instances.v[i]));
+	json_add_string_or_null(o, "placement_group", r->placement_group);
+	json_add_string_or_null(o, "cluster_security_group", r->cluster_security_group);
+}
+
 static cJSON *run_json(const struct remote_run *r, const char *const *args, int nr_args)
 {
 	cJSON *o = cJSON_CreateObject(), *a;
@@ -131,6 +164,7 @@ static cJSON *run_json(const struct remote_run *r, const char *const *args, int 
 	if (r->image)
 		cJSON_AddStringToObject(o, "image", r->image);
 	add_preemption_json(o, r);
+	add_nodes_json(o, r);
 	return o;
 }
 
@@ -252,6 +286,29 @@ static void load_preemption(struct remote_run *out, const cJSON *o)
 	out->nr_instances = n;
 }
 
+/* The nodes of a run on several instances, each id checked as instance ids are. */
+static void load_nodes(struct remote_run *out, const cJSON *o)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "node_instances"), *e;
+	int n = json_int(o, "nodes", 2, REMOTE_MAX_NODES, 0);
+	char *id;
+
+	if (!n || !cJSON_IsArray(a))
+		return;
+	cJSON_ArrayForEach (e, a) {
+		if (!cJSON_IsString(e) || !(id = plain_id(e->valuestring, "i-")))
+			break;
+		strvec_push_nodup(&out->node_instances, id);
+	}
+	if (out->node_instances.nr != (size_t)n) {
+		strvec_clear(&out->node_instances);
+		return;
+	}
+	out->nodes = n;
+	out->placement_group = plain_id(json_string(o, "placement_group"), "git-train-");
+	out->cluster_security_group = plain_id(json_string(o, "cluster_security_group"), "sg-");
+}
+
 /* run.json's args array as shell words; NULL when there are none. */
 static char *args_words(const cJSON *a)
 {
@@ -301,6 +358,7 @@ int remote_run_load(struct remote_run *out, struct aws_client *c, const char *bu
 	load_fields(&out->fields, cJSON_GetObjectItemCaseSensitive(o, "fields"));
 	out->image = ami_id(json_string(o, "image"));
 	load_preemption(out, o);
+	load_nodes(out, o);
 	cJSON_Delete(o);
 	if (!out->run_id || !out->commit) {
 		remote_run_release(out);
@@ -321,8 +379,9 @@ int remote_run_load(struct remote_run *out, struct aws_client *c, const char *bu
 /* The note's own fields, which run.json's fields may not stand for. */
 static int own_field(const char *k)
 {
-	static const char *const own[] = { "backend", "status", "exit",	 "start", "duration",
-					   "log",     "parent", "stage", "clone" };
+	static const char *const own[] = { "backend",  "status", "exit",      "start",
+					   "duration", "log",	 "parent",    "stage",
+					   "clone",    "nodes",	 "instances", "failed_node" };
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(own); i++)
@@ -354,12 +413,23 @@ void remote_run_describe(struct run_record *out, const struct remote_run *r, tim
 		run_record_add_extra(out, "price", buf_cstr(&b));
 		if (duration >= 0) {
 			buf_reset(&b);
-			remote_run_format_usd(&b, r->price * duration / 3600);
+			/* every node ran as long as node 0, at the same price */
+			remote_run_format_usd(&b, r->price * (r->nodes > 1 ? r->nodes : 1) *
+							  duration / 3600);
 			run_record_add_extra(out, "cost", buf_cstr(&b));
 		}
 	}
 	if (r->instance_id)
 		run_record_add_extra(out, "instance", r->instance_id);
+	if (r->nodes > 1) {
+		buf_reset(&b);
+		buf_printf(&b, "%d", r->nodes);
+		run_record_add_extra(out, "nodes", buf_cstr(&b));
+		buf_reset(&b);
+		for (i = 0; i < r->node_instances.nr; i++)
+			buf_printf(&b, "%s%s", i ? "," : "", r->node_instances.v[i]);
+		run_record_add_extra(out, "instances", buf_cstr(&b));
+	}
 	key = layout_run_uri(r->bucket, r->run_prefix, LAYOUT_OUTPUTS);
 	run_record_add_extra(out, "outputs", key);
 	if (r->args)
@@ -480,6 +550,8 @@ int remote_run_result(struct run_record *out, struct aws_client *c, const struct
 		run_record_add_extra(out, "stage", stage);
 	if (run_record_extra(&res, "deps"))
 		run_record_add_extra(out, "deps", run_record_extra(&res, "deps"));
+	if (run_record_extra(&res, "failed_node"))
+		run_record_add_extra(out, "failed_node", run_record_extra(&res, "failed_node"));
 	add_attempts(out, &res, r, buf_cstr(&body), body.len);
 out:
 	run_record_release(&res);

@@ -9,7 +9,10 @@
  *
  * run.json: {"run_id", "commit", "parent" (for --stash), "instance_id",
  * "instance_type", "market": "spot" | "on-demand", "az", "price" (USD/h,
- * < 0 unknown), "region", "launched" (ISO 8601), "args": [...]}.
+ * < 0 unknown), "region", "launched" (ISO 8601), "args": [...]}; a run on
+ * several instances (issue 14) adds "nodes": N, "node_instances": [ids by
+ * node rank], "placement_group" (its name) and "cluster_security_group"
+ * (its id).
  */
 #ifndef RUN_REMOTE_RUN_H
 #define RUN_REMOTE_RUN_H
@@ -40,6 +43,8 @@
  * it shuts itself down, and gc terminates it.
  */
 #define REMOTE_IDLE_TIMEOUT "15m"
+/* train.nodes at most: instances of one run (issue 14) */
+#define REMOTE_MAX_NODES 64
 
 /* One instance of a run (run.json's "instances"). */
 struct remote_instance {
@@ -86,6 +91,17 @@ struct remote_run {
 	struct remote_instance *instances;
 	size_t nr_instances;
 	char *resumed_from;
+	/*
+	 * Several instances (issue 14): how many (0 or 1: one), their ids by
+	 * node rank (node_instances.v[0] is instance_id), the run's placement
+	 * group and the security group its instances share (run/cluster.h).
+	 * The note says nodes=N and instances=<id>,<id>,...; its cost is that
+	 * of every node.
+	 */
+	int nodes;
+	struct strvec node_instances;
+	char *placement_group;
+	char *cluster_security_group;
 };
 
 void remote_run_release(struct remote_run *r);
@@ -145,6 +161,13 @@ int remote_run_log_metrics(struct run_record *rec, struct aws_client *c, const s
  * instance; else r->price). < 0 when a price or a duration is not known.
  */
 double remote_run_attempts_cost(const struct remote_run *r, const struct layout_attempts *a);
+
+/*
+ * The key of node rank's item (LAYOUT_LOG or LAYOUT_RESULT) of the run at
+ * run_prefix: the run's own for node 0, nodes/<rank>/<item> for the others
+ * (layout.h). Caller frees.
+ */
+char *remote_run_node_key(const char *run_prefix, int rank, enum layout_item item);
 
 /* Dollars for notes and tables: "0.0031", "1.25" (no exponent, no trailing zeros). */
 void remote_run_format_usd(struct buf *out, double usd);
