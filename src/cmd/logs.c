@@ -43,11 +43,12 @@
 #define FOLLOW_CHECK_EVERY 15
 
 static const char *const logs_usage[] = {
-	"git train logs [-f | --follow] <run>",
+	"git train logs [-f | --follow] [--node <rank>] <run>",
 	NULL,
 };
 
 struct printed {
+	int node; /* --node: whose log (0: the run's, node 0's) */
 	long long bytes;
 	int clean; /* stdout is a terminal: control characters made visible */
 	int held;  /* clean: the last byte, held back: 0, '\r' or 0xc2 */
@@ -110,16 +111,17 @@ static void flush_held(struct printed *p)
 	fflush(stdout);
 }
 
-static void printed_init(struct printed *p)
+static void printed_init(struct printed *p, int node)
 {
 	memset(p, 0, sizeof(*p));
+	p->node = node;
 	p->clean = isatty(1);
 }
 
 /* The log from p->bytes on. 0, 1 when there is nothing (new), -1. */
 static int print_from(struct printed *p, struct remote_runs_ctx *ctx, const struct remote_run *r)
 {
-	char *key = layout_run_key(r->run_prefix, LAYOUT_LOG);
+	char *key = remote_run_node_key(r->run_prefix, p->node, LAYOUT_LOG);
 	int ret = s3_get_object(NULL, &ctx->client, r->bucket, key, p->bytes, to_stdout, p);
 
 	fflush(stdout);
@@ -280,23 +282,23 @@ out:
 	return ret;
 }
 
-static int follow(struct remote_runs_ctx *ctx, struct remote_entry *e)
+static int follow(struct remote_runs_ctx *ctx, struct remote_entry *e, int node)
 {
 	struct printed p;
 	int ret;
 
-	printed_init(&p);
+	printed_init(&p, node);
 	ret = follow_printing(&p, ctx, e);
 	flush_held(&p);
 	return ret;
 }
 
-static int print_all(struct remote_runs_ctx *ctx, struct remote_entry *e)
+static int print_all(struct remote_runs_ctx *ctx, struct remote_entry *e, int node)
 {
 	struct printed p;
 	int r;
 
-	printed_init(&p);
+	printed_init(&p, node);
 	r = print_from(&p, ctx, &e->run);
 	flush_held(&p);
 	if (r < 0)
@@ -305,6 +307,11 @@ static int print_all(struct remote_runs_ctx *ctx, struct remote_entry *e)
 	if (!e->recorded && remote_runs_finalize(ctx, e) < 0) {
 		msg_warning("cannot record run %s: %s", e->run.run_id, err_msg());
 		err_clear();
+	}
+	if (r == 1 && node) {
+		err_set("node %d of run %s has no log%s", node, e->run.run_id,
+			e->recorded ? "" : " yet: its instance is still starting");
+		return EXIT_FAILED;
 	}
 	if (r == 1) {
 		err_set("run %s has no log yet: its instance is still starting", e->run.run_id);
@@ -351,7 +358,25 @@ static void warn_note(const struct remote_entry *e)
 			    e->run.run_id);
 }
 
-static int logs(const char *name, int follow_it)
+/* --node: a node the run has (run.json says how many). 0, or -1 with err_set. */
+static int check_node(struct remote_runs_ctx *ctx, struct remote_entry *e, int node)
+{
+	if (!node)
+		return 0;
+	if (remote_runs_complete(ctx, e))
+		return -1;
+	if (e->run.nodes <= 1) {
+		err_set("run %s ran on one instance: it has no node %d", e->run.run_id, node);
+		err_hint("its log is node 0's: git train logs %s", e->run.run_id);
+		return -1;
+	}
+	if (node >= e->run.nodes)
+		return err_set("run %s has %d nodes: --node takes 0 to %d, not %d", e->run.run_id,
+			       e->run.nodes, e->run.nodes - 1, node);
+	return 0;
+}
+
+static int logs(const char *name, int follow_it, int node)
 {
 	struct remote_runs_ctx ctx;
 	struct remote_runs runs = { 0 };
@@ -366,12 +391,14 @@ static int logs(const char *name, int follow_it)
 	if (remote_runs_load(&runs, &ctx, 1) || !(e = remote_runs_find(&runs, &ctx, name)))
 		goto out;
 	warn_note(e);
+	if (check_node(&ctx, e, node))
+		goto out;
 	if (!follow_it || e->recorded) {
-		ret = print_all(&ctx, e);
+		ret = print_all(&ctx, e, node);
 		goto out;
 	}
 	cmd_catch_signals(saved);
-	ret = follow(&ctx, e);
+	ret = follow(&ctx, e, node);
 	cmd_restore_signals(saved);
 	if (ret == 128 + SIGINT)
 		err_clear();
@@ -385,10 +412,15 @@ out:
 
 int cmd_logs(int argc, const char **argv)
 {
-	int follow_it = 0, ret = EXIT_USAGE;
+	int follow_it = 0, ret = EXIT_USAGE, node = 0;
+	const char *node_arg = NULL;
+	char *end;
+	long v;
 	struct parsed_args pa = { 0 };
 	const struct option opts[] = {
 		OPT_BOOL('f', "follow", &follow_it, "keep printing the log until the run ends"),
+		OPT_STRING(0, "node", &node_arg, "rank",
+			   "the log of this node of a run on several instances (0: the run's)"),
 		OPT_END(),
 	};
 
@@ -403,7 +435,16 @@ int cmd_logs(int argc, const char **argv)
 		parse_options_usage(stderr, logs_usage, opts);
 		goto out;
 	}
-	ret = logs(pa.args[0], follow_it);
+	if (node_arg) {
+		v = strtol(node_arg, &end, 10);
+		if (!*node_arg || *end || v < 0 || v >= REMOTE_MAX_NODES) {
+			msg_error("--node takes a node rank from 0 to %d, not '%s'",
+				  REMOTE_MAX_NODES - 1, node_arg);
+			goto out;
+		}
+		node = (int)v;
+	}
+	ret = logs(pa.args[0], follow_it, node);
 out:
 	parse_options_release(&pa);
 	return ret;

@@ -193,7 +193,8 @@ static void fill_times(struct row *row, time_t now)
 	else if (e->recorded && !e->conflict && e->note.duration >= 0)
 		row->uptime = e->note.duration;
 	if (row->uptime >= 0 && e->run.price >= 0)
-		row->cost = e->run.price * row->uptime / 3600;
+		row->cost =
+			e->run.price * (e->run.nodes > 1 ? e->run.nodes : 1) * row->uptime / 3600;
 	else if (e->recorded && !e->conflict && (v = run_record_extra(&e->note, "cost")))
 		row->cost = strtod(v, NULL);
 }
@@ -248,6 +249,8 @@ static void cells(struct buf c[NR_COLS], const struct row *row)
 
 	buf_puts(&c[COL_RUN], e->run.run_id);
 	buf_puts(&c[COL_COMMIT], row->short_id);
+	if (e->run.nodes > 1) /* a run on several instances: "2×c5.xlarge" */
+		buf_printf(&c[COL_TYPE], "%d\xc3\x97" /* U+00D7, in UTF-8 */, e->run.nodes);
 	buf_puts(&c[COL_TYPE], e->run.instance_type ? e->run.instance_type : "-");
 	buf_puts(&c[COL_MARKET], e->run.market ? e->run.market : "-");
 	buf_puts(&c[COL_STATE], e->instance && e->instance->state ? e->instance->state : "-");
@@ -323,6 +326,7 @@ static cJSON *row_json(const struct row *row)
 	json_add_string_or_null(o, "subject", row->subject);
 	json_add_string_or_null(o, "instance_id", e->run.instance_id);
 	json_add_string_or_null(o, "instance_type", e->run.instance_type);
+	cJSON_AddNumberToObject(o, "nodes", e->run.nodes > 1 ? e->run.nodes : 1);
 	json_add_string_or_null(o, "market", e->run.market);
 	json_add_string_or_null(o, "az", e->run.az);
 	json_add_string_or_null(o, "instance_state", e->instance ? e->instance->state : NULL);

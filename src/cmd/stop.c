@@ -16,9 +16,14 @@
 #include "cmd/builtin.h"
 #include "cmd/common.h"
 #include "cmd/parse-options.h"
+#include "cmd/ui.h"
+#include "run/cluster.h"
 #include "run/remote-runs.h"
 #include "run/run.h"
 #include "util/util.h"
+
+/* Seconds stop waits for a run's instances to be gone before deleting its groups. */
+#define STOP_CLUSTER_TIMEOUT 300
 
 static const char *const stop_usage[] = {
 	"git train stop <run>...",
@@ -109,19 +114,67 @@ static int cancel_requests(struct remote_runs_ctx *ctx, struct remote_entry **v,
 	return r;
 }
 
-static int terminate(struct remote_runs_ctx *ctx, struct remote_entry **v, size_t nr)
+/* Whether inst is tagged with the id of one of the runs. */
+static int of_runs(const struct ec2_instance *inst, struct remote_entry **v, size_t nr)
 {
-	const char **ids = xcalloc(nr + 1, sizeof(*ids));
+	const char *id = ec2_instance_tag(inst, REMOTE_TAG_RUN_ID);
+	size_t i;
+
+	for (i = 0; id && i < nr; i++)
+		if (!strcmp(v[i]->run.run_id, id))
+			return 1;
+	return 0;
+}
+
+/* Every live instance of the runs: one per run, or one per node (issue 14). */
+static int terminate(struct remote_runs_ctx *ctx, const struct remote_runs *l,
+		     struct remote_entry **v, size_t nr)
+{
+	const char **ids = xcalloc(l->nr_instances + nr + 1, sizeof(*ids));
 	size_t i, n = 0;
 	int r = 0;
 
 	for (i = 0; i < nr; i++)
 		if (v[i]->instance && remote_runs_instance_alive(v[i]->instance))
 			ids[n++] = v[i]->instance->id;
+	for (i = 0; i < l->nr_instances; i++) {
+		const struct ec2_instance *inst = &l->instances[i];
+		size_t j;
+
+		if (!remote_runs_instance_alive(inst) || !of_runs(inst, v, nr))
+			continue;
+		for (j = 0; j < n && strcmp(ids[j], inst->id); j++)
+			;
+		if (j == n)
+			ids[n++] = inst->id;
+	}
 	if (n)
 		r = ec2_terminate_instances(&ctx->client, ids, n);
 	free(ids);
 	return r;
+}
+
+/*
+ * A run on several instances: its placement group and security group go
+ * once its instances are gone (cluster.h waits for them). A failure is a
+ * warning: gc deletes them later.
+ */
+static void delete_clusters(struct remote_runs_ctx *ctx, struct remote_entry **v, size_t nr)
+{
+	struct cmd_ui ui;
+	size_t i;
+
+	cmd_ui_init(&ui, 0, &cmd_interrupted);
+	for (i = 0; i < nr; i++) {
+		if (v[i]->run.nodes <= 1 && !v[i]->run.placement_group)
+			continue;
+		if (cluster_delete(&ctx->client, v[i]->run.run_id, &ui.ui, STOP_CLUSTER_TIMEOUT)) {
+			msg_warning("run %s: %s", v[i]->run.run_id, err_msg());
+			msg_hint("'git train gc' deletes them once the instances are gone");
+			err_clear();
+		}
+	}
+	cmd_ui_release(&ui);
 }
 
 /* The run's note: its result if it has one, else "stopped" after so long. */
@@ -155,14 +208,24 @@ static int record(struct remote_runs_ctx *ctx, struct remote_entry *e, time_t no
 static void say(const struct remote_entry *e, int was_alive)
 {
 	const char *status = e->recorded && e->note.status ? e->note.status : "no result";
+	struct buf what = BUF_INIT;
+	size_t i;
 
+	if (e->run.nodes > 1 && e->run.node_instances.nr) {
+		buf_puts(&what, "instances ");
+		for (i = 0; i < e->run.node_instances.nr; i++)
+			buf_printf(&what, "%s%s", i ? ", " : "", e->run.node_instances.v[i]);
+	} else {
+		buf_printf(&what, "instance %s", e->run.instance_id);
+	}
 	if (was_alive && !strcmp(status, "stopped"))
-		printf("stopped %s: instance %s terminated\n", e->run.run_id, e->run.instance_id);
+		printf("stopped %s: %s terminated\n", e->run.run_id, buf_cstr(&what));
 	else if (was_alive)
-		printf("%s had already finished (%s): instance %s terminated\n", e->run.run_id,
-		       status, e->run.instance_id);
+		printf("%s had already finished (%s): %s terminated\n", e->run.run_id, status,
+		       buf_cstr(&what));
 	else
 		printf("%s had already ended (%s)\n", e->run.run_id, status);
+	buf_release(&what);
 }
 
 static int stop(const char **names, int nr)
@@ -179,7 +242,7 @@ static int stop(const char **names, int nr)
 	cmd_warn_metrics_skipped(&ctx.metrics_skipped);
 	ret = EXIT_FAILED;
 	if (remote_runs_load(&runs, &ctx, 1) || resolve(&v, &nr_v, &runs, &ctx, names, nr) ||
-	    cancel_requests(&ctx, v, nr_v) || terminate(&ctx, v, nr_v))
+	    cancel_requests(&ctx, v, nr_v) || terminate(&ctx, &runs, v, nr_v))
 		goto out;
 	ret = EXIT_OK;
 	for (i = 0; i < nr_v; i++) {
@@ -194,6 +257,7 @@ static int stop(const char **names, int nr)
 		}
 		say(v[i], alive);
 	}
+	delete_clusters(&ctx, v, nr_v);
 out:
 	if (ret != EXIT_OK)
 		err_report();

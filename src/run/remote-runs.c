@@ -137,19 +137,28 @@ static int add_instances(struct remote_runs *l, struct remote_runs_ctx *ctx)
 		if (!id || !commit || !(which = ours(ctx, repo, commit)))
 			continue;
 		e = find_exact(l, id);
+		if (e && remote_runs_instance_alive(inst))
+			e->live_instances++;
 		/*
-		 * A run has one instance (launches are idempotent): should a
-		 * second one show up, the live one stands for the run.
+		 * A run has one instance (launches are idempotent), or one per
+		 * node (issue 14): should a second one show up, a live one
+		 * stands for the run.
 		 */
 		if (e && e->instance && remote_runs_instance_alive(e->instance))
 			continue;
-		if (e)
+		if (e) {
 			remote_run_release(&e->run);
-		else
+		} else {
 			e = add_entry(l);
+			e->live_instances = remote_runs_instance_alive(inst);
+		}
 		run_from_instance(&e->run, inst, ctx, which == 2);
 		e->instance = inst;
 	}
+	/* a run with several live instances runs on several nodes; run.json says how many */
+	for (i = 0; i < l->nr; i++)
+		if (l->v[i]->live_instances > 1)
+			l->v[i]->run.nodes = l->v[i]->live_instances;
 	return 0;
 }
 
@@ -236,6 +245,10 @@ static void run_from_note(struct remote_run *out, const struct run_record *rec,
 	if ((v = run_record_extra(rec, "instance")))
 		out->instance_id = xstrdup(v);
 	out->price = (v = run_record_extra(rec, "price")) ? strtod(v, NULL) : -1;
+	v = run_record_extra(rec, "nodes");
+	out->nodes = v ? atoi(v) : 0;
+	if (out->nodes < 2 || out->nodes > REMOTE_MAX_NODES)
+		out->nodes = 0;
 	out->launched = rec->start;
 	run_commit = run_commit_of_note(ctx, rec->id, commit);
 	out->bucket = xstrdup(ctx->bucket);
@@ -448,8 +461,8 @@ int remote_runs_complete(struct remote_runs_ctx *ctx, struct remote_entry *e)
 	e->completed = 1;
 	if (r == 1)
 		return 0;
-	/* the instance knows best where and since when it runs */
-	if (e->instance) {
+	/* the instance knows best where and since when it runs; node 0's is run.json's */
+	if (e->instance && full.nodes <= 1) {
 		free(full.instance_id);
 		full.instance_id = e->run.instance_id ? xstrdup(e->run.instance_id) : NULL;
 		full.launched = e->run.launched ? e->run.launched : full.launched;

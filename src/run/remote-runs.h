@@ -63,6 +63,8 @@ struct remote_entry {
 	int conflict;
 	int early;
 	int completed; /* run.json was read (remote_runs_complete) */
+	/* instances tagged with the run id that are alive: several for a run on several nodes */
+	int live_instances;
 };
 
 struct remote_runs {
