@@ -176,6 +176,7 @@ __git_train_complete_value ()
 	--best)			__gitcomp "min max" "" "$cur_" ;;
 	--metric)		__gitcomp_nl "$(__git_train_metrics)" "" "$cur_" ;;
 	--resume-from)		__gitcomp_nl "$(__git_train_run_ids)" "" "$cur_" ;;
+	--nodes)		__gitcomp "2 3 4 8 16" "" "$cur_" ;;
 	--output)
 		# a run's output format; archive's --output is a file name
 		[ "$cmd" = run ] && __gitcomp "text run-id instance-id json" "" "$cur_"
