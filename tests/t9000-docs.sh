@@ -127,6 +127,20 @@ test_expect_success EC2,TORCH 'docs/preemption.md: interrupted after a checkpoin
 	test_nothing_left
 '
 
+test_expect_success EC2,TORCH 'docs/several-machines.md: two nodes, the same weights on both ranks, one note line, nothing left' '
+	o=out-several-machines.md &&
+	grep "rank 0 of 2: bias " $o >rank0 &&
+	grep "rank 1 of 2: bias " $o >rank1 &&
+	test "$(sed "s/.*bias //" rank0)" = "$(sed "s/.*bias //" rank1)" &&
+	grep "^nodes=2$" $o &&
+	grep "^instances=i-[0-9a-f]*,i-[0-9a-f]*$" $o &&
+	grep "2×g5.xlarge" $o &&
+	git -C doc-several-machines.md notes --ref=train show HEAD >notes &&
+	test_line_count = 1 notes &&
+	grep "status=succeeded .*nodes=2" notes &&
+	test_nothing_left
+'
+
 test_expect_success EC2 'docs/ec2-runs.md: the runs are in the notes, nothing is left running' '
 	grep "^epoch 3 loss=0.125" out-ec2-runs.md &&
 	git -C doc-ec2-runs.md notes --ref=train show HEAD >notes &&

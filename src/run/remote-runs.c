@@ -223,6 +223,15 @@ static char *note_run_prefix(struct remote_runs_ctx *ctx, const struct run_recor
 	return v[pick];
 }
 
+/* A note's nodes=: 2 to REMOTE_MAX_NODES, else 0 (one instance). */
+static int note_nodes(const struct run_record *rec)
+{
+	const char *v = run_record_extra(rec, "nodes");
+	int n = v ? atoi(v) : 0;
+
+	return n >= 2 && n <= REMOTE_MAX_NODES ? n : 0;
+}
+
 /*
  * A run known from a note. Where its things are comes from this clone's
  * configuration (train.bucket, train.prefix, the repository) and the run
@@ -245,10 +254,7 @@ static void run_from_note(struct remote_run *out, const struct run_record *rec,
 	if ((v = run_record_extra(rec, "instance")))
 		out->instance_id = xstrdup(v);
 	out->price = (v = run_record_extra(rec, "price")) ? strtod(v, NULL) : -1;
-	v = run_record_extra(rec, "nodes");
-	out->nodes = v ? atoi(v) : 0;
-	if (out->nodes < 2 || out->nodes > REMOTE_MAX_NODES)
-		out->nodes = 0;
+	out->nodes = note_nodes(rec);
 	out->launched = rec->start;
 	run_commit = run_commit_of_note(ctx, rec->id, commit);
 	out->bucket = xstrdup(ctx->bucket);
@@ -278,6 +284,9 @@ static void add_note_lines(struct remote_runs *l, const char *note, const git_oi
 			if (!e) {
 				e = add_entry(l);
 				run_from_note(&e->run, &rec, commit, ctx);
+			} else if (e->run.nodes <= 1 && run_record_extra(&rec, "nodes")) {
+				/* its instances are gone: the note says how many it had */
+				e->run.nodes = note_nodes(&rec);
 			}
 			if (!e->recorded) {
 				run_record_release(&e->note);
