@@ -116,7 +116,9 @@ test_expect_success EC2,TORCH 'setup: a DDP script, its single-process result, a
 	git config train.bucket $B &&
 	git config train.instanceProfile train-profile &&
 	git config train.interpreter "$TRASH_DIRECTORY/.torch/python3" &&
-	git config train.script ddp.py
+	git config train.script ddp.py &&
+	test_fake_prices "{\"c5.xlarge\": 0.17}" &&
+	test_fake_ctl spot-prices "{\"c5.xlarge\": 0.07}"
 '
 
 test_expect_success EC2,TORCH '--nodes 2 --wait: one placement group, torchrun on both, identical weights equal to one process'"'"'s, one note, nothing left' '

@@ -35,12 +35,23 @@ static void print_text(const struct run *r)
 {
 	const struct remote_run *run = backend_aws_remote(r);
 	struct buf b = BUF_INIT;
+	size_t i;
 
-	buf_printf(&b, "run %s started: %s %s instance %s in %s", run->run_id, run->instance_type,
-		   run->market, run->instance_id, run->az ? run->az : run->region);
+	if (run->nodes > 1) {
+		/* a run on several instances: all of them, and what they cost together */
+		buf_printf(&b, "run %s started: %d %s %s instances ", run->run_id, run->nodes,
+			   run->instance_type, run->market);
+		for (i = 0; i < run->node_instances.nr; i++)
+			buf_printf(&b, "%s%s", i ? ", " : "", run->node_instances.v[i]);
+		buf_printf(&b, " in %s", run->az ? run->az : run->region);
+	} else {
+		buf_printf(&b, "run %s started: %s %s instance %s in %s", run->run_id,
+			   run->instance_type, run->market, run->instance_id,
+			   run->az ? run->az : run->region);
+	}
 	if (run->price >= 0) {
 		buf_puts(&b, ", est. ");
-		pricing_format(&b, run->price);
+		pricing_format(&b, run->price * (run->nodes > 1 ? run->nodes : 1));
 	}
 	buf_printf(&b, "\n  git train logs -f %s\t# follow its log\n", run->run_id);
 	buf_printf(&b, "  git train status\t# see it with the other runs\n");
@@ -58,6 +69,14 @@ static void print_json(const struct run *r, const struct run_record *rec)
 	size_t i;
 
 	remote_run_add_json(o, run);
+	if (run->nodes > 1) {
+		cJSON *a;
+
+		cJSON_AddNumberToObject(o, "nodes", run->nodes);
+		a = cJSON_AddArrayToObject(o, "node_instances");
+		for (i = 0; i < run->node_instances.nr; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(run->node_instances.v[i]));
+	}
 	log = layout_run_uri(run->bucket, run->run_prefix, LAYOUT_LOG);
 	outputs = layout_run_uri(run->bucket, run->run_prefix, LAYOUT_OUTPUTS);
 	json_add_string_or_null(o, "log", log);
@@ -88,6 +107,7 @@ static void print_json(const struct run *r, const struct run_record *rec)
 void run_output_started(enum run_output mode, int wait, const struct run *r)
 {
 	const struct remote_run *run = backend_aws_remote(r);
+	size_t i;
 
 	switch (mode) {
 	case RUN_OUTPUT_TEXT:
@@ -97,7 +117,11 @@ void run_output_started(enum run_output mode, int wait, const struct run *r)
 		printf("%s\n", run->run_id);
 		break;
 	case RUN_OUTPUT_INSTANCE_ID:
-		printf("%s\n", run->instance_id);
+		if (run->nodes > 1) /* one a line, by node rank */
+			for (i = 0; i < run->node_instances.nr; i++)
+				printf("%s\n", run->node_instances.v[i]);
+		else
+			printf("%s\n", run->instance_id);
 		break;
 	case RUN_OUTPUT_JSON:
 		if (!wait)
