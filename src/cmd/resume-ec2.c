@@ -163,6 +163,17 @@ int cmd_resume_ec2_attach(struct remote_runs_ctx *ctx, struct remote_entry *e, l
 
 	memset(&s, 0, sizeof(s));
 	memset(&r, 0, sizeof(r));
+	if (e->run.nodes > 1) {
+		/* its instances are one-time spot or on-demand: nothing waits to come back */
+		err_set("run %s ran on %d instances: it cannot be resumed", e->run.run_id,
+			e->run.nodes);
+		err_hint("start it again from its checkpoints: git train %s --nodes %d "
+			 "--resume-from %s",
+			 e->run.instance_type ? e->run.instance_type : "<type>", e->run.nodes,
+			 e->run.run_id);
+		err_report();
+		return EXIT_FAILED;
+	}
 	cmd_ui_init(&ui, CMD_UI_STAMP, &cmd_interrupted);
 	if ((e->run.args && shell_split(&args, e->run.args)) ||
 	    cmd_config_override(&ctx->cfg, "train.instanceType", e->run.instance_type) ||
