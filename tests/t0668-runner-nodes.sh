@@ -46,10 +46,10 @@ wait_key() {
 	done
 }
 
-# two_instances <name>: two instances of the fake, their ids in <name>.0
-# and <name>.1, node 0's private address in <name>.addr
+# two_instances <name> [<ami file>]: two instances of the fake, their ids
+# in <name>.0 and <name>.1, node 0's private address in <name>.addr
 two_instances() {
-	git train aws-call ec2 RunInstances ImageId="$(cat ami)" InstanceType=t3.micro \
+	git train aws-call ec2 RunInstances ImageId="$(cat "${2:-ami}")" InstanceType=t3.micro \
 		MinCount=2 MaxCount=2 >"$1.xml" &&
 	grep -o "<instanceId>i-[0-9a-f]*</instanceId>" "$1.xml" |
 		sed "s|</*instanceId>||g" >"$1.ids" &&
@@ -95,6 +95,19 @@ terminated() {
 	done
 }
 
+# the weights of rank0.json (node 0's outputs, from S3) and rank1.json
+# (node 1's, from its instance) are one model's, trained by a world of 2
+same_model() {
+	s3_get "$runs/$1/outputs/rank0.json" rank0.json &&
+	cp "$(test_instance_dir "$(cat "$1.1")")/var/lib/git-train/$1/work/outputs/rank1.json" rank1.json &&
+	/usr/bin/python3 -c "
+import json
+a, b = (json.load(open(f)) for f in (\"rank0.json\", \"rank1.json\"))
+assert a[\"world\"] == b[\"world\"] == 2, (a, b)
+assert a[\"weights\"] == b[\"weights\"], (a, b)
+"
+}
+
 test_expect_success RUNNER 'setup: a DDP script, its code in S3' '
 	cat >ddp.py <<-\PY &&
 	import json, os, sys
@@ -137,7 +150,10 @@ test_expect_success RUNNER 'setup: a DDP script, its code in S3' '
 	sha256sum <code.tar.gz | cut -c 1-64 >code.sha256 &&
 	git train aws-call ssm GetParameter \
 		Name=/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64 |
-		python3 -c "import json, sys; print(json.load(sys.stdin)[\"Parameter\"][\"Value\"])" >ami &&
+		test_json "d[\"Parameter\"][\"Value\"]" >ami &&
+	git train aws-call ssm GetParameter \
+		Name=/aws/service/deeplearning/ami/x86_64/oss-nvidia-driver-gpu-pytorch-2.10-amazon-linux-2023/latest/ami-id |
+		test_json "d[\"Parameter\"][\"Value\"]" >dlami &&
 	test_fake_settings "{\"ready_delay\": 1, \"invocation_delay\": 1}"
 '
 sha=$(git rev-parse -q --verify HEAD)
@@ -145,11 +161,28 @@ runs=git-train/demo/$sha/runs
 code_key=git-train/demo/$sha/code.tar.gz
 code_sum=$(cat code.sha256 2>/dev/null)
 
-test_expect_success RUNNER 'two nodes train one model: node 0 is the run, node 1 its nodes/1/; both instances end' '
+# three runs on two instances each, at once: DDP with the standard
+# variables, DDP under torchrun, and one whose rank 1 crashes
+test_expect_success RUNNER 'the runs start, each node given its rank and node 0'\''s address' '
 	two_instances ok &&
-	port=$(free_port) &&
-	start_node ok ok 0 "$port" -- --steps 3 &&
-	start_node ok ok 1 "$port" -- --steps 3 &&
+	two_instances tr dlami &&
+	two_instances crash &&
+	free_port >ok.port &&
+	start_node ok ok 0 "$(cat ok.port)" -- --steps 3 &&
+	start_node ok ok 1 "$(cat ok.port)" -- --steps 3 &&
+	# the DLAMI'\''s framework Python (/opt/pytorch/bin/python in the fake'\''s
+	# image: Debian'\''s), with the torchrun beside it
+	free_port >tr.port &&
+	start_node tr tr 0 "$(cat tr.port)" --launcher torchrun --interpreter /opt/pytorch/bin/python \
+		-- --steps 2 &&
+	start_node tr tr 1 "$(cat tr.port)" --launcher torchrun --interpreter /opt/pytorch/bin/python \
+		-- --steps 2 &&
+	free_port >crash.port &&
+	start_node crash crash 0 "$(cat crash.port)" -- --crash-rank 1 &&
+	start_node crash crash 1 "$(cat crash.port)" -- --crash-rank 1
+'
+
+test_expect_success RUNNER 'two nodes train one model: node 0 is the run, node 1 its nodes/1/; both instances end' '
 	wait_key "$runs/ok/result.json" ok.result.json &&
 	wait_key "$runs/ok/nodes/1/result.json" ok.1.result.json &&
 	s3_get "$runs/ok/log" ok.log &&
@@ -161,8 +194,8 @@ test_expect_success RUNNER 'two nodes train one model: node 0 is the run, node 1
 	test_cmp expect status &&
 	test_grep "^rank 0: done$" ok.log &&
 	test_grep "^rank 1: done$" ok.1.log &&
-	test_grep "^rank 0 of 2: $(cat ok.addr):$port$" ok.log &&
-	test_grep "^rank 1 of 2: $(cat ok.addr):$port$" ok.1.log &&
+	test_grep "^rank 0 of 2: $(cat ok.addr):$(cat ok.port)$" ok.log &&
+	test_grep "^rank 1 of 2: $(cat ok.addr):$(cat ok.port)$" ok.1.log &&
 	# the run'\''s outputs are node 0'\''s; node 1'\''s stay on its instance
 	s3_keys "$runs/ok/" >keys &&
 	cat >expect <<-\EOF &&
@@ -175,34 +208,42 @@ test_expect_success RUNNER 'two nodes train one model: node 0 is the run, node 1
 	result.json
 	EOF
 	test_cmp expect keys &&
-	s3_get "$runs/ok/outputs/rank0.json" rank0.json &&
-	cp "$(test_instance_dir "$(cat ok.1)")/var/lib/git-train/ok/work/outputs/rank1.json" rank1.json &&
-	/usr/bin/python3 -c "
-import json
-a, b = (json.load(open(f)) for f in (\"rank0.json\", \"rank1.json\"))
-assert a[\"world\"] == b[\"world\"] == 2, (a, b)
-assert a[\"weights\"] == b[\"weights\"], (a, b)
-" &&
+	same_model ok &&
 	terminated "$(cat ok.0)" "$(cat ok.1)"
 '
 
+test_expect_success RUNNER 'train.launcher torchrun on two nodes: the static rendezvous puts global rank 0 on node 0' '
+	wait_key "$runs/tr/result.json" tr.result.json &&
+	wait_key "$runs/tr/nodes/1/result.json" tr.1.result.json &&
+	s3_get "$runs/tr/log" tr.log &&
+	s3_get "$runs/tr/nodes/1/log" tr.1.log &&
+	echo succeeded >expect &&
+	test_json "d[\"status\"]" <tr.result.json >status &&
+	test_cmp expect status &&
+	test_json "d[\"status\"]" <tr.1.result.json >status &&
+	test_cmp expect status &&
+	test_grep "rank 0 of 2: $(cat tr.addr):$(cat tr.port)$" tr.log &&
+	test_grep "rank 1 of 2: $(cat tr.addr):$(cat tr.port)$" tr.1.log &&
+	same_model tr &&
+	terminated "$(cat tr.0)" "$(cat tr.1)"
+'
+
 test_expect_success RUNNER 'node 1 crashing ends the run on node 0 within seconds, naming node 1 and its log' '
-	two_instances crash &&
-	port=$(free_port) &&
-	start_node crash crash 0 "$port" -- --crash-rank 1 &&
-	start_node crash crash 1 "$port" -- --crash-rank 1 &&
 	wait_key "$runs/crash/nodes/1/result.json" crash.1.result.json &&
-	wait_key "$runs/crash/result.json" crash.result.json 15 &&
+	wait_key "$runs/crash/result.json" crash.result.json &&
 	s3_get "$runs/crash/log" crash.log &&
 	s3_get "$runs/crash/nodes/1/log" crash.1.log &&
 	test_grep "^rank 1: crashing$" crash.1.log &&
 	/usr/bin/python3 -c "
-import json
+import datetime, json
 n, r = (json.load(open(f)) for f in (\"crash.1.result.json\", \"crash.result.json\"))
 assert n[\"status\"] == \"failed\" and n[\"exit_code\"] == 3, n
 assert r[\"status\"] == \"failed\" and r[\"exit_code\"] == 3 and r[\"failed_node\"] == 1, r
+t = lambda d: datetime.datetime.strptime(d[\"end\"], \"%Y-%m-%dT%H:%M:%SZ\")
+assert 0 <= (t(r) - t(n)).total_seconds() <= 15, (n, r)
 " &&
 	test_grep "^git-train: node 1 failed (exit 3): its log is at s3://$BUCKET/$runs/crash/nodes/1/log$" crash.log &&
+	test_grep ! "^rank 0: done$" crash.log &&
 	terminated "$(cat crash.0)" "$(cat crash.1)"
 '
 
