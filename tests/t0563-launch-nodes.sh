@@ -8,14 +8,10 @@
 # launch_instance() and cluster_delete() as `git train <type> --nodes N` does.
 . "$(dirname "$0")/test-lib.sh"
 
-if test_have_prereq MOTO && test_have_prereq FAKE && test -x "$TEST_TOOL"; then
-	test_start_moto || exit 1
-	test_start_fake || exit 1
+test_start_ec2
+if test_have_prereq EC2 && test -x "$TEST_TOOL"; then
 	test_set_prereq LAUNCH
 fi
-# aws_send's own retries without the real waits
-GIT_TRAIN_RETRY_BASE_MS=1
-export GIT_TRAIN_RETRY_BASE_MS
 
 PRICES="--spot-price=0.068 --on-demand-price=0.17"
 
@@ -207,6 +203,44 @@ test_expect_success LAUNCH 'a quota error fails at once and terminates nothing e
 	groups_of $run >got &&
 	test_cmp expect got &&
 	test_nothing_left
+'
+
+# gc removes the groups of a run that has ended, found by the repository's
+# tag: not those of a run with no instance yet (it may still be launching),
+# only once the run is past its max runtime (or has a result).
+test_expect_success LAUNCH 'gc removes the groups of an ended run, not of one that may be launching' '
+	fresh &&
+	test_setup_train_account train-bucket train-role train-profile &&
+	git config train.bucket train-bucket &&
+	test_make_train_repo &&
+	repo=$(test_repo_id) &&
+	young=20261206-000000-abc1234-0006 old=20261206-000000-abc1234-0007 &&
+	launch $young --count=2 --cluster --tag=git-train:repo=$repo >young.out 2>err &&
+	launch $old --count=2 --cluster --tag=git-train:repo=$repo \
+		--tag=git-train:max-runtime=1 >old.out 2>err &&
+	terminate $(sed -n "s/^node [01] \([^ ]*\) .*/\1/p" young.out old.out) &&
+	sleep 2 &&
+	old_sg=$(sed -n "s/^security_group //p" old.out) &&
+	test_train gc --dry-run &&
+	test_grep "^would remove placement group git-train-$old: run $old has no instance left, and its group was made [0-9]*s ago, past its max runtime of 1s$" out &&
+	test_grep "^would remove security group git-train-$old ($old_sg): run $old has no instance left" out &&
+	test_grep ! "$young" out &&
+	echo "1 1" >expect &&
+	groups_of $old >got &&
+	test_cmp expect got &&
+	test_train gc &&
+	test_grep "^removed placement group git-train-$old: run $old" out &&
+	test_grep "^removed security group git-train-$old ($old_sg): run $old" out &&
+	echo "0 0" >expect &&
+	groups_of $old >got &&
+	test_cmp expect got &&
+	echo "1 1" >expect &&
+	groups_of $young >got &&
+	test_cmp expect got &&
+	"$TEST_TOOL" launch --run-id=$young --cluster-delete=30 &&
+	echo "0 0" >expect &&
+	groups_of $young >got &&
+	test_cmp expect got
 '
 
 test_done
