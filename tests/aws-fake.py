@@ -2522,7 +2522,8 @@ def ssm_handler(state, call):
 # on-demand Linux, shared tenancy, us-east-1: (price, vCPUs, memory)
 PRICES = {"t3.micro": (0.0104, 2, "1 GiB"), "t3.small": (0.0208, 2, "2 GiB"),
           "t3.medium": (0.0416, 2, "4 GiB"), "m5.large": (0.096, 2, "8 GiB"),
-          "c5.large": (0.085, 2, "4 GiB"), "g5.xlarge": (1.006, 4, "16 GiB"),
+          "c5.large": (0.085, 2, "4 GiB"), "c5.xlarge": (0.17, 4, "8 GiB"),
+          "g5.xlarge": (1.006, 4, "16 GiB"),
           "g4dn.xlarge": (0.526, 4, "16 GiB"), "p3.2xlarge": (3.06, 8, "61 GiB"),
           "t4g.micro": (0.0084, 2, "1 GiB")}
 REGIONS = {"us-east-1": ("US East (N. Virginia)", 1.0), "us-east-2": ("US East (Ohio)", 1.0),
