@@ -105,6 +105,35 @@ GPUs (the block "GPUs: Deep Learning AMIs, vCPU quotas, nvidia-smi" says more)
   an nvidia-smi on the PATH of instances of types with NVIDIA GPUs, and the
   image's files under GIT_TRAIN_IMAGE_ROOT=<sandbox>/image/ for DLAMI instances.
 
+Several instances (a run on N nodes; the block "several instances" says more)
+  RunInstances with MinCount/MaxCount above 1 boots each instance (sandbox,
+  IMDS, SSM, user data); SendCommand to several InstanceIds runs on each.
+  Private addresses: each instance gets its own in 127.0.0.0/8,
+  127.<2 + the fake's port % 250>.<n / 254>.<1 + n % 254> for the fake's nth
+  (so two fakes on one machine differ), kept while the fake runs: RunInstances'
+  and DescribeInstances' privateIpAddress, privateDnsName (ip-127-...) and
+  those of networkInterfaceSet, IMDS local-ipv4 and the identity document,
+  SSM's IPAddress. moto's 10.x ones are never shown (public ones are moto's).
+  Spot capacity (settings spot_capacity {type: n}): a spot RunInstances of that
+  type gets at most n instances, in any zone, per request (instances already
+  running are not counted): MinCount above n is 500 InsufficientInstanceCapacity,
+  else MaxCount is cut to n (the response has fewer instances).
+  Placement groups (moto 5 has none: the fake keeps them, per region; they
+  outlive /__fake/reset): CreatePlacementGroup (GroupName, Strategy cluster,
+  spread or partition, PartitionCount, SpreadLevel, TagSpecification.N of
+  ResourceType placement-group; a name taken: 400 InvalidPlacementGroup.Duplicate),
+  DescribePlacementGroups (GroupName.N, GroupId.N; Filter.N: group-name,
+  group-id, group-arn, state, strategy, partition-count, spread-level, tag:<key>,
+  tag-key, tag-value), DeletePlacementGroup (GroupName; 400
+  InvalidPlacementGroup.InUse while an instance launched into it is not
+  terminated); an unknown name: 400 InvalidPlacementGroup.Unknown. RunInstances
+  with Placement.GroupName (or GroupId) of an unknown group: 400
+  InvalidPlacementGroup.Unknown; else its instances' placement shows groupName
+  and groupId.
+  DeleteSecurityGroup (GroupId or GroupName): 400 DependencyViolation while an
+  instance that is not terminated has the group (as AWS; moto would delete it).
+  Note moto terminates at once: there is no shutting-down in between.
+
 SSM (moto does the rest: GetParameter for the public AMI parameters, ...)
   DescribeInstanceInformation (Filters InstanceIds/PingStatus/ResourceType, or
   InstanceInformationFilterList instanceIds): a running instance is listed,
@@ -144,6 +173,14 @@ The instance sandbox: <--sandbox>/<instance-id>/
                   (POST /__fake/unit/<id>, the argv in run/systemd-run/U.argv).
                   `systemctl stop|kill U[.timer|.service]...` cancels those; a stop
                   or the end of the instance cancels all (timers die with a machine).
+                  `torchrun`: Debian's torch 1.13 on Python 3.11 has a broken
+                  torchrun (--redirects/--tee 0 or 3, their defaults: AttributeError:
+                  'NoneType' object has no attribute 'get'), so this one runs
+                  /usr/bin/python3 -m torch.distributed.run --redirects 2 --tee 1
+                  --monitor_interval 0.2 "$@". The same is in image/usr/bin/ beside
+                  image/usr/bin/python3 (runs /usr/bin/python3) and, on a DLAMI,
+                  in image/opt/pytorch/bin/: the runner takes the torchrun beside
+                  the interpreter (mapped into GIT_TRAIN_IMAGE_ROOT) first.
   calls.log       those calls, one a line
   root/           the commands' working directory
   home/, tmp/     HOME (with empty .aws/config and .aws/credentials), TMPDIR
@@ -156,7 +193,9 @@ The instance sandbox: <--sandbox>/<instance-id>/
   AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:<its IMDS port>/ (note the
   slash: join paths as botocore does), AWS_REGION and AWS_DEFAULT_REGION (the
   instance's region: --region unless launched elsewhere), AWS_CONFIG_FILE and
-  AWS_SHARED_CREDENTIALS_FILE (the empty files), and GIT_TRAIN_POLL_SCALE when
+  AWS_SHARED_CREDENTIALS_FILE (the empty files), GLOO_SOCKET_IFNAME=lo (gloo
+  would pick its interface by the host name), GIT_TRAIN_IMAGE_ROOT=<sandbox>/image
+  and GIT_TRAIN_POLL_SCALE when
   the fake has it (the runner's tick): no credentials, no profile, no
   AWS_EC2_METADATA_DISABLED. stdin is /dev/null; stdout and stderr go to files.
   Each command runs in a session of its own; every process whose environment
@@ -201,7 +240,8 @@ Control endpoint (unsigned, under /__fake/), used by tests/test-lib.sh:
                              stopped by a spot interruption starts again,
                              "nvidia_smi": "ok" | "broken" ("ok"; for the instances
                              that boot from then on), "quotas": {code: vCPUs} (EC2's
-                             vCPU quotas; see "GPUs" below)}:
+                             vCPU quotas; see "GPUs" below),
+                             "spot_capacity": {type: n} ({}; see "Several instances")}:
                              changes those named, answers all
   POST /__fake/prices       {"t3.micro": 0.5, ...}: on-demand Linux price in every region
   POST /__fake/spot-prices  {"t3.micro": 0.25, ...}: DescribeSpotPriceHistory's price of
@@ -241,7 +281,14 @@ Control endpoint (unsigned, under /__fake/), used by tests/test-lib.sh:
                              "interrupt_action": null, "stop" or "terminate",
                              "restart_in": seconds until the fake starts it or null,
                              "units": {name: seconds until it runs} (systemd-run's),
-                             "spot_request": the newest request that launched it or null}}
+                             "spot_request": the newest request that launched it or null,
+                             "private_ip": its 127.x address, "type", "az",
+                             "security_groups": [sg ids, as moto has them],
+                             "placement_group": the name of the group it was
+                             launched into or null}}
+  GET  /__fake/placement-groups {"<name>": {"id", "region", "strategy", "tags": {key:
+                             value}, "created" (ISO), "instances": [ids launched into it
+                             and not terminated]}}
   GET  /__fake/spot-requests {"<sir-id>": {"state", "status" (its code), "instance",
                              "type", "behaviour", "valid_until" (ISO or null), "tags":
                              {key: value}, "region", "az", "created" (ISO)}}
@@ -296,7 +343,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
 MAX_SKEW = 15 * 60
 DEFAULT_SETTINGS = {"ready_delay": 0.0, "invocation_delay": 0.0, "interrupt_grace": 5.0,
                     "user_data": False, "aws_cli": "standin", "s3_regions": "off",
-                    "shutdown_minute": 60.0, "restart_after": None}
+                    "shutdown_minute": 60.0, "restart_after": None, "spot_capacity": {}}
 AWS_CLIS = ("standin", "real")
 S3_REGIONS = ("off", "301", "400")
 # the stand-in for `aws s3 cp` (aws-cli-standin.py says why), beside this file
@@ -453,6 +500,13 @@ class State:
         # id -> SpotRequest: AWS's state, as moto's instances are, so kept on reset
         self.spot_requests = {}
         self.spot_lock = threading.RLock()
+        # AWS's state too, kept on reset (see "Several instances"): instance id ->
+        # its 127.x address; (region, name) -> PlacementGroup; instance id ->
+        # (region, name) of the placement group it was launched in
+        self.addresses = {}
+        self.placement_groups = {}
+        self.instance_groups = {}
+        self.address_lock = threading.Lock()
         self.reset()
         self.clock_offset = clock_offset
 
@@ -944,6 +998,7 @@ class Instance:
                 f.write(script)
             os.chmod(self.path("bin", name), 0o755)
         gpu_sandbox(self)
+        torch_sandbox(self)
         aws = self.path("bin", "aws")
         if self.state.setting("aws_cli") == "standin":
             with open(aws, "w") as f:
@@ -985,6 +1040,8 @@ class Instance:
             "AWS_DEFAULT_REGION": self.region,
             "AWS_CONFIG_FILE": self.path("home/.aws/config"),
             "AWS_SHARED_CREDENTIALS_FILE": self.path("home/.aws/credentials"),
+            "GLOO_SOCKET_IFNAME": "lo",
+            "GIT_TRAIN_IMAGE_ROOT": self.path("image"),
             **POLL_SCALE,
             **gpu_environment(self),
         }
@@ -1210,6 +1267,9 @@ class Instance:
                 "units": {n: round(max(0.0, w - time.time()), 1)
                           for n, (_, w) in list(self.units.items())},
                 "region": self.region, "role": self.role, "ended_by": self.ended_by,
+                "private_ip": self.info["private_ip"], "type": self.info["type"],
+                "az": self.info["az"], "security_groups": list(self.info.get("groups", [])),
+                "placement_group": placement_group_of(self.state, self.id),
                 "shutdown_in": round(max(0.0, when - time.time()), 1) if when else None}
 
     def run_user_data(self):
@@ -1258,7 +1318,9 @@ def moto_instances(state, region):
                     "az": text("placement/availabilityZone", region + "a"),
                     "profile_arn": text("iamInstanceProfile/arn"),
                     "lifecycle": text("instanceLifecycle", "on-demand"),
-                    "private_ip": text("privateIpAddress", "10.0.0.1"),
+                    "private_ip": private_address(state, text("instanceId")),
+                    "groups": sorted({g.text for g in it.iterfind(".//groupSet/item/groupId")
+                                      if g.text}),
                     "launch_time": text("launchTime"), "arch": text("architecture", "x86_64"),
                     "account": res.findtext("ownerId") or "123456789012"}
             out[info["id"]] = info
@@ -1273,6 +1335,8 @@ def sync(state, region):
             return
         for iid, info in found.items():
             inst = state.instances.get(iid)
+            if inst is not None:
+                inst.info["groups"] = info["groups"]
             if info["state"] in ("pending", "running"):
                 if inst is None:
                     boot(state, info, region)
@@ -1460,8 +1524,7 @@ def run_instances(state, call):
         return spot
     token = call.params.get("ClientToken")
     if not token:
-        res = forward(state.upstream, call)
-        res = spot_launched(state, call, spot, res)
+        res = launch_through(state, call, spot)
         launched(state, call, res)
         return res
     if len(token) > 64 or not token.isascii():
@@ -1478,12 +1541,25 @@ def run_instances(state, call):
                                  "with arguments used in previous request(s).")
             log(f"RunInstances with ClientToken {token} again: the first response")
             return Response(seen[1].status, seen[1].body, seen[1].headers)
-        res = forward(state.upstream, call)
-        res = spot_launched(state, call, spot, res)
+        res = launch_through(state, call, spot)
         if res.status == 200:
             state.client_tokens[key] = (dict(call.params), res)
     launched(state, call, res)
     return res
+
+
+def launch_through(state, call, spot):
+    """What RunInstances does once the request is valid: the placement group
+    and spot capacity checks, moto's launch, its response patched."""
+    res = placement_check(state, call) or spot_capacity_check(state, call, spot)
+    if res is not None:
+        return res
+    res = forward(state.upstream, call)
+    root = xml_root(res.body) if res.status == 200 else None
+    if root is not None:
+        placement_launched(state, call, root)
+    res = spot_launched(state, call, spot, res)
+    return instances_patch(state, res)
 
 
 def spot_price_patch(state, res):
@@ -1508,7 +1584,7 @@ def ec2_handler(state, call):
     if call.action in SPOT_ACTIONS:
         return SPOT_ACTIONS[call.action](state, call)
     if call.action == "DescribeInstances":
-        return spot_patch(state, forward(state.upstream, call))
+        return instances_patch(state, spot_patch(state, forward(state.upstream, call)))
     if call.action == "DescribeSpotPriceHistory" and state.spot_prices:
         return spot_price_patch(state, forward(state.upstream, call))
     if call.action not in ("TerminateInstances", "StopInstances", "StartInstances"):
@@ -1873,6 +1949,368 @@ def cancel_spot_requests(state, call):
 
 SPOT_ACTIONS = {"DescribeSpotInstanceRequests": describe_spot_requests,
                 "CancelSpotInstanceRequests": cancel_spot_requests}
+
+
+# --- several instances: private addresses, placement and security groups ------
+#
+# A run on several instances needs their private addresses (every packet on
+# loopback: moto's 10.x ones are never reported), a placement group (moto 5
+# has none: the fake keeps them), security groups that cannot be deleted
+# while in use (moto deletes them anyway) and spot capacity for fewer
+# instances than asked for (settings spot_capacity).
+
+def private_address(state, iid):
+    """The instance's own address in 127.0.0.0/8, the same for as long as the
+    fake runs: 127.<2 + its port % 250>.<n / 254>.<1 + n % 254> for the fake's
+    nth instance, so that two fakes on one machine hand out different ones."""
+    with state.address_lock:
+        ip = state.addresses.get(iid)
+        if ip is None:
+            n = len(state.addresses)
+            port = int(state.url.rsplit(":", 1)[1]) if state.url else 0
+            ip = f"127.{2 + port % 250}.{n // 254 % 256}.{1 + n % 254}"
+            state.addresses[iid] = ip
+        return ip
+
+
+def instances_patch(state, res):
+    """RunInstances' and DescribeInstances' instance items with the fake's
+    private addresses (privateIpAddress and privateDnsName, the network
+    interfaces' too) and their placement group's name and id."""
+    if res.status != 200 or b"<instanceId>" not in res.body:
+        return res
+    try:
+        root = ET.fromstring(res.body)
+    except ET.ParseError:
+        return res
+    ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    for iset in root.iter(ns + "instancesSet"):
+        for item in iset.findall(ns + "item"):
+            iid = item.findtext(ns + "instanceId")
+            if not iid:
+                continue
+            ip = private_address(state, iid)
+            for el in item.iter(ns + "privateIpAddress"):
+                el.text = ip
+            for el in item.iter(ns + "privateDnsName"):
+                if el.text:
+                    rest = el.text[el.text.index("."):] if "." in el.text else ""
+                    el.text = "ip-" + ip.replace(".", "-") + rest
+            group = placement_group_of(state, iid, whole=True)
+            placement = item.find(ns + "placement")
+            if group is None or placement is None:
+                continue
+            for tag, value in (("groupName", group.name), ("groupId", group.id)):
+                el = placement.find(ns + tag)
+                if el is None:
+                    el = ET.SubElement(placement, ns + tag)
+                el.text = value
+    ET.register_namespace("", ns.strip("{}"))
+    return Response(200, ET.tostring(root, encoding="utf-8", xml_declaration=True),
+                    res.headers)
+
+
+TORCHRUN = """#!/bin/sh
+# aws-fake's torchrun: Debian's torch 1.13 on Python 3.11 fails with its default
+# --redirects/--tee ('NoneType' object has no attribute 'get'); --redirects 2
+# --tee 1 works. Its agent looks at the workers every 5 s (torch 2.x's: 0.1 s).
+exec /usr/bin/python3 -m torch.distributed.run --redirects 2 --tee 1 --monitor_interval 0.2 "$@"
+"""
+IMAGE_PYTHON = """#!/bin/sh
+# the image's Python: Debian's, which has torch
+exec /usr/bin/python3 "$@"
+"""
+
+
+def torch_sandbox(inst):
+    """At boot: torchrun (the workaround above) first on PATH and beside
+    the image's Pythons (runner.sh looks there first): /usr/bin/python3 of
+    every image and a DLAMI's /opt/pytorch/bin/python, under
+    GIT_TRAIN_IMAGE_ROOT."""
+    dirs = [inst.path("bin"), inst.path("image", "usr", "bin")]
+    if os.path.exists(inst.path("image", "opt", "pytorch", "bin", "python")):
+        dirs.append(inst.path("image", "opt", "pytorch", "bin"))
+    for d in dirs:
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "torchrun"), "w") as f:
+            f.write(TORCHRUN)
+        os.chmod(os.path.join(d, "torchrun"), 0o755)
+    with open(inst.path("image", "usr", "bin", "python3"), "w") as f:
+        f.write(IMAGE_PYTHON)
+    os.chmod(inst.path("image", "usr", "bin", "python3"), 0o755)
+
+
+def replace_param(call, name, value):
+    """call, with the Query parameter name (in the body or the query) set to
+    value: what moto gets. call.params keeps what the client sent."""
+    def edit(text):
+        pairs = urllib.parse.parse_qsl(text, keep_blank_values=True)
+        return urllib.parse.urlencode([(k, value if k == name else v) for k, v in pairs])
+    if call.query and name in dict(urllib.parse.parse_qsl(call.query)):
+        call.query = edit(call.query)
+        call.target = call.path + "?" + call.query
+    call.body = edit(call.body.decode("utf-8")).encode()
+
+
+def spot_capacity_check(state, call, spot):
+    """settings spot_capacity {type: n}: a spot RunInstances of the type gets at
+    most n instances, in any zone, per request (what runs already is not
+    counted): MinCount above n is InsufficientInstanceCapacity, else MaxCount
+    is cut to n. None, or the error."""
+    itype = call.params.get("InstanceType")
+    cap = state.setting("spot_capacity").get(itype) if spot else None
+    if cap is None:
+        return None
+    try:
+        least, most = int(call.params.get("MinCount")), int(call.params.get("MaxCount"))
+    except (TypeError, ValueError):
+        return None  # moto says what is wrong
+    if least > cap:
+        log(f"RunInstances: {least} spot {itype} asked for, capacity for {cap}")
+        return aws_error(call, 500, "InsufficientInstanceCapacity",
+                         "There is no Spot capacity available that matches your request.")
+    if most > cap:
+        log(f"RunInstances: up to {most} spot {itype} asked for, capacity for {cap}")
+        replace_param(call, "MaxCount", str(cap))
+    return None
+
+
+class PlacementGroup:
+    def __init__(self, region, name, strategy, tags, partitions, spread):
+        self.id = "pg-0" + secrets.token_hex(8)
+        self.region = region
+        self.name = name
+        self.strategy = strategy
+        self.tags = tags  # [(key, value)] in their order
+        self.partitions = partitions
+        self.spread = spread
+        self.created = time.time()
+
+    def xml(self, tag="item"):
+        def el(name, value):
+            return f"<{name}>{xml_escape(str(value))}</{name}>" if value is not None else ""
+        tags = "".join(f"<item>{el('key', k)}{el('value', v)}</item>" for k, v in self.tags)
+        return (f"<{tag}>" + el("groupName", self.name) + el("state", "available") +
+                el("strategy", self.strategy) + el("partitionCount", self.partitions) +
+                el("groupId", self.id) + f"<tagSet>{tags}</tagSet>" +
+                el("groupArn", f"arn:aws:ec2:{self.region}:123456789012:placement-group/"
+                               f"{self.name}") + el("spreadLevel", self.spread) + f"</{tag}>")
+
+
+PLACEMENT_STRATEGIES = ("cluster", "spread", "partition")
+PLACEMENT_FILTERS = {
+    "group-name": lambda g: [g.name], "group-id": lambda g: [g.id], "state": lambda g: ["available"],
+    "strategy": lambda g: [g.strategy], "group-arn": lambda g: [
+        f"arn:aws:ec2:{g.region}:123456789012:placement-group/{g.name}"],
+    "partition-count": lambda g: [str(g.partitions or "")],
+    "spread-level": lambda g: [g.spread or ""], "tag-key": lambda g: [k for k, _ in g.tags],
+    "tag-value": lambda g: [v for _, v in g.tags],
+}
+
+
+def placement_group_of(state, iid, whole=False):
+    """The name (whole: the PlacementGroup) of the group the instance was
+    launched in, or None."""
+    where = state.instance_groups.get(iid)
+    group = state.placement_groups.get(where) if where else None
+    if whole:
+        return group
+    return where[1] if where else None
+
+
+def placement_unknown(call, name):
+    return aws_error(call, 400, "InvalidPlacementGroup.Unknown",
+                     f"The Placement Group '{name}' is unknown.")
+
+
+def placement_requested(state, call):
+    """(region, Placement.GroupName or the name of Placement.GroupId) or None;
+    the name is None when no group has it."""
+    region = call.region or state.region
+    name = call.params.get("Placement.GroupName")
+    gid = call.params.get("Placement.GroupId")
+    if not name and not gid:
+        return None
+    with state.spot_lock:
+        for g in state.placement_groups.values():
+            if g.region == region and (g.name == name or (gid and g.id == gid)):
+                return region, g.name
+    return region, None
+
+
+def placement_check(state, call):
+    """RunInstances into a placement group: it must exist."""
+    asked = placement_requested(state, call)
+    if asked is None or asked[1] is not None:
+        return None
+    return placement_unknown(call, call.params.get("Placement.GroupName") or
+                             call.params.get("Placement.GroupId"))
+
+
+def placement_launched(state, call, root):
+    asked = placement_requested(state, call)
+    if asked is None or asked[1] is None:
+        return
+    with state.spot_lock:
+        for el in root.iterfind("instancesSet/item/instanceId"):
+            state.instance_groups[el.text] = asked
+
+
+def ec2_ok(call, action, inner=""):
+    body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<{action}Response '
+            'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+            f"<requestId>{call.request_id}</requestId>{inner}</{action}Response>")
+    return Response(200, body, [("Content-Type", "text/xml;charset=UTF-8")])
+
+
+def resource_tags(params, kind):
+    """[(key, value)] of the TagSpecification.N of that ResourceType."""
+    tags = []
+    for n in range(1, 51):
+        spec = f"TagSpecification.{n}."
+        if params.get(spec + "ResourceType") != kind:
+            continue
+        for m in range(1, 51):
+            if spec + f"Tag.{m}.Key" in params:
+                tags.append((params[spec + f"Tag.{m}.Key"], params.get(spec + f"Tag.{m}.Value", "")))
+    return tags
+
+
+def create_placement_group(state, call):
+    p, region = call.params, call.region or state.region
+    name, strategy = p.get("GroupName"), p.get("Strategy")
+    if not name:
+        return aws_error(call, 400, "MissingParameter",
+                         "The request must contain the parameter groupName")
+    if strategy not in PLACEMENT_STRATEGIES:
+        return aws_error(call, 400, "InvalidParameterValue",
+                         f"Value ({strategy}) for parameter strategy is invalid. "
+                         f"Valid values: {', '.join(PLACEMENT_STRATEGIES)}")
+    partitions = p.get("PartitionCount")
+    if partitions is not None and (strategy != "partition" or not partitions.isdigit()):
+        return aws_error(call, 400, "InvalidParameterValue",
+                         "PartitionCount is for the partition strategy only, a number")
+    with state.spot_lock:
+        if (region, name) in state.placement_groups:
+            return aws_error(call, 400, "InvalidPlacementGroup.Duplicate",
+                             f"The Placement Group '{name}' already exists.")
+        group = PlacementGroup(region, name, strategy, resource_tags(p, "placement-group"),
+                               int(partitions) if partitions else
+                               (2 if strategy == "partition" else None),
+                               p.get("SpreadLevel") if strategy == "spread" else None)
+        state.placement_groups[(region, name)] = group
+    log(f"placement group {name} ({group.id}, {strategy}) created in {region}")
+    return ec2_ok(call, "CreatePlacementGroup", "<return>true</return>" +
+                  group.xml("placementGroup"))
+
+
+def describe_placement_groups(state, call):
+    region = call.region or state.region
+    filters = spot_filter(call)
+    unknown = [f for f in filters if f not in PLACEMENT_FILTERS and not f.startswith("tag:")]
+    if unknown:
+        return aws_error(call, 400, "InvalidParameterValue",
+                         f"The filter '{unknown[0]}' is invalid")
+    names = numbered(call.params, "GroupName")
+    ids = numbered(call.params, "GroupId")
+    with state.spot_lock:
+        groups = [g for g in state.placement_groups.values() if g.region == region]
+    for n in names:
+        if not any(g.name == n for g in groups):
+            return placement_unknown(call, n)
+    for i in ids:
+        if not any(g.id == i for g in groups):
+            return aws_error(call, 400, "InvalidPlacementGroupId.Malformed" if
+                             not i.startswith("pg-") else "InvalidPlacementGroup.Unknown",
+                             f"The Placement Group '{i}' is unknown.")
+    out = []
+    for g in sorted(groups, key=lambda g: g.created):
+        if (names and g.name not in names) or (ids and g.id not in ids):
+            continue
+        ok = True
+        for fname, values in filters.items():
+            have = ([v for k, v in g.tags if k == fname[4:]] if fname.startswith("tag:")
+                    else PLACEMENT_FILTERS[fname](g))
+            ok = ok and any(fnmatch.fnmatchcase(h, v) for h in have for v in values)
+        if ok:
+            out.append(g.xml())
+    return ec2_ok(call, "DescribePlacementGroups",
+                  "<placementGroupSet>" + "".join(out) + "</placementGroupSet>")
+
+
+def live_instances(state, region):
+    """{id: info} of moto's instances in region that are not terminated."""
+    found = moto_instances(state, region) or {}
+    return {i: info for i, info in found.items() if info["state"] != "terminated"}
+
+
+def delete_placement_group(state, call):
+    region, name = call.region or state.region, call.params.get("GroupName")
+    if not name:
+        return aws_error(call, 400, "MissingParameter",
+                         "The request must contain the parameter groupName")
+    with state.spot_lock:
+        if (region, name) not in state.placement_groups:
+            return placement_unknown(call, name)
+    members = [i for i in live_instances(state, region)
+               if state.instance_groups.get(i) == (region, name)]
+    if members:
+        return aws_error(call, 400, "InvalidPlacementGroup.InUse",
+                         f"The placement group '{name}' is in use and may not be deleted.")
+    with state.spot_lock:
+        state.placement_groups.pop((region, name), None)
+    log(f"placement group {name} deleted in {region}")
+    return ec2_ok(call, "DeletePlacementGroup", "<return>true</return>")
+
+
+def delete_security_group(state, call):
+    """DeleteSecurityGroup: DependencyViolation while an instance that is not
+    terminated has the group (moto deletes it anyway), else moto's."""
+    region = call.region or state.region
+    gid = call.params.get("GroupId")
+    if not gid and call.params.get("GroupName"):
+        status, root = moto_query(state, "ec2", region,
+                                  {"Action": "DescribeSecurityGroups", "Version": "2016-11-15",
+                                   "GroupName.1": call.params["GroupName"]})
+        if status == 200 and root is not None:
+            gid = root.findtext("securityGroupInfo/item/groupId")
+    if not gid:
+        return None  # moto says what is wrong
+    users = [i for i, info in live_instances(state, region).items() if gid in info["groups"]]
+    if users:
+        log(f"DeleteSecurityGroup {gid}: in use by {', '.join(sorted(users))}")
+        return aws_error(call, 400, "DependencyViolation",
+                         f"resource {gid} has a dependent object")
+    return None
+
+
+CLUSTER_ACTIONS = {"CreatePlacementGroup": create_placement_group,
+                   "DescribePlacementGroups": describe_placement_groups,
+                   "DeletePlacementGroup": delete_placement_group,
+                   "DeleteSecurityGroup": delete_security_group}
+
+
+@service_handler("ec2")
+def cluster_ec2_handler(state, call):
+    fn = CLUSTER_ACTIONS.get(call.action)
+    return fn(state, call) if fn else None
+
+
+def placement_listing(state):
+    """GET /__fake/placement-groups: {name: {...}}, with the instances in each
+    that are not terminated."""
+    out = {}
+    with state.spot_lock:
+        groups = list(state.placement_groups.values())
+    live = {}
+    for g in groups:
+        if g.region not in live:
+            live[g.region] = live_instances(state, g.region)
+        out[g.name] = {"id": g.id, "region": g.region, "strategy": g.strategy,
+                       "tags": dict(g.tags), "created": iso(g.created),
+                       "instances": sorted(i for i in live[g.region]
+                                           if state.instance_groups.get(i) == (g.region, g.name))}
+    return out
 
 
 # --- SSM: readiness, and commands that really run ---------------------------------
@@ -2483,6 +2921,13 @@ def control_instance(state, what, arg):
 
 
 def setting_value(name, value):
+    if name == "spot_capacity":
+        if not isinstance(value, dict) or not all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                for v in value.values()):
+            raise ValueError(f"spot_capacity: {{type: instances (an integer >= 0)}}, "
+                             f"not {value!r}")
+        return {str(k): v for k, v in value.items()}
     if name in GPU_SETTINGS:
         return gpu_setting_value(name, value)
     if name == "aws_cli":
@@ -2517,6 +2962,8 @@ def control(state, call):
     if what == "instances":
         sync_all(state)
         return json_doc({iid: inst.describe() for iid, inst in instances_of(state).items()})
+    if what == "placement-groups":
+        return json_doc(placement_listing(state))
     if what == "spot-requests":
         sync_all(state)
         with state.spot_lock:

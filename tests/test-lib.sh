@@ -664,6 +664,12 @@ print(d[a] if a in d else d["requests"].get(a, 0))' "$1"
 #                                            "valid_until", "tags": {...}, ...}}
 #   test_fake_spot_request <sir-id | instance id> <field>   one field of that request
 #                                            (of an instance: the newest that launched it)
+#   test_fake_instances_of_run <run id>      the run's instances (tag git-train:run-id, as
+#                                            moto has them, in launch order), one a line:
+#                                            "<id> <state> <placement group | -> <private
+#                                            address> <sg id>[,<sg id>...]"
+#   test_fake_placement_groups               JSON: {"<name>": {"id", "strategy", "tags",
+#                                            "instances": [not terminated], ...}}
 #   test_nothing_left                        at the end of a test: fails, naming them, when
 #                                            a spot request is open, active or disabled, or
 #                                            an instance pending, running, stopping or
@@ -747,6 +753,39 @@ test_nothing_left() {
 	    print("left:", what, file=sys.stderr)
 	sys.exit(1 if left else 0)
 	EOF
+}
+
+# (one python3: moto's instances of the run, the fake's view of each)
+test_fake_instances_of_run() {
+	/usr/bin/python3 - "$FAKE_URL" "$MOTO_URL" "${AWS_REGION:-us-east-1}" "$1" <<-\EOF
+	import json, sys, time, urllib.parse, urllib.request
+	import xml.etree.ElementTree as ET
+	fake, moto, region, run = sys.argv[1:5]
+	with urllib.request.urlopen(fake + "/__fake/instances", timeout=30) as r:
+	    known = json.load(r)
+	date = time.strftime("%Y%m%d", time.gmtime())
+	body = urllib.parse.urlencode({"Action": "DescribeInstances", "Version": "2016-11-15",
+	                               "Filter.1.Name": "tag:git-train:run-id",
+	                               "Filter.1.Value.1": run}).encode()
+	req = urllib.request.Request(moto + "/", method="POST", data=body,
+	    headers={"Content-Type": "application/x-www-form-urlencoded",
+	             "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAAWSFAKEINTERNAL0/"
+	                              f"{date}/{region}/ec2/aws4_request, SignedHeaders=host, "
+	                              "Signature=0"})
+	with urllib.request.urlopen(req, timeout=30) as r:
+	    root = ET.fromstring(r.read())
+	for el in root.iter():
+	    el.tag = el.tag.rsplit("}", 1)[-1]
+	for it in root.iterfind("reservationSet/item/instancesSet/item"):
+	    iid = it.findtext("instanceId")
+	    mine = known.get(iid, {})
+	    print(iid, it.findtext("instanceState/name"), mine.get("placement_group") or "-",
+	          mine.get("private_ip") or "-", ",".join(mine.get("security_groups") or []) or "-")
+	EOF
+}
+
+test_fake_placement_groups() {
+	curl -sf "$FAKE_URL/__fake/placement-groups"
 }
 
 test_fake_shutdown() {
