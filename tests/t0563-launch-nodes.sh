@@ -148,6 +148,8 @@ test_expect_success LAUNCH 'one of two in every zone, no --yes: each zone'"'"'s 
 	test_grep "got 1 of 2 spot c5.xlarge in us-east-1b: terminated it, trying another zone" err &&
 	test_grep "got 1 of 2 spot c5.xlarge in us-east-1a: terminated it" err &&
 	test "$(grep -c "got 1 of 2 spot c5.xlarge in" err)" -ge 3 &&
+	# no other zone after the last one
+	test_grep "got 1 of 2 spot c5.xlarge in us-east-1f: terminated it$" err &&
 	# the price comparison, and how many of N were had
 	test_grep "spot capacity unavailable: on-demand c5.xlarge is \$0.17/h, spot was \$0.068/h (2.5x)" err &&
 	test_grep "no spot capacity for 2 c5.xlarge in one zone in us-east-1 after 1 attempt" err &&
@@ -199,6 +201,27 @@ test_expect_success LAUNCH 'a quota error fails at once and terminates nothing e
 	test_expect_code 1 launch $run --count=2 --cluster >out 2>err &&
 	test_grep "MaxSpotInstanceCountExceeded" err &&
 	test "$(test_fake_count "ec2 RunInstances")" = 1 &&
+	echo "0 0" >expect &&
+	groups_of $run >got &&
+	test_cmp expect got &&
+	test_nothing_left
+'
+
+test_expect_success LAUNCH 'interrupted while the nodes boot: every node terminated, the groups gone' '
+	run=20261206-000000-abc1234-0008 &&
+	fresh &&
+	test_fake_settings "{\"ready_delay\": 60}" &&
+	{ "$TEST_TOOL" launch $PRICES --run-id=$run --count=2 --cluster c5.xlarge >out 2>err &
+		pid=$!; } &&
+	test_wait_for_text err "reachable through SSM" 60 &&
+	kill -TERM $pid &&
+	{ wait $pid; rc=$?; } ;
+	test $rc = 130 &&
+	test_grep "^cancelled$" err &&
+	test_grep "terminated i-.* (interrupted)" err &&
+	test_fake_instances_of_run $run >instances &&
+	test_line_count = 2 instances &&
+	! grep -v " terminated " instances &&
 	echo "0 0" >expect &&
 	groups_of $run >got &&
 	test_cmp expect got &&

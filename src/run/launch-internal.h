@@ -34,6 +34,7 @@ struct launch_ctx {
 	char *capacity_error; /* the last capacity error seen, for messages */
 	int count;	      /* instances wanted, all or none in one zone (>= 1) */
 	int persistent;	      /* a persistent spot request: only with count 1 */
+	int last_zone;	      /* launch_run() tries the round's last zone */
 	/* with count > 1: the instances of node ranks 1.. (node 0's is the launch's own) */
 	struct ec2_instance *others;
 	size_t nr_others;

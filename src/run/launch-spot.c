@@ -228,8 +228,8 @@ static void too_few(struct launch_ctx *x, struct ec2_instance *v, size_t n, int 
 		       x->o->run_id);
 		err_clear();
 	} else {
-		ui_say(x->o->ui, UI_INFO, "%s: terminated %s, trying another zone",
-		       x->capacity_error, n == 1 ? "it" : "them");
+		ui_say(x->o->ui, UI_INFO, "%s: terminated %s%s", x->capacity_error,
+		       n == 1 ? "it" : "them", x->last_zone ? "" : ", trying another zone");
 	}
 	if (x->o->placement_group)
 		renew_placement_group(x, ids, n);
@@ -338,8 +338,10 @@ int launch_try_zones(struct launch_ctx *x, struct ec2_instance *out, int spot)
 	if (!x->zones_loaded)
 		load_zones(x);
 	n = x->zones.nr ? x->zones.nr : 1;
-	for (i = 0; i < n && r == 1; i++)
+	for (i = 0; i < n && r == 1; i++) {
+		x->last_zone = i == n - 1;
 		r = launch_run(x, out, spot, x->zones.nr ? x->zones.v[i] : NULL);
+	}
 	return r;
 }
 
