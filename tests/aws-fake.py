@@ -1554,6 +1554,7 @@ def launch_through(state, call, spot):
     res = placement_check(state, call) or spot_capacity_check(state, call, spot)
     if res is not None:
         return res
+    launch_count(call)
     res = forward(state.upstream, call)
     root = xml_root(res.body) if res.status == 200 else None
     if root is not None:
@@ -2050,6 +2051,20 @@ def replace_param(call, name, value):
         call.query = edit(call.query)
         call.target = call.path + "?" + call.query
     call.body = edit(call.body.decode("utf-8")).encode()
+
+
+def launch_count(call):
+    """EC2 launches as many instances as it can, up to MaxCount (MinCount at
+    least, else none); moto launches MinCount. With the capacity there (what
+    spot_capacity left of MaxCount), moto is asked for MaxCount."""
+    sent = dict(urllib.parse.parse_qsl(call.query or ""))
+    sent.update(urllib.parse.parse_qsl(call.body.decode("utf-8")))
+    try:
+        least, most = int(sent.get("MinCount", "1")), int(sent.get("MaxCount", "1"))
+    except ValueError:
+        return  # moto says what is wrong
+    if most > least:
+        replace_param(call, "MinCount", str(most))
 
 
 def spot_capacity_check(state, call, spot):
