@@ -15,6 +15,8 @@
 #include "services/s3-objects.h"
 #include "util/time.h"
 
+/* How long a failed run waits for another node's result, in seconds. */
+#define NODE_RESULT_WAIT 15
 /* Lines of a failed node's log shown when the run ends. */
 #define FAILED_NODE_TAIL_LINES 30
 /*
@@ -59,11 +61,12 @@ int backend_aws_cluster_create(struct aws_run *x)
 
 void backend_aws_cluster_delete(struct aws_run *x, long timeout)
 {
-	char *saved;
+	struct err_saved saved;
 
 	if (!x->have_cluster)
 		return;
-	saved = xstrdup(err_msg());
+	/* the run's own error, and its hints, are what the user is told */
+	err_save(&saved);
 	if (cluster_delete(&x->client, x->remote.run_id, x->ui, timeout)) {
 		ui_say(x->ui, UI_WARNING, "%s", err_msg());
 		ui_say(x->ui, UI_HINT, "'git train gc' deletes them once the instances are gone");
@@ -72,10 +75,7 @@ void backend_aws_cluster_delete(struct aws_run *x, long timeout)
 		ui_say(x->ui, UI_PROGRESS, "deleted placement group and security group %s",
 		       x->cluster.placement_group);
 	}
-	err_set("%s", saved);
-	if (!*saved)
-		err_clear();
-	free(saved);
+	err_restore(&saved);
 }
 
 int backend_aws_nodes_record(struct aws_run *x)
@@ -125,21 +125,37 @@ static void tail_lines(struct buf *out, const char *text, size_t len, int lines)
 		buf_putc(out, '\n');
 }
 
-void backend_aws_show_failed_node(struct aws_run *x, int fd)
+/*
+ * Node rank's result, when it has one that says it failed: node 0's
+ * failure may have been another node's first (a peer gone ends the others'
+ * collectives), before node 0's runner saw that node's result.
+ */
+static int node_failed(struct aws_run *x, int rank)
 {
-	const char *v = run_record_extra(&x->result, "failed_node");
-	struct buf log = BUF_INIT, tail = BUF_INIT;
-	char *key, *end;
-	long rank;
+	struct buf body = BUF_INIT;
+	struct run_record rec;
+	char *key = remote_run_node_key(x->remote.run_prefix, rank, LAYOUT_RESULT);
+	int failed = -1; /* no result yet */
 
-	if (!v)
-		return;
-	rank = strtol(v, &end, 10);
-	if (*end || rank < 1 || rank >= REMOTE_MAX_NODES)
-		return;
+	run_record_init(&rec);
+	if (!s3_get_object(&body, &x->client, x->remote.bucket, key, 0, NULL, NULL) &&
+	    !layout_result_parse(&rec, buf_cstr(&body), body.len, key))
+		failed = rec.status && !strcmp(rec.status, "failed");
+	err_clear();
+	run_record_release(&rec);
+	buf_release(&body);
+	free(key);
+	return failed;
+}
+
+static void show_node_log(struct aws_run *x, int fd, long rank, const char *how)
+{
+	struct buf log = BUF_INIT, tail = BUF_INIT;
+	char *key;
+
 	key = remote_run_node_key(x->remote.run_prefix, (int)rank, LAYOUT_LOG);
-	ui_say(x->ui, UI_ERROR, "node %ld of %d failed (instance %s); the end of its log:", rank,
-	       x->remote.nodes,
+	ui_say(x->ui, UI_ERROR, "node %ld of %d %s (instance %s); the end of its log:", rank,
+	       x->remote.nodes, how,
 	       (size_t)rank < x->remote.node_instances.nr ? x->remote.node_instances.v[rank]
 							  : "unknown");
 	if (s3_get_object(&log, &x->client, x->remote.bucket, key, 0, NULL, NULL)) {
@@ -156,6 +172,34 @@ void backend_aws_show_failed_node(struct aws_run *x, int fd)
 	free(key);
 }
 
+void backend_aws_show_failed_node(struct aws_run *x, int fd)
+{
+	const char *v = run_record_extra(&x->result, "failed_node");
+	char *end;
+	long rank;
+	int r;
+
+	if (v) {
+		rank = strtol(v, &end, 10);
+		if (!*end && rank >= 1 && rank < x->remote.nodes)
+			show_node_log(x, fd, rank, "failed");
+		return;
+	}
+	if (x->remote.nodes <= 1 || !x->result.status || strcmp(x->result.status, "failed"))
+		return;
+	/* the others end with node 0: their results come within seconds */
+	for (r = 1; r < x->remote.nodes; r++) {
+		double until = now_monotonic() + NODE_RESULT_WAIT;
+		int f;
+
+		while ((f = node_failed(x, r)) < 0 && now_monotonic() < until &&
+		       !sleep_unless_cancelled(x->cancel, 0.5))
+			;
+		if (f > 0)
+			show_node_log(x, fd, r, "failed too");
+	}
+}
+
 /*
  * The run has ended (collect, with --wait): its instances shut themselves
  * down; once they are gone, the groups go too. Instances still up after
@@ -163,11 +207,11 @@ void backend_aws_show_failed_node(struct aws_run *x, int fd)
  */
 void backend_aws_nodes_end(struct aws_run *x)
 {
-	char *saved;
+	struct err_saved saved;
 
 	if (!x->have_cluster || x->o->keep)
 		return;
-	saved = xstrdup(err_msg());
+	err_save(&saved);
 	if (cluster_delete(&x->client, x->remote.run_id, x->ui, END_WAIT)) {
 		err_clear();
 		backend_aws_terminate(x, "the run has ended");
@@ -176,9 +220,6 @@ void backend_aws_nodes_end(struct aws_run *x)
 		ui_say(x->ui, UI_PROGRESS, "deleted placement group and security group %s",
 		       x->cluster.placement_group);
 	}
-	err_set("%s", saved);
-	if (!*saved)
-		err_clear();
-	free(saved);
+	err_restore(&saved);
 	backend_aws_cluster_delete(x, BACKEND_AWS_CLUSTER_TIMEOUT);
 }

@@ -292,6 +292,24 @@ void err_report(void)
 	err_clear();
 }
 
+void err_save(struct err_saved *out)
+{
+	out->msg = xstrdup(buf_cstr(&err_buf));
+	out->hints = xstrdup(buf_cstr(&hint_buf));
+}
+
+void err_restore(struct err_saved *saved)
+{
+	err_track_thread();
+	buf_reset(&err_buf);
+	buf_reset(&hint_buf);
+	buf_puts(&err_buf, saved->msg);
+	buf_puts(&hint_buf, saved->hints);
+	free(saved->msg);
+	free(saved->hints);
+	saved->msg = saved->hints = NULL;
+}
+
 static void vmsg(const char *prefix, const char *fmt, va_list ap) PRINTF_LIKE(2, 0);
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {

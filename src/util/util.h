@@ -85,6 +85,15 @@ const char *err_msg(void);
 void err_clear(void);
 /* Prints the current error and its hints to stderr, then clears them. */
 void err_report(void);
+/*
+ * The current error and its hints, kept aside while a cleanup that may set
+ * (or clear) its own runs, and put back after: err_restore() frees them.
+ */
+struct err_saved {
+	char *msg, *hints;
+};
+void err_save(struct err_saved *out);
+void err_restore(struct err_saved *saved);
 
 void msg_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 void msg_warning(const char *fmt, ...) PRINTF_LIKE(1, 2);
