@@ -204,7 +204,11 @@ test_expect_success EC2,TORCH 'node 1 crashes: the run fails within seconds, nod
 	took=$(($(date +%s) - start)) &&
 	id=$(run_id_of out) &&
 	test_grep "error: node 1 of 2 failed\( too\)\{0,1\} (instance i-[0-9a-f]*); the end of its log:" err &&
-	test_grep "node 1: crashing on purpose" out &&
+	# the end of node 1 log: torchrun says which rank failed, and how
+	test_grep "rank *: 1 (local_rank: 0)" out &&
+	test_grep "exitcode *: 3 " out &&
+	git train logs "$id" --node 1 >node1.log &&
+	test_grep "node 1: crashing on purpose" node1.log &&
 	test_grep "git train logs $id --node 1" err &&
 	test "$(note_field "$id" status)" = failed &&
 	test_nothing_left &&
