@@ -25,6 +25,8 @@
  *                              later attempt (or a run --resume-from this one)
  *       attempts.json          the runner's attempts so far (below), rewritten at
  *                              each attempt's start and end
+ *       nodes/<R>/log          a run on several instances (runner.h): node R's
+ *       nodes/<R>/result.json  log and result (R > 0; node 0's are the run's own)
  *   envs/<key>.tar.gz          a packed environment of the commits' dependencies
  *                              (deps.h), written by the runs, shared by all
  *                              the commits whose dependencies have that key
@@ -72,8 +74,13 @@
  *    "attempts": [...],         every attempt, in order (below); only when the
  *                               run had more than one. Then "start" is the
  *                               first attempt's, "duration" the sum of theirs
- *    "lost": seconds}           time between attempts (an interruption to the
+ *    "lost": seconds,           time between attempts (an interruption to the
  *                               next attempt's start), with "attempts"
+ *    "failed_node": R}          a run on several instances whose end another
+ *                               node's made (runner.h): node R's result was
+ *                               failed, preempted or interrupted, and the run's
+ *                               status, exit_code and stage are node R's; its
+ *                               log is nodes/<R>/log. Node 0's result only
  * An attempt (result.json's "attempts", attempts.json's):
  *   {"attempt": N (1, 2, ...), "instance": "<id>" (EC2; "local" locally),
  *    "start": "<ISO>", "end": "<ISO>" (absent while it runs),

@@ -62,6 +62,18 @@ static void assign_key(struct buf *out, const char *name, const char *run_prefix
 	free(key);
 }
 
+/* A key of node job->node_rank's: "<run prefix>nodes/<R>/<item's name>". */
+static void assign_node_key(struct buf *out, const char *name, const struct runner_job *job,
+			    enum layout_item item)
+{
+	char *nodes = layout_run_key(job->run_prefix, LAYOUT_NODES);
+	char *prefix = xstrfmt("%s/%d/", nodes, job->node_rank);
+
+	assign_key(out, name, prefix, item);
+	free(prefix);
+	free(nodes);
+}
+
 /*
  * DATA: "name TAB variable TAB fingerprint TAB bucket TAB prefix" lines;
  * USER_ENV: the names of train.env's variables, each value in
@@ -101,15 +113,24 @@ static void assign_inputs(struct buf *out, const struct run_inputs *in)
 /* start.sh: the run's settings and the script's arguments, then the runner. */
 static void start_script(struct buf *out, const struct runner_job *job)
 {
+	int worker = job->nodes > 1 && job->node_rank > 0;
+
 	buf_puts(out, "RUNNER_DIR=$1\n");
 	assign(out, "RUN_ID", job->run_id);
 	assign(out, "COMMIT", job->commit);
 	assign(out, "BUCKET", job->bucket);
 	assign(out, "CODE_KEY", job->code_key);
 	assign(out, "CODE_SHA256", job->code_sha256);
-	assign_key(out, "LOG_KEY", job->run_prefix, LAYOUT_LOG);
-	assign_key(out, "RESULT_KEY", job->run_prefix, LAYOUT_RESULT);
-	assign_key(out, "OUTPUTS_KEY", job->run_prefix, LAYOUT_OUTPUTS);
+	if (worker) {
+		/* node R > 0: its own log and result, no outputs (layout.h) */
+		assign_node_key(out, "LOG_KEY", job, LAYOUT_LOG);
+		assign_node_key(out, "RESULT_KEY", job, LAYOUT_RESULT);
+		assign(out, "OUTPUTS_KEY", NULL);
+	} else {
+		assign_key(out, "LOG_KEY", job->run_prefix, LAYOUT_LOG);
+		assign_key(out, "RESULT_KEY", job->run_prefix, LAYOUT_RESULT);
+		assign_key(out, "OUTPUTS_KEY", job->run_prefix, LAYOUT_OUTPUTS);
+	}
 	assign(out, "REGION", job->region);
 	assign(out, "SCRIPT", job->script);
 	assign(out, "INTERPRETER", job->interpreter);
@@ -119,7 +140,10 @@ static void start_script(struct buf *out, const struct runner_job *job)
 	buf_printf(out, "LOG_INTERVAL=%d\n", job->log_interval > 0 ? job->log_interval : 5);
 	buf_printf(out, "IDLE_TIMEOUT=%ld\n", job->idle_timeout > 0 ? job->idle_timeout : 0);
 	buf_printf(out, "DEADLINE=%lld\n", job->deadline > 0 ? (long long)job->deadline : 0LL);
-	assign_key(out, "OUTPUTS_SUMS_KEY", job->run_prefix, LAYOUT_OUTPUTS_SUMS);
+	if (worker)
+		assign(out, "OUTPUTS_SUMS_KEY", NULL);
+	else
+		assign_key(out, "OUTPUTS_SUMS_KEY", job->run_prefix, LAYOUT_OUTPUTS_SUMS);
 	assign(out, "DEPS_PREFIX", job->envs_prefix);
 	buf_printf(out, "GPUS=%d\n", job->gpus > 0 ? job->gpus : 0);
 	assign(out, "FRAMEWORK", job->framework);
@@ -128,7 +152,11 @@ static void start_script(struct buf *out, const struct runner_job *job)
 	if (job->inputs)
 		assign_inputs(out, job->inputs);
 	assign_key(out, "CHECKPOINT_KEY", job->run_prefix, LAYOUT_CHECKPOINTS);
-	assign_key(out, "ATTEMPTS_KEY", job->run_prefix, LAYOUT_ATTEMPTS);
+	/* the run's attempts are node 0's */
+	if (worker)
+		assign(out, "ATTEMPTS_KEY", NULL);
+	else
+		assign_key(out, "ATTEMPTS_KEY", job->run_prefix, LAYOUT_ATTEMPTS);
 	buf_printf(out, "CHECKPOINT_INTERVAL=%ld\n",
 		   job->checkpoint_interval > 0 ? job->checkpoint_interval : 300);
 	assign(out, "RESUME_FROM_KEY", job->resume_from_key);
@@ -137,6 +165,21 @@ static void start_script(struct buf *out, const struct runner_job *job)
 	buf_printf(out, "MAX_INTERRUPTIONS=%d\n",
 		   job->max_interruptions > 0 ? job->max_interruptions : 0);
 	assign(out, "RETRY_ON_EXIT", job->retry_on_exit);
+	buf_printf(out, "NODES=%d\n", job->nodes > 1 ? job->nodes : 1);
+	buf_printf(out, "NODE_RANK=%d\n",
+		   job->nodes > 1 && job->node_rank > 0 ? job->node_rank : 0);
+	assign(out, "MASTER_ADDR", job->nodes > 1 ? job->master_addr : NULL);
+	buf_printf(out, "MASTER_PORT=%d\n", job->master_port > 0 ? job->master_port : 29500);
+	if (job->nodes > 1) {
+		/* node 0 watches the others' results, the others the run's */
+		char *nodes = layout_run_key(job->run_prefix, LAYOUT_NODES);
+		char *prefix = xstrfmt("%s/", nodes);
+
+		assign(out, "NODES_KEY", prefix);
+		free(prefix);
+		free(nodes);
+		assign_key(out, "RUN_RESULT_KEY", job->run_prefix, LAYOUT_RESULT);
+	}
 	buf_puts(out, "set --");
 	if (job->nr_args) {
 		buf_putc(out, ' ');

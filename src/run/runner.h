@@ -115,6 +115,52 @@
  * its "start" the first attempt's and its "duration" their sum. The
  * deadline stays absolute: a boot past it ends the run "interrupted".
  *
+ * Several nodes (issue 14; nodes > 1): the client sends one runner to each
+ * of the run's instances, each job alike but for node_rank (0 .. nodes-1),
+ * with master_addr node 0's private IPv4 address. Every node does all of
+ * the above up to the script (code, data, secrets, dependencies, setup):
+ * each needs them. start.sh then has NODES, NODE_RANK, MASTER_ADDR,
+ * MASTER_PORT (29500 when 0), NODES_KEY ("<run prefix>nodes/") and
+ * RUN_RESULT_KEY (the run's result.json). With launcher torchrun (the
+ * client's choice when nodes > 1 unless train.launcher says otherwise)
+ * the script runs as `torchrun --nnodes <nodes> --node_rank <rank>
+ * --nproc_per_node <nproc> --master_addr <addr> --master_port <port>
+ * <script> <args>` (the static rendezvous: global rank 0 is on node 0;
+ * torchrun found, and -m torch.distributed.run or --no-python used, as for
+ * one node); without a launcher it runs once per node with RANK=<node
+ * rank>, LOCAL_RANK=0, WORLD_SIZE=<nodes>, LOCAL_WORLD_SIZE=1, MASTER_ADDR
+ * and MASTER_PORT, so that init_process_group("gloo") with env:// works.
+ * A master_addr that is not an address (empty, or other than letters,
+ * digits, '.', ':' and '-') fails the run at stage "script".
+ * Node 0 is the run: its log, result, metrics, outputs, checkpoints and
+ * attempts are the run's, as on one instance. Node R > 0 uploads its log
+ * to nodes/<R>/log and its result to nodes/<R>/result.json (layout.h) the
+ * same way, and nothing else: no outputs, no checkpoint sync (it restores
+ * them like node 0: every rank may load them), no attempts.json. At each
+ * log upload tick (log_interval) node 0 lists nodes/ (one ListObjectsV2)
+ * and reads each other node's result once when it appears: one that is
+ * not "succeeded" stops node 0's script (SIGTERM, SIGKILL 30 ticks later)
+ * and ends the run with that node's status ("failed", "preempted" or
+ * "interrupted"), exit code and stage, the result's "failed_node": R and
+ * a log line "git-train: node R failed (exit N): its log is at
+ * s3://<bucket>/<run prefix>nodes/R/log" ("node R was preempted (spot
+ * interruption): ..." or "node R was interrupted: ..."); a node 0 whose
+ * script failed on its own first looks once more, so that a failure that
+ * reached it through the collective is taken for the other node's when
+ * that node's result is already there. Node R > 0, at the same cadence,
+ * lists the run's result.json: once node 0 has ended, it logs "git-train:
+ * the run has ended on node 0: node R stops", stops its script if it
+ * still runs (its result then "interrupted" unless the script exited 0),
+ * uploads its log and result. Every node then shuts down as usual
+ * (unless keep), so every instance terminates. A spot notice on a node
+ * stops its script and makes its result "preempted": node 0 then ends the
+ * run preempted (as today when the notice is node 0's). Runs on several
+ * nodes use one-time spot: a "stop" notice never suspends them (no
+ * resume in place, no per-boot hook); the run ends preempted, and a
+ * relaunch elsewhere (attempt > 1, from the run's checkpoints) is the
+ * client's. The instance role needs s3:ListBucket on the run's nodes/ and
+ * result.json keys and s3:GetObject on nodes/<R>/result.json.
+ *
  * When the run fails before its script ran, the result's stage says where
  * ("code", "setup", "script", "outputs") and a "git-train: ..." line in the
  * log says what failed.
@@ -173,14 +219,15 @@ struct runner_job {
 	int max_interruptions;	   /* MAX_INTERRUPTIONS: attempts after the first, at most */
 	const char *retry_on_exit; /* RETRY_ON_EXIT: exit codes, space-separated; NULL: none */
 	/*
-	 * Several instances (issue 14; runner.sh: NODES, NODE_RANK, MASTER_ADDR,
-	 * MASTER_PORT). With nodes > 1 each node's runner gets its own job
-	 * (node_rank 0..nodes-1, the same master_addr: node 0's private IP)
-	 * and runs `torchrun --nnodes <nodes> --node_rank <rank> --nproc_per_node
-	 * <nproc> --master_addr <addr> --master_port <port>` (the static
-	 * rendezvous: global rank 0 is on node 0). Node 0 writes the run's log,
-	 * result, metrics, outputs and checkpoints; node R > 0 its
-	 * nodes/<R>/log and nodes/<R>/result.json (layout.h) only.
+	 * Several instances (issue 14, "several nodes" above; runner.sh: NODES,
+	 * NODE_RANK, MASTER_ADDR, MASTER_PORT, NODES_KEY, RUN_RESULT_KEY). With
+	 * nodes > 1 each node's runner gets its own job, alike but for
+	 * node_rank (0..nodes-1; the same run_prefix and master_addr: node 0's
+	 * private IP). Node 0 writes the run's log, result, metrics, outputs,
+	 * checkpoints and attempts; for node R > 0 runner_command() makes
+	 * LOG_KEY and RESULT_KEY <run_prefix>nodes/<R>/log and .../result.json
+	 * (layout.h) and leaves OUTPUTS_KEY, OUTPUTS_SUMS_KEY and ATTEMPTS_KEY
+	 * empty. spot_request: each node's own, or none (one-time spot).
 	 */
 	int nodes;		 /* NODES; 0 or 1: one instance */
 	int node_rank;		 /* NODE_RANK */

@@ -15,7 +15,9 @@
 # start.sh also sets DEPS_PREFIX: where the dependency cache is (runner.h),
 # and CHECKPOINT_KEY, ATTEMPTS_KEY, CHECKPOINT_INTERVAL, RESUME_FROM_KEY,
 # ATTEMPT, SPOT_REQUEST, MAX_INTERRUPTIONS and RETRY_ON_EXIT: checkpoints and
-# attempts (below, "checkpoints and attempts").
+# attempts (below, "checkpoints and attempts"), and NODES, NODE_RANK,
+# MASTER_ADDR, MASTER_PORT, NODES_KEY and RUN_RESULT_KEY: a run on several
+# instances (below, "several nodes").
 # shellcheck disable=SC2153 # the upper-case settings come from start.sh
 
 log=$RUNNER_DIR/log
@@ -43,6 +45,9 @@ OUTPUTS_DIR=${OUTPUTS_DIR:-outputs}
 case ${CHECKPOINT_INTERVAL:-} in '' | 0 | *[!0-9]*) CHECKPOINT_INTERVAL=300 ;; esac
 case ${ATTEMPT:-} in '' | 0 | *[!0-9]*) ATTEMPT=1 ;; esac
 case ${MAX_INTERRUPTIONS:-} in '' | *[!0-9]*) MAX_INTERRUPTIONS=0 ;; esac
+case ${NODES:-} in '' | 0 | *[!0-9]*) NODES=1 ;; esac
+case ${NODE_RANK:-} in '' | *[!0-9]*) NODE_RANK=0 ;; esac
+case ${MASTER_PORT:-} in '' | 0 | *[!0-9]*) MASTER_PORT=29500 ;; esac
 ckpt=$RUNNER_DIR/checkpoints
 attempts_file=$RUNNER_DIR/attempts
 attempt=1
@@ -149,7 +154,7 @@ runner_signal_job() {
 # does (else the watchdog must run out): the heartbeat, and the spot watch
 # (IMDS at most every 5 ticks).
 runner_monitor() {
-	ticks=0 sent=-1 imds_token='' notice_at='' kill_s=''
+	ticks=0 sent=-1 imds_token='' notice_at='' kill_s='' nodes_stop_at=''
 	spot_every=$((LOG_INTERVAL < 5 ? LOG_INTERVAL : 5))
 	test "${AWS_EC2_METADATA_DISABLED:-}" = true && spot_every=0
 	while ! test -e "$RUNNER_DIR/stop" && kill -0 $$ 2>/dev/null; do
@@ -168,9 +173,16 @@ runner_monitor() {
 		elif test -n "$notice_at" && test -z "$kill_s" && test $((ticks - notice_at)) = 30; then
 			runner_signal_job KILL
 		fi
+		if test -n "$nodes_stop_at" && test $((ticks - nodes_stop_at)) = 30; then
+			runner_signal_job KILL
+		fi
 		if test $((ticks % LOG_INTERVAL)) = 0; then
 			runner_beat
 			date +%s >"$RUNNER_DIR/alive"
+			if test -z "$nodes_stop_at" && runner_nodes_watch; then
+				nodes_stop_at=$ticks
+				runner_signal_job TERM
+			fi
 		fi
 		if test $((ticks % CHECKPOINT_INTERVAL)) = 0 && ! test -d "$RUNNER_DIR/sync.lock"; then
 			runner_sync_locked 0 &
@@ -203,7 +215,8 @@ runner_on_signal() {
 }
 
 runner_stopping() {
-	test -n "$interrupted" || test -e "$RUNNER_DIR/preempted"
+	test -n "$interrupted" || test -e "$RUNNER_DIR/preempted" ||
+		test -e "$RUNNER_DIR/node.failed" || test -e "$RUNNER_DIR/run.ended"
 }
 
 # runner_job <command>...: runs it in $work, in its own process group (so
@@ -625,6 +638,20 @@ runner_run_script() {
 		return 1
 	fi
 	runner_script_command || return 1
+	# several nodes: torchrun's static rendezvous at node 0 (global rank 0
+	# there), or without a launcher the standard variables, one process a node
+	nnodes='' node_rank='' master='' ranks=''
+	if test "$NODES" -gt 1; then
+		case $MASTER_ADDR in
+		'' | *[!0-9A-Za-z.:-]*)
+			runner_fail script 126 "the run has $NODES nodes, but node 0's address is not known ('${MASTER_ADDR:-}')"
+			return 1
+			;;
+		esac
+		nnodes="--nnodes $NODES" node_rank="--node_rank $NODE_RANK"
+		master="--master_addr $MASTER_ADDR --master_port $MASTER_PORT"
+		ranks="env RANK=$NODE_RANK LOCAL_RANK=0 WORLD_SIZE=$NODES LOCAL_WORLD_SIZE=1 MASTER_ADDR=$MASTER_ADDR MASTER_PORT=$MASTER_PORT"
+	fi
 	set -f
 	if test "${LAUNCHER:-}" = torchrun; then
 		runner_torchrun || {
@@ -633,19 +660,20 @@ runner_run_script() {
 		}
 		no_python=
 		test -n "$interpreter" || no_python=--no-python
-		# shellcheck disable=SC2086 # no_python: a word or none
+		# shellcheck disable=SC2086 # no_python, nnodes, node_rank, master: words or none
 		if test -n "$torchrun_module"; then
 			# shellcheck disable=SC2086
-			runner_job "$torchrun" -m "$torchrun_module" --nproc_per_node "${NPROC:-1}" \
-				$no_python "$script_arg" "$@"
+			runner_job "$torchrun" -m "$torchrun_module" $nnodes $node_rank \
+				--nproc_per_node "${NPROC:-1}" $master $no_python "$script_arg" "$@"
 		else
 			# shellcheck disable=SC2086
-			runner_job "$torchrun" --nproc_per_node "${NPROC:-1}" $no_python "$script_arg" "$@"
+			runner_job "$torchrun" $nnodes $node_rank --nproc_per_node "${NPROC:-1}" $master \
+				$no_python "$script_arg" "$@"
 		fi
 	else
 		# the interpreter is words, like train.interpreter locally
 		# shellcheck disable=SC2086
-		runner_job $interpreter "$script_arg" "$@"
+		runner_job $ranks $interpreter "$script_arg" "$@"
 	fi
 	set +f
 	exit_code=$job_rc
@@ -681,6 +709,7 @@ runner_write_result() {
 		printf '"status": "%s", "exit_code": %d, ' "$status" "$exit_code"
 		test -z "$stage" || printf '"stage": "%s", ' "$stage"
 		test -z "$deps_key" || printf '"deps": "%s", ' "$deps_key"
+		test -z "$failed_node" || printf '"failed_node": %d, ' "$failed_node"
 		if test "$(wc -l <"$attempts_file")" -gt 1; then
 			runner_attempts_sums
 			printf '"start": "%s", "end": "%s", "duration": %d, ' "$first_start" "$end" \
@@ -697,6 +726,7 @@ runner_write_result() {
 }
 
 runner_upload_outputs() {
+	test -n "${OUTPUTS_KEY:-}" || return 0 # node R > 0: node 0's are the run's
 	dir=$work/$OUTPUTS_DIR
 	test -d "$dir" && test -n "$(ls -A "$dir")" || return 0
 	runner_s3 cp --recursive "$dir" "s3://$BUCKET/$OUTPUTS_KEY" --sse AES256 ||
@@ -849,7 +879,8 @@ runner_attempt_begin() {
 			rm -f "$log.prev"
 		fi
 		rm -f "$RUNNER_DIR/attempts.prev"
-		runner_s3 cp "s3://$BUCKET/$ATTEMPTS_KEY" "$RUNNER_DIR/attempts.prev" 2>/dev/null &&
+		test -n "${ATTEMPTS_KEY:-}" &&
+			runner_s3 cp "s3://$BUCKET/$ATTEMPTS_KEY" "$RUNNER_DIR/attempts.prev" 2>/dev/null &&
 			runner_parse_attempts "$RUNNER_DIR/attempts.prev"
 	fi
 	if test "$attempt" -gt 1; then
@@ -930,7 +961,8 @@ runner_restore() {
 # script has ended), none modified in the last 2 seconds. Nothing in S3 is
 # deleted, and links are not followed.
 runner_sync_up() {
-	test -n "${CHECKPOINT_KEY:-}" && test -d "$ckpt" || return 0
+	# several nodes: rank 0's checkpoints, on node 0, are the run's
+	test "$NODE_RANK" = 0 && test -n "${CHECKPOINT_KEY:-}" && test -d "$ckpt" || return 0
 	test -n "$(ls -A "$ckpt" 2>/dev/null)" || return 0
 	final=${1:-}
 	set -- --exclude '*.tmp' --exclude '*.part' --exclude '*~' --exclude '.*' --exclude '*/.*'
@@ -1042,7 +1074,7 @@ runner_hook_path() {
 }
 
 runner_boot_hook() {
-	test -n "${SPOT_REQUEST:-}" && runner_hook_path || return 0
+	test -n "${SPOT_REQUEST:-}" && test "$NODES" = 1 && runner_hook_path || return 0
 	test -e "$hook" && return 0
 	d=$(runner_sh_quote "$RUNNER_DIR")
 	minutes=$(((IDLE_TIMEOUT + 59) / 60))
@@ -1121,6 +1153,105 @@ runner_attempts_sums() {
 	done <"$attempts_file"
 }
 
+# --- several nodes (issue 14) ----------------------------------------------
+# With NODES > 1 this runner is node NODE_RANK of the run. The script runs
+# under torchrun's static rendezvous (node 0's MASTER_ADDR:MASTER_PORT), or
+# without a launcher once per node with the standard variables. Node 0 is
+# the run (LOG_KEY, RESULT_KEY: the run's own; outputs, metrics,
+# checkpoints and attempts); node R > 0 writes its log and result under
+# NODES_KEY<R>/ (start.sh's LOG_KEY and RESULT_KEY) and nothing else. At
+# each heartbeat tick node 0 lists NODES_KEY for the other nodes' results
+# (one call) and reads each new one once: a node that failed, was
+# preempted or interrupted ends the run here (node.failed: "R status
+# exit_code stage"). Node R > 0 looks for the run's result (RUN_RESULT_KEY,
+# one call): once node 0 has ended, so does it (run.ended).
+failed_node=
+
+# runner_node_field <file> <name>: the document's first "name": value (the
+# result's own fields come before its attempts'), quotes removed
+runner_node_field() {
+	head -c 65536 "$1" | tr '\n\r\t' '   ' | grep -o "\"$2\": *\"*[-a-z0-9]*" | head -n 1 |
+		sed 's/.*: *"*//'
+}
+
+# runner_nodes_list <prefix>: the keys under it, a line each, from one
+# listing (the same call as the data's: one permission, s3:ListBucket)
+runner_nodes_list() {
+	runner_aws_at "$s3_endpoint" s3api list-objects-v2 --bucket "$BUCKET" --prefix "$1" \
+		--query 'Contents[].[Key,Size,ETag]' --output text 2>/dev/null >"$RUNNER_DIR/nodes.list" ||
+		return 1
+	while IFS=$data_tab read -r key size etag; do
+		test -z "$size" && test "$key" = None && continue
+		printf '%s\n' "$key"
+	done <"$RUNNER_DIR/nodes.list"
+}
+
+# 0 when the run must stop on this node, the reason logged and in
+# node.failed (node 0) or run.ended (node R > 0).
+runner_nodes_watch() {
+	test "$NODES" -gt 1 || return 1
+	if test "$NODE_RANK" != 0; then
+		test -n "${RUN_RESULT_KEY:-}" || return 1
+		keys=$(runner_nodes_list "$RUN_RESULT_KEY") || return 1
+		printf '%s\n' "$keys" | grep -qxF "$RUN_RESULT_KEY" || return 1
+		: >"$RUNNER_DIR/run.ended"
+		runner_say "the run has ended on node 0: node $NODE_RANK stops"
+		return 0
+	fi
+	test -n "${NODES_KEY:-}" || return 1
+	keys=$(runner_nodes_list "$NODES_KEY") || return 1
+	for key in $keys; do
+		case $key in "$NODES_KEY"*/result.json) ;; *) continue ;; esac
+		r=${key#"$NODES_KEY"}
+		r=${r%/result.json}
+		case $r in '' | 0* | *[!0-9]*) continue ;; esac
+		test "$r" -lt "$NODES" || continue
+		! grep -qx "$r" "$RUNNER_DIR/nodes.seen" 2>/dev/null || continue
+		f=$RUNNER_DIR/node.$r.json
+		runner_s3 cp "s3://$BUCKET/$key" "$f" 2>/dev/null || continue
+		echo "$r" >>"$RUNNER_DIR/nodes.seen"
+		st=$(runner_node_field "$f" status)
+		test "$st" != succeeded || continue
+		code=$(runner_node_field "$f" exit_code)
+		case $code in -1 | [0-9] | [0-9][0-9] | [0-9][0-9][0-9]) ;; *) code=-1 ;; esac
+		stg=$(runner_node_field "$f" stage)
+		case $stg in code | setup | script | outputs) ;; *) stg=- ;; esac
+		at="its log is at s3://$BUCKET/$NODES_KEY$r/log"
+		case $st in
+		preempted) runner_say "node $r was preempted (spot interruption): $at" ;;
+		interrupted) runner_say "node $r was interrupted: $at" ;;
+		*)
+			st=failed
+			runner_say "node $r failed (exit $code): $at"
+			;;
+		esac
+		echo "$r $st $code $stg" >"$RUNNER_DIR/node.failed"
+		return 0
+	done
+	return 1
+}
+
+# The run's status as the nodes make it, once this node's script has ended
+# (and the monitor with it): another node's failure ends node 0's run as
+# that node's (its status, exit code and stage, failed_node), unless this
+# node was itself preempted or interrupted; a node R > 0 that the run's end
+# stopped is interrupted.
+runner_nodes_status() {
+	test "$NODES" -gt 1 || return 0
+	case $status in preempted | interrupted) return 0 ;; esac
+	if test "$NODE_RANK" != 0; then
+		if test -e "$RUNNER_DIR/run.ended" && test "$status" = failed && test -z "$stage"; then
+			status=interrupted
+		fi
+		return 0
+	fi
+	# a node whose failure ended this one's script before the watch saw it
+	test "$status" != failed || test -e "$RUNNER_DIR/node.failed" || runner_nodes_watch || :
+	test -e "$RUNNER_DIR/node.failed" || return 0
+	read -r failed_node status exit_code stage <"$RUNNER_DIR/node.failed"
+	test "$stage" != - || stage=
+}
+
 runner_main() {
 	start=$(runner_now)
 	start_s=$(date +%s)
@@ -1131,7 +1262,8 @@ runner_main() {
 	fi
 	: >>"$log"
 	rm -rf "$RUNNER_DIR/stop" "$RUNNER_DIR/done" "$RUNNER_DIR/preempted" "$RUNNER_DIR/job.pid" \
-		"$RUNNER_DIR/sync.lock"
+		"$RUNNER_DIR/sync.lock" "$RUNNER_DIR/node.failed" "$RUNNER_DIR/run.ended" \
+		"$RUNNER_DIR/nodes.seen"
 	runner_attempt_begin
 	over=
 	if test "$attempt" -gt 1 && test "$DEADLINE" -gt 0 && test "$(date +%s)" -ge "$DEADLINE"; then
@@ -1187,6 +1319,7 @@ runner_main() {
 	while kill -0 "$monitor_pid" 2>/dev/null; do
 		wait "$monitor_pid"
 	done
+	runner_nodes_status
 	# the heartbeat goes on while the last uploads run
 	keepalive_pid=
 	if test "$IDLE_TIMEOUT" -gt 0; then
@@ -1196,7 +1329,8 @@ runner_main() {
 	action=
 	test "$status" != preempted ||
 		action=$(sed -n 's/.*"action" *: *"\([a-z]*\)".*/\1/p' "$RUNNER_DIR/preempted")
-	if test "$action" = stop && test -n "${SPOT_REQUEST:-}"; then
+	# several nodes do not resume in place: the run ends preempted
+	if test "$action" = stop && test -n "${SPOT_REQUEST:-}" && test "$NODES" = 1; then
 		if test "$attempt" -le "$MAX_INTERRUPTIONS"; then
 			runner_suspend
 			runner_keepalive_end

@@ -90,7 +90,8 @@ static const char *const usage[] = {
 	"           [--idle-timeout <seconds> [--deadline-in <seconds>]]\n"
 	"           [--checkpoint-interval <seconds>] [--resume-from-key <key>]\n"
 	"           [--attempt <n>] [--spot-request <id>] [--max-interruptions <n>]\n"
-	"           [--retry-on-exit <codes>]\n"
+	"           [--retry-on-exit <codes>] [--launcher <name>] [--nproc <n>]\n"
+	"           [--nodes <n> --node-rank <r> --master-addr <ip> [--master-port <port>]]\n"
 	"           [--instance <id> [--wait <seconds>]] [-- <script-args>...]",
 	NULL,
 };
@@ -128,6 +129,12 @@ int cmd__runner(int argc, char **argv_)
 		OPT_INT(0, "max-interruptions", &job.max_interruptions, "n",
 			"attempts after the first"),
 		OPT_STRING(0, "retry-on-exit", &job.retry_on_exit, "codes", "exit codes to retry"),
+		OPT_STRING(0, "launcher", &job.launcher, "name", "torchrun, or none"),
+		OPT_INT(0, "nproc", &job.nproc, "n", "the launcher's --nproc_per_node"),
+		OPT_INT(0, "nodes", &job.nodes, "n", "instances of the run"),
+		OPT_INT(0, "node-rank", &job.node_rank, "r", "this instance's node rank"),
+		OPT_STRING(0, "master-addr", &job.master_addr, "ip", "node 0's private address"),
+		OPT_INT(0, "master-port", &job.master_port, "port", "the rendezvous port"),
 		OPT_STRING(0, "instance", &instance, "id", "send it to this instance"),
 		OPT_INT(0, "wait", &seconds, "seconds", "how long to wait for SSM"),
 		OPT_END(),

@@ -1,0 +1,252 @@
+#!/bin/sh
+# The runner on several instances of the fake (issue 14): a real PyTorch
+# DistributedDataParallel training (gloo, Debian's torch by /usr/bin/python3)
+# across 2 nodes, each instance's runner given its node rank and node 0's
+# address; node 0 is the run (log, result, outputs), node 1 writes
+# nodes/1/log and nodes/1/result.json; a failure on node 1 ends the run on
+# node 0 within seconds, naming node 1 and its log; every instance ends.
+. "$(dirname "$0")/test-lib.sh"
+
+if ! test -x "$TEST_TOOL"; then
+	echo "Bail out! $TEST_TOOL is not built (run make check)"
+	exit 1
+fi
+
+if test_have_prereq MOTO && test_have_prereq FAKE && test_have_prereq PYTHON &&
+	/usr/bin/python3 -c "import torch" 2>/dev/null; then
+	test_start_moto || exit 1
+	test_start_fake || exit 1
+	test_set_prereq RUNNER
+fi
+
+BUCKET=train-bucket
+
+# s3_get <key> <file>: an object of the bucket, from moto, signed by curl
+s3_get() {
+	curl -sf -o "$2" --aws-sigv4 "aws:amz:us-east-1:s3" \
+		--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" "$MOTO_URL/$BUCKET/$1"
+}
+
+# s3_keys <prefix>: the keys under the prefix, relative to it, sorted
+s3_keys() {
+	test_moto_s3 "/$BUCKET?list-type=2&prefix=$1" | test_xml Contents/Key |
+		sed "s|^$1||" | sort
+}
+
+# wait_key <key> <file> [<seconds>]: until the object exists (60 s)
+wait_key() {
+	i=0
+	until s3_get "$1" "$2"; do
+		i=$((i + 1))
+		if test $i -gt $((${3:-60} * 5)); then
+			echo >&2 "no s3://$BUCKET/$1 after ${3:-60} s"
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+# two_instances <name> [<ami file>]: two instances of the fake, their ids
+# in <name>.0 and <name>.1, node 0's private address in <name>.addr
+two_instances() {
+	git train aws-call ec2 RunInstances ImageId="$(cat "${2:-ami}")" InstanceType=t3.micro \
+		MinCount=2 MaxCount=2 >"$1.xml" &&
+	grep -o "<instanceId>i-[0-9a-f]*</instanceId>" "$1.xml" |
+		sed "s|</*instanceId>||g" >"$1.ids" &&
+	sed -n 1p "$1.ids" >"$1.0" &&
+	sed -n 2p "$1.ids" >"$1.1" &&
+	test -s "$1.1" &&
+	git train aws-call ec2 DescribeInstances InstanceId.1="$(cat "$1.0")" |
+		grep -o "<privateIpAddress>[0-9.]*</privateIpAddress>" |
+		sed -e "s|</*privateIpAddress>||g" -e 1q >"$1.addr" &&
+	# every packet on loopback: the fake gives each instance its own 127.x
+	grep -q "^127\.[0-9]*\.[0-9]*\.[0-9]*$" "$1.addr"
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on now
+free_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_node <run-id> <instances name> <rank> <port> [<runner options>] [-- <args>]
+start_node() {
+	run=$1 inst=$2 rank=$3 port=$4
+	shift 4
+	"$TEST_TOOL" runner --run-id "$run" --commit "$sha" --bucket $BUCKET \
+		--code-key "$code_key" --code-sha256 "$code_sum" --run-prefix "$runs/$run/" \
+		--region us-east-1 --script ddp.py --interpreter /usr/bin/python3 \
+		--log-interval 5 --nodes 2 --node-rank "$rank" --master-addr "$(cat "$inst.addr")" \
+		--master-port "$port" --instance "$(cat "$inst.$rank")" "$@" >"$run.$rank.send" 2>&1 &&
+	test_grep "^git-train: runner started (pid [0-9]*)$" "$run.$rank.send"
+}
+
+# terminated <instance>...: until the fake says each is terminated (60 s)
+terminated() {
+	for t_id in "$@"; do
+		i=0
+		until test "$(test_fake_query /__fake/instances \
+			"print(d[sys.argv[1]][\"terminated\"])" "$t_id")" = True; do
+			i=$((i + 1))
+			test $i -lt 300 || { echo >&2 "$t_id is not terminated after 60 s"; return 1; }
+			sleep 0.2
+		done
+	done
+}
+
+# the weights of rank0.json (node 0's outputs, from S3) and rank1.json
+# (node 1's, from its instance) are one model's, trained by a world of 2
+same_model() {
+	s3_get "$runs/$1/outputs/rank0.json" rank0.json &&
+	cp "$(test_instance_dir "$(cat "$1.1")")/var/lib/git-train/$1/work/outputs/rank1.json" rank1.json &&
+	/usr/bin/python3 -c "
+import json
+a, b = (json.load(open(f)) for f in (\"rank0.json\", \"rank1.json\"))
+assert a[\"world\"] == b[\"world\"] == 2, (a, b)
+assert a[\"weights\"] == b[\"weights\"], (a, b)
+"
+}
+
+test_expect_success RUNNER 'setup: a DDP script, its code in S3' '
+	cat >ddp.py <<-\PY &&
+	import json, os, sys
+	import torch
+	import torch.distributed as dist
+	opts = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+	rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+	addr, port = os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"]
+	print(f"rank {rank} of {world}: {addr}:{port}", flush=True)
+	if "TORCHELASTIC_RUN_ID" in os.environ:
+	    print(f"rank {rank}: started by torchrun", flush=True)
+	if rank == int(opts.get("--crash-rank", -1)):
+	    print(f"rank {rank}: crashing", flush=True)
+	    sys.exit(3)
+	dist.init_process_group("gloo")
+	torch.manual_seed(0)
+	model = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(4, 1))
+	opt = torch.optim.SGD(model.parameters(), lr=0.1)
+	g = torch.Generator().manual_seed(1 + rank)
+	for step in range(int(opts.get("--steps", 3))):
+	    x = torch.randn(8, 4, generator=g)
+	    opt.zero_grad()
+	    loss = ((model(x) - x.sum(1, keepdim=True)) ** 2).mean()
+	    loss.backward()
+	    opt.step()
+	weights = [p.detach().flatten().tolist() for p in model.parameters()]
+	with open(os.path.join(os.environ["GIT_TRAIN_OUTPUTS"], f"rank{rank}.json"), "w") as f:
+	    json.dump({"rank": rank, "world": dist.get_world_size(), "weights": weights}, f)
+	print(f"rank {rank}: done", flush=True)
+	dist.destroy_process_group()
+	PY
+	git add ddp.py &&
+	test_tick &&
+	git commit -q -m "a DDP script" &&
+	test_moto_s3 /$BUCKET -X PUT &&
+	git config train.bucket $BUCKET &&
+	git config train.repo demo &&
+	git train upload >/dev/null &&
+	sha=$(git rev-parse HEAD) &&
+	s3_get "git-train/demo/$sha/code.tar.gz" code.tar.gz &&
+	sha256sum <code.tar.gz | cut -c 1-64 >code.sha256 &&
+	git train aws-call ssm GetParameter \
+		Name=/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64 |
+		test_json "d[\"Parameter\"][\"Value\"]" >ami &&
+	git train aws-call ssm GetParameter \
+		Name=/aws/service/deeplearning/ami/x86_64/oss-nvidia-driver-gpu-pytorch-2.10-amazon-linux-2023/latest/ami-id |
+		test_json "d[\"Parameter\"][\"Value\"]" >dlami &&
+	test_fake_settings "{\"ready_delay\": 1, \"invocation_delay\": 1}"
+'
+sha=$(git rev-parse -q --verify HEAD)
+runs=git-train/demo/$sha/runs
+code_key=git-train/demo/$sha/code.tar.gz
+code_sum=$(cat code.sha256 2>/dev/null)
+
+# three runs on two instances each, at once: DDP with the standard
+# variables, DDP under torchrun, and one whose rank 1 crashes
+test_expect_success RUNNER 'the runs start, each node given its rank and node 0'\''s address' '
+	two_instances ok &&
+	two_instances tr dlami &&
+	two_instances crash &&
+	free_port >ok.port &&
+	start_node ok ok 0 "$(cat ok.port)" -- --steps 3 &&
+	start_node ok ok 1 "$(cat ok.port)" -- --steps 3 &&
+	# the DLAMI'\''s framework Python (/opt/pytorch/bin/python in the fake'\''s
+	# image: Debian'\''s), with the torchrun beside it
+	free_port >tr.port &&
+	start_node tr tr 0 "$(cat tr.port)" --launcher torchrun --interpreter /opt/pytorch/bin/python \
+		-- --steps 2 &&
+	start_node tr tr 1 "$(cat tr.port)" --launcher torchrun --interpreter /opt/pytorch/bin/python \
+		-- --steps 2 &&
+	free_port >crash.port &&
+	start_node crash crash 0 "$(cat crash.port)" -- --crash-rank 1 &&
+	start_node crash crash 1 "$(cat crash.port)" -- --crash-rank 1
+'
+
+test_expect_success RUNNER 'two nodes train one model: node 0 is the run, node 1 its nodes/1/; both instances end' '
+	wait_key "$runs/ok/result.json" ok.result.json &&
+	wait_key "$runs/ok/nodes/1/result.json" ok.1.result.json &&
+	s3_get "$runs/ok/log" ok.log &&
+	s3_get "$runs/ok/nodes/1/log" ok.1.log &&
+	test_json "d[\"status\"]" <ok.result.json >status &&
+	echo succeeded >expect &&
+	test_cmp expect status &&
+	test_json "d[\"status\"]" <ok.1.result.json >status &&
+	test_cmp expect status &&
+	test_grep "^rank 0: done$" ok.log &&
+	test_grep "^rank 1: done$" ok.1.log &&
+	test_grep "^rank 0 of 2: $(cat ok.addr):$(cat ok.port)$" ok.log &&
+	test_grep "^rank 1 of 2: $(cat ok.addr):$(cat ok.port)$" ok.1.log &&
+	test_grep ! "started by torchrun" ok.log &&
+	# the run'\''s outputs are node 0'\''s; node 1'\''s stay on its instance
+	s3_keys "$runs/ok/" >keys &&
+	cat >expect <<-\EOF &&
+	attempts.json
+	log
+	nodes/1/log
+	nodes/1/result.json
+	outputs.sha256
+	outputs/rank0.json
+	result.json
+	EOF
+	test_cmp expect keys &&
+	same_model ok &&
+	terminated "$(cat ok.0)" "$(cat ok.1)"
+'
+
+test_expect_success RUNNER 'train.launcher torchrun on two nodes: the static rendezvous puts global rank 0 on node 0' '
+	wait_key "$runs/tr/result.json" tr.result.json &&
+	wait_key "$runs/tr/nodes/1/result.json" tr.1.result.json &&
+	s3_get "$runs/tr/log" tr.log &&
+	s3_get "$runs/tr/nodes/1/log" tr.1.log &&
+	echo succeeded >expect &&
+	test_json "d[\"status\"]" <tr.result.json >status &&
+	test_cmp expect status &&
+	test_json "d[\"status\"]" <tr.1.result.json >status &&
+	test_cmp expect status &&
+	test_grep "rank 0 of 2: $(cat tr.addr):$(cat tr.port)$" tr.log &&
+	test_grep "rank 1 of 2: $(cat tr.addr):$(cat tr.port)$" tr.1.log &&
+	test_grep "rank 0: started by torchrun$" tr.log &&
+	test_grep "rank 1: started by torchrun$" tr.1.log &&
+	same_model tr &&
+	terminated "$(cat tr.0)" "$(cat tr.1)"
+'
+
+test_expect_success RUNNER 'node 1 crashing ends the run on node 0 within seconds, naming node 1 and its log' '
+	wait_key "$runs/crash/nodes/1/result.json" crash.1.result.json &&
+	wait_key "$runs/crash/result.json" crash.result.json &&
+	s3_get "$runs/crash/log" crash.log &&
+	s3_get "$runs/crash/nodes/1/log" crash.1.log &&
+	test_grep "^rank 1: crashing$" crash.1.log &&
+	/usr/bin/python3 -c "
+import datetime, json
+n, r = (json.load(open(f)) for f in (\"crash.1.result.json\", \"crash.result.json\"))
+assert n[\"status\"] == \"failed\" and n[\"exit_code\"] == 3, n
+assert r[\"status\"] == \"failed\" and r[\"exit_code\"] == 3 and r[\"failed_node\"] == 1, r
+t = lambda d: datetime.datetime.strptime(d[\"end\"], \"%Y-%m-%dT%H:%M:%SZ\")
+assert 0 <= (t(r) - t(n)).total_seconds() <= 15, (n, r)
+" &&
+	test_grep "^git-train: node 1 failed (exit 3): its log is at s3://$BUCKET/$runs/crash/nodes/1/log$" crash.log &&
+	test_grep ! "^rank 0: done$" crash.log &&
+	terminated "$(cat crash.0)" "$(cat crash.1)"
+'
+
+test_done
