@@ -439,10 +439,12 @@ static int spawn(struct slot *slots, size_t nr, size_t i, int (*one)(void *, siz
 static void summary(const struct sweep *s, struct slot *slots, const char *what, int detached,
 		    int interrupted)
 {
-	size_t i, ok = 0, failed = 0, not_started = 0;
+	size_t i, ok = 0, failed = 0, not_started = 0, w = 0;
 	struct buf b = BUF_INIT;
 
 	for (i = 0; i < s->total; i++) {
+		if (strlen(slots[i].prefix) > w)
+			w = strlen(slots[i].prefix);
 		if (!slots[i].pid)
 			not_started++;
 		else if (slots[i].status)
@@ -454,18 +456,24 @@ static void summary(const struct sweep *s, struct slot *slots, const char *what,
 	if (ok)
 		buf_printf(&b, ", %zu %s", ok, detached ? "started" : "succeeded");
 	if (failed)
-		buf_printf(&b, ", %zu %s", failed, detached ? "not started" : "failed");
+		buf_printf(&b, ", %zu %s", failed,
+			   interrupted ? "interrupted"
+			   : detached  ? "not started"
+				       : "failed");
 	if (not_started)
 		buf_printf(&b, ", %zu not started", not_started);
 	puts(buf_cstr(&b));
 	for (i = 0; i < s->total; i++) {
 		buf_reset(&b);
-		buf_printf(&b, "  %s  %s  ", slots[i].prefix,
+		buf_printf(&b, "  %-*s  %-28s  ", (int)w, slots[i].prefix,
 			   slots[i].run_id ? slots[i].run_id : "-");
 		if (!slots[i].pid)
 			buf_puts(&b, "not started");
 		else if (!slots[i].status)
 			buf_puts(&b, detached ? "started" : "succeeded");
+		else if (slots[i].status == EXIT_INTERRUPTED && slots[i].run_id &&
+			 strcmp(what, "local"))
+			buf_puts(&b, "started, goes on");
 		else if (slots[i].status == EXIT_INTERRUPTED)
 			buf_puts(&b, "interrupted");
 		else
