@@ -17,6 +17,7 @@
 #include "cmd/builtin.h"
 #include "cmd/common.h"
 #include "cmd/sweep.h"
+#include "git/history.h"
 
 int cmd_sweep_child;
 static int report_fd = -1;
@@ -607,4 +608,56 @@ int cmd_sweep_run(const struct sweep *s, int (*one)(void *ctx, size_t i), void *
 	free(slots);
 	free(pfd);
 	return ret;
+}
+
+void cmd_sweep_tally_add(struct sweep_tally *t, const char *status, const struct run_record *rec)
+{
+	double v;
+
+	t->nr++;
+	if (!status || !strcmp(status, "running") || !strcmp(status, "starting") ||
+	    !strncmp(status, "waiting", 7))
+		t->running++;
+	else if (!strcmp(status, "succeeded"))
+		t->succeeded++;
+	else if (!strncmp(status, "failed", 6))
+		t->failed++;
+	else
+		t->other++;
+	if (!rec || !rec->nr_metrics)
+		return;
+	if (!t->metric)
+		t->metric = xstrdup(rec->metrics[0].name);
+	if (!history_metric(&v, rec, t->metric) || v != v)
+		return;
+	if (!t->best_run || (history_lower_is_better(t->metric) ? v < t->best : v > t->best)) {
+		t->best = v;
+		free(t->best_run);
+		t->best_run = xstrdup(rec->id);
+	}
+}
+
+void cmd_sweep_tally_line(struct buf *out, const char *id, const struct sweep_tally *t)
+{
+	buf_printf(out, "sweep %s: %zu run%s", id, t->nr, t->nr == 1 ? "" : "s");
+	if (t->succeeded)
+		buf_printf(out, ", %zu succeeded", t->succeeded);
+	if (t->failed)
+		buf_printf(out, ", %zu failed", t->failed);
+	if (t->running)
+		buf_printf(out, ", %zu running", t->running);
+	if (t->other)
+		buf_printf(out, ", %zu other", t->other);
+	if (t->best_run) {
+		buf_printf(out, ", best %s=", t->metric);
+		run_record_put_number(out, t->best);
+		buf_printf(out, " (%s)", t->best_run);
+	}
+}
+
+void cmd_sweep_tally_release(struct sweep_tally *t)
+{
+	free(t->metric);
+	free(t->best_run);
+	memset(t, 0, sizeof(*t));
 }

@@ -28,6 +28,7 @@
 #include <stddef.h>
 
 #include "cmd/parse-options.h"
+#include "git/run-record.h"
 #include "util/strvec.h"
 #include "util/util.h"
 
@@ -88,5 +89,22 @@ int cmd_sweep_run(const struct sweep *s, int (*one)(void *ctx, size_t i), void *
 void cmd_sweep_started(const char *run_id);
 /* Set in a sweep's children. */
 extern int cmd_sweep_child;
+
+/*
+ * A sweep on one line, for status and log: "sweep <id>: 4 runs, 2
+ * succeeded, 1 failed, 1 running, best loss=0.25 (<run>)". Add each run's
+ * status word (succeeded, failed..., running; NULL: running) and its record
+ * when there is one; the best is by the first metric the runs have.
+ */
+struct sweep_tally {
+	size_t nr, succeeded, failed, running, other;
+	char *metric;
+	double best;
+	char *best_run;
+};
+
+void cmd_sweep_tally_add(struct sweep_tally *t, const char *status, const struct run_record *rec);
+void cmd_sweep_tally_line(struct buf *out, const char *id, const struct sweep_tally *t);
+void cmd_sweep_tally_release(struct sweep_tally *t);
 
 #endif
