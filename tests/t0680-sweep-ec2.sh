@@ -116,6 +116,7 @@ test_expect_success EC2 'Ctrl-C: no new run, the started ones go on to their end
 		-- --lr {lr} --bs {bs} --sync "$PWD/sync" >out 2>err &
 	pid=$! &&
 	wait_started 2 &&
+	grep "^Sig" /proc/$pid/status >&2; ps -o pid,ppid,stat,cmd -e | grep "git-train t3" >&2;
 	kill -INT $pid &&
 	test_expect_code 130 wait $pid &&
 	id=$(sweep_id_of out) &&
