@@ -517,7 +517,7 @@ static int run_sweep(const char *type, const struct run_cmd *c, const struct par
 	char *parent = NULL, hex[GIT_OID_HEXSZ + 1];
 	struct s3_upload_stats st;
 	struct run_sweep rs = { c, pa, sw, hex, NULL, NULL, -1 };
-	int ret = EXIT_FATAL;
+	int ret = EXIT_FATAL, waits;
 
 	memset(&st, 0, sizeof(st));
 	if (repo_open(&repo) ||
@@ -535,7 +535,18 @@ static int run_sweep(const char *type, const struct run_cmd *c, const struct par
 	/* a run counts until it ends: with fewer slots than runs, each child follows its run */
 	if ((size_t)sw->parallel < sw->total)
 		rs.wait = 1;
-	ret = cmd_sweep_run(sw, run_sweep_one, &rs, type, rs.wait < 0 && c->wait != 1);
+	/* the runs go on after their children unless these follow them (--wait, train.wait) */
+	waits = rs.wait == 1 || c->wait == 1;
+	if (!waits && c->wait < 0) {
+		struct config cfg;
+
+		memset(&cfg, 0, sizeof(cfg));
+		if (!config_load(&cfg, repo) && config_get_bool(&waits, &cfg, "train.wait") != 0)
+			waits = 0;
+		err_clear();
+		config_release(&cfg);
+	}
+	ret = cmd_sweep_run(sw, run_sweep_one, &rs, type, !waits);
 out:
 	free(parent);
 	git_commit_free(commit);
