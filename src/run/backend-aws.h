@@ -66,6 +66,11 @@ struct backend_aws_opts {
 	 */
 	const struct remote_run *attach;
 	long long log_offset; /* attach: the bytes of the log the caller has shown already */
+	/*
+	 * A sweep's runs: the code is in S3 already (uploaded once for all of
+	 * them), with this SHA-256: start uploads nothing. NULL: start uploads it.
+	 */
+	const char *code_sha256;
 };
 
 /*
