@@ -14,6 +14,11 @@
  *     disabled) whose run has ended: it has a result, its instance is
  *     terminated or gone, or it is past its max runtime. Such a request
  *     would start an instance nobody follows;
+ *   - placement groups and security groups of runs on several instances
+ *     (run/cluster.h) tagged for this repository whose run has no instance
+ *     left that is alive, and that has a result or was made longer than
+ *     its max runtime ago (git-train:max-runtime, else train.maxRuntime):
+ *     a run still launching has none yet either;
  *   - incomplete multipart uploads under <train.prefix>/<repo>/ started
  *     more than train.gc.uploadAge ago (default 1d): an upload in progress
  *     is younger than that;
@@ -35,6 +40,7 @@
 #include "util/time.h"
 #include "cmd/parse-options.h"
 #include "git/repo.h"
+#include "run/cluster.h"
 #include "run/remote-runs.h"
 #include "run/run.h"
 #include "services/s3-objects.h"
@@ -53,6 +59,7 @@ struct gc {
 	time_t now;
 	long retention, upload_age; /* seconds */
 	long idle_timeout;	    /* seconds */
+	long max_runtime;	    /* seconds: train.maxRuntime, for groups without the tag */
 	const char *prefix;	    /* <train.prefix>/<repo>/ (layout.h), or the legacy one */
 	int legacy;		    /* prefix is the legacy one: only this repository's commits */
 	const char **doomed;	    /* instance ids to terminate */
@@ -365,6 +372,129 @@ static int gc_instances(struct gc *g)
 	return 0;
 }
 
+static const char *group_tag(const struct ec2_group *grp, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < grp->nr_tags; i++)
+		if (!strcmp(grp->tags[i].key, key))
+			return grp->tags[i].value;
+	return NULL;
+}
+
+/* An instance of the run that is, or may still be, running (one gc terminates counts too). */
+static int run_alive(const struct gc *g, const char *run_id)
+{
+	size_t i;
+
+	for (i = 0; i < g->runs.nr_instances; i++) {
+		const struct ec2_instance *inst = &g->runs.instances[i];
+		const char *id = ec2_instance_tag(inst, REMOTE_TAG_RUN_ID);
+
+		if (id && !strcmp(id, run_id) && remote_runs_instance_alive(inst))
+			return 1;
+	}
+	return 0;
+}
+
+/* Why the group of a run should go (the run has ended), or NULL. 0, or -1. */
+static int group_verdict(char **why, struct gc *g, const struct ec2_group *grp)
+{
+	const char *run_id = group_tag(grp, REMOTE_TAG_RUN_ID);
+	const char *max = group_tag(grp, REMOTE_TAG_MAX_RUNTIME);
+	const char *created = group_tag(grp, CLUSTER_TAG_CREATED);
+	struct remote_entry *e;
+	long limit = g->max_runtime;
+	char *end = NULL;
+	long long made = created ? strtoll(created, &end, 10) : 0;
+	int r;
+
+	*why = NULL;
+	if (!run_id || run_alive(g, run_id))
+		return 0;
+	e = find_run_entry(g, run_id);
+	if (e) {
+		r = remote_runs_finalize(&g->ctx, e);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			*why = xstrfmt("run %s finished (%s) and has no instance left", run_id,
+				       e->note.status);
+			return 0;
+		}
+	}
+	if (max && time_parse_duration(&limit, max))
+		limit = g->max_runtime;
+	err_clear();
+	if (created && end && !*end && made > 0 && difftime(g->now, (time_t)made) > (double)limit) {
+		struct buf b = BUF_INIT;
+
+		ago(&b, difftime(g->now, (time_t)made));
+		*why = xstrfmt("run %s has no instance left, and its group was made %s ago, past "
+			       "its max runtime of %lds",
+			       run_id, buf_cstr(&b), limit);
+		buf_release(&b);
+	}
+	return 0;
+}
+
+/*
+ * The placement groups and security groups (run/cluster.h) of ended runs.
+ * One that cannot be deleted yet (an instance still shutting down) is a
+ * warning: the next gc takes it.
+ */
+static int gc_groups(struct gc *g)
+{
+	struct ec2_tag f = { (char *)"tag:" REMOTE_TAG_REPO, (char *)g->ctx.repo_name };
+	struct ec2_group *pg = NULL, *sg = NULL;
+	size_t nr_pg = 0, nr_sg = 0, i;
+	int ret = -1;
+
+	/* a policy from before runs on several instances may not allow these: not fatal */
+	if (ec2_describe_placement_groups(&pg, &nr_pg, &g->ctx.client, &f, 1) ||
+	    ec2_describe_security_groups(&sg, &nr_sg, &g->ctx.client, &f, 1)) {
+		msg_warning("cannot list the placement groups and security groups of runs on "
+			    "several instances: %s",
+			    err_msg());
+		msg_hint("`git train doctor` checks the permissions git-train needs");
+		err_clear();
+		ret = 0;
+		goto out;
+	}
+	for (i = 0; i < nr_pg + nr_sg; i++) {
+		const struct ec2_group *grp = i < nr_pg ? &pg[i] : &sg[i - nr_pg];
+		int is_pg = i < nr_pg;
+		char *why = NULL, *name;
+
+		if (!grp->name || (!is_pg && !grp->id))
+			continue;
+		if (is_pg && grp->state && strcmp(grp->state, "available") &&
+		    strcmp(grp->state, "pending"))
+			continue;
+		if (group_verdict(&why, g, grp))
+			goto out;
+		if (!why)
+			continue;
+		name = is_pg ? xstrdup(grp->name) : xstrfmt("%s (%s)", grp->name, grp->id);
+		if (!g->dry_run &&
+		    (is_pg ? ec2_delete_placement_group(NULL, &g->ctx.client, grp->name)
+			   : ec2_delete_security_group(NULL, &g->ctx.client, grp->id))) {
+			msg_warning("cannot remove %s %s yet: %s",
+				    is_pg ? "placement group" : "security group", name, err_msg());
+			err_clear();
+		} else {
+			say(g, is_pg ? "placement group" : "security group", name, why);
+		}
+		free(name);
+		free(why);
+	}
+	ret = 0;
+out:
+	ec2_groups_free(pg, nr_pg);
+	ec2_groups_free(sg, nr_sg);
+	return ret;
+}
+
 /*
  * Whether key, under g->prefix, may be this repository's: anything under
  * its own prefix; under the legacy prefix, a commit's archive only when
@@ -508,7 +638,8 @@ static int gc(int dry_run)
 	if (remote_runs_ctx_init(&g.ctx) ||
 	    age_setting(&g.retention, &g.ctx.cfg, "train.gc.retention", "30d") ||
 	    age_setting(&g.upload_age, &g.ctx.cfg, "train.gc.uploadAge", "1d") ||
-	    age_setting(&g.idle_timeout, &g.ctx.cfg, "train.idleTimeout", REMOTE_IDLE_TIMEOUT))
+	    age_setting(&g.idle_timeout, &g.ctx.cfg, "train.idleTimeout", REMOTE_IDLE_TIMEOUT) ||
+	    age_setting(&g.max_runtime, &g.ctx.cfg, "train.maxRuntime", "8h"))
 		goto out;
 	cmd_warn_metrics_skipped(&g.ctx.metrics_skipped);
 	if (g.idle_timeout < 1) {
@@ -518,7 +649,7 @@ static int gc(int dry_run)
 	g.prefix = g.ctx.layout.repo_prefix;
 	ret = EXIT_FAILED;
 	if (remote_runs_load(&g.runs, &g.ctx, 0) || gc_instances(&g) || gc_requests(&g) ||
-	    gc_uploads(&g) || gc_archives(&g))
+	    gc_groups(&g) || gc_uploads(&g) || gc_archives(&g))
 		goto out;
 	if (g.ctx.layout.legacy_prefix) {
 		g.prefix = g.ctx.layout.legacy_prefix;

@@ -16,6 +16,9 @@
 #include "services/ec2.h"
 #include "util/ui.h"
 
+/* On both groups: when they were made (seconds since the epoch), for gc. */
+#define CLUSTER_TAG_CREATED "git-train:created"
+
 struct cluster {
 	char *placement_group; /* its name: git-train-<run id> */
 	char *security_group;  /* its id, sg-... */

@@ -32,6 +32,12 @@ struct launch_ctx {
 	int spot_rounds;      /* rounds over every zone that found no spot capacity */
 	double spot_seconds;  /* how long they took */
 	char *capacity_error; /* the last capacity error seen, for messages */
+	int count;	      /* instances wanted, all or none in one zone (>= 1) */
+	int persistent;	      /* a persistent spot request: only with count 1 */
+	int last_zone;	      /* launch_run() tries the round's last zone */
+	/* with count > 1: the instances of node ranks 1.. (node 0's is the launch's own) */
+	struct ec2_instance *others;
+	size_t nr_others;
 };
 
 /* launch.c */
@@ -48,7 +54,10 @@ void launch_line_end(struct launch_ctx *x);
 /*
  * One RunInstances of the market in zone (NULL: EC2 picks), with the next
  * ClientToken. 0 with *out filled; 1 when the zone has no capacity; -1 with
- * err_set (quota, price, anything else); RC_CANCELLED.
+ * err_set (quota, price, anything else); RC_CANCELLED. With count > 1 it
+ * asks for up to count instances in the placement group: fewer are
+ * terminated (said through the ui) and count as no capacity; all of them
+ * are node 0 in *out and the others in x->others, by instance id.
  */
 int launch_run(struct launch_ctx *x, struct ec2_instance *out, int spot, const char *zone);
 /*
@@ -57,6 +66,8 @@ int launch_run(struct launch_ctx *x, struct ec2_instance *out, int spot, const c
  * none; a one-time request ends with its instance).
  */
 int launch_terminate(struct launch_ctx *x, const char *id, const char *request, const char *why);
+/* Terminates x->others (count > 1) and says so; 0, or -1 when some may still run. */
+int launch_terminate_others(struct launch_ctx *x, const char *why);
 
 /* launch-spot.c */
 /* Every zone once, in order. 0 launched, 1 no capacity anywhere, or < 0. */

@@ -63,7 +63,7 @@ static void sweep_failed_launch(struct launch_ctx *x)
 		    strcmp(v[i].state, "shutting-down"))
 			launch_terminate(x, v[i].id, v[i].spot_request, "its launch failed");
 	ec2_instances_free(v, n);
-	if (x->o->persistent)
+	if (x->persistent)
 		sweep_failed_requests(x);
 }
 
@@ -144,10 +144,104 @@ static int run_error(struct launch_ctx *x, int spot, const char *zone, const cha
 	return r;
 }
 
+static int cmp_instance_id(const void *a, const void *b)
+{
+	return strcmp(((const struct ec2_instance *)a)->id, ((const struct ec2_instance *)b)->id);
+}
+
+/* Waits (up to 5 minutes) until EC2 says every one of ids is terminated. */
+static void wait_terminated(struct launch_ctx *x, const char *const *ids, size_t nr)
+{
+	double until = now_monotonic() + 300;
+	struct ec2_instance *v = NULL;
+	size_t n = 0, i, left;
+
+	do {
+		if (ec2_describe_instances(&v, &n, x->c, ids, nr, NULL, 0)) {
+			err_clear();
+			left = nr;
+		} else {
+			for (i = 0, left = 0; i < n; i++)
+				if (!v[i].state || strcmp(v[i].state, "terminated"))
+					left++;
+		}
+		ec2_instances_free(v, n);
+		v = NULL;
+		n = 0;
+	} while (left && now_monotonic() < until && !launch_sleep(x, 2));
+}
+
+/*
+ * A cluster placement group lives in the zone of its first instance, and
+ * keeps it while any instance of it is left (shutting-down included): after
+ * a zone gave too few, the next zone needs an empty group. Once those
+ * instances are terminated, the group is deleted and created again, as
+ * cluster_create() made it (same name and tags).
+ */
+static void renew_placement_group(struct launch_ctx *x, const char *const *ids, size_t nr)
+{
+	const char *name = x->o->placement_group;
+	struct ec2_group *v = NULL;
+	struct ec2_tag f = { (char *)"group-name", (char *)name };
+	size_t n = 0;
+	int r;
+
+	wait_terminated(x, ids, nr);
+	if (launch_cancelled(x))
+		return;
+	r = ec2_describe_placement_groups(&v, &n, x->c, &f, 1);
+	if (!r)
+		r = ec2_delete_placement_group(NULL, x->c, name);
+	if (!r)
+		r = ec2_create_placement_group(NULL, x->c, name, n ? v[0].tags : NULL,
+					       n ? v[0].nr_tags : 0);
+	if (r) {
+		/* the next zone's RunInstances says what is wrong, if anything is */
+		ui_say(x->o->ui, UI_WARNING, "cannot renew placement group %s: %s", name,
+		       err_msg());
+		err_clear();
+	}
+	ec2_groups_free(v, n);
+}
+
+/*
+ * A zone gave n of count: terminates them, says so, and keeps it as the
+ * capacity error that the messages give.
+ */
+static void too_few(struct launch_ctx *x, struct ec2_instance *v, size_t n, int spot,
+		    const char *zone)
+{
+	const char *market = spot ? "spot" : "on-demand";
+	const char **ids = xcalloc(n, sizeof(*ids));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		ids[i] = v[i].id;
+	free(x->capacity_error);
+	x->capacity_error = xstrfmt("got %zu of %d %s %s in %s", n, x->count, market,
+				    x->o->instance_type, zone ? zone : x->region);
+	launch_line_end(x);
+	if (ec2_terminate_instances(x->c, ids, n)) {
+		ui_say(x->o->ui, UI_ERROR, "%s: cannot terminate them: %s", x->capacity_error,
+		       err_msg());
+		ui_say(x->o->ui, UI_HINT, "look for instances tagged git-train:run-id=%s",
+		       x->o->run_id);
+		err_clear();
+	} else {
+		ui_say(x->o->ui, UI_INFO, "%s: terminated %s%s", x->capacity_error,
+		       n == 1 ? "it" : "them", x->last_zone ? "" : ", trying another zone");
+	}
+	if (x->o->placement_group)
+		renew_placement_group(x, ids, n);
+	free(ids);
+}
+
 int launch_run(struct launch_ctx *x, struct ec2_instance *out, int spot, const char *zone)
 {
 	const struct launch_opts *o = x->o;
 	struct ec2_launch l;
+	struct ec2_instance *v = NULL;
+	size_t n = 0, i;
 	char *code = NULL, *token;
 	int r;
 
@@ -170,12 +264,34 @@ int launch_run(struct launch_ctx *x, struct ec2_instance *out, int spot, const c
 	l.volume_size_gib = x->volume_gib;
 	l.tags = x->tags;
 	l.nr_tags = x->nr_tags;
-	l.persistent = spot && o->persistent;
+	l.persistent = spot && x->persistent;
 	if (l.persistent && o->max_runtime > 0)
 		l.valid_until = time(NULL) + o->max_runtime;
-	r = ec2_run_instance(out, &code, x->c, &l);
-	if (r)
+	l.count = x->count;
+	if (x->count > 1) {
+		l.placement_group = o->placement_group;
+		l.extra_security_group = o->cluster_security_group;
+	}
+	r = ec2_run_instances(&v, &n, &code, x->c, &l);
+	if (r) {
 		r = run_error(x, spot, zone, code);
+	} else if (n < (size_t)x->count) {
+		too_few(x, v, n, spot, zone);
+		r = 1;
+	} else {
+		/* node ranks by instance id: any fixed order does, this one is stable */
+		qsort(v, n, sizeof(*v), cmp_instance_id);
+		*out = v[0];
+		memset(&v[0], 0, sizeof(v[0]));
+		ec2_instances_free(x->others, x->nr_others);
+		x->others = n > 1 ? xcalloc(n - 1, sizeof(*x->others)) : NULL;
+		for (i = 1; i < n; i++) {
+			x->others[i - 1] = v[i];
+			memset(&v[i], 0, sizeof(v[i]));
+		}
+		x->nr_others = n - 1;
+	}
+	ec2_instances_free(v, n);
 	free(code);
 	free(token);
 	return r;
@@ -222,8 +338,10 @@ int launch_try_zones(struct launch_ctx *x, struct ec2_instance *out, int spot)
 	if (!x->zones_loaded)
 		load_zones(x);
 	n = x->zones.nr ? x->zones.nr : 1;
-	for (i = 0; i < n && r == 1; i++)
+	for (i = 0; i < n && r == 1; i++) {
+		x->last_zone = i == n - 1;
 		r = launch_run(x, out, spot, x->zones.nr ? x->zones.v[i] : NULL);
+	}
 	return r;
 }
 
@@ -274,8 +392,13 @@ int launch_spot(struct launch_ctx *x, struct ec2_instance *out)
 
 static void no_spot_reason(struct buf *out, struct launch_ctx *x)
 {
-	buf_printf(out, "no spot capacity for %s in %s after %d attempt%s in ", x->o->instance_type,
-		   x->region, x->spot_rounds, x->spot_rounds == 1 ? "" : "s");
+	if (x->count > 1)
+		buf_printf(out, "no spot capacity for %d %s in one zone", x->count,
+			   x->o->instance_type);
+	else
+		buf_printf(out, "no spot capacity for %s", x->o->instance_type);
+	buf_printf(out, " in %s after %d attempt%s in ", x->region, x->spot_rounds,
+		   x->spot_rounds == 1 ? "" : "s");
 	time_format_elapsed(out, (long)x->spot_seconds);
 	if (x->capacity_error)
 		buf_printf(out, " (%s)", x->capacity_error);

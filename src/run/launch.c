@@ -35,7 +35,7 @@ void launch_line_end(struct launch_ctx *x)
 int launch_terminate(struct launch_ctx *x, const char *id, const char *request, const char *why)
 {
 	launch_line_end(x);
-	if (request && x->o->persistent && ec2_cancel_spot_requests(x->c, &request, 1)) {
+	if (request && x->persistent && ec2_cancel_spot_requests(x->c, &request, 1)) {
 		ui_say(x->o->ui, UI_WARNING, "cannot cancel spot request %s of %s: %s", request, id,
 		       err_msg());
 		ui_say(x->o->ui, UI_HINT,
@@ -55,6 +55,37 @@ int launch_terminate(struct launch_ctx *x, const char *id, const char *request, 
 	}
 	ui_say(x->o->ui, UI_INFO, "terminated %s (%s)", id, why);
 	return 0;
+}
+
+int launch_terminate_others(struct launch_ctx *x, const char *why)
+{
+	const char **ids;
+	size_t i;
+	int r = 0;
+
+	if (!x->nr_others)
+		return 0;
+	ids = xcalloc(x->nr_others, sizeof(*ids));
+	for (i = 0; i < x->nr_others; i++)
+		ids[i] = x->others[i].id;
+	launch_line_end(x);
+	if (ec2_terminate_instances(x->c, ids, x->nr_others)) {
+		for (i = 0; i < x->nr_others; i++)
+			ui_say(x->o->ui, UI_ERROR, "cannot terminate %s (%s): %s", ids[i], why,
+			       err_msg());
+		ui_say(x->o->ui, UI_HINT, "look for instances tagged git-train:run-id=%s",
+		       x->o->run_id);
+		err_clear();
+		r = -1;
+	} else {
+		for (i = 0; i < x->nr_others; i++)
+			ui_say(x->o->ui, UI_INFO, "terminated %s (%s)", ids[i], why);
+	}
+	free(ids);
+	ec2_instances_free(x->others, x->nr_others);
+	x->others = NULL;
+	x->nr_others = 0;
+	return r;
 }
 
 /*
@@ -188,7 +219,65 @@ static void release_ctx(struct launch_ctx *x)
 	free(x->root_device);
 	free(x->user_data);
 	free(x->capacity_error);
+	ec2_instances_free(x->others, x->nr_others);
 	strvec_clear(&x->zones);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void copy_instance(struct ec2_instance *to, const struct ec2_instance *from)
+{
+	size_t i;
+
+	memset(to, 0, sizeof(*to));
+	to->id = dup_or_null(from->id);
+	to->type = dup_or_null(from->type);
+	to->state = dup_or_null(from->state);
+	to->az = dup_or_null(from->az);
+	to->lifecycle = dup_or_null(from->lifecycle);
+	to->launched = from->launched;
+	to->state_reason = dup_or_null(from->state_reason);
+	to->spot_request = dup_or_null(from->spot_request);
+	to->private_ip = dup_or_null(from->private_ip);
+	if (from->nr_tags)
+		to->tags = xcalloc(from->nr_tags, sizeof(*to->tags));
+	for (i = 0; i < from->nr_tags; i++) {
+		to->tags[i].key = xstrdup(from->tags[i].key);
+		to->tags[i].value = xstrdup(from->tags[i].value);
+	}
+	to->nr_tags = from->nr_tags;
+}
+
+/*
+ * Node 0 is ready: the others too, one after the other (they boot
+ * meanwhile). On a failure the one that failed is terminated by
+ * launch_wait_ready(), and the rest here.
+ */
+static int wait_others_ready(struct launch_ctx *x, struct ec2_instance *node0)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; !r && i < x->nr_others; i++)
+		r = launch_wait_ready(x, &x->others[i]);
+	if (!r)
+		return 0;
+	{
+		char *e = xstrdup(err_msg());
+		int t = launch_terminate(x, node0->id, NULL, "another node failed");
+
+		if (launch_terminate_others(x, "another node failed") || t) {
+			err_set("%s; and some of the run's instances may still be running", e);
+			r = r == RC_CANCELLED ? RC_ERROR : r;
+		} else {
+			err_set("%s", e);
+		}
+		free(e);
+	}
+	return r;
 }
 
 /* The result of a launch and its price, once the instance is ready. */
@@ -200,7 +289,7 @@ static void fill_result(struct launch_result *out, struct launch_ctx *x, struct 
 	out->instance = *inst;
 	memset(inst, 0, sizeof(*inst));
 	/* a one-time request ends with its instance: only a persistent one is the run's */
-	if (!spot || !x->o->persistent) {
+	if (!spot || !x->persistent) {
 		free(out->instance.spot_request);
 		out->instance.spot_request = NULL;
 	}
@@ -212,6 +301,20 @@ static void fill_result(struct launch_result *out, struct launch_ctx *x, struct 
 	out->framework = x->image.framework;
 	out->gpus = x->type.gpus;
 	out->volume_gib = x->volume_gib;
+	if (x->count > 1) {
+		size_t i;
+
+		out->nr_nodes = 1 + x->nr_others;
+		out->nodes = xcalloc(out->nr_nodes, sizeof(*out->nodes));
+		copy_instance(&out->nodes[0], &out->instance);
+		for (i = 0; i < x->nr_others; i++) {
+			out->nodes[i + 1] = x->others[i];
+			memset(&x->others[i], 0, sizeof(x->others[i]));
+		}
+		free(x->others);
+		x->others = NULL;
+		x->nr_others = 0;
+	}
 }
 
 static int launch_market(struct launch_ctx *x, struct ec2_instance *inst, int spot)
@@ -241,6 +344,9 @@ int launch_instance(struct launch_result *out, struct aws_client *c, const struc
 	x.c = c;
 	x.o = o;
 	x.region = c->settings.region ? c->settings.region : "us-east-1";
+	x.count = o->count > 1 ? o->count : 1;
+	/* several instances: one-time spot requests only, for now (launch.h) */
+	x.persistent = o->persistent && x.count == 1;
 	if (!o->run_id || !o->short_sha || !o->instance_type)
 		return err_set("cannot launch: no run id, commit or instance type");
 	if (launch_cancelled(&x))
@@ -263,6 +369,12 @@ int launch_instance(struct launch_result *out, struct aws_client *c, const struc
 	if (r)
 		goto out;
 	r = launch_wait_ready(&x, &inst);
+	if (r) {
+		launch_terminate_others(&x,
+					r == RC_CANCELLED ? "interrupted" : "another node failed");
+	} else {
+		r = wait_others_ready(&x, &inst);
+	}
 	if (!r)
 		fill_result(out, &x, &inst, spot);
 out:

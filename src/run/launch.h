@@ -92,9 +92,16 @@ struct launch_opts {
 	 * type in one zone, all or none, in the cluster placement group
 	 * placement_group (NULL: none) and, besides security_group, in
 	 * cluster_security_group (NULL: none), the group that lets the run's
-	 * instances reach each other. A zone that gives fewer than count
-	 * terminates those it gave and the launch goes on as when a zone has no
-	 * capacity, saying how many it got.
+	 * instances reach each other. Each zone gets one RunInstances with
+	 * MinCount 1 and MaxCount count: a zone that gives fewer terminates
+	 * those it gave and the launch goes on as when a zone has no capacity,
+	 * saying how many it got ("got 1 of 2 spot c5.xlarge in us-east-1a");
+	 * the placement group is then deleted and made again with its tags once
+	 * they are terminated (a cluster group keeps the zone of its
+	 * instances). Node ranks follow the instance ids; every node waits for
+	 * running and SSM Online, and any failure or cancel terminates them all.
+	 * With count > 1, persistent is ignored: one-time spot requests (a
+	 * persistent request restarts one instance, not the run's N).
 	 */
 	int count;
 	const char *placement_group;

@@ -324,3 +324,45 @@ out:
 	xml_free(doc);
 	return ret;
 }
+
+static void parse_group(struct ec2_group *out, xmlNodePtr item)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = text_or_null(item, "groupId");
+	out->name = text_or_null(item, "groupName");
+	out->state = text_or_null(item, "state");
+	out->vpc = text_or_null(item, "vpcId");
+	parse_tags(&out->tags, &out->nr_tags, xml_child(item, "tagSet"));
+}
+
+int ec2_parse_groups(struct ec2_group **v, size_t *nr, char **out_next_token, const char *set,
+		     const char *xml, size_t len)
+{
+	xmlDocPtr doc = NULL;
+	xmlNodePtr item;
+
+	if (out_next_token)
+		*out_next_token = NULL;
+	if (parse_doc(&doc, xml, len))
+		return -1;
+	for (item = xml_path(xml_root(doc), set); item; item = xml_next(item, "item")) {
+		*v = xrealloc(*v, (*nr + 1) * sizeof(**v));
+		parse_group(&(*v)[(*nr)++], item);
+	}
+	if (out_next_token)
+		*out_next_token = text_or_null(xml_root(doc), "nextToken");
+	xml_free(doc);
+	return 0;
+}
+
+int ec2_parse_text(char **out, const char *path, const char *xml, size_t len)
+{
+	xmlDocPtr doc = NULL;
+
+	*out = NULL;
+	if (parse_doc(&doc, xml, len))
+		return -1;
+	*out = text_or_null(xml_root(doc), path);
+	xml_free(doc);
+	return 0;
+}

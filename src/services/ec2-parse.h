@@ -56,4 +56,15 @@ void ec2_spot_entries_free(struct ec2_spot_entry *v, size_t nr);
 int ec2_parse_spot_requests(struct ec2_spot_request **v, size_t *nr, char **out_next_token,
 			    const char *xml, size_t len);
 
+/*
+ * A DescribePlacementGroups answer (set "placementGroupSet/item") or a
+ * DescribeSecurityGroups page ("securityGroupInfo/item"), appended to
+ * *v / *nr; *out_next_token as above.
+ */
+int ec2_parse_groups(struct ec2_group **v, size_t *nr, char **out_next_token, const char *set,
+		     const char *xml, size_t len);
+
+/* The text at path (e.g. "groupId", "vpcSet/item/vpcId") of a response; NULL when none. */
+int ec2_parse_text(char **out, const char *path, const char *xml, size_t len);
+
 #endif

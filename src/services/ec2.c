@@ -71,15 +71,21 @@ out:
 	return ret;
 }
 
-static void tag_specification(struct buf *b, int n, const char *type, const struct ec2_launch *l)
+static void tags_spec(struct buf *b, int n, const char *type, const struct ec2_tag *tags,
+		      size_t nr_tags)
 {
 	size_t i;
 
 	param(b, type, "TagSpecification.%d.ResourceType", n);
-	for (i = 0; i < l->nr_tags; i++) {
-		param(b, l->tags[i].key, "TagSpecification.%d.Tag.%zu.Key", n, i + 1);
-		param(b, l->tags[i].value, "TagSpecification.%d.Tag.%zu.Value", n, i + 1);
+	for (i = 0; i < nr_tags; i++) {
+		param(b, tags[i].key, "TagSpecification.%d.Tag.%zu.Key", n, i + 1);
+		param(b, tags[i].value, "TagSpecification.%d.Tag.%zu.Value", n, i + 1);
 	}
+}
+
+static void tag_specification(struct buf *b, int n, const char *type, const struct ec2_launch *l)
+{
+	tags_spec(b, n, type, l->tags, l->nr_tags);
 }
 
 static void user_data(struct buf *b, const char *text)
@@ -113,7 +119,7 @@ static int run_params(struct buf *b, char **out_code, struct aws_client *c,
 
 	param(b, l->ami, "ImageId");
 	param(b, l->instance_type, "InstanceType");
-	buf_puts(b, "&MinCount=1&MaxCount=1");
+	buf_printf(b, "&MinCount=1&MaxCount=%d", l->count > 1 ? l->count : 1);
 	if (l->client_token)
 		param(b, l->client_token, "ClientToken");
 	if (l->spot && l->persistent) {
@@ -133,10 +139,14 @@ static int run_params(struct buf *b, char **out_code, struct aws_client *c,
 	}
 	if (l->az)
 		param(b, l->az, "Placement.AvailabilityZone");
+	if (l->placement_group)
+		param(b, l->placement_group, "Placement.GroupName");
 	if (l->subnet)
 		param(b, l->subnet, "SubnetId");
 	if (l->security_group)
 		param(b, l->security_group, "SecurityGroupId.1");
+	if (l->extra_security_group)
+		param(b, l->extra_security_group, "SecurityGroupId.%d", l->security_group ? 2 : 1);
 	if (l->instance_profile)
 		param(b, l->instance_profile, "IamInstanceProfile.Name");
 	if (l->user_data)
@@ -178,15 +188,16 @@ static int run_params(struct buf *b, char **out_code, struct aws_client *c,
 	return 0;
 }
 
-int ec2_run_instance(struct ec2_instance *out, char **out_code, struct aws_client *c,
-		     const struct ec2_launch *l)
+int ec2_run_instances(struct ec2_instance **out, size_t *out_nr, char **out_code,
+		      struct aws_client *c, const struct ec2_launch *l)
 {
 	struct buf params = BUF_INIT, body = BUF_INIT;
 	struct ec2_instance *v = NULL;
 	size_t nr = 0;
 	int ret = -1;
 
-	memset(out, 0, sizeof(*out));
+	*out = NULL;
+	*out_nr = 0;
 	if (out_code)
 		*out_code = NULL;
 	if (run_params(&params, out_code, c, l) ||
@@ -197,14 +208,33 @@ int ec2_run_instance(struct ec2_instance *out, char **out_code, struct aws_clien
 		err_set("RunInstances: no instance in the response");
 		goto out;
 	}
-	*out = v[0];
-	memset(&v[0], 0, sizeof(v[0]));
+	*out = v;
+	*out_nr = nr;
+	v = NULL;
+	nr = 0;
 	ret = 0;
 out:
 	ec2_instances_free(v, nr);
 	buf_release(&params);
 	buf_release(&body);
 	return ret;
+}
+
+int ec2_run_instance(struct ec2_instance *out, char **out_code, struct aws_client *c,
+		     const struct ec2_launch *l)
+{
+	struct ec2_launch one = *l;
+	struct ec2_instance *v = NULL;
+	size_t nr = 0;
+
+	memset(out, 0, sizeof(*out));
+	one.count = 1;
+	if (ec2_run_instances(&v, &nr, out_code, c, &one))
+		return -1;
+	*out = v[0];
+	memset(&v[0], 0, sizeof(v[0]));
+	ec2_instances_free(v, nr);
+	return 0;
 }
 
 /* One page of a Describe* answer into the caller's array (ec2-parse.h). */
@@ -424,6 +454,177 @@ out:
 	buf_release(&params);
 	buf_release(&body);
 	return ret;
+}
+
+/* One call whose answer is a single value at path (NULL: none wanted). */
+static int call_text(char **out, char **out_code, struct aws_client *c, const char *action,
+		     struct buf *params, const char *path)
+{
+	struct buf body = BUF_INIT;
+	int ret = ec2_call(&body, out_code, c, action, params);
+
+	if (!ret && out)
+		ret = ec2_parse_text(out, path, body.ptr, body.len);
+	buf_release(&body);
+	buf_release(params);
+	return ret;
+}
+
+/* A call that fails with not_found for what is already gone: that counts as done. */
+static int call_gone_ok(char **out_code, struct aws_client *c, const char *action,
+			struct buf *params, const char *not_found)
+{
+	char *code = NULL;
+	int ret = call_text(NULL, &code, c, action, params, NULL);
+
+	if (ret && code && !strcmp(code, not_found)) {
+		err_clear();
+		ret = 0;
+	}
+	if (out_code)
+		*out_code = code;
+	else
+		free(code);
+	return ret;
+}
+
+int ec2_create_placement_group(char **out_code, struct aws_client *c, const char *name,
+			       const struct ec2_tag *tags, size_t nr_tags)
+{
+	struct buf params = BUF_INIT;
+
+	param(&params, name, "GroupName");
+	buf_puts(&params, "&Strategy=cluster");
+	if (nr_tags)
+		tags_spec(&params, 1, "placement-group", tags, nr_tags);
+	return call_text(NULL, out_code, c, "CreatePlacementGroup", &params, NULL);
+}
+
+int ec2_delete_placement_group(char **out_code, struct aws_client *c, const char *name)
+{
+	struct buf params = BUF_INIT;
+
+	param(&params, name, "GroupName");
+	return call_gone_ok(out_code, c, "DeletePlacementGroup", &params,
+			    "InvalidPlacementGroup.Unknown");
+}
+
+static int parse_placement_groups(void *out, size_t *out_nr, char **token, const char *body,
+				  size_t len)
+{
+	return ec2_parse_groups(out, out_nr, token, "placementGroupSet/item", body, len);
+}
+
+static int parse_security_groups(void *out, size_t *out_nr, char **token, const char *body,
+				 size_t len)
+{
+	return ec2_parse_groups(out, out_nr, token, "securityGroupInfo/item", body, len);
+}
+
+int ec2_describe_placement_groups(struct ec2_group **out, size_t *out_nr, struct aws_client *c,
+				  const struct ec2_tag *filters, size_t nr_filters)
+{
+	*out = NULL;
+	*out_nr = 0;
+	if (!describe_pages(out, out_nr, c, "DescribePlacementGroups", "GroupName", NULL, 0,
+			    filters, nr_filters, parse_placement_groups))
+		return 0;
+	ec2_groups_free(*out, *out_nr);
+	*out = NULL;
+	*out_nr = 0;
+	return -1;
+}
+
+int ec2_describe_security_groups(struct ec2_group **out, size_t *out_nr, struct aws_client *c,
+				 const struct ec2_tag *filters, size_t nr_filters)
+{
+	*out = NULL;
+	*out_nr = 0;
+	if (!describe_pages(out, out_nr, c, "DescribeSecurityGroups", "GroupId", NULL, 0, filters,
+			    nr_filters, parse_security_groups))
+		return 0;
+	ec2_groups_free(*out, *out_nr);
+	*out = NULL;
+	*out_nr = 0;
+	return -1;
+}
+
+int ec2_vpc_of(char **out, struct aws_client *c, const char *subnet)
+{
+	struct buf params = BUF_INIT;
+
+	*out = NULL;
+	if (subnet) {
+		param(&params, subnet, "SubnetId.1");
+		if (call_text(out, NULL, c, "DescribeSubnets", &params, "subnetSet/item/vpcId"))
+			return -1;
+		if (!*out)
+			return err_set("no subnet %s in this region", subnet);
+		return 0;
+	}
+	buf_puts(&params, "&Filter.1.Name=isDefault&Filter.1.Value.1=true");
+	if (call_text(out, NULL, c, "DescribeVpcs", &params, "vpcSet/item/vpcId"))
+		return -1;
+	if (!*out)
+		return err_set("this region has no default VPC");
+	return 0;
+}
+
+int ec2_create_security_group(char **out_id, char **out_code, struct aws_client *c,
+			      const char *name, const char *description, const char *vpc,
+			      const struct ec2_tag *tags, size_t nr_tags)
+{
+	struct buf params = BUF_INIT;
+
+	*out_id = NULL;
+	param(&params, name, "GroupName");
+	param(&params, description, "GroupDescription");
+	if (vpc)
+		param(&params, vpc, "VpcId");
+	if (nr_tags)
+		tags_spec(&params, 1, "security-group", tags, nr_tags);
+	if (call_text(out_id, out_code, c, "CreateSecurityGroup", &params, "groupId"))
+		return -1;
+	if (!*out_id)
+		return err_set("CreateSecurityGroup: no groupId in the response");
+	return 0;
+}
+
+int ec2_authorize_group_ingress(struct aws_client *c, const char *group)
+{
+	struct buf params = BUF_INIT;
+
+	param(&params, group, "GroupId");
+	buf_puts(&params, "&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=0"
+			  "&IpPermissions.1.ToPort=65535");
+	param(&params, group, "IpPermissions.1.Groups.1.GroupId");
+	return call_text(NULL, NULL, c, "AuthorizeSecurityGroupIngress", &params, NULL);
+}
+
+int ec2_delete_security_group(char **out_code, struct aws_client *c, const char *group)
+{
+	struct buf params = BUF_INIT;
+
+	param(&params, group, "GroupId");
+	return call_gone_ok(out_code, c, "DeleteSecurityGroup", &params, "InvalidGroup.NotFound");
+}
+
+void ec2_groups_free(struct ec2_group *v, size_t nr)
+{
+	size_t i, n;
+
+	for (i = 0; i < nr; i++) {
+		free(v[i].id);
+		free(v[i].name);
+		free(v[i].state);
+		free(v[i].vpc);
+		for (n = 0; n < v[i].nr_tags; n++) {
+			free(v[i].tags[n].key);
+			free(v[i].tags[n].value);
+		}
+		free(v[i].tags);
+	}
+	free(v);
 }
 
 const char *ec2_instance_tag(const struct ec2_instance *i, const char *key)

@@ -43,6 +43,15 @@ struct ec2_launch {
 	 */
 	int persistent;
 	time_t valid_until;
+	/*
+	 * Several instances (ec2_run_instances): MinCount=1, MaxCount=count
+	 * (0 or 1: one), EC2 giving as many as it can; in the cluster
+	 * placement group placement_group (Placement.GroupName; NULL: none)
+	 * and in extra_security_group besides security_group (NULL: none).
+	 */
+	int count;
+	const char *placement_group;
+	const char *extra_security_group;
 };
 
 struct ec2_instance {
@@ -71,6 +80,14 @@ struct ec2_instance {
  */
 int ec2_run_instance(struct ec2_instance *out, char **out_code, struct aws_client *c,
 		     const struct ec2_launch *l);
+
+/*
+ * RunInstances as ec2_run_instance() does it, with MinCount=1 and
+ * MaxCount=l->count: every instance EC2 started, in the order of its
+ * answer (at least one), in *out (caller frees with ec2_instances_free).
+ */
+int ec2_run_instances(struct ec2_instance **out, size_t *out_nr, char **out_code,
+		      struct aws_client *c, const struct ec2_launch *l);
 
 /*
  * DescribeImages of ami: the name of its root device (*out, caller frees),
@@ -126,6 +143,57 @@ int ec2_describe_spot_requests(struct ec2_spot_request **out, size_t *out_nr, st
 /* CancelSpotInstanceRequests. An unknown request counts as cancelled. 0, or -1. */
 int ec2_cancel_spot_requests(struct aws_client *c, const char *const *ids, size_t nr);
 void ec2_spot_requests_free(struct ec2_spot_request *v, size_t nr);
+
+/* A placement group or a security group, as Describe* lists it. */
+struct ec2_group {
+	char *id;    /* pg-... or sg-... */
+	char *name;  /* groupName */
+	char *state; /* a placement group's: pending, available, deleting, deleted; else NULL */
+	char *vpc;   /* a security group's vpcId; else NULL */
+	struct ec2_tag *tags;
+	size_t nr_tags;
+};
+
+/*
+ * CreatePlacementGroup name, strategy cluster, tagged with tags
+ * (TagSpecification placement-group). 0, or -1 with err_set and *out_code.
+ */
+int ec2_create_placement_group(char **out_code, struct aws_client *c, const char *name,
+			       const struct ec2_tag *tags, size_t nr_tags);
+/*
+ * DeletePlacementGroup name. An unknown group (InvalidPlacementGroup.Unknown)
+ * counts as deleted; one with instances fails with *out_code
+ * InvalidPlacementGroup.InUse.
+ */
+int ec2_delete_placement_group(char **out_code, struct aws_client *c, const char *name);
+/* DescribePlacementGroups by filters (as ec2_describe_instances() takes them). */
+int ec2_describe_placement_groups(struct ec2_group **out, size_t *out_nr, struct aws_client *c,
+				  const struct ec2_tag *filters, size_t nr_filters);
+/*
+ * The VPC of subnet, or the region's default VPC when subnet is NULL
+ * (DescribeSubnets, DescribeVpcs): *out, caller frees. 0, or -1 with err_set
+ * (also when there is no such subnet or no default VPC).
+ */
+int ec2_vpc_of(char **out, struct aws_client *c, const char *subnet);
+/*
+ * CreateSecurityGroup name in vpc with description, tagged with tags: its
+ * id in *out_id (caller frees). 0, or -1 with err_set and *out_code.
+ */
+int ec2_create_security_group(char **out_id, char **out_code, struct aws_client *c,
+			      const char *name, const char *description, const char *vpc,
+			      const struct ec2_tag *tags, size_t nr_tags);
+/* AuthorizeSecurityGroupIngress: all TCP into group from the group itself. 0, or -1. */
+int ec2_authorize_group_ingress(struct aws_client *c, const char *group);
+/*
+ * DeleteSecurityGroup group (an id). An unknown group (InvalidGroup.NotFound)
+ * counts as deleted; one still used by an instance fails with *out_code
+ * DependencyViolation.
+ */
+int ec2_delete_security_group(char **out_code, struct aws_client *c, const char *group);
+/* DescribeSecurityGroups by filters (e.g. tag:git-train:run-id, group-name), every page. */
+int ec2_describe_security_groups(struct ec2_group **out, size_t *out_nr, struct aws_client *c,
+				 const struct ec2_tag *filters, size_t nr_filters);
+void ec2_groups_free(struct ec2_group *v, size_t nr);
 
 /* A tag's value; borrowed, NULL if absent. */
 const char *ec2_instance_tag(const struct ec2_instance *i, const char *key);

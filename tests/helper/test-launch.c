@@ -7,6 +7,13 @@
  * Prints "instance <id>", "market spot|on-demand", "az <zone>",
  * "price <USD/h>|unknown", "ami <id>" on stdout. Exit: 0 launched, 1 an
  * error, 3 no spot capacity and no fallback, 130 cancelled.
+ *
+ * Several instances (issue 14): --count=N launches N; --cluster first makes
+ * the run's placement group and security group (cluster_create(), printed
+ * as "placement_group <name>" and "security_group <id>") and launches into
+ * them, deleting them again when the launch fails; each instance is printed
+ * as "node <rank> <id> <private ip> <zone>". --cluster-delete=SECONDS does
+ * only cluster_delete() of the run, waiting that long for its instances.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +23,7 @@
 
 #include "test-tool.h"
 #include "cmd/ui.h"
+#include "run/cluster.h"
 #include "run/launch.h"
 
 static volatile sig_atomic_t cancel;
@@ -51,7 +59,9 @@ static int usage(void)
 	      "       [--idle-timeout=N]\n"
 	      "       [--spot-price=X] [--on-demand-price=X] [--spot-az=AZ] [--ami=ID]\n"
 	      "       [--subnet=ID] [--profile=NAME] [--run-id=ID] [--tag=K=V]...\n"
-	      "       [--cancel-after=N] [--persistent] [--avoid-az=AZ] <instance-type>\n",
+	      "       [--cancel-after=N] [--persistent] [--avoid-az=AZ]\n"
+	      "       [--count=N] [--cluster] [--placement-group=NAME] <instance-type>\n"
+	      "   or: test-tool launch [--run-id=ID] --cluster-delete=SECONDS\n",
 	      stderr);
 	return 129;
 }
@@ -65,6 +75,9 @@ static void add_tag(const char *kv)
 	tags[nr_tags].value = xstrdup(eq ? eq + 1 : "");
 	nr_tags++;
 }
+
+static int with_cluster;
+static long cluster_delete_timeout = -1;
 
 static int parse(struct launch_opts *o, struct pricing_quote *q, long *cancel_after, int argc,
 		 char **argv)
@@ -110,12 +123,39 @@ static int parse(struct launch_opts *o, struct pricing_quote *q, long *cancel_af
 			o->persistent = 1;
 		else if (skip_prefix(a, "--avoid-az=", &v))
 			o->avoid_az = v;
+		else if (skip_prefix(a, "--count=", &v))
+			o->count = atoi(v);
+		else if (!strcmp(a, "--cluster"))
+			with_cluster = 1;
+		else if (skip_prefix(a, "--placement-group=", &v))
+			o->placement_group = v;
+		else if (skip_prefix(a, "--cluster-delete=", &v))
+			cluster_delete_timeout = atol(v);
 		else if (a[0] == '-' || o->instance_type)
 			return -1;
 		else
 			o->instance_type = a;
 	}
-	return o->instance_type ? 0 : -1;
+	return o->instance_type || cluster_delete_timeout >= 0 ? 0 : -1;
+}
+
+static void print_result(const struct launch_result *res)
+{
+	size_t i;
+
+	printf("instance %s\nmarket %s\naz %s\n", res->instance.id,
+	       res->spot ? "spot" : "on-demand", res->instance.az ? res->instance.az : "unknown");
+	if (res->price < 0)
+		printf("price unknown\n");
+	else
+		printf("price %g\n", res->price);
+	printf("ami %s\n", res->ami ? res->ami : "unknown");
+	printf("spot_request %s\n",
+	       res->instance.spot_request ? res->instance.spot_request : "none");
+	for (i = 0; i < res->nr_nodes; i++)
+		printf("node %zu %s %s %s\n", i, res->nodes[i].id,
+		       res->nodes[i].private_ip ? res->nodes[i].private_ip : "none",
+		       res->nodes[i].az ? res->nodes[i].az : "unknown");
 }
 
 int cmd__launch(int argc, char **argv)
@@ -125,6 +165,7 @@ int cmd__launch(int argc, char **argv)
 	struct launch_result res;
 	struct aws_client c;
 	struct cmd_ui ui;
+	struct cluster cl;
 	long cancel_after = 0;
 	size_t i;
 	int r;
@@ -153,24 +194,39 @@ int cmd__launch(int argc, char **argv)
 		err_report();
 		return 1;
 	}
+	if (cluster_delete_timeout >= 0) {
+		r = cluster_delete(&c, o.run_id, o.ui, cluster_delete_timeout) ? RC_ERROR : 0;
+		if (r)
+			err_report();
+		goto out;
+	}
+	memset(&cl, 0, sizeof(cl));
+	if (with_cluster) {
+		if (cluster_create(&cl, &c, o.run_id, o.subnet, tags, nr_tags)) {
+			err_report();
+			r = RC_ERROR;
+			goto out;
+		}
+		printf("placement_group %s\nsecurity_group %s\n", cl.placement_group,
+		       cl.security_group);
+		fflush(stdout);
+		o.placement_group = cl.placement_group;
+		o.cluster_security_group = cl.security_group;
+	}
 	r = launch_instance(&res, &c, &o);
 	if (!r) {
-		printf("instance %s\nmarket %s\naz %s\n", res.instance.id,
-		       res.spot ? "spot" : "on-demand",
-		       res.instance.az ? res.instance.az : "unknown");
-		if (res.price < 0)
-			printf("price unknown\n");
-		else
-			printf("price %g\n", res.price);
-		printf("ami %s\n", res.ami ? res.ami : "unknown");
-		printf("spot_request %s\n",
-		       res.instance.spot_request ? res.instance.spot_request : "none");
+		print_result(&res);
 		launch_result_release(&res);
 	} else if (r != RC_CANCELLED) {
 		err_report();
 	} else {
 		fprintf(stderr, "cancelled\n");
 	}
+	/* nothing of the run is left running: its groups go too */
+	if (r && with_cluster && cluster_delete(&c, o.run_id, NULL, 60))
+		err_report();
+	cluster_release(&cl);
+out:
 	aws_client_release(&c);
 	cmd_ui_release(&ui);
 	for (i = 0; i < nr_tags; i++) {

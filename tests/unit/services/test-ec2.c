@@ -376,6 +376,70 @@ static void test_spot_requests(void **state)
 	ec2_spot_requests_free(v, nr);
 }
 
+/* The groups of a run on several instances: placement groups, security groups, one value. */
+static void test_groups(void **state)
+{
+	static const char pgs[] =
+		"<DescribePlacementGroupsResponse " NS "><requestId>r-1</requestId>"
+		"<placementGroupSet><item><groupName>git-train-abc-1</groupName>"
+		"<strategy>cluster</strategy><state>available</state>"
+		"<groupId>pg-0123456789abcdef0</groupId>"
+		"<groupArn>arn:aws:ec2:us-east-1:123456789012:placement-group/git-train-abc-1"
+		"</groupArn><tagSet><item><key>git-train:run-id</key><value>abc-1</value></item>"
+		"</tagSet></item></placementGroupSet></DescribePlacementGroupsResponse>";
+	static const char sgs[] =
+		"<DescribeSecurityGroupsResponse " NS "><requestId>r-2</requestId>"
+		"<securityGroupInfo><item><ownerId>123456789012</ownerId>"
+		"<groupId>sg-1a2b3c4d</groupId><groupName>git-train-abc-1</groupName>"
+		"<groupDescription>d</groupDescription><vpcId>vpc-1a2b3c4d</vpcId>"
+		"<ipPermissions><item><ipProtocol>tcp</ipProtocol><fromPort>0</fromPort>"
+		"<toPort>65535</toPort><groups><item><userId>123456789012</userId>"
+		"<groupId>sg-1a2b3c4d</groupId></item></groups><ipRanges/></item>"
+		"</ipPermissions><ipPermissionsEgress/><tagSet><item><key>a</key><value/></item>"
+		"</tagSet></item><item><groupId>sg-2</groupId><groupName>default</groupName>"
+		"</item></securityGroupInfo><nextToken>t-2</nextToken>"
+		"</DescribeSecurityGroupsResponse>";
+	static const char created[] = "<CreateSecurityGroupResponse " NS "><requestId>r</requestId>"
+				      "<return>true</return><groupId>sg-0a42d66a</groupId>"
+				      "</CreateSecurityGroupResponse>";
+	struct ec2_group *v = NULL;
+	size_t nr = 0;
+	char *next = NULL, *text = NULL;
+
+	(void)state;
+	assert_int_equal(
+		ec2_parse_groups(&v, &nr, &next, "placementGroupSet/item", pgs, strlen(pgs)), 0);
+	assert_null(next);
+	assert_int_equal(nr, 1);
+	assert_string_equal(v[0].id, "pg-0123456789abcdef0");
+	assert_string_equal(v[0].name, "git-train-abc-1");
+	assert_string_equal(v[0].state, "available");
+	assert_null(v[0].vpc);
+	assert_int_equal(v[0].nr_tags, 1);
+	assert_string_equal(v[0].tags[0].value, "abc-1");
+	assert_int_equal(
+		ec2_parse_groups(&v, &nr, &next, "securityGroupInfo/item", sgs, strlen(sgs)), 0);
+	assert_string_equal(next, "t-2");
+	free(next);
+	assert_int_equal(nr, 3);
+	/* its own id, not the one of the group its rule names */
+	assert_string_equal(v[1].id, "sg-1a2b3c4d");
+	assert_string_equal(v[1].vpc, "vpc-1a2b3c4d");
+	assert_null(v[1].state);
+	assert_int_equal(v[1].nr_tags, 1);
+	assert_string_equal(v[1].tags[0].value, "");
+	assert_string_equal(v[2].id, "sg-2");
+	assert_int_equal(v[2].nr_tags, 0);
+	assert_int_equal(ec2_parse_groups(&v, &nr, NULL, "securityGroupInfo/item", "<a", 2), -1);
+	err_clear();
+	ec2_groups_free(v, nr);
+	assert_int_equal(ec2_parse_text(&text, "groupId", created, strlen(created)), 0);
+	assert_string_equal(text, "sg-0a42d66a");
+	free(text);
+	assert_int_equal(ec2_parse_text(&text, "vpcSet/item/vpcId", created, strlen(created)), 0);
+	assert_null(text);
+}
+
 static void test_error_class(void **state)
 {
 	(void)state;
@@ -411,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_spot_malformed),
 		cmocka_unit_test(test_instance_spot_request),
 		cmocka_unit_test(test_spot_requests),
+		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_error_class),
 	};
 
