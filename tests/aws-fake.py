@@ -1554,6 +1554,14 @@ def launch_through(state, call, spot):
     res = placement_check(state, call) or spot_capacity_check(state, call, spot)
     if res is not None:
         return res
+    # moto launches MinCount instances; AWS as many as it can, up to MaxCount
+    # (which spot_capacity_check may have cut)
+    try:
+        most = int(call.params.get("MaxCount"))
+        cap = state.setting("spot_capacity").get(call.params.get("InstanceType")) if spot else None
+        replace_param(call, "MinCount", str(most if cap is None else min(most, cap)))
+    except (TypeError, ValueError):
+        pass  # moto says what is wrong
     res = forward(state.upstream, call)
     root = xml_root(res.body) if res.status == 200 else None
     if root is not None:
