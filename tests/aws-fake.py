@@ -257,6 +257,10 @@ Control endpoint (unsigned, under /__fake/), used by tests/test-lib.sh:
                              boot (below); any other is terminated in moto and its
                              processes ended. Answers {"instance", "time", "action",
                              "restart_after"}; 409 for a stopped instance
+  POST /__fake/restart/<id>  capacity is back now: an instance a spot interruption
+                             stopped, its request still disabled, starts again as after
+                             restart_after (a test that must see it waiting first
+                             interrupts with null, then restarts it); 409 for any other
   A boot after a stop (the fake's restart, or a StartInstances): the same sandbox
                              (its "EBS volume"), Online after ready_delay, no
                              scheduled shutdown, and, as cloud-init's scripts-per-boot,
@@ -2893,7 +2897,8 @@ def control_unit(state, inst, arg):
 
 
 def control_instance(state, what, arg):
-    """/__fake/interrupt, /__fake/shutdown/<id>, /__fake/schedule/<id> and /__fake/unit/<id>."""
+    """/__fake/interrupt, /__fake/restart/<id>, /__fake/shutdown/<id>, /__fake/schedule/<id>
+    and /__fake/unit/<id>."""
     iid = arg.get("instance") if what == "interrupt" and isinstance(arg, dict) else \
         what.split("/", 1)[1]
     inst = state.instances.get(iid)
@@ -2915,6 +2920,14 @@ def control_instance(state, what, arg):
                          "restart_after": restart})
     if what.startswith("unit/"):
         return control_unit(state, inst, arg)
+    if what.startswith("restart/"):
+        req = spot_request_of(state, iid)
+        if not inst.stopped or inst.stopped_by != "spot interruption" or req is None or \
+                req.state != "disabled" or req.instance != iid:
+            return json_doc({"error": f"instance {iid!r} is not waiting for capacity"}, 409)
+        log(f"instance {iid}: capacity is back")
+        inst.spot_restart(req)
+        return json_doc({"instance": iid})
     if what.startswith("schedule/"):
         minutes = arg.get("minutes") if isinstance(arg, dict) else None
         if minutes is not None and (not isinstance(minutes, (int, float)) or minutes < 0):
@@ -2965,7 +2978,8 @@ def control(state, call):
         return json_doc({"error": f"not JSON: {e}"}, 400)
     if what == "reset":
         reset_instances(state)
-    if what in ("interrupt",) or what.startswith(("shutdown/", "schedule/", "unit/")):
+    if what in ("interrupt",) or \
+            what.startswith(("shutdown/", "schedule/", "unit/", "restart/")):
         return control_instance(state, what, arg)
     if what == "instances":
         sync_all(state)

@@ -654,6 +654,10 @@ print(d[a] if a in d else d["requests"].get(a, 0))' "$1"
 #                                            many seconds; null or none: settings
 #                                            restart_after, null: never), any other
 #                                            terminated
+#   test_fake_restart <id>                   capacity is back: the instance a spot
+#                                            interruption stopped starts again now (a
+#                                            test that looks at the wait first
+#                                            interrupts with null, then restarts it)
 #   test_fake_shutdown <id>                  the instance shuts itself down
 #   test_fake_instances                      JSON: {"<id>": {"online": ..., "calls": [...]}}
 #   test_fake_instance <id> <field>          one field: online, terminated, imds_port,
@@ -690,6 +694,10 @@ test_fake_interrupt() {
 	curl -sf -o /dev/null -X POST \
 		--data-binary "{\"instance\": \"$1\"${2:+, \"restart_after\": $2}}" \
 		"$FAKE_URL/__fake/interrupt"
+}
+
+test_fake_restart() {
+	curl -sf -o /dev/null -X POST "$FAKE_URL/__fake/restart/$1"
 }
 
 test_fake_spot_requests() {
