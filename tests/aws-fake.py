@@ -257,6 +257,10 @@ Control endpoint (unsigned, under /__fake/), used by tests/test-lib.sh:
                              boot (below); any other is terminated in moto and its
                              processes ended. Answers {"instance", "time", "action",
                              "restart_after"}; 409 for a stopped instance
+  POST /__fake/restart/<id>  capacity is back now: an instance a spot interruption
+                             stopped, its request still disabled, starts again as after
+                             restart_after (a test that must see it waiting first
+                             interrupts with null, then restarts it); 409 for any other
   A boot after a stop (the fake's restart, or a StartInstances): the same sandbox
                              (its "EBS volume"), Online after ready_delay, no
                              scheduled shutdown, and, as cloud-init's scripts-per-boot,
@@ -1554,7 +1558,14 @@ def launch_through(state, call, spot):
     res = placement_check(state, call) or spot_capacity_check(state, call, spot)
     if res is not None:
         return res
-    launch_count(call)
+    # moto launches MinCount instances; AWS as many as it can, up to MaxCount
+    # (which spot_capacity_check may have cut)
+    try:
+        most = int(call.params.get("MaxCount"))
+        cap = state.setting("spot_capacity").get(call.params.get("InstanceType")) if spot else None
+        replace_param(call, "MinCount", str(most if cap is None else min(most, cap)))
+    except (TypeError, ValueError):
+        pass  # moto says what is wrong
     res = forward(state.upstream, call)
     root = xml_root(res.body) if res.status == 200 else None
     if root is not None:
@@ -2051,20 +2062,6 @@ def replace_param(call, name, value):
         call.query = edit(call.query)
         call.target = call.path + "?" + call.query
     call.body = edit(call.body.decode("utf-8")).encode()
-
-
-def launch_count(call):
-    """EC2 launches as many instances as it can, up to MaxCount (MinCount at
-    least, else none); moto launches MinCount. With the capacity there (what
-    spot_capacity left of MaxCount), moto is asked for MaxCount."""
-    sent = dict(urllib.parse.parse_qsl(call.query or ""))
-    sent.update(urllib.parse.parse_qsl(call.body.decode("utf-8")))
-    try:
-        least, most = int(sent.get("MinCount", "1")), int(sent.get("MaxCount", "1"))
-    except ValueError:
-        return  # moto says what is wrong
-    if most > least:
-        replace_param(call, "MinCount", str(most))
 
 
 def spot_capacity_check(state, call, spot):
@@ -2901,7 +2898,8 @@ def control_unit(state, inst, arg):
 
 
 def control_instance(state, what, arg):
-    """/__fake/interrupt, /__fake/shutdown/<id>, /__fake/schedule/<id> and /__fake/unit/<id>."""
+    """/__fake/interrupt, /__fake/restart/<id>, /__fake/shutdown/<id>, /__fake/schedule/<id>
+    and /__fake/unit/<id>."""
     iid = arg.get("instance") if what == "interrupt" and isinstance(arg, dict) else \
         what.split("/", 1)[1]
     inst = state.instances.get(iid)
@@ -2923,6 +2921,14 @@ def control_instance(state, what, arg):
                          "restart_after": restart})
     if what.startswith("unit/"):
         return control_unit(state, inst, arg)
+    if what.startswith("restart/"):
+        req = spot_request_of(state, iid)
+        if not inst.stopped or inst.stopped_by != "spot interruption" or req is None or \
+                req.state != "disabled" or req.instance != iid:
+            return json_doc({"error": f"instance {iid!r} is not waiting for capacity"}, 409)
+        log(f"instance {iid}: capacity is back")
+        inst.spot_restart(req)
+        return json_doc({"instance": iid})
     if what.startswith("schedule/"):
         minutes = arg.get("minutes") if isinstance(arg, dict) else None
         if minutes is not None and (not isinstance(minutes, (int, float)) or minutes < 0):
@@ -2973,7 +2979,8 @@ def control(state, call):
         return json_doc({"error": f"not JSON: {e}"}, 400)
     if what == "reset":
         reset_instances(state)
-    if what in ("interrupt",) or what.startswith(("shutdown/", "schedule/", "unit/")):
+    if what in ("interrupt",) or \
+            what.startswith(("shutdown/", "schedule/", "unit/", "restart/")):
         return control_instance(state, what, arg)
     if what == "instances":
         sync_all(state)

@@ -6,7 +6,7 @@
 # The EC2 commands run against moto behind the fake, which runs the
 # instances' side in sandboxes; the guides' `aws` commands reach them through
 # a wrapper that adds --endpoint-url, as older AWS CLIs ignore AWS_ENDPOINT_URL.
-DOCS_T9000="ec2-runs.md gpu.md outputs-and-metrics.md preemption.md several-machines.md"
+DOCS_T9000="ec2-runs.md gpu.md outputs-and-metrics.md preemption.md several-machines.md sweeps.md"
 DOCS_T9010="data-and-secrets.md dependencies.md local-runs.md workflow.md"
 
 test_start_ec2

@@ -80,9 +80,12 @@ test_expect_success MOTO 'setup: buckets, a role with SSM and bucket access, its
 	 {"Effect": "Allow", "Action": "s3:GetObject",
 	  "Resource": ["arn:aws:s3:::train-bucket/git-train/*/*/runs/*/checkpoints/*",
 	               "arn:aws:s3:::train-bucket/git-train/*/*/runs/*/attempts.json",
-	               "arn:aws:s3:::train-bucket/git-train/*/*/runs/*/log"]},
+	               "arn:aws:s3:::train-bucket/git-train/*/*/runs/*/log",
+	               "arn:aws:s3:::train-bucket/git-train/*/*/runs/*/nodes/*/result.json"]},
 	 {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::train-bucket",
-	  "Condition": {"StringLike": {"s3:prefix": "git-train/*/*/runs/*/checkpoints/*"}}}]}
+	  "Condition": {"StringLike": {"s3:prefix": ["git-train/*/*/runs/*/checkpoints/*",
+	                                             "git-train/*/*/runs/*/nodes/*",
+	                                             "git-train/*/*/runs/*/result.json"]}}}]}
 	EOF
 	cat >spot.json <<-\EOF &&
 	{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",

@@ -109,7 +109,7 @@ test_expect_success BASH 'GIT_TRAIN_COMPLETION_INSTANCE_TYPES replaces the insta
 '
 
 test_expect_success BASH 'git train local --s<TAB> completes its options' '
-	test_completion "git train local --s" "--script=" "--setup=" "--smoke " "--stash "
+	test_completion "git train local --s" "--script=" "--setup=" "--smoke " "--stash " "--sweep="
 '
 
 test_expect_success BASH 'every command offers the options its -h lists' '
@@ -193,6 +193,17 @@ test_expect_success RUNS 'git train logs <TAB> offers the recorded run ids' '
 test_expect_success RUNS 'git train log --metric <TAB> offers the recorded metrics' '
 	test_completion "git train log --metric " "epochs " "loss " &&
 	test_completion "git train log --metric=l" "loss "
+'
+
+test_expect_success RUNS 'git train compare --sweep <TAB> offers the recorded sweeps' '
+	git train local --sweep epochs=1,2 -- --epochs {epochs} >sweep.out 2>&1 &&
+	id=$(sed -n "s/^sweep \(sweep-[^:]*\): .*/\1/p" sweep.out | head -n 1) &&
+	test -n "$id" &&
+	test_completion "git train compare --sweep " "$id " &&
+	test_completion "git train compare --sweep=sw" "$id " &&
+	test_completion "git train local --sw" "--sweep=" &&
+	test_completion "git train local --sweep " &&
+	test_completion "git train t3.micro --par" "--parallel="
 '
 
 test_expect_success BASH 'after -- come the script arguments: no git-train options' '

@@ -164,4 +164,19 @@ test_expect_success EC2 'docs/gpu.md: the PyTorch DLAMI, the GPUs first in the l
 	grep "^image=ami-[0-9a-f]*$" out-gpu.md
 '
 
+test_expect_success EC2 'docs/sweeps.md: six local runs and three on EC2 in the notes, ranked, nothing left' '
+	grep "^sweep sweep-[0-9a-f-]*: 6 runs, 6 succeeded$" out-sweeps.md &&
+	grep "^sweep sweep-[0-9a-f-]*: 3 runs, 3 succeeded$" out-sweeps.md &&
+	grep "^sweep sweep-[0-9a-f-]*: 6 runs, best first by loss (lower is better)$" out-sweeps.md &&
+	grep "^[0-9a-f-]*  0.03  64  succeeded .*  best$" out-sweeps.md &&
+	git -C doc-sweeps.md notes --ref=train show HEAD >notes &&
+	test_line_count = 9 notes &&
+	test "$(grep -c "backend=t3.micro status=succeeded .* param.lr=" notes)" = 3 &&
+	# each instance shuts itself down once its run has ended
+	for iid in $(test_fake_query /__fake/instances "print(\"\\n\".join(d))"); do
+		test_fake_wait_instance "$iid" terminated 30 || exit 1
+	done &&
+	test_nothing_left
+'
+
 test_done

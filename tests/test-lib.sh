@@ -527,7 +527,7 @@ test_start_ec2() {
 # test_bucket_policy <bucket>: the instance role's bucket statements as
 # docs/ec2-runs.md gives them (git-train/ prefix), as one JSON document
 test_bucket_policy() {
-	printf '%s\n' "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:PutObject\", \"Resource\": \"arn:aws:s3:::$1/git-train/*/*/runs/*\"}, {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::$1/git-train/*/*/code.tar.gz\"}, {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": [\"arn:aws:s3:::$1/git-train/*/*/runs/*/checkpoints/*\", \"arn:aws:s3:::$1/git-train/*/*/runs/*/attempts.json\", \"arn:aws:s3:::$1/git-train/*/*/runs/*/log\"]}, {\"Effect\": \"Allow\", \"Action\": \"s3:ListBucket\", \"Resource\": \"arn:aws:s3:::$1\", \"Condition\": {\"StringLike\": {\"s3:prefix\": \"git-train/*/*/runs/*/checkpoints/*\"}}}]}"
+	printf '%s\n' "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:PutObject\", \"Resource\": \"arn:aws:s3:::$1/git-train/*/*/runs/*\"}, {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::$1/git-train/*/*/code.tar.gz\"}, {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": [\"arn:aws:s3:::$1/git-train/*/*/runs/*/checkpoints/*\", \"arn:aws:s3:::$1/git-train/*/*/runs/*/attempts.json\", \"arn:aws:s3:::$1/git-train/*/*/runs/*/log\", \"arn:aws:s3:::$1/git-train/*/*/runs/*/nodes/*/result.json\"]}, {\"Effect\": \"Allow\", \"Action\": \"s3:ListBucket\", \"Resource\": \"arn:aws:s3:::$1\", \"Condition\": {\"StringLike\": {\"s3:prefix\": [\"git-train/*/*/runs/*/checkpoints/*\", \"git-train/*/*/runs/*/nodes/*\", \"git-train/*/*/runs/*/result.json\"]}}}]}"
 }
 
 # test_setup_train_account <bucket> <role> <profile>: what a user sets up once
@@ -654,6 +654,10 @@ print(d[a] if a in d else d["requests"].get(a, 0))' "$1"
 #                                            many seconds; null or none: settings
 #                                            restart_after, null: never), any other
 #                                            terminated
+#   test_fake_restart <id>                   capacity is back: the instance a spot
+#                                            interruption stopped starts again now (a
+#                                            test that looks at the wait first
+#                                            interrupts with null, then restarts it)
 #   test_fake_shutdown <id>                  the instance shuts itself down
 #   test_fake_instances                      JSON: {"<id>": {"online": ..., "calls": [...]}}
 #   test_fake_instance <id> <field>          one field: online, terminated, imds_port,
@@ -690,6 +694,10 @@ test_fake_interrupt() {
 	curl -sf -o /dev/null -X POST \
 		--data-binary "{\"instance\": \"$1\"${2:+, \"restart_after\": $2}}" \
 		"$FAKE_URL/__fake/interrupt"
+}
+
+test_fake_restart() {
+	curl -sf -o /dev/null -X POST "$FAKE_URL/__fake/restart/$1"
 }
 
 test_fake_spot_requests() {

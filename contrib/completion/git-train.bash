@@ -162,6 +162,14 @@ __git_train_metrics ()
 		sed -e 's/^ metric\.//' -e 's/=$//' | sort -u
 }
 
+# Sweep ids recorded in the notes, one a line.
+__git_train_sweep_ids ()
+{
+	__git grep --no-color --no-line-number --no-column -h -o -E \
+		' sweep=sweep-[0-9]{8}-[0-9]{6}-[0-9a-f]{4}' refs/notes/train -- |
+		sed -e 's/^ sweep=//' | sort -u
+}
+
 # Completes the value of option $1 of command $2; $3 is the value so far.
 __git_train_complete_value ()
 {
@@ -177,6 +185,10 @@ __git_train_complete_value ()
 	--metric)		__gitcomp_nl "$(__git_train_metrics)" "" "$cur_" ;;
 	--resume-from)		__gitcomp_nl "$(__git_train_run_ids)" "" "$cur_" ;;
 	--nodes)		__gitcomp "2 3 4 8 16" "" "$cur_" ;;
+	--sweep)
+		# compare's takes a sweep id; a run's, name=values of the user's own
+		[ "$cmd" = compare ] && __gitcomp_nl "$(__git_train_sweep_ids)" "" "$cur_"
+		;;
 	--output)
 		# a run's output format; archive's --output is a file name
 		[ "$cmd" = run ] && __gitcomp "text run-id instance-id json" "" "$cur_"

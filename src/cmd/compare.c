@@ -2,6 +2,12 @@
  * git train compare [--json] <run-or-commit> <run-or-commit>: two runs side
  * by side, their configuration and every metric with its change from the
  * first (a) to the second (b).
+ *
+ * git train compare --sweep <sweep-id> [--metric <name>]: the runs of a
+ * sweep (cmd/sweep.h), one row each, their parameters against their
+ * metrics, best first by the metric (lower is better for a loss-like name,
+ * as history_lower_is_better() guesses; --metric's default: the first
+ * metric of the sweep's runs). Runs without the metric come last.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -20,6 +26,7 @@
 
 static const char *const compare_usage[] = {
 	"git train compare [--json] <run-or-commit> <run-or-commit>",
+	"git train compare [--json] --sweep <sweep-id> [--metric <name>]",
 	NULL,
 };
 
@@ -302,21 +309,231 @@ static void print_json(const struct history_entry *a, const struct history_entry
 	cJSON_Delete(o);
 }
 
+/* A sweep's runs, for sorting by the metric. */
+struct sweep_row {
+	const struct history_entry *e;
+	int has;
+	double v;
+};
+
+static int sweep_lower; /* qsort has no context */
+
+static int sweep_row_cmp(const void *pa, const void *pb)
+{
+	const struct sweep_row *a = pa, *b = pb;
+
+	if (a->has != b->has)
+		return b->has - a->has;
+	if (a->has && a->v != b->v)
+		return (a->v < b->v) == sweep_lower ? -1 : 1;
+	return strcmp(a->e->rec.id, b->e->rec.id); /* in the order they started */
+}
+
+/* The names of a field family ("param." or metrics) over the rows, in first-seen order. */
+static void sweep_names(struct strvec *params, struct strvec *metrics, const struct sweep_row *rows,
+			size_t nr)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < nr; i++) {
+		const struct run_record *r = &rows[i].e->rec;
+
+		for (j = 0; j < r->nr_extra; j++) {
+			const char *name = r->extra[j].key;
+
+			if (strncmp(name, "param.", 6))
+				continue;
+			for (k = 0; k < params->nr && strcmp(params->v[k], name + 6); k++)
+				;
+			if (k == params->nr)
+				strvec_push(params, name + 6);
+		}
+		for (j = 0; j < r->nr_metrics; j++) {
+			for (k = 0; k < metrics->nr && strcmp(metrics->v[k], r->metrics[j].name);
+			     k++)
+				;
+			if (k == metrics->nr)
+				strvec_push(metrics, r->metrics[j].name);
+		}
+	}
+}
+
+static int compare_sweep(const char *id, const char *metric, int json)
+{
+	git_repository *repo = NULL;
+	struct history h = { 0 };
+	struct sweep_row *rows = NULL;
+	struct strvec params = STRVEC_INIT, metrics = STRVEC_INIT;
+	struct buf cell = BUF_INIT;
+	size_t nr = 0, i, j;
+	int ret = EXIT_FATAL;
+
+	if (repo_open(&repo) || history_every_note(&h, repo)) {
+		err_report();
+		goto out;
+	}
+	rows = xcalloc(h.nr + 1, sizeof(*rows));
+	for (i = 0; i < h.nr; i++) {
+		const char *sw = h.v[i].parsed ? run_record_extra(&h.v[i].rec, "sweep") : NULL;
+
+		if (sw && !strcmp(sw, id))
+			rows[nr++].e = &h.v[i];
+	}
+	if (!nr) {
+		msg_error("no run of sweep '%s' is recorded", id);
+		msg_hint("'git train log' and 'git train status' show the sweeps with their ids; a "
+			 "run on EC2 is recorded once it has ended");
+		ret = EXIT_FAILED;
+		goto out;
+	}
+	sweep_names(&params, &metrics, rows, nr);
+	if (!metric && metrics.nr)
+		metric = metrics.v[0];
+	for (i = 0; i < nr; i++)
+		rows[i].has = metric && history_metric(&rows[i].v, &rows[i].e->rec, metric) &&
+			      isfinite(rows[i].v);
+	sweep_lower = metric ? history_lower_is_better(metric) : 1;
+	qsort(rows, nr, sizeof(*rows), sweep_row_cmp);
+	if (metric) {
+		/* the sorting metric first */
+		for (j = 0; j < metrics.nr && strcmp(metrics.v[j], metric); j++)
+			;
+		if (j == metrics.nr)
+			msg_warning("no run of sweep %s has the metric '%s'", id, metric);
+	}
+	if (json) {
+		cJSON *o = cJSON_CreateObject(), *arr;
+		char *text;
+
+		cJSON_AddStringToObject(o, "sweep", id);
+		if (metric)
+			cJSON_AddStringToObject(o, "metric", metric);
+		cJSON_AddBoolToObject(o, "lower_is_better", sweep_lower);
+		arr = cJSON_AddArrayToObject(o, "runs");
+		for (i = 0; i < nr; i++) {
+			cJSON *r = history_entry_json(rows[i].e), *p = cJSON_CreateObject();
+
+			for (j = 0; j < params.nr; j++) {
+				char *k = xstrfmt("param.%s", params.v[j]);
+				const char *v = run_record_extra(&rows[i].e->rec, k);
+
+				cJSON_AddItemToObject(p, params.v[j],
+						      v ? cJSON_CreateString(v)
+							: cJSON_CreateNull());
+				free(k);
+			}
+			cJSON_AddItemToObject(r, "params", p);
+			cJSON_AddItemToArray(arr, r);
+		}
+		text = cJSON_Print(o);
+		if (text)
+			puts(text);
+		free(text);
+		cJSON_Delete(o);
+	} else {
+		struct table t = { STRVEC_INIT, 0, NULL };
+		char *right;
+		size_t c = 0;
+
+		t.cols = 4 + params.nr + metrics.nr; /* at most */
+		right = xcalloc(t.cols + 1, 1);
+		right[c++] = 'l';
+		table_add(&t, "run");
+		for (j = 0; j < params.nr; j++, c++) {
+			right[c] = 'l';
+			table_add(&t, params.v[j]);
+		}
+		right[c++] = 'l';
+		table_add(&t, "status");
+		if (metric) {
+			right[c++] = 'r';
+			table_add(&t, metric);
+		}
+		for (j = 0; j < metrics.nr; j++)
+			if (!metric || strcmp(metrics.v[j], metric)) {
+				right[c++] = 'r';
+				table_add(&t, metrics.v[j]);
+			}
+		right[c++] = 'l';
+		table_add(&t, "");
+		t.cols = c;
+		t.right = right;
+		for (i = 0; i < nr; i++) {
+			const struct run_record *r = &rows[i].e->rec;
+			double v;
+
+			table_add(&t, r->id);
+			for (j = 0; j < params.nr; j++) {
+				char *k = xstrfmt("param.%s", params.v[j]);
+
+				table_add(&t, run_record_extra(r, k));
+				free(k);
+			}
+			buf_reset(&cell);
+			status_cell(&cell, r);
+			table_add(&t, buf_cstr(&cell));
+			for (j = 0; j <= metrics.nr; j++) {
+				const char *name = j ? metrics.v[j - 1] : metric;
+
+				if (!name || (j && metric && !strcmp(name, metric)))
+					continue;
+				buf_reset(&cell);
+				if (history_metric(&v, r, name))
+					run_record_put_number(&cell, v);
+				table_add(&t, history_metric(&v, r, name) ? buf_cstr(&cell) : NULL);
+			}
+			table_add(&t, i == 0 && rows[i].has ? "best" : "");
+		}
+		printf("sweep %s: %zu run%s", id, nr, nr == 1 ? "" : "s");
+		if (metric)
+			printf(", best first by %s (%s is better)", metric,
+			       sweep_lower ? "lower" : "higher");
+		printf("\n\n");
+		table_print(&t);
+		strvec_clear(&t.cells);
+		free(right);
+	}
+	ret = EXIT_OK;
+out:
+	buf_release(&cell);
+	strvec_clear(&params);
+	strvec_clear(&metrics);
+	free(rows);
+	history_release(&h);
+	git_repository_free(repo);
+	return ret;
+}
+
 int cmd_compare(int argc, const char **argv)
 {
 	int json = 0, ret = EXIT_FATAL;
+	const char *sweep = NULL, *metric = NULL;
 	git_repository *repo = NULL;
 	struct history h = { 0 };
 	struct parsed_args pa;
 	size_t a, b;
 	const struct option opts[] = {
 		OPT_BOOL(0, "json", &json, "print both runs and the metric changes as JSON"),
+		OPT_STRING(0, "sweep", &sweep, "sweep-id", "the runs of a sweep, best first"),
+		OPT_STRING(0, "metric", &metric, "name",
+			   "with --sweep: rank by this metric (default: the first)"),
 		OPT_END(),
 	};
 
 	if (parse_options(&pa, argc, argv, opts, compare_usage) != PARSE_OPT_OK) {
 		parse_options_release(&pa);
 		return EXIT_USAGE;
+	}
+	if (sweep || metric) {
+		if (!sweep || pa.nr_args || pa.dashdash) {
+			msg_error(!sweep ? "--metric needs --sweep"
+					 : "'git train compare --sweep' takes no runs or commits");
+			parse_options_usage(stderr, compare_usage, opts);
+			ret = EXIT_USAGE;
+		} else {
+			ret = compare_sweep(sweep, metric, json);
+		}
+		goto out_args;
 	}
 	if (pa.nr_args != 2 || pa.dashdash) {
 		msg_error("'git train compare' takes two runs or commits, %s",
@@ -344,6 +561,7 @@ int cmd_compare(int argc, const char **argv)
 out:
 	history_release(&h);
 	git_repository_free(repo);
+out_args:
 	parse_options_release(&pa);
 	return ret;
 }

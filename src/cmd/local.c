@@ -17,6 +17,7 @@
 #include "git/config.h"
 #include "git/repo.h"
 #include "cmd/run-target.h"
+#include "cmd/sweep.h"
 #include "run/attempts.h"
 #include "run/backend-local.h"
 #include "run/outputs.h"
@@ -27,7 +28,8 @@
 static const char *const local_usage[] = {
 	"git train local [--rev <commit-ish> | --stash [--include-untracked]] [--script <path>]\n"
 	"                [--setup <cmd>] [--data <name>=s3://<bucket>/<prefix>/]... [--env <KEY>=<VALUE>]...\n"
-	"                [--keep-workdir] [--download] [--resume-from <run>] [-- <script-args>...]",
+	"                [--keep-workdir] [--download] [--resume-from <run>]\n"
+	"                [--sweep <name>=<value>,<value>...]... [--parallel <K>] [-- <script-args>...]",
 	NULL,
 };
 
@@ -40,6 +42,10 @@ struct local_opts {
 	int smoke;
 	int download; /* -1: train.download */
 	const char *resume_from;
+	struct sweep_opts sweep;
+	/* a sweep's run: the snapshot's parent and the note fields (cmd/sweep.h) */
+	const char *parent;
+	const struct strvec *fields;
 };
 
 static int check_usage(const struct parsed_args *pa, const struct local_opts *o)
@@ -164,8 +170,12 @@ static int run_local(const struct local_opts *o, const struct parsed_args *pa)
 		lo.resume_from_id = from.local_id ? from.local_id : from.remote->run.run_id;
 	}
 	cmd_run_request(&req, repo, &cfg, &o->code, &script, pa, o->smoke, &ui.ui, NULL);
-	if (run_init(&run, &req, &backend_local, &lo) || run_prepare(&run) || run_start(&run) ||
-	    run_follow(&run, STDOUT_FILENO, STDERR_FILENO))
+	req.parent = o->parent;
+	req.fields = o->fields;
+	if (run_init(&run, &req, &backend_local, &lo) || run_prepare(&run) || run_start(&run))
+		goto fatal;
+	cmd_sweep_started(run.rec.id);
+	if (run_follow(&run, STDOUT_FILENO, STDERR_FILENO))
 		goto fatal;
 	code = cmd_local_finish(&run);
 	if (run.ended && download && cmd_download_outputs(&run, &cfg) && !code)
@@ -185,8 +195,62 @@ out:
 	return code;
 }
 
+/* What each run of a sweep shares: the options, the commit, the sweep. */
+struct local_sweep {
+	const struct local_opts *o;
+	const struct parsed_args *pa;
+	const struct sweep *sweep;
+	const char *hex, *parent;
+};
+
+/* Run i of the sweep, in its child process: the code as --rev gives it. */
+static int local_sweep_one(void *ctx, size_t i)
+{
+	struct local_sweep *ls = ctx;
+	struct local_opts o = *ls->o;
+	struct parsed_args pa = *ls->pa;
+	struct strvec args = STRVEC_INIT, fields = STRVEC_INIT;
+
+	cmd_sweep_args(&args, ls->sweep, i, ls->pa);
+	cmd_sweep_fields(&fields, ls->sweep, i);
+	pa.rest = (const char **)args.v;
+	pa.nr_rest = (int)args.nr;
+	o.code.rev = ls->hex;
+	o.code.stash = o.code.include_untracked = 0;
+	o.parent = ls->parent;
+	o.fields = &fields;
+	return run_local(&o, &pa);
+}
+
+/* The code once (one snapshot for --stash), then a run for each point of the sweep. */
+static int local_sweep(const struct local_opts *o, const struct parsed_args *pa,
+		       const struct sweep *sw)
+{
+	git_repository *repo = NULL;
+	git_commit *commit = NULL;
+	char *parent = NULL, hex[GIT_OID_HEXSZ + 1];
+	struct local_sweep ls = { o, pa, sw, hex, NULL };
+	int ret = EXIT_FATAL;
+
+	if (repo_open(&repo) ||
+	    run_resolve_code(&commit, &parent, repo, o->code.rev, o->code.stash,
+			     o->code.include_untracked, "running", cmd_plain_ui())) {
+		err_report();
+		goto out;
+	}
+	git_oid_tostr(hex, sizeof(hex), git_commit_id(commit));
+	ls.parent = parent;
+	ret = cmd_sweep_run(sw, local_sweep_one, &ls, "local", 0);
+out:
+	free(parent);
+	git_commit_free(commit);
+	git_repository_free(repo);
+	return ret;
+}
+
 int cmd_local(int argc, const char **argv)
 {
+	struct sweep sw;
 	struct local_opts o;
 	struct parsed_args pa;
 	int r;
@@ -202,21 +266,31 @@ int cmd_local(int argc, const char **argv)
 			   "start with the checkpoints of another run"),
 		OPT_BOOL(0, "smoke", &o.smoke,
 			 "record the run as a smoke run (the pre-push hook's)"),
+		OPT_SWEEP(&o.sweep),
 		OPT_END(),
 	};
+	int swept = 1;
 
 	memset(&o, 0, sizeof(o));
 	o.download = -1;
 	r = parse_options(&pa, argc, argv, options, local_usage);
 	if (r == PARSE_OPT_OK && check_usage(&pa, &o))
 		r = PARSE_OPT_ERROR;
-	if (r != PARSE_OPT_OK) {
-		parse_options_release(&pa);
-		cmd_inputs_release(&o.inputs);
-		return EXIT_USAGE;
+	if (r == PARSE_OPT_OK) {
+		swept = cmd_sweep_parse(&sw, &o.sweep, &pa, 1);
+		if (swept < 0)
+			r = PARSE_OPT_ERROR;
 	}
-	r = run_local(&o, &pa);
+	if (r != PARSE_OPT_OK) {
+		r = EXIT_USAGE;
+	} else if (!swept) {
+		r = local_sweep(&o, &pa, &sw);
+		cmd_sweep_release(&sw);
+	} else {
+		r = run_local(&o, &pa);
+	}
 	parse_options_release(&pa);
 	cmd_inputs_release(&o.inputs);
+	cmd_sweep_opts_release(&o.sweep);
 	return r;
 }

@@ -14,6 +14,7 @@
 #include "util/chart.h"
 #include "git/history.h"
 #include "cmd/parse-options.h"
+#include "cmd/sweep.h"
 #include "git/repo.h"
 #include "util/time.h"
 #include "util/util.h"
@@ -49,11 +50,57 @@ static void entry_cells(struct buf cells[5], const struct run_record *r)
 	}
 }
 
+static void print_row(struct buf *line, const struct history_entry *e, struct buf *cells,
+		      const size_t w[5], const char *indent, const char *tail)
+{
+	size_t j;
+
+	buf_reset(line);
+	buf_printf(line, "%s%s  ", indent, e->short_id);
+	if (e->parsed) {
+		for (j = 0; j < 5; j++) {
+			if (!w[j])
+				continue; /* no run has metrics */
+			history_pad(line, buf_cstr(&cells[j]), w[j]);
+			buf_puts(line, "  ");
+		}
+	} else {
+		history_put_clean(line, e->line);
+		buf_puts(line, "  ");
+	}
+	history_put_clean(line, tail ? tail : e->subject);
+	buf_rtrim(line);
+	puts(buf_cstr(line));
+}
+
+/* A sweep's run: its parameters, "lr=0.1 bs=32", in place of the subject. */
+static void put_params(struct buf *out, const struct run_record *r)
+{
+	size_t i;
+
+	buf_reset(out);
+	for (i = 0; i < r->nr_extra; i++)
+		if (!strncmp(r->extra[i].key, "param.", 6))
+			buf_printf(out, "%s%s=%s", out->len ? " " : "", r->extra[i].key + 6,
+				   r->extra[i].value);
+}
+
+static const char *sweep_of(const struct history_entry *e)
+{
+	return e->parsed ? run_record_extra(&e->rec, "sweep") : NULL;
+}
+
+/*
+ * The runs, newest first; the runs of a sweep (cmd/sweep.h) together under
+ * one line for the sweep, where its newest run is.
+ */
 static void print_text(const struct history *h)
 {
 	struct buf *cells = xcalloc(h->nr * 5 + 1, sizeof(*cells));
 	size_t w[5] = { 0 }, i, j;
 	struct buf line = BUF_INIT;
+	struct strvec shown = STRVEC_INIT;
+	struct buf params = BUF_INIT;
 
 	for (i = 0; i < h->nr; i++) {
 		if (!h->v[i].parsed)
@@ -66,27 +113,42 @@ static void print_text(const struct history *h)
 				w[j] = history_width(buf_cstr(&cells[i * 5 + j]));
 	}
 	for (i = 0; i < h->nr; i++) {
+		const char *sw = sweep_of(&h->v[i]);
+		struct sweep_tally t = { 0 };
+		size_t k;
+
+		if (!sw) {
+			print_row(&line, &h->v[i], &cells[i * 5], w, "", NULL);
+			continue;
+		}
+		for (k = 0; k < shown.nr && strcmp(shown.v[k], sw); k++)
+			;
+		if (k < shown.nr)
+			continue;
+		strvec_push(&shown, sw);
+		for (j = i; j < h->nr; j++)
+			if (sweep_of(&h->v[j]) && !strcmp(sweep_of(&h->v[j]), sw))
+				cmd_sweep_tally_add(&t, h->v[j].rec.status, &h->v[j].rec);
 		buf_reset(&line);
 		buf_printf(&line, "%s  ", h->v[i].short_id);
-		if (h->v[i].parsed) {
-			for (j = 0; j < 5; j++) {
-				if (!w[j])
-					continue; /* no run has metrics */
-				history_pad(&line, buf_cstr(&cells[i * 5 + j]), w[j]);
-				buf_puts(&line, "  ");
-			}
-		} else {
-			history_put_clean(&line, h->v[i].line);
-			buf_puts(&line, "  ");
-		}
+		cmd_sweep_tally_line(&line, sw, &t);
+		buf_puts(&line, "  ");
 		history_put_clean(&line, h->v[i].subject);
-		buf_rtrim(&line);
 		puts(buf_cstr(&line));
+		cmd_sweep_tally_release(&t);
+		for (j = i; j < h->nr; j++)
+			if (sweep_of(&h->v[j]) && !strcmp(sweep_of(&h->v[j]), sw)) {
+				put_params(&params, &h->v[j].rec);
+				print_row(&line, &h->v[j], &cells[j * 5], w, "  ",
+					  buf_cstr(&params));
+			}
 	}
 	for (i = 0; i < h->nr * 5; i++)
 		buf_release(&cells[i]);
 	free(cells);
 	buf_release(&line);
+	strvec_clear(&shown);
+	buf_release(&params);
 }
 
 /* Each run with different lines, once: which is right only its owner can tell. */

@@ -21,6 +21,9 @@
 #include "cmd/parse-options.h"
 #include "git/repo.h"
 #include "cmd/run-output.h"
+#include "cmd/sweep.h"
+#include "run/upload.h"
+#include "aws/client.h"
 #include "util/util.h"
 
 /*
@@ -43,6 +46,7 @@ static const char *const run_usage[] = {
 	"                [--subnet <id>] [--security-group <id>]\n"
 	"                [--download] [--data <name>=s3://<bucket>/<prefix>/]... [--env <KEY>=<VALUE>]...\n"
 	"                [--resume-from <run>] [--nodes <n>]\n"
+	"                [--sweep <name>=<value>,<value>...]... [--parallel <K>]\n"
 	"                [-- <script-args>...]",
 	NULL,
 };
@@ -60,6 +64,11 @@ struct run_cmd {
 	const char *resume_from;
 	const char *nodes;
 	int download;
+	struct sweep_opts sweep;
+	/* a sweep's run: the snapshot's parent, the note fields, the code's SHA-256 */
+	const char *parent;
+	const struct strvec *fields;
+	const char *code_sha256;
 };
 
 /* Everything resolved. */
@@ -446,8 +455,11 @@ static int run(const char *type, const struct run_cmd *c, const struct parsed_ar
 	    cmd_inputs_apply(&cfg, &c->inputs) || resolve(&s, c, &cfg))
 		goto fatal;
 	s.o.instance_type = type;
+	s.o.code_sha256 = c->code_sha256;
 	cmd_run_request(&req, repo, &cfg, &c->code, &s.script, pa, c->smoke > 0, &ui.ui,
 			&cmd_interrupted);
+	req.parent = c->parent;
+	req.fields = c->fields;
 	if (run_init(&r, &req, &backend_aws, &s.o))
 		goto fatal;
 
@@ -459,6 +471,7 @@ static int run(const char *type, const struct run_cmd *c, const struct parsed_ar
 	if (ret) {
 		ret = exit_code_of_start(ret);
 	} else {
+		cmd_sweep_started(r.rec.id);
 		run_output_started(s.output, s.wait, &r);
 		ret = s.wait ? follow(&r, s.output, s.download) : EXIT_OK;
 	}
@@ -476,8 +489,136 @@ out:
 	return ret;
 }
 
+/* What each run of a sweep shares: the options, the commit, its code in S3, the sweep. */
+struct run_sweep {
+	const struct run_cmd *c;
+	const struct parsed_args *pa;
+	const struct sweep *sweep;
+	const char *hex, *parent, *sha256;
+	int wait; /* -1: as the options and settings say */
+};
+
+/* Run i of the sweep, in its child process: the code as --rev gives it, not uploaded again. */
+static int run_sweep_one(void *ctx, size_t i)
+{
+	struct run_sweep *rs = ctx;
+	struct run_cmd c = *rs->c;
+	struct parsed_args pa = *rs->pa;
+	struct strvec args = STRVEC_INIT, fields = STRVEC_INIT;
+
+	cmd_sweep_args(&args, rs->sweep, i, rs->pa);
+	cmd_sweep_fields(&fields, rs->sweep, i);
+	pa.rest = (const char **)args.v;
+	pa.nr_rest = (int)args.nr;
+	c.code.rev = rs->hex;
+	c.code.stash = c.code.include_untracked = 0;
+	c.parent = rs->parent;
+	c.fields = &fields;
+	c.code_sha256 = rs->sha256;
+	if (rs->wait >= 0)
+		c.wait = rs->wait;
+	return run(c.type, &c, &pa);
+}
+
+/*
+ * The code once: one snapshot for --stash, one upload for every run
+ * (cmd/upload.c's). 0, or an exit status.
+ */
+static int upload_once(struct s3_upload_stats *st, const char *type, const struct run_cmd *c,
+		       git_repository *repo, git_commit *commit)
+{
+	struct config cfg;
+	struct upload_target t = { 0 };
+	struct aws_client client;
+	struct s3_upload_opts uo = { 0 };
+	struct sigaction saved[2];
+	struct buf done = BUF_INIT;
+	int have_client = 0, skipped, ret = EXIT_FATAL;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (config_load(&cfg, repo) || cmd_config_override(&cfg, "train.instanceType", type) ||
+	    (c->region && cmd_config_override(&cfg, "train.region", c->region)) ||
+	    upload_target_init(&t, &cfg, repo, commit))
+		goto out;
+	ret = EXIT_FAILED;
+	if (aws_client_init(&client, &cfg))
+		goto out;
+	have_client = 1;
+	uo.cancel = &cmd_interrupted;
+	uo.ui = cmd_plain_ui();
+	cmd_catch_signals(saved);
+	if (upload_commit(st, &skipped, &client, repo, commit, &t, &uo)) {
+		cmd_restore_signals(saved);
+		if (cmd_interrupted)
+			ret = EXIT_INTERRUPTED;
+		goto out;
+	}
+	cmd_restore_signals(saved);
+	upload_describe(&done, &t, st, skipped);
+	fprintf(stderr, "%s\n", buf_cstr(&done));
+	ret = EXIT_OK;
+out:
+	if (ret != EXIT_OK) {
+		err_report();
+		msg_hint("no run of the sweep was started");
+	}
+	buf_release(&done);
+	if (have_client)
+		aws_client_release(&client);
+	upload_target_release(&t);
+	config_release(&cfg);
+	return ret;
+}
+
+static int run_sweep(const char *type, const struct run_cmd *c, const struct parsed_args *pa,
+		     const struct sweep *sw)
+{
+	git_repository *repo = NULL;
+	git_commit *commit = NULL;
+	char *parent = NULL, hex[GIT_OID_HEXSZ + 1];
+	struct s3_upload_stats st;
+	struct run_sweep rs = { c, pa, sw, hex, NULL, NULL, -1 };
+	int ret = EXIT_FATAL, waits;
+
+	memset(&st, 0, sizeof(st));
+	if (repo_open(&repo) ||
+	    run_resolve_code(&commit, &parent, repo, c->code.rev, c->code.stash,
+			     c->code.include_untracked, "running", cmd_plain_ui())) {
+		err_report();
+		goto out;
+	}
+	git_oid_tostr(hex, sizeof(hex), git_commit_id(commit));
+	ret = upload_once(&st, type, c, repo, commit);
+	if (ret)
+		goto out;
+	rs.parent = parent;
+	rs.sha256 = st.sha256;
+	/* a run counts until it ends: with fewer slots than runs, each child follows its run */
+	if ((size_t)sw->parallel < sw->total)
+		rs.wait = 1;
+	/* the runs go on after their children unless these follow them (--wait, train.wait) */
+	waits = rs.wait == 1 || c->wait == 1;
+	if (!waits && c->wait < 0) {
+		struct config cfg;
+
+		memset(&cfg, 0, sizeof(cfg));
+		if (!config_load(&cfg, repo) && config_get_bool(&waits, &cfg, "train.wait") != 0)
+			waits = 0;
+		err_clear();
+		config_release(&cfg);
+	}
+	ret = cmd_sweep_run(sw, run_sweep_one, &rs, type, !waits);
+out:
+	free(parent);
+	git_commit_free(commit);
+	git_repository_free(repo);
+	return ret;
+}
+
 int cmd_run(int argc, const char **argv)
 {
+	struct sweep sw;
+	int swept = 1;
 	struct run_cmd c;
 	struct parsed_args pa;
 	int r;
@@ -522,6 +663,7 @@ int cmd_run(int argc, const char **argv)
 			   "security group (train.securityGroup)"),
 		OPT_STRING(0, "nodes", &c.nodes, "n",
 			   "instances that run it together with torchrun (train.nodes, 1)"),
+		OPT_SWEEP(&c.sweep),
 		OPT_END(),
 	};
 
@@ -532,13 +674,26 @@ int cmd_run(int argc, const char **argv)
 	r = parse_options(&pa, argc - 1, argv + 1, options, run_usage);
 	if (r == PARSE_OPT_OK && check_usage(&c, &pa))
 		r = PARSE_OPT_ERROR;
-	if (r != PARSE_OPT_OK) {
-		parse_options_release(&pa);
-		cmd_inputs_release(&c.inputs);
-		return EXIT_USAGE;
+	if (r == PARSE_OPT_OK) {
+		swept = cmd_sweep_parse(&sw, &c.sweep, &pa, 0);
+		if (swept < 0)
+			r = PARSE_OPT_ERROR;
+		else if (!swept && c.resume_from) {
+			msg_error("--resume-from cannot be used with --sweep");
+			cmd_sweep_release(&sw);
+			r = PARSE_OPT_ERROR;
+		}
 	}
-	r = run(argv[0], &c, &pa);
+	if (r != PARSE_OPT_OK) {
+		r = EXIT_USAGE;
+	} else if (!swept) {
+		r = run_sweep(argv[0], &c, &pa, &sw);
+		cmd_sweep_release(&sw);
+	} else {
+		r = run(argv[0], &c, &pa);
+	}
 	parse_options_release(&pa);
 	cmd_inputs_release(&c.inputs);
+	cmd_sweep_opts_release(&c.sweep);
 	return r;
 }

@@ -13,6 +13,7 @@
 #include "cmd/builtin.h"
 #include "cmd/common.h"
 #include "cmd/parse-options.h"
+#include "cmd/sweep.h"
 #include "run/remote-progress.h"
 #include "run/remote-runs.h"
 #include "git/repo.h"
@@ -243,10 +244,27 @@ static void fill_row(struct row *row, struct remote_runs_ctx *ctx, time_t now, i
 	fill_times(row, now);
 }
 
+/* The sweep a run belongs to (cmd/sweep.h), from its note or its run.json; NULL: none. */
+static const char *row_sweep(const struct row *row)
+{
+	const struct remote_entry *e = row->e;
+	const char *v;
+	size_t i;
+
+	if (e->recorded && (v = run_record_extra(&e->note, "sweep")))
+		return v;
+	for (i = 0; i < e->run.fields.nr; i++)
+		if (!strncmp(e->run.fields.v[i], "sweep=", 6))
+			return e->run.fields.v[i] + 6;
+	return NULL;
+}
+
 static void cells(struct buf c[NR_COLS], const struct row *row)
 {
 	const struct remote_entry *e = row->e;
 
+	if (row_sweep(row))
+		buf_puts(&c[COL_RUN], "  "); /* under its sweep's line */
 	buf_puts(&c[COL_RUN], e->run.run_id);
 	buf_puts(&c[COL_COMMIT], row->short_id);
 	if (e->run.nodes > 1) /* a run on several instances: "2×c5.xlarge" */
@@ -283,11 +301,30 @@ static void put_clean(struct buf *out, const char *s, size_t width)
 		buf_putc(out, ' ');
 }
 
+/* Row i's line of the table, from its cells. */
+static void print_line(struct buf *line, struct buf *c, const size_t w[NR_COLS])
+{
+	size_t j;
+
+	buf_reset(line);
+	for (j = 0; j < NR_COLS; j++) {
+		put_clean(line, buf_cstr(&c[j]), j + 1 < NR_COLS ? w[j] : 0);
+		buf_puts(line, "  ");
+	}
+	buf_rtrim(line);
+	puts(buf_cstr(line));
+}
+
+/*
+ * The runs, newest first; the runs of a sweep together under one line for
+ * the sweep, where its newest run is.
+ */
 static void print_table(const struct rows *rows)
 {
 	struct buf *c = xcalloc((rows->nr + 1) * NR_COLS, sizeof(*c));
 	size_t w[NR_COLS] = { 0 }, i, j;
 	struct buf line = BUF_INIT;
+	struct strvec shown = STRVEC_INIT;
 
 	for (j = 0; j < NR_COLS; j++)
 		buf_puts(&c[j], headings[j]);
@@ -296,19 +333,39 @@ static void print_table(const struct rows *rows)
 	for (i = 0; i < (rows->nr + 1) * NR_COLS; i++)
 		if (c[i].len > w[i % NR_COLS])
 			w[i % NR_COLS] = c[i].len;
-	for (i = 0; i <= rows->nr; i++) {
-		buf_reset(&line);
-		for (j = 0; j < NR_COLS; j++) {
-			put_clean(&line, buf_cstr(&c[i * NR_COLS + j]), j + 1 < NR_COLS ? w[j] : 0);
-			buf_puts(&line, "  ");
+	print_line(&line, c, w);
+	for (i = 0; i < rows->nr; i++) {
+		const char *sw = row_sweep(&rows->v[i]);
+		struct sweep_tally t = { 0 };
+		size_t k;
+
+		if (!sw) {
+			print_line(&line, &c[(i + 1) * NR_COLS], w);
+			continue;
 		}
-		buf_rtrim(&line);
+		for (k = 0; k < shown.nr && strcmp(shown.v[k], sw); k++)
+			;
+		if (k < shown.nr)
+			continue;
+		strvec_push(&shown, sw);
+		for (j = i; j < rows->nr; j++)
+			if (row_sweep(&rows->v[j]) && !strcmp(row_sweep(&rows->v[j]), sw))
+				cmd_sweep_tally_add(&t, rows->v[j].training,
+						    rows->v[j].e->recorded ? &rows->v[j].e->note
+									   : NULL);
+		buf_reset(&line);
+		cmd_sweep_tally_line(&line, sw, &t);
 		puts(buf_cstr(&line));
+		cmd_sweep_tally_release(&t);
+		for (j = i; j < rows->nr; j++)
+			if (row_sweep(&rows->v[j]) && !strcmp(row_sweep(&rows->v[j]), sw))
+				print_line(&line, &c[(j + 1) * NR_COLS], w);
 	}
 	for (i = 0; i < (rows->nr + 1) * NR_COLS; i++)
 		buf_release(&c[i]);
 	free(c);
 	buf_release(&line);
+	strvec_clear(&shown);
 }
 
 static cJSON *row_json(const struct row *row)
@@ -331,6 +388,7 @@ static cJSON *row_json(const struct row *row)
 	json_add_string_or_null(o, "az", e->run.az);
 	json_add_string_or_null(o, "instance_state", e->instance ? e->instance->state : NULL);
 	json_add_string_or_null(o, "training", row->training);
+	json_add_string_or_null(o, "sweep", row_sweep(row));
 	json_add_string_or_null(o, "status", recorded ? n->status : NULL);
 	json_add_number_or_null(o, "exit_code", recorded && n->exit_code >= 0, n->exit_code);
 	time_format_iso8601(when, e->run.launched);
@@ -384,8 +442,12 @@ static int status(int json, const char **names, int nr_names)
 	ret = EXIT_FAILED;
 	if (remote_runs_load(&runs, &ctx, 1) || select_rows(&rows, &runs, &ctx, names, nr_names))
 		goto out;
-	for (i = 0; i < rows.nr; i++)
+	for (i = 0; i < rows.nr; i++) {
 		fill_row(&rows.v[i], &ctx, now, &failed);
+		/* a sweep's live run says its sweep in run.json */
+		if (!rows.v[i].e->recorded && !failed && remote_runs_complete(&ctx, rows.v[i].e))
+			err_clear();
+	}
 	for (i = 0; i < rows.nr; i++)
 		if (rows.v[i].e->recorded && rows.v[i].e->conflict)
 			msg_warning("run %s has two different note lines (pulled, forged, or a "

@@ -271,7 +271,9 @@ static void check_ssm(struct doctor_ctx *x, const struct role_policies *p)
  * a run's prefix and reads only code archives (see run/layout.h), so that no
  * training script can replace another commit's code, and what a run
  * continues from: checkpoints (listed, for `aws s3 sync`), attempts.json
- * and the log, of its own run or of the run it resumes from; and it reads and
+ * and the log, of its own run or of the run it resumes from; on several
+ * instances, the nodes' results and the run's (listed, then read) that end
+ * every node when one ends; and it reads and
  * writes the repository's dependency cache (run/deps.h).
  */
 static char *bucket_fix(const struct doctor_ctx *x, const char *objects)
@@ -288,12 +290,14 @@ static char *bucket_fix(const struct doctor_ctx *x, const char *objects)
 		"\"Resource\":\"%s*/*/code.tar.gz\"},"
 		"{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":["
 		"\"%s*/*/runs/*/checkpoints/*\",\"%s*/*/runs/*/attempts.json\","
-		"\"%s*/*/runs/*/log\"]},"
+		"\"%s*/*/runs/*/log\",\"%s*/*/runs/*/nodes/*/result.json\"]},"
 		"{\"Effect\":\"Allow\",\"Action\":\"s3:ListBucket\",\"Resource\":\"%s\","
-		"\"Condition\":{\"StringLike\":{\"s3:prefix\":\"%s*/*/runs/*/checkpoints/*\"}}},"
+		"\"Condition\":{\"StringLike\":{\"s3:prefix\":[\"%s*/*/runs/*/checkpoints/*\","
+		"\"%s*/*/runs/*/nodes/*\",\"%s*/*/runs/*/result.json\"]}}},"
 		"{\"Effect\":\"Allow\",\"Action\":[\"s3:GetObject\",\"s3:PutObject\"],"
 		"\"Resource\":\"%s*/envs/*\"}]}",
-		objects, objects, objects, objects, objects, bucket_arn, key_prefix, objects);
+		objects, objects, objects, objects, objects, objects, bucket_arn, key_prefix,
+		key_prefix, key_prefix, objects);
 	put_role_policy(&fix, x->role, "git-train-bucket", buf_cstr(&doc));
 	buf_release(&doc);
 	free(bucket_arn);
@@ -319,6 +323,7 @@ static void check_bucket_access(struct doctor_ctx *x, const struct role_policies
 		{ "s3:GetObject", PROBE_RUN "checkpoints/model.pt" },
 		{ "s3:GetObject", PROBE_RUN "attempts.json" },
 		{ "s3:GetObject", PROBE_RUN "log" },
+		{ "s3:GetObject", PROBE_RUN "nodes/1/result.json" },
 		{ "s3:ListBucket", NULL },
 	};
 	const cJSON *const *docs = (const cJSON *const *)p->docs;

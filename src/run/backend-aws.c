@@ -5,6 +5,7 @@
  */
 #include "run/backend-aws-internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -152,6 +153,7 @@ static void describe_run(struct aws_run *x)
 	struct remote_run *remote = &x->remote;
 	struct run *run = x->run;
 	const char *args = run_record_extra(&run->rec, "args");
+	size_t i;
 
 	remote->commit = xstrdup(run->hex);
 	remote->parent = run->rec.parent ? xstrdup(run->rec.parent) : NULL;
@@ -164,6 +166,9 @@ static void describe_run(struct aws_run *x)
 	remote->bucket = xstrdup(x->target.bucket);
 	remote->run_prefix = layout_run_prefix(&x->target.layout, run->hex, remote->run_id);
 	remote->price = -1;
+	/* the request's own note fields (a sweep's) live in run.json for every later command */
+	for (i = 0; run->req->fields && i < run->req->fields->nr; i++)
+		strvec_push(&remote->fields, run->req->fields->v[i]);
 
 	add_tag(x, REMOTE_TAG_RUN_ID, xstrdup(remote->run_id));
 	add_tag(x, REMOTE_TAG_COMMIT, xstrdup(run->hex));
@@ -442,7 +447,10 @@ static int aws_start(struct run *run)
 	if (x->o->attach)
 		return backend_aws_attach_start(x);
 	ret = RC_ERROR;
-	if (backend_aws_upload_start(x))
+	if (x->o->code_sha256)
+		snprintf(x->upload.stats.sha256, sizeof(x->upload.stats.sha256), "%s",
+			 x->o->code_sha256);
+	else if (backend_aws_upload_start(x))
 		goto out;
 	ret = backend_aws_cluster_create(x);
 	if (ret) {

@@ -82,6 +82,11 @@ struct backend_aws_opts {
 	 * 1: one instance.
 	 */
 	int nodes;
+	/*
+	 * A sweep's runs: the code is in S3 already (uploaded once for all of
+	 * them), with this SHA-256: start uploads nothing. NULL: start uploads it.
+	 */
+	const char *code_sha256;
 };
 
 /*

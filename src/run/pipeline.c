@@ -71,6 +71,7 @@ int run_init(struct run *out, const struct run_request *req, const struct run_ba
 	     const void *opts)
 {
 	const git_oid *id;
+	size_t i;
 
 	memset(out, 0, sizeof(*out));
 	run_record_init(&out->rec);
@@ -80,6 +81,8 @@ int run_init(struct run *out, const struct run_request *req, const struct run_ba
 	if (run_resolve_code(&out->commit, &out->rec.parent, req->repo, req->rev, req->stash,
 			     req->include_untracked, req->verb, req->ui))
 		return RC_ERROR;
+	if (req->parent && !out->rec.parent)
+		out->rec.parent = xstrdup(req->parent);
 	id = git_commit_id(out->commit);
 	git_oid_tostr(out->hex, sizeof(out->hex), id);
 	out->short_id = repo_short_id(req->repo, id);
@@ -97,6 +100,13 @@ int run_init(struct run *out, const struct run_request *req, const struct run_ba
 	}
 	if (req->smoke)
 		run_record_add_extra(&out->rec, "smoke", "1");
+	for (i = 0; req->fields && i < req->fields->nr; i++) {
+		const char *f = req->fields->v[i], *eq = strchr(f, '=');
+		char *key = xstrndup(f, (size_t)(eq - f));
+
+		run_record_add_extra(&out->rec, key, eq + 1);
+		free(key);
+	}
 	return 0;
 }
 

@@ -27,6 +27,7 @@
 #include "git/run-record.h"
 #include "run/backend.h"
 #include "run/script.h"
+#include "util/strvec.h"
 #include "util/ui.h"
 
 /* What the command asks for. Everything here outlives the run. */
@@ -40,7 +41,11 @@ struct run_request {
 	const struct script_settings *script;
 	const char *const *args; /* the script's arguments, byte for byte */
 	int nr_args;
-	int smoke;		       /* recorded as a smoke run (smoke=1) */
+	int smoke; /* recorded as a smoke run (smoke=1) */
+	/* with rev: the commit the --stash snapshot rev names was made on (a sweep's); else NULL */
+	const char *parent;
+	/* more note fields, "key=value" (a sweep's: sweep=, param.<name>=); may be NULL */
+	const struct strvec *fields;
 	const struct ui *ui;	       /* may be NULL: silent */
 	volatile sig_atomic_t *cancel; /* raised by the command's signal handler; may be NULL */
 };

@@ -1127,14 +1127,17 @@ runner_run_attempts() {
 	done
 }
 
-# A stop notice with attempts left: the checkpoints and the attempt saved,
+# A stop notice with attempts left: the attempt and the checkpoints saved,
 # the log uploaded; no result and no shutdown: EC2 stops the instance, and
-# its next boot starts the next attempt (runner_boot_hook).
+# its next boot starts the next attempt (runner_boot_hook). The attempt's
+# end goes first: one small upload, which clients read to say since when
+# the run waits for capacity, where the checkpoints' sync may take the rest
+# of the notice's grace and be cut short by the stop.
 runner_suspend() {
 	runner_say "spot interruption (stop): attempt $attempt saved; the run goes on from its checkpoints when the instance starts again"
-	runner_sync_locked 600 final
 	runner_attempt_record preempted "$exit_code"
 	runner_upload_attempts
+	runner_sync_locked 600 final
 	runner_upload_log || echo "git-train: cannot upload the log" >&2
 }
 
