@@ -15,6 +15,7 @@
 #include "run/layout.h"
 #include "run/remote-run.h"
 #include "util/time.h"
+#include "util/strvec.h"
 #include "util/util.h"
 
 static struct remote_run sample(void)
@@ -172,6 +173,45 @@ static void test_attempts_cost(void **state)
 	layout_attempts_release(&a);
 }
 
+/*
+ * A run on several instances (issue 14): nodes= and instances= by node
+ * rank, the cost of every node; node R > 0's keys under nodes/<R>/.
+ */
+static void test_nodes(void **state)
+{
+	struct remote_run r = sample();
+	struct run_record rec;
+	char *key;
+
+	(void)state;
+	r.nodes = 2;
+	memset(&r.node_instances, 0, sizeof(r.node_instances));
+	strvec_push(&r.node_instances, "i-0a1b2c3d4e5f67890");
+	strvec_push(&r.node_instances, "i-0f9e8d7c6b5a43210");
+	remote_run_describe(&rec, &r, 0, 3600);
+	assert_string_equal(run_record_extra(&rec, "nodes"), "2");
+	assert_string_equal(run_record_extra(&rec, "instances"),
+			    "i-0a1b2c3d4e5f67890,i-0f9e8d7c6b5a43210");
+	assert_string_equal(run_record_extra(&rec, "instance"), "i-0a1b2c3d4e5f67890");
+	assert_string_equal(run_record_extra(&rec, "price"), "0.302");
+	assert_string_equal(run_record_extra(&rec, "cost"), "0.604");
+	run_record_release(&rec);
+	strvec_clear(&r.node_instances);
+
+	key = remote_run_node_key(r.run_prefix, 0, LAYOUT_LOG);
+	assert_string_equal(key, "git-train/demo/0fec4c8a9b0c1d2e3f405162738495a6b7c8d9e0/runs/"
+				 "20261129-080117-0fec4c8-0017/log");
+	free(key);
+	key = remote_run_node_key(r.run_prefix, 1, LAYOUT_LOG);
+	assert_string_equal(key, "git-train/demo/0fec4c8a9b0c1d2e3f405162738495a6b7c8d9e0/runs/"
+				 "20261129-080117-0fec4c8-0017/nodes/1/log");
+	free(key);
+	key = remote_run_node_key(r.run_prefix, 12, LAYOUT_RESULT);
+	assert_string_equal(key, "git-train/demo/0fec4c8a9b0c1d2e3f405162738495a6b7c8d9e0/runs/"
+				 "20261129-080117-0fec4c8-0017/nodes/12/result.json");
+	free(key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_format_usd),
 		cmocka_unit_test(test_attempts_cost),
 		cmocka_unit_test(test_result_exit_code_clamped),
+		cmocka_unit_test(test_nodes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
