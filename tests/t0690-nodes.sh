@@ -7,8 +7,9 @@ test_description='one run on several instances: torchrun with a real DDP trainin
 # (Debian's python3-torch, CPU, gloo) whose ranks must end with the same
 # weights, equal to those of one process on this machine with the same
 # global batch and seed. Then: a zone that gives only one of two spot
-# instances (exit 75, nothing left), and node 1's script crashing (the run
-# fails within seconds, node 1's log shown, nothing left).
+# instances (exit 75, nothing left), node 1's script crashing (the run
+# fails within seconds, node 1's log shown, nothing left), and bad values
+# and a vCPU quota too small for every node (refused before any launch).
 . "$(dirname "$0")/test-lib.sh"
 
 # the script's interpreter: Debian's Python (it has torch), with Debian's
@@ -234,7 +235,7 @@ test_expect_success EC2,TORCH '--nodes 3: the same weights on every rank' '
 	test_nothing_left
 '
 
-test_expect_success EC2 'bad --nodes and train.nodes: clear errors, nothing launched' '
+test_expect_success EC2 'bad --nodes and train.nodes, a vCPU quota too small for all nodes: clear errors, nothing launched' '
 	before=$(test_fake_count "ec2 RunInstances") &&
 	test_expect_code 129 git train c5.xlarge --nodes 0 2>err &&
 	test_grep "error: --nodes takes a number of instances from 1 to 64, not .0." err &&
@@ -242,7 +243,15 @@ test_expect_success EC2 'bad --nodes and train.nodes: clear errors, nothing laun
 	test_grep "error: --nodes takes a number of instances from 1 to 64, not .65." err &&
 	test_expect_code 128 git -c train.nodes=two train c5.xlarge 2>err &&
 	test_grep "bad config value .two. for .train.nodes.: use a number of instances from 1 to 64" err &&
-	test "$(test_fake_count "ec2 RunInstances")" = "$before"
+	# the vCPU quota counts every node: 4 of 4 vCPUs do not fit in 12
+	test_fake_settings "{\"quotas\": {\"L-34B43A08\": 12}}" &&
+	test_expect_code 1 git train c5.xlarge --nodes 4 2>err &&
+	test_fake_settings "{\"quotas\": {}}" &&
+	test_grep "^error: vcpu quota: 4 x c5.xlarge needs 16 vCPUs, more than the spot quota .* (L-34B43A08) allows in us-east-1: 12$" err &&
+	test_grep "desired-value 16" err &&
+	test_grep "nothing was launched" err &&
+	test "$(test_fake_count "ec2 RunInstances")" = "$before" &&
+	test_nothing_left
 '
 
 test_done
