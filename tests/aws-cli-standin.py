@@ -44,13 +44,11 @@ a second.
 import datetime
 import hashlib
 import hmac
-import http.client
 import ipaddress
 import json
-import mimetypes
 import os
+import socket
 import sys
-import tempfile
 import time
 import urllib.parse
 
@@ -79,12 +77,96 @@ def loopback_url(url, what):
     return parts
 
 
-def http_request(parts, method, path, headers=None, body=b"", timeout=10):
-    conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
+def reason(status):
+    import http  # only for a message
     try:
-        conn.request(method, path, body=body, headers=headers or {})
-        r = conn.getresponse()
-        return r.status, r.read(), r
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+class Conn:
+    """HTTP/1.1 to one loopback host:port, kept alive: what http.client does here,
+    without its imports (the email package), which cost more than all the rest
+    of a run of this stand-in."""
+
+    def __init__(self, host, port, timeout):
+        self.addr, self.timeout, self.sock, self.buf = (host, port), timeout, None, b""
+
+    def close(self):
+        if self.sock:
+            self.sock.close()
+        self.sock, self.buf = None, b""
+
+    def _fill(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise ConnectionError("the connection was closed")
+        self.buf += data
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _take(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def request(self, method, path, body=b"", headers=None):
+        """(status, body): one request and its whole answer."""
+        if self.sock is None:
+            self.sock = socket.create_connection(self.addr, timeout=self.timeout)
+        headers = headers or {}
+        given = {k.lower() for k in headers}
+        head = [f"{method} {path} HTTP/1.1"]
+        if "host" not in given:  # the signed requests name theirs
+            head.append(f"Host: {self.addr[0]}:{self.addr[1]}")
+        if "content-length" not in given:
+            head.append(f"Content-Length: {len(body)}")
+        head += [f"{k}: {v}" for k, v in headers.items()]
+        self.sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        status = int(self._line().split(b" ", 2)[1])
+        fields = {}
+        while True:
+            line = self._line()
+            if not line:
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            fields[name.strip().lower()] = value.strip()
+        if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+            data = b""
+        elif fields.get("transfer-encoding", "").lower() == "chunked":
+            data = b""
+            while True:
+                n = int(self._line().split(b";")[0], 16)
+                data += self._take(n)
+                self._line()
+                if n == 0:
+                    break
+        elif "content-length" in fields:
+            data = self._take(int(fields["content-length"]))
+        else:  # to the end
+            try:
+                while True:
+                    self._fill()
+            except ConnectionError:
+                pass
+            data, self.buf = self.buf, b""
+            fields["connection"] = "close"
+        if fields.get("connection", "").lower() == "close":
+            self.close()
+        return status, data
+
+
+def http_request(parts, method, path, headers=None, body=b"", timeout=10):
+    conn = Conn(parts.hostname, parts.port or 80, timeout)
+    try:
+        status, data = conn.request(method, path, body, headers)
+        return status, data, None
     finally:
         conn.close()
 
@@ -155,24 +237,23 @@ class S3:
             self._sign(method, path, hdr, hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256)
             try:
                 if self.conn is None:
-                    self.conn = http.client.HTTPConnection(self.parts.hostname,
-                                                           self.parts.port or 80, timeout=60)
-                self.conn.request(method, path, body=body, headers=hdr)
-                r = self.conn.getresponse()
-                data = r.read()
-            except (OSError, http.client.HTTPException) as e:
+                    self.conn = Conn(self.parts.hostname, self.parts.port or 80, 60)
+                status, data = self.conn.request(method, path, body, hdr)
+            except (OSError, ValueError, IndexError) as e:
+                if self.conn:
+                    self.conn.close()
                 self.conn = None
                 if attempt == 4:
                     return 0, b"", "ConnectionError", str(e)
                 time.sleep(0.05 * 2 ** attempt)
                 continue
-            if r.status >= 500 and attempt < 4:
+            if status >= 500 and attempt < 4:
                 time.sleep(0.05 * 2 ** attempt)
                 continue
-            if r.status < 300:
-                return r.status, data, None, None
-            code, msg = error_of(r.status, data)
-            return r.status, data, code, msg
+            if status < 300:
+                return status, data, None, None
+            code, msg = error_of(status, data)
+            return status, data, code, msg
         raise AssertionError("not reached")
 
 
@@ -184,7 +265,7 @@ def error_of(status, data):
         code, msg = root.findtext("Code"), root.findtext("Message")
     except Exception:
         pass
-    return code or str(status), msg or http.client.responses.get(status, "")
+    return code or str(status), msg or reason(status)
 
 
 def s3_url(arg):
@@ -203,6 +284,8 @@ def upload_one(s3, path, bucket, key, content_type, show, sse=None):
     except OSError as e:
         sys.stderr.write(f"upload failed: {path} to {dst} {e}\n")
         return False
+    if not content_type:
+        import mimetypes  # its tables take a while: only when the type is guessed
     ctype = content_type or mimetypes.guess_type(path)[0]
     headers = {"Content-Type": ctype} if ctype else {}
     if sse:
@@ -222,7 +305,7 @@ def download(s3, bucket, key, path, show):
     status, _, code, msg = s3.request("HEAD", bucket, key)
     if code:
         why = f'Key "{key}" does not exist' if status == 404 else \
-            http.client.responses.get(status, msg)
+            (reason(status) or msg)
         raise Fatal(f"An error occurred ({status}) when calling the HeadObject operation: {why}")
     status, data, code, msg = s3.request("GET", bucket, key)
     if code:
@@ -233,6 +316,7 @@ def download(s3, bucket, key, path, show):
         path = os.path.join(path, os.path.basename(key))
     d = os.path.dirname(os.path.abspath(path))
     os.makedirs(d, exist_ok=True)
+    import tempfile  # only here: most runs of this stand-in download nothing
     fd, tmp = tempfile.mkstemp(dir=d, prefix=os.path.basename(path) + ".")
     with os.fdopen(fd, "wb") as f:
         f.write(data)
@@ -616,7 +700,7 @@ def ec2_call(endpoint, region, action, params):
         code = root.findtext(".//Error/Code") if root is not None else None
         msg = root.findtext(".//Error/Message") if root is not None else None
         raise CallError(f"An error occurred ({code or status}) when calling the {action} "
-                        f"operation: {msg or http.client.responses.get(status, '')}")
+                        f"operation: {msg or reason(status)}")
     return root
 
 

@@ -940,7 +940,7 @@ fi
 STANDIN_BODY["halt"] = STANDIN_BODY["poweroff"]
 STANDIN_AWS_SCRIPT = """#!/bin/sh
 # aws-fake's stand-in for the AWS CLI's `aws s3 cp` (settings aws_cli: real for the CLI)
-exec /usr/bin/python3 '{py}' "$@"
+exec /usr/bin/python3 -S '{py}' "$@"
 """
 
 

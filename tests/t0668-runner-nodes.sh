@@ -117,15 +117,17 @@ test_expect_success RUNNER 'setup: a DDP script, its code in S3' '
 	print(f"rank {rank} of {world}: {addr}:{port}", flush=True)
 	if "TORCHELASTIC_RUN_ID" in os.environ:
 	    print(f"rank {rank}: started by torchrun", flush=True)
-	if rank == int(opts.get("--crash-rank", -1)):
-	    print(f"rank {rank}: crashing", flush=True)
-	    sys.exit(3)
 	dist.init_process_group("gloo")
 	torch.manual_seed(0)
 	model = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(4, 1))
 	opt = torch.optim.SGD(model.parameters(), lr=0.1)
 	g = torch.Generator().manual_seed(1 + rank)
 	for step in range(int(opts.get("--steps", 3))):
+	    # mid-training, as a real crash: the other ranks fail in their
+	    # next all-reduce, often before the result of this node is in S3
+	    if step == 1 and rank == int(opts.get("--crash-rank", -1)):
+	        print(f"rank {rank}: crashing", flush=True)
+	        sys.exit(3)
 	    x = torch.randn(8, 4, generator=g)
 	    opt.zero_grad()
 	    loss = ((model(x) - x.sum(1, keepdim=True)) ** 2).mean()

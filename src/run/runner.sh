@@ -1248,8 +1248,17 @@ runner_nodes_status() {
 		fi
 		return 0
 	fi
-	# a node whose failure ended this one's script before the watch saw it
-	test "$status" != failed || test -e "$RUNNER_DIR/node.failed" || runner_nodes_watch || :
+	# a node whose failure ended this one's script before the watch saw
+	# it: a crash on another node fails node 0's collectives at once, often
+	# before that node's result is in S3, so a failed script here looks for
+	# it for up to three more watch periods
+	if test "$status" = failed && ! test -e "$RUNNER_DIR/node.failed"; then
+		n=0
+		until runner_nodes_watch || test $n -ge 3; do
+			sleep "$(awk "BEGIN { print $LOG_INTERVAL * $tick }")"
+			n=$((n + 1))
+		done
+	fi
 	test -e "$RUNNER_DIR/node.failed" || return 0
 	read -r failed_node status exit_code stage <"$RUNNER_DIR/node.failed"
 	test "$stage" != - || stage=
