@@ -115,6 +115,10 @@ test_expect_success EC2,TORCH 'setup: a DDP script, its single-process result, a
 	git config train.instanceProfile train-profile &&
 	git config train.interpreter "$TRASH_DIRECTORY/.torch/python3" &&
 	git config train.script ddp.py &&
+	# node 0 of every run of this script listens on a port of its own:
+	# other scripts of the suite run torchrun on this machine at once
+	/usr/bin/python3 -c "import socket; s = socket.socket(); s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])" >port &&
+	git config train.masterPort "$(cat port)" &&
 	test_fake_prices "{\"c5.xlarge\": 0.17}" &&
 	test_fake_ctl spot-prices "{\"c5.xlarge\": 0.07}"
 '
@@ -146,6 +150,7 @@ test_expect_success EC2,TORCH '--nodes 2 --wait: one placement group, torchrun o
 		test_grep "^NODES=.\{0,1\}2.\{0,1\}$" command.$n &&
 		test_grep "^NODE_RANK=.\{0,1\}$n.\{0,1\}$" command.$n &&
 		test_grep "^MASTER_ADDR=.\{0,1\}127\.[0-9.]*.\{0,1\}$" command.$n &&
+		test_grep "^MASTER_PORT=.\{0,1\}$(cat port).\{0,1\}$" command.$n &&
 		test_grep "^LAUNCHER=.*torchrun" command.$n || return 1
 	done &&
 	test "$(grep ^MASTER_ADDR= command.0)" = "$(grep ^MASTER_ADDR= command.1)" &&
@@ -243,6 +248,8 @@ test_expect_success EC2 'bad --nodes and train.nodes, a vCPU quota too small for
 	test_grep "error: --nodes takes a number of instances from 1 to 64, not .65." err &&
 	test_expect_code 128 git -c train.nodes=two train c5.xlarge 2>err &&
 	test_grep "bad config value .two. for .train.nodes.: use a number of instances from 1 to 64" err &&
+	test_expect_code 128 git -c train.masterPort=80 train c5.xlarge --nodes 2 2>err &&
+	test_grep "bad config value .80. for .train.masterPort.: use a port from 1024 to 65535" err &&
 	# the vCPU quota counts every node: 4 of 4 vCPUs do not fit in 12
 	test_fake_settings "{\"quotas\": {\"L-34B43A08\": 12}}" &&
 	test_expect_code 1 git train c5.xlarge --nodes 4 2>err &&

@@ -262,6 +262,27 @@ static int pick_volume_size(int *out, const char *flag, const struct config *cfg
 	return ret;
 }
 
+/* train.masterPort: 1024 to 65535; 0 (the default) leaves it to the backend, 29500. */
+static int pick_master_port(int *out, const struct config *cfg)
+{
+	char *v = NULL, *end;
+	long port;
+	int ret = 0;
+
+	*out = 0;
+	if (pick_string(&v, NULL, cfg, "train.masterPort"))
+		return -1;
+	if (v) {
+		port = strtol(v, &end, 10);
+		if (*end || port < 1024 || port > 65535)
+			ret = bad_value("train.masterPort", v, "use a port from 1024 to 65535");
+		else
+			*out = (int)port;
+	}
+	free(v);
+	return ret;
+}
+
 /* --nodes, train.nodes: 1 by default. */
 static int pick_nodes(int *out, const char *flag, const struct config *cfg)
 {
@@ -351,7 +372,7 @@ static int resolve(struct resolved *s, const struct run_cmd *c, const struct con
 		return -1;
 	if (pick_bool(&s->download, c->download, cfg, "train.download", 0) ||
 	    pick_nodes(&o->nodes, c->nodes, cfg) || pick_launcher(&s->script, o->nodes, cfg) ||
-	    backend_aws_settings_check(cfg))
+	    pick_master_port(&o->master_port, cfg) || backend_aws_settings_check(cfg))
 		return -1;
 	if (c->download == 1 && !s->wait) {
 		err_set("--download needs --wait (or train.wait): the outputs come when the run "

@@ -235,7 +235,8 @@ static int start_runner_on(struct aws_run *x, const char *instance_id, int rank)
 		job.nodes = x->remote.nodes;
 		job.node_rank = rank;
 		job.master_addr = x->launched.nodes[0].private_ip;
-		job.master_port = BACKEND_AWS_MASTER_PORT;
+		job.master_port =
+			x->o->master_port > 0 ? x->o->master_port : BACKEND_AWS_MASTER_PORT;
 	}
 	script = runner_command(&job);
 	comment = xstrfmt("git-train run %s", x->remote.run_id);

@@ -82,6 +82,7 @@ struct backend_aws_opts {
 	 * 1: one instance.
 	 */
 	int nodes;
+	int master_port; /* train.masterPort: node 0's rendezvous port; 0: 29500 */
 	/*
 	 * A sweep's runs: the code is in S3 already (uploaded once for all of
 	 * them), with this SHA-256: start uploads nothing. NULL: start uploads it.
