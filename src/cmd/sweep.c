@@ -176,8 +176,8 @@ static int add_spec(struct sweep *s, const char *spec)
 	return 0;
 }
 
-int cmd_sweep_parse(struct sweep *out, const struct sweep_opts *o, const struct parsed_args *pa,
-		    int def_parallel)
+static int parse(struct sweep *out, const struct sweep_opts *o, const struct parsed_args *pa,
+		 int def_parallel)
 {
 	struct check_ctx c;
 	struct piece_fn f = { check_piece, &c };
@@ -228,6 +228,17 @@ int cmd_sweep_parse(struct sweep *out, const struct sweep_opts *o, const struct 
 		out->parallel = (int)out->total;
 	new_id(out);
 	return 0;
+}
+
+/* A usage error leaves nothing to release: what was read is released here. */
+int cmd_sweep_parse(struct sweep *out, const struct sweep_opts *o, const struct parsed_args *pa,
+		    int def_parallel)
+{
+	int r = parse(out, o, pa, def_parallel);
+
+	if (r < 0)
+		cmd_sweep_release(out);
+	return r;
 }
 
 void cmd_sweep_release(struct sweep *s)
