@@ -722,8 +722,10 @@ print(json.dumps(v) if isinstance(v, (bool, dict)) or v is None else v)' "$1" "$
 # in every region the fake has seen, straight from moto)
 test_nothing_left() {
 	/usr/bin/python3 - "${FAKE_URL:-}" "$MOTO_URL" "${AWS_REGION:-us-east-1}" <<-\EOF
-	import json, sys, time, urllib.request
-	import xml.etree.ElementTree as ET
+	import json, os, sys, urllib.request
+	sys.dont_write_bytecode = True
+	sys.path.insert(0, os.path.join(os.environ["SRCDIR"], "tests"))
+	import moto_ec2
 	fake, moto, region = sys.argv[1:4]
 	left, regions = [], {region}
 	if fake:
@@ -742,18 +744,7 @@ test_nothing_left() {
 	            left.append(f"instance {iid} is " +
 	                        ("stopped" if inst["stopped"] else "running") + " in the fake")
 	for reg in sorted(regions):
-	    date = time.strftime("%Y%m%d", time.gmtime())
-	    req = urllib.request.Request(moto + "/", method="POST",
-	        data=b"Action=DescribeInstances&Version=2016-11-15",
-	        headers={"Content-Type": "application/x-www-form-urlencoded",
-	                 "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAAWSFAKEINTERNAL0/"
-	                                  f"{date}/{reg}/ec2/aws4_request, SignedHeaders=host, "
-	                                  "Signature=0"})
-	    with urllib.request.urlopen(req, timeout=30) as r:
-	        root = ET.fromstring(r.read())
-	    for el in root.iter():
-	        el.tag = el.tag.rsplit("}", 1)[-1]
-	    for it in root.iterfind("reservationSet/item/instancesSet/item"):
+	    for it in moto_ec2.instances(moto, reg):
 	        st = it.findtext("instanceState/name")
 	        if st in ("pending", "running", "stopping", "stopped"):
 	            left.append(f"instance {it.findtext('instanceId')} is {st} in moto ({reg})")
@@ -766,25 +757,14 @@ test_nothing_left() {
 # (one python3: moto's instances of the run, the fake's view of each)
 test_fake_instances_of_run() {
 	/usr/bin/python3 - "$FAKE_URL" "$MOTO_URL" "${AWS_REGION:-us-east-1}" "$1" <<-\EOF
-	import json, sys, time, urllib.parse, urllib.request
-	import xml.etree.ElementTree as ET
+	import json, os, sys, urllib.request
+	sys.dont_write_bytecode = True
+	sys.path.insert(0, os.path.join(os.environ["SRCDIR"], "tests"))
+	import moto_ec2
 	fake, moto, region, run = sys.argv[1:5]
 	with urllib.request.urlopen(fake + "/__fake/instances", timeout=30) as r:
 	    known = json.load(r)
-	date = time.strftime("%Y%m%d", time.gmtime())
-	body = urllib.parse.urlencode({"Action": "DescribeInstances", "Version": "2016-11-15",
-	                               "Filter.1.Name": "tag:git-train:run-id",
-	                               "Filter.1.Value.1": run}).encode()
-	req = urllib.request.Request(moto + "/", method="POST", data=body,
-	    headers={"Content-Type": "application/x-www-form-urlencoded",
-	             "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAAWSFAKEINTERNAL0/"
-	                              f"{date}/{region}/ec2/aws4_request, SignedHeaders=host, "
-	                              "Signature=0"})
-	with urllib.request.urlopen(req, timeout=30) as r:
-	    root = ET.fromstring(r.read())
-	for el in root.iter():
-	    el.tag = el.tag.rsplit("}", 1)[-1]
-	for it in root.iterfind("reservationSet/item/instancesSet/item"):
+	for it in moto_ec2.instances(moto, region, {"tag:git-train:run-id": run}):
 	    iid = it.findtext("instanceId")
 	    mine = known.get(iid, {})
 	    print(iid, it.findtext("instanceState/name"), mine.get("placement_group") or "-",
