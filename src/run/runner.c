@@ -179,6 +179,9 @@ static void start_script(struct buf *out, const struct runner_job *job)
 		free(prefix);
 		free(nodes);
 		assign_key(out, "RUN_RESULT_KEY", job->run_prefix, LAYOUT_RESULT);
+		buf_printf(out, "RESUME_TIMEOUT=%ld\n",
+			   job->resume_timeout > 0 ? job->resume_timeout : 600);
+		assign(out, "NODE_SPOT_REQUESTS", worker ? NULL : job->node_spot_requests);
 	}
 	buf_puts(out, "set --");
 	if (job->nr_args) {

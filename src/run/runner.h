@@ -233,6 +233,17 @@ struct runner_job {
 	int node_rank;		 /* NODE_RANK */
 	const char *master_addr; /* MASTER_ADDR: node 0's private IPv4 address */
 	int master_port;	 /* MASTER_PORT; 0: 29500 */
+	/*
+	 * A spot interruption of one node (issue 14): its peers stop the
+	 * attempt and wait at most twice resume_timeout for it to come back
+	 * (RESUME_TIMEOUT seconds; 0: 600), then start the next attempt together
+	 * (nodes/<R>/attempt-<N> and nodes/<R>/preempted-<N>, layout.h).
+	 * node_spot_requests (NODE_SPOT_REQUESTS; node 0 only, the other nodes'
+	 * persistent requests, space-separated): cancelled with node 0's own at
+	 * the run's end. NULL: none.
+	 */
+	long resume_timeout;
+	const char *node_spot_requests;
 };
 
 /*
