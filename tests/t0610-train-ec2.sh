@@ -199,7 +199,7 @@ print(base64.b64encode(hashlib.sha256(open(sys.argv[1], \"rb\").read()).digest()
 
 # (with a role that has AmazonSSMManagedInstanceCore: it works, and the
 # launch warns about its Parameter Store access)
-test_expect_success EC2 'a script that exits 3, its code forged in S3: uploaded again, exit 3, noted' '
+test_expect_success EC2 'a script that exits 3, its code forged in S3: uploaded again, exit 3, noted; its spot request cancelled, nothing left' '
 	fresh &&
 	forge_code &&
 	test_expect_code 3 git -c train.instanceProfile=core-profile train t3.micro --wait \
@@ -216,7 +216,9 @@ test_expect_success EC2 'a script that exits 3, its code forged in S3: uploaded 
 	git notes --ref=train show HEAD >note &&
 	test_grep "^$id backend=t3.micro status=failed exit=3 " note &&
 	run_ended &&
-	none_running
+	# a failed run leaves no spot request open either (the runner cancels it)
+	test "$(test_fake_spot_request "$_iid" state)" = cancelled &&
+	test_nothing_left
 '
 
 test_expect_success EC2 '--output run-id: stdout is the run id alone; it returns once the training started' '
