@@ -38,28 +38,6 @@ weights() {
 	sed -n 's/.*final rank \([0-9]*\) world \([0-9]*\) weights \(.*\)$/\1 \2 \3/p' "$1"
 }
 
-# groups_left <run id>: the run's placement group and security group, if
-# still there (asked of the fake, which has the placement groups)
-groups_left() {
-	git train aws-call ec2 DescribePlacementGroups Filter.1.Name=group-name \
-		Filter.1.Value.1="git-train-$1" >pg.xml &&
-	git train aws-call ec2 DescribeSecurityGroups Filter.1.Name=group-name \
-		Filter.1.Value.1="git-train-$1" >sg.xml &&
-	/usr/bin/python3 - "$1" <<-\EOF
-	import sys, xml.etree.ElementTree as ET
-	left = []
-	for f, path in (("pg.xml", "placementGroupSet/item"), ("sg.xml", "securityGroupInfo/item")):
-	    root = ET.parse(f).getroot()
-	    for el in root.iter():
-	        el.tag = el.tag.rsplit("}", 1)[-1]
-	    for it in root.iterfind(path):
-	        if it.findtext("state") in (None, "available", "pending"):
-	            left.append(f + ": " + (it.findtext("groupName") or "?"))
-	for what in left:
-	    print(what)
-	EOF
-}
-
 test_expect_success EC2,TORCH 'setup: a DDP script, its single-process result, an account' '
 	cat >ddp.py <<-\PY &&
 	import argparse, os, sys
@@ -184,7 +162,7 @@ assert worst < 1e-4, worst
 	grep "$id" status | grep "2×c5.xlarge" &&
 	# nothing left: both instances gone, the groups too, when --wait returned
 	test_nothing_left &&
-	groups_left "$id" >left &&
+	test_groups_left "$id" >left &&
 	! test -s left
 '
 
@@ -199,7 +177,7 @@ test_expect_success EC2,TORCH 'only 1 of 2 spot instances in any zone, no --yes:
 	test_nothing_left &&
 	id=$(sed -n "s/.*placement group git-train-\([^ ]*\) and security group.*/\1/p" err) &&
 	test -n "$id" &&
-	groups_left "$id" >left &&
+	test_groups_left "$id" >left &&
 	! test -s left
 '
 
@@ -218,7 +196,7 @@ test_expect_success EC2,TORCH 'node 1 crashes: the run fails within seconds, nod
 	test_grep "git train logs $id --node 1" err &&
 	test "$(note_field "$id" status)" = failed &&
 	test_nothing_left &&
-	groups_left "$id" >left &&
+	test_groups_left "$id" >left &&
 	! test -s left &&
 	# the launch, the start and the end, but no waiting for a timeout
 	test "$took" -lt 90

@@ -864,6 +864,28 @@ test_aws_call() {
 	AWS_ENDPOINT_URL=$MOTO_URL git train aws-call "$@"
 }
 
+# test_groups_left <run id>: the run's placement group and security group, if
+# still there (asked of the fake, which has the placement groups)
+test_groups_left() {
+	git train aws-call ec2 DescribePlacementGroups Filter.1.Name=group-name \
+		Filter.1.Value.1="git-train-$1" >pg.xml &&
+	git train aws-call ec2 DescribeSecurityGroups Filter.1.Name=group-name \
+		Filter.1.Value.1="git-train-$1" >sg.xml &&
+	/usr/bin/python3 - "$1" <<-\EOF
+	import sys, xml.etree.ElementTree as ET
+	left = []
+	for f, path in (("pg.xml", "placementGroupSet/item"), ("sg.xml", "securityGroupInfo/item")):
+	    root = ET.parse(f).getroot()
+	    for el in root.iter():
+	        el.tag = el.tag.rsplit("}", 1)[-1]
+	    for it in root.iterfind(path):
+	        if it.findtext("state") in (None, "available", "pending"):
+	            left.append(f + ": " + (it.findtext("groupName") or "?"))
+	for what in left:
+	    print(what)
+	EOF
+}
+
 # test_train ARGS...: git train ARGS with its output in out and err, both
 # kept in all-output too (for the checks that a secret appears nowhere)
 test_train() {

@@ -465,14 +465,23 @@ static double instance_price(const struct remote_run *r, const char *id)
 
 double remote_run_attempts_cost(const struct remote_run *r, const struct layout_attempts *a)
 {
-	double sum = 0, price;
+	int nodes = r->nodes > 1 ? r->nodes : 1;
+	double sum = 0, price, gap;
 	size_t i;
 
 	for (i = 0; i < a->nr; i++) {
 		price = instance_price(r, a->v[i].instance);
 		if (price < 0 || a->v[i].duration < 0)
 			return -1;
-		sum += price * a->v[i].duration / 3600;
+		sum += nodes * price * a->v[i].duration / 3600;
+		/*
+		 * Between two attempts of a run on several instances, the nodes
+		 * that were not interrupted waited for the one that was, running.
+		 */
+		if (nodes > 1 && i && a->v[i - 1].end && a->v[i].start > a->v[i - 1].end) {
+			gap = difftime(a->v[i].start, a->v[i - 1].end);
+			sum += (nodes - 1) * price * gap / 3600;
+		}
 	}
 	return sum;
 }

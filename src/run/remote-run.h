@@ -158,7 +158,9 @@ int remote_run_log_metrics(struct run_record *rec, struct aws_client *c, const s
 /*
  * What a run of several attempts cost: the sum of each attempt's duration
  * times the price of its instance (r->instances, matched by the attempt's
- * instance; else r->price). < 0 when a price or a duration is not known.
+ * instance; else r->price), times r->nodes; on several nodes, plus the
+ * time between two attempts for all nodes but one (they waited, running,
+ * for the one interrupted). < 0 when a price or a duration is not known.
  */
 double remote_run_attempts_cost(const struct remote_run *r, const struct layout_attempts *a);
 

@@ -174,6 +174,35 @@ static void test_attempts_cost(void **state)
 }
 
 /*
+ * On several nodes: every node over every attempt, and the nodes that were
+ * not interrupted over the wait between two attempts.
+ */
+static void test_attempts_cost_nodes(void **state)
+{
+	static const char doc[] =
+		"{\"attempts\": [{\"attempt\": 1, \"instance\": \"i-0aaa\", "
+		"\"start\": \"2026-01-01T00:00:00Z\", \"end\": \"2026-01-01T01:00:00Z\", "
+		"\"duration\": 3600, \"status\": \"preempted\"},"
+		"{\"attempt\": 2, \"instance\": \"i-0aaa\", "
+		"\"start\": \"2026-01-01T01:30:00Z\", \"end\": \"2026-01-01T02:30:00Z\", "
+		"\"duration\": 3600, \"status\": \"succeeded\"}]}";
+	struct remote_run r = sample();
+	struct layout_attempts a;
+
+	(void)state;
+	r.instances = NULL;
+	r.nr_instances = 0;
+	r.price = 1.0;
+	r.nodes = 3;
+	assert_int_equal(layout_attempts_parse(&a, doc, strlen(doc), "result.json"), 0);
+	/* 3 nodes x 2 hours, and 2 nodes x the half hour between */
+	assert_true(fabs(remote_run_attempts_cost(&r, &a) - (6.0 + 1.0)) < 1e-9);
+	r.nodes = 1; /* one instance: a stopped instance costs no instance hours */
+	assert_true(fabs(remote_run_attempts_cost(&r, &a) - 2.0) < 1e-9);
+	layout_attempts_release(&a);
+}
+
+/*
  * A run on several instances (issue 14): nodes= and instances= by node
  * rank, the cost of every node; node R > 0's keys under nodes/<R>/.
  */
@@ -219,6 +248,7 @@ int main(void)
 		cmocka_unit_test(test_describe_unknowns),
 		cmocka_unit_test(test_format_usd),
 		cmocka_unit_test(test_attempts_cost),
+		cmocka_unit_test(test_attempts_cost_nodes),
 		cmocka_unit_test(test_result_exit_code_clamped),
 		cmocka_unit_test(test_nodes),
 	};
