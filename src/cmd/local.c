@@ -208,13 +208,10 @@ static int local_sweep_one(void *ctx, size_t i)
 {
 	struct local_sweep *ls = ctx;
 	struct local_opts o = *ls->o;
-	struct parsed_args pa = *ls->pa;
+	struct parsed_args pa;
 	struct strvec args = STRVEC_INIT, fields = STRVEC_INIT;
 
-	cmd_sweep_args(&args, ls->sweep, i, ls->pa);
-	cmd_sweep_fields(&fields, ls->sweep, i);
-	pa.rest = (const char **)args.v;
-	pa.nr_rest = (int)args.nr;
+	cmd_sweep_point(&pa, &args, &fields, ls->sweep, i, ls->pa);
 	o.code.rev = ls->hex;
 	o.code.stash = o.code.include_untracked = 0;
 	o.parent = ls->parent;

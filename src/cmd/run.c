@@ -524,13 +524,10 @@ static int run_sweep_one(void *ctx, size_t i)
 {
 	struct run_sweep *rs = ctx;
 	struct run_cmd c = *rs->c;
-	struct parsed_args pa = *rs->pa;
+	struct parsed_args pa;
 	struct strvec args = STRVEC_INIT, fields = STRVEC_INIT;
 
-	cmd_sweep_args(&args, rs->sweep, i, rs->pa);
-	cmd_sweep_fields(&fields, rs->sweep, i);
-	pa.rest = (const char **)args.v;
-	pa.nr_rest = (int)args.nr;
+	cmd_sweep_point(&pa, &args, &fields, rs->sweep, i, rs->pa);
 	c.code.rev = rs->hex;
 	c.code.stash = c.code.include_untracked = 0;
 	c.parent = rs->parent;

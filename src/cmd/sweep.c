@@ -286,8 +286,9 @@ static void subst_piece(void *ctx, const char *p, size_t n, int placeholder)
 		buf_add(c->out, p, n);
 }
 
-void cmd_sweep_args(struct strvec *out, const struct sweep *s, size_t i,
-		    const struct parsed_args *pa)
+/* The script arguments of run i, placeholders replaced. */
+static void sweep_args(struct strvec *out, const struct sweep *s, size_t i,
+		       const struct parsed_args *pa)
 {
 	struct buf b = BUF_INIT;
 	struct subst_ctx c = { s, i, &b };
@@ -302,13 +303,18 @@ void cmd_sweep_args(struct strvec *out, const struct sweep *s, size_t i,
 	buf_release(&b);
 }
 
-void cmd_sweep_fields(struct strvec *out, const struct sweep *s, size_t i)
+void cmd_sweep_point(struct parsed_args *pa, struct strvec *args, struct strvec *fields,
+		     const struct sweep *s, size_t i, const struct parsed_args *base)
 {
 	size_t p;
 
-	strvec_push_nodup(out, xstrfmt("sweep=%s", s->id));
+	*pa = *base;
+	sweep_args(args, s, i, base);
+	pa->rest = (const char **)args->v;
+	pa->nr_rest = (int)args->nr;
+	strvec_push_nodup(fields, xstrfmt("sweep=%s", s->id));
 	for (p = 0; p < s->nr_params; p++)
-		strvec_push_nodup(out,
+		strvec_push_nodup(fields,
 				  xstrfmt("param.%s=%s", s->params[p].name, value_of(s, p, i)));
 }
 

@@ -67,11 +67,13 @@ int cmd_sweep_parse(struct sweep *out, const struct sweep_opts *o, const struct 
 void cmd_sweep_release(struct sweep *s);
 void cmd_sweep_opts_release(struct sweep_opts *o);
 
-/* The script arguments of run i, placeholders replaced. */
-void cmd_sweep_args(struct strvec *out, const struct sweep *s, size_t i,
-		    const struct parsed_args *pa);
-/* The note fields of run i: "sweep=<id>", "param.<name>=<value>"... */
-void cmd_sweep_fields(struct strvec *out, const struct sweep *s, size_t i);
+/*
+ * Run i of the sweep, for the command's own run: pa, a copy of base whose
+ * script arguments are the point's (placeholders replaced; the strings in
+ * args), and its note fields: "sweep=<id>", "param.<name>=<value>"...
+ */
+void cmd_sweep_point(struct parsed_args *pa, struct strvec *args, struct strvec *fields,
+		     const struct sweep *s, size_t i, const struct parsed_args *base);
 /* "lr=0.1 bs=32" */
 void cmd_sweep_label(struct buf *out, const struct sweep *s, size_t i);
 
