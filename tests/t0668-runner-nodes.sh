@@ -490,11 +490,29 @@ assert 6 <= waited <= 15, (waited, r, a)
 	test "$(test_fake_spot_request "$(cat pc.sir1)" state)" = cancelled &&
 	test "$(test_fake_spot_request "$(cat pc.sir0)" state)" = cancelled &&
 	terminated "$(cat pc.0)" &&
-	# the stopped instance of a cancelled request never starts again: the
-	# client ends it (gc), and then nothing is left
-	test "$(test_fake_instance "$(cat pc.1)" stopped)" = true &&
-	git train aws-call ec2 TerminateInstances InstanceId.1="$(cat pc.1)" >/dev/null &&
+	test "$(test_fake_instance "$(cat pc.1)" stopped)" = true
+'
+
+# a cancelled request never starts its stopped instance again; started
+# anyway (by hand, or capacity back just before node 0 cancelled), its
+# runner sees the run ended and ends the instance at once
+test_expect_success RUNNER 'node 1 started after the run ended: it ends at once, interrupted; nothing left' '
+	git train aws-call ec2 StartInstances InstanceId.1="$(cat pc.1)" >/dev/null &&
+	wait_key "$runs/pc/nodes/1/result.json" pc.1.result.json &&
+	test_json "d[\"status\"]" <pc.1.result.json >status &&
+	echo interrupted >expect &&
+	test_cmp expect status &&
+	s3_get "$runs/pc/nodes/1/log" pc.1.log &&
+	runner_lines pc.1.log >lines &&
+	cat >expect <<-EOF &&
+	git-train: spot interruption notice: stopping the run
+	git-train: spot interruption (stop): attempt 1 saved; the run goes on from its checkpoints when the instance starts again
+	git-train: the run has ended while this instance was stopped: node 1 stops
+	git-train: spot request $(cat pc.sir1) cancelled
+	EOF
+	test_cmp expect lines &&
 	terminated "$(cat pc.1)" &&
+	test_path_is_missing "$(test_instance_dir "$(cat pc.1)")/var/lib/cloud/scripts/per-boot/git-train-pc.sh" &&
 	test_nothing_left
 '
 
