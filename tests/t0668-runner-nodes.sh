@@ -341,7 +341,7 @@ assert 0 <= (t(r) - t(n)).total_seconds() <= 15, (n, r)
 	terminated "$(cat crash.0)" "$(cat crash.1)"
 '
 
-# a run of 30 steps, one each 0.3 s, checkpointed every 5: the same
+# a run of 40 steps, one each 0.3 s, checkpointed every 5: the same
 # script on this machine, never interrupted, gives the weights to expect
 test_expect_success RUNNER 'setup: the weights of a run never interrupted; instances of persistent spot requests' '
 	mkdir -p plain/ck0 plain/ck1 &&
@@ -349,10 +349,10 @@ test_expect_success RUNNER 'setup: the weights of a run never interrupted; insta
 	for r in 0 1; do
 		RANK=$r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port GLOO_SOCKET_IFNAME=lo \
 		GIT_TRAIN_OUTPUTS=$PWD/plain GIT_TRAIN_CHECKPOINT_DIR=$PWD/plain/ck$r \
-			/usr/bin/python3 ddp.py --steps 30 --ckpt-every 5 >plain/$r.out 2>&1 &
+			/usr/bin/python3 ddp.py --steps 40 --ckpt-every 5 >plain/$r.out 2>&1 &
 	done &&
 	wait &&
-	test_grep "^rank 0: checkpoint at step 30$" plain/0.out &&
+	test_grep "^rank 0: checkpoint at step 40$" plain/0.out &&
 	cp plain/rank0.json expect.json &&
 	test_fake_settings "{\"interrupt_grace\": 8}" &&
 	o=InstanceMarketOptions &&
@@ -365,9 +365,9 @@ test_expect_success RUNNER 'setup: the weights of a run never interrupted; insta
 
 # node 1 stopped (pa), node 0 stopped (pb), node 1 never back (pc)
 test_expect_success RUNNER 'spot runs on two nodes start; an interruption after the first checkpoint' '
-	start_spot pa 60 --steps 30 --sleep 0.3 --ckpt-every 5 &&
-	start_spot pb 60 --steps 30 --sleep 0.3 --ckpt-every 5 &&
-	start_spot pc 3 --steps 30 --sleep 0.3 --ckpt-every 5 &&
+	start_spot pa 60 --steps 40 --sleep 0.3 --ckpt-every 5 &&
+	start_spot pb 60 --steps 40 --sleep 0.3 --ckpt-every 5 &&
+	start_spot pc 3 --steps 40 --sleep 0.3 --ckpt-every 5 &&
 	wait_line "$runs/pa/log" "^rank 0: checkpoint at step 5$" &&
 	test_fake_interrupt "$(cat pa.1)" 3 &&
 	wait_line "$runs/pb/log" "^rank 0: checkpoint at step 5$" &&

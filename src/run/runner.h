@@ -183,7 +183,8 @@
  * failed_node the first node missing, "git-train: node r did not come back
  * within twice train.resumeTimeout (<span>): the run ends preempted"; node
  * R > 0 ends when the run's result appears ("interrupted"), or alone when
- * node 0 is the one missing. A boot of a node whose run has ended
+ * node 0 is the one missing; the deadline passed while waiting ends it
+ * "interrupted". A boot of a node whose run has ended
  * meanwhile (the run's result; for node 0 its own) logs "git-train: the
  * run has ended while this instance was stopped: node R stops", cancels
  * its request, writes node R > 0's result "interrupted" and shuts down.

@@ -1377,9 +1377,10 @@ runner_nodes_why() {
 
 # runner_nodes_barrier <attempt> [<peer>]: this node's attempt-<attempt>
 # written, then 0 once every node has written its own; 1 when this node
-# stops instead (its own notice, a signal, the run's end: status set), or
-# after 2 x RESUME_TIMEOUT: node 0 then ends the run, which ends the
-# others; node R > 0 gives up alone only when node 0 is the one missing.
+# stops instead (its own notice, a signal, the run's end, the max runtime:
+# status set), or after 2 x RESUME_TIMEOUT: node 0 then ends the run,
+# which ends the others; node R > 0 gives up alone only when node 0 is the
+# one missing.
 runner_nodes_barrier() {
 	b_next=$1
 	runner_nodes_mark "attempt-$b_next"
@@ -1398,6 +1399,12 @@ runner_nodes_barrier() {
 			test -n "$b_missing" || return 0
 		fi
 		if test "$NODE_RANK" != 0 && runner_nodes_watch; then
+			status=interrupted
+			return 1
+		fi
+		# the watchdog never goes past the max runtime: no result then
+		if test "$DEADLINE" -gt 0 && test "$(date +%s)" -ge "$DEADLINE"; then
+			runner_say "the run's max runtime ended while it waited: attempt $b_next does not start"
 			status=interrupted
 			return 1
 		fi
