@@ -167,8 +167,8 @@
  * on a peer's preempted-<a> of the attempt under way, logs "git-train:
  * node r was preempted (spot interruption): attempt a stops on every
  * node" and stops the script (SIGTERM, SIGKILL 30 ticks later); a script
- * that failed first looks again a watch period later (node 0: up to three,
- * for a peer's result too). That node records attempt a "preempted" (node
+ * that failed first looks once more (node 0: for up to three watch
+ * periods, for a peer's result too). That node records attempt a "preempted" (node
  * 0 uploads attempts.json and syncs its checkpoints), logs "git-train:
  * waiting for node r to come back: ...", writes attempt-<a+1> and waits
  * (heartbeat and spot watch going on) until every node has written it;

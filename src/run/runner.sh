@@ -1361,11 +1361,11 @@ runner_nodes_watch() {
 # After the script failed on its own: a peer's preemption or failure (or
 # the run's end) often fails the collectives here before the watch sees
 # it. A peer's preempted-<a> is there before its script stops: one more
-# look, a watch period later, finds it; node 0 looks for up to three (a
-# peer's result comes after that period of the peer's own).
+# look now finds it; node 0 looks for up to three more watch periods, for
+# a peer's result (which a node R > 0 uploads once it has looked, at once)
 runner_nodes_why() {
 	test "$NODES" -gt 1 && test "$exit_code" != 0 && ! runner_stopping || return 0
-	w_max=1
+	w_max=0
 	test "$NODE_RANK" != 0 || w_max=3
 	w=0
 	until runner_nodes_watch markers || test $w -ge $w_max; do
