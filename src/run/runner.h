@@ -153,13 +153,45 @@
  * still runs (its result then "interrupted" unless the script exited 0),
  * uploads its log and result. Every node then shuts down as usual
  * (unless keep), so every instance terminates. A spot notice on a node
- * stops its script and makes its result "preempted": node 0 then ends the
- * run preempted (as today when the notice is node 0's). Runs on several
- * nodes use one-time spot: a "stop" notice never suspends them (no
- * resume in place, no per-boot hook); the run ends preempted, and a
- * relaunch elsewhere (attempt > 1, from the run's checkpoints) is the
- * client's. The instance role needs s3:ListBucket on the run's nodes/ and
- * result.json keys and s3:GetObject on nodes/<R>/result.json.
+ * stops its script; without spot_request (one-time spot), or at the limit
+ * of max_interruptions, its result is "preempted" and node 0 ends the run
+ * preempted (as when the notice is node 0's).
+ * With spot_request (each node's own persistent request, interruption
+ * behaviour stop) a "stop" notice with interruptions left suspends the node
+ * as it does one node (per-boot hook, attempt "preempted", no result), and
+ * the nodes resume together, by markers under nodes/ (layout.h):
+ * nodes/<R>/preempted-<a>, written by node R first at its notice (before
+ * its script stops, so before its peers' collectives fail), and
+ * nodes/<R>/attempt-<a>, node R ready to run attempt a. Every node's
+ * monitor lists nodes/ at each log upload tick while the script runs and,
+ * on a peer's preempted-<a> of the attempt under way, logs "git-train:
+ * node r was preempted (spot interruption): attempt a stops on every
+ * node" and stops the script (SIGTERM, SIGKILL 30 ticks later); a script
+ * that failed first looks once more (node 0: for up to three watch
+ * periods, for a peer's result too). That node records attempt a "preempted" (node
+ * 0 uploads attempts.json and syncs its checkpoints), logs "git-train:
+ * waiting for node r to come back: ...", writes attempt-<a+1> and waits
+ * (heartbeat and spot watch going on) until every node has written it;
+ * then attempt a+1 starts there ("git-train: --- attempt a+1 of M (<id>,
+ * node r back after <span>): ..."), recorded running from then: the wait
+ * is lost time. The node that was stopped starts attempt a+1 at its next
+ * boot, does what a start does (node 0 syncs its checkpoints again), logs
+ * "git-train: waiting for the other nodes: ...", writes attempt-<a+1> and
+ * meets the others. Each node R > 0 then takes the run's checkpoints from
+ * S3 (node 0's), never its volume's; node 0 keeps its volume's. Waiting
+ * gives up after twice resume_timeout: node 0 ends the run "preempted",
+ * failed_node the first node missing, "git-train: node r did not come back
+ * within twice train.resumeTimeout (<span>): the run ends preempted"; node
+ * R > 0 ends when the run's result appears ("interrupted"), or alone when
+ * node 0 is the one missing; the deadline passed while waiting ends it
+ * "interrupted". A boot of a node whose run has ended
+ * meanwhile (the run's result; for node 0 its own) logs "git-train: the
+ * run has ended while this instance was stopped: node R stops", cancels
+ * its request, writes node R > 0's result "interrupted" and shuts down.
+ * Node 0's cancel.sh cancels node_spot_requests with its own. The
+ * instance role needs s3:ListBucket on the run's nodes/ and result.json
+ * keys, s3:GetObject on nodes/<R>/result.json and s3:PutObject on
+ * nodes/<R>/preempted-* and nodes/<R>/attempt-*.
  *
  * When the run fails before its script ran, the result's stage says where
  * ("code", "setup", "script", "outputs") and a "git-train: ..." line in the

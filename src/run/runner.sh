@@ -16,8 +16,8 @@
 # and CHECKPOINT_KEY, ATTEMPTS_KEY, CHECKPOINT_INTERVAL, RESUME_FROM_KEY,
 # ATTEMPT, SPOT_REQUEST, MAX_INTERRUPTIONS and RETRY_ON_EXIT: checkpoints and
 # attempts (below, "checkpoints and attempts"), and NODES, NODE_RANK,
-# MASTER_ADDR, MASTER_PORT, NODES_KEY and RUN_RESULT_KEY: a run on several
-# instances (below, "several nodes").
+# MASTER_ADDR, MASTER_PORT, NODES_KEY, RUN_RESULT_KEY, RESUME_TIMEOUT and
+# NODE_SPOT_REQUESTS: a run on several instances (below, "several nodes").
 # shellcheck disable=SC2153 # the upper-case settings come from start.sh
 
 log=$RUNNER_DIR/log
@@ -48,6 +48,7 @@ case ${MAX_INTERRUPTIONS:-} in '' | *[!0-9]*) MAX_INTERRUPTIONS=0 ;; esac
 case ${NODES:-} in '' | 0 | *[!0-9]*) NODES=1 ;; esac
 case ${NODE_RANK:-} in '' | *[!0-9]*) NODE_RANK=0 ;; esac
 case ${MASTER_PORT:-} in '' | 0 | *[!0-9]*) MASTER_PORT=29500 ;; esac
+case ${RESUME_TIMEOUT:-} in '' | 0 | *[!0-9]*) RESUME_TIMEOUT=600 ;; esac
 ckpt=$RUNNER_DIR/checkpoints
 attempts_file=$RUNNER_DIR/attempts
 attempt=1
@@ -154,15 +155,25 @@ runner_signal_job() {
 # does (else the watchdog must run out): the heartbeat, and the spot watch
 # (IMDS at most every 5 ticks).
 runner_monitor() {
-	ticks=0 sent=-1 imds_token='' notice_at='' kill_s='' nodes_stop_at=''
+	ticks=0 sent=-1 imds_token='' notice_at='' kill_s='' nodes_stop_at='' mon_attempt=''
+	nodes_list_file=$RUNNER_DIR/nodes.monitor.list
 	spot_every=$((LOG_INTERVAL < 5 ? LOG_INTERVAL : 5))
 	test "${AWS_EC2_METADATA_DISABLED:-}" = true && spot_every=0
 	while ! test -e "$RUNNER_DIR/stop" && kill -0 $$ 2>/dev/null; do
 		sleep "$tick"
 		ticks=$((ticks + 1))
+		# several nodes: the attempt under way is the runner's, which this
+		# subshell cannot see; a new one starts with no stop of its own
+		if test "$NODES" -gt 1; then
+			{ read -r cur <"$RUNNER_DIR/attempt.cur"; } 2>/dev/null || cur=
+			if test "$cur" != "$mon_attempt"; then
+				mon_attempt=$cur nodes_stop_at=''
+			fi
+		fi
 		if test -z "$notice_at" && test "$spot_every" != 0 &&
 			test $((ticks % spot_every)) = 0 && runner_spot_notice; then
 			notice_at=$ticks
+			runner_nodes_notice
 			printf '%s\n' "$notice" >"$RUNNER_DIR/preempted"
 			runner_say "spot interruption notice: stopping the run"
 			runner_signal_job TERM
@@ -179,7 +190,9 @@ runner_monitor() {
 		if test $((ticks % LOG_INTERVAL)) = 0; then
 			runner_beat
 			date +%s >"$RUNNER_DIR/alive"
-			if test -z "$nodes_stop_at" && runner_nodes_watch; then
+			markers=
+			test -e "$RUNNER_DIR/script.on" && markers=markers
+			if test -z "$nodes_stop_at" && runner_nodes_watch $markers; then
 				nodes_stop_at=$ticks
 				runner_signal_job TERM
 			fi
@@ -214,7 +227,15 @@ runner_on_signal() {
 	runner_signal_job TERM
 }
 
+# 0 when this node stops: its own notice, a signal, another node's failure,
+# the run's end; or, with several nodes, a peer's preemption (until the next
+# attempt starts)
 runner_stopping() {
+	runner_ending || test -e "$RUNNER_DIR/peer.preempted"
+}
+
+# 0 when this node's run ends: runner_stopping but for a peer's preemption
+runner_ending() {
 	test -n "$interrupted" || test -e "$RUNNER_DIR/preempted" ||
 		test -e "$RUNNER_DIR/node.failed" || test -e "$RUNNER_DIR/run.ended"
 }
@@ -652,6 +673,8 @@ runner_run_script() {
 		master="--master_addr $MASTER_ADDR --master_port $MASTER_PORT"
 		ranks="env RANK=$NODE_RANK LOCAL_RANK=0 WORLD_SIZE=$NODES LOCAL_WORLD_SIZE=1 MASTER_ADDR=$MASTER_ADDR MASTER_PORT=$MASTER_PORT"
 	fi
+	# the monitor looks for a peer's preemption while the script runs
+	test "$NODES" = 1 || : >"$RUNNER_DIR/script.on"
 	set -f
 	if test "${LAUNCHER:-}" = torchrun; then
 		runner_torchrun || {
@@ -676,6 +699,7 @@ runner_run_script() {
 		runner_job $ranks $interpreter "$script_arg" "$@"
 	fi
 	set +f
+	rm -f "$RUNNER_DIR/script.on"
 	exit_code=$job_rc
 }
 
@@ -796,6 +820,7 @@ runner_instance_id() {
 runner_attempt_record() {
 	if test "$1" = running; then
 		end_iso=- end_at=-
+		test "$NODES" = 1 || echo "$attempt" >"$RUNNER_DIR/attempt.cur"
 	else
 		end_iso=$(runner_now) end_at=$(date +%s)
 	fi
@@ -918,6 +943,9 @@ runner_restore() {
 	runner_checkpoint_env
 	if test "$attempt" = 1; then
 		from=${RESUME_FROM_KEY:-}
+	elif test "$NODES" -gt 1 && test "$NODE_RANK" != 0 && test -z "${nodes_restore:-}"; then
+		# node R > 0: the run's, once every node is ready (runner_nodes_restore)
+		return 0
 	else
 		from=${CHECKPOINT_KEY:-}
 		kept=$(find "$ckpt" -type f | wc -l)
@@ -1012,15 +1040,25 @@ runner_kill_time() {
 
 # The run's spot request is cancelled by cancel.sh: by the runner at the end,
 # by a systemd timer (runner_arm_cancel) before the watchdog's shutdown.
+# Node 0 of several cancels the other nodes' requests (NODE_SPOT_REQUESTS)
+# with its own: a node that never came back leaves none open.
 runner_write_cancel() {
 	test -n "${SPOT_REQUEST:-}" || return 0
 	at=${AWS_ENDPOINT_URL_EC2:-${AWS_ENDPOINT_URL:-}}
+	requests=$SPOT_REQUEST
+	for r in ${NODE_SPOT_REQUESTS:-}; do
+		case $r in sir-*[!0-9a-z-]* | sir-) ;; sir-*) requests="$requests $r" ;; esac
+	done
 	{
 		echo "# git-train: cancels the spot request of run $(printf '%s' "$RUN_ID" | tr -cd 'A-Za-z0-9._-')"
 		printf 'exec aws'
 		test -z "$at" || printf ' --endpoint-url %s' "$(runner_sh_quote "$at")"
-		printf ' --region %s ec2 cancel-spot-instance-requests --spot-instance-request-ids %s\n' \
-			"$(runner_sh_quote "$REGION")" "$(runner_sh_quote "$SPOT_REQUEST")"
+		printf ' --region %s ec2 cancel-spot-instance-requests --spot-instance-request-ids' \
+			"$(runner_sh_quote "$REGION")"
+		for r in $requests; do
+			printf ' %s' "$(runner_sh_quote "$r")"
+		done
+		echo
 	} >"$RUNNER_DIR/cancel.sh.tmp" && mv "$RUNNER_DIR/cancel.sh.tmp" "$RUNNER_DIR/cancel.sh"
 }
 
@@ -1056,9 +1094,16 @@ runner_arm_cancel_done() {
 runner_cancel_request() {
 	test -n "${SPOT_REQUEST:-}" || return 0
 	if sh "$RUNNER_DIR/cancel.sh" >/dev/null 2>>"$log"; then
-		runner_say "spot request $SPOT_REQUEST cancelled"
+		case $requests in
+		*' '*) runner_say "spot requests $requests cancelled" ;;
+		*) runner_say "spot request $SPOT_REQUEST cancelled" ;;
+		esac
 	else
-		runner_say "cannot cancel the spot request $SPOT_REQUEST: the instance's end may make AWS start another (git train gc cancels it)"
+		case $requests in
+		*' '*) what="spot requests $requests" ;;
+		*) what="spot request $SPOT_REQUEST" ;;
+		esac
+		runner_say "cannot cancel the $what: the instance's end may make AWS start another (git train gc cancels it)"
 	fi
 }
 
@@ -1074,7 +1119,7 @@ runner_hook_path() {
 }
 
 runner_boot_hook() {
-	test -n "${SPOT_REQUEST:-}" && test "$NODES" = 1 && runner_hook_path || return 0
+	test -n "${SPOT_REQUEST:-}" && runner_hook_path || return 0
 	test -e "$hook" && return 0
 	d=$(runner_sh_quote "$RUNNER_DIR")
 	minutes=$(((IDLE_TIMEOUT + 59) / 60))
@@ -1108,8 +1153,22 @@ runner_retry_code() {
 # The script, and again in place (not the setup) while it exits with a
 # RETRY_ON_EXIT code and interruptions are left: each such attempt retried.
 runner_run_attempts() {
+	# several nodes, a later attempt: together, from the run's checkpoints
+	if test "$NODES" -gt 1 && test "$attempt" -gt 1; then
+		runner_say "waiting for the other nodes: attempt $attempt starts on every node together"
+		# node 0 stopped: what its suspension's sync did not finish in the
+		# notice's time, before its marker tells the others to restore
+		test "$NODE_RANK" != 0 || runner_sync_locked 600 final
+		runner_nodes_barrier "$attempt" || return 0
+		test "$NODE_RANK" = 0 || runner_nodes_restore || return 1
+	fi
 	while :; do
 		runner_run_script "$@" || return 1
+		runner_nodes_why
+		if test -e "$RUNNER_DIR/peer.preempted" && ! runner_ending; then
+			runner_nodes_next || return 0
+			continue
+		fi
 		! runner_stopping && test "$exit_code" != 0 && runner_retry_code "$exit_code" ||
 			return 0
 		if test "$attempt" -gt "$MAX_INTERRUPTIONS"; then
@@ -1135,7 +1194,7 @@ runner_run_attempts() {
 # of the notice's grace and be cut short by the stop.
 runner_suspend() {
 	runner_say "spot interruption (stop): attempt $attempt saved; the run goes on from its checkpoints when the instance starts again"
-	runner_attempt_record preempted "$exit_code"
+	test -n "$attempt_recorded" || runner_attempt_record preempted "$exit_code"
 	runner_upload_attempts
 	runner_sync_locked 600 final
 	runner_upload_log || echo "git-train: cannot upload the log" >&2
@@ -1168,7 +1227,25 @@ runner_attempts_sums() {
 # preempted or interrupted ends the run here (node.failed: "R status
 # exit_code stage"). Node R > 0 looks for the run's result (RUN_RESULT_KEY,
 # one call): once node 0 has ended, so does it (run.ended).
+#
+# A spot interruption that stops a node (SPOT_REQUEST, a persistent
+# request; attempts left) suspends it as one node's (runner_suspend), and
+# every node resumes together. Markers under NODES_KEY, on every node:
+# <R>/preempted-<a>, written by node R first thing at its stop notice
+# (before its script stops: its peers' collectives fail only after it is
+# there), and <R>/attempt-<a>, node R ready to run attempt a. Each node's
+# monitor, while the script runs, looks for a peer's preempted-<a> of the
+# attempt under way (attempt.cur: the monitor is a subshell) and stops the
+# script (peer.preempted: "r a"); the runner then records attempt a
+# preempted, writes attempt-<a+1> and waits, at most 2 x RESUME_TIMEOUT,
+# until every node has written it (runner_nodes_barrier); the node that
+# was stopped comes back by its per-boot hook, as one node does, and
+# meets the others there. Node R > 0 then takes the run's checkpoints from
+# CHECKPOINT_KEY (node 0's, synced before node 0 wrote its marker), never
+# its volume's: rank 0's are the run's.
 failed_node=
+attempt_recorded=
+nodes_list_file=$RUNNER_DIR/nodes.list
 
 # runner_node_field <file> <name>: the document's first "name": value (the
 # result's own fields come before its attempts'), quotes removed
@@ -1181,28 +1258,76 @@ runner_node_field() {
 # listing (the same call as the data's: one permission, s3:ListBucket)
 runner_nodes_list() {
 	runner_aws_at "$s3_endpoint" s3api list-objects-v2 --bucket "$BUCKET" --prefix "$1" \
-		--query 'Contents[].[Key,Size,ETag]' --output text 2>/dev/null >"$RUNNER_DIR/nodes.list" ||
+		--query 'Contents[].[Key,Size,ETag]' --output text 2>/dev/null >"$nodes_list_file" ||
 		return 1
 	while IFS=$data_tab read -r key size etag; do
 		test -z "$size" && test "$key" = None && continue
 		printf '%s\n' "$key"
-	done <"$RUNNER_DIR/nodes.list"
+	done <"$nodes_list_file"
 }
 
-# 0 when the run must stop on this node, the reason logged and in
-# node.failed (node 0) or run.ended (node R > 0).
+# runner_nodes_mark <name>: this node's marker NODES_KEY<rank>/<name>
+runner_nodes_mark() {
+	runner_now >"$RUNNER_DIR/marker" &&
+		runner_s3 cp "$RUNNER_DIR/marker" "s3://$BUCKET/$NODES_KEY$NODE_RANK/$1" \
+			--content-type text/plain --sse AES256 2>>"$log" && return 0
+	runner_say "cannot write s3://$BUCKET/$NODES_KEY$NODE_RANK/$1"
+	return 1
+}
+
+# The monitor, at this node's stop notice: preempted-<a> first, when this
+# node will be back (a stop, a persistent request, attempts left).
+runner_nodes_notice() {
+	test "$NODES" -gt 1 && test -n "${SPOT_REQUEST:-}" && test -n "${NODES_KEY:-}" || return 0
+	case $notice in *'"action"'*:*'"stop"'*) ;; *) return 0 ;; esac
+	{ read -r cur <"$RUNNER_DIR/attempt.cur"; } 2>/dev/null || return 0
+	case $cur in '' | *[!0-9]*) return 0 ;; esac
+	test "$cur" -le "$MAX_INTERRUPTIONS" || return 0
+	runner_nodes_mark "preempted-$cur"
+}
+
+# runner_nodes_peer <keys>: 0 when a peer's preempted-<a> of the attempt
+# under way is among them (said once, in peer.preempted)
+runner_nodes_peer() {
+	{ read -r cur <"$RUNNER_DIR/attempt.cur"; } 2>/dev/null || return 1
+	for key in $1; do
+		case $key in "$NODES_KEY"*/preempted-"$cur") ;; *) continue ;; esac
+		r=${key#"$NODES_KEY"}
+		r=${r%/preempted-"$cur"}
+		case $r in '' | *[!0-9]*) continue ;; esac
+		test "$r" = "$NODE_RANK" && continue
+		test "$r" -lt "$NODES" || continue
+		# the monitor and the runner may both see it: one says it
+		if (set -C && echo "$r $cur" >"$RUNNER_DIR/peer.preempted") 2>/dev/null; then
+			runner_say "node $r was preempted (spot interruption): attempt $cur stops on every node"
+		fi
+		return 0
+	done
+	return 1
+}
+
+# runner_nodes_watch [markers]: 0 when the run must stop on this node, the
+# reason logged and in node.failed (node 0), run.ended (node R > 0) or
+# peer.preempted (a peer's preemption; looked for only with "markers":
+# the monitor passes it while the script runs)
 runner_nodes_watch() {
 	test "$NODES" -gt 1 || return 1
 	if test "$NODE_RANK" != 0; then
-		test -n "${RUN_RESULT_KEY:-}" || return 1
-		keys=$(runner_nodes_list "$RUN_RESULT_KEY") || return 1
-		printf '%s\n' "$keys" | grep -qxF "$RUN_RESULT_KEY" || return 1
-		: >"$RUNNER_DIR/run.ended"
-		runner_say "the run has ended on node 0: node $NODE_RANK stops"
-		return 0
+		if test -n "${RUN_RESULT_KEY:-}" && keys=$(runner_nodes_list "$RUN_RESULT_KEY") &&
+			printf '%s\n' "$keys" | grep -qxF "$RUN_RESULT_KEY"; then
+			if (set -C && : >"$RUNNER_DIR/run.ended") 2>/dev/null; then
+				runner_say "the run has ended on node 0: node $NODE_RANK stops"
+			fi
+			return 0
+		fi
+		test -n "${1:-}" && test -n "${NODES_KEY:-}" || return 1
+		keys=$(runner_nodes_list "$NODES_KEY") || return 1
+		runner_nodes_peer "$keys"
+		return
 	fi
 	test -n "${NODES_KEY:-}" || return 1
 	keys=$(runner_nodes_list "$NODES_KEY") || return 1
+	test -z "${1:-}" || ! runner_nodes_peer "$keys" || return 0
 	for key in $keys; do
 		case $key in "$NODES_KEY"*/result.json) ;; *) continue ;; esac
 		r=${key#"$NODES_KEY"}
@@ -1219,19 +1344,128 @@ runner_nodes_watch() {
 		case $code in -1 | [0-9] | [0-9][0-9] | [0-9][0-9][0-9]) ;; *) code=-1 ;; esac
 		stg=$(runner_node_field "$f" stage)
 		case $stg in code | setup | script | outputs) ;; *) stg=- ;; esac
+		case $st in preempted | interrupted) ;; *) st=failed ;; esac
+		# the monitor and the runner may both read it: one says it
+		(set -C && echo "$r $st $code $stg" >"$RUNNER_DIR/node.failed") 2>/dev/null || return 0
 		at="its log is at s3://$BUCKET/$NODES_KEY$r/log"
 		case $st in
 		preempted) runner_say "node $r was preempted (spot interruption): $at" ;;
 		interrupted) runner_say "node $r was interrupted: $at" ;;
-		*)
-			st=failed
-			runner_say "node $r failed (exit $code): $at"
-			;;
+		*) runner_say "node $r failed (exit $code): $at" ;;
 		esac
-		echo "$r $st $code $stg" >"$RUNNER_DIR/node.failed"
 		return 0
 	done
 	return 1
+}
+
+# After the script failed on its own: a peer's preemption or failure (or
+# the run's end) often fails the collectives here before the watch sees
+# it. A peer's preempted-<a> is there before its script stops: one more
+# look now finds it; node 0 looks for up to three more watch periods, for
+# a peer's result (which a node R > 0 uploads once it has looked, at once)
+runner_nodes_why() {
+	test "$NODES" -gt 1 && test "$exit_code" != 0 && ! runner_stopping || return 0
+	w_max=0
+	test "$NODE_RANK" != 0 || w_max=3
+	w=0
+	until runner_nodes_watch markers || test $w -ge $w_max; do
+		sleep "$(awk "BEGIN { print $LOG_INTERVAL * $tick }")"
+		w=$((w + 1))
+	done
+	return 0
+}
+
+# runner_nodes_barrier <attempt> [<peer>]: this node's attempt-<attempt>
+# written, then 0 once every node has written its own; 1 when this node
+# stops instead (its own notice, a signal, the run's end, the max runtime:
+# status set), or after 2 x RESUME_TIMEOUT: node 0 then ends the run,
+# which ends the others; node R > 0 gives up alone only when node 0 is the
+# one missing.
+runner_nodes_barrier() {
+	b_next=$1
+	runner_nodes_mark "attempt-$b_next"
+	b_limit=$(($(date +%s) + 2 * RESUME_TIMEOUT))
+	b_period=$(awk "BEGIN { print $LOG_INTERVAL * $tick }")
+	b_missing=${2:-}
+	while :; do
+		runner_ending && return 1
+		if keys=$(runner_nodes_list "$NODES_KEY"); then
+			b_missing='' n=0
+			while test "$n" -lt "$NODES"; do
+				printf '%s\n' "$keys" | grep -qxF "$NODES_KEY$n/attempt-$b_next" ||
+					b_missing="$b_missing${b_missing:+ }$n"
+				n=$((n + 1))
+			done
+			test -n "$b_missing" || return 0
+		fi
+		if test "$NODE_RANK" != 0 && runner_nodes_watch; then
+			status=interrupted
+			return 1
+		fi
+		# the watchdog never goes past the max runtime: no result then
+		if test "$DEADLINE" -gt 0 && test "$(date +%s)" -ge "$DEADLINE"; then
+			runner_say "the run's max runtime ended while it waited: attempt $b_next does not start"
+			status=interrupted
+			return 1
+		fi
+		if test "$(date +%s)" -ge "$b_limit"; then
+			twice="twice train.resumeTimeout ($(runner_span $((2 * RESUME_TIMEOUT))))"
+			case $b_missing in *' '*) who="nodes $b_missing did" ;; *) who="node $b_missing did" ;; esac
+			if test "$NODE_RANK" = 0; then
+				runner_say "$who not come back within $twice: the run ends preempted"
+				status=preempted failed_node=${b_missing%% *}
+				return 1
+			fi
+			case " $b_missing " in
+			*' 0 '*)
+				runner_say "node 0 did not come back within $twice: node $NODE_RANK stops"
+				status=preempted
+				return 1
+				;;
+			esac
+		fi
+		sleep "$b_period"
+	done
+}
+
+# Node R > 0 of several, at an attempt after the first: the run's
+# checkpoints from CHECKPOINT_KEY, in place of what its volume has.
+runner_nodes_restore() {
+	if test "$NODE_RANK" != 0; then
+		rm -rf "$ckpt"
+		nodes_restore=1
+	fi
+	runner_restore
+}
+
+# After a peer's preemption stopped the script of attempt a: attempt a
+# preempted, then the next one once every node is ready; 1 when the run
+# ends instead (status set).
+runner_nodes_next() {
+	read -r peer _ <"$RUNNER_DIR/peer.preempted"
+	if test "$attempt" -gt "$MAX_INTERRUPTIONS"; then
+		runner_say "train.maxInterruptions ($MAX_INTERRUPTIONS) was reached: the run ends preempted"
+		status=preempted
+		test "$NODE_RANK" != 0 || failed_node=$peer
+		return 1
+	fi
+	runner_attempt_record preempted "$exit_code"
+	attempt_recorded=1 stopped_s=$end_at
+	runner_upload_attempts
+	# node 0's attempt-<a+1> tells the others that these are the run's
+	runner_sync_locked 600 final
+	runner_say "waiting for node $peer to come back: attempt $((attempt + 1)) starts on every node when it does (at most $(runner_span $((2 * RESUME_TIMEOUT))))"
+	runner_nodes_barrier $((attempt + 1)) "$peer" || return 1
+	waited=$(($(date +%s) - stopped_s))
+	attempt=$((attempt + 1))
+	attempt_start=$(runner_now) attempt_start_s=$(date +%s)
+	rm -f "$RUNNER_DIR/peer.preempted"
+	runner_checkpoint_env
+	runner_say "--- attempt $attempt of $((MAX_INTERRUPTIONS + 1)) ($instance_id, node $peer back after $(runner_span "$waited")): restoring checkpoints ---"
+	runner_attempt_record running -1
+	attempt_recorded=
+	runner_upload_attempts
+	runner_nodes_restore
 }
 
 # The run's status as the nodes make it, once this node's script has ended
@@ -1248,20 +1482,35 @@ runner_nodes_status() {
 		fi
 		return 0
 	fi
-	# a node whose failure ended this one's script before the watch saw
-	# it: a crash on another node fails node 0's collectives at once, often
-	# before that node's result is in S3, so a failed script here looks for
-	# it for up to three more watch periods
-	if test "$status" = failed && ! test -e "$RUNNER_DIR/node.failed"; then
-		n=0
-		until runner_nodes_watch || test $n -ge 3; do
-			sleep "$(awk "BEGIN { print $LOG_INTERVAL * $tick }")"
-			n=$((n + 1))
-		done
-	fi
 	test -e "$RUNNER_DIR/node.failed" || return 0
 	read -r failed_node status exit_code stage <"$RUNNER_DIR/node.failed"
 	test "$stage" != - || stage=
+}
+
+# A start after a reboot of a run on several nodes that has ended while
+# this instance was stopped (for node R > 0 the run's result, for node 0
+# its own): 0, and nothing runs.
+runner_nodes_over() {
+	test "$NODES" -gt 1 && test -s "$attempts_file" || return 1
+	k=$RESULT_KEY
+	test "$NODE_RANK" = 0 || k=${RUN_RESULT_KEY:-}
+	test -n "$k" && keys=$(runner_nodes_list "$k") && printf '%s\n' "$keys" | grep -qxF "$k"
+}
+
+# The end of such a start: the requests cancelled, node R > 0's result
+# "interrupted", the hook removed, the instance shut down.
+runner_nodes_ended() {
+	runner_say "the run has ended while this instance was stopped: node $NODE_RANK stops"
+	status=interrupted exit_code=-1
+	: >"$RUNNER_DIR/ended"
+	! runner_hook_path || rm -f "$hook"
+	runner_write_cancel
+	runner_cancel_request
+	if test "$NODE_RANK" != 0; then
+		runner_write_result
+		runner_upload_result
+	fi
+	test "$KEEP" = 1 || shutdown -h now || poweroff
 }
 
 runner_main() {
@@ -1275,7 +1524,11 @@ runner_main() {
 	: >>"$log"
 	rm -rf "$RUNNER_DIR/stop" "$RUNNER_DIR/done" "$RUNNER_DIR/preempted" "$RUNNER_DIR/job.pid" \
 		"$RUNNER_DIR/sync.lock" "$RUNNER_DIR/node.failed" "$RUNNER_DIR/run.ended" \
-		"$RUNNER_DIR/nodes.seen"
+		"$RUNNER_DIR/nodes.seen" "$RUNNER_DIR/peer.preempted" "$RUNNER_DIR/script.on"
+	if runner_nodes_over; then
+		runner_nodes_ended
+		return 0
+	fi
 	runner_attempt_begin
 	over=
 	if test "$attempt" -gt 1 && test "$DEADLINE" -gt 0 && test "$(date +%s)" -ge "$DEADLINE"; then
@@ -1340,9 +1593,9 @@ runner_main() {
 	fi
 	action=
 	test "$status" != preempted ||
-		action=$(sed -n 's/.*"action" *: *"\([a-z]*\)".*/\1/p' "$RUNNER_DIR/preempted")
-	# several nodes do not resume in place: the run ends preempted
-	if test "$action" = stop && test -n "${SPOT_REQUEST:-}" && test "$NODES" = 1; then
+		action=$(sed -n 's/.*"action" *: *"\([a-z]*\)".*/\1/p' "$RUNNER_DIR/preempted" 2>/dev/null)
+	# several nodes resume in place too, together (runner_nodes_barrier)
+	if test "$action" = stop && test -n "${SPOT_REQUEST:-}"; then
 		if test "$attempt" -le "$MAX_INTERRUPTIONS"; then
 			runner_suspend
 			runner_keepalive_end
@@ -1351,7 +1604,8 @@ runner_main() {
 		runner_say "train.maxInterruptions ($MAX_INTERRUPTIONS) was reached: the run ends preempted"
 	fi
 	runner_sync_locked 600 final
-	runner_attempt_record "$status" "$exit_code"
+	# an attempt a peer's preemption ended keeps its end: the wait after it is lost time
+	test -n "$attempt_recorded" || runner_attempt_record "$status" "$exit_code"
 	runner_write_result
 	# the run has ended: no boot starts it again, and no instance replaces this one
 	: >"$RUNNER_DIR/ended"

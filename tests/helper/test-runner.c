@@ -91,7 +91,8 @@ static const char *const usage[] = {
 	"           [--checkpoint-interval <seconds>] [--resume-from-key <key>]\n"
 	"           [--attempt <n>] [--spot-request <id>] [--max-interruptions <n>]\n"
 	"           [--retry-on-exit <codes>] [--launcher <name>] [--nproc <n>]\n"
-	"           [--nodes <n> --node-rank <r> --master-addr <ip> [--master-port <port>]]\n"
+	"           [--nodes <n> --node-rank <r> --master-addr <ip> [--master-port <port>]\n"
+	"            [--resume-timeout <seconds>] [--node-spot-requests <ids>]]\n"
 	"           [--instance <id> [--wait <seconds>]] [-- <script-args>...]",
 	NULL,
 };
@@ -103,6 +104,7 @@ int cmd__runner(int argc, char **argv_)
 	struct parsed_args pa;
 	const char *outputs = "outputs", *instance = NULL;
 	int seconds = 60, ret = 0, idle = 0, deadline_in = 0, checkpoint_interval = 0;
+	int resume_timeout = 0;
 	char *cmd, *interpreter = NULL;
 	struct option opts[] = {
 		OPT_STRING(0, "run-id", &job.run_id, "id", "run id"),
@@ -135,6 +137,10 @@ int cmd__runner(int argc, char **argv_)
 		OPT_INT(0, "node-rank", &job.node_rank, "r", "this instance's node rank"),
 		OPT_STRING(0, "master-addr", &job.master_addr, "ip", "node 0's private address"),
 		OPT_INT(0, "master-port", &job.master_port, "port", "the rendezvous port"),
+		OPT_INT(0, "resume-timeout", &resume_timeout, "seconds",
+			"how long the nodes wait for one that a spot interruption stopped, halved"),
+		OPT_STRING(0, "node-spot-requests", &job.node_spot_requests, "ids",
+			   "the other nodes' spot requests, space-separated (node 0)"),
 		OPT_STRING(0, "instance", &instance, "id", "send it to this instance"),
 		OPT_INT(0, "wait", &seconds, "seconds", "how long to wait for SSM"),
 		OPT_END(),
@@ -158,6 +164,7 @@ int cmd__runner(int argc, char **argv_)
 	job.outputs_dir = outputs;
 	job.idle_timeout = idle;
 	job.checkpoint_interval = checkpoint_interval;
+	job.resume_timeout = resume_timeout;
 	job.deadline = deadline_in > 0 ? time(NULL) + deadline_in : 0;
 	job.args = pa.rest;
 	job.nr_args = pa.nr_rest;
