@@ -63,6 +63,7 @@ struct aws_run {
 	int relaunch;
 	char *avoid_az;
 	char *token_id;		  /* the relaunch's ClientToken base (launch.h); NULL: the run id */
+	const struct strvec *replaced; /* the relaunch's old nodes (launch.h); NULL: none */
 	struct run_record result; /* what follow found, for collect */
 	int have_result;
 	struct metric_patterns metrics; /* train.metric, applied to the log by collect */
@@ -107,7 +108,10 @@ int backend_aws_resume_from(struct aws_run *x);
 int backend_aws_resume_upload(struct aws_run *x);
 /* Appends the current instance (remote.instance_id, az, ...) to remote.instances. */
 void backend_aws_record_instance(struct aws_run *x);
-/* Cancels remote.spot_request, if any, saying so on failure. 0 or RC_ERROR. */
+/*
+ * Cancels the run's persistent requests (remote.spot_request and, with
+ * several nodes, each node's), if any, saying so on failure. 0 or RC_ERROR.
+ */
 int backend_aws_cancel_request(struct aws_run *x);
 
 /* backend-aws-start.c */
