@@ -7,7 +7,8 @@
  * capacity, not dead (remote-progress.h), and when it has waited longer
  * than train.resumeTimeout the run moves to another zone
  * (backend-aws-relaunch.c). The runner appends every attempt to the same
- * log.
+ * log. A run on several instances waits while any node's instance does, and
+ * moves whole.
  */
 #include "run/backend-aws-internal.h"
 
