@@ -210,8 +210,7 @@ static void waiting_news(struct waiting *w, const struct remote_progress *p, con
  * A run on several instances: it waits while any node waits, and is gone
  * when node 0 is (remote-progress.h). 1 gone, else 0.
  */
-static int look_at_nodes(struct remote_runs_ctx *ctx, const struct remote_run *r,
-			 struct waiting *w)
+static int look_at_nodes(struct remote_runs_ctx *ctx, const struct remote_run *r, struct waiting *w)
 {
 	struct remote_progress p;
 	char *who;

@@ -167,8 +167,7 @@ static char *training_of_attempts(struct remote_runs_ctx *ctx, struct remote_ent
 }
 
 /* Without a result: has the runner uploaded a log yet? */
-static char *training_of_live(struct remote_runs_ctx *ctx, struct remote_entry *e,
-			      int *failed)
+static char *training_of_live(struct remote_runs_ctx *ctx, struct remote_entry *e, int *failed)
 {
 	struct s3_object o;
 	char *key = layout_run_key(e->run.run_prefix, LAYOUT_LOG);

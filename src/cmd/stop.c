@@ -105,7 +105,8 @@ static int cancel_requests(struct remote_runs_ctx *ctx, const struct remote_runs
 		f[n++].value = v[i]->run.run_id;
 	}
 	for (i = 0; i < l->nr_instances; i++)
-		if (remote_runs_instance_alive(&l->instances[i]) && of_runs(&l->instances[i], v, nr))
+		if (remote_runs_instance_alive(&l->instances[i]) &&
+		    of_runs(&l->instances[i], v, nr))
 			add_request(&ids, l->instances[i].spot_request);
 	f[n].key = (char *)"state";
 	f[n++].value = (char *)"open";

@@ -63,7 +63,6 @@ struct aws_run {
 	int relaunch;
 	char *avoid_az;
 	char *token_id;		  /* the relaunch's ClientToken base (launch.h); NULL: the run id */
-	const struct strvec *replaced; /* the relaunch's old nodes (launch.h); NULL: none */
 	struct run_record result; /* what follow found, for collect */
 	int have_result;
 	struct metric_patterns metrics; /* train.metric, applied to the log by collect */
@@ -80,6 +79,8 @@ struct aws_run {
 	 * when a client relaunches the run elsewhere (runner_job.attempt).
 	 */
 	int attempt;
+	/* a relaunch of several instances: the old nodes (launch.h: replaced); NULL: none */
+	const struct strvec *replaced;
 	/* several instances (issue 14): the run's placement group and security group */
 	struct cluster cluster;
 	int have_cluster;

@@ -78,15 +78,14 @@ static void say_moved(struct aws_run *x)
 
 	if (r->nodes <= 1) {
 		ui_say(x->ui, UI_PROGRESS,
-		       "instance %s is ready: %s %s in %s; run %s continues there",
-		       r->instance_id, r->instance_type, x->launched.spot ? "spot" : "ON-DEMAND",
+		       "instance %s is ready: %s %s in %s; run %s continues there", r->instance_id,
+		       r->instance_type, x->launched.spot ? "spot" : "ON-DEMAND",
 		       r->az ? r->az : r->region, r->run_id);
 		return;
 	}
 	ids = backend_aws_instance_list(x, ", ");
-	ui_say(x->ui, UI_PROGRESS,
-	       "instances %s are ready: %d %s %s in %s; run %s continues there", ids, r->nodes,
-	       r->instance_type, x->launched.spot ? "spot" : "ON-DEMAND",
+	ui_say(x->ui, UI_PROGRESS, "instances %s are ready: %d %s %s in %s; run %s continues there",
+	       ids, r->nodes, r->instance_type, x->launched.spot ? "spot" : "ON-DEMAND",
 	       r->az ? r->az : r->region, r->run_id);
 	free(ids);
 }
@@ -147,8 +146,7 @@ static int clear_old_results(struct aws_run *x, const struct strvec *old)
 	if (s3_delete_objects(&x->client, r->bucket, (const char *const *)keys.v, keys.nr)) {
 		char *e = xstrdup(err_msg());
 
-		err_set("cannot delete the results the old nodes of run %s left: %s", r->run_id,
-			e);
+		err_set("cannot delete the results the old nodes of run %s left: %s", r->run_id, e);
 		free(e);
 		ret = RC_ERROR;
 	}

@@ -59,8 +59,7 @@ static char *request_state(struct aws_client *c, const char *id)
 	return out;
 }
 
-enum remote_phase remote_progress_nodes_phase(const enum remote_phase *phases, size_t n,
-					      int *node)
+enum remote_phase remote_progress_nodes_phase(const enum remote_phase *phases, size_t n, int *node)
 {
 	size_t i;
 
@@ -95,8 +94,7 @@ static void read_one(struct remote_progress *out, struct aws_client *c,
  * Every node's instance (one DescribeInstances), into out as the node that
  * waits, else node 0. 0, or -1 when the look failed (nothing filled).
  */
-static int read_nodes(struct remote_progress *out, struct aws_client *c,
-		      const struct remote_run *r)
+static int read_nodes(struct remote_progress *out, struct aws_client *c, const struct remote_run *r)
 {
 	size_t n = r->node_instances.nr, nr = 0, i, j;
 	struct remote_progress *each = xcalloc(n, sizeof(*each));
@@ -113,9 +111,10 @@ static int read_nodes(struct remote_progress *out, struct aws_client *c,
 	}
 	for (i = 0; i < n; i++) {
 		const struct ec2_instance *inst = NULL;
-		const char *req = i < r->node_spot_requests.nr ? r->node_spot_requests.v[i]
-				  : i == 0			 ? r->spot_request
-								 : NULL;
+		const char *req = i == 0 ? r->spot_request : NULL;
+
+		if (i < r->node_spot_requests.nr)
+			req = r->node_spot_requests.v[i];
 
 		for (j = 0; j < nr && !inst; j++)
 			if (v[j].id && !strcmp(v[j].id, r->node_instances.v[i]))

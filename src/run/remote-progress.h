@@ -61,8 +61,7 @@ enum remote_phase remote_progress_phase(const char *state, const char *request_s
  * gives it in phases (by node rank): REMOTE_WAITING when any node waits
  * (*node: the first that does), else node 0's (*node: 0).
  */
-enum remote_phase remote_progress_nodes_phase(const enum remote_phase *phases, size_t n,
-					      int *node);
+enum remote_phase remote_progress_nodes_phase(const enum remote_phase *phases, size_t n, int *node);
 
 /*
  * Reads the run's progress: attempts.json, the instance r->instance_id (inst

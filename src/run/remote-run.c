@@ -134,11 +134,12 @@ static void add_nodes_json(cJSON *o, const struct remote_run *r)
 		cJSON_AddItemToArray(a, cJSON_CreateString(r->node_instances.v[i]));
 	if (r->node_spot_requests.nr) {
 		a = cJSON_AddArrayToObject(o, "node_spot_requests");
-		for (i = 0; i < r->node_spot_requests.nr; i++)
-			cJSON_AddItemToArray(a, *r->node_spot_requests.v[i]
-							? cJSON_CreateString(
-								  r->node_spot_requests.v[i])
-							: cJSON_CreateNull());
+		for (i = 0; i < r->node_spot_requests.nr; i++) {
+			const char *sir = r->node_spot_requests.v[i];
+
+			cJSON_AddItemToArray(a,
+					     *sir ? cJSON_CreateString(sir) : cJSON_CreateNull());
+		}
 	}
 	json_add_string_or_null(o, "placement_group", r->placement_group);
 	json_add_string_or_null(o, "cluster_security_group", r->cluster_security_group);
@@ -318,10 +319,12 @@ static void load_nodes(struct remote_run *out, const cJSON *o)
 	a = cJSON_GetObjectItemCaseSensitive(o, "node_spot_requests");
 	if (cJSON_IsArray(a) && cJSON_GetArraySize(a) == n) {
 		cJSON_ArrayForEach (e, a) {
-			char *sir = cJSON_IsNull(e) ? xstrdup("")
-				    : cJSON_IsString(e) ? plain_id(e->valuestring, "sir-")
-							: NULL;
+			char *sir = NULL;
 
+			if (cJSON_IsNull(e))
+				sir = xstrdup("");
+			else if (cJSON_IsString(e))
+				sir = plain_id(e->valuestring, "sir-");
 			if (!sir) {
 				strvec_clear(&out->node_spot_requests);
 				break;
