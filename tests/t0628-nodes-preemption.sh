@@ -244,6 +244,42 @@ test_expect_success EC2 'the moved run goes on at attempt 2 to its end, and leav
 	test_nothing_left
 '
 
+test_expect_success EC2 'git train resume of a run on 2 nodes waiting for capacity: both moved, the run goes on to its end' '
+	git config train.resumeTimeout 2s &&
+	test_train t3.micro --nodes 2 --script steps.py -- 8 &&
+	id=$(run_id_of out) &&
+	run_json "$id" &&
+	test_json "\" \".join(d[\"node_instances\"])" <run.json >iids &&
+	read -r i0 i1 <iids &&
+	test_json "\" \".join(d[\"node_spot_requests\"])" <run.json >sirs &&
+	read -r s0 s1 <sirs &&
+	until test_aws_call s3 --path "/train-bucket/$(runs_key)/$id/log" -o log 2>/dev/null &&
+		grep -q "^step 3$" log; do
+		sleep 0.2
+	done &&
+	keep_request $s1 &&
+	test_fake_interrupt $i1 null &&
+	test_fake_wait_instance $i1 stopped 60 &&
+	git -c train.script=steps.py train resume "$id" >out 2>err &&
+	test_fake_ctl rules "[]" &&
+	cat out err >>"$TRASH_DIRECTORY/all-output" &&
+	test_grep "attached to run $id on $i0" err &&
+	test_grep "no capacity came back in .*: moving run $id to another zone" err &&
+	test_grep "terminated $i0 $i1 (moved elsewhere)" err &&
+	test "$(state_status $s1)" = "cancelled request-canceled-and-instance-running" &&
+	run_json "$id" &&
+	test_json "\" \".join(d[\"node_instances\"])" <run.json >new &&
+	read -r n0 n1 <new &&
+	test_grep "instances $n0, $n1 are ready: 2 t3.micro spot in [a-z0-9-]*; run $id continues there" err &&
+	started $n1 >got &&
+	test_grep "^ATTEMPT=2$" got &&
+	test_grep "^NODE_RANK=1$" got &&
+	test_grep "^step 1$" out &&
+	test_grep "^done at step 8$" out &&
+	test_grep "run $id succeeded" err &&
+	test_nothing_left
+'
+
 test_expect_success EC2 'the test secret is in no output' '
 	test_grep ! -F "$TEST_AWS_SECRET_ACCESS_KEY" "$TRASH_DIRECTORY/all-output"
 '
