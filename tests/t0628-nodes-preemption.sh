@@ -164,6 +164,30 @@ test_expect_success EC2 'stop of that run: every request cancelled while its ins
 	test_nothing_left
 '
 
+# gc ends a run on 2 nodes past its max runtime whole, one node stopped
+# (waiting for capacity) or not: every request cancelled while its instance
+# is there, then every instance terminated. Launched as `git train` does,
+# without runners (none is needed here).
+test_expect_success EC2 'gc: a run on 2 nodes past its max runtime, node 1 stopped: both requests cancelled first, both instances terminated' '
+	id=20261206-000300-abc1234-0003 &&
+	"$TEST_TOOL" launch --persistent --count=2 --run-id=$id --max-runtime=1 \
+		--spot-price=0.0031 --tag=git-train:repo="$(test_repo_id)" \
+		--tag=git-train:commit="$(git rev-parse HEAD)" t3.micro >launch.out 2>launch.err &&
+	sed -n "s/^node [01] \([^ ]*\) [^ ]* [^ ]* \(sir-[a-z0-9]*\)$/\1 \2/p" launch.out >nodes &&
+	test_line_count = 2 nodes &&
+	{ read -r i0 s0 && read -r i1 s1; } <nodes &&
+	test_fake_interrupt $i1 null &&
+	test_fake_wait_instance $i1 stopped 60 &&
+	test "$(test_fake_spot_request $s1 state)" = disabled &&
+	sleep 1 &&
+	test_train gc &&
+	test_grep "^removed instance $i0: run $id has run for [0-9]*s, past its max runtime of 1s$" out &&
+	test_grep "^removed instance $i1: run $id has run for [0-9]*s, past its max runtime of 1s$" out &&
+	test "$(state_status $s0)" = "cancelled request-canceled-and-instance-running" &&
+	test "$(state_status $s1)" = "cancelled request-canceled-and-instance-running" &&
+	test_nothing_left
+'
+
 # The relaunch as the attached client does it; the run's end after that is
 # the runners' (the other nodes wait for the moved ones: runner.h).
 test_expect_success EC2 '--wait, node 1 gone past train.resumeTimeout: both moved to another zone at attempt 2' '
