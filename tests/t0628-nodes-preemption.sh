@@ -145,7 +145,10 @@ test_expect_success EC2 'node 1 stopped by an interruption, its request open: st
 	test "$(test_fake_spot_request $s1 state)" = disabled &&
 	git train status >status &&
 	# since: the end of the attempt node 0 recorded; its runner may not have yet
-	test_grep "$id .*preempted (attempt 1, waiting for capacity\( since [0-9][0-9]:[0-9][0-9]\)\{0,1\})" status
+	test_grep "$id .*preempted (attempt 1, waiting for capacity\( since [0-9][0-9]:[0-9][0-9]\)\{0,1\})" status &&
+	# logs -f says it too (and would move the run after train.resumeTimeout)
+	{ git train logs -f "$id" >logs.out 2>logs.err & echo $! >logs.pid; } &&
+	test_wait_for_text logs.err "^run $id preempted (attempt 1), waiting for capacity since [0-9][0-9]:[0-9][0-9] (moving elsewhere in [0-9]" 60
 '
 
 test_expect_success EC2 'stop of that run: every request cancelled while its instance is there, every instance terminated, the groups gone' '
@@ -161,7 +164,13 @@ test_expect_success EC2 'stop of that run: every request cancelled while its ins
 	test_fake_wait_instance $i1 terminated 30 &&
 	test_fake_placement_groups >pgs.json &&
 	test "$(test_json "sum(1 for n in d if n == \"git-train-$id\")" <pgs.json)" = 0 &&
-	test_nothing_left
+	test_nothing_left &&
+	# logs -f ends with the run
+	n=0 &&
+	while kill -0 "$(cat logs.pid)" 2>/dev/null; do
+		n=$((n + 1)) && test $n -lt 600 && sleep 0.1 || return 1
+	done &&
+	test_grep "^step 3$" logs.out
 '
 
 # gc ends a run on 2 nodes past its max runtime whole, one node stopped
@@ -179,7 +188,8 @@ test_expect_success EC2 'gc: a run on 2 nodes past its max runtime, node 1 stopp
 	test_fake_interrupt $i1 null &&
 	test_fake_wait_instance $i1 stopped 60 &&
 	test "$(test_fake_spot_request $s1 state)" = disabled &&
-	sleep 1 &&
+	# past the max runtime of 1s: launch times are whole seconds
+	sleep 2 &&
 	test_train gc &&
 	test_grep "^removed instance $i0: run $id has run for [0-9]*s, past its max runtime of 1s$" out &&
 	test_grep "^removed instance $i1: run $id has run for [0-9]*s, past its max runtime of 1s$" out &&
