@@ -228,6 +228,112 @@ test_expect_success LAUNCH 'interrupted while the nodes boot: every node termina
 	test_nothing_left
 '
 
+# cancel SIR...: CancelSpotInstanceRequests through the fake
+cancel() {
+	_n=0
+	for _id; do
+		_n=$((_n + 1))
+		set -- "$@" "SpotInstanceRequestId.$_n=$_id"
+		shift
+	done
+	MOTO_URL=$FAKE_URL test_moto ec2 CancelSpotInstanceRequests "$@" >/dev/null
+}
+
+# A run that can resume on several instances: EC2 makes a persistent
+# request per instance, and the launch keeps each node's.
+RUN9=20261206-000000-abc1234-0009
+test_expect_success LAUNCH 'persistent: a request per node, each stops its own instance, tagged with the run' '
+	fresh &&
+	launch $RUN9 --count=2 --cluster --persistent >out 2>err &&
+	sed -n "s/^node //p" out >nodes &&
+	test_line_count = 2 nodes &&
+	cut -d" " -f5 nodes >sirs &&
+	! grep -v "^sir-" sirs &&
+	test "$(sort -u sirs | wc -l)" = 2 &&
+	# node 0 is the launch'"'"'s instance, with its request
+	test "$(sed -n "s/^spot_request //p" out)" = "$(head -n 1 sirs)" &&
+	while read -r rank iid ip zone sir; do
+		test "$(test_fake_spot_request $sir instance)" = "$iid" &&
+		test "$(test_fake_spot_request $sir type)" = persistent &&
+		test "$(test_fake_spot_request $sir behaviour)" = stop &&
+		test "$(test_fake_spot_request $sir state)" = active &&
+		test "$(test_fake_spot_request $sir valid_until)" != null &&
+		test_fake_spot_request $sir tags >tags.json &&
+		test "$(test_json "d[\"git-train:run-id\"]" <tags.json)" = $RUN9 || return 1
+	done <nodes &&
+	cancel $(cat sirs) &&
+	terminate $(cut -d" " -f2 nodes) &&
+	"$TEST_TOOL" launch --run-id=$RUN9 --cluster-delete=30 &&
+	test_nothing_left
+'
+
+# Every way a launch of several persistent instances ends early cancels each
+# instance's request while the instance still runs (the fake says
+# request-canceled-and-instance-running), before it is terminated: the other
+# way round, a request would be open again for a moment, and EC2 would
+# start an instance for it.
+# requests_of RUN-ID: "<state> <status>" of each request of the run's instances
+requests_of() {
+	test_fake_instances_of_run "$1" | cut -d" " -f1 >ids &&
+	while read -r iid; do
+		echo "$(test_fake_spot_request $iid state) $(test_fake_spot_request $iid status)" ||
+			return 1
+	done <ids
+}
+
+RUN10=20261206-000000-abc1234-0010
+test_expect_success LAUNCH 'persistent, one of two in every zone: each request cancelled before its instance is terminated' '
+	fresh &&
+	test_fake_settings "{\"spot_capacity\": {\"c5.xlarge\": 1}}" &&
+	test_expect_code 3 launch $RUN10 --count=2 --cluster --persistent >out 2>err &&
+	test_grep "got 1 of 2 spot c5.xlarge in us-east-1a: terminated it" err &&
+	requests_of $RUN10 >reqs &&
+	test "$(wc -l <reqs)" -ge 3 &&
+	! grep -v "^cancelled request-canceled-and-instance-running$" reqs &&
+	echo "0 0" >expect &&
+	groups_of $RUN10 >got &&
+	test_cmp expect got &&
+	test_nothing_left
+'
+
+RUN11=20261206-000000-abc1234-0011
+test_expect_success LAUNCH 'persistent, interrupted while the nodes boot: every request cancelled first, every node terminated' '
+	fresh &&
+	test_fake_settings "{\"ready_delay\": 60}" &&
+	{ "$TEST_TOOL" launch $PRICES --run-id=$RUN11 --count=2 --cluster --persistent \
+		c5.xlarge >out 2>err &
+		pid=$!; } &&
+	test_wait_for_text err "reachable through SSM" 60 &&
+	kill -TERM $pid &&
+	{ wait $pid; rc=$?; } ;
+	test $rc = 130 &&
+	requests_of $RUN11 >reqs &&
+	test_line_count = 2 reqs &&
+	! grep -v "^cancelled request-canceled-and-instance-running$" reqs &&
+	test_fake_instances_of_run $RUN11 >instances &&
+	! grep -v " terminated " instances &&
+	echo "0 0" >expect &&
+	groups_of $RUN11 >got &&
+	test_cmp expect got &&
+	test_nothing_left
+'
+
+RUN12=20261206-000000-abc1234-0012
+test_expect_success LAUNCH 'persistent, node 1 never reachable: both requests cancelled first, both nodes terminated' '
+	fresh &&
+	test_fake_settings "{\"ready_delay\": 60}" &&
+	test_expect_code 1 launch $RUN12 --count=2 --cluster --persistent --ready-timeout=2 \
+		>out 2>err &&
+	test_grep "did not become reachable through SSM" err &&
+	requests_of $RUN12 >reqs &&
+	test_line_count = 2 reqs &&
+	! grep -v "^cancelled request-canceled-and-instance-running$" reqs &&
+	echo "0 0" >expect &&
+	groups_of $RUN12 >got &&
+	test_cmp expect got &&
+	test_nothing_left
+'
+
 # gc removes the groups of a run that has ended, found by the repository's
 # tag: not those of a run with no instance yet (it may still be launching),
 # only once the run is past its max runtime (or has a result).

@@ -9,7 +9,8 @@
  *     own watchdog shuts them down then too, unless it failed); a stopped
  *     instance (a persistent spot run waiting for capacity) only when its
  *     run has a result or is past its max runtime: EC2 restarts it, and its
- *     runner with it. Their spot requests are cancelled first;
+ *     runner with it. A run on several instances goes whole: every node's
+ *     instance. Their spot requests are cancelled first;
  *   - persistent spot requests tagged for this repository (open, active or
  *     disabled) whose run has ended: it has a result, its instance is
  *     terminated or gone, or it is past its max runtime. Such a request
@@ -63,7 +64,8 @@ struct gc {
 	const char *prefix;	    /* <train.prefix>/<repo>/ (layout.h), or the legacy one */
 	int legacy;		    /* prefix is the legacy one: only this repository's commits */
 	const char **doomed;	    /* instance ids to terminate */
-	struct remote_entry **doomed_runs;
+	const struct ec2_instance **doomed_insts; /* those instances */
+	struct remote_entry **doomed_runs;	  /* the run of each (a run: all its nodes) */
 	size_t nr_doomed;
 	struct strvec cancelled; /* spot requests cancelled (or that would be) */
 	int removed;
@@ -229,7 +231,7 @@ static int cancel_doomed_requests(struct gc *g)
 	int r;
 
 	for (i = 0; i < g->nr_doomed; i++) {
-		const char *req = g->doomed_runs[i]->instance->spot_request;
+		const char *req = g->doomed_insts[i]->spot_request;
 
 		if (!req)
 			continue;
@@ -341,12 +343,42 @@ out:
 	return ret;
 }
 
-static int gc_instances(struct gc *g)
+static void doom(struct gc *g, struct remote_entry *e, const struct ec2_instance *inst,
+		 const char *why)
 {
 	size_t i;
 
-	g->doomed = xcalloc(g->runs.nr + 1, sizeof(*g->doomed));
-	g->doomed_runs = xcalloc(g->runs.nr + 1, sizeof(*g->doomed_runs));
+	for (i = 0; i < g->nr_doomed; i++)
+		if (g->doomed_insts[i] == inst)
+			return;
+	g->doomed_runs[g->nr_doomed] = e;
+	g->doomed_insts[g->nr_doomed] = inst;
+	g->doomed[g->nr_doomed++] = inst->id;
+	say(g, "instance", inst->id, why);
+}
+
+/* A doomed run goes whole: every live instance tagged with its id (one per node). */
+static void doom_run(struct gc *g, struct remote_entry *e, const char *why)
+{
+	size_t i;
+
+	doom(g, e, e->instance, why);
+	for (i = 0; i < g->runs.nr_instances; i++) {
+		const struct ec2_instance *inst = &g->runs.instances[i];
+		const char *id = ec2_instance_tag(inst, REMOTE_TAG_RUN_ID);
+
+		if (id && !strcmp(id, e->run.run_id) && remote_runs_instance_alive(inst))
+			doom(g, e, inst, why);
+	}
+}
+
+static int gc_instances(struct gc *g)
+{
+	size_t i, j;
+
+	g->doomed = xcalloc(g->runs.nr_instances + 1, sizeof(*g->doomed));
+	g->doomed_insts = xcalloc(g->runs.nr_instances + 1, sizeof(*g->doomed_insts));
+	g->doomed_runs = xcalloc(g->runs.nr_instances + 1, sizeof(*g->doomed_runs));
 	for (i = 0; i < g->runs.nr; i++) {
 		struct remote_entry *e = g->runs.v[i];
 		char *why = NULL;
@@ -357,18 +389,21 @@ static int gc_instances(struct gc *g)
 			return -1;
 		if (!why)
 			continue;
-		g->doomed_runs[g->nr_doomed] = e;
-		g->doomed[g->nr_doomed++] = e->instance->id;
-		say(g, "instance", e->instance->id, why);
+		doom_run(g, e, why);
 		free(why);
 	}
 	if (g->dry_run || !g->nr_doomed)
 		return 0;
+	/* every doomed instance's request first, else terminating it would start another */
 	if (cancel_doomed_requests(g) ||
 	    ec2_terminate_instances(&g->ctx.client, g->doomed, g->nr_doomed))
 		return -1;
-	for (i = 0; i < g->nr_doomed; i++)
-		record_stopped(g, g->doomed_runs[i]);
+	for (i = 0; i < g->nr_doomed; i++) {
+		for (j = 0; j < i && g->doomed_runs[j] != g->doomed_runs[i]; j++)
+			;
+		if (j == i)
+			record_stopped(g, g->doomed_runs[i]);
+	}
 	return 0;
 }
 
@@ -664,6 +699,7 @@ out:
 	if (ret != EXIT_OK)
 		err_report();
 	free(g.doomed);
+	free(g.doomed_insts);
 	free(g.doomed_runs);
 	strvec_clear(&g.cancelled);
 	remote_runs_release(&g.runs);

@@ -145,6 +145,8 @@ struct waiting {
 	int attempt;  /* the attempt that was preempted */
 	long timeout; /* train.resumeTimeout: then the run moves (resume-ec2.c) */
 	char *said;   /* the line said last */
+	int node;     /* several instances: the node that waits, and its instance */
+	char *instance;
 };
 
 /* train.resumeTimeout, seconds. 0, or -1 with err_set. */
@@ -185,6 +187,53 @@ static void say_waiting(struct waiting *w, const char *id)
 	w->said = buf_detach(&b);
 }
 
+/* The run waits for capacity (p), or no longer does; said once each. */
+static void waiting_news(struct waiting *w, const struct remote_progress *p, const char *run_id,
+			 const char *instance)
+{
+	if (p->phase == REMOTE_WAITING) {
+		if (!w->on) {
+			w->on = 1;
+			w->attempt = p->attempt;
+			w->since = p->since && p->since <= time(NULL) ? p->since : time(NULL);
+		}
+		say_waiting(w, run_id);
+	} else if (w->on && p->phase == REMOTE_RUNNING) {
+		w->on = 0;
+		fflush(stdout);
+		fprintf(stderr, "capacity came back: %s runs again (attempt %d)\n", instance,
+			w->attempt + 1);
+	}
+}
+
+/*
+ * A run on several instances: it waits while any node waits, and is gone
+ * when node 0 is (remote-progress.h). 1 gone, else 0.
+ */
+static int look_at_nodes(struct remote_runs_ctx *ctx, const struct remote_run *r, struct waiting *w)
+{
+	struct remote_progress p;
+	char *who;
+	int gone;
+
+	remote_progress_read(&p, &ctx->client, r, NULL);
+	if (!p.instance) { /* a transient failure: look again next time */
+		remote_progress_release(&p);
+		return 0;
+	}
+	gone = p.phase == REMOTE_GONE;
+	who = xstrfmt("node %d (%s)", w->on ? w->node : p.node, w->on ? w->instance : p.instance);
+	if (p.phase == REMOTE_WAITING && !w->on) {
+		w->node = p.node;
+		free(w->instance);
+		w->instance = xstrdup(p.instance);
+	}
+	waiting_news(w, &p, r->run_id, who);
+	free(who);
+	remote_progress_release(&p);
+	return gone;
+}
+
 /*
  * A look at the run's instance: 1 when it is gone (terminated, or no
  * longer known) and not waiting for capacity. A stopped instance whose
@@ -201,6 +250,8 @@ static int look_at_instance(struct remote_runs_ctx *ctx, const struct remote_run
 
 	if (!id)
 		return 0;
+	if (r->nodes > 1 && r->node_instances.nr)
+		return look_at_nodes(ctx, r, w);
 	if (ec2_describe_instances(&v, &nr, &ctx->client, &id, 1, NULL, 0)) {
 		err_clear(); /* a transient failure: look again next time */
 		return 0;
@@ -209,19 +260,7 @@ static int look_at_instance(struct remote_runs_ctx *ctx, const struct remote_run
 	/* a running instance needs no more looks, unless it was waiting */
 	if (nr && !gone && (w->on || !v[0].state || strcmp(v[0].state, "running"))) {
 		remote_progress_read(&p, &ctx->client, r, &v[0]);
-		if (p.phase == REMOTE_WAITING) {
-			if (!w->on) {
-				w->on = 1;
-				w->attempt = p.attempt;
-				w->since = p.since && p.since <= time(NULL) ? p.since : time(NULL);
-			}
-			say_waiting(w, r->run_id);
-		} else if (w->on && p.phase == REMOTE_RUNNING) {
-			w->on = 0;
-			fflush(stdout);
-			fprintf(stderr, "capacity came back: %s runs again (attempt %d)\n", id,
-				w->attempt + 1);
-		}
+		waiting_news(w, &p, r->run_id, id);
 		remote_progress_release(&p);
 	}
 	ec2_instances_free(v, nr);
@@ -238,6 +277,9 @@ static int follow_printing(struct printed *p, struct remote_runs_ctx *ctx, struc
 	memset(&w, 0, sizeof(w));
 	if (resume_timeout(&w.timeout, &ctx->cfg))
 		return EXIT_FATAL;
+	/* several instances: run.json names every node, any of which may wait */
+	if (e->live_instances > 1 && remote_runs_complete(ctx, e))
+		err_clear();
 	for (;;) {
 		ret = EXIT_FAILED;
 		done = remote_runs_finalize(ctx, e);
@@ -279,6 +321,7 @@ static int follow_printing(struct printed *p, struct remote_runs_ctx *ctx, struc
 	}
 out:
 	free(w.said);
+	free(w.instance);
 	return ret;
 }
 

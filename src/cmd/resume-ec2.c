@@ -7,6 +7,9 @@
  * its checkpoints in S3 (backend-aws.h: attach). It exits with the run's
  * result, as --wait does.
  *
+ * A run on several instances (issue 14) moves whole: every node's request
+ * cancelled, every node's instance terminated, N launched and started.
+ *
  * A run that has ended (its result is there, preempted included: e.g. a
  * one-time spot run, or one past train.maxInterruptions) has its note and
  * is not resumed: a new run starts from its checkpoints with --resume-from.
@@ -112,6 +115,45 @@ static int load_settings(struct settings *s, const struct config *cfg, const cha
 	return 0;
 }
 
+/*
+ * A run on several instances moves whole (nodes of them), with torchrun
+ * unless train.launcher says otherwise and node 0's train.masterPort, as
+ * `git train <type> --nodes N` launched it. 0, or -1 with err_set.
+ */
+static int load_nodes(struct settings *s, const struct config *cfg, int nodes)
+{
+	char *v = NULL, *end;
+	long port;
+	int r;
+
+	if (nodes <= 1)
+		return 0;
+	s->o.nodes = nodes;
+	if (!s->script.launcher) {
+		r = config_get_string(&v, cfg, "train.launcher");
+		free(v);
+		v = NULL;
+		if (r < 0)
+			return -1;
+		if (r == 1)
+			s->script.launcher = xstrdup("torchrun");
+	}
+	if (get_string(&v, cfg, "train.masterPort"))
+		return -1;
+	r = 0;
+	if (v) {
+		port = strtol(v, &end, 10);
+		if (*end || port < 1024 || port > 65535)
+			r = err_set("bad config value '%s' for 'train.masterPort': use a port "
+				    "from 1024 to 65535",
+				    v);
+		else
+			s->o.master_port = (int)port;
+	}
+	free(v);
+	return r;
+}
+
 static void settings_release(struct settings *s)
 {
 	if (s->have_script)
@@ -163,21 +205,11 @@ int cmd_resume_ec2_attach(struct remote_runs_ctx *ctx, struct remote_entry *e, l
 
 	memset(&s, 0, sizeof(s));
 	memset(&r, 0, sizeof(r));
-	if (e->run.nodes > 1) {
-		/* its instances are one-time spot or on-demand: nothing waits to come back */
-		err_set("run %s ran on %d instances: it cannot be resumed", e->run.run_id,
-			e->run.nodes);
-		err_hint("start it again from its checkpoints: git train %s --nodes %d "
-			 "--resume-from %s",
-			 e->run.instance_type ? e->run.instance_type : "<type>", e->run.nodes,
-			 e->run.run_id);
-		err_report();
-		return EXIT_FAILED;
-	}
 	cmd_ui_init(&ui, CMD_UI_STAMP, &cmd_interrupted);
 	if ((e->run.args && shell_split(&args, e->run.args)) ||
 	    cmd_config_override(&ctx->cfg, "train.instanceType", e->run.instance_type) ||
-	    load_settings(&s, &ctx->cfg, e->run.instance_type)) {
+	    load_settings(&s, &ctx->cfg, e->run.instance_type) ||
+	    load_nodes(&s, &ctx->cfg, e->run.nodes)) {
 		code = EXIT_FATAL;
 		err_report();
 		goto out;

@@ -148,10 +148,14 @@ static char *s3_failed(int *failed)
  * A run that has begun, across its attempts: "running (attempt 3)",
  * "preempted (attempt 2, waiting for capacity since 12:03)".
  */
-static char *training_of_attempts(struct remote_runs_ctx *ctx, const struct remote_entry *e)
+static char *training_of_attempts(struct remote_runs_ctx *ctx, struct remote_entry *e)
 {
 	struct remote_progress p;
 	struct buf b = BUF_INIT;
+
+	/* several instances: run.json names every node, any of which may wait */
+	if (e->live_instances > 1 && remote_runs_complete(ctx, e))
+		err_clear();
 
 	remote_progress_read(&p, &ctx->client, &e->run, e->instance);
 	if (p.phase == REMOTE_WAITING || (p.phase == REMOTE_RUNNING && p.attempt > 1))
@@ -163,8 +167,7 @@ static char *training_of_attempts(struct remote_runs_ctx *ctx, const struct remo
 }
 
 /* Without a result: has the runner uploaded a log yet? */
-static char *training_of_live(struct remote_runs_ctx *ctx, const struct remote_entry *e,
-			      int *failed)
+static char *training_of_live(struct remote_runs_ctx *ctx, struct remote_entry *e, int *failed)
 {
 	struct s3_object o;
 	char *key = layout_run_key(e->run.run_prefix, LAYOUT_LOG);

@@ -3,9 +3,10 @@
  * TerminateInstances call) and records each run: as stopped, with its log
  * and how long it ran, or with its real result when it had finished
  * already. Only instances tagged for this repository are ever touched.
- * A run's persistent spot requests (run.json's, its instance's, and any
- * tagged with its run id) are cancelled first: terminating an instance of
- * a live one would make EC2 start another. A run whose instance is
+ * A run's persistent spot requests (run.json's, every node's of a run on
+ * several instances, its instances', and any tagged with its run id) are
+ * cancelled first: terminating an instance of a live one would make EC2
+ * start another. A run whose instance is
  * stopped (interrupted, waiting for capacity) is stopped the same way.
  */
 #include <stdio.h>
@@ -64,12 +65,26 @@ static void add_request(struct strvec *ids, const char *id)
 	strvec_push(ids, id);
 }
 
+/* Whether inst is tagged with the id of one of the runs. */
+static int of_runs(const struct ec2_instance *inst, struct remote_entry **v, size_t nr)
+{
+	const char *id = ec2_instance_tag(inst, REMOTE_TAG_RUN_ID);
+	size_t i;
+
+	for (i = 0; id && i < nr; i++)
+		if (!strcmp(v[i]->run.run_id, id))
+			return 1;
+	return 0;
+}
+
 /*
  * The runs' spot requests that may still start an instance: those run.json
- * and the instances name, and those tagged with a run's id (open, active or
- * disabled), cancelled in one call. 0, or -1 with err_set.
+ * names (every node's of a run on several instances), those of the runs'
+ * instances, and those tagged with a run's id (open, active or disabled),
+ * cancelled in one call. 0, or -1 with err_set.
  */
-static int cancel_requests(struct remote_runs_ctx *ctx, struct remote_entry **v, size_t nr)
+static int cancel_requests(struct remote_runs_ctx *ctx, const struct remote_runs *l,
+			   struct remote_entry **v, size_t nr)
 {
 	struct ec2_tag *f = xcalloc(nr + 3, sizeof(*f));
 	struct ec2_spot_request *reqs = NULL;
@@ -83,12 +98,16 @@ static int cancel_requests(struct remote_runs_ctx *ctx, struct remote_entry **v,
 			msg_warning("cannot read run.json of %s: %s", v[i]->run.run_id, err_msg());
 			err_clear();
 		}
-		add_request(&ids, v[i]->run.spot_request);
+		remote_run_spot_requests(&ids, &v[i]->run);
 		if (v[i]->instance)
 			add_request(&ids, v[i]->instance->spot_request);
 		f[n].key = (char *)"tag:" REMOTE_TAG_RUN_ID;
 		f[n++].value = v[i]->run.run_id;
 	}
+	for (i = 0; i < l->nr_instances; i++)
+		if (remote_runs_instance_alive(&l->instances[i]) &&
+		    of_runs(&l->instances[i], v, nr))
+			add_request(&ids, l->instances[i].spot_request);
 	f[n].key = (char *)"state";
 	f[n++].value = (char *)"open";
 	f[n].key = (char *)"state";
@@ -112,18 +131,6 @@ static int cancel_requests(struct remote_runs_ctx *ctx, struct remote_entry **v,
 	strvec_clear(&ids);
 	free(f);
 	return r;
-}
-
-/* Whether inst is tagged with the id of one of the runs. */
-static int of_runs(const struct ec2_instance *inst, struct remote_entry **v, size_t nr)
-{
-	const char *id = ec2_instance_tag(inst, REMOTE_TAG_RUN_ID);
-	size_t i;
-
-	for (i = 0; id && i < nr; i++)
-		if (!strcmp(v[i]->run.run_id, id))
-			return 1;
-	return 0;
 }
 
 /* Every live instance of the runs: one per run, or one per node (issue 14). */
@@ -242,7 +249,7 @@ static int stop(const char **names, int nr)
 	cmd_warn_metrics_skipped(&ctx.metrics_skipped);
 	ret = EXIT_FAILED;
 	if (remote_runs_load(&runs, &ctx, 1) || resolve(&v, &nr_v, &runs, &ctx, names, nr) ||
-	    cancel_requests(&ctx, v, nr_v) || terminate(&ctx, &runs, v, nr_v))
+	    cancel_requests(&ctx, &runs, v, nr_v) || terminate(&ctx, &runs, v, nr_v))
 		goto out;
 	ret = EXIT_OK;
 	for (i = 0; i < nr_v; i++) {

@@ -7,7 +7,8 @@
  * capacity, not dead (remote-progress.h), and when it has waited longer
  * than train.resumeTimeout the run moves to another zone
  * (backend-aws-relaunch.c). The runner appends every attempt to the same
- * log.
+ * log. A run on several instances waits while any node's instance does, and
+ * moves whole.
  */
 #include "run/backend-aws-internal.h"
 
@@ -41,6 +42,7 @@ struct follower {
 	int waiting;	   /* the instance waits for capacity (remote-progress.h) */
 	time_t since;	   /* since when (the attempt's end, else when first seen so) */
 	int attempt;	   /* the attempt that was preempted */
+	char *waiting_on;  /* several nodes: "node R (i-...)" that waits; NULL: the instance */
 	char *state_line;  /* what the status line said last */
 };
 
@@ -128,6 +130,8 @@ static int on_waiting(struct follower *f, const struct remote_progress *p)
 		f->attempt = p->attempt;
 		/* the instance writes the time: one from the future is now */
 		f->since = p->since && p->since <= now ? p->since : now;
+		free(f->waiting_on);
+		f->waiting_on = p->instance ? xstrfmt("node %d (%s)", p->node, p->instance) : NULL;
 	}
 	f->gone_since = 0;
 	say_waiting(f, first);
@@ -152,7 +156,35 @@ static void on_running_again(struct follower *f)
 	f->waiting = 0;
 	ui_status_done(x->ui, UI_STATUS_CLEAR);
 	ui_say(x->ui, UI_PROGRESS, "capacity came back: %s runs again (attempt %d)",
-	       x->remote.instance_id, f->attempt + 1);
+	       f->waiting_on ? f->waiting_on : x->remote.instance_id, f->attempt + 1);
+}
+
+/*
+ * A run on several instances: it waits for capacity while any node does
+ * (remote-progress.h), else it is where node 0 is; node 0 gone without a
+ * result for a while ends the follow, as one instance does.
+ */
+static int check_nodes(struct follower *f, double now)
+{
+	struct remote_progress p;
+	int ret = 0;
+
+	remote_progress_read(&p, &f->x->client, &f->x->remote, NULL);
+	if (!p.instance) {
+		/* the nodes could not be described: a hint, not a need */
+	} else if (p.phase == REMOTE_WAITING) {
+		ret = on_waiting(f, &p);
+	} else if (p.phase == REMOTE_GONE) {
+		if (!f->gone_since)
+			f->gone_since = now;
+		else if (now - f->gone_since > GONE_GRACE)
+			ret = err_set("instance %s (node 0) is %s and run %s left no result",
+				      p.instance, p.state ? p.state : "gone", f->x->remote.run_id);
+	} else if (f->waiting) {
+		on_running_again(f);
+	}
+	remote_progress_release(&p);
+	return ret;
 }
 
 static int stopped(const struct ec2_instance *i)
@@ -177,6 +209,8 @@ static int check_instance(struct follower *f)
 	if (now - f->last_instance_check < poll_interval(INSTANCE_CHECK_INTERVAL))
 		return 0;
 	f->last_instance_check = now;
+	if (f->x->remote.nodes > 1 && f->x->remote.node_instances.nr)
+		return check_nodes(f, now);
 	if (ec2_describe_instances(&v, &nr, &f->x->client, &id, 1, NULL, 0)) {
 		err_clear(); /* a look at the instance is a hint, not a need */
 		return 0;
@@ -222,8 +256,8 @@ int backend_aws_follow(struct run *run, int out_fd, int err_fd)
 	f.log_key = layout_run_key(x->remote.run_prefix, LAYOUT_LOG);
 	f.offset = x->o->log_offset;
 	f.last_instance_check = now_monotonic();
-	/* a client is attached: it may move the run (one on several instances stays) */
-	x->relaunch = backend_aws_nodes(x) <= 1;
+	/* a client is attached: it may move the run, on one instance or several */
+	x->relaunch = 1;
 	if (x->o->attach) {
 		ret = backend_aws_attach_check(x);
 		if (ret)
@@ -263,6 +297,7 @@ out:
 	if (f.state_line)
 		ui_status_done(x->ui, UI_STATUS_CLEAR);
 	free(f.state_line);
+	free(f.waiting_on);
 	free(f.log_key);
 	return ret;
 }

@@ -79,6 +79,8 @@ struct aws_run {
 	 * when a client relaunches the run elsewhere (runner_job.attempt).
 	 */
 	int attempt;
+	/* a relaunch of several instances: the old nodes (launch.h: replaced); NULL: none */
+	const struct strvec *replaced;
 	/* several instances (issue 14): the run's placement group and security group */
 	struct cluster cluster;
 	int have_cluster;
@@ -107,7 +109,10 @@ int backend_aws_resume_from(struct aws_run *x);
 int backend_aws_resume_upload(struct aws_run *x);
 /* Appends the current instance (remote.instance_id, az, ...) to remote.instances. */
 void backend_aws_record_instance(struct aws_run *x);
-/* Cancels remote.spot_request, if any, saying so on failure. 0 or RC_ERROR. */
+/*
+ * Cancels the run's persistent requests (remote.spot_request and, with
+ * several nodes, each node's), if any, saying so on failure. 0 or RC_ERROR.
+ */
 int backend_aws_cancel_request(struct aws_run *x);
 
 /* backend-aws-start.c */

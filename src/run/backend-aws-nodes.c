@@ -88,9 +88,14 @@ int backend_aws_nodes_record(struct aws_run *x)
 	if (n <= 1)
 		return RC_OK;
 	strvec_clear(&r->node_instances);
+	strvec_clear(&r->node_spot_requests);
 	for (i = 0; i < l->nr_nodes; i++)
 		if (l->nodes[i].id)
 			strvec_push(&r->node_instances, l->nodes[i].id);
+	/* each node's persistent request, by rank: cancelled before its instance goes */
+	for (i = 0; i < l->nr_nodes && r->spot_request; i++)
+		strvec_push(&r->node_spot_requests,
+			    l->nodes[i].spot_request ? l->nodes[i].spot_request : "");
 	/* whatever happens next, every one of them is terminated with the run */
 	r->nodes = (int)r->node_instances.nr;
 	if (l->nr_nodes != (size_t)n || r->node_instances.nr != (size_t)n) {

@@ -5,15 +5,24 @@
  * instance for it), its stopped instance terminated, a new one launched
  * under the same rules as any launch (launch.h), and the runner started
  * there at the next attempt: it downloads the run's log and attempts.json
- * and continues them, from the checkpoints in S3 (runner.h).
+ * and continues them, from the checkpoints in S3 (runner.h). A run on
+ * several instances moves whole: every node's request cancelled, every
+ * node's instance terminated (those still running too: they wait for the
+ * one that is gone), N launched in the run's placement group, renewed for
+ * the new zone, and N runners started.
  */
 #include "run/backend-aws-internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "run/layout.h"
 #include "run/remote-progress.h"
+#include "services/s3-objects.h"
 #include "util/time.h"
+
+/* How long a move waits for the old nodes to be terminated, in seconds. */
+#define OLD_NODES_TIMEOUT 300
 
 #define RESUME_TIMEOUT_DEFAULT "10m"
 
@@ -55,18 +64,109 @@ static void forget_instance(struct aws_run *x)
 	r->image = NULL;
 	free(r->spot_request);
 	r->spot_request = NULL;
+	/* the nodes: how many stays (the launch makes as many again) */
+	strvec_clear(&r->node_instances);
+	strvec_clear(&r->node_spot_requests);
 	launch_result_release(&x->launched);
 	memset(&x->launched, 0, sizeof(x->launched));
+}
+
+static void say_moved(struct aws_run *x)
+{
+	const struct remote_run *r = &x->remote;
+	char *ids;
+
+	if (r->nodes <= 1) {
+		ui_say(x->ui, UI_PROGRESS,
+		       "instance %s is ready: %s %s in %s; run %s continues there", r->instance_id,
+		       r->instance_type, x->launched.spot ? "spot" : "ON-DEMAND",
+		       r->az ? r->az : r->region, r->run_id);
+		return;
+	}
+	ids = backend_aws_instance_list(x, ", ");
+	ui_say(x->ui, UI_PROGRESS, "instances %s are ready: %d %s %s in %s; run %s continues there",
+	       ids, r->nodes, r->instance_type, x->launched.spot ? "spot" : "ON-DEMAND",
+	       r->az ? r->az : r->region, r->run_id);
+	free(ids);
+}
+
+/* Until EC2 says every one of ids is terminated (at most OLD_NODES_TIMEOUT). */
+static void wait_terminated(struct aws_run *x, const struct strvec *ids)
+{
+	double until = now_monotonic() + OLD_NODES_TIMEOUT;
+	struct ec2_instance *v = NULL;
+	size_t n = 0, i, left;
+
+	do {
+		if (ec2_describe_instances(&v, &n, &x->client, (const char *const *)ids->v, ids->nr,
+					   NULL, 0)) {
+			err_clear();
+			left = ids->nr;
+		} else {
+			for (i = 0, left = 0; i < n; i++)
+				if (!v[i].state || strcmp(v[i].state, "terminated"))
+					left++;
+		}
+		ec2_instances_free(v, n);
+		v = NULL;
+		n = 0;
+	} while (left && now_monotonic() < until &&
+		 !sleep_unless_cancelled(x->cancel, poll_interval(2)));
+}
+
+/*
+ * A run on several instances moves with nodes that were still running (a
+ * node waits for its preempted peer, a script may go on): terminated, their
+ * runners ended it as interrupted, writing results that are not the run's.
+ * Started at the next attempt, node 0 would take a node's result for that
+ * node's end, and the client node 0's for the run's: once the old nodes
+ * are gone, these are deleted. A result of node 0 that says the run
+ * succeeded is the run's end (it finished as it was moved): 1, and nothing
+ * is deleted. Else 0, or RC_ERROR with err_set.
+ */
+static int clear_old_results(struct aws_run *x, const struct strvec *old)
+{
+	struct remote_run *r = &x->remote;
+	struct run_record rec;
+	struct buf body = BUF_INIT;
+	struct strvec keys = STRVEC_INIT;
+	int rank, ret = 0;
+
+	wait_terminated(x, old);
+	for (rank = 0; rank < r->nodes; rank++)
+		strvec_push_nodup(&keys, remote_run_node_key(r->run_prefix, rank, LAYOUT_RESULT));
+	run_record_init(&rec);
+	if (!s3_get_object(&body, &x->client, r->bucket, keys.v[0], 0, NULL, NULL) &&
+	    !layout_result_parse(&rec, buf_cstr(&body), body.len, keys.v[0]) && rec.status &&
+	    !strcmp(rec.status, "succeeded")) {
+		ret = 1;
+		goto out;
+	}
+	err_clear();
+	if (s3_delete_objects(&x->client, r->bucket, (const char *const *)keys.v, keys.nr)) {
+		char *e = xstrdup(err_msg());
+
+		err_set("cannot delete the results the old nodes of run %s left: %s", r->run_id, e);
+		free(e);
+		ret = RC_ERROR;
+	}
+out:
+	run_record_release(&rec);
+	buf_release(&body);
+	strvec_clear(&keys);
+	return ret;
 }
 
 int backend_aws_relaunch(struct aws_run *x, int attempt)
 {
 	struct remote_run *r = &x->remote;
+	struct strvec old = STRVEC_INIT;
+	size_t i;
 	int ret;
 
 	free(x->avoid_az);
 	x->avoid_az = r->az ? xstrdup(r->az) : NULL;
-	/* the request first: terminating its instance would let it start another */
+	/* the requests first: terminating their instances would let them start others */
 	ret = backend_aws_cancel_request(x);
 	if (ret)
 		return ret;
@@ -74,18 +174,32 @@ int backend_aws_relaunch(struct aws_run *x, int attempt)
 	ret = backend_aws_terminate(x, "moved elsewhere");
 	if (ret)
 		return ret;
+	/* the placement group keeps their zone until they are terminated */
+	for (i = 0; i < r->node_instances.nr; i++)
+		strvec_push(&old, r->node_instances.v[i]);
+	if (old.nr) {
+		ret = clear_old_results(x, &old);
+		if (ret) {
+			strvec_clear(&old);
+			if (ret == 1) /* follow collects it */
+				ui_say(x->ui, UI_PROGRESS, "run %s ended meanwhile: not moved",
+				       r->run_id);
+			return ret == 1 ? 0 : ret;
+		}
+	}
 	forget_instance(x);
 	free(x->token_id);
 	x->token_id = xstrfmt("%s-m%d", r->run_id, attempt);
+	x->replaced = &old;
 	ret = backend_aws_launch(x);
+	x->replaced = NULL;
+	strvec_clear(&old);
 	if (ret)
 		return ret;
 	ret = RC_ERROR;
 	if (remote_run_save(&x->client, r, x->run->req->args, x->run->req->nr_args))
 		goto fail;
-	ui_say(x->ui, UI_PROGRESS, "instance %s is ready: %s %s in %s; run %s continues there",
-	       r->instance_id, r->instance_type, x->launched.spot ? "spot" : "ON-DEMAND",
-	       r->az ? r->az : r->region, r->run_id);
+	say_moved(x);
 	x->attempt = attempt;
 	ret = backend_aws_start_runner(x);
 	if (!ret)
@@ -143,6 +257,23 @@ void backend_aws_attach(struct aws_run *x)
 	for (i = 0; i < a->fields.nr; i++)
 		if (!has(&r->fields, a->fields.v[i]))
 			strvec_push(&r->fields, a->fields.v[i]);
+	if (a->nodes <= 1)
+		return;
+	/* several instances: every node, and the groups the run made (deleted at its end) */
+	r->nodes = a->nodes;
+	for (i = 0; i < a->node_instances.nr; i++)
+		strvec_push(&r->node_instances, a->node_instances.v[i]);
+	for (i = 0; i < a->node_spot_requests.nr; i++)
+		strvec_push(&r->node_spot_requests, a->node_spot_requests.v[i]);
+	if (a->placement_group && a->cluster_security_group) {
+		free(r->placement_group);
+		r->placement_group = xstrdup(a->placement_group);
+		free(r->cluster_security_group);
+		r->cluster_security_group = xstrdup(a->cluster_security_group);
+		x->cluster.placement_group = xstrdup(a->placement_group);
+		x->cluster.security_group = xstrdup(a->cluster_security_group);
+		x->have_cluster = 1;
+	}
 }
 
 int backend_aws_attach_start(struct aws_run *x)

@@ -263,18 +263,25 @@ void backend_aws_record_instance(struct aws_run *x)
 
 int backend_aws_cancel_request(struct aws_run *x)
 {
-	const char *id = x->remote.spot_request;
+	struct strvec ids = STRVEC_INIT;
+	struct buf list = BUF_INIT;
+	size_t i;
+	int r = 0;
 
-	if (!id)
-		return 0;
-	if (ec2_cancel_spot_requests(&x->client, &id, 1)) {
-		ui_say(x->ui, UI_ERROR, "cannot cancel spot request %s: %s", id, err_msg());
+	remote_run_spot_requests(&ids, &x->remote);
+	if (ids.nr && ec2_cancel_spot_requests(&x->client, (const char *const *)ids.v, ids.nr)) {
+		for (i = 0; i < ids.nr; i++)
+			buf_printf(&list, "%s%s", i ? " " : "", ids.v[i]);
+		ui_say(x->ui, UI_ERROR, "cannot cancel spot request%s %s: %s",
+		       ids.nr == 1 ? "" : "s", list.ptr, err_msg());
 		ui_say(x->ui, UI_HINT,
-		       "it may start another instance: aws ec2 cancel-spot-instance-requests "
+		       "%s may start another instance: aws ec2 cancel-spot-instance-requests "
 		       "--region %s --spot-instance-request-ids %s",
-		       x->remote.region, id);
+		       ids.nr == 1 ? "it" : "each", x->remote.region, list.ptr);
 		err_clear();
-		return RC_ERROR;
+		r = RC_ERROR;
 	}
-	return 0;
+	buf_release(&list);
+	strvec_clear(&ids);
+	return r;
 }

@@ -189,6 +189,7 @@ static int start_runner_on(struct aws_run *x, const char *instance_id, int rank)
 {
 	const struct script_settings *s = x->run->req->script;
 	struct runner_job job;
+	struct buf others = BUF_INIT;
 	char *script, *command_id = NULL, *comment, *interpreter, *envs_prefix;
 	int ret;
 
@@ -232,11 +233,26 @@ static int start_runner_on(struct aws_run *x, const char *instance_id, int rank)
 	job.max_interruptions = x->max_interruptions;
 	job.retry_on_exit = x->retry_on_exit;
 	if (x->remote.nodes > 1) {
+		const struct strvec *reqs = &x->remote.node_spot_requests;
+
 		job.nodes = x->remote.nodes;
 		job.node_rank = rank;
 		job.master_addr = x->launched.nodes[0].private_ip;
 		job.master_port =
 			x->o->master_port > 0 ? x->o->master_port : BACKEND_AWS_MASTER_PORT;
+		/* each node's own request; node 0 ends the others' too with the run */
+		job.spot_request = (size_t)rank < reqs->nr && *reqs->v[rank] ? reqs->v[rank] : NULL;
+		if (!rank) {
+			size_t i;
+
+			for (i = 1; i < reqs->nr; i++)
+				if (*reqs->v[i])
+					buf_printf(&others, "%s%s", others.len ? " " : "",
+						   reqs->v[i]);
+			job.node_spot_requests = others.len ? others.ptr : NULL;
+		}
+		/* a node waits for a preempted peer, at most twice this (runner.h) */
+		job.resume_timeout = x->resume_timeout;
 	}
 	script = runner_command(&job);
 	comment = xstrfmt("git-train run %s", x->remote.run_id);
@@ -256,6 +272,7 @@ static int start_runner_on(struct aws_run *x, const char *instance_id, int rank)
 	else if (!ret)
 		ui_say(x->ui, UI_PROGRESS, "training started on %s", instance_id);
 out:
+	buf_release(&others);
 	free(interpreter);
 	free(envs_prefix);
 	free(command_id);

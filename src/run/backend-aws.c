@@ -213,6 +213,10 @@ static int launch(struct aws_run *x)
 		lo.count = backend_aws_nodes(x);
 		lo.placement_group = x->cluster.placement_group;
 		lo.cluster_security_group = x->cluster.security_group;
+		if (x->replaced) {
+			lo.replaced = (const char *const *)x->replaced->v;
+			lo.nr_replaced = x->replaced->nr;
+		}
 	}
 	r = launch_instance(l, &x->client, &lo);
 	if (r == RC_NO_SPOT || r == RC_CANCELLED)
@@ -411,9 +415,6 @@ static int aws_prepare(struct run *run)
 	if (metric_patterns_load(&x->metrics, run->req->cfg) ||
 	    inputs_load(&x->inputs, run->req->cfg) || backend_aws_resume_settings(x))
 		return RC_ERROR;
-	/* a run on several instances ends with any of them: no request brings one back */
-	if (backend_aws_nodes(x) > 1)
-		x->persistent = 0;
 	if (aws_client_init(&x->client, run->req->cfg))
 		return RC_ERROR;
 	x->have_client = 1;

@@ -33,12 +33,14 @@
  * them all and deletes the groups. follow follows node 0's log (the run's)
  * and, when the run failed because of node R, shows the end of node R's
  * log; collect waits for the instances to be gone and deletes the groups
- * (unless --keep: gc does, later). stop terminates every node.
+ * (unless --keep: gc does, later). stop cancels every node's persistent
+ * request, then terminates every node.
  *
  * A run whose instance a spot interruption stopped waits for capacity
  * (remote-progress.h): follow says so and keeps following, and moves the
  * run to another zone once it has waited train.resumeTimeout
- * (backend-aws-relaunch.c).
+ * (backend-aws-relaunch.c). With nodes > 1, any node stopped so makes the
+ * run wait, and the run moves whole: N instances, N runners.
  *
  * Progress goes through the ui, each line stamped with the time since the
  * start by the command's ui.

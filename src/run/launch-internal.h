@@ -33,7 +33,7 @@ struct launch_ctx {
 	double spot_seconds;  /* how long they took */
 	char *capacity_error; /* the last capacity error seen, for messages */
 	int count;	      /* instances wanted, all or none in one zone (>= 1) */
-	int persistent;	      /* a persistent spot request: only with count 1 */
+	int persistent;	      /* persistent spot requests, one per instance */
 	int last_zone;	      /* launch_run() tries the round's last zone */
 	/* with count > 1: the instances of node ranks 1.. (node 0's is the launch's own) */
 	struct ec2_instance *others;
@@ -66,12 +66,25 @@ int launch_run(struct launch_ctx *x, struct ec2_instance *out, int spot, const c
  * none; a one-time request ends with its instance).
  */
 int launch_terminate(struct launch_ctx *x, const char *id, const char *request, const char *why);
-/* Terminates x->others (count > 1) and says so; 0, or -1 when some may still run. */
+/*
+ * Terminates x->others (count > 1) and says so, their persistent requests
+ * cancelled first; 0, or -1 when some may still run.
+ */
 int launch_terminate_others(struct launch_ctx *x, const char *why);
+/*
+ * Cancels the persistent requests of v (those that have one), saying so on
+ * failure: before their instances are terminated, else EC2 starts others.
+ */
+void launch_cancel_requests(struct launch_ctx *x, const struct ec2_instance *v, size_t nr);
 
 /* launch-spot.c */
 /* Every zone once, in order. 0 launched, 1 no capacity anywhere, or < 0. */
 int launch_try_zones(struct launch_ctx *x, struct ec2_instance *out, int spot);
+/*
+ * Waits (up to 5 minutes) for ids to be terminated, then deletes the
+ * placement group and makes it again with its tags; a failure is a warning.
+ */
+void launch_renew_placement_group(struct launch_ctx *x, const char *const *ids, size_t nr);
 /* Spot rounds until spot_timeout. 0 launched, RC_NO_SPOT, or < 0. */
 int launch_spot(struct launch_ctx *x, struct ec2_instance *out);
 /* The fallback policy: 0 to go on-demand, else RC_NO_SPOT or RC_CANCELLED (err_set). */

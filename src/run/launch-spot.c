@@ -178,7 +178,7 @@ static void wait_terminated(struct launch_ctx *x, const char *const *ids, size_t
  * instances are terminated, the group is deleted and created again, as
  * cluster_create() made it (same name and tags).
  */
-static void renew_placement_group(struct launch_ctx *x, const char *const *ids, size_t nr)
+void launch_renew_placement_group(struct launch_ctx *x, const char *const *ids, size_t nr)
 {
 	const char *name = x->o->placement_group;
 	struct ec2_group *v = NULL;
@@ -221,6 +221,8 @@ static void too_few(struct launch_ctx *x, struct ec2_instance *v, size_t n, int 
 	x->capacity_error = xstrfmt("got %zu of %d %s %s in %s", n, x->count, market,
 				    x->o->instance_type, zone ? zone : x->region);
 	launch_line_end(x);
+	/* persistent: each has its request, which would start another */
+	launch_cancel_requests(x, v, n);
 	if (ec2_terminate_instances(x->c, ids, n)) {
 		ui_say(x->o->ui, UI_ERROR, "%s: cannot terminate them: %s", x->capacity_error,
 		       err_msg());
@@ -232,7 +234,7 @@ static void too_few(struct launch_ctx *x, struct ec2_instance *v, size_t n, int 
 		       n == 1 ? "it" : "them", x->last_zone ? "" : ", trying another zone");
 	}
 	if (x->o->placement_group)
-		renew_placement_group(x, ids, n);
+		launch_renew_placement_group(x, ids, n);
 	free(ids);
 }
 

@@ -57,6 +57,33 @@ int launch_terminate(struct launch_ctx *x, const char *id, const char *request, 
 	return 0;
 }
 
+void launch_cancel_requests(struct launch_ctx *x, const struct ec2_instance *v, size_t nr)
+{
+	struct strvec ids = STRVEC_INIT;
+	struct buf list = BUF_INIT;
+	size_t i;
+
+	if (!x->persistent)
+		return; /* a one-time request ends with its instance */
+	for (i = 0; i < nr; i++)
+		if (v[i].spot_request)
+			strvec_push(&ids, v[i].spot_request);
+	if (ids.nr && ec2_cancel_spot_requests(x->c, (const char *const *)ids.v, ids.nr)) {
+		for (i = 0; i < ids.nr; i++)
+			buf_printf(&list, "%s%s", i ? " " : "", ids.v[i]);
+		launch_line_end(x);
+		ui_say(x->o->ui, UI_WARNING, "cannot cancel spot requests %s: %s", list.ptr,
+		       err_msg());
+		ui_say(x->o->ui, UI_HINT,
+		       "they may start other instances: aws ec2 cancel-spot-instance-requests "
+		       "--region %s --spot-instance-request-ids %s",
+		       x->region, list.ptr);
+		err_clear();
+	}
+	buf_release(&list);
+	strvec_clear(&ids);
+}
+
 int launch_terminate_others(struct launch_ctx *x, const char *why)
 {
 	const char **ids;
@@ -65,6 +92,8 @@ int launch_terminate_others(struct launch_ctx *x, const char *why)
 
 	if (!x->nr_others)
 		return 0;
+	/* else each would start another instance */
+	launch_cancel_requests(x, x->others, x->nr_others);
 	ids = xcalloc(x->nr_others, sizeof(*ids));
 	for (i = 0; i < x->nr_others; i++)
 		ids[i] = x->others[i].id;
@@ -267,7 +296,7 @@ static int wait_others_ready(struct launch_ctx *x, struct ec2_instance *node0)
 		return 0;
 	{
 		char *e = xstrdup(err_msg());
-		int t = launch_terminate(x, node0->id, NULL, "another node failed");
+		int t = launch_terminate(x, node0->id, node0->spot_request, "another node failed");
 
 		if (launch_terminate_others(x, "another node failed") || t) {
 			err_set("%s; and some of the run's instances may still be running", e);
@@ -286,10 +315,12 @@ static void fill_result(struct launch_result *out, struct launch_ctx *x, struct 
 {
 	const struct pricing_quote *p = x->o->prices;
 
+	/* a one-time request ends with its instance: only a persistent one is the run's */
+	int keep_requests = spot && x->persistent;
+
 	out->instance = *inst;
 	memset(inst, 0, sizeof(*inst));
-	/* a one-time request ends with its instance: only a persistent one is the run's */
-	if (!spot || !x->persistent) {
+	if (!keep_requests) {
 		free(out->instance.spot_request);
 		out->instance.spot_request = NULL;
 	}
@@ -310,6 +341,10 @@ static void fill_result(struct launch_result *out, struct launch_ctx *x, struct 
 		for (i = 0; i < x->nr_others; i++) {
 			out->nodes[i + 1] = x->others[i];
 			memset(&x->others[i], 0, sizeof(x->others[i]));
+			if (!keep_requests) {
+				free(out->nodes[i + 1].spot_request);
+				out->nodes[i + 1].spot_request = NULL;
+			}
 		}
 		free(x->others);
 		x->others = NULL;
@@ -345,8 +380,8 @@ int launch_instance(struct launch_result *out, struct aws_client *c, const struc
 	x.o = o;
 	x.region = c->settings.region ? c->settings.region : "us-east-1";
 	x.count = o->count > 1 ? o->count : 1;
-	/* several instances: one-time spot requests only, for now (launch.h) */
-	x.persistent = o->persistent && x.count == 1;
+	/* with several instances, one request each (launch.h) */
+	x.persistent = o->persistent;
 	if (!o->run_id || !o->short_sha || !o->instance_type)
 		return err_set("cannot launch: no run id, commit or instance type");
 	if (launch_cancelled(&x))
@@ -359,6 +394,9 @@ int launch_instance(struct launch_result *out, struct aws_client *c, const struc
 	if (r)
 		goto out;
 	x.user_data = launch_user_data(o->max_runtime, o->idle_timeout);
+	/* a run moved elsewhere: its group must forget the old zone first */
+	if (x.count > 1 && o->placement_group && o->nr_replaced)
+		launch_renew_placement_group(&x, o->replaced, o->nr_replaced);
 	r = launch_cancelled(&x) ? RC_CANCELLED : launch_market(&x, &inst, spot);
 	if (r == RC_NO_SPOT) {
 		r = launch_fallback(&x);

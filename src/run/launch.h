@@ -100,12 +100,22 @@ struct launch_opts {
 	 * they are terminated (a cluster group keeps the zone of its
 	 * instances). Node ranks follow the instance ids; every node waits for
 	 * running and SSM Online, and any failure or cancel terminates them all.
-	 * With count > 1, persistent is ignored: one-time spot requests (a
-	 * persistent request restarts one instance, not the run's N).
+	 * persistent holds for count > 1 too: EC2 makes one request per
+	 * instance, each cancelled before its instance is terminated, whatever
+	 * ends the launch (a zone that gave too few, a node not ready, cancel).
 	 */
 	int count;
 	const char *placement_group;
 	const char *cluster_security_group;
+	/*
+	 * A relaunch of a run on several instances elsewhere: the run's old
+	 * instances, terminated by the caller, which were in placement_group.
+	 * The launch waits for them to be terminated and renews the group
+	 * first (deleted and made again with its tags), as after a zone that
+	 * gave too few: the group keeps the old zone while any is left.
+	 */
+	const char *const *replaced;
+	size_t nr_replaced;
 	const volatile sig_atomic_t *cancel;
 	const struct ui *ui; /* progress, warnings and the on-demand question */
 };
@@ -115,7 +125,8 @@ struct launch_result {
 		instance; /* id, type, az, lifecycle; spot_request: the persistent one */
 	/*
 	 * With count > 1: every instance, by node rank (nodes[0] is a copy of
-	 * instance), each with its private_ip. NULL and 0 for one instance.
+	 * instance), each with its private_ip and, with persistent spot, its
+	 * own spot_request. NULL and 0 for one instance.
 	 */
 	struct ec2_instance *nodes;
 	size_t nr_nodes;

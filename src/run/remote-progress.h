@@ -11,6 +11,10 @@
  * it again when capacity returns, and the runner continues (runner.h). A
  * one-time spot or on-demand instance that is gone, or a stopped one whose
  * request is gone, is not coming back.
+ *
+ * A run on several instances (issue 14) waits for capacity when any node's
+ * instance does (its runner suspends, the others wait for it: runner.h);
+ * else it is in node 0's phase.
  */
 #ifndef RUN_REMOTE_PROGRESS_H
 #define RUN_REMOTE_PROGRESS_H
@@ -37,6 +41,12 @@ struct remote_progress {
 	char *state;	     /* the instance's state; NULL: not known */
 	char *request;	     /* the persistent spot request; NULL: none */
 	char *request_state; /* its state (active, disabled, ...); NULL: not known */
+	/*
+	 * Several instances: the node these describe (REMOTE_WAITING: one that
+	 * waits, else 0), and its instance; NULL: one instance.
+	 */
+	int node;
+	char *instance;
 };
 
 /*
@@ -47,10 +57,20 @@ struct remote_progress {
 enum remote_phase remote_progress_phase(const char *state, const char *request_state);
 
 /*
+ * The phase of a run on n instances, each node's as remote_progress_phase()
+ * gives it in phases (by node rank): REMOTE_WAITING when any node waits
+ * (*node: the first that does), else node 0's (*node: 0).
+ */
+enum remote_phase remote_progress_nodes_phase(const enum remote_phase *phases, size_t n, int *node);
+
+/*
  * Reads the run's progress: attempts.json, the instance r->instance_id (inst
  * when the caller has described it already, else DescribeInstances) and its
- * spot request (inst's, else r->spot_request). A look that fails leaves what
- * it would have said unknown (a hint, not a need): 0 always, out filled.
+ * spot request (inst's, else r->spot_request). A run on several instances
+ * (r->node_instances) has every node's instance described (inst is then
+ * only what is said when that look fails) and the request of each that is
+ * stopped (its own, else run.json's for its rank). A look that fails leaves
+ * what it would have said unknown (a hint, not a need): 0 always, out filled.
  */
 int remote_progress_read(struct remote_progress *out, struct aws_client *c,
 			 const struct remote_run *r, const struct ec2_instance *inst);

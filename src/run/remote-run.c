@@ -46,6 +46,7 @@ void remote_run_release(struct remote_run *r)
 	free(r->instances);
 	free(r->resumed_from);
 	strvec_clear(&r->node_instances);
+	strvec_clear(&r->node_spot_requests);
 	free(r->placement_group);
 	free(r->cluster_security_group);
 	memset(r, 0, sizeof(*r));
@@ -131,6 +132,15 @@ static void add_nodes_json(cJSON *o, const struct remote_run *r)
 	a = cJSON_AddArrayToObject(o, "node_instances");
 	for (i = 0; i < r->node_instances.nr; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(r->node_instances.v[i]));
+	if (r->node_spot_requests.nr) {
+		a = cJSON_AddArrayToObject(o, "node_spot_requests");
+		for (i = 0; i < r->node_spot_requests.nr; i++) {
+			const char *sir = r->node_spot_requests.v[i];
+
+			cJSON_AddItemToArray(a,
+					     *sir ? cJSON_CreateString(sir) : cJSON_CreateNull());
+		}
+	}
 	json_add_string_or_null(o, "placement_group", r->placement_group);
 	json_add_string_or_null(o, "cluster_security_group", r->cluster_security_group);
 }
@@ -305,6 +315,23 @@ static void load_nodes(struct remote_run *out, const cJSON *o)
 		return;
 	}
 	out->nodes = n;
+	/* by node rank, so all or none: a request taken for another node's would do harm */
+	a = cJSON_GetObjectItemCaseSensitive(o, "node_spot_requests");
+	if (cJSON_IsArray(a) && cJSON_GetArraySize(a) == n) {
+		cJSON_ArrayForEach (e, a) {
+			char *sir = NULL;
+
+			if (cJSON_IsNull(e))
+				sir = xstrdup("");
+			else if (cJSON_IsString(e))
+				sir = plain_id(e->valuestring, "sir-");
+			if (!sir) {
+				strvec_clear(&out->node_spot_requests);
+				break;
+			}
+			strvec_push_nodup(&out->node_spot_requests, sir);
+		}
+	}
 	out->placement_group = plain_id(json_string(o, "placement_group"), "git-train-");
 	out->cluster_security_group = plain_id(json_string(o, "cluster_security_group"), "sg-");
 }
@@ -484,6 +511,27 @@ double remote_run_attempts_cost(const struct remote_run *r, const struct layout_
 		}
 	}
 	return sum;
+}
+
+static void push_unique(struct strvec *v, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < v->nr; i++)
+		if (!strcmp(v->v[i], s))
+			return;
+	strvec_push(v, s);
+}
+
+void remote_run_spot_requests(struct strvec *out, const struct remote_run *r)
+{
+	size_t i;
+
+	if (r->spot_request)
+		push_unique(out, r->spot_request);
+	for (i = 0; i < r->node_spot_requests.nr; i++)
+		if (*r->node_spot_requests.v[i])
+			push_unique(out, r->node_spot_requests.v[i]);
 }
 
 static void set_extra(struct run_record *rec, const char *key, const char *value)

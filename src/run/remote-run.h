@@ -11,8 +11,10 @@
  * "instance_type", "market": "spot" | "on-demand", "az", "price" (USD/h,
  * < 0 unknown), "region", "launched" (ISO 8601), "args": [...]}; a run on
  * several instances (issue 14) adds "nodes": N, "node_instances": [ids by
- * node rank], "placement_group" (its name) and "cluster_security_group"
- * (its id).
+ * node rank], "node_spot_requests": [each node's persistent spot request or
+ * null, by node rank; absent when none has one, as in run.json files from
+ * before], "placement_group" (its name) and "cluster_security_group" (its
+ * id).
  */
 #ifndef RUN_REMOTE_RUN_H
 #define RUN_REMOTE_RUN_H
@@ -100,6 +102,12 @@ struct remote_run {
 	 */
 	int nodes;
 	struct strvec node_instances;
+	/*
+	 * Each node's persistent spot request by node rank ("" for none;
+	 * node_spot_requests.v[0] is spot_request), or empty when no node has
+	 * one (one-time spot, on-demand, a run.json from before).
+	 */
+	struct strvec node_spot_requests;
 	char *placement_group;
 	char *cluster_security_group;
 };
@@ -170,6 +178,12 @@ double remote_run_attempts_cost(const struct remote_run *r, const struct layout_
  * (layout.h). Caller frees.
  */
 char *remote_run_node_key(const char *run_prefix, int rank, enum layout_item item);
+
+/*
+ * Every persistent spot request of the run (spot_request and each node's),
+ * each once, appended to out.
+ */
+void remote_run_spot_requests(struct strvec *out, const struct remote_run *r);
 
 /* Dollars for notes and tables: "0.0031", "1.25" (no exponent, no trailing zeros). */
 void remote_run_format_usd(struct buf *out, double usd);

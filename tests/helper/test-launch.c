@@ -12,7 +12,8 @@
  * the run's placement group and security group (cluster_create(), printed
  * as "placement_group <name>" and "security_group <id>") and launches into
  * them, deleting them again when the launch fails; each instance is printed
- * as "node <rank> <id> <private ip> <zone>". --cluster-delete=SECONDS does
+ * as "node <rank> <id> <private ip> <zone> <persistent spot request|none>".
+ * --cluster-delete=SECONDS does
  * only cluster_delete() of the run, waiting that long for its instances.
  */
 #include <signal.h>
@@ -153,9 +154,10 @@ static void print_result(const struct launch_result *res)
 	printf("spot_request %s\n",
 	       res->instance.spot_request ? res->instance.spot_request : "none");
 	for (i = 0; i < res->nr_nodes; i++)
-		printf("node %zu %s %s %s\n", i, res->nodes[i].id,
+		printf("node %zu %s %s %s %s\n", i, res->nodes[i].id,
 		       res->nodes[i].private_ip ? res->nodes[i].private_ip : "none",
-		       res->nodes[i].az ? res->nodes[i].az : "unknown");
+		       res->nodes[i].az ? res->nodes[i].az : "unknown",
+		       res->nodes[i].spot_request ? res->nodes[i].spot_request : "none");
 }
 
 int cmd__launch(int argc, char **argv)

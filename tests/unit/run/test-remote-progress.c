@@ -35,6 +35,33 @@ static void test_phase(void **state)
 	assert_int_equal(remote_progress_phase(NULL, "active"), REMOTE_GONE);
 }
 
+/*
+ * A run on several instances waits for capacity while any node waits (its
+ * peers wait for it); else it is in node 0's phase.
+ */
+static void test_nodes_phase(void **state)
+{
+	const enum remote_phase running[] = { REMOTE_RUNNING, REMOTE_RUNNING, REMOTE_RUNNING };
+	const enum remote_phase one[] = { REMOTE_RUNNING, REMOTE_RUNNING, REMOTE_WAITING };
+	const enum remote_phase two[] = { REMOTE_WAITING, REMOTE_WAITING, REMOTE_GONE };
+	const enum remote_phase node0_gone[] = { REMOTE_GONE, REMOTE_RUNNING };
+	const enum remote_phase starting[] = { REMOTE_STARTING, REMOTE_RUNNING };
+	int node = -1;
+
+	(void)state;
+	assert_int_equal(remote_progress_nodes_phase(running, 3, &node), REMOTE_RUNNING);
+	assert_int_equal(node, 0);
+	assert_int_equal(remote_progress_nodes_phase(one, 3, &node), REMOTE_WAITING);
+	assert_int_equal(node, 2);
+	/* the first that waits is the one said */
+	assert_int_equal(remote_progress_nodes_phase(two, 3, &node), REMOTE_WAITING);
+	assert_int_equal(node, 0);
+	/* a node gone for good is node 0's runner's to see (runner.h): node 0 is the run */
+	assert_int_equal(remote_progress_nodes_phase(node0_gone, 2, &node), REMOTE_GONE);
+	assert_int_equal(remote_progress_nodes_phase(starting, 2, &node), REMOTE_STARTING);
+	assert_int_equal(remote_progress_nodes_phase(NULL, 0, &node), REMOTE_GONE);
+}
+
 static char *said(const struct remote_progress *p)
 {
 	struct buf b = BUF_INIT;
@@ -83,6 +110,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_phase),
+		cmocka_unit_test(test_nodes_phase),
 		cmocka_unit_test(test_describe),
 	};
 

@@ -168,9 +168,39 @@ static void test_attempts_cost(void **state)
 	r.price = 0.5; /* the run's: for i-0ccc, which run.json does not list */
 	assert_int_equal(layout_attempts_parse(&a, doc, strlen(doc), "result.json"), 0);
 	assert_true(fabs(remote_run_attempts_cost(&r, &a) - (0.1 + 0.5 + 0.05)) < 1e-9);
+	/* on several instances: every node ran each attempt (issue 14) */
+	r.nodes = 3;
+	assert_true(fabs(remote_run_attempts_cost(&r, &a) - 3 * (0.1 + 0.5 + 0.05)) < 1e-9);
+	r.nodes = 0;
 	r.price = -1; /* i-0ccc's price is not known: nor is the cost */
 	assert_true(remote_run_attempts_cost(&r, &a) < 0);
 	layout_attempts_release(&a);
+}
+
+/* Every persistent request of a run: node 0's once, the others' by rank, none for "". */
+static void test_spot_requests(void **state)
+{
+	struct remote_run r = sample();
+	struct strvec v = STRVEC_INIT;
+
+	(void)state;
+	remote_run_spot_requests(&v, &r);
+	assert_int_equal(v.nr, 0);
+	r.spot_request = "sir-aaaa1111";
+	remote_run_spot_requests(&v, &r);
+	assert_int_equal(v.nr, 1);
+	assert_string_equal(v.v[0], "sir-aaaa1111");
+	strvec_clear(&v);
+	memset(&r.node_spot_requests, 0, sizeof(r.node_spot_requests));
+	strvec_push(&r.node_spot_requests, "sir-aaaa1111");
+	strvec_push(&r.node_spot_requests, "");
+	strvec_push(&r.node_spot_requests, "sir-cccc3333");
+	remote_run_spot_requests(&v, &r);
+	assert_int_equal(v.nr, 2);
+	assert_string_equal(v.v[0], "sir-aaaa1111");
+	assert_string_equal(v.v[1], "sir-cccc3333");
+	strvec_clear(&v);
+	strvec_clear(&r.node_spot_requests);
 }
 
 /*
@@ -249,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_format_usd),
 		cmocka_unit_test(test_attempts_cost),
 		cmocka_unit_test(test_attempts_cost_nodes),
+		cmocka_unit_test(test_spot_requests),
 		cmocka_unit_test(test_result_exit_code_clamped),
 		cmocka_unit_test(test_nodes),
 	};
