@@ -87,7 +87,8 @@ test_expect_success EC2,TORCH 'setup: a DDP script that checkpoints, its single-
 	    opt.load_state_dict(state["opt"])
 	    step = state["step"]
 	    print(f"rank {rank}: resumed from step {step}", flush=True)
-	print(f"rank {rank} of {world}, attempt {os.environ.get(\"GIT_TRAIN_ATTEMPT\")}", flush=True)
+	attempt = os.environ.get("GIT_TRAIN_ATTEMPT")
+	print(f"rank {rank} of {world}, attempt {attempt}", flush=True)
 	ddp = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
 	w = torch.arange(8, dtype=torch.float32) / 8
 	share = a.batch // world
@@ -115,7 +116,7 @@ test_expect_success EC2,TORCH 'setup: a DDP script that checkpoints, its single-
 	git add ddp.py &&
 	git commit -q -m "a DDP training that checkpoints" &&
 	mkdir plain &&
-	GIT_TRAIN_CHECKPOINT_DIR=$PWD/plain /usr/bin/python3 ddp.py --steps 30 >single.out &&
+	GIT_TRAIN_CHECKPOINT_DIR=$PWD/plain /usr/bin/python3 ddp.py --steps 40 >single.out &&
 	weights single.out >single &&
 	test_grep "^0 1 " single &&
 	cut -d" " -f3- single >w.single &&
@@ -130,11 +131,13 @@ test_expect_success EC2,TORCH 'setup: a DDP script that checkpoints, its single-
 	/usr/bin/python3 -c "import socket; s = socket.socket(); s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])" >port &&
 	git config train.masterPort "$(cat port)" &&
 	test_fake_prices "{\"c5.xlarge\": 0.17}" &&
-	test_fake_ctl spot-prices "{\"c5.xlarge\": 0.07}"
+	test_fake_ctl spot-prices "{\"c5.xlarge\": 0.07}" &&
+	# the notice leaves the interrupted node time to save its attempt, on a loaded machine too
+	test_fake_settings "{\"interrupt_grace\": 10}"
 '
 
 test_expect_success EC2,TORCH 'node 1 interrupted, no client attached: restarted in place, both nodes resume from the checkpoint, the weights of one process, attempts=2, nothing left' '
-	test_train c5.xlarge --nodes 2 -- --steps 30 --pause 0.2 &&
+	test_train c5.xlarge --nodes 2 -- --steps 40 --pause 0.25 &&
 	id=$(run_id_of out) &&
 	set -- $(instances_of err) &&
 	i0=$1 i1=$2 &&
@@ -143,7 +146,7 @@ test_expect_success EC2,TORCH 'node 1 interrupted, no client attached: restarted
 	test "$(test_fake_spot_request "$i0" type)" = persistent &&
 	test "$(test_fake_spot_request "$i1" type)" = persistent &&
 	log0=$(node_log "$i0" "$id") &&
-	test_wait_for_text "$log0" "^checkpoint step 10$" 120 &&
+	test_wait_for_text "$log0" "checkpoint step 10$" 120 &&
 	test_fake_interrupt "$i1" 1 &&
 	# no client: node 1 stops and starts again; the runners carry on, and
 	# every instance shuts itself down at the end
@@ -153,11 +156,11 @@ test_expect_success EC2,TORCH 'node 1 interrupted, no client attached: restarted
 	git train logs "$id" >run.log &&
 	test_grep "^git-train: node 1 was preempted" run.log &&
 	test_grep "^git-train: --- attempt 2 " run.log &&
-	test_grep "^rank 0: resumed from step [1-9][0-9]*$" run.log &&
-	test_grep "^rank 0 of 2, attempt 2$" run.log &&
+	test_grep "rank 0: resumed from step [1-9][0-9]*$" run.log &&
+	test_grep "rank 0 of 2, attempt 2$" run.log &&
 	same_weights run.log 0 &&
 	git train logs "$id" --node 1 >node1.log &&
-	test_grep "^rank 1: resumed from step [1-9][0-9]*$" node1.log &&
+	test_grep "rank 1: resumed from step [1-9][0-9]*$" node1.log &&
 	same_weights node1.log 1 &&
 	test "$(note_field "$id" status)" = succeeded &&
 	test "$(note_field "$id" nodes)" = 2 &&
@@ -178,9 +181,9 @@ test_expect_success EC2,TORCH 'node 1 interrupted, no client attached: restarted
 
 test_expect_success EC2,TORCH '--wait, node 1 gets no capacity back within train.resumeTimeout: the run moves, two new instances, from the checkpoints in S3, nothing left' '
 	rm -f out err &&
-	git -c train.resumeTimeout=8s train c5.xlarge --nodes 2 --wait -- --steps 30 --pause 0.2 >out 2>err &
+	git -c train.resumeTimeout=8s train c5.xlarge --nodes 2 --wait -- --steps 40 --pause 0.25 >out 2>err &
 	pid=$! &&
-	test_wait_for_text out "^checkpoint step 10$" 120 &&
+	test_wait_for_text out "checkpoint step 10$" 120 &&
 	id=$(run_id_of out) &&
 	set -- $(instances_of err) &&
 	i0=$1 i1=$2 &&
@@ -189,7 +192,7 @@ test_expect_success EC2,TORCH '--wait, node 1 gets no capacity back within train
 	cat out err >>"$TRASH_DIRECTORY/all-output" &&
 	{ test $rc = 0 || { echo "exit $rc"; cat err; false; }; } &&
 	test_grep "moving run $id to another zone" err &&
-	test_grep "^rank 0: resumed from step [1-9][0-9]*$" out &&
+	test_grep "rank 0: resumed from step [1-9][0-9]*$" out &&
 	same_weights out 0 &&
 	git train logs "$id" --node 1 >node1.log &&
 	same_weights node1.log 1 &&
