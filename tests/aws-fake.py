@@ -962,6 +962,7 @@ class Instance:
         self.seen_running = time.time()
         self.stopped = False
         self.ending = False  # terminating: no going back
+        self.shutting_down = False  # shut_down() has asked moto to terminate it
         self.terminated = False  # and its processes are gone
         self.interrupt_at = None
         self.interrupt_action = None  # "stop" or "terminate", once interrupted
@@ -1194,9 +1195,13 @@ class Instance:
         if self.ending:
             return
         self.ended_by = self.ended_by or reason
-        status, _ = moto_query(self.state, "ec2", self.region,
-                               {"Action": "TerminateInstances", "Version": "2016-11-15",
-                                "InstanceId.1": self.id})
+        # under the lock a spot interruption's stop takes: moto would stop
+        # an instance it has terminated, if the stop came second
+        with self.state.sync_lock:
+            self.shutting_down = True
+            status, _ = moto_query(self.state, "ec2", self.region,
+                                   {"Action": "TerminateInstances", "Version": "2016-11-15",
+                                    "InstanceId.1": self.id})
         if status != 200:
             log(f"moto would not terminate {self.id}: {status}")
         self.terminate()
@@ -1220,12 +1225,14 @@ class Instance:
         return self.interrupt_at
 
     def spot_stop(self, req, restart_after):
-        if self.ending or self.stopped:
+        if self.ending or self.stopped or self.shutting_down:
             return
         with self.state.spot_lock:
             if req.state == "active":
                 req.set("disabled", "instance-stopped-no-capacity")
         with self.state.sync_lock:  # no sync sees moto's state before ours
+            if self.ending or self.shutting_down:
+                return  # it shut itself down during the notice's grace
             status, _ = moto_query(self.state, "ec2", self.region,
                                    {"Action": "StopInstances", "Version": "2016-11-15",
                                     "InstanceId.1": self.id})
