@@ -27,6 +27,10 @@
  *                              each attempt's start and end
  *       nodes/<R>/log          a run on several instances (runner.h): node R's
  *       nodes/<R>/result.json  log and result (R > 0; node 0's are the run's own)
+ *       nodes/<R>/preempted-<a>  node R (0 too) stopped by a spot interruption in
+ *                              attempt a, and coming back (the others stop it too)
+ *       nodes/<R>/attempt-<a>  node R (0 too) ready to run attempt a > 1: every
+ *                              node starts it once all N are there
  *   envs/<key>.tar.gz          a packed environment of the commits' dependencies
  *                              (deps.h), written by the runs, shared by all
  *                              the commits whose dependencies have that key
@@ -121,7 +125,8 @@ enum layout_item {
 	/*
 	 * nodes/: a run on several instances (issue 14): nodes/<R>/log and
 	 * nodes/<R>/result.json of each node R > 0; node 0's are the run's own
-	 * log and result.json
+	 * log and result.json; and every node's preempted-<a> and attempt-<a>
+	 * markers (the runners' resumption after a spot interruption)
 	 */
 	LAYOUT_NODES,
 };
