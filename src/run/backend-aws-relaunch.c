@@ -90,30 +90,6 @@ static void say_moved(struct aws_run *x)
 	free(ids);
 }
 
-/* Until EC2 says every one of ids is terminated (at most OLD_NODES_TIMEOUT). */
-static void wait_terminated(struct aws_run *x, const struct strvec *ids)
-{
-	double until = now_monotonic() + OLD_NODES_TIMEOUT;
-	struct ec2_instance *v = NULL;
-	size_t n = 0, i, left;
-
-	do {
-		if (ec2_describe_instances(&v, &n, &x->client, (const char *const *)ids->v, ids->nr,
-					   NULL, 0)) {
-			err_clear();
-			left = ids->nr;
-		} else {
-			for (i = 0, left = 0; i < n; i++)
-				if (!v[i].state || strcmp(v[i].state, "terminated"))
-					left++;
-		}
-		ec2_instances_free(v, n);
-		v = NULL;
-		n = 0;
-	} while (left && now_monotonic() < until &&
-		 !sleep_unless_cancelled(x->cancel, poll_interval(2)));
-}
-
 /*
  * A run on several instances moves with nodes that were still running (a
  * node waits for its preempted peer, a script may go on): terminated, their
@@ -132,7 +108,8 @@ static int clear_old_results(struct aws_run *x, const struct strvec *old)
 	struct strvec keys = STRVEC_INIT;
 	int rank, ret = 0;
 
-	wait_terminated(x, old);
+	ec2_wait_terminated(&x->client, (const char *const *)old->v, old->nr, OLD_NODES_TIMEOUT,
+			    x->cancel);
 	for (rank = 0; rank < r->nodes; rank++)
 		strvec_push_nodup(&keys, remote_run_node_key(r->run_prefix, rank, LAYOUT_RESULT));
 	run_record_init(&rec);

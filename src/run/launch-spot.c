@@ -149,28 +149,6 @@ static int cmp_instance_id(const void *a, const void *b)
 	return strcmp(((const struct ec2_instance *)a)->id, ((const struct ec2_instance *)b)->id);
 }
 
-/* Waits (up to 5 minutes) until EC2 says every one of ids is terminated. */
-static void wait_terminated(struct launch_ctx *x, const char *const *ids, size_t nr)
-{
-	double until = now_monotonic() + 300;
-	struct ec2_instance *v = NULL;
-	size_t n = 0, i, left;
-
-	do {
-		if (ec2_describe_instances(&v, &n, x->c, ids, nr, NULL, 0)) {
-			err_clear();
-			left = nr;
-		} else {
-			for (i = 0, left = 0; i < n; i++)
-				if (!v[i].state || strcmp(v[i].state, "terminated"))
-					left++;
-		}
-		ec2_instances_free(v, n);
-		v = NULL;
-		n = 0;
-	} while (left && now_monotonic() < until && !launch_sleep(x, 2));
-}
-
 /*
  * A cluster placement group lives in the zone of its first instance, and
  * keeps it while any instance of it is left (shutting-down included): after
@@ -186,7 +164,7 @@ void launch_renew_placement_group(struct launch_ctx *x, const char *const *ids, 
 	size_t n = 0;
 	int r;
 
-	wait_terminated(x, ids, nr);
+	ec2_wait_terminated(x->c, ids, nr, 300, x->o->cancel); /* 5 minutes at most */
 	if (launch_cancelled(x))
 		return;
 	r = ec2_describe_placement_groups(&v, &n, x->c, &f, 1);

@@ -691,3 +691,29 @@ enum ec2_error_class ec2_error_class(const char *code)
 			return table[i].class;
 	return EC2_ERR_OTHER;
 }
+
+int ec2_wait_terminated(struct aws_client *c, const char *const *ids, size_t nr, double timeout,
+			const volatile sig_atomic_t *cancel)
+{
+	double until = now_monotonic() + timeout;
+	struct ec2_instance *v = NULL;
+	size_t n = 0, i, left;
+
+	for (;;) {
+		if (ec2_describe_instances(&v, &n, c, ids, nr, NULL, 0)) {
+			err_clear();
+			left = nr;
+		} else {
+			for (i = 0, left = 0; i < n; i++)
+				if (!v[i].state || strcmp(v[i].state, "terminated"))
+					left++;
+		}
+		ec2_instances_free(v, n);
+		v = NULL;
+		n = 0;
+		if (!left)
+			return 0;
+		if (now_monotonic() >= until || sleep_unless_cancelled(cancel, poll_interval(2)))
+			return 1;
+	}
+}

@@ -10,6 +10,7 @@
 #ifndef SERVICES_EC2_H
 #define SERVICES_EC2_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -110,6 +111,15 @@ int ec2_describe_instances(struct ec2_instance **out, size_t *out_nr, struct aws
 
 /* TerminateInstances. A missing instance (InvalidInstanceID.NotFound) counts as terminated. */
 int ec2_terminate_instances(struct aws_client *c, const char *const *ids, size_t nr);
+
+/*
+ * Until DescribeInstances says every one of ids is terminated, looking every
+ * 2 seconds (poll_interval()), for at most timeout seconds or until *cancel
+ * (may be NULL). A failed look counts as none terminated. 0 when all are,
+ * 1 when not (the time ran out, or cancelled).
+ */
+int ec2_wait_terminated(struct aws_client *c, const char *const *ids, size_t nr, double timeout,
+			const volatile sig_atomic_t *cancel);
 
 /* The region's availability zones in state "available", sorted by name. */
 int ec2_availability_zones(struct strvec *out, struct aws_client *c);
