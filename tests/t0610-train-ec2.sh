@@ -67,11 +67,6 @@ fresh() {
 	fi
 }
 
-# run_id_of FILE: the run id in the text summary
-run_id_of() {
-	sed -n "s/^run \([^ ]*\) started: .*/\1/p" "$1"
-}
-
 # signal_when <signal> <text> [<seconds>] -- <git-train args>: git-train in the
 # background (its output in out and err), sent the signal once err says text
 # (within seconds, 30 by default); its pid in $pid
@@ -150,7 +145,7 @@ test_expect_success EC2 'setup: a bucket, an instance profile with SSM and bucke
 test_expect_success EC2 'git train t3.micro --wait: the epochs live, exit 0, the note, its spot request cancelled, nothing left' '
 	fresh &&
 	test_train t3.micro --wait --spot-timeout=5s -- --epochs 3 &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	test -n "$id" &&
 	test_grep "^epoch 1/3 loss=0.5000$" out &&
 	test_grep "^epoch 3/3 loss=0.1250$" out &&
@@ -205,7 +200,7 @@ test_expect_success EC2 'a script that exits 3, its code forged in S3: uploaded 
 	test_expect_code 3 git -c train.instanceProfile=core-profile train t3.micro --wait \
 		-- --epochs 1 --fail 3 >out 2>err &&
 	cat out err >>"$TRASH_DIRECTORY/all-output" &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	test_grep "uploaded code for .* (replacing s3://train-bucket/.*/code.tar.gz, whose checksum was not the archive.s)" err &&
 	test_grep "^epoch 1/1 loss=0.5000$" out &&
 	test_grep ! pwned out &&
@@ -261,7 +256,7 @@ test_expect_success EC2 'script arguments arrive byte for byte' '
 		"$(printf "line1\nline2")" "héllo ☃" "" "--epochs" "-" "\$HOME" "$(printf "\377x")" &&
 	/usr/bin/python3 -c "import json, sys; print(json.dumps(sys.argv[1:]))" "$@" >expect &&
 	test_train t3.micro --wait --script argv.py -- "$@" &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	s3_get "$(runs_key)/$id/outputs/argv.json" got.json &&
 	/usr/bin/python3 -c "import json; print(json.dumps(json.load(open(\"got.json\"))))" >got &&
 	test_cmp expect got &&
@@ -282,7 +277,7 @@ test_expect_success EC2 'no spot capacity anywhere, no terminal, no --yes: exit 
 test_expect_success EC2 '--yes: on-demand, said in the output and in the note' '
 	fresh "$capacity_everywhere" &&
 	test_train t3.micro --yes --wait --spot-timeout=2s -- --epochs 1 &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	test_grep "ON-DEMAND" err &&
 	test_grep "^run $id started: t3.micro on-demand instance" out &&
 	git notes --ref=train show HEAD >note &&
@@ -385,7 +380,7 @@ test_expect_success EC2 '--stash: the snapshot runs, and is kept for its note' '
 	test_grep "^running snapshot [0-9a-f]* of the working tree" err &&
 	snap=$(sed -n "s/^running snapshot \([0-9a-f]*\) .*/\1/p" err) &&
 	git rev-parse --verify -q "refs/train/snapshots/$(git rev-parse $snap)" &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	s3_get "$(runs_key $snap)/$id/run.json" run.json &&
 	test_grep "\"parent\": *\"$(git rev-parse HEAD)\"" run.json
 '
@@ -462,7 +457,7 @@ test_expect_success EC2 'Ctrl-C while following: detaches, the training goes on'
 	{ wait $pid; rc=$?; } &&
 	cat out err >>"$TRASH_DIRECTORY/all-output" &&
 	{ test $rc = 130 || { echo "exit $rc"; cat err; false; }; } &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	test_grep "detached from run $id" err &&
 	test_grep "git train logs -f $id" err &&
 	test_grep "git train stop $id" err &&
@@ -485,7 +480,7 @@ test_expect_success EC2 'a spot interruption of a run that cannot resume (train.
 	{ wait $pid; rc=$?; } &&
 	cat out err >>"$TRASH_DIRECTORY/all-output" &&
 	{ test $rc = 1 || { echo "exit $rc"; cat err; false; }; } &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	test_grep "run $id was preempted" err &&
 	git notes --ref=train show HEAD >note &&
 	test_grep "^$id .*status=preempted" note &&

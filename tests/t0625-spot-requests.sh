@@ -10,11 +10,6 @@
 
 test_start_ec2
 
-# run_id_of FILE: the run id in the text summary
-run_id_of() {
-	sed -n "s/^run \([^ ]*\) started: .*/\1/p" "$1"
-}
-
 # instance_of FILE: the instance in the text summary
 instance_of() {
 	sed -n "s/.* instance \(i-[0-9a-f]*\) in .*/\1/p" "$1"
@@ -55,7 +50,7 @@ test_expect_success EC2 'a spot run that can resume: a persistent request that s
 	test_train t3.micro --max-runtime 1h --script slow.py -- 3000 &&
 	git config --unset-all train.retryOnExit &&
 	git config --unset train.checkpointInterval &&
-	id=$(run_id_of out) && echo "$id" >run1 &&
+	id=$(test_run_id_of out) && echo "$id" >run1 &&
 	iid=$(instance_of out) && echo "$iid" >iid1 &&
 	test -n "$id" && test -n "$iid" &&
 	test "$(test_fake_spot_request $iid type)" = persistent &&
@@ -186,7 +181,7 @@ test_expect_success EC2 '--resume-from an EC2 run: said, in run.json, resumed_fr
 	from=$(cat run1) &&
 	test_train t3.micro --wait --resume-from "$from" -- --epochs 1 &&
 	test_grep "resuming from the checkpoints of run $from" err &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	find "$(test_instance_dir $(instance_of out))" -name start.sh >start &&
 	grep "^RESUME_FROM_KEY=" "$(cat start)" | tr -d "\047" >got &&
 	echo "RESUME_FROM_KEY=$(runs_key)/$from/checkpoints/" >expect &&
@@ -215,7 +210,7 @@ test_expect_success EC2 '--resume-from a local run: its checkpoints uploaded to 
 	ln -s /etc/passwd "$dir/link.pt" &&
 	test_train t3.micro --resume-from $from --script slow.py -- 3000 &&
 	test_grep "resuming from the checkpoints of local run $from (2 files)" err &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	test_aws_call s3 --path /train-bucket --query "list-type=2&prefix=$(runs_key)/$id/checkpoints/" \
 		>list.xml &&
 	test_xml Contents Key <list.xml | sed "s|.*/checkpoints/||" | sort >got &&

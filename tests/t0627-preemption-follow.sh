@@ -16,11 +16,6 @@ instance_state() {
 	test_xml ".//instanceState/name" <di.xml | head -n 1
 }
 
-# run_id_of FILE: the run id in the text summary
-run_id_of() {
-	sed -n "s/^run \([^ ]*\) started: .*/\1/p" "$1"
-}
-
 # instance_of FILE: the first instance the summary names
 instance_of() {
 	sed -n "s/.* instance \(i-[0-9a-f]*\) in .*/\1/p" "$1" | head -n 1
@@ -74,7 +69,7 @@ test_expect_success EC2 '--wait across a restart in place: status says preempted
 	pid=$! &&
 	test_wait_for_text out "^step 3$" 60 &&
 	iid=$(instance_of out) &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	test_fake_interrupt "$iid" null || exit 1
 	git train logs -f "$id" >logs.out 2>logs.err &
 	logs=$! &&
@@ -112,7 +107,7 @@ test_expect_success EC2 '--wait, no capacity within train.resumeTimeout: moved t
 	pid=$! &&
 	test_wait_for_text out "^step 3$" 60 &&
 	iid=$(instance_of out) &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	az=$(sed -n "s/.* instance $iid in \([a-z0-9-]*\).*/\1/p" out | head -n 1) &&
 	test_fake_interrupt "$iid" null &&
 	{ wait $pid; rc=$?; } &&
@@ -140,7 +135,7 @@ test_expect_success EC2 '--wait, no capacity within train.resumeTimeout: moved t
 
 test_expect_success EC2 'git train resume of a run waiting for capacity: moved elsewhere past train.resumeTimeout, its log from the start, the run'"'"'s exit status' '
 	test_train t3.micro --script ckpt.py -- 10 &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	iid=$(instance_of out) &&
 	until s3_get "$(runs_key)/$id/log" log 2>/dev/null && grep -q "^step 3$" log; do
 		sleep 0.2

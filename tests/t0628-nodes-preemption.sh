@@ -14,10 +14,6 @@
 
 test_start_ec2
 
-run_id_of() {
-	sed -n 's/^run \([^ :]*\) started: .*/\1/p' "$1" | head -n 1
-}
-
 runs_key() {
 	echo "git-train/$(test_repo_id)/$(git rev-parse HEAD)/runs"
 }
@@ -87,7 +83,7 @@ test_expect_success EC2 'setup: an account, a script that runs on every node wit
 test_expect_success EC2 '--nodes 2, spot, maxInterruptions > 0: a persistent request per node, in run.json, each runner told its own' '
 	git config train.resumeTimeout 7m &&
 	test_train t3.micro --nodes 2 --script steps.py -- 10 &&
-	id=$(run_id_of out) && echo "$id" >run1 &&
+	id=$(test_run_id_of out) && echo "$id" >run1 &&
 	test -n "$id" &&
 	run_json "$id" &&
 	test_json "\" \".join(d[\"node_instances\"])" <run.json >iids &&
@@ -206,7 +202,7 @@ test_expect_success EC2 '--wait, node 1 gone past train.resumeTimeout: both move
 	git-train t3.micro --nodes 2 --wait --script steps.py -- 8 >out 2>err &
 	pid=$! &&
 	test_wait_for_text out "^step 3$" 90 &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	run_json "$id" &&
 	test_json "\" \".join(d[\"node_instances\"])" <run.json >iids &&
 	read -r i0 i1 <iids &&
@@ -267,7 +263,7 @@ test_expect_success EC2 '--wait, node 1 gone past train.resumeTimeout: both move
 # The old nodes, terminated while node 0 ran, ended it as interrupted: those
 # results are not the run's, and the new nodes run attempt 2 to its end.
 test_expect_success EC2 'the moved run goes on at attempt 2 to its end, and leaves nothing' '
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	test_grep "^rank 0 attempt 2$" out &&
 	test_grep "^done at step 8$" out &&
 	test_grep "run $id succeeded" err &&
@@ -281,7 +277,7 @@ test_expect_success EC2 'the moved run goes on at attempt 2 to its end, and leav
 test_expect_success EC2 'git train resume of a run on 2 nodes waiting for capacity: both moved, the run goes on to its end' '
 	git config train.resumeTimeout 2s &&
 	test_train t3.micro --nodes 2 --script steps.py -- 8 &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	run_json "$id" &&
 	test_json "\" \".join(d[\"node_instances\"])" <run.json >iids &&
 	read -r i0 i1 <iids &&

@@ -22,10 +22,6 @@ dlami() {
 	test_json 'd["Parameter"]["Value"]' <param.json
 }
 
-run_id_of() {
-	sed -n "s/^run \([^ ]*\) started: .*/\1/p" "$1"
-}
-
 instance_of() {
 	sed -n "s/.*instance \(i-[0-9a-f]*\) is ready.*/\1/p" "$1" "$2"
 }
@@ -79,7 +75,7 @@ test_expect_success EC2 'a root volume smaller than the image: refused before th
 
 test_expect_success EC2,TORCH 'git train g5.xlarge --wait: the newest PyTorch DLAMI, its Python, room, the GPUs first in the log, the image in the note' '
 	test_train g5.xlarge --wait --keep &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	iid=$(instance_of out err) &&
 	ami=$(dlami x86_64 oss-nvidia-driver-gpu-pytorch-2.10-amazon-linux-2023) &&
 	test "$(image_of "$iid")" = "$ami" &&
@@ -106,7 +102,7 @@ test_expect_success EC2 'an arm64 type boots the arm64 DLAMI; a driver that does
 	! test_train g5g.xlarge --wait &&
 	test_grep "run [^ ]* failed" err &&
 	test_fake_settings "{\"nvidia_smi\": \"ok\"}" &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	iid=$(instance_of out err) &&
 	test "$(image_of "$iid")" = "$(dlami arm64 oss-nvidia-driver-gpu-pytorch-2.10-amazon-linux-2023)" &&
 	git train logs "$id" >log &&
@@ -133,7 +129,7 @@ test_expect_success EC2,TORCH 'train.launcher = torchrun: one process per GPU of
 	git config train.launcher torchrun &&
 	git config train.script dist.py &&
 	test_train g7e.12xlarge --wait &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	test_aws_call s3 --path "/train-bucket/git-train/$(test_repo_id)/$(git rev-parse HEAD)/runs/$id/outputs/world.txt" -o world &&
 	echo "2 2" >expect &&
 	test_cmp expect world &&

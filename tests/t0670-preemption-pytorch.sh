@@ -15,10 +15,6 @@ test_start_ec2
 
 B=train-bucket
 
-run_id_of() {
-	sed -n 's/^run \([^ :]*\) started: .*/\1/p' "$1" | head -n 1
-}
-
 instance_of() {
 	sed -n "s/.* instance \(i-[0-9a-f]*\) in .*/\1/p" "$1" | head -n 1
 }
@@ -32,10 +28,6 @@ runner_log() {
 # final_loss <file>: the loss of its "done: N steps, loss X" line
 final_loss() {
 	sed -n 's/^done: \([0-9]*\) steps, loss \([0-9.]*\)$/\1 \2/p' "$1"
-}
-
-note_field() {
-	git notes --ref=train show HEAD | grep "^$1 " | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
 test_expect_success EC2,TORCH 'setup: a script that checkpoints, its uninterrupted result, an account' '
@@ -96,7 +88,7 @@ test_expect_success EC2,TORCH 'setup: a script that checkpoints, its uninterrupt
 
 test_expect_success EC2,TORCH 'interrupted with no client attached: EC2 restarts it, the runner resumes from the checkpoint, same loss, attempts=2, both paid' '
 	test_train t3.micro -- --steps 30 --pause 0.2 &&
-	id=$(run_id_of out) && iid=$(instance_of out) &&
+	id=$(test_run_id_of out) && iid=$(instance_of out) &&
 	test -n "$id" && test -n "$iid" &&
 	log=$(runner_log "$iid" "$id") &&
 	test_wait_for_text "$log" "^checkpoint step 10$" 90 &&
@@ -116,11 +108,11 @@ test_expect_success EC2,TORCH 'interrupted with no client attached: EC2 restarts
 	test_grep "^attempt 2$" run.log &&
 	final_loss run.log >actual &&
 	test_cmp expect actual &&
-	test "$(note_field "$id" status)" = succeeded &&
-	test "$(note_field "$id" attempts)" = 2 &&
+	test "$(test_note_field "$id" status)" = succeeded &&
+	test "$(test_note_field "$id" attempts)" = 2 &&
 	# the cost is both attempts: 0.36 $/h over the duration, the sum of theirs
-	duration=$(note_field "$id" duration) &&
-	cost=$(note_field "$id" cost) &&
+	duration=$(test_note_field "$id" duration) &&
+	cost=$(test_note_field "$id" cost) &&
 	awk -v d="${duration%s}" -v c="$cost" "BEGIN {
 		want = 0.36 * d / 3600; exit !(c > 0 && c >= want * 0.9 && c <= want * 1.1 + 0.0001) }" &&
 	test_nothing_left
@@ -131,7 +123,7 @@ test_expect_success EC2,TORCH '--wait, no capacity back within train.resumeTimeo
 	git -c train.resumeTimeout=2s train t3.micro --wait -- --steps 30 --pause 0.2 >out 2>err &
 	pid=$! &&
 	test_wait_for_text out "^checkpoint step 10$" 90 &&
-	id=$(run_id_of out) && iid=$(instance_of out) &&
+	id=$(test_run_id_of out) && iid=$(instance_of out) &&
 	test_fake_interrupt "$iid" null &&
 	{ wait $pid; rc=$?; } &&
 	cat out err >>"$TRASH_DIRECTORY/all-output" &&
@@ -141,7 +133,7 @@ test_expect_success EC2,TORCH '--wait, no capacity back within train.resumeTimeo
 	final_loss out >actual &&
 	test_cmp expect actual &&
 	test "$(test_fake_spot_request "$iid" state)" = cancelled &&
-	test "$(note_field "$id" attempts)" = 2 &&
+	test "$(test_note_field "$id" attempts)" = 2 &&
 	test_nothing_left
 '
 

@@ -20,19 +20,6 @@ test_start_ec2
 
 B=train-bucket
 
-run_id_of() {
-	sed -n 's/^run \([^ :]*\) started: .*/\1/p' "$1" | head -n 1
-}
-
-# the note line of run $1
-note_of() {
-	git notes --ref=train show HEAD | grep "^$1 "
-}
-
-note_field() {
-	note_of "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
-}
-
 # weights <file>: "rank world weights..." of each rank's last line, by rank
 weights() {
 	sed -n 's/.*final rank \([0-9]*\) world \([0-9]*\) weights \(.*\)$/\1 \2 \3/p' "$1"
@@ -103,20 +90,20 @@ test_expect_success EC2,TORCH 'setup: a DDP script, its single-process result, a
 
 test_expect_success EC2,TORCH '--nodes 2 --wait: one placement group, torchrun on both, identical weights equal to one process'"'"'s, one note, nothing left' '
 	test_train c5.xlarge --nodes 2 --wait -- --steps 20 &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	test -n "$id" &&
 	test_grep "placement group git-train-$id and security group sg-[0-9a-f]* created for 2 nodes" err &&
 	test_grep "instances i-[0-9a-f]*, i-[0-9a-f]* are ready: 2 c5.xlarge spot" err &&
 	# the note: one line, nodes=2, both instances, the cost of both
 	test "$(git notes --ref=train show HEAD | grep -c "^$id ")" = 1 &&
-	test "$(note_field "$id" nodes)" = 2 &&
-	test "$(note_field "$id" status)" = succeeded &&
-	instances=$(note_field "$id" instances) &&
+	test "$(test_note_field "$id" nodes)" = 2 &&
+	test "$(test_note_field "$id" status)" = succeeded &&
+	instances=$(test_note_field "$id" instances) &&
 	i0=${instances%%,*} && i1=${instances#*,} &&
-	test "$i0" = "$(note_field "$id" instance)" &&
+	test "$i0" = "$(test_note_field "$id" instance)" &&
 	test "$i1" != "$i0" &&
-	awk -v p="$(note_field "$id" price)" -v d="$(note_field "$id" duration)" \
-		-v c="$(note_field "$id" cost)" "BEGIN {
+	awk -v p="$(test_note_field "$id" price)" -v d="$(test_note_field "$id" duration)" \
+		-v c="$(test_note_field "$id" cost)" "BEGIN {
 		d += 0; want = 2 * p * d / 3600; exit !(c > 0 && c >= want * 0.99 - 1e-6 && c <= want * 1.01 + 1e-6) }" &&
 	# both in the run placement group, torchrun on both with node 0 as master
 	test_fake_instances_of_run "$id" | cut -d" " -f1,3 | sort >groups &&
@@ -186,7 +173,7 @@ test_expect_success EC2,TORCH 'node 1 crashes: the run fails within seconds, nod
 	start=$(date +%s) &&
 	test_expect_code 1 test_train c5.xlarge --nodes 2 --wait -- --steps 20 --crash-node 1 &&
 	took=$(($(date +%s) - start)) &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	test_grep "error: node 1 of 2 failed\( too\)\{0,1\} (instance i-[0-9a-f]*); the end of its log:" err &&
 	# the end of node 1 log: torchrun says which rank failed, and how
 	test_grep "rank *: 1 (local_rank: 0)" out &&
@@ -194,7 +181,7 @@ test_expect_success EC2,TORCH 'node 1 crashes: the run fails within seconds, nod
 	git train logs "$id" --node 1 >node1.log &&
 	test_grep "node 1: crashing on purpose" node1.log &&
 	test_grep "git train logs $id --node 1" err &&
-	test "$(note_field "$id" status)" = failed &&
+	test "$(test_note_field "$id" status)" = failed &&
 	test_nothing_left &&
 	test_groups_left "$id" >left &&
 	! test -s left &&
@@ -204,8 +191,8 @@ test_expect_success EC2,TORCH 'node 1 crashes: the run fails within seconds, nod
 
 test_expect_success EC2,TORCH '--nodes 3: the same weights on every rank' '
 	test_train c5.xlarge --nodes 3 --wait -- --steps 20 --batch 24 &&
-	id=$(run_id_of out) &&
-	test "$(note_field "$id" nodes)" = 3 &&
+	id=$(test_run_id_of out) &&
+	test "$(test_note_field "$id" nodes)" = 3 &&
 	weights out >rank0 &&
 	git train logs "$id" --node 1 >n1 && weights n1 >rank1 &&
 	git train logs "$id" --node 2 >n2 && weights n2 >rank2 &&

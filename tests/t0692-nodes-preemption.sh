@@ -19,17 +19,9 @@ test_start_ec2
 
 B=train-bucket
 
-run_id_of() {
-	sed -n 's/^run \([^ :]*\) started: .*/\1/p' "$1" | head -n 1
-}
-
 # the instances of the launch: "instances i-a, i-b are ready: ..."
 instances_of() {
 	sed -n 's/.*instances \(i-[0-9a-f]*\), \(i-[0-9a-f]*\) are ready.*/\1 \2/p' "$1" | head -n 1
-}
-
-note_field() {
-	git notes --ref=train show HEAD | grep "^$1 " | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
 # weights <file>: "rank world weights..." of each rank's last line
@@ -138,7 +130,7 @@ test_expect_success EC2,TORCH 'setup: a DDP script that checkpoints, its single-
 
 test_expect_success EC2,TORCH 'node 1 interrupted, no client attached: restarted in place, both nodes resume from the checkpoint, the weights of one process, attempts=2, nothing left' '
 	test_train c5.xlarge --nodes 2 -- --steps 40 --pause 0.25 &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	set -- $(instances_of err) &&
 	i0=$1 i1=$2 &&
 	test -n "$id" && test -n "$i1" &&
@@ -162,12 +154,12 @@ test_expect_success EC2,TORCH 'node 1 interrupted, no client attached: restarted
 	git train logs "$id" --node 1 >node1.log &&
 	test_grep "rank 1: resumed from step [1-9][0-9]*$" node1.log &&
 	same_weights node1.log 1 &&
-	test "$(note_field "$id" status)" = succeeded &&
-	test "$(note_field "$id" nodes)" = 2 &&
-	test "$(note_field "$id" attempts)" = 2 &&
+	test "$(test_note_field "$id" status)" = succeeded &&
+	test "$(test_note_field "$id" nodes)" = 2 &&
+	test "$(test_note_field "$id" attempts)" = 2 &&
 	# the cost: both nodes over both attempts, and node 0 while it waited
-	awk -v p="$(note_field "$id" price)" -v d="$(note_field "$id" duration)" \
-		-v l="$(note_field "$id" lost)" -v c="$(note_field "$id" cost)" "BEGIN {
+	awk -v p="$(test_note_field "$id" price)" -v d="$(test_note_field "$id" duration)" \
+		-v l="$(test_note_field "$id" lost)" -v c="$(test_note_field "$id" cost)" "BEGIN {
 		d += 0; l += 0; want = p * (2 * d + l) / 3600
 		exit !(l > 0 && c > 0 && c >= want * 0.98 - 1e-6 && c <= want * 1.02 + 1e-6) }" &&
 	test "$(test_fake_spot_request "$i0" state)" = cancelled &&
@@ -184,7 +176,7 @@ test_expect_success EC2,TORCH '--wait, node 1 gets no capacity back within train
 	git -c train.resumeTimeout=8s train c5.xlarge --nodes 2 --wait -- --steps 40 --pause 0.25 >out 2>err &
 	pid=$! &&
 	test_wait_for_text out "checkpoint step 10$" 120 &&
-	id=$(run_id_of out) &&
+	id=$(test_run_id_of out) &&
 	set -- $(instances_of err) &&
 	i0=$1 i1=$2 &&
 	test_fake_interrupt "$i1" null &&
@@ -196,10 +188,10 @@ test_expect_success EC2,TORCH '--wait, node 1 gets no capacity back within train
 	same_weights out 0 &&
 	git train logs "$id" --node 1 >node1.log &&
 	same_weights node1.log 1 &&
-	test "$(note_field "$id" status)" = succeeded &&
-	test "$(note_field "$id" attempts)" = 2 &&
+	test "$(test_note_field "$id" status)" = succeeded &&
+	test "$(test_note_field "$id" attempts)" = 2 &&
 	# two new instances, neither of the first launch
-	instances=$(note_field "$id" instances) &&
+	instances=$(test_note_field "$id" instances) &&
 	case ",$instances," in *",$i0,"* | *",$i1,"*) false ;; esac &&
 	test "$(test_fake_spot_request "$i0" state)" = cancelled &&
 	test "$(test_fake_spot_request "$i1" state)" = cancelled &&

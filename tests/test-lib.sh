@@ -864,6 +864,18 @@ test_aws_call() {
 	AWS_ENDPOINT_URL=$MOTO_URL git train aws-call "$@"
 }
 
+# test_run_id_of <file>: the run id of git train's "run <id> started: ..."
+# (the first, if there are several)
+test_run_id_of() {
+	sed -n 's/^run \([^ :]*\) started: .*/\1/p' "$1" | head -n 1
+}
+
+# test_note_field <run id> <field>: the value of field= in the run's line of
+# HEAD's note
+test_note_field() {
+	git notes --ref=train show HEAD | grep "^$1 " | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
 # test_groups_left <run id>: the run's placement group and security group, if
 # still there (asked of the fake, which has the placement groups)
 test_groups_left() {
