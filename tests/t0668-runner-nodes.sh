@@ -209,7 +209,12 @@ test_expect_success RUNNER 'setup: a DDP script, its code in S3' '
 	for step in range(start):
 	    torch.randn(8, 4, generator=g)  # the data as an uninterrupted run has it
 	every = int(opts.get("--ckpt-every", 0))
+	hold = int(opts.get("--hold-at", -1))
 	for step in range(start, int(opts.get("--steps", 3))):
+	    # the first attempt waits here to be interrupted: on a loaded machine
+	    # it could otherwise end before the interruption comes
+	    if step == hold and os.environ.get("GIT_TRAIN_ATTEMPT") == "1":
+	        time.sleep(600)
 	    # mid-training, as a real crash: the other ranks fail in their
 	    # next all-reduce, often before the result of this node is in S3
 	    if step == 1 and rank == int(opts.get("--crash-rank", -1)):
@@ -369,9 +374,9 @@ test_expect_success RUNNER 'setup: the weights of a run never interrupted; insta
 
 # node 1 stopped (pa), node 0 stopped (pb), node 1 never back (pc)
 test_expect_success RUNNER 'spot runs on two nodes start; an interruption after the first checkpoint' '
-	start_spot pa 60 --steps 40 --sleep 0.3 --ckpt-every 5 &&
-	start_spot pb 60 --steps 40 --sleep 0.3 --ckpt-every 5 &&
-	start_spot pc 3 --steps 40 --sleep 0.3 --ckpt-every 5 &&
+	start_spot pa 60 --steps 40 --sleep 0.3 --ckpt-every 5 --hold-at 7 &&
+	start_spot pb 60 --steps 40 --sleep 0.3 --ckpt-every 5 --hold-at 7 &&
+	start_spot pc 3 --steps 40 --sleep 0.3 --ckpt-every 5 --hold-at 7 &&
 	wait_line "$runs/pa/log" "^rank 0: checkpoint at step 5$" &&
 	test_fake_interrupt "$(cat pa.1)" 3 &&
 	wait_line "$runs/pb/log" "^rank 0: checkpoint at step 5$" &&

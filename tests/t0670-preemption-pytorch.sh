@@ -38,6 +38,7 @@ test_expect_success EC2,TORCH 'setup: a script that checkpoints, its uninterrupt
 	p = argparse.ArgumentParser()
 	p.add_argument("--steps", type=int, default=40)
 	p.add_argument("--pause", type=float, default=0.0)
+	p.add_argument("--hold-at", type=int, default=-1)
 	a = p.parse_args()
 
 	torch.manual_seed(0)
@@ -55,6 +56,11 @@ test_expect_success EC2,TORCH 'setup: a script that checkpoints, its uninterrupt
 	print("attempt " + os.environ["GIT_TRAIN_ATTEMPT"], flush=True)
 	w = torch.arange(8, dtype=torch.float32) / 8
 	while step < a.steps:
+	    # the first attempt waits here to be interrupted: on a loaded machine
+	    # it could otherwise end before the interruption comes
+	    if step == a.hold_at and os.environ["GIT_TRAIN_ATTEMPT"] == "1":
+	        print(f"holding at step {step}", flush=True)
+	        time.sleep(600)
 	    x = torch.randn(64, 8, generator=torch.Generator().manual_seed(step))
 	    loss = torch.nn.functional.mse_loss(model(x), (x @ w).unsqueeze(1))
 	    opt.zero_grad()
@@ -87,7 +93,7 @@ test_expect_success EC2,TORCH 'setup: a script that checkpoints, its uninterrupt
 '
 
 test_expect_success EC2,TORCH 'interrupted with no client attached: EC2 restarts it, the runner resumes from the checkpoint, same loss, attempts=2, both paid' '
-	test_train t3.micro -- --steps 30 --pause 0.2 &&
+	test_train t3.micro -- --steps 30 --pause 0.2 --hold-at 12 &&
 	id=$(test_run_id_of out) && iid=$(instance_of out) &&
 	test -n "$id" && test -n "$iid" &&
 	log=$(runner_log "$iid" "$id") &&
@@ -120,7 +126,7 @@ test_expect_success EC2,TORCH 'interrupted with no client attached: EC2 restarts
 
 test_expect_success EC2,TORCH '--wait, no capacity back within train.resumeTimeout: moved to another zone, restored from S3, same loss' '
 	rm -f out err &&
-	git -c train.resumeTimeout=2s train t3.micro --wait -- --steps 30 --pause 0.2 >out 2>err &
+	git -c train.resumeTimeout=2s train t3.micro --wait -- --steps 30 --pause 0.2 --hold-at 12 >out 2>err &
 	pid=$! &&
 	test_wait_for_text out "^checkpoint step 10$" 90 &&
 	id=$(test_run_id_of out) && iid=$(instance_of out) &&
